@@ -1,0 +1,55 @@
+"""What every CLI command shares: opening the database, printing progress."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from ..db.migrate import open_local_database
+from ..db.paths import default_db_path
+from ..domain.tasks import TaskContext
+
+
+def add_db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        help="local database file (default: $MANGALM_DB, else the user data folder)",
+    )
+
+
+def open_db(args: argparse.Namespace) -> Engine:
+    return open_local_database(default_db_path(getattr(args, "db", None)))
+
+
+def db_path(args: argparse.Namespace) -> Path:
+    return default_db_path(getattr(args, "db", None))
+
+
+class ProgressPrinter:
+    """Prints ``message: done/total (pct%)`` on stderr at most every 0.5 s."""
+
+    def __init__(self, stream=sys.stderr, interval: float = 0.5) -> None:
+        self.stream = stream
+        self.interval = interval
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int, message: str = "") -> None:
+        now = time.monotonic()
+        if now - self._last < self.interval and done < total:
+            return
+        self._last = now
+        pct = f" ({100 * done / total:.0f}%)" if total else ""
+        label = f"{message}: " if message else ""
+        end = "\n" if total and done >= total else "\r"
+        if self.stream.isatty() or end == "\n":
+            self.stream.write(f"{label}{done:,}/{total:,}{pct}{end}")
+            self.stream.flush()
+
+
+def cli_task(quiet: bool = False) -> TaskContext:
+    return TaskContext(on_progress=None if quiet else ProgressPrinter())

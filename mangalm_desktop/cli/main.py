@@ -1,0 +1,53 @@
+"""The ``mangalm`` command. Each command group lives in its own module with a ``register``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from ..applog import setup_logging
+from ..db.paths import log_dir
+from ..domain.errors import Cancelled, UserError
+
+log = logging.getLogger(__name__)
+
+# Command modules, in the order they appear in --help. A module is listed here once it exists.
+COMMAND_MODULES: list[str] = [
+    "mangalm_desktop.cli.db_cmd",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mangalm",
+        description="Mangalm Sales: import, forecast, sync and report from the command line.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(log_dir(), verbose=args.verbose)
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Cancelled:
+        print("cancelled; nothing was changed", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,362 @@
+"""The data model shared by the local SQLite replica and the central PostgreSQL (DESIGN §2).
+
+Rules kept here: UUID primary keys born where the row is born (offline rows never collide);
+Zoho ids in their own unique columns; money as :class:`~mangalm_desktop.db.types.Money`
+(exact Decimal); quantities as integers in the product's unit; every synced table carries
+``version`` (bumped on each change) and ``deleted`` (tombstone) through :class:`Synced`.
+Columns the views filter or sort on are indexed here, so the one Alembic history builds them on
+both back ends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from .types import Money, UTCDateTime, utcnow
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def new_id() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+class Synced:
+    """Columns every replicated table has (DESIGN §3)."""
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+    deleted: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default="0"
+    )
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
+    )
+
+
+class Agent(Synced, Base):
+    __tablename__ = "agent"
+
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    region: Mapped[str | None] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16), default="agent", server_default="agent")
+    db_role: Mapped[str | None] = mapped_column(String(63), unique=True)
+    zoho_user_name: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+
+
+class Store(Synced, Base):
+    __tablename__ = "store"
+    __table_args__ = (
+        Index("ix_store_name", "name"),
+        Index("ix_store_city", "city"),
+        Index("ix_store_region", "region"),
+        Index("ix_store_agent_id", "agent_id"),
+    )
+
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    zoho_customer_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    zoho_account_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    address: Mapped[str | None] = mapped_column(Text)
+    city: Mapped[str | None] = mapped_column(String(100))
+    region: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str | None] = mapped_column(String(100))
+    postal_code: Mapped[str | None] = mapped_column(String(20))
+    country: Mapped[str | None] = mapped_column(String(100))
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    size_class: Mapped[str | None] = mapped_column(String(2))
+    agent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agent.id"))
+    call_cadence_days: Mapped[int | None] = mapped_column(Integer)
+    credit_limit: Mapped[Decimal | None] = mapped_column(Money())
+    outstanding_balance: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
+    notes: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    opened_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Product(Synced, Base):
+    __tablename__ = "product"
+    __table_args__ = (
+        Index("ix_product_name", "name"),
+        Index("ix_product_brand", "brand"),
+        Index("ix_product_category", "category"),
+        CheckConstraint("pack_size >= 1", name="pack_size_positive"),
+    )
+
+    zoho_item_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    sku: Mapped[str | None] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    brand: Mapped[str | None] = mapped_column(String(100))
+    category: Mapped[str | None] = mapped_column(String(100))
+    unit: Mapped[str | None] = mapped_column(String(20))
+    pack_size: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    case_qty: Mapped[int | None] = mapped_column(Integer)
+    price: Mapped[Decimal | None] = mapped_column(Money(4))
+    mrp: Mapped[Decimal | None] = mapped_column(Money(4))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    launched_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Invoice(Synced, Base):
+    __tablename__ = "invoice"
+    __table_args__ = (
+        Index("ix_invoice_store_id_invoice_date", "store_id", "invoice_date"),
+        Index("ix_invoice_invoice_date", "invoice_date"),
+    )
+
+    zoho_invoice_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), default="invoice", server_default="invoice")
+    status: Mapped[str | None] = mapped_column(String(32))
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("store.id"))
+    agent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agent.id"))
+    salesperson: Mapped[str | None] = mapped_column(String(200))
+    invoice_date: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    subtotal: Mapped[Decimal | None] = mapped_column(Money())
+    discount_amount: Mapped[Decimal | None] = mapped_column(Money())
+    total: Mapped[Decimal] = mapped_column(Money())
+    balance: Mapped[Decimal | None] = mapped_column(Money())
+    purchase_order: Mapped[str | None] = mapped_column(String(100))
+    sales_order_number: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(32))
+
+
+class InvoiceLine(Synced, Base):
+    __tablename__ = "invoice_line"
+    __table_args__ = (
+        UniqueConstraint("invoice_id", "line_no"),
+        Index("ix_invoice_line_store_id_invoice_date", "store_id", "invoice_date"),
+        Index("ix_invoice_line_product_id_invoice_date", "product_id", "invoice_date"),
+    )
+
+    invoice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("invoice.id"))
+    line_no: Mapped[int] = mapped_column(Integer)
+    # store_id and invoice_date repeat the invoice's so history queries need no join.
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("store.id"))
+    invoice_date: Mapped[dt.date] = mapped_column(Date)
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("product.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[Decimal] = mapped_column(Money(4))
+    discount_amount: Mapped[Decimal | None] = mapped_column(Money())
+    line_total: Mapped[Decimal] = mapped_column(Money())
+    mrp: Mapped[Decimal | None] = mapped_column(Money(4))
+
+
+class Order(Synced, Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        Index("ix_orders_store_id_order_date", "store_id", "order_date"),
+        Index("ix_orders_agent_id_order_date", "agent_id", "order_date"),
+        Index("ix_orders_state", "state"),
+    )
+
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), default="order", server_default="order")
+    state: Mapped[str] = mapped_column(String(16), default="draft", server_default="draft")
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("store.id"))
+    agent_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agent.id"))
+    order_date: Mapped[dt.date] = mapped_column(Date)
+    requested_delivery_date: Mapped[dt.date | None] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)
+    discount_pct: Mapped[Decimal] = mapped_column(Money(4), default=Decimal("0"))
+    subtotal: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
+    discount_total: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
+    total: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    device_id: Mapped[str | None] = mapped_column(String(64))
+    zoho_salesorder_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    zoho_salesorder_number: Mapped[str | None] = mapped_column(String(64))
+    zoho_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OrderLine(Synced, Base):
+    __tablename__ = "order_line"
+    __table_args__ = (
+        UniqueConstraint("order_id", "line_no"),
+        Index("ix_order_line_product_id", "product_id"),
+    )
+
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"))
+    line_no: Mapped[int] = mapped_column(Integer)
+    # store_id repeats the order's so Row-Level Security can check a line without a join.
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("store.id"))
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("product.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[Decimal] = mapped_column(Money(4))
+    discount_pct: Mapped[Decimal] = mapped_column(Money(4), default=Decimal("0"))
+    line_total: Mapped[Decimal] = mapped_column(Money())
+    suggested_qty: Mapped[int | None] = mapped_column(Integer)
+
+
+class StoreStockReport(Synced, Base):
+    __tablename__ = "store_stock_report"
+    __table_args__ = (
+        Index("ix_store_stock_report_store_id_product_id", "store_id", "product_id", "reported_on"),
+    )
+
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("store.id"))
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("product.id"))
+    agent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agent.id"))
+    reported_on: Mapped[dt.date] = mapped_column(Date)
+    quantity: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CallLog(Synced, Base):
+    __tablename__ = "call_log"
+    __table_args__ = (
+        Index("ix_call_log_store_id_called_at", "store_id", "called_at"),
+        Index("ix_call_log_agent_id_called_at", "agent_id", "called_at"),
+    )
+
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("store.id"))
+    agent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agent.id"))
+    called_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(16))
+    notes: Mapped[str | None] = mapped_column(Text)
+    next_call_date: Mapped[dt.date | None] = mapped_column(Date)
+    scheduled: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orders.id"))
+
+
+class Prediction(Synced, Base):
+    __tablename__ = "prediction"
+    __table_args__ = (
+        Index("ix_prediction_store_id_product_id", "store_id", "product_id", "generated_at"),
+    )
+
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("store.id"))
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("product.id"))
+    horizon_start: Mapped[dt.date] = mapped_column(Date)
+    horizon_weeks: Mapped[int] = mapped_column(Integer)
+    point: Mapped[float] = mapped_column(Float)
+    low: Mapped[float] = mapped_column(Float)
+    high: Mapped[float] = mapped_column(Float)
+    probability: Mapped[float | None] = mapped_column(Float)
+    suggested_qty: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(Text)
+    model: Mapped[str] = mapped_column(String(64))
+    generated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SuggestionFeedback(Synced, Base):
+    __tablename__ = "suggestion_feedback"
+    __table_args__ = (Index("ix_suggestion_feedback_store_id", "store_id"),)
+
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"))
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("store.id"))
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("product.id"))
+    prediction_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("prediction.id"))
+    suggested_qty: Mapped[int] = mapped_column(Integer)
+    ordered_qty: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditLog(Synced, Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    agent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agent.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str | None] = mapped_column(String(64))
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[str | None] = mapped_column(Text)
+    device_id: Mapped[str | None] = mapped_column(String(64))
+
+
+# ---- local-only bookkeeping (not replicated) ------------------------------------------------
+
+
+class Outbox(Base):
+    """Changes waiting to be pushed; written in the same transaction as the change (DESIGN §3)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_seq", "status", "seq"),)
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    op_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=new_id)
+    table_name: Mapped[str] = mapped_column(String(64))
+    row_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    op: Mapped[str] = mapped_column(String(32))
+    base_version: Mapped[int | None] = mapped_column(Integer)
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SyncState(Base):
+    """Per-table pull cursors and other sync bookkeeping, as key → value."""
+
+    __tablename__ = "sync_state"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str | None] = mapped_column(Text)
+    number: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class NumberSequence(Base):
+    """Last order number used per prefix, so a number is never handed out twice."""
+
+    __tablename__ = "number_sequence"
+
+    prefix: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+SYNCED_TABLES: tuple[str, ...] = (
+    "agent",
+    "store",
+    "product",
+    "invoice",
+    "invoice_line",
+    "orders",
+    "order_line",
+    "store_stock_report",
+    "call_log",
+    "prediction",
+    "suggestion_feedback",
+    "audit_log",
+)

@@ -1,0 +1,29 @@
+"""Where the app keeps its files (platform conventions via platformdirs)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "MangalmSales"
+APP_AUTHOR = "Mangalm"
+
+
+def data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR))
+
+
+def log_dir() -> Path:
+    return Path(platformdirs.user_log_dir(APP_NAME, APP_AUTHOR))
+
+
+def default_db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """``--db`` wins, then ``MANGALM_DB``, then ``<user data dir>/mangalm.sqlite``."""
+    if explicit:
+        return Path(explicit).expanduser()
+    env = os.environ.get("MANGALM_DB")
+    if env:
+        return Path(env).expanduser()
+    return data_dir() / "mangalm.sqlite"

