@@ -1,0 +1,80 @@
+"""The outbox: local changes waiting to be pushed to the central database (DESIGN §3).
+
+A change and its outbox record are written in the *same* SQLite transaction by passing the same
+session, so a crash leaves either both or neither. Each record carries a client-made ``op_id``
+(the server skips ops it has applied already) and the ``base_version`` the change was made
+against (the server parks the op as a conflict when its row has moved on).
+
+Op kinds:
+- ``upsert``: one row of ``table_name`` (payload: the row's columns after the change);
+- ``upsert_order``: an order with all its lines, applied atomically centrally
+  (payload: ``{"order": {...}, "lines": [{...}, ...]}``; lines absent from the payload are
+  tombstoned centrally). ``base_version`` is the order's version before the change, ``None``
+  for a new order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
+
+from .models import Outbox, new_id
+
+OP_UPSERT = "upsert"
+OP_UPSERT_ORDER = "upsert_order"
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"cannot put {type(value).__name__} in an outbox payload")
+
+
+def row_payload(obj: object) -> dict[str, Any]:
+    """All mapped column values of an ORM object, keyed by column name."""
+    mapper = inspect(obj).mapper
+    return {attr.columns[0].name: getattr(obj, attr.key) for attr in mapper.column_attrs}
+
+
+def dumps(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, default=_json_default, separators=(",", ":"), sort_keys=True)
+
+
+def enqueue(
+    session: Session,
+    *,
+    table_name: str,
+    row_id: uuid.UUID,
+    op: str,
+    base_version: int | None,
+    payload: dict[str, Any],
+) -> Outbox:
+    """Add an outbox record to ``session``'s transaction (flushes nothing by itself)."""
+    record = Outbox(
+        op_id=new_id(),
+        table_name=table_name,
+        row_id=row_id,
+        op=op,
+        base_version=base_version,
+        payload=dumps(payload),
+    )
+    session.add(record)
+    return record
+
+
+def pending(session: Session, limit: int = 500) -> list[Outbox]:
+    """Pending ops in the order they were made (parked conflicts are left out)."""
+    stmt = select(Outbox).where(Outbox.status == "pending").order_by(Outbox.seq).limit(limit)
+    return list(session.scalars(stmt))
