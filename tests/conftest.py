@@ -16,6 +16,20 @@ SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 RETAIL_HISTORY = SHARED_DATA / "online_retail_2009-12_2011-09.csv.gz"
 
 
+@pytest.fixture(autouse=True)
+def memory_keyring(monkeypatch):
+    """Every test gets an empty in-memory keyring; the OS keyring is never used by tests."""
+    import keyring
+
+    from tests.keyring_backend import MemoryKeyring
+
+    backend = MemoryKeyring()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
 @pytest.fixture(scope="session")
 def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """One PostgreSQL server for the whole run (starts in about a second)."""
