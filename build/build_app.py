@@ -1,0 +1,132 @@
+"""Freeze the app with installer.spec, then smoke-test the frozen result.
+
+    python build/build_app.py            # build + smoke test
+    python build/build_app.py --no-build # smoke-test an existing dist/
+
+Fails (exit 1) if the build or any smoke step fails. Prints the bundle size and the frozen
+cold start next to `python -m mangalm_desktop` measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DIST = ROOT / "dist"
+WORK = ROOT / "build" / "work"
+APP = "MangalmSales"
+SIZE_LIMIT_MB = 250
+
+SMALL_INVOICES = """\
+Invoice Date,Invoice ID,Invoice Number,Invoice Status,Customer Name,Customer ID,Due Date,Product ID,Item Name,SKU,Brand,Category Name,Quantity,Usage unit,Item Price,Item Total,SubTotal,Total,Discount,Discount Amount,Sales Person,Billing City,Billing State,Billing Country,Billing Code,Shipping City,Shipping State,Shipping Country,Shipping Code,Warehouse Name,MRP,Balance,Purchase Order,Sales Order Number
+2025-01-06,9001,INV-9001,Paid,Shree Ganesh Kirana,C-1,2025-01-21,P-1,Toor Dal 1kg,TD1,Mangalm,Staples,12,pcs,110.00,1320.00,1320.00,1320.00,0,0,Asha Patil,Pune,Maharashtra,India,411001,Pune,Maharashtra,India,411001,Pune WH,125.00,0.00,,
+2025-01-20,9002,INV-9002,Paid,Shree Ganesh Kirana,C-1,2025-02-04,P-1,Toor Dal 1kg,TD1,Mangalm,Staples,6,pcs,110.00,660.00,660.00,660.00,0,0,Asha Patil,Pune,Maharashtra,India,411001,Pune,Maharashtra,India,411001,Pune WH,125.00,0.00,,
+"""
+
+
+def run(cmd: list[str], *, env: dict[str, str] | None = None, timeout: float = 600) -> float:
+    start = time.perf_counter()
+    print("$", " ".join(cmd), flush=True)
+    proc = subprocess.run(cmd, env=env, timeout=timeout, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        print(proc.stdout[-4000:], proc.stderr[-4000:], sep="\n", file=sys.stderr)
+        raise SystemExit(f"FAILED ({proc.returncode}): {' '.join(cmd)}")
+    return elapsed
+
+
+def build() -> None:
+    shutil.rmtree(DIST / APP, ignore_errors=True)
+    env = dict(os.environ, MANGALM_BUILD_ROOT=str(ROOT))
+    cmd = [
+        sys.executable,
+        "-m",
+        "PyInstaller",
+        "--noconfirm",
+        "--log-level",
+        "WARN",
+        "--distpath",
+        str(DIST),
+        "--workpath",
+        str(WORK),
+        str(ROOT / "installer.spec"),
+    ]
+    took = run(cmd, env=env, timeout=1800)
+    print(f"build: {took:.0f} s")
+
+
+def folder_size_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+
+
+def exe(name: str) -> Path:
+    folder = DIST / APP
+    if sys.platform == "darwin" and (DIST / f"{APP}.app").exists():
+        folder = DIST / f"{APP}.app" / "Contents" / "MacOS"
+    suffix = ".exe" if sys.platform == "win32" else ""
+    return folder / f"{name}{suffix}"
+
+
+def cold_start(cmd: list[str], env: dict[str, str], repeats: int = 3) -> float:
+    """Median seconds from process start until the main window is shown (then it exits)."""
+    times = []
+    for _ in range(repeats):
+        times.append(run(cmd, env=dict(env, MANGALM_EXIT_WHEN_SHOWN="1"), timeout=120))
+    return statistics.median(times)
+
+
+def smoke(tmp: Path) -> None:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp / "home"))
+    env.pop("MANGALM_DB", None)
+    (tmp / "home").mkdir(exist_ok=True)
+    gui, cli = exe(APP), exe("mangalm")
+    for path in (gui, cli):
+        if not path.exists():
+            raise SystemExit(f"FAILED: {path} was not built")
+
+    run([str(gui), "--self-test"], env=env, timeout=300)
+    print("smoke: frozen GUI --self-test passed")
+
+    db = tmp / "smoke.sqlite"
+    csv = tmp / "invoices.csv"
+    csv.write_text(SMALL_INVOICES, encoding="utf-8")
+    run([str(cli), "import", "invoices", str(csv), "--db", str(db)], env=env)
+    run([str(cli), "forecast", "--db", str(db)], env=env, timeout=300)
+    print("smoke: frozen CLI import + forecast passed")
+
+    size = folder_size_mb(gui.parent)
+    app_db = tmp / "start.sqlite"
+    run([str(cli), "demo", "--db", str(app_db), "--seed", "1"], env=env, timeout=300)
+    frozen = cold_start([str(gui), "--db", str(app_db)], env)
+    source = cold_start([sys.executable, "-m", "mangalm_desktop", "--db", str(app_db)], env)
+    print(f"bundle size: {size:.0f} MB (limit {SIZE_LIMIT_MB} MB)")
+    print(
+        f"cold start to main window: frozen {frozen:.2f} s, python -m {source:.2f} s, "
+        f"ratio {frozen / source:.2f} (target < 2)"
+    )
+    if size > SIZE_LIMIT_MB:
+        raise SystemExit(f"FAILED: bundle is {size:.0f} MB, over {SIZE_LIMIT_MB} MB")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-build", action="store_true", help="only smoke-test dist/")
+    args = parser.parse_args()
+    if not args.no_build:
+        build()
+    with tempfile.TemporaryDirectory(prefix="mangalm-smoke-") as tmp:
+        smoke(Path(tmp))
+    print("frozen app OK")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
