@@ -33,6 +33,28 @@ def make_engine(url: str, **kwargs) -> Engine:
     return engine
 
 
+def connect_sqlcipher(path: Path | str, key_hex: str):  # noqa: ANN201 - DB-API connection
+    """Open an SQLCipher connection with a raw 256-bit key (no passphrase derivation)."""
+    import sqlcipher3
+
+    if len(key_hex) != 64 or any(c not in "0123456789abcdef" for c in key_hex):
+        raise ValueError("the database key must be 64 lowercase hex digits")
+    conn = sqlcipher3.connect(str(path), check_same_thread=False)
+    conn.execute(f"PRAGMA key = \"x'{key_hex}'\"")  # validated hex above; PRAGMA takes no params
+    return conn
+
+
+def make_encrypted_engine(path: Path | str, key_hex: str, **kwargs) -> Engine:
+    """An engine on an SQLCipher-encrypted file; the key never appears in a URL or a log."""
+    engine = create_engine(
+        "sqlite+pysqlite://",  # the pysqlcipher dialect would re-key from the URL
+        creator=lambda: connect_sqlcipher(path, key_hex),
+        **kwargs,
+    )
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 

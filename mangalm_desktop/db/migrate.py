@@ -17,7 +17,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
 from ..domain.errors import SchemaTooNewError, UserError
-from .engine import make_engine, sqlite_url
+from .engine import connect_sqlcipher, make_encrypted_engine, make_engine, sqlite_url
 
 log = logging.getLogger(__name__)
 
@@ -71,18 +71,21 @@ def check_schema(engine: Engine) -> str | None:
     return rev
 
 
-def backup_sqlite(path: Path, label: str) -> Path:
-    """Copy a live SQLite database consistently (sqlite3 backup API, WAL included)."""
+def backup_sqlite(path: Path, label: str, key_hex: str | None = None) -> Path:
+    """Copy a live SQLite database consistently (backup API, WAL included).
+
+    An encrypted database is copied with the same key, so the backup is encrypted too.
+    """
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     target = path.with_name(f"{path.stem}.backup-{label}-{stamp}{path.suffix}")
-    src = sqlite3.connect(path)
+    if key_hex is None:
+        src, dst = sqlite3.connect(path), sqlite3.connect(target)
+    else:
+        src, dst = connect_sqlcipher(path, key_hex), connect_sqlcipher(target, key_hex)
     try:
-        dst = sqlite3.connect(target)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
+        src.backup(dst)
     finally:
+        dst.close()
         src.close()
     return target
 
@@ -92,20 +95,45 @@ def _looks_like_sqlite(path: Path) -> bool:
         return fh.read(16) == b"SQLite format 3\x00"
 
 
-def open_local_database(path: Path, *, create: bool = True) -> Engine:
+def _check_key(engine: Engine, path: Path) -> None:
+    """Fail with words, not a traceback, when an encrypted file does not open with the key."""
+    import sqlcipher3
+    from sqlalchemy.exc import DatabaseError
+
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
+    except (DatabaseError, sqlcipher3.DatabaseError) as exc:
+        engine.dispose()
+        raise UserError(
+            f"{path} cannot be opened with this computer's key (wrong key or not encrypted).",
+            hint="Sign in on the laptop that created it, or restore it from the central server "
+            "by deleting the file and syncing again.",
+        ) from exc
+
+
+def open_local_database(path: Path, *, create: bool = True, key_hex: str | None = None) -> Engine:
     """Open (and if needed create or upgrade) the laptop's SQLite database.
 
-    An older schema is upgraded only after a backup copy is written next to the file; a newer
-    schema is refused without touching the file.
+    With ``key_hex`` the file is SQLCipher-encrypted at rest. An older schema is upgraded only
+    after a backup copy is written next to the file; a newer schema is refused without touching
+    the file.
     """
     path = Path(path)
     if path.exists():
         if path.is_dir():
             raise UserError(f"{path} is a folder, not a database file.")
-        if path.stat().st_size and not _looks_like_sqlite(path):
+        plain = _looks_like_sqlite(path)
+        if path.stat().st_size and key_hex is None and not plain:
             raise UserError(
                 f"{path} is not a Mangalm database (not an SQLite file).",
-                hint="Choose another file with --db, or move this one away.",
+                hint="If it is an encrypted database, open it with the app signed in; "
+                "otherwise choose another file with --db.",
+            )
+        if path.stat().st_size and key_hex is not None and plain:
+            raise UserError(
+                f"{path} is not encrypted but an encrypted database was expected.",
+                hint="Run `mangalm db encrypt` to encrypt it in place.",
             )
     elif not create:
         raise UserError(f"No database at {path}.")
@@ -116,7 +144,11 @@ def open_local_database(path: Path, *, create: bool = True) -> Engine:
             raise UserError(f"Cannot create the folder for the database: {exc}") from exc
 
     existed = path.exists() and path.stat().st_size > 0
-    engine = make_engine(sqlite_url(path))
+    if key_hex is None:
+        engine = make_engine(sqlite_url(path))
+    else:
+        engine = make_encrypted_engine(path, key_hex)
+        _check_key(engine, path)
     try:
         rev = check_schema(engine)
         head = head_revision()
@@ -128,7 +160,7 @@ def open_local_database(path: Path, *, create: bool = True) -> Engine:
                     f"{path} holds tables but no Mangalm schema version.",
                     hint="It was not made by this app; choose another file with --db.",
                 )
-            backup = backup_sqlite(path, rev)
+            backup = backup_sqlite(path, rev, key_hex)
             log.info("backed up %s to %s before upgrading from %s", path, backup, rev)
         upgrade(engine)
     except Exception:
