@@ -1,0 +1,155 @@
+"""Setting up and administering the central PostgreSQL (``mangalm central ...``).
+
+``init_central`` runs the shared Alembic history and then the PostgreSQL-only objects of
+:mod:`.central_sql`; both are idempotent, so running it again after an app update upgrades the
+central database in place. ``add_user`` creates a login role plus its ``agent`` row and returns
+what the person needs to connect.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+from sqlalchemy import exc as sa_exc
+
+from ..db import migrate
+from ..db.engine import make_engine
+from ..domain.errors import UserError
+from .central_sql import AGENT_ROLE, MANAGER_ROLE, central_statements
+from .connection import libpq_url, sqlalchemy_url
+
+
+def init_central(url: str) -> str:
+    """Apply the Alembic history and the sync/RLS objects; return the schema revision."""
+    engine = make_engine(sqlalchemy_url(url))
+    try:
+        rev = migrate.check_schema(engine)
+        if rev != migrate.head_revision():
+            migrate.upgrade(engine)
+    except sa_exc.OperationalError as exc:
+        raise UserError(f"Cannot reach the central database: {exc.orig}") from exc
+    finally:
+        engine.dispose()
+    with psycopg.connect(libpq_url(url)) as conn, conn.transaction():
+        # Serialise concurrent inits (two admins, or tests) on one advisory lock.
+        conn.execute("SELECT pg_advisory_xact_lock(74657)")
+        for stmt in central_statements():
+            conn.execute(stmt)
+    return migrate.head_revision()
+
+
+@dataclass(frozen=True)
+class NewUser:
+    """What ``add-agent`` / ``add-manager`` created and the person needs to connect."""
+
+    agent_id: uuid.UUID
+    code: str
+    db_role: str
+    password: str
+    manager: bool
+
+
+def role_name(code: str) -> str:
+    """The database login role for an agent code: ``mangalm_`` + the code in lower case."""
+    cleaned = re.sub(r"[^a-z0-9_]", "_", code.strip().lower())
+    if not cleaned.strip("_"):
+        raise UserError(f"Agent code {code!r} has no letters or digits.")
+    return f"mangalm_{cleaned}"[:63]
+
+
+def add_user(
+    url: str,
+    code: str,
+    name: str,
+    *,
+    manager: bool = False,
+    password: str | None = None,
+    email: str | None = None,
+) -> NewUser:
+    """Create (or update) a login role and its ``agent`` row; the password is returned once."""
+    if not code.strip():
+        raise UserError("The agent code is empty.")
+    role = role_name(code)
+    password = password or secrets.token_urlsafe(18)
+    group = MANAGER_ROLE if manager else AGENT_ROLE
+    other = AGENT_ROLE if manager else MANAGER_ROLE
+    with psycopg.connect(libpq_url(url)) as conn, conn.transaction():
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+        verb = "ALTER" if exists else "CREATE"
+        conn.execute(
+            sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(
+                sql.Identifier(role), sql.Literal(password)
+            )
+        )
+        conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(group), sql.Identifier(role)))
+        conn.execute(
+            sql.SQL("REVOKE {} FROM {}").format(sql.Identifier(other), sql.Identifier(role))
+        )
+        row = conn.execute(
+            "SELECT id FROM agent WHERE code = %s OR db_role = %s", (code, role)
+        ).fetchone()
+        if row:
+            agent_id = row[0]
+            conn.execute(
+                "UPDATE agent SET name = %s, db_role = %s, role = %s, "
+                "email = coalesce(%s, email), active = true, deleted = false WHERE id = %s",
+                (name, role, "manager" if manager else "agent", email, agent_id),
+            )
+        else:
+            agent_id = uuid.uuid4()
+            conn.execute(
+                "INSERT INTO agent (id, code, name, email, role, db_role, active, version, "
+                "deleted, updated_at) VALUES (%s, %s, %s, %s, %s, %s, true, 1, false, now())",
+                (agent_id, code, name, email, "manager" if manager else "agent", role),
+            )
+    return NewUser(agent_id, code, role, password, manager)
+
+
+def central_revision(conn: psycopg.Connection) -> str | None:
+    """The Alembic revision of the central database (None if it was never initialised)."""
+    try:
+        with conn.transaction():
+            row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    except psycopg.errors.UndefinedTable:
+        return None
+    return row[0] if row else None
+
+
+def check_central_schema(
+    conn: psycopg.Connection,
+    *,
+    head: str | None = None,
+    known: set[str] | None = None,
+) -> str:
+    """Refuse to sync across schema versions, in words that say who must update what.
+
+    ``head``/``known`` default to this app's migration history (tests pass others to play a
+    client built with one more or one fewer migration).
+    """
+    head = head or migrate.head_revision()
+    known = known if known is not None else migrate.known_revisions()
+    rev = central_revision(conn)
+    if rev is None:
+        raise UserError(
+            "The central database has not been set up for Mangalm Sales.",
+            hint="Ask your administrator to run `mangalm central init --url ...`.",
+        )
+    if rev == head:
+        return rev
+    if rev not in known:
+        raise UserError(
+            f"The central database uses a newer schema ({rev}) than this app ({head}).",
+            hint="Update Mangalm Sales on this computer, then sync again. "
+            "Your unsent changes are kept.",
+        )
+    raise UserError(
+        f"This app (schema {head}) is newer than the central database (schema {rev}); "
+        "it will not sync with an older central database.",
+        hint="Ask your administrator to upgrade it with `mangalm central init --url ...`. "
+        "Your unsent changes are kept.",
+    )

@@ -1,0 +1,183 @@
+"""How the laptop reaches the central PostgreSQL: a typed config plus a password in the keyring.
+
+The config (host, port, database, user, TLS mode, CA file) is a small JSON file in the user data
+folder; the password is only ever in the OS keyring under ``central:<user>@<host>/<db>``. A
+connection is a plain psycopg 3 connection with a connect timeout, so an unreachable server is
+reported as "offline" within seconds instead of hanging a sync.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import psycopg
+from psycopg.conninfo import make_conninfo
+
+from ..db.paths import data_dir
+from ..domain.errors import UserError
+from ..security.secrets import get_secret, set_secret
+
+SSL_MODES = ("disable", "prefer", "require", "verify-ca", "verify-full")
+CONNECT_TIMEOUT_S = 8
+
+
+def sqlalchemy_url(url: str) -> str:
+    """``postgresql://...`` (libpq form) as an SQLAlchemy psycopg URL."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    raise UserError(f"Not a PostgreSQL URL: {redact_url(url)}", hint="Use postgresql://host/db")
+
+
+def libpq_url(url: str) -> str:
+    """An SQLAlchemy or libpq URL as a libpq one (what psycopg.connect takes)."""
+    if url.startswith("postgresql+psycopg://"):
+        return "postgresql://" + url[len("postgresql+psycopg://") :]
+    if url.startswith(("postgresql://", "postgres://")):
+        return url
+    raise UserError(f"Not a PostgreSQL URL: {redact_url(url)}", hint="Use postgresql://host/db")
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        parts = parts._replace(netloc=netloc)
+    query = [(k, "***" if k == "password" else v) for k, v in parse_qsl(parts.query)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+@dataclass
+class CentralConfig:
+    """The laptop's connection settings (everything but the password)."""
+
+    host: str = ""
+    port: int = 5432
+    database: str = "mangalm"
+    user: str = ""
+    sslmode: str = "prefer"
+    sslrootcert: str = ""
+    sync_minutes: int = 5
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def secret_key(self) -> str:
+        return f"central:{self.user}@{self.host}/{self.database}"
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.host and self.user and self.database)
+
+    def validate(self) -> None:
+        if not self.host:
+            raise UserError("The central server's host name is empty.")
+        if not self.user:
+            raise UserError("The database user name is empty.")
+        if self.sslmode not in SSL_MODES:
+            raise UserError(f"TLS mode must be one of {', '.join(SSL_MODES)}.")
+        if self.sslrootcert and not Path(self.sslrootcert).is_file():
+            raise UserError(f"The CA certificate file {self.sslrootcert} does not exist.")
+        if self.sslmode in ("verify-ca", "verify-full") and not self.sslrootcert:
+            raise UserError(f"TLS mode {self.sslmode} needs the CA certificate file.")
+
+    def conninfo(self, password: str | None = None) -> str:
+        """A libpq connection string (the password, if any, only in memory)."""
+        self.validate()
+        params: dict[str, object] = {
+            "host": self.host,
+            "port": self.port,
+            "dbname": self.database,
+            "user": self.user,
+            "sslmode": self.sslmode,
+            "connect_timeout": CONNECT_TIMEOUT_S,
+            "application_name": "mangalm-desktop",
+        }
+        if self.sslrootcert:
+            params["sslrootcert"] = self.sslrootcert
+        if password:
+            params["password"] = password
+        params.update(self.extra)
+        return make_conninfo(**params)
+
+    @classmethod
+    def from_url(cls, url: str) -> CentralConfig:
+        """Settings from a ``postgresql://user@host:port/db?sslmode=...`` URL (password ignored)."""
+        parts = urlsplit(libpq_url(url))
+        query = dict(parse_qsl(parts.query))
+        host = parts.hostname or query.pop("host", "")
+        extra = {k: v for k, v in query.items() if k not in ("sslmode", "sslrootcert")}
+        return cls(
+            host=host,
+            port=parts.port or 5432,
+            database=(parts.path or "/").lstrip("/") or "postgres",
+            user=parts.username or "",
+            sslmode=query.get("sslmode", "prefer"),
+            sslrootcert=query.get("sslrootcert", ""),
+            extra=extra,
+        )
+
+
+def config_path() -> Path:
+    return data_dir() / "central.json"
+
+
+def load_config(path: Path | None = None) -> CentralConfig:
+    """The saved settings, or empty ones (the app then works standalone)."""
+    path = path or config_path()
+    if not path.exists():
+        return CentralConfig()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return CentralConfig(**raw)
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"The connection settings in {path} are damaged: {exc}") from exc
+
+
+def save_config(
+    config: CentralConfig, password: str | None = None, path: Path | None = None
+) -> None:
+    """Write the settings (never the password) and put the password in the keyring."""
+    config.validate()
+    path = path or config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(asdict(config), indent=2), encoding="utf-8")
+    if password:
+        set_secret(config.secret_key, password)
+
+
+def connect(config: CentralConfig, **kwargs) -> psycopg.Connection:
+    """Open a connection; the password comes from the keyring."""
+    password = get_secret(config.secret_key)
+    return psycopg.connect(config.conninfo(password), **kwargs)
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    """Result of "Test connection": what the server said, in words."""
+
+    ok: bool
+    message: str
+    server_version: str = ""
+    schema: str = ""
+
+
+def check_connection(config: CentralConfig, password: str | None = None) -> ConnectionCheck:
+    """Connect, check the schema version, and say what happened (never raises)."""
+    from .central import check_central_schema
+
+    try:
+        pw = password if password is not None else get_secret(config.secret_key)
+        with psycopg.connect(config.conninfo(pw)) as conn:
+            version = conn.execute("SHOW server_version").fetchone()[0]
+            rev = check_central_schema(conn)
+            ssl = conn.pgconn.ssl_in_use
+    except UserError as exc:
+        return ConnectionCheck(False, str(exc))
+    except psycopg.Error as exc:
+        return ConnectionCheck(False, f"Cannot connect: {str(exc).strip()}")
+    tls = "encrypted (TLS)" if ssl else "NOT encrypted"
+    return ConnectionCheck(True, f"Connected to PostgreSQL {version}, {tls}.", version, rev)

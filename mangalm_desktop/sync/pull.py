@@ -1,0 +1,240 @@
+"""Pull: central PostgreSQL → laptop SQLite, never skipping a row (DESIGN §3).
+
+One REPEATABLE READ transaction reads ``horizon = pg_snapshot_xmin(pg_current_snapshot())``
+and, per table, every visible row with ``txid >= cursor``. Rows of transactions still running
+at that moment have a txid ≥ horizon, so storing ``cursor = horizon`` after applying the rows
+leaves them for the next pull, however late they commit. Re-applying a row is harmless (upsert
+by id, never over a newer or locally changed row).
+
+Rows are streamed with COPY ordered by id and applied in SQLite transactions of ``batch_size``
+rows; each batch also records the last id applied, so an interrupted initial sync resumes after
+it. A resumed table finishes with the cursor of the run that was interrupted (the smaller
+horizon), which re-reads anything that was in flight back then.
+
+Scope changes come first: for a store this agent lost, its rows are deleted locally (outbox ops
+stay and come back as conflicts); for a store it gained, all its rows are backfilled whatever
+the cursors say.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg import IsolationLevel
+from sqlalchemy import Engine
+
+from ..domain.tasks import NULL_TASK, TaskContext
+from . import state
+from .central import check_central_schema
+from .tables import STORE_SCOPED, TableSpec, all_specs
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 20_000
+
+
+@dataclass
+class PullResult:
+    """What one pull brought in."""
+
+    horizon: int = 0
+    rows: int = 0
+    per_table: dict[str, int] = field(default_factory=dict)
+    lost_stores: list[uuid.UUID] = field(default_factory=list)
+    gained_stores: list[uuid.UUID] = field(default_factory=list)
+    resumed: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+class _Applier:
+    """Applies streamed rows to SQLite in batches, one transaction per batch."""
+
+    def __init__(self, engine: Engine, ctx: TaskContext, total: int) -> None:
+        self.raw = engine.raw_connection()
+        self.cur = self.raw.cursor()
+        self.ctx = ctx
+        self.total = total
+        self.done = 0
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def apply(self, sql: str, rows: list[tuple], state_updates: list[tuple]) -> None:
+        try:
+            if rows:
+                self.cur.executemany(sql, rows)
+            for key, value, number in state_updates:
+                if number is None and value is None:
+                    state.drop(self.cur, key)
+                else:
+                    state.put(self.cur, key, value=value, number=number)
+            self.raw.commit()
+        except BaseException:
+            self.raw.rollback()
+            raise
+        self.done += len(rows)
+        self.ctx.progress(self.done, max(self.total, self.done), "Receiving data")
+
+    def stream(
+        self,
+        pg: psycopg.Connection,
+        spec: TableSpec,
+        where: str,
+        params: tuple,
+        batch_size: int,
+        *,
+        resume_key: str | None = None,
+        resume_horizon: int | None = None,
+        final_state: list[tuple] | None = None,
+        force: bool = False,
+    ) -> int:
+        """COPY rows of ``spec`` matching ``where`` into SQLite; return how many."""
+        sql = spec.sqlite_upsert(force=force)
+        count = 0
+        id_at = spec.columns.index("id")
+        batch: list[tuple] = []
+        with pg.cursor() as cur, cur.copy(spec.copy_sql(where), params) as copy:
+            for row in copy.rows():
+                batch.append(row)
+                if len(batch) >= batch_size:
+                    self.ctx.check()
+                    marks = []
+                    if resume_key is not None:
+                        marks = [(resume_key, batch[-1][id_at], resume_horizon)]
+                    self.apply(sql, batch, marks)
+                    count += len(batch)
+                    batch = []
+        self.ctx.check()
+        self.apply(sql, batch, final_state or [])
+        return count + len(batch)
+
+
+def _scope_changes(pg: psycopg.Connection, since: int) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
+    """Stores this agent lost and gained since ``since`` (the latest event per store wins)."""
+    rows = pg.execute(
+        "SELECT store_id, gained FROM scope_change "
+        "WHERE agent_id = mangalm_my_agent_id() AND txid >= %s::xid8 ORDER BY txid, id",
+        (str(since),),
+    ).fetchall()
+    last: dict[uuid.UUID, bool] = {}
+    for store_id, gained in rows:
+        last[store_id] = gained
+    lost = [s for s, g in last.items() if not g]
+    gained = [s for s, g in last.items() if g]
+    return lost, gained
+
+
+def delete_store_rows(engine: Engine, store_ids: list[uuid.UUID]) -> None:
+    """Remove a store and everything of it from the replica (outbox ops are kept)."""
+    if not store_ids:
+        return
+    hexes = [s.hex for s in store_ids]
+    marks = ", ".join("?" for _ in hexes)
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        # Children first; a row of another store never points at these.
+        for table in reversed(STORE_SCOPED):
+            cur.execute(f'DELETE FROM "{table}" WHERE store_id IN ({marks})', hexes)  # noqa: S608 - model identifiers only
+        cur.execute(f"DELETE FROM store WHERE id IN ({marks})", hexes)  # noqa: S608 - model identifiers only
+        raw.commit()
+    except BaseException:
+        raw.rollback()
+        raise
+    finally:
+        raw.close()
+
+
+def pull(
+    engine: Engine,
+    pg: psycopg.Connection,
+    ctx: TaskContext = NULL_TASK,
+    *,
+    batch_size: int = BATCH_SIZE,
+    check_schema: bool = True,
+) -> PullResult:
+    """Bring the replica up to date with everything its role may see. Safe to interrupt."""
+    started = time.monotonic()
+    result = PullResult()
+    if check_schema:
+        check_central_schema(pg)
+    if pg.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        pg.rollback()
+    pg.isolation_level = IsolationLevel.REPEATABLE_READ
+    pg.read_only = True
+    local = state.read_all(engine)
+    specs = all_specs()
+    applier = _Applier(engine, ctx, 0)
+    try:
+        with pg.transaction():
+            # The first statement takes the snapshot; the horizon is its xmin.
+            horizon = int(
+                pg.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text").fetchone()[0]
+            )
+            result.horizon = horizon
+            sees_all = bool(pg.execute("SELECT mangalm_sees_all()").fetchone()[0])
+            scope_cursor = state.cursor_of(local, "scope_change")
+            lost: list[uuid.UUID] = []
+            gained: list[uuid.UUID] = []
+            if not sees_all:
+                lost, gained = _scope_changes(pg, scope_cursor)
+            result.lost_stores, result.gained_stores = lost, gained
+            delete_store_rows(engine, lost)
+
+            plans = []
+            total = 0
+            for spec in specs:
+                cursor = state.cursor_of(local, spec.name)
+                resume = local.get(f"resume:{spec.name}")
+                where, params = "txid >= %s::xid8", [str(cursor)]
+                final = horizon
+                if resume and resume[0]:
+                    where += " AND id > %s::uuid"
+                    params.append(str(uuid.UUID(resume[0])))
+                    final = min(int(resume[1] or horizon), horizon)
+                    result.resumed.append(spec.name)
+                n = pg.execute(
+                    f'SELECT count(*) FROM "{spec.name}" WHERE {where}',  # noqa: S608 - model identifiers
+                    params,
+                ).fetchone()[0]
+                total += n
+                plans.append((spec, where, tuple(params), final))
+            applier.total = total
+            ctx.progress(0, total, "Receiving data")
+
+            for spec, where, params, final in plans:
+                ctx.check()
+                got = 0
+                if gained and spec.store_column:
+                    got += applier.stream(
+                        pg,
+                        spec,
+                        f"{spec.store_column} = ANY(%s)",
+                        (gained,),
+                        batch_size,
+                    )
+                resume_key = f"resume:{spec.name}"
+                got += applier.stream(
+                    pg,
+                    spec,
+                    where,
+                    params,
+                    batch_size,
+                    resume_key=resume_key,
+                    resume_horizon=final,
+                    final_state=[(f"pull:{spec.name}", None, final), (resume_key, None, None)],
+                )
+                result.per_table[spec.name] = got
+                result.rows += got
+            applier.apply("", [], [("pull:scope_change", None, horizon)])
+    finally:
+        applier.close()
+        pg.read_only = False
+        pg.isolation_level = None
+    result.seconds = time.monotonic() - started
+    log.info("pull: %d rows in %.2fs (horizon %d)", result.rows, result.seconds, horizon)
+    return result

@@ -1,0 +1,107 @@
+"""One sync run (push, then pull) and the record of it, for the CLI, the scheduler and the GUI.
+
+Push goes first so the pull brings back the server's view of what was just sent (order state
+``synced``, server versions). Every run, good or bad, is appended to the history the Sync view
+shows; errors are recorded in words, and the outbox is never touched by a failed run.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import psycopg
+from sqlalchemy import Engine
+
+from ..db.types import utcnow
+from ..domain.errors import Cancelled, UserError
+from ..domain.tasks import NULL_TASK, TaskContext
+from . import state
+from .central import check_central_schema
+from .pull import PullResult, pull
+from .push import PushResult, pending_count, push
+
+log = logging.getLogger(__name__)
+
+Connector = Callable[[], psycopg.Connection]
+
+
+class OfflineError(UserError):
+    """The central server could not be reached (network down, server stopped, cut mid-way)."""
+
+
+@dataclass
+class SyncReport:
+    """The outcome of one run, as kept in the history."""
+
+    started_at: str = ""
+    ok: bool = False
+    offline: bool = False
+    error: str = ""
+    pushed: int = 0
+    parked: int = 0
+    pulled: int = 0
+    seconds: float = 0.0
+    push: PushResult | None = field(default=None, repr=False)
+    pull: PullResult | None = field(default=None, repr=False)
+
+    def summary(self) -> dict:
+        d = asdict(self)
+        d.pop("push", None)
+        d.pop("pull", None)
+        return d
+
+
+def sync_once(
+    engine: Engine,
+    connect: Connector,
+    ctx: TaskContext = NULL_TASK,
+    *,
+    do_push: bool = True,
+    do_pull: bool = True,
+) -> SyncReport:
+    """Push pending ops, then pull; never raises for network trouble (reported instead)."""
+    report = SyncReport(started_at=utcnow().isoformat(timespec="seconds"))
+    started = time.monotonic()
+    try:
+        try:
+            with connect() as pg:
+                check_central_schema(pg)
+                if do_push:
+                    report.push = push(engine, pg, ctx, check_schema=False)
+                    report.pushed = report.push.applied
+                    report.parked = report.push.parked
+                if do_pull:
+                    report.pull = pull(engine, pg, ctx, check_schema=False)
+                    report.pulled = report.pull.rows
+        except psycopg.OperationalError as exc:
+            raise OfflineError(f"The central server cannot be reached: {str(exc).strip()}") from exc
+        report.ok = True
+    except OfflineError as exc:
+        report.offline = True
+        report.error = exc.message
+    except UserError as exc:
+        report.error = str(exc)
+    except Cancelled:
+        report.error = "Cancelled; what was received so far is kept and the next sync continues."
+    report.seconds = round(time.monotonic() - started, 3)
+    if not report.ok:
+        log.warning("sync failed: %s", report.error)
+    try:
+        state.add_history(engine, report.summary())
+    except Exception:  # the history is a convenience; never fail a sync over it
+        log.exception("could not record sync history")
+    return report
+
+
+@dataclass(frozen=True)
+class LocalCounts:
+    pending: int
+    parked: int
+
+
+def local_counts(engine: Engine) -> LocalCounts:
+    pending, parked = pending_count(engine)
+    return LocalCounts(pending, parked)
