@@ -1,0 +1,19 @@
+"""The demo company: realistic, reproducible sales history for a first look, demos and tests."""
+
+from .company import (
+    DEFAULT_TODAY,
+    SMALL,
+    DemoSummary,
+    build_demo,
+    create_demo_company,
+    existing_data,
+)
+
+__all__ = [
+    "DEFAULT_TODAY",
+    "SMALL",
+    "DemoSummary",
+    "build_demo",
+    "create_demo_company",
+    "existing_data",
+]
