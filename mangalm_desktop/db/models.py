@@ -140,6 +140,9 @@ class Invoice(Synced, Base):
     )
 
     zoho_invoice_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Zoho's last_modified_time as last pulled: the bridge skips the per-invoice detail request
+    # when it is unchanged (overlap windows and resumed runs cost no extra Zoho requests).
+    zoho_modified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     number: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(16), default="invoice", server_default="invoice")
     status: Mapped[str | None] = mapped_column(String(32))

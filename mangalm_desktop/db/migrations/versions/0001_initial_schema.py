@@ -164,6 +164,7 @@ def upgrade() -> None:
     op.create_table(
         "invoice",
         sa.Column("zoho_invoice_id", sa.String(length=64), nullable=True),
+        sa.Column("zoho_modified_at", UTCDateTime(), nullable=True),
         sa.Column("number", sa.String(length=64), nullable=False),
         sa.Column("kind", sa.String(length=16), server_default="invoice", nullable=False),
         sa.Column("status", sa.String(length=32), nullable=True),
