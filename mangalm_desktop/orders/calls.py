@@ -1,0 +1,166 @@
+"""Call log and store stock capture, each row pushed through the outbox in its own transaction.
+
+A call records its outcome (ordered / call back on a date / no answer / not needed), notes and
+the next call date, which the call list uses. Stock capture records what the store says is on
+its shelf per product today; the suggestions subtract it (DESIGN §5).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from ..db import outbox
+from ..db.engine import session_scope
+from ..db.models import CallLog, Product, StoreStockReport, new_id
+from ..db.types import utcnow
+from ..domain.enums import CallOutcome
+from ..domain.errors import UserError
+from .validation import resolve_store
+
+
+@dataclass(frozen=True)
+class CallView:
+    id: uuid.UUID
+    called_at: dt.datetime
+    outcome: str
+    notes: str | None
+    next_call_date: dt.date | None
+    order_id: uuid.UUID | None
+
+
+def _push(session: Session, row: object, table: str) -> None:
+    session.flush()
+    outbox.enqueue(
+        session,
+        table_name=table,
+        row_id=row.id,  # type: ignore[attr-defined]
+        op=outbox.OP_UPSERT,
+        base_version=None,
+        payload=outbox.row_payload(row),
+    )
+
+
+def _store_id(session: Session, store: uuid.UUID | str | None) -> uuid.UUID:
+    found, problem = resolve_store(session, store)
+    if problem is not None and found is None:
+        raise UserError(problem.message)
+    assert found is not None
+    return found.id
+
+
+def log_call(
+    engine: Engine,
+    *,
+    store: uuid.UUID | str,
+    agent_id: uuid.UUID | None,
+    outcome: CallOutcome | str,
+    notes: str | None = None,
+    next_call_date: dt.date | None = None,
+    order_id: uuid.UUID | None = None,
+    today: dt.date | None = None,
+) -> uuid.UUID:
+    """Record one call; a call back needs its date, and next call dates lie in the future."""
+    try:
+        outcome = CallOutcome(outcome)
+    except ValueError:
+        choices = ", ".join(c.value for c in CallOutcome)
+        raise UserError(f"Unknown call outcome {outcome!r}; choose one of {choices}.") from None
+    today = today or dt.date.today()
+    if outcome is CallOutcome.CALL_BACK and next_call_date is None:
+        raise UserError("A call back needs the date to call back on.")
+    if next_call_date is not None and next_call_date < today:
+        raise UserError(f"The next call date {next_call_date:%d %b %Y} is in the past.")
+    with session_scope(engine) as session:
+        row = CallLog(
+            id=new_id(),
+            store_id=_store_id(session, store),
+            agent_id=agent_id,
+            called_at=utcnow(),
+            outcome=outcome.value,
+            notes=(notes or "").strip() or None,
+            next_call_date=next_call_date,
+            scheduled=next_call_date is not None,
+            order_id=order_id,
+        )
+        session.add(row)
+        _push(session, row, "call_log")
+        return row.id
+
+
+def recent_calls(session: Session, store_id: uuid.UUID, limit: int = 20) -> list[CallView]:
+    stmt = (
+        select(CallLog)
+        .where(CallLog.store_id == store_id, CallLog.deleted.is_(False))
+        .order_by(CallLog.called_at.desc())
+        .limit(limit)
+    )
+    return [
+        CallView(c.id, c.called_at, c.outcome, c.notes, c.next_call_date, c.order_id)
+        for c in session.scalars(stmt)
+    ]
+
+
+def record_stock(
+    engine: Engine,
+    *,
+    store: uuid.UUID | str,
+    agent_id: uuid.UUID | None,
+    quantities: dict[uuid.UUID | str, int],
+    reported_on: dt.date | None = None,
+) -> int:
+    """Store what the shelf holds per product (by id or SKU); all rows or none. Returns count."""
+    if not quantities:
+        raise UserError("No stock to record; enter at least one product's shelf quantity.")
+    reported_on = reported_on or dt.date.today()
+    with session_scope(engine) as session:
+        store_id = _store_id(session, store)
+        rows = []
+        problems = []
+        for ref, qty in quantities.items():
+            product = _product(session, ref)
+            if product is None:
+                problems.append(f"Unknown product {ref!s}.")
+                continue
+            if isinstance(qty, bool) or not isinstance(qty, int) or qty < 0:
+                problems.append(
+                    f"Shelf quantity of {product.sku or product.name} must be 0 or more (got {qty!r})."
+                )
+                continue
+            rows.append(
+                StoreStockReport(
+                    id=new_id(),
+                    store_id=store_id,
+                    product_id=product.id,
+                    agent_id=agent_id,
+                    reported_on=reported_on,
+                    quantity=qty,
+                    created_at=utcnow(),
+                )
+            )
+        if problems:
+            raise UserError("Stock not recorded:\n" + "\n".join(f"- {p}" for p in problems))
+        for row in rows:
+            session.add(row)
+            _push(session, row, "store_stock_report")
+        return len(rows)
+
+
+def _product(session: Session, ref: uuid.UUID | str) -> Product | None:
+    if isinstance(ref, uuid.UUID):
+        return session.get(Product, ref)
+    return session.scalar(select(Product).where(Product.sku == ref.strip()))
+
+
+def latest_stock(session: Session, store_id: uuid.UUID) -> dict[uuid.UUID, tuple[dt.date, int]]:
+    """The most recent shelf quantity per product for a store."""
+    stmt = (
+        select(StoreStockReport.product_id, StoreStockReport.reported_on, StoreStockReport.quantity)
+        .where(StoreStockReport.store_id == store_id, StoreStockReport.deleted.is_(False))
+        .order_by(StoreStockReport.reported_on, StoreStockReport.created_at)
+    )
+    return {pid: (day, qty) for pid, day, qty in session.execute(stmt)}

@@ -1,0 +1,210 @@
+"""Reading orders for the list and detail views: windowed, filtered, no ORM objects leak out.
+
+The list is read a page at a time (``offset``/``limit`` over an indexed sort), so a view over
+100,000 orders shows its first rows after one small query (benchmarks/orders_bench.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from ..db.models import Agent, Order, OrderLine, Product, Store
+from ..domain.errors import UserError
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    """What the Orders view filters on; ``None`` means any. ``text`` matches number or store."""
+
+    states: tuple[str, ...] | None = None
+    store_id: uuid.UUID | None = None
+    agent_id: uuid.UUID | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    id: uuid.UUID
+    number: str
+    order_date: dt.date
+    state: str
+    kind: str
+    store_name: str
+    agent_code: str
+    total: Decimal
+    requested_delivery_date: dt.date | None
+
+
+@dataclass(frozen=True)
+class LineView:
+    line_no: int
+    product_id: uuid.UUID
+    sku: str | None
+    name: str
+    unit: str | None
+    pack_size: int
+    quantity: int
+    unit_price: Decimal
+    discount_pct: Decimal
+    line_total: Decimal
+    suggested_qty: int | None
+
+
+@dataclass(frozen=True)
+class OrderDetail:
+    id: uuid.UUID
+    number: str
+    kind: str
+    state: str
+    version: int
+    order_date: dt.date
+    requested_delivery_date: dt.date | None
+    notes: str | None
+    discount_pct: Decimal
+    subtotal: Decimal
+    discount_total: Decimal
+    total: Decimal
+    submitted_at: dt.datetime | None
+    cancelled_at: dt.datetime | None
+    zoho_salesorder_number: str | None
+    store_id: uuid.UUID
+    store_code: str
+    store_name: str
+    store_address: str | None
+    store_city: str | None
+    store_phone: str | None
+    agent_id: uuid.UUID
+    agent_code: str
+    agent_name: str
+    agent_phone: str | None
+    lines: list[LineView] = field(default_factory=list)
+
+
+def _filtered(stmt: Select, f: OrderFilter) -> Select:
+    stmt = stmt.where(Order.deleted.is_(False))
+    if f.states:
+        stmt = stmt.where(Order.state.in_(f.states))
+    if f.store_id:
+        stmt = stmt.where(Order.store_id == f.store_id)
+    if f.agent_id:
+        stmt = stmt.where(Order.agent_id == f.agent_id)
+    if f.date_from:
+        stmt = stmt.where(Order.order_date >= f.date_from)
+    if f.date_to:
+        stmt = stmt.where(Order.order_date <= f.date_to)
+    if f.text and f.text.strip():
+        like = f"%{f.text.strip()}%"
+        stmt = stmt.where(Order.number.ilike(like) | Store.name.ilike(like))
+    return stmt
+
+
+def list_orders(
+    session: Session, f: OrderFilter | None = None, *, offset: int = 0, limit: int = 200
+) -> list[OrderRow]:
+    """One page of orders, newest first."""
+    f = f or OrderFilter()
+    stmt = (
+        select(
+            Order.id,
+            Order.number,
+            Order.order_date,
+            Order.state,
+            Order.kind,
+            Store.name,
+            Agent.code,
+            Order.total,
+            Order.requested_delivery_date,
+        )
+        .join(Store, Store.id == Order.store_id)
+        .join(Agent, Agent.id == Order.agent_id)
+    )
+    stmt = _filtered(stmt, f).order_by(Order.order_date.desc(), Order.number.desc())
+    return [OrderRow(*r) for r in session.execute(stmt.offset(offset).limit(limit))]
+
+
+def count_orders(session: Session, f: OrderFilter | None = None) -> int:
+    f = f or OrderFilter()
+    stmt = select(func.count()).select_from(Order)
+    if f.text:
+        stmt = stmt.join(Store, Store.id == Order.store_id)
+    return session.scalar(_filtered(stmt, f)) or 0
+
+
+def get_order(session: Session, order_id: uuid.UUID) -> OrderDetail:
+    order = session.get(Order, order_id)
+    if order is None or order.deleted:
+        raise UserError(f"Order {order_id} was not found.")
+    store = session.get(Store, order.store_id)
+    agent = session.get(Agent, order.agent_id)
+    assert store is not None and agent is not None  # foreign keys
+    rows = session.execute(
+        select(OrderLine, Product)
+        .join(Product, Product.id == OrderLine.product_id)
+        .where(OrderLine.order_id == order.id, OrderLine.deleted.is_(False))
+        .order_by(OrderLine.line_no)
+    )
+    lines = [
+        LineView(
+            line_no=ln.line_no,
+            product_id=p.id,
+            sku=p.sku,
+            name=p.name,
+            unit=p.unit,
+            pack_size=p.pack_size or 1,
+            quantity=ln.quantity,
+            unit_price=ln.unit_price,
+            discount_pct=ln.discount_pct,
+            line_total=ln.line_total,
+            suggested_qty=ln.suggested_qty,
+        )
+        for ln, p in rows
+    ]
+    return OrderDetail(
+        id=order.id,
+        number=order.number,
+        kind=order.kind,
+        state=order.state,
+        version=order.version,
+        order_date=order.order_date,
+        requested_delivery_date=order.requested_delivery_date,
+        notes=order.notes,
+        discount_pct=order.discount_pct,
+        subtotal=order.subtotal,
+        discount_total=order.discount_total,
+        total=order.total,
+        submitted_at=order.submitted_at,
+        cancelled_at=order.cancelled_at,
+        zoho_salesorder_number=order.zoho_salesorder_number,
+        store_id=store.id,
+        store_code=store.code,
+        store_name=store.name,
+        store_address=store.address,
+        store_city=store.city,
+        store_phone=store.phone,
+        agent_id=agent.id,
+        agent_code=agent.code,
+        agent_name=agent.name,
+        agent_phone=agent.phone,
+        lines=lines,
+    )
+
+
+def find_order(session: Session, number_or_id: str) -> uuid.UUID:
+    """An order id from its number (as printed) or its id."""
+    oid = session.scalar(select(Order.id).where(Order.number == number_or_id.strip().upper()))
+    if oid is None:
+        try:
+            oid = session.scalar(select(Order.id).where(Order.id == uuid.UUID(number_or_id)))
+        except ValueError:
+            oid = None
+    if oid is None:
+        raise UserError(f"No order {number_or_id!r}.")
+    return oid

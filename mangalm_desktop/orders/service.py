@@ -1,0 +1,413 @@
+"""Order life cycle: save draft, submit, amend, cancel, duplicate (docs/orders.md "States").
+
+Each function is one SQLite transaction (``session_scope``): the order, its lines, its number,
+its suggestion feedback and its ONE ``upsert_order`` outbox record are committed together or
+not at all, so a crash can never leave half an order or an order the sync would not push.
+
+Versions: the central trigger gives a new order version 1 and bumps it on each update, and
+pushes apply in outbox order, so locally ``order.version`` is kept equal to the version the
+central row will have once every pending op is applied. A new submission is sent with
+``base_version=None``; each later change is sent against the current ``version`` and bumps it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.orm import Session
+
+from ..db import outbox
+from ..db.engine import session_scope
+from ..db.models import Agent, Order, OrderLine, SuggestionFeedback, new_id
+from ..db.types import utcnow
+from ..domain.enums import OrderKind, OrderState
+from ..domain.errors import UserError
+from .errors import CreditLimitExceeded, OrderInvalid, OrderStateError
+from .model import Checked, LineInput, OrderDraft, OrderResult, Suggestion
+from .numbering import allocate
+from .validation import validate
+
+AMENDABLE = frozenset({OrderState.SUBMITTED.value, OrderState.SYNCED.value})
+SERVER_AUTHORITATIVE = frozenset({OrderState.SENT_TO_ZOHO.value, OrderState.INVOICED.value})
+
+
+def _agent(session: Session, agent_id: uuid.UUID) -> Agent:
+    agent = session.get(Agent, agent_id)
+    if agent is None or agent.deleted:
+        raise UserError(
+            "The signed-in user is not a known agent, so orders cannot be numbered.",
+            hint="Sync once online so the agent list arrives, or sign in as an agent.",
+        )
+    return agent
+
+
+def _get_order(session: Session, order_id: uuid.UUID) -> Order:
+    order = session.get(Order, order_id)
+    if order is None or order.deleted:
+        raise UserError(f"Order {order_id} was not found.")
+    return order
+
+
+def _checked(
+    session: Session,
+    draft: OrderDraft,
+    *,
+    order_id: uuid.UUID | None,
+    today: dt.date | None,
+    accept_credit_warning: bool,
+) -> Checked:
+    checked = validate(session, draft, today=today, order_id=order_id)
+    if checked.errors:
+        raise OrderInvalid(checked.errors)
+    if checked.warnings and not accept_credit_warning:
+        raise CreditLimitExceeded(checked.warnings[0])
+    return checked
+
+
+def _fill_header(order: Order, draft: OrderDraft, checked: Checked, today: dt.date | None) -> None:
+    order.store_id = checked.store_id  # type: ignore[assignment]
+    order.order_date = draft.order_date or order.order_date or today or dt.date.today()
+    order.requested_delivery_date = draft.requested_delivery_date
+    order.notes = (draft.notes or "").strip() or None
+    order.discount_pct = Decimal(str(draft.discount_pct or 0))
+    order.subtotal = checked.subtotal
+    order.discount_total = checked.discount_total
+    order.total = checked.total
+
+
+def _new_line(order: Order, line_no: int, pl) -> OrderLine:  # noqa: ANN001 - PricedLine
+    return OrderLine(
+        id=new_id(),
+        order_id=order.id,
+        line_no=line_no,
+        store_id=order.store_id,
+        product_id=pl.product_id,
+        quantity=pl.quantity,
+        unit_price=pl.unit_price,
+        discount_pct=pl.discount_pct,
+        line_total=pl.total,
+        suggested_qty=pl.suggested_qty,
+    )
+
+
+def _replace_draft_lines(session: Session, order: Order, checked: Checked) -> list[OrderLine]:
+    """Drafts were never pushed: their lines are simply rewritten, numbered 1..n."""
+    session.execute(delete(OrderLine).where(OrderLine.order_id == order.id))
+    lines = [_new_line(order, n, pl) for n, pl in enumerate(checked.lines, start=1)]
+    session.add_all(lines)
+    return lines
+
+
+def _amend_lines(session: Session, order: Order, checked: Checked) -> list[OrderLine]:
+    """Pushed orders keep line ids and numbers; removed lines become tombstones.
+
+    A line number is never reused within an order: the central upsert writes new lines before
+    it tombstones removed ones, so reusing a number would break its (order_id, line_no) key.
+    """
+    existing = list(session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)))
+    live = {x.product_id: x for x in existing if not x.deleted}
+    next_no = max((x.line_no for x in existing), default=0) + 1
+    kept: list[OrderLine] = []
+    for pl in checked.lines:
+        row = live.pop(pl.product_id, None)
+        if row is None:
+            row = _new_line(order, next_no, pl)
+            next_no += 1
+            session.add(row)
+        else:
+            row.quantity = pl.quantity
+            row.unit_price = pl.unit_price
+            row.discount_pct = pl.discount_pct
+            row.line_total = pl.total
+        kept.append(row)
+    for gone in live.values():
+        gone.deleted = True
+    return kept
+
+
+def _enqueue_order(
+    session: Session, order: Order, lines: list[OrderLine], base_version: int | None
+) -> None:
+    session.flush()
+    outbox.enqueue(
+        session,
+        table_name="orders",
+        row_id=order.id,
+        op=outbox.OP_UPSERT_ORDER,
+        base_version=base_version,
+        payload={
+            "order": outbox.row_payload(order),
+            "lines": [outbox.row_payload(x) for x in sorted(lines, key=lambda r: r.line_no)],
+        },
+    )
+
+
+def _live_lines(session: Session, order_id: uuid.UUID) -> list[OrderLine]:
+    stmt = (
+        select(OrderLine)
+        .where(OrderLine.order_id == order_id, OrderLine.deleted.is_(False))
+        .order_by(OrderLine.line_no)
+    )
+    return list(session.scalars(stmt))
+
+
+def _feedback(session: Session, order: Order, draft: OrderDraft, checked: Checked) -> None:
+    """Suggested vs ordered per suggested product, including suggestions the agent deleted."""
+    suggestions = list(draft.suggestions)
+    if not suggestions:
+        suggestions = [
+            Suggestion(x.product_id, x.suggested_qty, x.prediction_id)
+            for x in checked.lines
+            if x.suggested_qty is not None
+        ]
+    ordered = {x.product_id: x.quantity for x in checked.lines}
+    for s in suggestions:
+        row = SuggestionFeedback(
+            id=new_id(),
+            order_id=order.id,
+            store_id=order.store_id,
+            product_id=s.product_id,
+            prediction_id=s.prediction_id,
+            suggested_qty=s.quantity,
+            ordered_qty=ordered.get(s.product_id, 0),
+        )
+        session.add(row)
+        session.flush()
+        outbox.enqueue(
+            session,
+            table_name="suggestion_feedback",
+            row_id=row.id,
+            op=outbox.OP_UPSERT,
+            base_version=None,
+            payload=outbox.row_payload(row),
+        )
+
+
+def _result(order: Order, checked: Checked | None = None) -> OrderResult:
+    return OrderResult(
+        order_id=order.id,
+        number=order.number,
+        state=order.state,
+        version=order.version,
+        total=order.total,
+        warnings=list(checked.warnings) if checked else [],
+        notices=list(checked.notices) if checked else [],
+    )
+
+
+def _store_draft(
+    session: Session,
+    draft: OrderDraft,
+    order_id: uuid.UUID | None,
+    checked: Checked,
+    today: dt.date | None,
+) -> tuple[Order, list[OrderLine]]:
+    if order_id is not None:
+        order = _get_order(session, order_id)
+        if order.state != OrderState.DRAFT.value:
+            raise OrderStateError(
+                f"Order {order.number} is {order.state}, not a draft.",
+                hint="Use amend to change a submitted order.",
+            )
+        order.kind = OrderKind(draft.kind).value
+    else:
+        agent = _agent(session, draft.agent_id)
+        order = Order(
+            id=new_id(),
+            number=allocate(session, agent.code),
+            kind=OrderKind(draft.kind).value,
+            state=OrderState.DRAFT.value,
+            agent_id=agent.id,
+            created_at=utcnow(),
+        )
+        session.add(order)
+    _fill_header(order, draft, checked, today)
+    lines = _replace_draft_lines(session, order, checked)
+    return order, lines
+
+
+def save_draft(
+    engine: Engine,
+    draft: OrderDraft,
+    *,
+    order_id: uuid.UUID | None = None,
+    today: dt.date | None = None,
+) -> OrderResult:
+    """Create or overwrite a local draft (never pushed). Credit warnings do not block a draft."""
+    with session_scope(engine) as session:
+        checked = _checked(
+            session, draft, order_id=order_id, today=today, accept_credit_warning=True
+        )
+        order, _ = _store_draft(session, draft, order_id, checked, today)
+        session.flush()
+        return _result(order, checked)
+
+
+def submit(
+    engine: Engine,
+    draft: OrderDraft,
+    *,
+    order_id: uuid.UUID | None = None,
+    accept_credit_warning: bool = False,
+    today: dt.date | None = None,
+) -> OrderResult:
+    """Store ``draft`` as a submitted order with its lines and ONE outbox op, atomically.
+
+    ``order_id`` submits an existing draft (its number is kept); otherwise a new number is
+    allocated in this same transaction.
+    """
+    with session_scope(engine) as session:
+        checked = _checked(
+            session,
+            draft,
+            order_id=order_id,
+            today=today,
+            accept_credit_warning=accept_credit_warning,
+        )
+        order, lines = _store_draft(session, draft, order_id, checked, today)
+        order.state = OrderState.SUBMITTED.value
+        order.submitted_at = utcnow()
+        order.version = 1  # what the central insert will give it
+        _feedback(session, order, draft, checked)
+        _enqueue_order(session, order, lines, base_version=None)
+        return _result(order, checked)
+
+
+def draft_from_order(session: Session, order_id: uuid.UUID) -> OrderDraft:
+    """The stored order as an editable draft (same store, lines, discounts, notes)."""
+    order = _get_order(session, order_id)
+    return OrderDraft(
+        store=order.store_id,
+        agent_id=order.agent_id,
+        kind=OrderKind(order.kind),
+        discount_pct=order.discount_pct,
+        notes=order.notes,
+        requested_delivery_date=order.requested_delivery_date,
+        order_date=order.order_date,
+        lines=[
+            LineInput(
+                x.product_id,
+                x.quantity if order.kind == "order" else abs(x.quantity),
+                x.discount_pct,
+                x.suggested_qty,
+            )
+            for x in _live_lines(session, order.id)
+        ],
+    )
+
+
+def submit_saved(
+    engine: Engine,
+    order_id: uuid.UUID,
+    *,
+    accept_credit_warning: bool = False,
+    today: dt.date | None = None,
+) -> OrderResult:
+    """Submit a saved draft as it is (re-validated: a product may have been withdrawn)."""
+    with session_scope(engine) as session:
+        draft = draft_from_order(session, order_id)
+    return submit(
+        engine,
+        draft,
+        order_id=order_id,
+        accept_credit_warning=accept_credit_warning,
+        today=today,
+    )
+
+
+def _refuse_server_owned(order: Order, action: str) -> None:
+    if order.state in SERVER_AUTHORITATIVE:
+        ref = (
+            f" (Zoho sales order {order.zoho_salesorder_number})"
+            if order.zoho_salesorder_number
+            else ""
+        )
+        raise OrderStateError(
+            f"Order {order.number} is already {order.state.replace('_', ' ')}{ref}; it can no "
+            f"longer be {action} from this app.",
+            hint="Ask the office to change or cancel the sales order in Zoho Books.",
+        )
+    if order.state == OrderState.CANCELLED.value:
+        raise OrderStateError(f"Order {order.number} is cancelled; it cannot be {action}.")
+
+
+def amend(
+    engine: Engine,
+    order_id: uuid.UUID,
+    draft: OrderDraft,
+    *,
+    accept_credit_warning: bool = False,
+    today: dt.date | None = None,
+) -> OrderResult:
+    """Change a submitted or synced order: one new outbox op against its current version."""
+    with session_scope(engine) as session:
+        order = _get_order(session, order_id)
+        if order.state == OrderState.DRAFT.value:
+            raise OrderStateError(
+                f"Order {order.number} is a draft; save or submit it instead of amending."
+            )
+        _refuse_server_owned(order, "amended")
+        draft.kind = OrderKind(order.kind)
+        checked = _checked(
+            session,
+            draft,
+            order_id=order_id,
+            today=today,
+            accept_credit_warning=accept_credit_warning,
+        )
+        if checked.store_id != order.store_id:
+            raise OrderStateError(
+                f"The store of order {order.number} cannot be changed.",
+                hint="Cancel it and take a new order for the other store.",
+            )
+        draft.order_date = order.order_date
+        _fill_header(order, draft, checked, today)
+        lines = _amend_lines(session, order, checked)
+        base = order.version
+        order.version = base + 1
+        order.state = OrderState.SUBMITTED.value  # has unsent changes again
+        _enqueue_order(session, order, lines, base_version=base)
+        return _result(order, checked)
+
+
+def cancel(engine: Engine, order_id: uuid.UUID, *, reason: str | None = None) -> OrderResult:
+    """Discard a draft, or cancel a submitted/synced order (one outbox op)."""
+    with session_scope(engine) as session:
+        order = _get_order(session, order_id)
+        if order.state == OrderState.DRAFT.value:
+            # Drafts never left the laptop: delete them. The number is not reused, because
+            # number_sequence keeps counting.
+            session.execute(delete(OrderLine).where(OrderLine.order_id == order.id))
+            session.delete(order)
+            return OrderResult(order.id, order.number, "discarded", order.version, order.total)
+        _refuse_server_owned(order, "cancelled")
+        order.state = OrderState.CANCELLED.value
+        order.cancelled_at = utcnow()
+        if reason and reason.strip():
+            order.notes = f"{order.notes}\n" if order.notes else ""
+            order.notes += f"Cancelled: {reason.strip()}"
+        base = order.version
+        order.version = base + 1
+        _enqueue_order(session, order, _live_lines(session, order.id), base_version=base)
+        return _result(order)
+
+
+def duplicate(
+    engine: Engine, order_id: uuid.UUID, *, agent_id: uuid.UUID, today: dt.date | None = None
+) -> OrderResult:
+    """A new draft with the same store, lines and discounts, priced at today's prices."""
+    with session_scope(engine) as session:
+        draft = draft_from_order(session, order_id)
+    draft.agent_id = agent_id
+    draft.order_date = today
+    draft.requested_delivery_date = None
+    for line in draft.lines:
+        line.suggested_qty = None
+    return save_draft(engine, draft, today=today)
+
+
+def order_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Order)) or 0
