@@ -1,0 +1,207 @@
+"""Entry point of the desktop app: ``mangalm-desktop`` / ``python -m mangalm_desktop``.
+
+Options: ``--db PATH`` (which database), ``--demo`` (a demo company in its own database, created
+on first use), ``--self-test`` (offscreen smoke test on a temporary demo database; exit 0 only
+if every view and a store detail opened). Opening/upgrading the database and writing the demo
+run in workers; the UI thread only waits in an event loop with a progress dialog.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEventLoop, Qt
+from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
+from sqlalchemy import Engine
+
+from ..applog import setup_logging
+from ..db.migrate import open_local_database
+from ..db.paths import data_dir, default_db_path, log_dir
+from ..db.search import ensure_search_schema
+from ..domain.tasks import TaskContext
+from .errors import describe
+from .resources import icon, stylesheet
+from .settings import APPLICATION, ORGANIZATION
+from .workers import TaskRunner
+
+log = logging.getLogger(__name__)
+
+DEMO_DB_NAME = "demo.sqlite"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mangalm-desktop", description="Mangalm Sales desktop application."
+    )
+    parser.add_argument("--db", metavar="PATH", help="database file (default: user data dir)")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="open a demo company (created on first use in its own database file)",
+    )
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="open every view and a store on a temporary demo database offscreen; exit 0 if OK",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    return parser
+
+
+def make_app(argv: Sequence[str] | None = None) -> QApplication:
+    """The QApplication with names, icon and a stylesheet that follows the OS palette."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(argv or sys.argv[:1]))
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName("Mangalm Sales")
+    app.setWindowIcon(icon("app"))
+    apply_style(app)
+    hints = app.styleHints()
+    if hasattr(hints, "colorSchemeChanged"):
+        # palette(...) references in the stylesheet resolve again against the new palette
+        hints.colorSchemeChanged.connect(lambda _scheme: apply_style(app))
+    return app
+
+
+def apply_style(app: QApplication) -> None:
+    app.setStyleSheet(stylesheet())
+
+
+def is_dark(app: QApplication | None = None) -> bool:
+    app = app or QApplication.instance()
+    if app is None:
+        return False
+    scheme = app.styleHints().colorScheme()
+    if scheme == Qt.ColorScheme.Dark:
+        return True
+    if scheme == Qt.ColorScheme.Light:
+        return False
+    return app.palette().window().color().lightness() < 128
+
+
+def run_blocking(
+    runner: TaskRunner,
+    fn: Callable[..., Any],
+    *args: Any,
+    label: str = "",
+    write: bool = True,
+) -> Any:
+    """Run ``fn(ctx, *args)`` in a worker and wait in an event loop (the UI stays painted).
+
+    Re-raises the worker's exception here, so startup code reads like plain code.
+    """
+    loop = QEventLoop()
+    outcome: dict[str, Any] = {}
+    dialog = None
+    if label and QApplication.instance() is not None:
+        dialog = QProgressDialog(label, "Cancel", 0, 0)
+        dialog.setWindowTitle("Mangalm Sales")
+        dialog.setMinimumDuration(400)
+        dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
+
+    def progress(done: int, total: int, message: str) -> None:
+        if dialog is not None:
+            dialog.setRange(0, max(total, 0))
+            dialog.setValue(min(done, total))
+            if message:
+                dialog.setLabelText(f"{label}\n{message}")
+
+    def finish(key: str, value: Any) -> None:
+        outcome[key] = value
+        loop.quit()
+
+    worker = runner.submit(
+        fn,
+        *args,
+        write=write,
+        on_done=lambda r: finish("result", r),
+        on_error=lambda e: finish("error", e),
+        on_cancelled=lambda: finish("cancelled", True),
+        on_progress=progress,
+        name=label or getattr(fn, "__name__", "task"),
+    )
+    if dialog is not None:
+        dialog.canceled.connect(worker.cancel)
+    if not outcome:
+        loop.exec()
+    if dialog is not None:
+        dialog.close()
+    if "error" in outcome:
+        raise outcome["error"]
+    if "cancelled" in outcome:
+        from ..domain.errors import Cancelled
+
+        raise Cancelled()
+    return outcome.get("result")
+
+
+def open_database(ctx: TaskContext, path: Path) -> Engine:
+    """Open/upgrade the database and make sure the search index exists (worker thread)."""
+    ctx.progress(0, 2, "opening the database")
+    engine = open_local_database(path)
+    ctx.progress(1, 2, "preparing search")
+    ensure_search_schema(engine)
+    return engine
+
+
+def ensure_demo(ctx: TaskContext, engine: Engine, **sizes: int) -> bool:
+    """Write the demo company if the database is empty; True if it was written."""
+    from ..db.search import rebuild_search
+    from ..demo import create_demo_company, existing_data
+
+    if existing_data(engine).get("store"):
+        return False
+    create_demo_company(engine, ctx=ctx, **sizes)
+    rebuild_search(engine)
+    return True
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(list(argv) if argv is not None else None)
+    if args.self_test:
+        from .selftest import run_self_test
+
+        return run_self_test(verbose=args.verbose)
+    setup_logging(log_dir(), verbose=args.verbose)
+    app = make_app()
+    runner = TaskRunner()
+    if args.demo:
+        path = Path(args.db).expanduser() if args.db else data_dir() / DEMO_DB_NAME
+    else:
+        path = default_db_path(args.db)
+    try:
+        engine = run_blocking(runner, open_database, path, label="Opening the database…")
+        if args.demo:
+            run_blocking(runner, ensure_demo, engine, label="Creating the demo company…")
+    except Exception as exc:  # shown in words; nothing was changed
+        report = describe(exc, "opening the database")
+        box = QMessageBox(QMessageBox.Icon.Critical, "Mangalm Sales", report.message)
+        box.setInformativeText(report.hint)
+        if not isinstance(exc, Exception) or report.details:
+            box.setDetailedText(report.details)
+        box.exec()
+        return 2
+    from .context import AppContext
+    from .main_window import MainWindow
+
+    window = MainWindow(AppContext(engine=engine, db_path=path, runner=runner))
+    window.show()
+    code = app.exec()
+    engine.dispose()
+    return code
+
+
+def today() -> dt.date:
+    return dt.date.today()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""What a view is given: the database engine, the task runner and the window's hooks.
+
+Views get this small object instead of reaching through the main window (no god object): they
+run queries with ``ctx.runner.submit(query_fn, ctx.engine, ...)`` and listen to
+``ctx.runner.changed``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from .workers import TaskRunner
+
+
+@dataclass
+class AppContext:
+    engine: Engine
+    db_path: Path
+    runner: TaskRunner
+    today: Callable[[], dt.date] = dt.date.today
+    """The "as of" date for days-since and last-12-months figures (tests pin it)."""
+    status: Callable[[str], None] = field(default=lambda _msg: None)
+    """Shows a transient message in the status bar."""

@@ -1,0 +1,133 @@
+"""The shell: navigation and shortcuts, the worker, the error dialog, remembered layout."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+
+from mangalm_desktop.db.search import ensure_search_schema
+from mangalm_desktop.domain.changes import Changes
+from mangalm_desktop.domain.errors import UserError
+from mangalm_desktop.gui.errors import ErrorDialog, describe, show_error
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window(make_window, engine, db_path):
+    ensure_search_schema(engine)
+    return make_window(engine, db_path)
+
+
+def test_every_view_is_reachable_by_ctrl_number(window, qtbot):
+    titles = [cls.title for cls in window.view_classes]
+    assert titles == ["Today", "Stores", "Orders", "Predictions", "Products", "Reports", "Sync"]
+    for index, cls in enumerate(window.view_classes):
+        qtbot.keyClick(window, Qt.Key(Qt.Key.Key_1 + index), Qt.KeyboardModifier.ControlModifier)
+        assert window.nav.currentRow() == index
+        assert window.stack.currentWidget() is window.views[cls.view_id]
+    assert window.last_error is None
+
+
+def test_status_bar_shows_database_and_counts(window, qtbot):
+    qtbot.waitUntil(lambda: "stores" in window.counts_label.text())
+    assert window.db_label.text().endswith(window.ctx.db_path.name)
+    window.set_sync_status("Online · synced 10:42")
+    assert window.sync_label.text() == "Online · synced 10:42"
+
+
+def test_worker_reports_progress_result_and_changes(runner, qtbot):
+    seen: list[tuple[int, int, str]] = []
+    changes: list[Changes] = []
+    results: list[object] = []
+    runner.changed.connect(changes.append)
+
+    def job(ctx, n):
+        for i in range(n):
+            ctx.progress(i + 1, n, f"step {i + 1}")
+        return Changes.of("store")
+
+    runner.submit(job, 3, write=True, on_done=results.append, on_progress=lambda *a: seen.append(a))
+    assert runner.wait_idle(5000)
+    assert seen[-1] == (3, 3, "step 3")
+    assert results == [Changes.of("store")]
+    assert changes and changes[0].touches("store") and not changes[0].touches("product")
+
+
+def test_worker_cancel_and_failure_are_reported(runner, qtbot):
+    started = threading.Event()
+    outcome: list[str] = []
+
+    def slow(ctx):
+        started.set()
+        while True:
+            ctx.check()
+
+    worker = runner.submit(slow, on_cancelled=lambda: outcome.append("cancelled"))
+    assert started.wait(5)
+    worker.cancel()
+    assert runner.wait_idle(5000)
+    failures: list[BaseException] = []
+
+    def broken(_ctx):
+        raise UserError("The file has no Invoice Date column.", hint="Export it again.")
+
+    runner.submit(broken, on_error=failures.append)
+    assert runner.wait_idle(5000)
+    assert outcome == ["cancelled"]
+    assert isinstance(failures[0], UserError)
+
+
+def test_writes_run_on_one_thread(runner):
+    threads: set[int] = set()
+    for _ in range(6):
+        runner.submit(lambda _ctx: threads.add(threading.get_ident()), write=True)
+    assert runner.wait_idle(5000)
+    assert len(threads) == 1
+
+
+def test_error_dialog_words_details_and_copy(qtbot):
+    try:
+        raise ValueError("bad weekday 9")
+    except ValueError as exc:
+        dialog = show_error(None, exc, "saving the store")
+    qtbot.addWidget(dialog)
+    assert isinstance(dialog, ErrorDialog)
+    assert "saving the store" in dialog.message_label.text()
+    assert "Traceback" not in dialog.message_label.text()
+    assert not dialog.details_text.isVisible()
+    dialog.details_button.click()
+    assert dialog.details_text.isVisible()
+    assert "ValueError: bad weekday 9" in dialog.details_text.toPlainText()
+    dialog.copy_button.click()
+    assert "bad weekday 9" in QGuiApplication.clipboard().text()
+    report = describe(UserError("No database at x.", hint="Pick one."))
+    assert (report.message, report.hint) == ("No database at x.", "Pick one.")
+
+
+def test_unhandled_worker_error_is_shown_in_words(window, runner, qtbot):
+    def broken(_ctx):
+        raise RuntimeError("disk on fire")
+
+    runner.submit(broken, name="loading stores")
+    assert runner.wait_idle(5000)
+    assert isinstance(window.last_error, RuntimeError)
+    dialogs = [w for w in window.findChildren(ErrorDialog) if w.isVisible()]
+    assert dialogs and "loading stores" in dialogs[-1].message_label.text()
+
+
+def test_layout_and_last_view_survive_a_restart(make_window, engine, db_path, qtbot):
+    ensure_search_schema(engine)
+    first = make_window(engine, db_path)
+    first.show_view("products")
+    first.resize(700, 520)
+    first.splitter.setSizes([230, 881])
+    sizes = first.splitter.sizes()
+    first.close()
+    second = make_window(engine, db_path)
+    assert second.nav.currentRow() == second.view_index("products")
+    assert (second.size().width(), second.size().height()) == (700, 520)
+    assert second.splitter.sizes() == sizes
