@@ -57,12 +57,26 @@ class World:
     """A central database with two agents, a manager, stores, products and history."""
 
     url: str
-    agent_a: NewUser
-    agent_b: NewUser
+    agents: list[NewUser]
     manager: NewUser
-    stores_a: list[uuid.UUID]
-    stores_b: list[uuid.UUID]
+    stores: dict[uuid.UUID, list[uuid.UUID]]  # agent id -> its stores
     products: list[uuid.UUID]
+
+    @property
+    def agent_a(self) -> NewUser:
+        return self.agents[0]
+
+    @property
+    def agent_b(self) -> NewUser:
+        return self.agents[1]
+
+    @property
+    def stores_a(self) -> list[uuid.UUID]:
+        return self.stores[self.agents[0].agent_id]
+
+    @property
+    def stores_b(self) -> list[uuid.UUID]:
+        return self.stores[self.agents[1].agent_id]
 
     def url_for(self, who: NewUser) -> str:
         return as_user(self.url, who.db_role)
@@ -84,12 +98,12 @@ def build_world(
     lines_per_invoice: int = 3,
     tag: str = "",
     seed: int = 7,
+    agents: int = 2,
 ) -> World:
     rnd = random.Random(seed)
     init_central(url)
     tag = tag or uuid.uuid4().hex[:6]
-    a = add_user(url, f"A{tag}", "Asha Patil")
-    b = add_user(url, f"B{tag}", "Bala Iyer")
+    people = [add_user(url, f"{chr(65 + i)}{tag}", f"Agent {chr(65 + i)}") for i in range(agents)]
     m = add_user(url, f"M{tag}", "Meera Shah", manager=True)
     engine = make_engine(sqlalchemy_url(url))
     try:
@@ -106,7 +120,7 @@ def build_world(
             ]
             s.add_all(prods)
             stores: dict[uuid.UUID, list[Store]] = {}
-            for agent in (a, b):
+            for agent in people:
                 stores[agent.agent_id] = [
                     Store(
                         code=f"S-{agent.code}-{i}",
@@ -156,11 +170,9 @@ def build_world(
                         inv.total = total
         return World(
             url=url,
-            agent_a=a,
-            agent_b=b,
+            agents=people,
             manager=m,
-            stores_a=[st.id for st in stores[a.agent_id]],
-            stores_b=[st.id for st in stores[b.agent_id]],
+            stores={k: [st.id for st in v] for k, v in stores.items()},
             products=[p.id for p in prods],
         )
     finally:

@@ -281,3 +281,38 @@ def test_random_uuid_outbox_op_for_unknown_table_is_parked_not_blocking(world, t
     )
     report = sync_once(eng, world.connector(world.agent_a))
     assert report.pushed == 1 and report.parked == 1
+
+
+def test_conflict_resolution_theirs_and_mine(world, tmp_path):
+    from mangalm_desktop.sync.conflicts import list_conflicts, resolve
+
+    eng = local_db(tmp_path / "a.sqlite")
+    conn = world.connector(world.agent_a)
+    assert sync_once(eng, conn).ok
+    o1 = new_order(
+        eng, store_id=world.stores_a[0], agent_id=world.agent_a.agent_id, products=world.products
+    )
+    o2 = new_order(
+        eng, store_id=world.stores_a[1], agent_id=world.agent_a.agent_id, products=world.products
+    )
+    assert sync_once(eng, conn).ok
+    with _owner(world) as c:
+        c.execute("UPDATE orders SET notes = 'central' WHERE id = ANY(%s)", ([o1, o2],))
+    edit_order(eng, o1, "local one")
+    edit_order(eng, o2, "local two")
+    assert sync_once(eng, conn).parked == 2
+    items = {i.row_id: i for i in list_conflicts(eng)}
+    assert ("notes", "local one", "central") in items[o1].differences()
+    with conn() as pg:
+        resolve(eng, pg, items[o1].seq, "theirs")
+        resolve(eng, pg, items[o2].seq, "mine")
+    with session_scope(eng) as s:
+        assert s.get(Order, o1).notes == "central"
+    report = sync_once(eng, conn)
+    assert report.ok and report.pushed == 1 and report.parked == 0
+    with _owner(world) as c:
+        assert (
+            c.execute("SELECT notes FROM orders WHERE id = %s", (o2,)).fetchone()[0] == "local two"
+        )
+    assert list_conflicts(eng) == []
+    assert normalise(local_rows(eng)) == normalise(central_rows(world.url, world.agent_a.db_role))

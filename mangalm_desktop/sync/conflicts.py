@@ -1,0 +1,171 @@
+"""Parked ops: list them with both versions, and apply the user's choice (DESIGN §3).
+
+A conflict is never resolved silently. The Conflicts list shows "yours" (the outbox payload)
+next to "central" (the server's row when the op was parked) and the user picks:
+
+- ``theirs``: take the central version: the row (and an order's lines) is fetched again and
+  written locally over the local edit, and the op is dropped;
+- ``mine``: send the local version again, now based on the central row's current version.
+  Not offered for orders already sent to Zoho (server-authoritative) or ops the server refuses
+  outright (no permission); those can only be discarded with ``theirs``.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from sqlalchemy import Engine
+
+from ..domain.errors import UserError
+from .tables import table_spec
+
+NOT_KEEPABLE = frozenset({"server_authoritative", "rejected"})
+
+
+@dataclass(frozen=True)
+class ConflictItem:
+    """One parked op as the Sync view shows it."""
+
+    seq: int
+    table_name: str
+    row_id: uuid.UUID
+    kind: str
+    message: str
+    mine: dict[str, Any]
+    theirs: dict[str, Any] | None
+    attempts: int
+
+    @property
+    def can_keep_mine(self) -> bool:
+        return self.kind not in NOT_KEEPABLE
+
+    def differences(self) -> list[tuple[str, Any, Any]]:
+        """(field, mine, central) for the fields that differ, for a side-by-side view."""
+        mine = self.mine.get("order", self.mine)
+        theirs = self.theirs or {}
+        skip = {"version", "updated_at", "txid", "created_at"}
+        keys = sorted((set(mine) | set(theirs)) - skip)
+        out = []
+        for k in keys:
+            a, b = mine.get(k), theirs.get(k)
+            if _norm(a) != _norm(b):
+                out.append((k, a, b))
+        return out
+
+
+def _norm(v: Any) -> str:
+    s = "" if v is None else str(v)
+    try:
+        return str(uuid.UUID(s))
+    except ValueError:
+        pass
+    try:
+        return str(float(s))
+    except ValueError:
+        return s.replace("T", " ")
+
+
+def list_conflicts(engine: Engine) -> list[ConflictItem]:
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT seq, table_name, row_id, payload, last_error, attempts FROM outbox "
+            "WHERE status = 'parked' ORDER BY seq"
+        ).all()
+    items = []
+    for seq, table, row_id, payload, last_error, attempts in rows:
+        detail = json.loads(last_error) if last_error else {}
+        items.append(
+            ConflictItem(
+                seq=seq,
+                table_name=table,
+                row_id=uuid.UUID(row_id),
+                kind=detail.get("kind", "rejected"),
+                message=detail.get("message", ""),
+                mine=json.loads(payload),
+                theirs=detail.get("central"),
+                attempts=attempts,
+            )
+        )
+    return items
+
+
+def _get(engine: Engine, seq: int) -> ConflictItem:
+    for item in list_conflicts(engine):
+        if item.seq == seq:
+            return item
+    raise UserError(f"There is no parked change #{seq} (it may have been resolved already).")
+
+
+def resolve(engine: Engine, pg: psycopg.Connection, seq: int, choice: str) -> None:
+    """Apply the user's choice for parked op ``seq``: ``"mine"`` or ``"theirs"``."""
+    item = _get(engine, seq)
+    if choice == "mine":
+        if not item.can_keep_mine:
+            raise UserError(
+                "This change cannot be sent again: " + item.message,
+                hint="Choose the central version to discard your change.",
+            )
+        spec = table_spec(item.table_name)
+        with pg.transaction():
+            row = pg.execute(
+                f'SELECT version FROM "{spec.name}" WHERE id = %s',  # noqa: S608 - model identifier
+                (item.row_id,),
+            ).fetchone()
+        base = row[0] if row else None
+        raw = engine.raw_connection()
+        try:
+            raw.cursor().execute(
+                "UPDATE outbox SET status = 'pending', base_version = ?, last_error = NULL "
+                "WHERE seq = ?",
+                (base, seq),
+            )
+            raw.commit()
+        finally:
+            raw.close()
+        return
+    if choice != "theirs":
+        raise UserError(f"Unknown choice {choice!r}: use 'mine' or 'theirs'.")
+    _take_central(engine, pg, item)
+
+
+def _fetch(pg: psycopg.Connection, table: str, where: str, value: uuid.UUID) -> list[tuple]:
+    spec = table_spec(table)
+    with pg.cursor() as cur, cur.copy(spec.copy_sql(where), (value,)) as copy:
+        return [tuple(r) for r in copy.rows()]
+
+
+def _take_central(engine: Engine, pg: psycopg.Connection, item: ConflictItem) -> None:
+    """Drop the op and overwrite the local row (and an order's lines) with the central one.
+
+    The central rows are read first (one row or one order: small), then everything local
+    changes in a single SQLite transaction, so an interruption leaves the conflict as it was.
+    """
+    is_order = item.table_name == "orders"
+    with pg.transaction():
+        rows = _fetch(pg, item.table_name, "id = %s", item.row_id)
+        lines = _fetch(pg, "order_line", "order_id = %s", item.row_id) if is_order else []
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute("DELETE FROM outbox WHERE seq = ?", (item.seq,))
+        if is_order:
+            cur.execute("DELETE FROM order_line WHERE order_id = ?", (item.row_id.hex,))
+        if rows:
+            cur.executemany(table_spec(item.table_name).sqlite_upsert(force=True), rows)
+            cur.executemany(table_spec("order_line").sqlite_upsert(force=True), lines)
+        else:
+            # Gone centrally or no longer visible to this user: the local copy goes too.
+            cur.execute(
+                f'DELETE FROM "{item.table_name}" WHERE id = ?',  # noqa: S608 - model identifier
+                (item.row_id.hex,),
+            )
+        raw.commit()
+    except BaseException:
+        raw.rollback()
+        raise
+    finally:
+        raw.close()
