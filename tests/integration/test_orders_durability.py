@@ -1,0 +1,106 @@
+"""Item 8: SIGKILL a process that saves and submits orders, MANGALM_TRIALS times (default 100).
+
+The child is forked from the test process (a real separate process, killed with SIGKILL)
+so each trial costs its work time, not an interpreter start-up. After each kill the database must pass ``PRAGMA integrity_check``; every order must be complete
+(all its lines, ``lines=N`` in its notes) with exactly one ``upsert_order`` outbox op if it was
+submitted and none if it is a draft; every order the child reported committed must be there
+in at least that state; and no number may ever be used twice, across all trials.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import sys
+import time
+import traceback
+
+import pytest
+
+from . import orders_crash_worker
+from .orders_support import seed
+
+TRIALS = int(os.environ.get("MANGALM_TRIALS", "100"))
+
+
+def _check(db) -> dict[str, tuple[str, str]]:
+    con = sqlite3.connect(db)
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        orders = con.execute(
+            "SELECT o.id, o.number, o.state, o.notes, "
+            "(SELECT count(*) FROM order_line l WHERE l.order_id = o.id AND NOT l.deleted), "
+            "(SELECT count(*) FROM outbox x WHERE x.row_id = o.id AND x.table_name = 'orders') "
+            "FROM orders o"
+        ).fetchall()
+        seqs = dict(con.execute("SELECT prefix, last_value FROM number_sequence").fetchall())
+        stray = con.execute(
+            "SELECT count(*) FROM order_line WHERE order_id NOT IN (SELECT id FROM orders)"
+        ).fetchone()[0]
+        orphan_ops = con.execute(
+            "SELECT count(*) FROM outbox WHERE table_name = 'orders' "
+            "AND row_id NOT IN (SELECT id FROM orders)"
+        ).fetchone()[0]
+    finally:
+        con.close()
+    assert stray == 0 and orphan_ops == 0
+    found = {}
+    for oid, number, state, notes, nlines, nops in orders:
+        assert nlines == int(notes.removeprefix("lines=")), number
+        assert nops == (0 if state == "draft" else 1), (number, state, nops)
+        prefix, _, value = number.rpartition("-")
+        assert seqs[prefix] >= int(value), "the counter must be past every number stored"
+        found[number] = (oid, state)
+    return found
+
+
+def _run_and_kill(db_path, sd, trial: int, skus: list[str], delay: float) -> str:
+    """Fork a child that runs the worker loop (imports already warm, so a trial is fast),
+    SIGKILL it after ``delay`` seconds of work, and return what it reported."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: never returns into pytest
+        try:
+            os.close(read_fd)
+            os.dup2(write_fd, 1)
+            sys.stdout = os.fdopen(1, "w", buffering=1)
+            orders_crash_worker.main(
+                [str(db_path), str(sd.agent_id), str(sd.store_id), str(trial), *skus]
+            )
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            os._exit(3)
+    os.close(write_fd)
+    with os.fdopen(read_fd) as pipe:
+        assert pipe.readline().strip() == "ready"
+        time.sleep(delay)
+        os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        out = pipe.read()
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, status
+    return out
+
+
+@pytest.mark.slow
+def test_sigkill_while_submitting_loses_nothing_and_reuses_no_number(engine, db_path):
+    sd = seed(engine)
+    engine.dispose()
+    rng = random.Random(20261125)
+    skus = ["ATTA-5", "DAL-1", "OIL-1", "TEA-250"]
+    seen: dict[str, bytes] = {}  # number -> order id, across all trials
+    killed_mid_work = 0
+    for trial in range(TRIALS):
+        out = _run_and_kill(db_path, sd, trial, skus, rng.uniform(0.0, 0.25))
+        committed = [line.split() for line in out.splitlines() if line.startswith("committed")]
+        killed_mid_work += bool(committed)
+        found = _check(db_path)
+        for _, number, _n, state in committed:
+            assert number in found, f"trial {trial}: committed order {number} was lost"
+            if state == "submitted":
+                assert found[number][1] == "submitted", number
+        for number, (oid, _state) in found.items():
+            assert seen.setdefault(number, oid) == oid, f"number {number} used twice"
+    assert killed_mid_work >= TRIALS // 2, "the kills should mostly land while orders are written"
