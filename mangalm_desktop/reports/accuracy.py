@@ -1,0 +1,159 @@
+"""Forecast accuracy: stored predictions against what was actually invoiced.
+
+A prediction says how many units a store will buy of a product over ``horizon_weeks`` weeks
+from ``horizon_start``. Its actual is the invoiced quantity (net of credit notes) in exactly
+that window. When the forecaster re-ran for the same window, only the latest run counts, so a
+refresh does not count twice. Windows that have not ended by the as-of date (the filter's end,
+default the last invoice date) are left out: half-observed actuals would look like misses.
+
+WAPE = Σ|actual − forecast| / Σ actual (lower is better); bias = Σ(forecast − actual) / Σ actual
+(positive = over-forecast). Everything is summed in the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from sqlalchemy import Connection, Float, and_, cast, false, func, literal, select
+
+from ..db.models import Agent, InvoiceLine, Prediction, Product, Store
+from ..domain.errors import UserError
+from . import sqlfn
+from .filters import ReportFilters, agent_ids, excluded_invoices, product_ids, store_ids
+
+ACCURACY_DIMENSIONS: tuple[str, ...] = ("agent", "store", "product", "period")
+
+
+def _as_of(conn: Connection, f: ReportFilters) -> dt.date:
+    if f.date_to is not None:
+        return f.date_to
+    last = conn.execute(select(func.max(InvoiceLine.invoice_date))).scalar_one()
+    if isinstance(last, str):
+        last = dt.date.fromisoformat(last)
+    return last or dt.date.today()
+
+
+def forecast_accuracy(conn: Connection, f: ReportFilters, by: str = "agent") -> pd.DataFrame:
+    """WAPE and bias of stored predictions, by agent, store, product, or horizon period."""
+    if by not in ACCURACY_DIMENSIONS:
+        raise UserError(f"cannot group accuracy by {by!r}", hint=f"use {ACCURACY_DIMENSIONS}")
+    dialect = conn.dialect.name
+    as_of = _as_of(conn, f)
+    p = Prediction
+    days = p.horizon_weeks * 7
+    end_excl = sqlfn.add_days(p.horizon_start, days, dialect)
+    latest = (
+        select(
+            p.id,
+            p.store_id,
+            p.product_id,
+            p.horizon_start,
+            p.point,
+            end_excl.label("end_excl"),
+            func.row_number()
+            .over(
+                partition_by=(p.store_id, p.product_id, p.horizon_start, p.horizon_weeks),
+                order_by=p.generated_at.desc(),
+            )
+            .label("rn"),
+        )
+        .where(p.deleted == false())
+        .subquery()
+    )
+    conds = [latest.c.rn == 1]
+    # Only windows fully observed by the as-of date: end_excl <= as_of + 1 day.
+    conds.append(
+        latest.c.end_excl <= literal(as_of + dt.timedelta(days=1), type_=p.horizon_start.type)
+    )
+    if f.date_from is not None:
+        conds.append(latest.c.horizon_start >= f.date_from)
+    if f.date_to is not None:
+        conds.append(latest.c.horizon_start <= f.date_to)
+    sids = store_ids(f)
+    if sids is not None:
+        conds.append(latest.c.store_id.in_(sids))
+    pids = product_ids(f)
+    if pids is not None:
+        conds.append(latest.c.product_id.in_(pids))
+    if f.agent is not None:
+        conds.append(
+            latest.c.store_id.in_(select(Store.id).where(Store.agent_id.in_(agent_ids(f))))
+        )
+
+    il = InvoiceLine
+    actual = (
+        select(func.coalesce(func.sum(il.quantity), 0))
+        .where(
+            il.store_id == latest.c.store_id,
+            il.product_id == latest.c.product_id,
+            il.invoice_date >= latest.c.horizon_start,
+            il.invoice_date < latest.c.end_excl,
+            il.deleted == false(),
+            il.invoice_id.not_in(excluded_invoices()),
+        )
+        .scalar_subquery()
+    )
+    per_pred = (
+        select(
+            latest.c.store_id,
+            latest.c.product_id,
+            latest.c.horizon_start,
+            latest.c.point.label("forecast"),
+            actual.label("actual"),
+        )
+        .where(and_(*conds))
+        .subquery()
+    )
+    pp = per_pred.c
+    err = pp.forecast - cast(pp.actual, Float)
+    abs_err = func.abs(err)
+    if by == "agent":
+        keys = [
+            func.coalesce(Agent.code, "(none)").label("agent_code"),
+            func.coalesce(Agent.name, "(unassigned)").label("agent"),
+        ]
+        src = per_pred.join(Store, Store.id == pp.store_id).outerjoin(
+            Agent, Agent.id == Store.agent_id
+        )
+    elif by == "store":
+        keys = [Store.code.label("store_code"), Store.name.label("store")]
+        src = per_pred.join(Store, Store.id == pp.store_id)
+    elif by == "product":
+        keys = [Product.sku, Product.name.label("product")]
+        src = per_pred.join(Product, Product.id == pp.product_id)
+    else:
+        keys = [sqlfn.period_start(pp.horizon_start, f.period, dialect).label("period_start")]
+        src = per_pred
+    q = (
+        select(
+            *keys,
+            func.count().label("predictions"),
+            func.sum(pp.forecast).label("forecast"),
+            func.sum(pp.actual).label("actual"),
+            func.sum(abs_err).label("abs_error"),
+            func.sum(err).label("error"),
+        )
+        .select_from(src)
+        .group_by(*keys)
+    )
+    names = [k.name for k in keys]
+    columns = [*names, "predictions", "forecast", "actual", "abs_error", "wape", "bias"]
+    if by == "period":
+        columns.insert(1, "period")
+    df = pd.DataFrame(conn.execute(q).mappings().all())
+    if df.empty:
+        return pd.DataFrame(columns=columns)
+    df["actual"] = df["actual"].astype("int64")
+    for c in ("forecast", "abs_error", "error"):
+        df[c] = df[c].astype(float).round(6)
+    df["wape"] = [a / s if s else None for a, s in zip(df["abs_error"], df["actual"], strict=True)]
+    df["bias"] = [e / s if s else None for e, s in zip(df["error"], df["actual"], strict=True)]
+    if by == "period":
+        periods = [sqlfn.to_period(v, f.period) for v in df["period_start"]]
+        df["period_start"] = [x.start_time.date() for x in periods]
+        df["period"] = [sqlfn.period_label(x, f.period) for x in periods]
+        df = df.sort_values("period_start")
+    else:
+        df = df.sort_values(names)
+    return df.reset_index(drop=True)[columns]

@@ -1,0 +1,306 @@
+"""The list of reports: name → function, title, column formats, chart and drill-down.
+
+The CLI, the exporters and the GUI all work from this one table, so a report added here shows
+up everywhere with the same column labels, number formats and chart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Literal
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from ..domain.errors import UserError
+from . import accuracy, agents, sales, stores
+from .filters import ReportFilters, validate
+
+ColumnKind = Literal["text", "date", "money", "int", "pct", "float", "bool"]
+
+_MONEY = {
+    "sales",
+    "prev_sales",
+    "last_year_sales",
+    "current_sales",
+    "previous_sales",
+    "change",
+    "order_value",
+    "drop_size",
+    "invoiced",
+    "credit_limit",
+    "not_due",
+    "d0_30",
+    "d31_60",
+    "d61_90",
+    "d90_plus",
+    "total",
+}
+_PCT = {
+    "growth_prev",
+    "growth_last_year",
+    "growth",
+    "share",
+    "strike_rate",
+    "coverage",
+    "suggestion_acceptance",
+    "quantity_match",
+    "wape",
+    "bias",
+}
+_DATE = {"period_start", "last_purchase"}
+_FLOAT = {"forecast", "abs_error", "lines_per_call"}
+_INT = {
+    "quantity",
+    "invoices",
+    "lines",
+    "rank",
+    "cadence_days",
+    "days_since",
+    "allowed_days",
+    "days_overdue",
+    "assigned_stores",
+    "scheduled_calls",
+    "calls_made",
+    "unscheduled_calls",
+    "productive_calls",
+    "orders",
+    "stores_covered",
+    "suggested_lines",
+    "predictions",
+    "actual",
+    "oldest_days",
+}
+_BOOL = {"over_limit"}
+
+LABELS: dict[str, str] = {
+    "period_start": "Period start",
+    "sales": "Sales",
+    "prev_sales": "Previous period",
+    "growth_prev": "Growth vs prev.",
+    "last_year_sales": "Same period last year",
+    "growth_last_year": "Growth vs last year",
+    "store_code": "Store code",
+    "sku": "SKU",
+    "agent_code": "Agent code",
+    "current_sales": "Current sales",
+    "previous_sales": "Previous sales",
+    "cadence_days": "Cadence (days)",
+    "last_purchase": "Last purchase",
+    "days_since": "Days since",
+    "allowed_days": "Allowed (days)",
+    "days_overdue": "Days overdue",
+    "assigned_stores": "Assigned stores",
+    "scheduled_calls": "Scheduled calls",
+    "calls_made": "Calls made",
+    "unscheduled_calls": "Unscheduled calls",
+    "productive_calls": "Productive calls",
+    "strike_rate": "Strike rate",
+    "order_value": "Order value",
+    "drop_size": "Drop size",
+    "lines_per_call": "Lines / productive call",
+    "stores_covered": "Stores covered",
+    "suggested_lines": "Suggested lines",
+    "suggestion_acceptance": "Suggestion acceptance",
+    "quantity_match": "Quantity match",
+    "credit_limit": "Credit limit",
+    "not_due": "Not yet due",
+    "d0_30": "0–30 days",
+    "d31_60": "31–60 days",
+    "d61_90": "61–90 days",
+    "d90_plus": "90+ days",
+    "oldest_days": "Oldest (days)",
+    "over_limit": "Over limit",
+    "abs_error": "Abs. error",
+    "wape": "WAPE",
+    "bias": "Bias",
+}
+
+
+def column_kind(name: str) -> ColumnKind:
+    if name in _MONEY:
+        return "money"
+    if name in _PCT:
+        return "pct"
+    if name in _DATE:
+        return "date"
+    if name in _FLOAT:
+        return "float"
+    if name in _INT:
+        return "int"
+    if name in _BOOL:
+        return "bool"
+    return "text"
+
+
+def column_label(name: str) -> str:
+    return LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """What to plot: one label column on x and one or more numeric series."""
+
+    x: str
+    y: tuple[str, ...]
+    kind: Literal["bar", "line"] = "bar"
+    max_points: int = 20
+
+
+@dataclass(frozen=True)
+class Drill:
+    """Double-clicking a row opens ``report`` with filter ``field`` set to the row's ``column``."""
+
+    report: str
+    field: str
+    column: str
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    name: str
+    title: str
+    run: Callable[..., pd.DataFrame]
+    chart: ChartSpec | None = None
+    drill: Drill | None = None
+    uses: tuple[str, ...] = ("dates", "region", "agent", "store", "brand", "category", "product")
+    description: str = ""
+
+
+@dataclass
+class ReportResult:
+    """A computed report, ready to show or export."""
+
+    spec: ReportSpec
+    filters: ReportFilters
+    frame: pd.DataFrame
+    generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now().astimezone())
+
+    @property
+    def title(self) -> str:
+        return self.spec.title
+
+    def kinds(self) -> dict[str, ColumnKind]:
+        return {c: column_kind(c) for c in self.frame.columns}
+
+    def labels(self) -> list[str]:
+        return [column_label(c) for c in self.frame.columns]
+
+    def filter_lines(self) -> list[tuple[str, str]]:
+        out = self.filters.describe()
+        if "period" in self.frame.columns:
+            out.append(("Period", self.filters.period))
+        return out
+
+
+def _sales(by: str) -> ReportSpec:
+    key = {"store": "store", "product": "product", "agent": "agent"}.get(by, by)
+    drill = {
+        "region": Drill("sales-by-store", "region", "region"),
+        "store": Drill("sales-by-product", "store", "store_code"),
+        "product": Drill("sales-by-store", "product", "sku"),
+        "brand": Drill("sales-by-product", "brand", "brand"),
+        "category": Drill("sales-by-product", "category", "category"),
+        "agent": Drill("sales-by-store", "agent", "agent_code"),
+    }[by]
+    return ReportSpec(
+        name=f"sales-by-{by}",
+        title=f"Sales by {by}",
+        run=partial(sales.sales_by, by=by),
+        chart=ChartSpec(key, ("sales",), "bar"),
+        drill=drill,
+        description=f"Invoiced sales per {by}, largest first, with share of total.",
+    )
+
+
+_SPECS: list[ReportSpec] = [
+    ReportSpec(
+        "sales-by-period",
+        "Sales by period",
+        sales.sales_by_period,
+        ChartSpec("period", ("sales", "last_year_sales"), "line", max_points=400),
+        description="Sales per day/week/month/quarter/year, growth vs previous and last year.",
+    ),
+    *(_sales(by) for by in sales.SALES_DIMENSIONS),
+    ReportSpec(
+        "top-movers",
+        "Top movers (products)",
+        partial(sales.top_movers, by="product"),
+        ChartSpec("product", ("change",), "bar", max_points=40),
+        Drill("sales-by-store", "product", "sku"),
+        description="Products with the biggest rise and fall vs the previous equal period.",
+    ),
+    ReportSpec(
+        "top-movers-stores",
+        "Top movers (stores)",
+        partial(sales.top_movers, by="store"),
+        ChartSpec("store", ("change",), "bar", max_points=40),
+        Drill("sales-by-product", "store", "store_code"),
+        description="Stores with the biggest rise and fall vs the previous equal period.",
+    ),
+    ReportSpec(
+        "dormant-stores",
+        "Dormant stores",
+        stores.dormant_stores,
+        ChartSpec("store", ("days_overdue",), "bar"),
+        Drill("sales-by-product", "store", "store_code"),
+        uses=("dates", "region", "agent", "store"),
+        description="Stores with no purchase for longer than 1.5× their call cadence.",
+    ),
+    ReportSpec(
+        "agent-performance",
+        "Agent performance",
+        agents.agent_performance,
+        ChartSpec("agent", ("calls_made", "productive_calls"), "bar"),
+        Drill("sales-by-store", "agent", "agent_code"),
+        uses=("dates", "region", "agent", "store"),
+        description="Calls, strike rate, drop size, coverage and suggestion acceptance per agent.",
+    ),
+    *(
+        ReportSpec(
+            "forecast-accuracy" + ("" if by == "agent" else f"-by-{by}"),
+            f"Forecast accuracy by {by}",
+            partial(accuracy.forecast_accuracy, by=by),
+            ChartSpec(
+                {"agent": "agent", "store": "store", "product": "product", "period": "period"}[by],
+                ("wape",),
+                "line" if by == "period" else "bar",
+            ),
+            uses=("dates", "region", "agent", "store", "brand", "category", "product"),
+            description="WAPE and bias of stored predictions against invoiced quantities.",
+        )
+        for by in accuracy.ACCURACY_DIMENSIONS
+    ),
+    ReportSpec(
+        "ageing",
+        "Outstanding balances and ageing",
+        stores.outstanding_ageing,
+        ChartSpec("store", ("d0_30", "d31_60", "d61_90", "d90_plus"), "bar"),
+        Drill("sales-by-product", "store", "store_code"),
+        uses=("dates", "region", "agent", "store"),
+        description="Unpaid balances per store in 0–30 / 31–60 / 61–90 / 90+ days past due.",
+    ),
+]
+
+REPORTS: dict[str, ReportSpec] = {s.name: s for s in _SPECS}
+
+
+def get_spec(name: str) -> ReportSpec:
+    try:
+        return REPORTS[name]
+    except KeyError:
+        raise UserError(
+            f"no report called {name!r}", hint="reports: " + ", ".join(REPORTS)
+        ) from None
+
+
+def run_report(engine: Engine, name: str, filters: ReportFilters) -> ReportResult:
+    """Validate the filters and compute one report in a single read transaction."""
+    spec = get_spec(name)
+    with engine.connect() as conn:
+        validate(conn, filters)
+        frame = spec.run(conn, filters)
+    return ReportResult(spec, filters, frame)
