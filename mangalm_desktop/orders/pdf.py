@@ -1,0 +1,290 @@
+"""The order confirmation PDF (reportlab, Qt-free): what the store agreed to, on one page or more.
+
+Branded header (company), order number and dates, the store and the agent, every line with
+SKU, quantity, pack, price, discount and amount, then subtotal, discounts and total — the same
+Decimal figures the order stores, never recomputed as floats. Amounts are printed as
+``Rs 1,234.50`` because the PDF base fonts have no rupee glyph. The GUI prints this same file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from io import BytesIO
+from pathlib import Path
+from typing import BinaryIO
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from sqlalchemy import Engine
+
+from ..db.engine import session_scope
+from .pricing import fmt_pct
+from .queries import OrderDetail, get_order
+
+BRAND = colors.HexColor("#B23A17")  # the Mangalm saffron-red
+INK = colors.HexColor("#222222")
+MUTED = colors.HexColor("#6B6B6B")
+RULE = colors.HexColor("#D9D4CF")
+BAND = colors.HexColor("#FBF4EF")
+
+
+@dataclass(frozen=True)
+class CompanyInfo:
+    name: str = "Mangalm Foods Distribution"
+    address: str = "Bengaluru, Karnataka"
+    phone: str | None = None
+    email: str | None = None
+    gstin: str | None = None
+
+
+STATE_LABEL = {
+    "draft": "DRAFT (not submitted)",
+    "submitted": "Submitted",
+    "synced": "Received by office",
+    "sent_to_zoho": "Sent for invoicing",
+    "invoiced": "Invoiced",
+    "cancelled": "CANCELLED",
+}
+
+
+def money(value: Decimal) -> str:
+    sign = "-" if value < 0 else ""
+    return f"{sign}Rs {abs(value):,.2f}"
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = getSampleStyleSheet()["Normal"]
+    mk = ParagraphStyle
+    return {
+        "company": mk(
+            "company", base, fontName="Helvetica-Bold", fontSize=17, textColor=BRAND, leading=21
+        ),
+        "small": mk("small", base, fontSize=8.5, textColor=MUTED, leading=11),
+        "title": mk(
+            "title",
+            base,
+            fontName="Helvetica-Bold",
+            fontSize=13,
+            textColor=INK,
+            alignment=TA_RIGHT,
+            leading=16,
+        ),
+        "meta": mk("meta", base, fontSize=9, textColor=INK, alignment=TA_RIGHT, leading=12),
+        "label": mk(
+            "label", base, fontName="Helvetica-Bold", fontSize=8, textColor=BRAND, leading=10
+        ),
+        "body": mk("body", base, fontSize=9.5, textColor=INK, leading=12.5),
+        "cell": mk("cell", base, fontSize=8.5, textColor=INK, leading=10.5),
+        "num": mk("num", base, fontSize=8.5, textColor=INK, leading=10.5, alignment=TA_RIGHT),
+        "head": mk(
+            "head", base, fontName="Helvetica-Bold", fontSize=8, textColor=colors.white, leading=10
+        ),
+        "headr": mk(
+            "headr",
+            base,
+            fontName="Helvetica-Bold",
+            fontSize=8,
+            textColor=colors.white,
+            leading=10,
+            alignment=TA_RIGHT,
+        ),
+    }
+
+
+def _p(text: str | None, style: ParagraphStyle) -> Paragraph:
+    return Paragraph(escape(text or "").replace("\n", "<br/>"), style)
+
+
+def _header(o: OrderDetail, company: CompanyInfo, st: dict) -> Table:
+    contact = " · ".join(x for x in (company.phone, company.email) if x)
+    left = [_p(company.name, st["company"]), _p(company.address, st["small"])]
+    if contact:
+        left.append(_p(contact, st["small"]))
+    if company.gstin:
+        left.append(_p(f"GSTIN {company.gstin}", st["small"]))
+    title = "Return confirmation" if o.kind == "return" else "Order confirmation"
+    right = [
+        _p(title, st["title"]),
+        _p(f"No. {o.number}", st["meta"]),
+        _p(f"Date {o.order_date:%d %b %Y}", st["meta"]),
+        _p(f"Status: {STATE_LABEL.get(o.state, o.state)}", st["meta"]),
+    ]
+    t = Table([[left, right]], colWidths=[100 * mm, 80 * mm])
+    t.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, 0), 1.5, BRAND),
+                ("BOTTOMPADDING", (0, 0), (-1, 0), 8),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
+    return t
+
+
+def _parties(o: OrderDetail, st: dict) -> Table:
+    store_lines = [
+        o.store_name,
+        o.store_address,
+        o.store_city,
+        o.store_phone,
+        f"Code {o.store_code}",
+    ]
+    agent_lines = [f"{o.agent_name} ({o.agent_code})", o.agent_phone]
+    if o.requested_delivery_date:
+        agent_lines.append(f"Requested delivery: {o.requested_delivery_date:%d %b %Y}")
+    if o.zoho_salesorder_number:
+        agent_lines.append(f"Sales order: {o.zoho_salesorder_number}")
+    left = [_p("STORE", st["label"])] + [_p(x, st["body"]) for x in store_lines if x]
+    right = [_p("TAKEN BY", st["label"])] + [_p(x, st["body"]) for x in agent_lines if x]
+    t = Table([[left, right]], colWidths=[100 * mm, 80 * mm])
+    t.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 10),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 10),
+            ]
+        )
+    )
+    return t
+
+
+def _lines(o: OrderDetail, st: dict) -> Table:
+    heads = ["#", "SKU", "Product", "Qty", "Pack", "Price", "Disc.", "Amount"]
+    rows = [
+        [_p(h, st["headr"] if i >= 3 else st["head"]) for i, h in enumerate(heads)],
+    ]
+    for n, ln in enumerate(o.lines, start=1):
+        unit = f" {ln.unit}" if ln.unit else ""
+        rows.append(
+            [
+                _p(str(n), st["cell"]),
+                _p(ln.sku or "", st["cell"]),
+                _p(ln.name, st["cell"]),
+                _p(f"{ln.quantity:,}{unit}", st["num"]),
+                _p(str(ln.pack_size), st["num"]),
+                _p(
+                    f"{ln.unit_price:,.2f}"
+                    if ln.unit_price == ln.unit_price.quantize(Decimal("0.01"))
+                    else f"{ln.unit_price:,.4f}",
+                    st["num"],
+                ),
+                _p(f"{fmt_pct(ln.discount_pct)} %" if ln.discount_pct else "", st["num"]),
+                _p(f"{ln.line_total:,.2f}", st["num"]),
+            ]
+        )
+    widths = [8 * mm, 24 * mm, 62 * mm, 19 * mm, 11 * mm, 20 * mm, 13 * mm, 23 * mm]
+    t = Table(rows, colWidths=widths, repeatRows=1)
+    style = [
+        ("BACKGROUND", (0, 0), (-1, 0), BRAND),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("LINEBELOW", (0, 1), (-1, -1), 0.4, RULE),
+        ("TOPPADDING", (0, 0), (-1, -1), 4),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+    ]
+    style += [("BACKGROUND", (0, i), (-1, i), BAND) for i in range(2, len(rows), 2)]
+    t.setStyle(TableStyle(style))
+    return t
+
+
+def _totals(o: OrderDetail, st: dict) -> Table:
+    rows = [["Subtotal", money(o.subtotal)]]
+    if o.discount_total:
+        label = "Discounts"
+        if o.discount_pct:
+            label += f" (incl. {fmt_pct(o.discount_pct)} % on the order)"
+        rows.append([label, f"- {money(o.discount_total)}"])
+    rows.append(["Total (GST inclusive)", money(o.total)])
+    t = Table(rows, colWidths=[60 * mm, 32 * mm], hAlign="RIGHT")
+    t.setStyle(
+        TableStyle(
+            [
+                ("ALIGN", (1, 0), (1, -1), "RIGHT"),
+                ("FONTNAME", (0, 0), (-1, -1), "Helvetica"),
+                ("FONTSIZE", (0, 0), (-1, -1), 9.5),
+                ("TEXTCOLOR", (0, 0), (-1, -1), INK),
+                ("FONTNAME", (0, -1), (-1, -1), "Helvetica-Bold"),
+                ("FONTSIZE", (0, -1), (-1, -1), 11),
+                ("LINEABOVE", (0, -1), (-1, -1), 1, BRAND),
+                ("TOPPADDING", (0, -1), (-1, -1), 6),
+            ]
+        )
+    )
+    return t
+
+
+def render_order_pdf(
+    o: OrderDetail, target: Path | BinaryIO, company: CompanyInfo | None = None
+) -> None:
+    """Write the confirmation for ``o`` to a path or a binary stream."""
+    company = company or CompanyInfo()
+    st = _styles()
+    generated = dt.datetime.now().strftime("%d %b %Y %H:%M")
+
+    def footer(canvas, doc) -> None:  # noqa: ANN001 - reportlab callback
+        canvas.saveState()
+        canvas.setFont("Helvetica", 7.5)
+        canvas.setFillColor(MUTED)
+        canvas.drawString(
+            15 * mm, 10 * mm, f"{company.name} · order {o.number} · printed {generated}"
+        )
+        canvas.drawRightString(195 * mm, 10 * mm, f"Page {doc.page}")
+        canvas.restoreState()
+
+    doc = SimpleDocTemplate(
+        str(target) if isinstance(target, Path) else target,
+        pagesize=A4,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=18 * mm,
+        title=f"Order {o.number}",
+        author=company.name,
+        subject=f"Order confirmation for {o.store_name}",
+    )
+    story = [
+        _header(o, company, st),
+        _parties(o, st),
+        _lines(o, st),
+        Spacer(1, 6 * mm),
+        _totals(o, st),
+    ]
+    if o.notes:
+        story += [Spacer(1, 6 * mm), _p("NOTES", st["label"]), _p(o.notes, st["body"])]
+    story += [
+        Spacer(1, 8 * mm),
+        _p(
+            "Prices are list prices including GST; the tax invoice follows from the office. "
+            "Quantities are in units; packs shown for reference.",
+            st["small"],
+        ),
+    ]
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+
+
+def order_pdf_bytes(o: OrderDetail, company: CompanyInfo | None = None) -> bytes:
+    buf = BytesIO()
+    render_order_pdf(o, buf, company)
+    return buf.getvalue()
+
+
+def write_order_pdf(
+    engine: Engine, order_id: uuid.UUID, path: Path, company: CompanyInfo | None = None
+) -> Path:
+    """Read the order (one short transaction) and write its confirmation to ``path``."""
+    with session_scope(engine) as session:
+        detail = get_order(session, order_id)
+    render_order_pdf(detail, Path(path), company)
+    return Path(path)
