@@ -208,3 +208,18 @@ def find_order(session: Session, number_or_id: str) -> uuid.UUID:
     if oid is None:
         raise UserError(f"No order {number_or_id!r}.")
     return oid
+
+
+def find_agent(session: Session, code: str) -> uuid.UUID:
+    """An agent id from its code (``A07``), for the CLI where nobody is signed in."""
+    aid = session.scalar(select(Agent.id).where(func.upper(Agent.code) == code.strip().upper()))
+    if aid is None:
+        raise UserError(f"No agent with code {code!r}.", hint="Agent codes look like A07.")
+    return aid
+
+
+def find_store(session: Session, code: str) -> uuid.UUID:
+    sid = session.scalar(select(Store.id).where(Store.code == code.strip()))
+    if sid is None:
+        raise UserError(f"Store {code} was not found.")
+    return sid

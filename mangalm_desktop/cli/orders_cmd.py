@@ -1,0 +1,347 @@
+"""``mangalm orders``: every order feature of the GUI from the command line.
+
+create / submit / amend / cancel / duplicate / list / show / pdf, plus ``call`` (call log) and
+``stock`` (store shelf capture). Lines are ``SKU=QTY`` or ``SKU=QTY@DISCOUNT%``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from ..db.engine import session_scope
+from ..domain.enums import CallOutcome, OrderKind, OrderState
+from ..domain.errors import UserError
+from ..orders import calls, pdf, queries, service
+from ..orders.model import LineInput, OrderDraft, OrderResult
+from ..orders.prefill import prefill
+from .common import add_db_option, open_db
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _pct(text: str) -> Decimal:
+    try:
+        return Decimal(text.rstrip("%"))
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not a percentage: {text!r}") from None
+
+
+def parse_line(text: str) -> LineInput:
+    """``SKU=QTY`` or ``SKU=QTY@PCT``; the quantity is checked by the order validation."""
+    sku, sep, rest = text.partition("=")
+    if not sep or not sku.strip() or not rest.strip():
+        raise UserError(f"Line {text!r} is not SKU=QTY (e.g. ATTA-5=12 or ATTA-5=12@5).")
+    qty, _, disc = rest.partition("@")
+    try:
+        discount = Decimal(disc.rstrip("%")) if disc else Decimal(0)
+    except InvalidOperation:
+        raise UserError(f"Discount in {text!r} is not a number.") from None
+    return LineInput(sku.strip(), qty.strip(), discount)  # type: ignore[arg-type]
+
+
+def _line_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--line", "-l", action="append", default=[], metavar="SKU=QTY[@PCT]")
+    p.add_argument("--discount", type=_pct, help="order discount %% (amend: default unchanged)")
+    p.add_argument("--notes")
+    p.add_argument("--deliver", type=_date, metavar="YYYY-MM-DD", help="requested delivery")
+    p.add_argument(
+        "--accept-credit-warning",
+        action="store_true",
+        help="submit even if the store's credit limit is exceeded",
+    )
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    top = sub.add_parser("orders", help="take, change and print orders; log calls and stock")
+    add_db_option(top)
+    osub = top.add_subparsers(dest="orders_cmd", metavar="ACTION", required=True)
+
+    p = osub.add_parser("create", help="create a draft or submit a new order")
+    p.add_argument("--store", required=True, help="store code")
+    p.add_argument("--agent", required=True, help="agent code, e.g. A07")
+    p.add_argument("--return", dest="is_return", action="store_true", help="a return of goods")
+    p.add_argument("--draft", action="store_true", help="save as a local draft, do not submit")
+    p.add_argument(
+        "--prefill",
+        action="store_true",
+        help="start from the suggestions (or the last order) before --line",
+    )
+    _line_args(p)
+    p.set_defaults(func=cmd_create)
+
+    p = osub.add_parser("submit", help="submit a saved draft")
+    p.add_argument("order", help="order number")
+    p.add_argument("--accept-credit-warning", action="store_true")
+    p.set_defaults(func=cmd_submit)
+
+    p = osub.add_parser("amend", help="replace the lines of a submitted/synced order")
+    p.add_argument("order")
+    _line_args(p)
+    p.set_defaults(func=cmd_amend)
+
+    p = osub.add_parser("cancel", help="cancel a submitted order or discard a draft")
+    p.add_argument("order")
+    p.add_argument("--reason")
+    p.set_defaults(func=cmd_cancel)
+
+    p = osub.add_parser("duplicate", help="copy an order into a new draft")
+    p.add_argument("order")
+    p.add_argument("--agent", required=True)
+    p.set_defaults(func=cmd_duplicate)
+
+    p = osub.add_parser("list", help="list orders, newest first")
+    p.add_argument("--state", action="append", choices=[s.value for s in OrderState])
+    p.add_argument("--store", help="store code")
+    p.add_argument("--agent", help="agent code")
+    p.add_argument("--from", dest="date_from", type=_date)
+    p.add_argument("--to", dest="date_to", type=_date)
+    p.add_argument("--search", help="text in the number or store name")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(func=cmd_list)
+
+    p = osub.add_parser("show", help="show one order with its lines")
+    p.add_argument("order")
+    p.set_defaults(func=cmd_show)
+
+    p = osub.add_parser("pdf", help="write the order confirmation PDF")
+    p.add_argument("order")
+    p.add_argument("-o", "--output", type=Path, help="file (default: <number>.pdf)")
+    p.set_defaults(func=cmd_pdf)
+
+    p = osub.add_parser("call", help="log a call to a store")
+    p.add_argument("--store", required=True)
+    p.add_argument("--agent", required=True)
+    p.add_argument("--outcome", required=True, choices=[c.value for c in CallOutcome])
+    p.add_argument("--notes")
+    p.add_argument("--next", dest="next_call", type=_date, metavar="YYYY-MM-DD")
+    p.add_argument("--order", help="the order taken on this call")
+    p.set_defaults(func=cmd_call)
+
+    p = osub.add_parser("stock", help="record what a store has on the shelf")
+    p.add_argument("--store", required=True)
+    p.add_argument("--agent", required=True)
+    p.add_argument("--date", type=_date, help="day reported (default today)")
+    p.add_argument("items", nargs="+", metavar="SKU=QTY")
+    p.set_defaults(func=cmd_stock)
+
+
+def _print_result(res: OrderResult) -> None:
+    for issue in res.notices:
+        print(f"note: {issue}")
+    for issue in res.warnings:
+        print(f"warning: {issue}")
+    print(f"{res.number}  {res.state}  total {res.total:,.2f}  (version {res.version})")
+
+
+def cmd_create(args: argparse.Namespace) -> int:
+    engine = open_db(args)
+    try:
+        with session_scope(engine) as s:
+            agent_id = queries.find_agent(s, args.agent)
+            lines: list[LineInput] = []
+            suggestions = []
+            if args.prefill:
+                store_id = queries.find_store(s, args.store)
+                pf = prefill(s, store_id)
+                lines, suggestions = list(pf.lines), list(pf.suggestions)
+                print(f"prefilled {len(lines)} lines from {pf.source.replace('_', ' ')}")
+        lines += [parse_line(x) for x in args.line]
+        draft = OrderDraft(
+            store=args.store,
+            agent_id=agent_id,
+            lines=lines,
+            kind=OrderKind.RETURN if args.is_return else OrderKind.ORDER,
+            discount_pct=args.discount or Decimal(0),
+            notes=args.notes,
+            requested_delivery_date=args.deliver,
+            suggestions=suggestions,
+        )
+        if args.draft:
+            res = service.save_draft(engine, draft)
+        else:
+            res = service.submit(engine, draft, accept_credit_warning=args.accept_credit_warning)
+        _print_result(res)
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _order_id(engine, ref: str):  # noqa: ANN001, ANN202
+    with session_scope(engine) as s:
+        return queries.find_order(s, ref)
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    engine = open_db(args)
+    try:
+        oid = _order_id(engine, args.order)
+        _print_result(
+            service.submit_saved(engine, oid, accept_credit_warning=args.accept_credit_warning)
+        )
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_amend(args: argparse.Namespace) -> int:
+    engine = open_db(args)
+    try:
+        oid = _order_id(engine, args.order)
+        with session_scope(engine) as s:
+            current = service.draft_from_order(s, oid)
+        current.lines = [parse_line(x) for x in args.line]
+        if args.discount is not None:
+            current.discount_pct = args.discount
+        if args.notes is not None:
+            current.notes = args.notes
+        if args.deliver is not None:
+            current.requested_delivery_date = args.deliver
+        _print_result(
+            service.amend(engine, oid, current, accept_credit_warning=args.accept_credit_warning)
+        )
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    engine = open_db(args)
+    try:
+        _print_result(service.cancel(engine, _order_id(engine, args.order), reason=args.reason))
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_duplicate(args: argparse.Namespace) -> int:
+    engine = open_db(args)
+    try:
+        oid = _order_id(engine, args.order)
+        with session_scope(engine) as s:
+            agent_id = queries.find_agent(s, args.agent)
+        _print_result(service.duplicate(engine, oid, agent_id=agent_id))
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    engine = open_db(args)
+    try:
+        with session_scope(engine) as s:
+            f = queries.OrderFilter(
+                states=tuple(args.state) if args.state else None,
+                store_id=queries.find_store(s, args.store) if args.store else None,
+                agent_id=queries.find_agent(s, args.agent) if args.agent else None,
+                date_from=args.date_from,
+                date_to=args.date_to,
+                text=args.search,
+            )
+            total = queries.count_orders(s, f)
+            rows = queries.list_orders(s, f, limit=args.limit)
+        for r in rows:
+            print(
+                f"{r.number:<18} {r.order_date}  {r.state:<12} {r.agent_code:<5} "
+                f"{r.store_name[:32]:<32} {r.total:>12,.2f}"
+            )
+        print(f"{len(rows)} of {total} orders")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    engine = open_db(args)
+    try:
+        with session_scope(engine) as s:
+            o = queries.get_order(s, queries.find_order(s, args.order))
+        print(f"{o.number}  {o.kind}  {o.state}  version {o.version}")
+        print(f"store {o.store_code} {o.store_name}; agent {o.agent_code} {o.agent_name}")
+        print(f"date {o.order_date}; delivery {o.requested_delivery_date or '-'}")
+        for ln in o.lines:
+            disc = f" -{ln.discount_pct}%" if ln.discount_pct else ""
+            print(
+                f"  {ln.line_no:>3} {ln.sku or '':<12} {ln.name[:36]:<36} {ln.quantity:>6} × "
+                f"{ln.unit_price:,.2f}{disc} = {ln.line_total:,.2f}"
+            )
+        print(
+            f"subtotal {o.subtotal:,.2f}  discounts {o.discount_total:,.2f}  total {o.total:,.2f}"
+        )
+        if o.notes:
+            print(f"notes: {o.notes}")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_pdf(args: argparse.Namespace) -> int:
+    engine = open_db(args)
+    try:
+        oid = _order_id(engine, args.order)
+        with session_scope(engine) as s:
+            number = queries.get_order(s, oid).number
+        out = args.output or Path(f"{number}.pdf")
+        pdf.write_order_pdf(engine, oid, out)
+        print(f"wrote {out}")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_call(args: argparse.Namespace) -> int:
+    engine = open_db(args)
+    try:
+        with session_scope(engine) as s:
+            agent_id = queries.find_agent(s, args.agent)
+        order_id = _order_id(engine, args.order) if args.order else None
+        calls.log_call(
+            engine,
+            store=args.store,
+            agent_id=agent_id,
+            outcome=args.outcome,
+            notes=args.notes,
+            next_call_date=args.next_call,
+            order_id=order_id,
+        )
+        print(
+            f"call logged: {args.outcome}"
+            + (f", next call {args.next_call}" if args.next_call else "")
+        )
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_stock(args: argparse.Namespace) -> int:
+    quantities: dict = {}
+    for item in args.items:
+        sku, sep, qty = item.partition("=")
+        try:
+            quantities[sku.strip()] = int(qty)
+        except ValueError:
+            raise UserError(f"{item!r} is not SKU=QTY with a whole quantity.") from None
+        if not sep:
+            raise UserError(f"{item!r} is not SKU=QTY.")
+    engine = open_db(args)
+    try:
+        with session_scope(engine) as s:
+            agent_id = queries.find_agent(s, args.agent)
+        n = calls.record_stock(
+            engine,
+            store=args.store,
+            agent_id=agent_id,
+            quantities=quantities,
+            reported_on=args.date,
+        )
+        print(f"recorded shelf stock for {n} products")
+    finally:
+        engine.dispose()
+    return 0
