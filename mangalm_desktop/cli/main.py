@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 COMMAND_MODULES: list[str] = [
     "mangalm_desktop.cli.db_cmd",
     "mangalm_desktop.cli.demo_cmd",
+    "mangalm_desktop.cli.orders_cmd",
+    "mangalm_desktop.cli.report_cmd",
 ]
 
 
