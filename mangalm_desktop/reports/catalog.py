@@ -148,6 +148,7 @@ class ChartSpec:
     y: tuple[str, ...]
     kind: Literal["bar", "line"] = "bar"
     max_points: int = 20
+    stacked: bool = False
 
 
 @dataclass(frozen=True)
@@ -278,7 +279,7 @@ _SPECS: list[ReportSpec] = [
         "ageing",
         "Outstanding balances and ageing",
         stores.outstanding_ageing,
-        ChartSpec("store", ("d0_30", "d31_60", "d61_90", "d90_plus"), "bar"),
+        ChartSpec("store", ("not_due", "d0_30", "d31_60", "d61_90", "d90_plus"), stacked=True),
         Drill("sales-by-product", "store", "store_code"),
         uses=("dates", "region", "agent", "store"),
         description="Unpaid balances per store in 0–30 / 31–60 / 61–90 / 90+ days past due.",

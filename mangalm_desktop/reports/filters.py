@@ -26,7 +26,6 @@ EXCLUDED_INVOICE_STATUSES: tuple[str, ...] = ("void", "draft")
 """Zoho statuses that are not sales: a void invoice was cancelled, a draft never sent."""
 
 
-
 @dataclass(frozen=True)
 class ReportFilters:
     """What a manager narrows a report to. ``None`` means "all"."""

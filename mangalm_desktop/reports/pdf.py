@@ -1,0 +1,240 @@
+"""PDF rendering of a report with reportlab (no Qt, so the CLI can mail reports from a server).
+
+Layout: title, filter line, generated time, a chart drawn with reportlab graphics, then the
+table with its header repeated on every page, and "page N of M" in the footer. Wide reports
+(more than seven columns) go landscape so numbers are not squeezed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from reportlab.graphics.charts.barcharts import VerticalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.charts.linecharts import HorizontalLineChart
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from ..domain.tasks import NULL_TASK, TaskContext
+from .catalog import ReportResult, column_label
+from .formatting import format_value, to_number
+
+PALETTE = ["#2F5597", "#C55A11", "#548235", "#7030A0", "#BF9000", "#2E75B6"]
+NUMERIC_KINDS = {"money", "int", "pct", "float"}
+WIDE_COLUMNS = 7
+
+_FONT_CANDIDATES = [
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/Library/Fonts/Arial Unicode.ttf",
+    "C:/Windows/Fonts/arial.ttf",
+]
+
+
+def _fonts() -> tuple[str, str]:
+    """A Unicode TrueType font when the system has one (store names are not always Latin-1)."""
+    if "ReportSans" in pdfmetrics.getRegisteredFontNames():
+        return "ReportSans", "ReportSans-Bold"
+    for cand in _FONT_CANDIDATES:
+        p = Path(cand)
+        if p.exists():
+            bold = p.with_name(p.stem + "-Bold" + p.suffix)
+            pdfmetrics.registerFont(TTFont("ReportSans", str(p)))
+            pdfmetrics.registerFont(TTFont("ReportSans-Bold", str(bold if bold.exists() else p)))
+            return "ReportSans", "ReportSans-Bold"
+    return "Helvetica", "Helvetica-Bold"
+
+
+def _numbered_canvas(footer_left: str, font: str) -> type[canvas.Canvas]:
+    class NumberedCanvas(canvas.Canvas):
+        """Defers each page so the footer can say "page N of M"."""
+
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict] = []
+
+        def showPage(self) -> None:  # noqa: N802 - reportlab API
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._pages)
+            for state in self._pages:
+                self.__dict__.update(state)
+                w, _h = self._pagesize
+                self.setFont(font, 8)
+                self.setFillColor(colors.grey)
+                self.drawString(15 * mm, 8 * mm, footer_left)
+                self.drawRightString(w - 15 * mm, 8 * mm, f"Page {self._pageNumber} of {total}")
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas
+
+
+def _chart(result: ReportResult, width: float, font: str) -> Drawing | None:
+    spec = result.spec.chart
+    df = result.frame
+    if spec is None or df.empty or spec.x not in df.columns:
+        return None
+    ys = [y for y in spec.y if y in df.columns]
+    if not ys:
+        return None
+    part = df.head(spec.max_points)
+    names = [str(v)[:18] for v in part[spec.x]]
+    data = [[to_number(v) or 0.0 for v in part[y]] for y in ys]
+    height = 190.0
+    d = Drawing(width, height)
+    chart = VerticalBarChart() if spec.kind == "bar" else HorizontalLineChart()
+    chart.x, chart.y = 45, 50
+    chart.width, chart.height = width - 60 - (110 if len(ys) > 1 else 0), height - 70
+    chart.data = data
+    chart.categoryAxis.categoryNames = names
+    chart.categoryAxis.labels.fontName = font
+    chart.categoryAxis.labels.fontSize = 6.5
+    chart.categoryAxis.labels.boxAnchor = "ne"
+    chart.categoryAxis.labels.angle = 30 if len(names) > 6 else 0
+    step = max(1, len(names) // 24)
+    if step > 1:  # thin the labels on long time series, keep every bar
+        chart.categoryAxis.categoryNames = [n if i % step == 0 else "" for i, n in enumerate(names)]
+    chart.valueAxis.labels.fontName = font
+    chart.valueAxis.labels.fontSize = 7
+    chart.valueAxis.labelTextFormat = _axis_format
+    for i in range(len(ys)):
+        colour = colors.HexColor(PALETTE[i % len(PALETTE)])
+        if spec.kind == "bar":
+            chart.bars[i].fillColor = colour
+            chart.bars[i].strokeColor = None
+        else:
+            chart.lines[i].strokeColor = colour
+            chart.lines[i].strokeWidth = 1.5
+    if spec.kind == "bar" and spec.stacked:
+        chart.categoryAxis.style = "stacked"
+    if spec.kind == "bar":
+        chart.groupSpacing = 4 if len(names) > 10 else 8
+    d.add(chart)
+    if len(ys) > 1:
+        legend = Legend()
+        legend.x, legend.y = width - 105, height - 30
+        legend.fontName, legend.fontSize = font, 7
+        legend.alignment = "right"
+        legend.colorNamePairs = [
+            (colors.HexColor(PALETTE[i % len(PALETTE)]), column_label(y)) for i, y in enumerate(ys)
+        ]
+        d.add(legend)
+    shown = f" (first {spec.max_points} of {len(df)})" if len(df) > spec.max_points else ""
+    d.add(
+        String(
+            45,
+            height - 12,
+            ", ".join(column_label(y) for y in ys) + shown,
+            fontName=font,
+            fontSize=8,
+            fillColor=colors.grey,
+        )
+    )
+    return d
+
+
+def _axis_format(v: float) -> str:
+    a = abs(v)
+    if a >= 1e7:
+        return f"{v / 1e7:.1f} Cr"
+    if a >= 1e5:
+        return f"{v / 1e5:.1f} L"
+    if a >= 1e4:
+        return f"{v / 1e3:.0f}k"
+    if a >= 1e3:
+        return f"{v / 1e3:.1f}k"
+    return f"{v:g}"
+
+
+def write_pdf(result: ReportResult, path: Path, ctx: TaskContext = NULL_TASK) -> None:
+    font, bold = _fonts()
+    df = result.frame
+    kinds = result.kinds()
+    wide = len(df.columns) > WIDE_COLUMNS
+    pagesize = landscape(A4) if wide else A4
+    margin = 15 * mm
+    doc = SimpleDocTemplate(
+        str(path),
+        pagesize=pagesize,
+        leftMargin=margin,
+        rightMargin=margin,
+        topMargin=margin,
+        bottomMargin=18 * mm,
+        title=result.title,
+        author="Mangalm Sales Desktop",
+    )
+    avail = pagesize[0] - 2 * margin
+    styles = getSampleStyleSheet()
+    h = ParagraphStyle("t", parent=styles["Title"], fontName=bold, alignment=0, fontSize=16)
+    small = ParagraphStyle(
+        "s",
+        parent=styles["Normal"],
+        fontName=font,
+        fontSize=8.5,
+        textColor=colors.HexColor("#444444"),
+    )
+    filters = (
+        "; ".join(f"<b>{k}:</b> {escape(v)}" for k, v in result.filter_lines()) or "No filters"
+    )
+    story: list = [
+        Paragraph(escape(result.title), h),
+        Paragraph(filters, small),
+        Paragraph(f"Generated {result.generated_at:%Y-%m-%d %H:%M %Z} · {len(df):,} rows", small),
+        Spacer(1, 4 * mm),
+    ]
+    chart = _chart(result, avail, font)
+    if chart is not None:
+        story += [chart, Spacer(1, 4 * mm)]
+
+    header = result.labels()
+    body: list[list[str]] = []
+    total = len(df)
+    for i, row in enumerate(df.itertuples(index=False, name=None), start=1):
+        body.append([format_value(v, kinds[c]) for v, c in zip(row, df.columns, strict=True)])
+        if i % 500 == 0:
+            ctx.check()
+            ctx.progress(i, total, "laying out PDF")
+    if not body:
+        story.append(Paragraph("No rows match these filters.", small))
+    else:
+        size = 7 if wide else 8
+        hstyle = ParagraphStyle(
+            "h", fontName=bold, fontSize=size, leading=size + 1.5, textColor=colors.white
+        )
+        head_cells = [Paragraph(escape(lbl), hstyle) for lbl in header]
+        # Width by content (sampled), scaled to the page.
+        need = []
+        for j, lbl in enumerate(header):
+            word = max(len(w) for w in lbl.split()) * 1.2  # headers wrap only between words
+            longest = max([len(r[j]) for r in body[:300]] + [min(len(lbl), 14), word])
+            need.append(min(longest, 40) + 2)
+        scale = avail / sum(need)
+        widths = [n * scale for n in need]
+        table = Table([head_cells, *body], colWidths=widths, repeatRows=1)
+        ts = [
+            ("FONT", (0, 1), (-1, -1), font, size),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#2F5597")),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#EEF2F8")]),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.HexColor("#1F3864")),
+            ("TOPPADDING", (0, 0), (-1, -1), 2),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ]
+        for j, c in enumerate(df.columns):
+            if kinds[c] in NUMERIC_KINDS:
+                ts.append(("ALIGN", (j, 1), (j, -1), "RIGHT"))
+        table.setStyle(TableStyle(ts))
+        story.append(table)
+    footer = f"{result.title} — Mangalm Sales Desktop"
+    doc.build(story, canvasmaker=_numbered_canvas(footer, font))
+    ctx.progress(total, total, "laying out PDF")
