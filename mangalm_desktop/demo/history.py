@@ -23,7 +23,8 @@ from .masters import Masters
 
 CALL_HISTORY_DAYS = 180
 PRICE_RISE = 1.05  # yearly list-price revision on 1 April (the Indian financial year)
-SIZE_SCALE = {"S": 0.5, "M": 1.0, "L": 2.2}
+SIZE_SCALE = {"S": 0.6, "M": 1.0, "L": 1.8}
+MAX_PACKS = 25  # per line for a medium store; a kirana's back room is small
 ASSORTMENT = {"S": (30, 55), "M": (55, 100), "L": (100, 170)}  # lines of a 400-product range
 CALL_NOTES = (
     "Asked about the festival scheme",
@@ -125,8 +126,9 @@ def generate_history(rng: np.random.Generator, m: Masters) -> History:
         assort = rng.choice(n_prod, size=n_a, replace=False, p=pop / pop.sum())
         p_week = np.clip(rng.beta(1.0, 1.7, size=n_a), 0.03, 0.95)
         p_order = 1 - (1 - p_week) ** (cad / 7)
+        # packs per order: the item's weekly rate, the store's size, the weeks between orders
         mean_packs = rate[assort] * SIZE_SCALE[size] * rng.lognormal(0, 0.45, size=n_a)
-        mean_packs = mean_packs * (cad / 7) / p_order * 0.7
+        mean_packs = mean_packs * (cad / 7) ** 0.7
 
         lift = lifts[st["_people"]][days][:, cat_idx[assort]]
         trend = np.exp(st["_growth"] * days / 365.0)[:, None]
@@ -134,7 +136,7 @@ def generate_history(rng: np.random.Generator, m: Masters) -> History:
         mult = lift * trend * fade
         prob = 1 - (1 - p_order[None, :]) ** (mult * avail[days][:, assort])
         hit = rng.random(prob.shape) < prob
-        lam = np.maximum(mean_packs[None, :] * mult**0.6 - 1, 0)
+        lam = np.clip(mean_packs[None, :] * mult**0.6 - 1, 0, MAX_PACKS * SIZE_SCALE[size])
         packs = 1 + rng.poisson(lam)
         oi, aj = np.nonzero(hit)
         counts = np.bincount(oi, minlength=len(days))
@@ -301,8 +303,8 @@ def _balances(
     store = orders["store"].to_numpy()
     terms = m.stores["_terms"].to_numpy()[store]
     payer = m.stores["_payer"].to_numpy()[store]
-    base = np.select([payer == "prompt", payer == "slow"], [2, 20], 60)
-    delay = base + rng.integers(-2, 15, size=len(orders)) * np.where(payer == "late", 4, 1)
+    base = np.select([payer == "prompt", payer == "slow"], [2, 15], 40)
+    delay = base + rng.integers(-2, 15, size=len(orders)) * np.where(payer == "late", 2, 1)
     day = orders["day"].to_numpy()
     due = day + terms
     invoice = (orders["kind"] == "invoice").to_numpy()

@@ -54,9 +54,8 @@ class Masters:
 def _phone(rng: np.random.Generator, n: int) -> list[str]:
     first = rng.choice(np.array([7, 8, 9]), size=n, p=[0.2, 0.3, 0.5])
     rest = rng.integers(0, 10**9, size=n)
-    return [
-        f"+91 {f}{r // 10**4:05d} {r % 10**4:05d}"[:17] for f, r in zip(first, rest, strict=True)
-    ]
+    digits = [f"{f}{r:09d}" for f, r in zip(first, rest, strict=True)]
+    return [f"+91 {d[:5]} {d[5:]}" for d in digits]
 
 
 def make_agents(rng: np.random.Generator, ids: IdMaker, n: int) -> pd.DataFrame:

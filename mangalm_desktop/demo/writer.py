@@ -31,10 +31,17 @@ IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
 SQLITE_CACHE_KIB = 65_536  # the secondary indexes of 400k lines want more than the 2 MB default
 
 
+# Local bookkeeping (and the audit trail) may exist in a database that holds no company yet,
+# e.g. a sign-in was audited before the demo was asked for; they do not make it "non-empty".
+BOOKKEEPING = frozenset({"audit_log", "outbox", "sync_state", "number_sequence"})
+
+
 def business_row_counts(conn: Connection) -> dict[str, int]:
-    """Rows per table that holds company data (what a demo would overwrite)."""
+    """Rows per table that holds company data (what a demo would mix with or overwrite)."""
     counts = {}
     for table in models.Base.metadata.sorted_tables:
+        if table.name in BOOKKEEPING:
+            continue
         n = conn.execute(select(func.count()).select_from(table)).scalar_one()
         if n:
             counts[table.name] = int(n)
