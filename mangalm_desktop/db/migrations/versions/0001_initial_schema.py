@@ -231,6 +231,9 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_orders_agent_id_order_date", ["agent_id", "order_date"], unique=False
         )
+        batch_op.create_index(
+            "ix_orders_order_date_number", ["order_date", "number"], unique=False
+        )
         batch_op.create_index("ix_orders_state", ["state"], unique=False)
         batch_op.create_index(
             "ix_orders_store_id_order_date", ["store_id", "order_date"], unique=False
@@ -464,6 +467,7 @@ def downgrade() -> None:
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.drop_index("ix_orders_store_id_order_date")
         batch_op.drop_index("ix_orders_state")
+        batch_op.drop_index("ix_orders_order_date_number")
         batch_op.drop_index("ix_orders_agent_id_order_date")
 
     op.drop_table("orders")
