@@ -1,0 +1,244 @@
+"""One bridge run under a PostgreSQL advisory lock, plus status and parked-record handling.
+
+Only one process may talk to Zoho for the company at a time (two would double the request
+rate and race on the push), so a run first takes a session-level advisory lock on a dedicated
+connection to the central database. ``pg_try_advisory_lock`` does not wait: a second bridge
+reports :class:`BridgeBusy` at once. If the holder dies, even by SIGKILL, PostgreSQL ends its
+session and the lock goes with it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, func, select, text, update
+
+from ..db.engine import session_scope
+from ..db.models import Invoice, Order, Product, Store
+from ..db.types import utcnow
+from ..domain.enums import OrderState
+from ..domain.errors import Cancelled, UserError
+from ..domain.tasks import NULL_TASK, TaskContext
+from . import jobs as J
+from . import state
+from .client import ZohoClient
+from .clock import Clock, SystemClock
+from .config import ZohoConfig
+from .errors import BridgeBusy, BudgetExhausted, ZohoAuthError, ZohoError
+from .ratelimit import RateLimiter
+
+log = logging.getLogger(__name__)
+
+LOCK_KEY = 0x5A4F484F  # "ZOHO"
+JOBS: dict[str, Callable[..., J.JobResult]] = {
+    "accounts": J.pull_accounts,
+    "contacts": J.pull_contacts,
+    "items": J.pull_items,
+    "invoices": J.pull_invoices,
+    "orders": J.push_orders,
+}
+ALL_JOBS: tuple[str, ...] = tuple(JOBS)
+
+
+@dataclass
+class RunReport:
+    started_at: str
+    finished_at: str = ""
+    results: list[J.JobResult] = field(default_factory=list)
+    requests: int = 0
+    retries: int = 0
+    token_refreshes: int = 0
+    rate_wait_s: float = 0.0
+    stopped: str | None = None  # why the run stopped early (budget, auth, cancel)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "requests": self.requests,
+            "retries": self.retries,
+            "token_refreshes": self.token_refreshes,
+            "rate_wait_s": round(self.rate_wait_s, 1),
+            "stopped": self.stopped,
+            "jobs": [r.as_dict() for r in self.results],
+        }
+
+
+class BridgeLock:
+    """The advisory lock, held on its own connection for the length of a run."""
+
+    def __init__(self, engine: Engine) -> None:
+        if engine.dialect.name != "postgresql":
+            raise UserError("The Zoho bridge runs against the central PostgreSQL database.")
+        self.engine = engine
+        self.conn = None
+
+    def __enter__(self) -> BridgeLock:
+        conn = self.engine.connect()
+        got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}).scalar()
+        conn.commit()
+        if not got:
+            conn.close()
+            raise BridgeBusy(
+                "Another Zoho bridge is running against this central database.",
+                hint="Only one may run at a time; this one did nothing. Try again later.",
+            )
+        self.conn = conn
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
+                self.conn.commit()
+            finally:
+                self.conn.close()
+
+
+def make_client(config: ZohoConfig, clock: Clock | None = None, **kwargs: Any) -> ZohoClient:
+    clock = clock or SystemClock()
+    limiter = RateLimiter(clock, per_minute=config.per_minute, daily_budget=config.daily_budget)
+    return ZohoClient(config, clock, limiter=limiter, **kwargs)
+
+
+def run_once(
+    engine: Engine,
+    client: ZohoClient,
+    jobs: Sequence[str] = ALL_JOBS,
+    ctx: TaskContext = NULL_TASK,
+    *,
+    today: dt.date | None = None,
+) -> RunReport:
+    """Run the chosen jobs in order under the lock; record the run; return the report.
+
+    A failing pull does not stop the push (and vice versa); an auth failure, an exhausted
+    budget or a cancel stops the run, and what was done so far stays committed.
+    """
+    unknown = [j for j in jobs if j not in JOBS]
+    if unknown:
+        raise UserError(f"Unknown Zoho job(s): {', '.join(unknown)}; known: {', '.join(JOBS)}")
+    client.config.validate()
+    today = today or utcnow().date()
+    report = RunReport(started_at=utcnow().isoformat(timespec="seconds"))
+    with BridgeLock(engine):
+        with session_scope(engine) as s:
+            start_used = state.budget_used(s, today)
+        client.limiter.used_today = start_used
+        start_requests, start_retries = client.requests, client.retries
+        start_refreshes, start_wait = client.tokens.refreshes, client.limiter.waited_s
+        try:
+            for name in jobs:
+                before = client.requests
+                try:
+                    result = JOBS[name](engine, client, ctx)
+                except (BudgetExhausted, ZohoAuthError, Cancelled) as exc:
+                    result = J.JobResult(name, error=str(exc))
+                    report.stopped = type(exc).__name__
+                except (ZohoError, UserError) as exc:
+                    log.warning("zoho job %s failed: %s", name, exc)
+                    result = J.JobResult(name, error=str(exc))
+                result.requests = client.requests - before
+                report.results.append(result)
+                if report.stopped:
+                    break
+        finally:
+            report.requests = client.requests - start_requests
+            report.retries = client.retries - start_retries
+            report.token_refreshes = client.tokens.refreshes - start_refreshes
+            report.rate_wait_s = client.limiter.waited_s - start_wait
+            report.finished_at = utcnow().isoformat(timespec="seconds")
+            with session_scope(engine) as s:
+                state.set_budget_used(s, today, start_used + report.requests)
+                state.add_run(s, report.as_dict())
+    return report
+
+
+# ---- status and parked records (the manager's panel and `mangalm zoho status`) ------------
+
+
+@dataclass(frozen=True)
+class ParkedOrder:
+    order_id: str
+    number: str
+    store: str
+    error: str
+
+
+@dataclass
+class BridgeStatus:
+    runs: list[dict[str, Any]]
+    budget_used_today: int
+    cursors: dict[str, str]
+    counts: dict[str, int]
+    parked: list[ParkedOrder]
+
+
+def status(engine: Engine, *, today: dt.date | None = None) -> BridgeStatus:
+    today = today or utcnow().date()
+    with session_scope(engine) as s:
+        synced = Order.state == OrderState.SYNCED.value
+        counts = {
+            "stores_linked": s.scalar(
+                select(func.count()).where(Store.zoho_customer_id.is_not(None))
+            )
+            or 0,
+            "products_linked": s.scalar(
+                select(func.count()).where(Product.zoho_item_id.is_not(None))
+            )
+            or 0,
+            "invoices_from_zoho": s.scalar(
+                select(func.count()).where(Invoice.zoho_invoice_id.is_not(None))
+            )
+            or 0,
+            "orders_waiting": s.scalar(
+                select(func.count()).where(synced, Order.zoho_error.is_(None))
+            )
+            or 0,
+            "orders_sent": s.scalar(
+                select(func.count()).where(Order.state == OrderState.SENT_TO_ZOHO.value)
+            )
+            or 0,
+            "orders_parked": s.scalar(
+                select(func.count()).where(synced, Order.zoho_error.is_not(None))
+            )
+            or 0,
+        }
+        parked = [
+            ParkedOrder(str(o.id), o.number, name, o.zoho_error or "")
+            for o, name in s.execute(
+                select(Order, Store.name)
+                .join(Store, Store.id == Order.store_id)
+                .where(synced, Order.zoho_error.is_not(None))
+                .order_by(Order.number)
+                .limit(500)
+            ).all()
+        ]
+        cursors = {
+            job: c.isoformat()
+            for job in ("accounts", "contacts", "invoices")
+            if (c := state.get_cursor(s, job)) is not None
+        }
+        return BridgeStatus(
+            runs=state.runs(s),
+            budget_used_today=state.budget_used(s, today),
+            cursors=cursors,
+            counts=counts,
+            parked=parked,
+        )
+
+
+def retry_parked(engine: Engine, order_numbers: Sequence[str] | None = None) -> int:
+    """Clear Zoho's message on parked orders (all, or the given numbers) so the next run
+    pushes them again. Returns how many were released."""
+    with session_scope(engine) as s:
+        stmt = update(Order).where(
+            Order.state == OrderState.SYNCED.value, Order.zoho_error.is_not(None)
+        )
+        if order_numbers:
+            stmt = stmt.where(Order.number.in_(list(order_numbers)))
+        result = s.execute(stmt.values(zoho_error=None, version=Order.version + 1))
+        return int(result.rowcount or 0)

@@ -1,0 +1,138 @@
+"""Zoho settings: data centre, client id, organization, limits; secrets stay in the keyring.
+
+The settings file (``<data dir>/zoho.json``) holds nothing secret. The client secret and the
+refresh token live in the OS keyring under :data:`SECRET_CLIENT` / :data:`SECRET_REFRESH`;
+there is exactly one refresh-token slot per installation, because Zoho keeps at most 20 per
+user and silently deletes the oldest (ZOHO_API.md §1.4).
+
+Behaviours that ZOHO_API.md marks UNCONFIRMED are switches here rather than assumptions in the
+code (see docs/zoho.md, "Configurable because unconfirmed").
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from ..db.paths import data_dir
+from ..domain.errors import UserError
+
+SECRET_CLIENT = "zoho:client_secret"
+SECRET_REFRESH = "zoho:refresh_token"
+
+
+@dataclass(frozen=True)
+class DataCentre:
+    accounts_url: str
+    api_domain: str
+
+
+# ZOHO_API.md §1.1 [OFF]: the SDK's dc/*_data_center.py files. Canada's accounts server is
+# zohocloud.ca, not zoho.ca. UK is listed by Zoho but its hosts are unconfirmed, so it is
+# left out rather than guessed; pass --accounts-url/--api-domain for it.
+DATA_CENTRES: dict[str, DataCentre] = {
+    "us": DataCentre("https://accounts.zoho.com", "https://www.zohoapis.com"),
+    "eu": DataCentre("https://accounts.zoho.eu", "https://www.zohoapis.eu"),
+    "in": DataCentre("https://accounts.zoho.in", "https://www.zohoapis.in"),
+    "au": DataCentre("https://accounts.zoho.com.au", "https://www.zohoapis.com.au"),
+    "jp": DataCentre("https://accounts.zoho.jp", "https://www.zohoapis.jp"),
+    "ca": DataCentre("https://accounts.zohocloud.ca", "https://www.zohoapis.ca"),
+    "cn": DataCentre("https://accounts.zoho.com.cn", "https://www.zohoapis.com.cn"),
+    "sa": DataCentre("https://accounts.zoho.sa", "https://www.zohoapis.sa"),
+}
+
+SCOPES = (
+    "ZohoCRM.modules.accounts.READ",
+    "ZohoBooks.contacts.READ",
+    "ZohoBooks.items.READ",
+    "ZohoBooks.invoices.READ",
+    "ZohoBooks.salesorders.READ",
+    "ZohoBooks.salesorders.CREATE",
+    "ZohoBooks.settings.READ",
+)
+
+
+@dataclass
+class ZohoConfig:
+    """Everything the bridge needs to know except secrets."""
+
+    client_id: str = ""
+    organization_id: str = ""
+    dc: str = "in"
+    accounts_url: str = ""  # overrides the data centre's (tests, UK, sandboxes)
+    api_domain: str = ""  # overrides the token response's api_domain
+    crm_version: str = "v8"
+    # limits
+    per_minute: int = 90  # Books allows 100/min/org; stay below it
+    daily_budget: int = 1000  # the Free plan's cap; raise it to your plan's
+    timeout_s: float = 30.0
+    max_attempts: int = 6
+    backoff_base_s: float = 2.0
+    backoff_max_s: float = 120.0
+    rate_limit_wait_s: float = 60.0  # wait after a 429 that has no Retry-After
+    # incremental pulls
+    overlap_minutes: int = 10
+    page_size: int = 200
+    invoices_since: str = ""  # ISO date; empty = all history on the first run
+    # UNCONFIRMED behaviours (ZOHO_API.md), see docs/zoho.md
+    items_modified_filter: bool = False  # send last_modified_time to /items
+    contacts_modified_filter: bool = False  # send last_modified_time to /contacts
+    crm_if_modified_since: bool = True  # CRM answers 304 for nothing new
+    # scheduling
+    interval_minutes: int = 15
+
+    @property
+    def accounts(self) -> str:
+        if self.accounts_url:
+            return self.accounts_url.rstrip("/")
+        try:
+            return DATA_CENTRES[self.dc].accounts_url
+        except KeyError:
+            raise UserError(
+                f"Unknown Zoho data centre {self.dc!r}.",
+                hint=f"Use one of {', '.join(DATA_CENTRES)} or set accounts_url.",
+            ) from None
+
+    @property
+    def default_api_domain(self) -> str:
+        if self.api_domain:
+            return self.api_domain.rstrip("/")
+        return DATA_CENTRES[self.dc].api_domain if self.dc in DATA_CENTRES else ""
+
+    def validate(self) -> None:
+        if not self.client_id:
+            raise UserError("The Zoho client id is empty.", hint="Run `mangalm zoho auth`.")
+        if not self.organization_id:
+            raise UserError(
+                "The Zoho Books organization id is empty.",
+                hint="Find it in Books under Settings > Organization Profile.",
+            )
+        _ = self.accounts
+        if not 1 <= self.per_minute <= 100:
+            raise UserError("per_minute must be between 1 and 100 (Zoho's limit).")
+        if not 1 <= self.page_size <= 200:
+            raise UserError("page_size must be between 1 and 200 (Zoho's maximum).")
+
+
+def config_path() -> Path:
+    return data_dir() / "zoho.json"
+
+
+def load_config(path: Path | None = None) -> ZohoConfig:
+    path = path or config_path()
+    if not path.exists():
+        return ZohoConfig()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        known = {f.name for f in fields(ZohoConfig)}
+        return ZohoConfig(**{k: v for k, v in raw.items() if k in known})
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"The Zoho settings in {path} are damaged: {exc}") from exc
+
+
+def save_config(config: ZohoConfig, path: Path | None = None) -> None:
+    config.validate()
+    path = path or config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(asdict(config), indent=2), encoding="utf-8")

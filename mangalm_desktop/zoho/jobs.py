@@ -1,0 +1,540 @@
+"""The bridge's jobs: pull CRM accounts, Books contacts, items and invoices; push orders.
+
+Pulls upsert on the Zoho id, so reading a record twice (overlap windows, a rerun after a crash)
+changes nothing; each page is committed on its own, so an interrupted run keeps what it did.
+Incremental pulls start ``overlap_minutes`` before the newest modification time seen last
+time, because Zoho's clock and commit order are not ours (DESIGN §4).
+
+The push is exactly-once by construction: an order moves to ``sent_to_zoho`` only in the
+transaction that stores Zoho's id, and before any create the bridge asks Zoho for a sales
+order whose ``reference_number`` is our order number; a create that died half-way (timeout,
+dropped connection, a killed process) is therefore found, not repeated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+
+from ..db.engine import session_scope
+from ..db.models import Invoice, InvoiceLine, Order, OrderLine, Product, Store
+from ..domain.enums import OrderKind, OrderState
+from ..domain.tasks import NULL_TASK, TaskContext
+from . import state
+from .client import ZohoClient
+from .errors import ZohoRejected, ZohoUncertain
+from .mapping import (
+    CRM_ACCOUNT_FIELDS,
+    MappingError,
+    OrderLineInfo,
+    account_to_store,
+    books_time,
+    contact_to_customer,
+    crm_time,
+    invoice_to_rows,
+    item_to_product,
+    parse_time,
+    salesorder_payload,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class JobResult:
+    job: str
+    fetched: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    sent: int = 0
+    parked: int = 0
+    requests: int = 0
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d["warnings"] = self.warnings[:20]
+        return d
+
+
+def _apply(row: Any, values: dict[str, Any]) -> bool:
+    """Set changed attributes; bump ``version`` if anything changed. Returns whether it did."""
+    changed = False
+    for key, value in values.items():
+        if getattr(row, key) != value:
+            setattr(row, key, value)
+            changed = True
+    if changed and getattr(row, "version", None) is not None:
+        row.version += 1
+    return changed
+
+
+def _since(cursor: dt.datetime | None, overlap_minutes: int) -> dt.datetime | None:
+    return cursor - dt.timedelta(minutes=overlap_minutes) if cursor else None
+
+
+# ---- CRM accounts → stores -------------------------------------------------------------------
+
+
+def pull_accounts(engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TASK) -> JobResult:
+    res = JobResult("accounts")
+    cfg = client.config
+    with session_scope(engine) as s:
+        since = _since(state.get_cursor(s, "accounts"), cfg.overlap_minutes)
+    header = crm_time(since) if since and cfg.crm_if_modified_since else None
+    newest: dt.datetime | None = None
+    for page in client.crm_pages("Accounts", CRM_ACCOUNT_FIELDS, header):
+        ctx.check()
+        with session_scope(engine) as s:
+            for rec in page:
+                res.fetched += 1
+                try:
+                    values = account_to_store(rec)
+                except MappingError as exc:
+                    res.warnings.append(str(exc))
+                    continue
+                modified = parse_time(rec.get("Modified_Time"))
+                if modified and (newest is None or modified > newest):
+                    newest = modified
+                _upsert_store(s, values, res)
+        ctx.progress(res.fetched, 0, "CRM accounts")
+    if newest:
+        with session_scope(engine) as s:
+            state.set_cursor(s, "accounts", newest)
+    return res
+
+
+def _upsert_store(s: Session, values: dict[str, Any], res: JobResult) -> None:
+    store = s.scalar(select(Store).where(Store.zoho_account_id == values["zoho_account_id"]))
+    if store is None:
+        same_code = s.scalar(select(Store).where(Store.code == values["code"]))
+        if same_code is not None and same_code.zoho_account_id is None:
+            store = same_code  # a store imported before Zoho was connected: adopt it
+        elif same_code is not None:
+            values["code"] = f"ZA-{values['zoho_account_id']}"
+    if store is None:
+        s.add(Store(**values))
+        res.created += 1
+    elif _apply(store, values):
+        res.updated += 1
+    else:
+        res.unchanged += 1
+
+
+# ---- Books contacts → store.zoho_customer_id -------------------------------------------------
+
+
+def pull_contacts(engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TASK) -> JobResult:
+    """Link each Books customer to its store (by ``zcrm_account_id``, else by exact name), or
+    create the store, so invoices and sales orders always have a customer on both sides."""
+    res = JobResult("contacts")
+    params: dict[str, Any] = {"contact_type": "customer"}
+    if client.config.contacts_modified_filter:
+        with session_scope(engine) as s:
+            since = _since(state.get_cursor(s, "contacts"), client.config.overlap_minutes)
+        if since:
+            params["last_modified_time"] = books_time(since)
+    newest: dt.datetime | None = None
+    for page in client.books_pages("/contacts", "contacts", params):
+        ctx.check()
+        with session_scope(engine) as s:
+            for rec in page:
+                res.fetched += 1
+                try:
+                    cust = contact_to_customer(rec)
+                except MappingError as exc:
+                    res.warnings.append(str(exc))
+                    continue
+                modified = parse_time(rec.get("last_modified_time"))
+                if modified and (newest is None or modified > newest):
+                    newest = modified
+                _link_customer(s, cust, res)
+        ctx.progress(res.fetched, 0, "Books customers")
+    if newest:
+        with session_scope(engine) as s:
+            state.set_cursor(s, "contacts", newest)
+    return res
+
+
+def _link_customer(s: Session, cust: Any, res: JobResult) -> None:
+    store = s.scalar(select(Store).where(Store.zoho_customer_id == cust.contact_id))
+    if store is not None:
+        res.unchanged += 1
+        return
+    if cust.crm_account_id:
+        store = s.scalar(select(Store).where(Store.zoho_account_id == cust.crm_account_id))
+    if store is None:
+        candidates = s.scalars(
+            select(Store).where(Store.name == cust.name, Store.zoho_customer_id.is_(None))
+        ).all()
+        store = candidates[0] if len(candidates) == 1 else None
+    if store is not None and store.zoho_customer_id is None:
+        _apply(store, {"zoho_customer_id": cust.contact_id})
+        res.updated += 1
+        return
+    s.add(
+        Store(
+            code=f"ZC-{cust.contact_id}",
+            name=cust.name,
+            zoho_customer_id=cust.contact_id,
+            email=cust.email,
+            phone=cust.phone,
+        )
+    )
+    res.created += 1
+
+
+# ---- Books items → products -----------------------------------------------------------------
+
+
+def pull_items(engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TASK) -> JobResult:
+    res = JobResult("items")
+    params: dict[str, Any] = {"filter_by": "Status.All"}
+    if client.config.items_modified_filter:
+        with session_scope(engine) as s:
+            since = _since(state.get_cursor(s, "items"), client.config.overlap_minutes)
+        if since:
+            params["last_modified_time"] = books_time(since)
+    for page in client.books_pages("/items", "items", params):
+        ctx.check()
+        with session_scope(engine) as s:
+            for rec in page:
+                res.fetched += 1
+                try:
+                    values = item_to_product(rec)
+                except MappingError as exc:
+                    res.warnings.append(str(exc))
+                    continue
+                _upsert_product(s, values, res)
+        ctx.progress(res.fetched, 0, "Books items")
+    return res
+
+
+def _upsert_product(s: Session, values: dict[str, Any], res: JobResult) -> Product:
+    product = s.scalar(select(Product).where(Product.zoho_item_id == values["zoho_item_id"]))
+    if product is None and values.get("sku"):
+        same_sku = s.scalar(select(Product).where(Product.sku == values["sku"]))
+        if same_sku is not None and same_sku.zoho_item_id is None:
+            product = same_sku
+        elif same_sku is not None:
+            values["sku"] = None  # the SKU belongs to another Zoho item; keep ours unique
+    if product is None:
+        product = Product(**values)
+        s.add(product)
+        res.created += 1
+    elif _apply(product, values):
+        res.updated += 1
+    else:
+        res.unchanged += 1
+    return product
+
+
+# ---- Books invoices (with line items) → invoices ---------------------------------------------
+
+
+@dataclass
+class _Lookups:
+    """Zoho id → our id for stores and products, loaded once per job (thousands, not millions)."""
+
+    stores: dict[str, uuid.UUID]
+    products: dict[str, uuid.UUID]
+
+    @classmethod
+    def load(cls, s: Session) -> _Lookups:
+        stores = dict(
+            s.execute(
+                select(Store.zoho_customer_id, Store.id).where(Store.zoho_customer_id.is_not(None))
+            ).all()
+        )
+        products = dict(
+            s.execute(
+                select(Product.zoho_item_id, Product.id).where(Product.zoho_item_id.is_not(None))
+            ).all()
+        )
+        return cls(stores, products)  # type: ignore[arg-type]
+
+
+def pull_invoices(engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TASK) -> JobResult:
+    res = JobResult("invoices")
+    cfg = client.config
+    with session_scope(engine) as s:
+        cursor = state.get_cursor(s, "invoices")
+        lookups = _Lookups.load(s)
+    since = _since(cursor, cfg.overlap_minutes)
+    if since is None and cfg.invoices_since:
+        since = dt.datetime.fromisoformat(cfg.invoices_since).replace(tzinfo=dt.UTC)
+    params: dict[str, Any] = {"sort_column": "created_time", "sort_order": "A"}
+    if since:
+        params["last_modified_time"] = books_time(since)
+    newest = cursor
+    for page in client.books_pages("/invoices", "invoices", params):
+        ctx.check()
+        ids = [str(r["invoice_id"]) for r in page if r.get("invoice_id")]
+        with session_scope(engine) as s:
+            known = dict(
+                s.execute(
+                    select(Invoice.zoho_invoice_id, Invoice.zoho_modified_at).where(
+                        Invoice.zoho_invoice_id.in_(ids)
+                    )
+                ).all()
+            )
+        batch: list[Any] = []
+        try:
+            for rec in page:
+                res.fetched += 1
+                modified = parse_time(rec.get("last_modified_time"))
+                if modified and (newest is None or modified > newest):
+                    newest = modified
+                inv_id = str(rec.get("invoice_id") or "")
+                if inv_id in known and modified is not None and known[inv_id] == modified:
+                    res.unchanged += 1
+                    continue
+                ctx.check()
+                detail = client.call("GET", "books", f"/invoices/{inv_id}").body or {}
+                try:
+                    data = invoice_to_rows(detail.get("invoice") or {})
+                except MappingError as exc:
+                    res.warnings.append(str(exc))
+                    continue
+                if data.modified is None:
+                    data.modified = modified
+                batch.append(data)
+        finally:
+            # One transaction per page; on a stop (budget, cancel, error) the details already
+            # paid for are still written, so the next run does not ask for them again.
+            if batch:
+                with session_scope(engine) as s:
+                    for data in batch:
+                        _upsert_invoice(s, data, lookups, res)
+        ctx.progress(res.fetched, 0, "Books invoices")
+    if newest and newest != cursor:
+        with session_scope(engine) as s:
+            state.set_cursor(s, "invoices", newest)
+    return res
+
+
+def _store_for(s: Session, data: Any, lookups: _Lookups) -> uuid.UUID:
+    store_id = lookups.stores.get(data.customer_id)
+    if store_id is None:
+        store = Store(
+            code=f"ZC-{data.customer_id}",
+            name=data.customer_name[:300],
+            zoho_customer_id=data.customer_id,
+        )
+        s.add(store)
+        s.flush()
+        store_id = lookups.stores[data.customer_id] = store.id
+    return store_id
+
+
+def _product_for(s: Session, line: dict[str, Any], lookups: _Lookups) -> uuid.UUID:
+    product_id = lookups.products.get(line["item_id"])
+    if product_id is None:
+        tmp = JobResult("items")
+        product = _upsert_product(
+            s,
+            {
+                "zoho_item_id": line["item_id"],
+                "name": line["item_name"][:300],
+                "sku": (str(line["sku"])[:64] if line.get("sku") else None),
+            },
+            tmp,
+        )
+        s.flush()
+        product_id = lookups.products[line["item_id"]] = product.id
+    return product_id
+
+
+def _upsert_invoice(s: Session, data: Any, lookups: _Lookups, res: JobResult) -> None:
+    res.warnings.extend(data.warnings)
+    store_id = _store_for(s, data, lookups)
+    values = {**data.header, "store_id": store_id, "zoho_modified_at": data.modified}
+    inv = s.scalar(select(Invoice).where(Invoice.zoho_invoice_id == values["zoho_invoice_id"]))
+    if inv is None:
+        inv = s.scalar(select(Invoice).where(Invoice.number == values["number"]))
+        if inv is not None and inv.zoho_invoice_id not in (None, values["zoho_invoice_id"]):
+            res.warnings.append(f"invoice number {values['number']} is used by another Zoho id")
+            return
+    if inv is None:
+        inv = Invoice(**values)
+        s.add(inv)
+        s.flush()
+        res.created += 1
+    elif _apply(inv, values):
+        res.updated += 1
+    else:
+        res.unchanged += 1
+    existing = {
+        ln.line_no: ln
+        for ln in s.scalars(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id))
+    }
+    seen: set[int] = set()
+    for line in data.lines:
+        seen.add(line["line_no"])
+        lv = {
+            "store_id": store_id,
+            "invoice_date": inv.invoice_date,
+            "product_id": _product_for(s, line, lookups),
+            "quantity": line["quantity"],
+            "unit_price": line["unit_price"],
+            "discount_amount": line["discount_amount"],
+            "line_total": line["line_total"],
+            "deleted": False,
+        }
+        row = existing.get(line["line_no"])
+        if row is None:
+            s.add(InvoiceLine(invoice_id=inv.id, line_no=line["line_no"], **lv))
+        else:
+            _apply(row, lv)
+    for line_no, row in existing.items():
+        if line_no not in seen:
+            _apply(row, {"deleted": True})
+
+
+# ---- orders → Books sales orders ------------------------------------------------------------
+
+
+def _mark(engine: Engine, order_id: uuid.UUID, **values: Any) -> bool:
+    """Update one order if it is still 'synced' (a cancelled order is left alone)."""
+    with session_scope(engine) as s:
+        result = s.execute(
+            update(Order)
+            .where(Order.id == order_id, Order.state == OrderState.SYNCED.value)
+            .values(version=Order.version + 1, **values)
+        )
+        return bool(result.rowcount)
+
+
+def _payload(s: Session, order: Order) -> dict[str, Any]:
+    store = s.get(Store, order.store_id)
+    rows = s.execute(
+        select(OrderLine, Product)
+        .join(Product, Product.id == OrderLine.product_id)
+        .where(OrderLine.order_id == order.id, OrderLine.deleted.is_(False))
+        .order_by(OrderLine.line_no)
+    ).all()
+    return salesorder_payload(
+        number=order.number,
+        customer_id=store.zoho_customer_id if store else None,
+        store_name=store.name if store else "?",
+        order_date=order.order_date,
+        delivery_date=order.requested_delivery_date,
+        notes=order.notes,
+        lines=[
+            OrderLineInfo(p.zoho_item_id, p.name, ln.quantity, ln.unit_price, ln.discount_pct)
+            for ln, p in rows
+        ],
+    )
+
+
+def find_salesorder(client: ZohoClient, reference: str) -> dict[str, Any] | None:
+    """The sales order whose reference is exactly ``reference`` (Zoho's filter may be looser)."""
+    reply = client.call("GET", "books", "/salesorders", params={"reference_number": reference})
+    matches = [
+        so
+        for so in (reply.body or {}).get("salesorders") or []
+        if so.get("reference_number") == reference
+    ]
+    if len(matches) > 1:
+        log.warning("%d sales orders carry reference %s; using the oldest", len(matches), reference)
+        matches.sort(key=lambda so: (so.get("created_time") or "", so.get("salesorder_id")))
+    return matches[0] if matches else None
+
+
+def _created(reply_body: dict[str, Any] | None) -> dict[str, Any]:
+    so = (reply_body or {}).get("salesorder")
+    if isinstance(so, list):  # the OAS models it as an array (ZOHO_API.md §2.3, unconfirmed)
+        so = so[0] if so else None
+    if not isinstance(so, dict) or not so.get("salesorder_id"):
+        raise ZohoUncertain("create answered without a salesorder_id")
+    return so
+
+
+def push_orders(
+    engine: Engine,
+    client: ZohoClient,
+    ctx: TaskContext = NULL_TASK,
+    *,
+    after_each: Callable[[], None] | None = None,
+) -> JobResult:
+    res = JobResult("orders")
+    with session_scope(engine) as s:
+        ids = s.scalars(
+            select(Order.id)
+            .where(
+                Order.state == OrderState.SYNCED.value,
+                Order.zoho_error.is_(None),
+                Order.kind == OrderKind.ORDER.value,
+                Order.deleted.is_(False),
+            )
+            .order_by(Order.created_at, Order.number)
+        ).all()
+    for i, order_id in enumerate(ids, start=1):
+        ctx.check()
+        res.fetched += 1
+        with session_scope(engine) as s:
+            order = s.get(Order, order_id)
+            if order is None or order.state != OrderState.SYNCED.value:
+                continue
+            number = order.number
+            try:
+                payload = _payload(s, order)
+            except MappingError as exc:
+                payload = None
+                problem = str(exc)
+        if payload is None:
+            _mark(engine, order_id, zoho_error=problem)
+            res.parked += 1
+            continue
+        _push_one(engine, client, order_id, number, payload, res)
+        ctx.progress(i, len(ids), "sales orders")
+        if after_each is not None:
+            after_each()
+    return res
+
+
+def _push_one(
+    engine: Engine,
+    client: ZohoClient,
+    order_id: uuid.UUID,
+    number: str,
+    payload: dict[str, Any],
+    res: JobResult,
+) -> None:
+    cfg = client.config
+    for attempt in range(cfg.max_attempts):
+        existing = find_salesorder(client, number)
+        if existing is not None:
+            so = existing
+            break
+        try:
+            reply = client.call("POST", "books", "/salesorders", json=payload, idempotent=False)
+            so = _created(reply.body)
+            break
+        except ZohoRejected as exc:
+            _mark(engine, order_id, zoho_error=f"Zoho: {exc.message} (code {exc.code})")
+            res.parked += 1
+            return
+        except ZohoUncertain as exc:
+            log.info("order %s: %s; looking it up before trying again", number, exc)
+            client.clock.sleep(min(cfg.backoff_base_s * 2**attempt, cfg.backoff_max_s))
+    else:
+        raise ZohoUncertain(f"order {number}: still unknown after {cfg.max_attempts} tries")
+    if _mark(
+        engine,
+        order_id,
+        state=OrderState.SENT_TO_ZOHO.value,
+        zoho_salesorder_id=str(so["salesorder_id"]),
+        zoho_salesorder_number=so.get("salesorder_number"),
+        zoho_error=None,
+    ):
+        res.sent += 1
