@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .base import View
 from .placeholder import placeholder
+from .reports import ReportsView
 
 TodayView = placeholder(
     "today",
@@ -32,13 +33,6 @@ PredictionsView = placeholder(
     "appear here (forecasting issue).",
 )
 ProductsView = placeholder("products", "Products", "products", "The product catalogue.")
-ReportsView = placeholder(
-    "reports",
-    "Reports",
-    "reports",
-    "Sales, agent performance, forecast accuracy and balance reports with charts and "
-    "CSV/XLSX/PDF export will appear here (reports issue).",
-)
 SyncView = placeholder(
     "sync",
     "Sync",

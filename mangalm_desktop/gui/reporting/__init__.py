@@ -1,0 +1,1 @@
+"""Report windows: the panel (chart + table), its table model and chart, printing."""

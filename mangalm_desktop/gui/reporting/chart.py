@@ -1,0 +1,131 @@
+"""The report chart (pyqtgraph): bars or lines from the report's ChartSpec, a legend, and the
+values of the category under the mouse in a label above the plot."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
+
+from ...reports.catalog import ReportResult, column_kind, column_label
+from ...reports.formatting import format_value, to_number
+
+PALETTE = ["#2F5597", "#C55A11", "#548235", "#7030A0", "#BF9000", "#2E75B6"]
+MAX_TICKS = 16
+
+
+class ReportChart(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.categories: list[str] = []
+        self.series: dict[str, list[float | None]] = {}
+        self.kind = "bar"
+        self.hover_text = ""
+        self.items: list[pg.GraphicsObject] = []
+        self.hover_label = QLabel("Point at the chart to see values", self)
+        self.hover_label.setObjectName("chartHover")
+        palette = (QApplication.instance() or self).palette()
+        self.plot = pg.PlotWidget(self)
+        self.plot.setObjectName("reportChart")
+        self.plot.setBackground(palette.base().color())
+        for axis in ("left", "bottom"):
+            self.plot.getAxis(axis).setTextPen(palette.text().color())
+            self.plot.getAxis(axis).setPen(palette.mid().color())
+        self.plot.showGrid(x=False, y=True, alpha=0.25)
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.legend = self.plot.addLegend(offset=(-10, 10))
+        self.legend.setLabelTextColor(palette.text().color())
+        self.plot.scene().sigMouseMoved.connect(self._mouse_moved)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.hover_label)
+        layout.addWidget(self.plot, 1)
+
+    def clear(self) -> None:
+        for item in self.items:
+            self.plot.removeItem(item)
+        self.items = []
+        self.legend.clear()
+        self.categories = []
+        self.series = {}
+
+    def set_result(self, result: ReportResult | None) -> None:
+        self.clear()
+        spec = result.spec.chart if result is not None else None
+        if result is None or spec is None or result.frame.empty or spec.x not in result.frame:
+            self.hover_label.setText("No chart for this report" if result else "")
+            return
+        part = result.frame.head(spec.max_points)
+        self.kind = spec.kind
+        self.categories = [str(v) for v in part[spec.x]]
+        ys = [y for y in spec.y if y in part.columns]
+        self.series = {y: [to_number(v) for v in part[y]] for y in ys}
+        self._kinds = {y: column_kind(y) for y in ys}
+        n = len(self.categories)
+        x = np.arange(n, dtype=float)
+        width = 0.8 / (1 if spec.stacked or spec.kind == "line" else max(1, len(ys)))
+        bottom = np.zeros(n)
+        for i, y in enumerate(ys):
+            values = np.array([v if v is not None else 0.0 for v in self.series[y]])
+            colour = QColor(PALETTE[i % len(PALETTE)])
+            if spec.kind == "line":
+                item = pg.PlotDataItem(
+                    x,
+                    values,
+                    pen=pg.mkPen(colour, width=2),
+                    symbol="o",
+                    symbolSize=5,
+                    symbolBrush=colour,
+                    name=column_label(y),
+                )
+            else:
+                offset = 0.0 if spec.stacked else (i - (len(ys) - 1) / 2) * width
+                item = pg.BarGraphItem(
+                    x=x + offset,
+                    height=values,
+                    y0=bottom.copy() if spec.stacked else 0,
+                    width=width,
+                    brush=colour,
+                    pen=pg.mkPen(None),
+                    name=column_label(y),
+                )
+                if spec.stacked:
+                    bottom = bottom + values
+            self.plot.addItem(item)
+            self.items.append(item)
+            if spec.kind == "bar":
+                self.legend.addItem(item, column_label(y))
+        step = max(1, int(np.ceil(n / MAX_TICKS)))
+        ticks = [(i, self.categories[i][:16]) for i in range(0, n, step)]
+        self.plot.getAxis("bottom").setTicks([ticks])
+        self.plot.setXRange(-0.6, n - 0.4, padding=0)
+        self.plot.enableAutoRange(axis="y")
+        shown = (
+            f" (first {spec.max_points} of {len(result.frame)})"
+            if len(result.frame) > spec.max_points
+            else ""
+        )
+        self.hover_label.setText("Point at the chart to see values" + shown)
+
+    def values_at(self, index: int) -> str:
+        """The text shown when the mouse is over category ``index``."""
+        if not 0 <= index < len(self.categories):
+            return ""
+        parts = [
+            f"{column_label(y)} {format_value(vals[index], self._kinds[y])}"
+            for y, vals in self.series.items()
+        ]
+        return f"{self.categories[index]}: " + ", ".join(parts)
+
+    def _mouse_moved(self, pos: QPointF) -> None:
+        if not self.categories or not self.plot.sceneBoundingRect().contains(pos):
+            return
+        point = self.plot.getPlotItem().vb.mapSceneToView(pos)
+        index = int(round(point.x()))
+        text = self.values_at(index)
+        if text:
+            self.hover_text = text
+            self.hover_label.setText(text)
