@@ -190,7 +190,7 @@ def _bookkeeping_sql() -> list[str]:
         "CREATE POLICY own_scope ON scope_change FOR SELECT TO PUBLIC "
         "USING (agent_id = mangalm_my_agent_id() OR mangalm_sees_all())",
         f"GRANT USAGE ON SCHEMA public TO {both}",
-        f"GRANT SELECT, INSERT ON applied_ops TO {both}",
+        f"GRANT SELECT, INSERT, DELETE ON applied_ops TO {both}",
         f"GRANT SELECT ON scope_change TO {both}",
         f"GRANT SELECT ON alembic_version TO {both}",
         # Laptop-only bookkeeping tables exist centrally too (one history); nobody uses them.
