@@ -11,10 +11,9 @@ budget, which row-by-row ORM objects or per-row Core parameter building would no
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -76,17 +75,33 @@ def dates(days: np.ndarray, lookup: np.ndarray) -> Coded:
     return Coded(codes.reshape(-1), list(lookup[uniq]))
 
 
-def _column(values: Any, n: int, proc: Any) -> Sequence[Any]:
+Take = Callable[[int, int], list[Any]]
+
+
+def _column(values: Any, proc: Any) -> Take:
+    """A function giving rows i..j of a column, already converted for the driver.
+
+    Converting chunk by chunk keeps only one chunk of driver values alive at a time (the full
+    company's lines would otherwise hold a few hundred MB of strings at once).
+    """
     if isinstance(values, Coded):
-        table = [proc(v) for v in values.values] if proc else list(values.values)
-        out = np.empty(len(table), dtype=object)
-        out[:] = table
-        return out[values.codes].tolist()
-    if isinstance(values, np.ndarray | pd.Series):
-        values = values.tolist()
-    elif not isinstance(values, list):  # a constant
-        return list(repeat(proc(values) if proc else values, n))
-    return [proc(v) for v in values] if proc else values
+        table = np.empty(len(values.values), dtype=object)
+        table[:] = [proc(v) for v in values.values] if proc else list(values.values)
+        codes = values.codes
+        return lambda i, j: table[codes[i:j]].tolist()
+    if isinstance(values, pd.Series):
+        values = values.to_numpy()
+    if isinstance(values, np.ndarray | list):
+        seq = values
+
+        def take(i: int, j: int) -> list[Any]:
+            part = seq[i:j]
+            part = part.tolist() if isinstance(part, np.ndarray) else part
+            return [proc(v) for v in part] if proc else part
+
+        return take
+    const = proc(values) if proc else values  # one value for every row
+    return lambda i, j: [const] * (j - i)
 
 
 class DemoWriter:
@@ -107,20 +122,22 @@ class DemoWriter:
         dialect = self.conn.dialect
         names = list(columns)
         stmt = table.insert().values({c: bindparam(c) for c in names}).compile(dialect=dialect)
-        converted = {}
+        takes = []
         for name in names:
             proc = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-            converted[name] = _column(columns[name], n, proc)
-            self.ctx.check()
-        if stmt.positional:
-            order = [converted[k] for k in stmt.positiontup]
-            rows: list[Any] = list(zip(*order, strict=True))
-        else:
-            rows = [dict(zip(names, r, strict=True)) for r in zip(*converted.values(), strict=True)]
+            takes.append(_column(columns[name], proc))
+        sql = str(stmt)
         for i in range(0, n, CHUNK):
             self.ctx.check()
-            self.conn.exec_driver_sql(str(stmt), rows[i : i + CHUNK])
-            self.done += min(CHUNK, n - i)
+            j = min(n, i + CHUNK)
+            cols = [take(i, j) for take in takes]
+            if stmt.positional:
+                pos = {name: k for k, name in enumerate(names)}
+                rows: list[Any] = list(zip(*(cols[pos[k]] for k in stmt.positiontup), strict=True))
+            else:
+                rows = [dict(zip(names, r, strict=True)) for r in zip(*cols, strict=True)]
+            self.conn.exec_driver_sql(sql, rows)
+            self.done += j - i
             self.ctx.progress(self.done, self.total_rows, f"writing {label}")
 
     def _frame(self, table: Table, df: pd.DataFrame, label: str, **override: Any) -> None:
