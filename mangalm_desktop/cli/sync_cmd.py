@@ -1,0 +1,142 @@
+"""``mangalm sync ...``: connect this laptop to the central database, sync, see and settle conflicts."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+
+from ..domain.errors import UserError
+from ..sync.conflicts import list_conflicts, resolve
+from ..sync.connection import CentralConfig, check_connection, connect, load_config, save_config
+from ..sync.service import local_counts, sync_once
+from ..sync.state import history
+from .common import add_db_option, cli_task, open_db
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    sync = sub.add_parser("sync", help="sync this computer with the central database")
+    ssub = sync.add_subparsers(dest="sync_command", metavar="ACTION", required=True)
+
+    p = ssub.add_parser("connect", help="save the central server settings (password to keyring)")
+    p.add_argument(
+        "url", help="postgresql://USER@HOST:PORT/DB[?sslmode=verify-full&sslrootcert=CA]"
+    )
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.add_argument("--minutes", type=int, default=5, help="sync every N minutes (default 5)")
+    p.set_defaults(func=run_connect)
+
+    p = ssub.add_parser("run", help="send local changes, then receive central changes")
+    add_db_option(p)
+    p.add_argument("--pull-only", action="store_true")
+    p.add_argument("--push-only", action="store_true")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=run_sync)
+
+    p = ssub.add_parser("status", help="pending changes, conflicts and recent sync runs")
+    add_db_option(p)
+    p.set_defaults(func=run_status)
+
+    p = ssub.add_parser("conflicts", help="list parked changes with both versions")
+    add_db_option(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run_conflicts)
+
+    p = ssub.add_parser(
+        "resolve", help="settle a parked change: keep yours or take the central one"
+    )
+    add_db_option(p)
+    p.add_argument("seq", type=int, help="the number shown by `mangalm sync conflicts`")
+    p.add_argument("--keep", choices=("mine", "theirs"), required=True)
+    p.set_defaults(func=run_resolve)
+
+
+def _config() -> CentralConfig:
+    cfg = load_config()
+    if not cfg.configured:
+        raise UserError(
+            "No central server is set up on this computer.",
+            hint="Run `mangalm sync connect postgresql://USER@HOST/DB` first.",
+        )
+    return cfg
+
+
+def run_connect(args: argparse.Namespace) -> int:
+    cfg = CentralConfig.from_url(args.url)
+    cfg.sync_minutes = args.minutes
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"Password for {cfg.user}@{cfg.host}: ")
+    result = check_connection(cfg, password)
+    print(result.message)
+    if not result.ok:
+        return 1
+    save_config(cfg, password)
+    print("saved; the password is in the OS keyring")
+    return 0
+
+
+def run_sync(args: argparse.Namespace) -> int:
+    cfg = _config()
+    engine = open_db(args)
+    report = sync_once(
+        engine,
+        lambda: connect(cfg),
+        cli_task(args.quiet),
+        do_push=not args.pull_only,
+        do_pull=not args.push_only,
+    )
+    if not report.ok:
+        raise UserError(report.error)
+    print(
+        f"sent {report.pushed} change(s), {report.parked} parked, "
+        f"received {report.pulled:,} row(s) in {report.seconds:.1f}s"
+    )
+    return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    engine = open_db(args)
+    counts = local_counts(engine)
+    cfg = load_config()
+    print(
+        f"central server: {cfg.user}@{cfg.host}/{cfg.database}"
+        if cfg.configured
+        else "central server: not set up (working standalone)"
+    )
+    print(f"pending changes: {counts.pending}, conflicts: {counts.parked}")
+    for entry in history(engine)[-10:]:
+        mark = "ok " if entry.get("ok") else ("off" if entry.get("offline") else "ERR")
+        print(
+            f"  {entry.get('started_at')} {mark} sent {entry.get('pushed')} "
+            f"received {entry.get('pulled')} {entry.get('error', '')}".rstrip()
+        )
+    return 0
+
+
+def run_conflicts(args: argparse.Namespace) -> int:
+    engine = open_db(args)
+    items = list_conflicts(engine)
+    if args.json:
+        print(json.dumps([item.__dict__ for item in items], default=str, indent=2))
+        return 0
+    if not items:
+        print("no conflicts")
+    for item in items:
+        print(f"#{item.seq} {item.table_name} {item.row_id}: {item.message}")
+        for field, mine, theirs in item.differences():
+            print(f"    {field}: yours={mine!r} central={theirs!r}")
+        if not item.can_keep_mine:
+            print("    (only the central version can be kept)")
+    return 0
+
+
+def run_resolve(args: argparse.Namespace) -> int:
+    cfg = _config()
+    engine = open_db(args)
+    with connect(cfg) as pg:
+        resolve(engine, pg, args.seq, args.keep)
+    print(f"#{args.seq}: kept {'your' if args.keep == 'mine' else 'the central'} version")
+    return 0

