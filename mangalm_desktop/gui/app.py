@@ -93,6 +93,7 @@ def run_blocking(
     *args: Any,
     label: str = "",
     write: bool = True,
+    **kwargs: Any,
 ) -> Any:
     """Run ``fn(ctx, *args)`` in a worker and wait in an event loop (the UI stays painted).
 
@@ -127,6 +128,7 @@ def run_blocking(
         on_cancelled=lambda: finish("cancelled", True),
         on_progress=progress,
         name=label or getattr(fn, "__name__", "task"),
+        **kwargs,
     )
     if dialog is not None:
         dialog.canceled.connect(worker.cancel)
@@ -143,24 +145,34 @@ def run_blocking(
     return outcome.get("result")
 
 
-def open_database(ctx: TaskContext, path: Path) -> Engine:
-    """Open/upgrade the database and make sure the search index exists (worker thread)."""
+def open_database(ctx: TaskContext, path: Path, as_of: dt.date | None = None) -> Engine:
+    """Open/upgrade the database and make sure search and store figures exist (worker thread).
+
+    ``as_of``: the date the views' "days since" and "last 12 months" are counted from.
+    """
     ctx.progress(0, 2, "opening the database")
     engine = open_local_database(path)
     ctx.progress(1, 2, "preparing search")
-    ensure_search_schema(engine)
+    ensure_search_schema(engine, as_of)
     return engine
 
 
-def ensure_demo(ctx: TaskContext, engine: Engine, **sizes: int) -> bool:
-    """Write the demo company if the database is empty; True if it was written."""
-    from ..db.search import rebuild_search
+def ensure_demo(
+    ctx: TaskContext, engine: Engine, today: dt.date | None = None, **sizes: int
+) -> bool:
+    """Write the demo company if the database is empty; True if it was written.
+
+    ``today``: the history ends the day before (the app passes the real date, so a new user
+    sees recent orders; tests pass a fixed date).
+    """
+    from ..db.search import rebuild_search, refresh_store_stats
     from ..demo import create_demo_company, existing_data
 
     if existing_data(engine).get("store"):
         return False
-    create_demo_company(engine, ctx=ctx, **sizes)
+    create_demo_company(engine, ctx=ctx, today=today, **sizes)
     rebuild_search(engine)
+    refresh_store_stats(engine, today or dt.date.today())
     return True
 
 
@@ -178,9 +190,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         path = default_db_path(args.db)
     try:
-        engine = run_blocking(runner, open_database, path, label="Opening the database…")
+        engine = run_blocking(
+            runner, open_database, path, dt.date.today(), label="Opening the database…"
+        )
         if args.demo:
-            run_blocking(runner, ensure_demo, engine, label="Creating the demo company…")
+            run_blocking(
+                runner,
+                ensure_demo,
+                engine,
+                dt.date.today(),
+                label="Creating the demo company (about 20 seconds, only the first time)…",
+            )
     except Exception as exc:  # shown in words; nothing was changed
         report = describe(exc, "opening the database")
         box = QMessageBox(QMessageBox.Icon.Critical, "Mangalm Sales", report.message)
@@ -197,10 +217,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     code = app.exec()
     engine.dispose()
     return code
-
-
-def today() -> dt.date:
-    return dt.date.today()
 
 
 if __name__ == "__main__":

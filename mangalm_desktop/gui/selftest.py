@@ -8,7 +8,6 @@ the built executable.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sys
 import tempfile
@@ -40,8 +39,8 @@ def run_self_test(*, verbose: bool = False, sizes: dict[str, int] | None = None)
         started = time.perf_counter()
         try:
             db_path = Path(tmp) / "selftest.sqlite"
-            engine = run_blocking(runner, open_database, db_path)
-            run_blocking(runner, ensure_demo, engine, **(sizes or SELF_TEST_SIZES))
+            engine = run_blocking(runner, open_database, db_path, DEFAULT_TODAY)
+            run_blocking(runner, ensure_demo, engine, DEFAULT_TODAY, **(sizes or SELF_TEST_SIZES))
             say(f"ok   database and demo company ({time.perf_counter() - started:.1f} s)")
         except Exception:
             say("FAIL database and demo company\n" + traceback.format_exc())
@@ -50,7 +49,7 @@ def run_self_test(*, verbose: bool = False, sizes: dict[str, int] | None = None)
             engine=engine,
             db_path=db_path,
             runner=runner,
-            today=lambda: DEFAULT_TODAY + dt.timedelta(days=1),
+            today=lambda: DEFAULT_TODAY,
         )
         window = MainWindow(ctx)
         window.show()

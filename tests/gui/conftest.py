@@ -49,3 +49,35 @@ def make_window(qtbot, runner):
     yield make
     for window in windows:
         window.close()
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> Path:
+    """A small demo company (30 stores, 60 products, 2 years), made once per test run."""
+    from mangalm_desktop.db.migrate import open_local_database
+    from mangalm_desktop.db.search import ensure_search_schema, refresh_store_stats
+    from mangalm_desktop.demo import DEFAULT_TODAY, SMALL, create_demo_company
+
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    engine = open_local_database(path)
+    ensure_search_schema(engine, AS_OF)
+    create_demo_company(engine, 1, today=DEFAULT_TODAY, **SMALL)
+    refresh_store_stats(engine, AS_OF)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def demo_db(demo_template: Path, tmp_path: Path):
+    """A private copy of the demo database, opened the way the app opens it."""
+    import shutil
+
+    from mangalm_desktop.db.migrate import open_local_database
+    from mangalm_desktop.db.search import ensure_search_schema
+
+    path = tmp_path / "demo.sqlite"
+    shutil.copy(demo_template, path)
+    engine = open_local_database(path)
+    ensure_search_schema(engine, AS_OF)
+    yield engine, path
+    engine.dispose()

@@ -124,9 +124,12 @@ def test_layout_and_last_view_survive_a_restart(make_window, engine, db_path, qt
     first = make_window(engine, db_path)
     first.show_view("products")
     first.resize(700, 520)
-    first.splitter.setSizes([230, 881])
-    sizes = first.splitter.sizes()
+    qtbot.wait(50)
+    total = sum(first.splitter.sizes())
+    first.splitter.setSizes([200, total - 200])
+    qtbot.wait(50)  # let the layout settle, as it has by the time a person quits
     first.close()
+    sizes = [200, total - 200]
     second = make_window(engine, db_path)
     assert second.nav.currentRow() == second.view_index("products")
     assert (second.size().width(), second.size().height()) == (700, 520)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from .base import View
 from .placeholder import placeholder
+from .products import ProductsView
 from .reports import ReportsView
+from .stores import StoresView
 
 TodayView = placeholder(
     "today",
@@ -17,7 +19,6 @@ TodayView = placeholder(
     "Today's call list will appear here: the stores to call, ranked by expected order value "
     "and how overdue they are, with churn risk (forecasting issue).",
 )
-StoresView = placeholder("stores", "Stores", "stores", "All stores, searchable as you type.")
 OrdersView = placeholder(
     "orders",
     "Orders",
@@ -32,7 +33,6 @@ PredictionsView = placeholder(
     "Per store and product forecasts with confidence ranges and the reason in words will "
     "appear here (forecasting issue).",
 )
-ProductsView = placeholder("products", "Products", "products", "The product catalogue.")
 SyncView = placeholder(
     "sync",
     "Sync",

@@ -1,0 +1,111 @@
+"""Screenshots of every view and a store detail (tests assert them; docs/screenshots uses them).
+
+``python -m mangalm_desktop.gui.screenshots OUT_DIR [--db DEMO.sqlite]`` renders the app offscreen
+on a demo company (made in a temporary database unless ``--db`` names one) and writes one PNG
+per view plus the store detail, so the README's pictures are always the real app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QWidget
+
+
+def is_blank(image: QImage, *, min_colours: int = 8) -> bool:
+    """True if the picture is (nearly) one flat colour: a view that drew nothing."""
+    if image.isNull() or image.width() < 10 or image.height() < 10:
+        return True
+    colours = set()
+    step_x = max(1, image.width() // 64)
+    step_y = max(1, image.height() // 64)
+    for y in range(0, image.height(), step_y):
+        for x in range(0, image.width(), step_x):
+            colours.add(image.pixel(x, y))
+            if len(colours) >= min_colours:
+                return False
+    return True
+
+
+def grab(widget: QWidget, path: Path) -> QImage:
+    image = widget.grab().toImage()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not image.save(str(path)):
+        raise OSError(f"could not write {path}")
+    return image
+
+
+def shoot_all(window, out: Path, *, store_search: str = "") -> dict[str, Path]:  # noqa: ANN001
+    """One PNG per view (``<n>-<view_id>.png``) and ``store-detail.png``; returns the paths."""
+    runner = window.ctx.runner
+    paths: dict[str, Path] = {}
+    for number, cls in enumerate(window.view_classes, start=1):
+        view = window.show_view(cls.view_id)
+        runner.wait_idle(30_000)
+        if cls.view_id == "stores" and store_search:
+            view.search.setText(store_search)
+            runner.wait_idle(30_000)
+            view.search.clear()
+            runner.wait_idle(30_000)
+        window.repaint()
+        path = out / f"{number}-{cls.view_id}.png"
+        grab(window, path)
+        paths[cls.view_id] = path
+    stores = window.show_view("stores")
+    runner.wait_idle(30_000)
+    detail = stores.open_first_store()
+    runner.wait_idle(30_000)
+    detail.resize(1200, 800)
+    paths["store-detail"] = out / "store-detail.png"
+    grab(detail, paths["store-detail"])
+    detail.tabs.setCurrentIndex(1)
+    runner.wait_idle(30_000)
+    paths["store-invoices"] = out / "store-invoices.png"
+    grab(detail, paths["store-invoices"])
+    detail.tabs.setCurrentIndex(2)
+    paths["store-profile"] = out / "store-profile.png"
+    grab(detail, paths["store-profile"])
+    detail.close()
+    return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--db", type=Path, help="an existing demo database to show")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from ..demo import DEFAULT_TODAY
+    from .app import ensure_demo, make_app, open_database, run_blocking
+    from .context import AppContext
+    from .main_window import MainWindow
+    from .settings import use_settings_dir
+    from .workers import TaskRunner
+
+    with tempfile.TemporaryDirectory() as tmp:
+        use_settings_dir(Path(tmp) / "settings")
+        make_app(["screenshots"])
+        runner = TaskRunner()
+        path = args.db or Path(tmp) / "demo.sqlite"
+        engine = run_blocking(runner, open_database, path, DEFAULT_TODAY)
+        run_blocking(runner, ensure_demo, engine, DEFAULT_TODAY)
+        window = MainWindow(
+            AppContext(engine=engine, db_path=path, runner=runner, today=lambda: DEFAULT_TODAY)
+        )
+        window.resize(1280, 800)
+        window.show()
+        for name, file in shoot_all(window, args.out).items():
+            print(f"{name}: {file}")
+        window.close()
+        runner.shutdown()
+        engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,268 @@
+"""Products: the catalogue with search and brand/category filters; the selected product's sales
+across stores (weekly chart + the stores buying most) on the right.
+
+A catalogue is thousands of rows at most, so the filtered list arrives whole from a worker;
+search still goes through FTS5 and only the latest request is shown.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...db.queries.products import (
+    ProductFilter,
+    ProductFilterOptions,
+    ProductRow,
+    ProductSales,
+    product_filter_options,
+    product_sales,
+    search_products,
+)
+from ...domain.changes import Changes
+from .. import format as fmt
+from ..charts import WeeklySalesChart
+from ..context import AppContext
+from ..latest import LatestOnly
+from ..resources import icon
+from ..tablemodels import RIGHT, Column, RowsModel
+from .base import View
+
+PRODUCT_COLUMNS = [
+    Column("name", "Product", lambda p: p.name),
+    Column("sku", "SKU", lambda p: p.sku),
+    Column("brand", "Brand", lambda p: p.brand),
+    Column("category", "Category", lambda p: p.category),
+    Column("pack", "Pack", lambda p: f"{p.pack_size} {p.unit}".strip(), RIGHT),
+    Column("price", "Price", lambda p: fmt.rupees(p.price), RIGHT),
+    Column("mrp", "MRP", lambda p: fmt.rupees(p.mrp), RIGHT),
+    Column("active", "Active", lambda p: "yes" if p.active else "no"),
+]
+TOP_STORE_COLUMNS = [
+    Column("name", "Store", lambda s: s.name),
+    Column("city", "City", lambda s: s.city),
+    Column("qty", "Units, 12 mo", lambda s: f"{s.quantity:,}", RIGHT),
+    Column("value", "Value, 12 mo", lambda s: fmt.rupees(s.value, paise=False), RIGHT),
+]
+
+
+def _table(parent: QWidget, model: RowsModel, name: str) -> QTableView:
+    table = QTableView(parent)
+    table.setObjectName(name)
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setAlternatingRowColors(True)
+    table.setWordWrap(False)
+    table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(24)
+    table.horizontalHeader().setSectionsMovable(True)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    return table
+
+
+class ProductsView(View):
+    view_id = "products"
+    title = "Products"
+    icon_name = "products"
+    description = "The catalogue, and each product's sales across stores."
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.loaded = False
+        self.sales: ProductSales | None = None
+        self._latest = LatestOnly(ctx.runner, "searching products")
+        self._sales_latest = LatestOnly(ctx.runner, "loading product sales")
+
+        title = QLabel("Products", self)
+        title.setObjectName("viewTitle")
+        self.search = QLineEdit(self)
+        self.search.setObjectName("searchEdit")
+        self.search.setPlaceholderText("Name, SKU, brand, category  (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.brand = QComboBox(self)
+        self.brand.setObjectName("brandFilter")
+        self.brand.addItem("All brands", None)
+        self.category = QComboBox(self)
+        self.category.setObjectName("categoryFilter")
+        self.category.addItem("All categories", None)
+        self.active_only = QCheckBox("Active only", self)
+        self.count_label = QLabel("", self)
+        bar = QHBoxLayout()
+        bar.addWidget(title)
+        bar.addSpacing(12)
+        bar.addWidget(self.search, 1)
+        bar.addSpacing(12)
+        bar.addWidget(self.count_label)
+        filters = QHBoxLayout()
+        filters.addWidget(self.brand)
+        filters.addWidget(self.category)
+        filters.addSpacing(8)
+        filters.addWidget(self.active_only)
+        filters.addStretch(1)
+
+        self.model = RowsModel(PRODUCT_COLUMNS, self)
+        self.table = _table(self, self.model, "productsTable")
+        for column, width in enumerate([250, 80, 110, 120, 70, 80, 80, 50]):
+            self.table.horizontalHeader().resizeSection(column, width)
+
+        self.detail = QWidget(self)
+        self.detail_title = QLabel("Select a product to see its sales", self.detail)
+        self.detail_title.setObjectName("viewTitle")
+        self.detail_title.setWordWrap(True)
+        self.detail_sub = QLabel("", self.detail)
+        self.detail_sub.setWordWrap(True)
+        self.chart = WeeklySalesChart(self.detail)
+        self.top_model = RowsModel(TOP_STORE_COLUMNS, self)
+        self.top_table = _table(self.detail, self.top_model, "topStores")
+        top_header = self.top_table.horizontalHeader()
+        top_header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        top_header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        detail_layout = QVBoxLayout(self.detail)
+        detail_layout.setContentsMargins(8, 0, 0, 0)
+        detail_layout.addWidget(self.detail_title)
+        detail_layout.addWidget(self.detail_sub)
+        detail_layout.addWidget(self.chart, 3)
+        detail_layout.addWidget(QLabel("Stores buying most (last 12 months)", self.detail))
+        detail_layout.addWidget(self.top_table, 2)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("productsSplitter")
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setSizes([560, 520])
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addLayout(filters)
+        layout.addWidget(self.splitter, 1)
+
+        self.search.textChanged.connect(self.refresh)
+        self.brand.currentIndexChanged.connect(self.refresh)
+        self.category.currentIndexChanged.connect(self.refresh)
+        self.active_only.toggled.connect(self.refresh)
+        self.table.selectionModel().currentRowChanged.connect(
+            lambda current, _prev: self._select(current.row())
+        )
+
+    def activated(self) -> None:
+        if not self.loaded:
+            self.loaded = True
+            engine = self.ctx.engine
+            self.ctx.runner.submit(
+                lambda _ctx: product_filter_options(engine),
+                on_done=self._set_options,
+                name="loading product filters",
+            )
+            self.refresh()
+
+    def _set_options(self, options: ProductFilterOptions) -> None:
+        for combo, items in ((self.brand, options.brands), (self.category, options.categories)):
+            current = combo.currentData()
+            combo.blockSignals(True)
+            while combo.count() > 1:
+                combo.removeItem(1)
+            for item in items:
+                combo.addItem(item, item)
+            combo.setCurrentIndex(max(combo.findData(current), 0) if current else 0)
+            combo.blockSignals(False)
+
+    def current_filter(self) -> ProductFilter:
+        return ProductFilter(
+            text=self.search.text(),
+            brand=self.brand.currentData(),
+            category=self.category.currentData(),
+            active_only=self.active_only.isChecked(),
+        )
+
+    def refresh(self) -> None:
+        flt = self.current_filter()
+        engine = self.ctx.engine
+        selected = self.selected_product()
+
+        def show(rows: list[ProductRow]) -> None:
+            self.model.set_rows(rows)
+            self.count_label.setText(f"{len(rows):,} products")
+            ids = [r.id for r in rows]
+            if selected is not None and selected.id in ids:
+                self.table.selectRow(ids.index(selected.id))
+            elif rows:
+                self.table.selectRow(0)
+
+        self._latest.request(lambda _ctx: search_products(engine, flt), show)
+
+    def selected_product(self) -> ProductRow | None:
+        row = self.table.currentIndex().row()
+        return self.model.rows[row] if 0 <= row < len(self.model.rows) else None
+
+    def _select(self, row: int) -> None:
+        if not 0 <= row < len(self.model.rows):
+            return
+        product: ProductRow = self.model.rows[row]
+        self.detail_title.setText(product.name)
+        self.detail_sub.setText(
+            " · ".join(x for x in (product.sku, product.brand, product.category) if x)
+        )
+        engine, as_of, pid = self.ctx.engine, self.ctx.today(), product.id
+        self._sales_latest.request(lambda _ctx: product_sales(engine, pid, as_of), self._show_sales)
+
+    def _show_sales(self, sales: ProductSales) -> None:
+        self.sales = sales
+        self.chart.set_weeks(sales.weekly, sales.as_of)
+        self.top_model.set_rows(sales.top_stores)
+        self.detail_sub.setText(
+            self.detail_sub.text().split("  —  ")[0]
+            + f"  —  {sales.stores_buying:,} stores bought {sales.quantity_12m:,} units"
+            f" ({fmt.rupees(sales.value_12m, paise=False)}) in the last 12 months"
+        )
+
+    def product_id_shown(self) -> uuid.UUID | None:
+        return self.sales.product_id if self.sales else None
+
+    @property
+    def idle(self) -> bool:
+        return self._latest.idle and self._sales_latest.idle
+
+    def on_changes(self, changes: Changes) -> None:
+        if self.loaded and changes.touches("product", "invoice", "invoice_line"):
+            self.refresh()
+
+    def focus_search(self) -> bool:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+        return True
+
+    def save_state(self, settings: QSettings) -> None:
+        settings.setValue(self.settings_key("header"), self.table.horizontalHeader().saveState())
+        settings.setValue(self.settings_key("splitter"), self.splitter.saveState())
+
+    def restore_state(self, settings: QSettings) -> None:
+        for key, target in (
+            ("header", self.table.horizontalHeader()),
+            ("splitter", self.splitter),
+        ):
+            state: Any = settings.value(self.settings_key(key))
+            if isinstance(state, QByteArray) and not state.isEmpty():
+                target.restoreState(state)
+
+    def self_test(self) -> None:
+        if not self.model.rows:
+            raise RuntimeError("no products are listed")
+        if self.sales is None:
+            raise RuntimeError("the selected product's sales did not arrive")

@@ -1,0 +1,328 @@
+"""Stores: every store, searchable as you type, filterable, sortable; Enter opens the store.
+
+The list is a :class:`WindowedModel` over a :class:`StoreIndex`: a keystroke runs one FTS5
+lookup and numpy masks in a worker and the first screenful comes back in the same answer, so
+with 100,000 stores the list updates within a few tens of milliseconds and the UI thread never
+touches SQL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...db.queries.stores import (
+    FilterOptions,
+    StoreFilter,
+    StoreIndex,
+    StoreRow,
+    fetch_store_rows,
+    filter_options,
+)
+from ...db.search import refresh_store_stats
+from ...domain.changes import Changes
+from .. import format as fmt
+from ..context import AppContext
+from ..latest import LatestOnly
+from ..resources import icon
+from ..tablemodels import PAGE, RIGHT, Column, WindowedModel
+from .base import View
+
+STORE_COLUMNS = [
+    Column("name", "Store", lambda r: r.name, tooltip=lambda r: f"{r.name}\n{r.code}"),
+    Column("city", "City", lambda r: r.city),
+    Column("region", "Region", lambda r: r.region),
+    Column("agent", "Agent", lambda r: r.agent),
+    Column("last_order", "Last order", lambda r: fmt.day(r.last_order), RIGHT),
+    Column(
+        "days_since",
+        "Days since",
+        lambda r: "" if r.days_since is None else f"{r.days_since:,}",
+        RIGHT,
+    ),
+    Column("sales_12m", "Sales, 12 months", lambda r: fmt.rupees(r.sales_12m, paise=False), RIGHT),
+    Column("balance", "Outstanding", lambda r: fmt.rupees(r.balance), RIGHT),
+]
+DEFAULT_WIDTHS = [250, 120, 150, 130, 100, 80, 130, 120]
+
+
+class StoresView(View):
+    view_id = "stores"
+    title = "Stores"
+    icon_name = "stores"
+    description = "All stores: search as you type, filter by region, agent or dormancy."
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.index: StoreIndex | None = None
+        self.options: FilterOptions | None = None
+        self.details: dict[uuid.UUID, QWidget] = {}
+        self._loading_index = False
+        self._latest = LatestOnly(ctx.runner, "searching stores")
+        self.last_filter: StoreFilter | None = None
+
+        title = QLabel("Stores", self)
+        title.setObjectName("viewTitle")
+        self.search = QLineEdit(self)
+        self.search.setObjectName("searchEdit")
+        self.search.setPlaceholderText("Name, city or code  (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.region = QComboBox(self)
+        self.region.setObjectName("regionFilter")
+        self.region.addItem("All regions", None)
+        self.agent = QComboBox(self)
+        self.agent.setObjectName("agentFilter")
+        self.agent.addItem("All agents", None)
+        self.dormant = QCheckBox("Dormant more than", self)
+        self.dormant.setObjectName("dormantFilter")
+        self.dormant_weeks = QSpinBox(self)
+        self.dormant_weeks.setRange(1, 520)
+        self.dormant_weeks.setValue(8)
+        self.dormant_weeks.setSuffix(" weeks")
+        self.count_label = QLabel("", self)
+        self.count_label.setObjectName("countLabel")
+
+        bar = QHBoxLayout()
+        bar.addWidget(title)
+        bar.addSpacing(12)
+        bar.addWidget(self.search, 1)
+        bar.addSpacing(12)
+        bar.addWidget(self.count_label)
+        filters = QHBoxLayout()
+        filters.addWidget(self.region)
+        filters.addWidget(self.agent)
+        filters.addSpacing(8)
+        filters.addWidget(self.dormant)
+        filters.addWidget(self.dormant_weeks)
+        filters.addStretch(1)
+
+        engine = ctx.engine
+        self.model = WindowedModel(
+            STORE_COLUMNS,
+            fetch=lambda ids: fetch_store_rows(engine, ids, ctx.today()),
+            submit=ctx.runner.submit,
+            row_id=lambda r: r.rowid,
+            parent=self,
+        )
+        self.table = QTableView(self)
+        self.table.setObjectName("storesTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(26)
+        self.table.setSortingEnabled(True)
+        header = self.table.horizontalHeader()
+        header.setSectionsMovable(True)
+        header.setHighlightSections(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for column, width in enumerate(DEFAULT_WIDTHS):
+            header.resizeSection(column, width)
+        header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+
+        self.search.textChanged.connect(self.refresh)
+        self.search.returnPressed.connect(self._open_current_or_first)
+        self.region.currentIndexChanged.connect(self.refresh)
+        self.agent.currentIndexChanged.connect(self.refresh)
+        self.dormant.toggled.connect(self.refresh)
+        self.dormant_weeks.valueChanged.connect(
+            lambda _v: self.refresh() if self.dormant.isChecked() else None
+        )
+        self.model.sort_requested.connect(lambda _k, _d: self.refresh())
+        self.table.doubleClicked.connect(lambda idx: self.open_row(idx.row()))
+        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            shortcut = QShortcut(QKeySequence(key), self.table)
+            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+            shortcut.activated.connect(self._open_current_or_first)
+        down = QShortcut(QKeySequence(Qt.Key.Key_Down), self.search)
+        down.setContext(Qt.ShortcutContext.WidgetShortcut)
+        down.activated.connect(self._into_table)
+
+    # ---- data -------------------------------------------------------------------------------
+    def activated(self) -> None:
+        if self.index is None and not self._loading_index:
+            self.reload_index()
+
+    def reload_index(self) -> None:
+        engine, as_of = self.ctx.engine, self.ctx.today()
+        self._loading_index = True
+        self.count_label.setText("Loading stores…")
+
+        def load(_ctx: Any) -> tuple[StoreIndex, FilterOptions]:
+            index = StoreIndex(engine, as_of)
+            index.order("name", False)  # warm the default order in the worker
+            return index, filter_options(engine)
+
+        def done(result: tuple[StoreIndex, FilterOptions]) -> None:
+            self._loading_index = False
+            self.index, options = result
+            self._set_options(options)
+            self.refresh()
+
+        def failed(exc: BaseException) -> None:
+            self._loading_index = False
+            self.count_label.setText("Stores could not be loaded")
+            self.ctx.runner.failed.emit("loading stores", exc)
+
+        self.ctx.runner.submit(load, on_done=done, on_error=failed, name="loading stores")
+
+    def _set_options(self, options: FilterOptions) -> None:
+        self.options = options
+        for combo, items in (
+            (self.region, [(r, r) for r in options.regions]),
+            (self.agent, [(name, agent_id) for agent_id, name in options.agents]),
+        ):
+            current = combo.currentData()
+            combo.blockSignals(True)
+            while combo.count() > 1:
+                combo.removeItem(1)
+            for label, data in items:
+                combo.addItem(label, data)
+            found = combo.findData(current) if current is not None else 0
+            combo.setCurrentIndex(max(found, 0))
+            combo.blockSignals(False)
+
+    def current_filter(self) -> StoreFilter:
+        header = self.table.horizontalHeader()
+        column = header.sortIndicatorSection()
+        key = STORE_COLUMNS[column].key if 0 <= column < len(STORE_COLUMNS) else "name"
+        return StoreFilter(
+            text=self.search.text(),
+            region=self.region.currentData(),
+            agent_id=self.agent.currentData(),
+            dormant_weeks=self.dormant_weeks.value() if self.dormant.isChecked() else None,
+            sort=key,
+            descending=header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder,
+        )
+
+    def refresh(self) -> None:
+        """Re-run the search for the current text/filters/sort (called on every keystroke)."""
+        index = self.index
+        if index is None:
+            self.activated()
+            return
+        flt = self.current_filter()
+        engine, as_of = self.ctx.engine, self.ctx.today()
+
+        def query(_ctx: Any) -> tuple[Any, list[StoreRow]]:
+            ids = index.match(flt)
+            first = fetch_store_rows(engine, [int(i) for i in ids[:PAGE]], as_of)
+            return ids, first
+
+        def show(result: tuple[Any, list[StoreRow]]) -> None:
+            ids, first = result
+            self.last_filter = flt
+            self.model.set_result(ids, first)
+            total = index.count
+            shown = len(ids)
+            self.count_label.setText(
+                f"{shown:,} stores" if shown == total else f"{shown:,} of {total:,} stores"
+            )
+            if shown and self.table.currentIndex().row() < 0:
+                self.table.selectRow(0)
+
+        self._latest.request(query, show)
+
+    @property
+    def idle(self) -> bool:
+        return self._latest.idle and not self._loading_index
+
+    def on_changes(self, changes: Changes) -> None:
+        """Profile edits only repaint rows; anything else recomputes figures and the index."""
+        if not changes.touches("store", "agent", "invoice", "invoice_line"):
+            return
+        self.model.invalidate_rows()
+        if changes.ids and not changes.touches("agent", "invoice", "invoice_line"):
+            return  # an edited store: its list columns (name, city, figures) did not change
+        engine, as_of = self.ctx.engine, self.ctx.today()
+        self.ctx.runner.submit(
+            lambda _ctx: refresh_store_stats(engine, as_of),
+            write=True,
+            on_done=lambda _n: self.reload_index(),
+            name="updating store figures",
+        )
+
+    # ---- opening a store --------------------------------------------------------------------
+    def _into_table(self) -> None:
+        self.table.setFocus()
+        if self.model.rowCount() and self.table.currentIndex().row() < 0:
+            self.table.selectRow(0)
+
+    def _open_current_or_first(self) -> None:
+        row = self.table.currentIndex().row()
+        self.open_row(row if row >= 0 else 0)
+
+    def open_row(self, row: int) -> QWidget | None:
+        store = self.model.row_at(row)
+        if store is None:
+            return None
+        return self.open_store(store.id)
+
+    def open_store(self, store_id: uuid.UUID) -> QWidget:
+        from .store_detail import StoreDetailWindow
+
+        existing = self.details.get(store_id)
+        if existing is not None:
+            existing.show()
+            existing.raise_()
+            existing.activateWindow()
+            return existing
+        window = StoreDetailWindow(self.ctx, store_id, self)
+        window.destroyed.connect(lambda _=None, sid=store_id: self.details.pop(sid, None))
+        self.details[store_id] = window
+        window.show()
+        return window
+
+    def open_first_store(self) -> QWidget:
+        """For the self-test: open the first store in the list."""
+        window = self.open_row(0)
+        if window is None:
+            raise RuntimeError("the store list is empty")
+        return window
+
+    # ---- shell hooks ------------------------------------------------------------------------
+    def focus_search(self) -> bool:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+        return True
+
+    def save_state(self, settings: QSettings) -> None:
+        settings.setValue(self.settings_key("header"), self.table.horizontalHeader().saveState())
+
+    def restore_state(self, settings: QSettings) -> None:
+        state = settings.value(self.settings_key("header"))
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.table.horizontalHeader().restoreState(state)
+
+    def self_test(self) -> None:
+        if self.index is None:
+            raise RuntimeError("the store index did not load")
+        if self.model.rowCount() == 0:
+            raise RuntimeError("no stores are listed")
+        if self.model.row_at(0) is None:
+            raise RuntimeError("the first page of stores did not arrive")
