@@ -82,8 +82,14 @@ def test_counts_in_range(frames):
     assert set(frames["call_log"]["outcome"]) >= {"ordered", "no_answer", "call_back"}
 
 
-def test_full_size_company_has_a_few_hundred_thousand_lines():
-    m, h = build_demo(7)
+@pytest.fixture(scope="module")
+def full():
+    """The full-size company generated in memory (about a second; no database needed)."""
+    return build_demo(1)
+
+
+def test_full_size_company_has_a_few_hundred_thousand_lines(full):
+    m, h = full
     assert len(m.stores) == 250 and len(m.products) == 400 and len(m.agents) == 5
     assert 150_000 <= len(h.lines) <= 700_000
     assert 5_000 <= len(h.orders) <= 30_000
@@ -92,6 +98,34 @@ def test_full_size_company_has_a_few_hundred_thousand_lines():
     assert {"Mumbai", "Pune", "Surat", "Ahmedabad", "Mangaluru", "Nashik"} <= set(m.stores["city"])
     assert m.products["sku"].is_unique and m.products["name"].is_unique
     assert m.stores["code"].is_unique
+
+
+@pytest.mark.parametrize(
+    "sizes",
+    [
+        {"stores": 30, "products": 60, "agents": 3, "years": 1},
+        {"stores": 1, "products": 5, "agents": 1, "years": 1},
+        {"stores": 4, "products": 8, "agents": 12, "years": 1},
+        {"stores": 20, "products": 40, "today": dt.date(2028, 2, 29)},
+    ],
+)
+def test_odd_sizes_still_give_a_consistent_company(sizes):
+    m, h = build_demo(3, **sizes)
+    assert len(m.stores) == sizes["stores"] and len(m.agents) == sizes.get("agents", 5)
+    assert m.products["name"].is_unique and m.stores["code"].is_unique
+    assert m.stores["agent_id"].isin(m.agents["id"]).all()
+    sums = h.lines.groupby("order")["line_total"].sum()
+    assert (sums.to_numpy() == h.orders["total"].to_numpy()).all()
+    assert (h.orders["balance"] >= 0).all() and (h.outstanding >= 0).all()
+    assert len(h.orders) > 0
+
+
+@pytest.mark.parametrize(
+    "sizes", [{"stores": 0}, {"products": 2}, {"agents": 0}, {"years": 0}, {"stores": 10**6}]
+)
+def test_impossible_sizes_are_refused_in_words(sizes):
+    with pytest.raises(UserError):
+        build_demo(1, **sizes)
 
 
 def test_invoice_totals_equal_their_lines(frames):
@@ -165,9 +199,8 @@ def test_demand_is_intermittent(frames):
 
 
 @pytest.fixture(scope="module")
-def full_lines() -> pd.DataFrame:
-    """The full-size company's lines in memory (a second; no database needed for shapes)."""
-    m, h = build_demo(1)
+def full_lines(full) -> pd.DataFrame:
+    m, h = full
     lines = h.lines[h.lines["quantity"] > 0].copy()
     day = h.orders["day"].to_numpy()[lines["order"].to_numpy()]
     lines["date"] = np.datetime64(m.start) + day
