@@ -1,0 +1,103 @@
+"""Products view, the latest-only query rule, and the packaged self-test."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import text
+
+from mangalm_desktop.gui.latest import LatestOnly
+from tests.conftest import REPO_ROOT
+
+pytestmark = pytest.mark.gui
+
+
+def test_search_and_filters_narrow_the_catalogue(make_window, demo_db, qtbot):
+    engine, path = demo_db
+    window = make_window(engine, path)
+    view = window.show_view("products")
+    qtbot.waitUntil(lambda: view.model.rowCount() > 0 and view.sales is not None, timeout=10_000)
+    total = view.model.rowCount()
+    with engine.connect() as conn:
+        assert total == conn.execute(text("SELECT count(*) FROM product")).scalar()
+        brand = conn.execute(
+            text("SELECT brand FROM product GROUP BY brand ORDER BY count(*) DESC")
+        ).scalar()
+        brand_count = conn.execute(
+            text("SELECT count(*) FROM product WHERE brand = :b"), {"b": brand}
+        ).scalar()
+    qtbot.keyClicks(view.search, brand.split()[0])
+    qtbot.waitUntil(lambda: view.idle and view.model.rowCount() < total, timeout=10_000)
+    assert all(
+        brand.split()[0].lower() in f"{r.name} {r.brand} {r.sku} {r.category}".lower()
+        for r in view.model.rows
+    )
+    view.search.clear()
+    view.brand.setCurrentIndex(view.brand.findData(brand))
+    qtbot.waitUntil(lambda: view.idle and view.model.rowCount() == brand_count, timeout=10_000)
+    assert {r.brand for r in view.model.rows} == {brand}
+
+
+def test_selected_product_shows_its_sales_across_stores(make_window, demo_db, qtbot):
+    engine, path = demo_db
+    window = make_window(engine, path)
+    view = window.show_view("products")
+    qtbot.waitUntil(lambda: view.model.rowCount() > 1 and view.sales is not None, timeout=10_000)
+    view.table.selectRow(1)
+    product = view.model.rows[1]
+    qtbot.waitUntil(lambda: view.product_id_shown() == product.id and view.idle, timeout=10_000)
+    with engine.connect() as conn:
+        total = conn.execute(
+            text("SELECT coalesce(sum(line_total), 0) FROM invoice_line WHERE product_id = :p"),
+            {"p": product.id.hex},
+        ).scalar()
+    chart_total = sum((w.value for w in view.chart.all_weeks), Decimal("0"))
+    assert chart_total == (Decimal(total) / 100).quantize(Decimal("0.01"))
+    values = [s.value for s in view.sales.top_stores]
+    assert values == sorted(values, reverse=True)
+
+
+def test_only_the_latest_answer_is_shown(runner, qtbot):
+    """Five requests while the first is still running: the first and the last run, only the
+    last is applied — an older answer never replaces a newer one."""
+    latest = LatestOnly(runner)
+    gate = threading.Event()
+    ran: list[int] = []
+    shown: list[int] = []
+
+    def job(n):
+        def fn(_ctx):
+            if n == 1:
+                gate.wait(5)
+            ran.append(n)
+            return n
+
+        return fn
+
+    for n in range(1, 6):
+        latest.request(job(n), shown.append)
+    gate.set()
+    qtbot.waitUntil(lambda: latest.idle, timeout=5_000)
+    assert ran == [1, 5]
+    assert shown == [5]
+
+
+def test_self_test_command_passes():
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "mangalm_desktop", "--self-test"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for title in ("Today", "Stores", "Orders", "Products", "Reports", "Sync"):
+        assert f"ok   view {title}" in proc.stdout
+    assert "ok   store detail" in proc.stdout
