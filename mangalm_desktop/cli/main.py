@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 # Command modules, in the order they appear in --help. A module is listed here once it exists.
 COMMAND_MODULES: list[str] = [
     "mangalm_desktop.cli.db_cmd",
+    "mangalm_desktop.cli.import_cmd",
     "mangalm_desktop.cli.demo_cmd",
     "mangalm_desktop.cli.orders_cmd",
     "mangalm_desktop.cli.report_cmd",

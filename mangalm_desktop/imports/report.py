@@ -1,0 +1,182 @@
+"""What an import tells its user: rejected rows (the CSV error report) and the summary.
+
+Why a CSV report: the person fixing a 50,000-line export opens it beside the export in a
+spreadsheet; each line names the file, the row number as the spreadsheet shows it (header = 1),
+the column, the value and the reason, so every rejected row can be found and fixed.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One rejected row: where it is, which cell, and why."""
+
+    file: str
+    row: int
+    column: str
+    value: str
+    reason: str
+
+
+class RowRejected(Exception):
+    """Raised while mapping a row; the pipeline records it as a :class:`RowError`."""
+
+    def __init__(self, column: str, value: object, reason: str) -> None:
+        super().__init__(reason)
+        self.column = column
+        self.value = "" if value is None else str(value)
+        self.reason = reason
+
+
+REPORT_COLUMNS = ("file", "row", "column", "value", "reason")
+
+
+def write_error_report(path: Path, errors: list[RowError]) -> Path:
+    """Write every rejected row to ``path`` (UTF-8 with BOM so Excel shows it right)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(REPORT_COLUMNS)
+        for e in errors:
+            writer.writerow((e.file, e.row, e.column, e.value, e.reason))
+    return path
+
+
+@dataclass
+class EntityCounts:
+    """Created / updated / unchanged for one kind of record."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def add(self, other: EntityCounts) -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+
+    def __str__(self) -> str:
+        return f"{self.created:,} created, {self.updated:,} updated, {self.unchanged:,} unchanged"
+
+
+@dataclass
+class WriteCounts:
+    """What one file did (or would have done) to the database."""
+
+    agents_created: int = 0
+    stores: EntityCounts = field(default_factory=EntityCounts)
+    products: EntityCounts = field(default_factory=EntityCounts)
+    invoices: EntityCounts = field(default_factory=EntityCounts)
+    lines: EntityCounts = field(default_factory=EntityCounts)
+    lines_removed: int = 0
+    invoices_voided: int = 0
+
+    def add(self, other: WriteCounts) -> None:
+        self.agents_created += other.agents_created
+        for name in ("stores", "products", "invoices", "lines"):
+            getattr(self, name).add(getattr(other, name))
+        self.lines_removed += other.lines_removed
+        self.invoices_voided += other.invoices_voided
+
+
+@dataclass
+class FileResult:
+    """The outcome of one file: imported as a whole, or not at all (``committed`` False)."""
+
+    path: Path
+    rows_read: int = 0
+    imported: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    kept_notes: Counter[str] = field(default_factory=Counter)
+    rejected: int = 0
+    committed: bool = False
+    error: str | None = None  # why the whole file could not be read
+    counts: WriteCounts = field(default_factory=WriteCounts)
+
+
+@dataclass
+class ImportSummary:
+    """Everything the CLI prints and the GUI shows after an import."""
+
+    files: list[FileResult] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    error_report: Path | None = None
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def imported(self) -> int:
+        return sum(f.imported for f in self.files)
+
+    @property
+    def rejected(self) -> int:
+        return sum(f.rejected for f in self.files)
+
+    @property
+    def skipped(self) -> Counter[str]:
+        total: Counter[str] = Counter()
+        for f in self.files:
+            total.update(f.skipped)
+        return total
+
+    @property
+    def counts(self) -> WriteCounts:
+        total = WriteCounts()
+        for f in self.files:
+            if f.committed:
+                total.add(f.counts)
+        return total
+
+    @property
+    def file_errors(self) -> list[str]:
+        return [f.error for f in self.files if f.error is not None]
+
+    @property
+    def all_committed(self) -> bool:
+        return all(f.committed for f in self.files)
+
+    def lines(self) -> list[str]:
+        """The human summary, one line per fact."""
+        out = []
+        for f in self.files:
+            if f.error is not None:
+                out.append(f"NOT imported: {f.error}")
+                continue
+            state = "imported" if f.committed else "NOT imported (nothing from it was saved)"
+            out.append(
+                f"{f.path.name}: {f.rows_read:,} rows read, {f.imported:,} imported, "
+                f"{sum(f.skipped.values()):,} skipped by rule, {f.rejected:,} rejected — {state}"
+            )
+        skipped = self.skipped
+        out.append(
+            f"total: {len(self.files)} file(s), {self.rows_read:,} rows read, "
+            f"{self.imported:,} imported, {sum(skipped.values()):,} skipped by rule, "
+            f"{self.rejected:,} rejected"
+        )
+        for rule, n in sorted(skipped.items(), key=lambda kv: (-kv[1], kv[0])):
+            out.append(f"  skipped ({rule}): {n:,}")
+        notes: Counter[str] = Counter()
+        for f in self.files:
+            notes.update(f.kept_notes)
+        for note, n in sorted(notes.items(), key=lambda kv: (-kv[1], kv[0])):
+            out.append(f"  kept ({note}): {n:,}")
+        c = self.counts
+        out.append(f"stores:   {c.stores}")
+        out.append(f"products: {c.products}")
+        out.append(f"invoices: {c.invoices}")
+        out.append(f"lines:    {c.lines}, {c.lines_removed:,} removed")
+        if c.invoices_voided:
+            out.append(f"invoices voided since the last import (removed): {c.invoices_voided:,}")
+        if c.agents_created:
+            out.append(f"agents created: {c.agents_created:,}")
+        if self.error_report is not None:
+            out.append(f"error report ({self.rejected:,} rejected rows): {self.error_report}")
+        return out

@@ -1,0 +1,177 @@
+"""Turning cell text into quantities, money and dates, with the reason when it cannot.
+
+Why caches: a million-line export has a few thousand distinct prices and a few hundred distinct
+dates, so each distinct string is parsed once. Why date detection: Zoho writes dates in the
+organisation's format (2024-03-15, 15/03/2024, 15 Mar 2024, 03/15/2024...), and a file must be
+read in one consistent format; when the file's dates fit two formats that give different days
+(every day <= 12), guessing would silently swap months, so the import refuses and asks for
+``--date-format``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from ..domain.errors import UserError
+from .source import Cell
+
+COMMON_DATE_FORMATS: tuple[str, ...] = (
+    "%Y-%m-%d",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%b %d, %Y",
+    "%d-%m-%Y",
+    "%d-%b-%Y",
+    "%d.%m.%Y",
+    "%Y/%m/%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%m/%d/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M:%S",
+)
+
+
+class BadValue(ValueError):
+    """A cell that cannot be read; the message is the reason shown in the error report."""
+
+
+class DateReader:
+    """Reads dates in the one format a file uses, detected from the file or given by the user."""
+
+    def __init__(self, fixed_format: str | None = None) -> None:
+        self.fixed = fixed_format
+        self.candidates: list[str] = [fixed_format] if fixed_format else list(COMMON_DATE_FORMATS)
+        self._seen: dict[str, dict[str, dt.date]] = {}
+        self._cache: dict[str, dt.date] = {}
+
+    def observe(self, values: Iterable[Cell]) -> None:
+        """Narrow the candidate formats with more of the file's date strings."""
+        for value in values:
+            if isinstance(value, dt.date) or value in self._seen or not value.strip():
+                continue
+            parsed = self._try_all(value, self.candidates)
+            self._seen[value] = parsed
+            if parsed:  # a value no remaining format reads is a bad cell, not evidence
+                self.candidates = [f for f in self.candidates if f in parsed]
+
+    @property
+    def decided(self) -> bool:
+        return self.ambiguity() is None
+
+    def ambiguity(self) -> tuple[str, list[str]] | None:
+        """An observed value the remaining formats read as different days, with those formats."""
+        for value, parsed in self._seen.items():
+            days = {parsed[f] for f in self.candidates if f in parsed}
+            if len(days) > 1:
+                return value, [f for f in self.candidates if f in parsed]
+        return None
+
+    def refuse_if_ambiguous(self, file_name: str, column: str) -> None:
+        amb = self.ambiguity()
+        if amb is None:
+            return
+        value, formats = amb
+        shown = " or ".join(f"'{f}'" for f in formats)
+        raise UserError(
+            f"{file_name}: the dates in '{column}' are ambiguous: '{value}' could be read as {shown}"
+            " and no date in the file tells which",
+            hint=f"Rerun with --date-format and one of {shown} (strftime codes).",
+        )
+
+    def parse(self, value: Cell) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        hit = self._cache.get(value)
+        if hit is not None:
+            return hit
+        text = value.strip()
+        if not text:
+            raise BadValue("missing date")
+        parsed = self._try_all(text, self.candidates)
+        days = set(parsed.values())
+        if not days:
+            fmts = ", ".join(self.candidates[:3])
+            raise BadValue(f"not a date in the file's format ({fmts})")
+        if len(days) > 1:
+            raise BadValue(f"ambiguous date; pass --date-format ({', '.join(parsed)})")
+        day = days.pop()
+        self._cache[value] = day
+        return day
+
+    @staticmethod
+    def _try_all(text: str, formats: list[str]) -> dict[str, dt.date]:
+        out: dict[str, dt.date] = {}
+        for fmt in formats:
+            try:
+                out[fmt] = dt.datetime.strptime(text.strip(), fmt).date()
+            except ValueError:
+                continue
+        return out
+
+
+def _clean_number(text: str) -> str:
+    if text.isdigit():
+        return text
+    # Thousands separators (1,234 and Indian 1,23,456), stray spaces and a leading currency mark.
+    t = text.strip().replace(",", "").replace("\u00a0", "").replace(" ", "")
+    for mark in ("₹", "Rs.", "INR", "£", "$", "€"):
+        if t.startswith(mark):
+            t = t[len(mark) :]
+        elif t.startswith("-" + mark):
+            t = "-" + t[1 + len(mark) :]
+    if t.startswith("(") and t.endswith(")"):
+        t = "-" + t[1:-1]  # accounting negative
+    return t
+
+
+class NumberReader:
+    """Quantities as whole units, money as exact Decimals rounded half-up to the column's scale."""
+
+    def __init__(self) -> None:
+        self._qty: dict[str, int] = {}
+        self._money: dict[int, dict[Cell, Decimal]] = {s: {} for s in range(0, 7)}
+        self._quanta = {s: Decimal(1).scaleb(-s) for s in range(0, 7)}
+
+    def quantity(self, value: Cell) -> int:
+        hit = self._qty.get(value)  # type: ignore[arg-type]
+        if hit is not None:
+            return hit
+        if not isinstance(value, str) or not value.strip():
+            raise BadValue("missing quantity")
+        try:
+            d = Decimal(_clean_number(value))
+        except InvalidOperation:
+            raise BadValue("not a number") from None
+        if not d.is_finite():
+            raise BadValue("not a number")
+        if d != d.to_integral_value():
+            raise BadValue("not a whole number of units")
+        q = int(d)
+        self._qty[value] = q
+        return q
+
+    def money(self, value: Cell, scale: int = 2, *, required: bool = True) -> Decimal | None:
+        cache = self._money[scale]
+        hit = cache.get(value)
+        if hit is not None:
+            return hit
+        if not isinstance(value, str) or not value.strip():
+            if required:
+                raise BadValue("missing amount")
+            return None
+        try:
+            d = Decimal(_clean_number(value))
+        except InvalidOperation:
+            raise BadValue("not an amount") from None
+        if not d.is_finite():
+            raise BadValue("not an amount")
+        d = d.quantize(self._quanta[scale], rounding=ROUND_HALF_UP)
+        cache[value] = d
+        return d

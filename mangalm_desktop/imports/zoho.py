@@ -1,0 +1,253 @@
+"""``import invoices``: Zoho Books invoice exports (CSV, CSV.gz, XLSX) → stores, products, invoices.
+
+Rules (also in docs/import.md):
+- one row per invoice line; invoice-level fields are read from the first row of each invoice;
+- Invoice Status *void* and *draft* rows are skipped by rule (a void invoice an earlier import
+  kept is removed, as a tombstone);
+- credit notes (status mentioning "credit", number starting "CN", or a negative Total) are kept
+  as ``kind='credit_note'``; negative quantities are kept as returns, never dropped;
+- a row identical to an earlier row in every cell is rejected (a doubled export), because Zoho
+  writes one row per line and cannot legitimately repeat one;
+- the store key is Customer ID (Store.code and Store.zoho_customer_id); the product key is
+  Product ID, else SKU; Sales Person becomes the invoice's agent (created when unknown).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from ..domain.money import round_money
+from ..domain.tasks import NULL_TASK, TaskContext
+from .columns import ColumnMap
+from .pipeline import ImportOptions, Skip, run_import
+from .records import InvoiceIn, LineIn, ProductIn, StoreIn
+from .report import ImportSummary, RowRejected
+from .source import Cell, SourceFile
+from .values import BadValue, DateReader, NumberReader
+
+SOURCE = "zoho_books_export"
+REQUIRED = (
+    "Invoice Date",
+    "Invoice ID",
+    "Invoice Number",
+    "Invoice Status",
+    "Customer ID",
+    "Customer Name",
+    "Item Name",
+    "Quantity",
+    "Item Price",
+)
+OPTIONAL = (
+    "Due Date", "Product ID", "SKU", "Brand", "Category Name", "Usage unit", "Item Total",
+    "SubTotal", "Total", "Discount Amount", "Sales Person", "Billing City", "Billing State",
+    "Billing Country", "Billing Code", "Shipping City", "Shipping State", "Shipping Country",
+    "Shipping Code", "MRP", "Balance", "Purchase Order", "Sales Order Number",
+)  # fmt: skip
+SKIPPED_STATUSES = {"void": "void invoice", "draft": "draft invoice"}
+
+
+def import_invoices(
+    engine: Engine,
+    paths: Sequence[Path],
+    options: ImportOptions | None = None,
+    ctx: TaskContext = NULL_TASK,
+) -> ImportSummary:
+    """Import Zoho Books invoice exports; each file all-or-nothing (see module docstring)."""
+    return run_import(
+        engine,
+        paths,
+        ZohoMapper,
+        source=SOURCE,
+        invoice_key="zoho_invoice_id",
+        options=options or ImportOptions(),
+        ctx=ctx,
+    )
+
+
+class ZohoMapper:
+    """Maps one Zoho export's rows to records."""
+
+    def __init__(self, src: SourceFile, dates: DateReader) -> None:
+        cols = ColumnMap(src.path, src.header)
+        cols.require(REQUIRED, what="a Zoho Books invoice export")
+        if not (cols.has("Product ID") or cols.has("SKU")):
+            cols.require(["Product ID or SKU"], what="matching products")
+        self.ix = {name: cols.index(name) for name in (*REQUIRED, *OPTIONAL)}
+        self.width = len(src.header)
+        self.dates = dates
+        self.nums = NumberReader()
+        self.date_columns = [
+            i for i in (self.ix["Invoice Date"], self.ix["Due Date"]) if i is not None
+        ]
+        self.date_column_name = "Invoice Date"
+        self.notes: Counter[str] = Counter()
+        self._invoices: dict[str, InvoiceIn] = {}
+        self._products: dict[Cell, ProductIn] = {}
+        self._rows_seen: dict[int, int] = {}
+        self._status_rules: dict[Cell, str] = {}
+        self._qty_cache = self.nums._qty  # the readers' own caches, consulted inline (hot path)
+        self._m2, self._m4 = self.nums._money[2], self.nums._money[4]
+        sentinel = self.width  # index of the "" appended to every row by _fit
+        pos = {k: (v if v is not None else sentinel) for k, v in self.ix.items()}
+        self._i_status, self._i_invoice = pos["Invoice Status"], pos["Invoice ID"]
+        self._i_qty, self._i_price = pos["Quantity"], pos["Item Price"]
+        self._i_total, self._i_mrp = pos["Item Total"], pos["MRP"]
+        # products are cached by the cell that keys them: Product ID, else SKU
+        self._i_item = pos["Product ID"] if self.ix["Product ID"] is not None else pos["SKU"]
+
+    def _get(self, cells: list[Cell], name: str) -> Cell:
+        i = self.ix[name]
+        if i is None:
+            return ""
+        v = cells[i]
+        return v.strip() if isinstance(v, str) else v
+
+    def _text(self, cells: list[Cell], name: str) -> str | None:
+        v = self._get(cells, name)
+        return str(v) if v != "" else None
+
+    def _money(
+        self, cells: list[Cell], name: str, scale: int = 2, required: bool = False
+    ) -> Decimal | None:
+        try:
+            return self.nums.money(self._get(cells, name), scale, required=required)
+        except BadValue as exc:
+            raise RowRejected(name, self._get(cells, name), str(exc)) from None
+
+    def _fit(self, cells: list[Cell]) -> None:
+        """A row of the wrong width: trailing empty cells are dropped, anything else rejected.
+
+        Every row then gets a trailing "" that stands in for absent optional columns.
+        """
+        n = len(cells)
+        if n > self.width and not any(str(c).strip() for c in cells[self.width :]):
+            del cells[self.width :]
+        elif n != self.width:
+            raise RowRejected(
+                "(row)",
+                f"{n} fields",
+                f"row has {n} fields, the header has {self.width} (truncated or misquoted row?)",
+            )
+        cells.append("")
+
+    def map(self, row_no: int, cells: list[Cell]) -> LineIn | Skip:
+        if len(cells) == self.width:
+            cells.append("")
+        else:
+            self._fit(cells)
+        raw_status = cells[self._i_status]
+        rule = self._status_rules.get(raw_status)  # type: ignore[arg-type]
+        if rule is None:
+            rule = SKIPPED_STATUSES.get(str(raw_status).strip().casefold(), "")
+            self._status_rules[raw_status] = rule  # type: ignore[index]
+        invoice_id = str(cells[self._i_invoice]).strip()
+        if rule:
+            return Skip(rule, invoice_id if rule == SKIPPED_STATUSES["void"] else None)
+        fingerprint = hash(tuple(cells))
+        first = self._rows_seen.get(fingerprint)
+        if first is not None:
+            raise RowRejected("(row)", "", f"exact duplicate of row {first} (a doubled export?)")
+        self._rows_seen[fingerprint] = row_no
+        if not invoice_id:
+            raise RowRejected("Invoice ID", "", "missing Invoice ID")
+        invoice = self._invoices.get(invoice_id) or self._invoice(invoice_id, cells)
+        item_id = cells[self._i_item]
+        product = self._products.get(item_id) if item_id else None  # type: ignore[arg-type]
+        if product is None:
+            product = self._product(cells)
+        nums = self.nums
+        raw = cells[self._i_qty]
+        qty = self._qty_cache.get(raw)  # type: ignore[arg-type]
+        if qty is None:
+            try:
+                qty = nums.quantity(raw)
+            except BadValue as exc:
+                raise RowRejected("Quantity", raw, str(exc)) from None
+        try:
+            price = self._m4.get(cells[self._i_price]) or nums.money(cells[self._i_price], 4)
+            raw = cells[self._i_total]
+            total = self._m2.get(raw) or nums.money(raw, 2, required=False)
+            raw = cells[self._i_mrp]
+            mrp = self._m4.get(raw) or nums.money(raw, 4, required=False)
+        except BadValue:
+            self._money(cells, "Item Price", 4, required=True)
+            self._money(cells, "Item Total")
+            self._money(cells, "MRP", 4)
+            raise
+        assert price is not None
+        if total is None:
+            total = round_money(price * qty)
+        if qty < 0:
+            self.notes["negative-quantity lines kept as returns"] += 1
+        return LineIn(row_no, invoice, product, qty, price, total, None, mrp)
+
+    def _invoice(self, invoice_id: str, cells: list[Cell]) -> InvoiceIn:
+        status = (self._text(cells, "Invoice Status") or "").casefold()
+        raw_date = self._get(cells, "Invoice Date")
+        try:
+            day = self.dates.parse(raw_date)
+        except BadValue as exc:
+            raise RowRejected("Invoice Date", raw_date, str(exc)) from None
+        raw_due = self._get(cells, "Due Date")
+        try:
+            due = self.dates.parse(raw_due) if raw_due != "" else None
+        except BadValue as exc:
+            raise RowRejected("Due Date", raw_due, str(exc)) from None
+        number = self._text(cells, "Invoice Number")
+        if not number:
+            raise RowRejected("Invoice Number", "", "missing Invoice Number")
+        customer_id = self._text(cells, "Customer ID")
+        if not customer_id:
+            raise RowRejected("Customer ID", "", "missing Customer ID")
+        name = self._text(cells, "Customer Name") or customer_id
+        total = self._money(cells, "Total")
+        credit = (
+            "credit" in status
+            or number.upper().startswith("CN")
+            or (total is not None and total < 0)
+        )
+        store = StoreIn(
+            code=customer_id, zoho_customer_id=customer_id, name=name,
+            city=self._text(cells, "Billing City") or self._text(cells, "Shipping City"),
+            state=self._text(cells, "Billing State") or self._text(cells, "Shipping State"),
+            country=self._text(cells, "Billing Country") or self._text(cells, "Shipping Country"),
+            postal_code=self._text(cells, "Billing Code") or self._text(cells, "Shipping Code"),
+        )  # fmt: skip
+        inv = InvoiceIn(
+            key=invoice_id, zoho_invoice_id=invoice_id, number=number,
+            kind="credit_note" if credit else "invoice", status=self._text(cells, "Invoice Status"), store=store,
+            salesperson=self._text(cells, "Sales Person"), invoice_date=day, due_date=due,
+            subtotal=self._money(cells, "SubTotal"), discount_amount=self._money(cells, "Discount Amount"),
+            total=total, balance=self._money(cells, "Balance"),
+            purchase_order=self._text(cells, "Purchase Order"),
+            sales_order_number=self._text(cells, "Sales Order Number"),
+        )  # fmt: skip
+        if credit:
+            self.notes["credit notes kept as returns"] += 1
+        self._invoices[invoice_id] = inv
+        return inv
+
+    def _product(self, cells: list[Cell]) -> ProductIn:
+        item_id = self._text(cells, "Product ID")
+        sku = self._text(cells, "SKU")
+        if not item_id and not sku:
+            raise RowRejected(
+                "Product ID", "", "no Product ID and no SKU: cannot tell which product"
+            )
+        name = self._text(cells, "Item Name")
+        if not name:
+            raise RowRejected("Item Name", "", "missing Item Name")
+        product = ProductIn(
+            zoho_item_id=item_id, sku=sku, name=name, brand=self._text(cells, "Brand"),
+            category=self._text(cells, "Category Name"), unit=self._text(cells, "Usage unit"),
+            mrp=self._money(cells, "MRP", 4), price=self._money(cells, "Item Price", 4),
+        )  # fmt: skip
+        key = cells[self._i_item]
+        if key:
+            self._products[key] = product  # type: ignore[index]
+        return product
