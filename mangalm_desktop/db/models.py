@@ -164,8 +164,25 @@ class InvoiceLine(Synced, Base):
     __tablename__ = "invoice_line"
     __table_args__ = (
         UniqueConstraint("invoice_id", "line_no"),
-        Index("ix_invoice_line_store_id_invoice_date", "store_id", "invoice_date"),
-        Index("ix_invoice_line_product_id_invoice_date", "product_id", "invoice_date"),
+        # Covering indexes (key columns first, then every column the reports read), so sales
+        # reports over a million lines scan an index in group order without touching the table
+        # or sorting (SQLite has no hash aggregation); see reports/sales.py and
+        # benchmarks/reports_bench.py.
+        Index(
+            "ix_invoice_line_store_id_invoice_date",
+            *("store_id", "invoice_date", "invoice_id", "product_id"),
+            *("quantity", "line_total", "deleted"),
+        ),
+        Index(
+            "ix_invoice_line_product_id_invoice_date",
+            *("product_id", "invoice_date", "store_id", "invoice_id"),
+            *("quantity", "line_total", "deleted"),
+        ),
+        Index(
+            "ix_invoice_line_invoice_date",
+            *("invoice_date", "store_id", "product_id", "invoice_id"),
+            *("quantity", "line_total", "deleted"),
+        ),
     )
 
     invoice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("invoice.id"))

@@ -366,11 +366,24 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("invoice_line", schema=None) as batch_op:
+        # Covering indexes for the reports (see models.InvoiceLine).
         batch_op.create_index(
-            "ix_invoice_line_product_id_invoice_date", ["product_id", "invoice_date"], unique=False
+            "ix_invoice_line_invoice_date",
+            ["invoice_date", "store_id", "product_id", "invoice_id"]
+            + ["quantity", "line_total", "deleted"],
+            unique=False,
         )
         batch_op.create_index(
-            "ix_invoice_line_store_id_invoice_date", ["store_id", "invoice_date"], unique=False
+            "ix_invoice_line_product_id_invoice_date",
+            ["product_id", "invoice_date", "store_id", "invoice_id"]
+            + ["quantity", "line_total", "deleted"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_invoice_line_store_id_invoice_date",
+            ["store_id", "invoice_date", "invoice_id", "product_id"]
+            + ["quantity", "line_total", "deleted"],
+            unique=False,
         )
 
     op.create_table(
@@ -449,6 +462,7 @@ def downgrade() -> None:
     with op.batch_alter_table("invoice_line", schema=None) as batch_op:
         batch_op.drop_index("ix_invoice_line_store_id_invoice_date")
         batch_op.drop_index("ix_invoice_line_product_id_invoice_date")
+        batch_op.drop_index("ix_invoice_line_invoice_date")
 
     op.drop_table("invoice_line")
     with op.batch_alter_table("call_log", schema=None) as batch_op:
