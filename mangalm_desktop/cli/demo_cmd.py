@@ -77,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
         f"  {summary.agents} agents, {summary.stores} stores, {summary.products} products\n"
         f"  {summary.invoices:,} invoices and {summary.credit_notes:,} credit notes with "
         f"{summary.invoice_lines:,} lines, {summary.start} to {summary.today - dt.timedelta(days=1)}\n"
-        f"  {summary.calls:,} calls in the call log; took {summary.seconds:.1f} s"
+        f"  {summary.orders:,} orders taken in the app (last weeks), {summary.calls:,} calls "
+        f"in the call log; took {summary.seconds:.1f} s"
     )
     return 0

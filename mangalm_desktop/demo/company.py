@@ -41,6 +41,7 @@ class DemoSummary:
     credit_notes: int
     invoice_lines: int
     calls: int
+    orders: int  # taken in the app in the last weeks, each invoiced the same day
     seconds: float
 
 
@@ -118,7 +119,8 @@ def create_demo_company(
             )
         if existing:
             clear_all(conn)
-        DemoWriter(conn, m, h, ctx).write()
+        writer = DemoWriter(conn, m, h, ctx)
+        writer.write()
     kinds = h.orders["kind"].to_numpy()
     return DemoSummary(
         seed=seed,
@@ -131,5 +133,6 @@ def create_demo_company(
         credit_notes=int((kinds == "credit_note").sum()),
         invoice_lines=len(h.lines),
         calls=len(h.calls),
+        orders=len(writer.app),
         seconds=time.perf_counter() - began,
     )

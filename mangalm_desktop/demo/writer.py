@@ -26,6 +26,8 @@ from .history import History
 from .masters import Masters
 
 CHUNK = 25_000
+APP_DAYS = 90  # the app has been in use this long: recent invoices come from its orders
+DEMO_DEVICE = "DEM"  # device code in the demo's order numbers (Crockford letters, as the app's)
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
 SQLITE_CACHE_KIB = 65_536  # the secondary indexes of 400k lines want more than the 2 MB default
 
@@ -70,6 +72,11 @@ def money(paise: np.ndarray | Sequence[int] | Sequence[float], *, floats: bool =
     return Coded(codes.reshape(-1), [Decimal(int(u)).scaleb(-2) for u in uniq])
 
 
+def _unique(values: np.ndarray, make: Callable[[int], Any]) -> tuple[np.ndarray, list[Any]]:
+    uniq, codes = np.unique(values.astype(np.int64), return_inverse=True)
+    return codes.reshape(-1), [make(int(u)) for u in uniq]
+
+
 def dates(days: np.ndarray, lookup: np.ndarray) -> Coded:
     uniq, codes = np.unique(np.asarray(days, dtype=np.int64), return_inverse=True)
     return Coded(codes.reshape(-1), list(lookup[uniq]))
@@ -104,6 +111,12 @@ def _column(values: Any, proc: Any) -> Take:
     return lambda i, j: [const] * (j - i)
 
 
+def _ist(day: dt.date, minute: int) -> dt.datetime:
+    """``minute`` after midnight in India on ``day``, as a UTC timestamp."""
+    local = dt.datetime.combine(day, dt.time(int(minute) // 60, int(minute) % 60), IST)
+    return local.astimezone(dt.UTC)
+
+
 class DemoWriter:
     def __init__(self, conn: Connection, m: Masters, h: History, ctx: TaskContext) -> None:
         self.conn, self.m, self.h, self.ctx = conn, m, h, ctx
@@ -114,6 +127,9 @@ class DemoWriter:
         self.dates[:] = lookup
         self.total_rows = len(m.agents) + len(m.stores) + len(m.products)
         self.total_rows += len(h.orders) + len(h.lines) + len(h.calls)
+        n_days = (m.today - m.start).days
+        recent = (h.orders["kind"] == "invoice") & (h.orders["day"] >= n_days - APP_DAYS)
+        self.total_rows += int(recent.sum() + h.orders.loc[recent, "n_lines"].sum())
         self.done = 0
 
     def _insert(self, table: Table, columns: dict[str, Any], n: int, label: str) -> None:
@@ -169,8 +185,10 @@ class DemoWriter:
                 mrp=money(m.products["mrp"], floats=True),
                 active=m.products["active"].astype(bool),
             )
+            self._plan_app_orders()
             self._write_invoices()
             self._write_lines()
+            self._write_app_orders()
             self._write_calls()
         finally:
             if sqlite:
@@ -196,6 +214,7 @@ class DemoWriter:
             "discount_amount": money(o["discount_amount"]),
             "total": money(o["total"]),
             "balance": money(o["balance"]),
+            "sales_order_number": self.so_number,
             "source": "demo",
         }
         self._insert(models.Invoice.__table__, cols, len(o), "invoices")
@@ -219,18 +238,93 @@ class DemoWriter:
         }
         self._insert(models.InvoiceLine.__table__, cols, len(ln), "invoice lines")
 
+    def _plan_app_orders(self) -> None:
+        """The last weeks' invoices were raised from orders taken in the app: pick them, number
+        them per agent (``A01-DEM-000001``: agent, the demo's device code, counter)."""
+        m, o = self.m, self.h.orders
+        n_days = (m.today - m.start).days
+        day = o["day"].to_numpy()
+        self.app = np.nonzero((o["kind"].to_numpy() == "invoice") & (day >= n_days - APP_DAYS))[0]
+        code_of_agent = dict(zip(m.agents["id"], m.agents["code"], strict=True))
+        agent_code = [code_of_agent[a] for a in m.stores["agent_id"]]
+        counters: dict[str, int] = {}
+        numbers = []
+        for s in o["store"].to_numpy()[self.app]:
+            prefix = f"{agent_code[s]}-{DEMO_DEVICE}"
+            counters[prefix] = counters.get(prefix, 0) + 1
+            numbers.append(f"{prefix}-{counters[prefix]:06d}")
+        self.app_numbers, self.app_counters = numbers, counters
+        so: list[str | None] = [None] * len(o)
+        for i, number in zip(self.app, numbers, strict=True):
+            so[i] = number
+        self.so_number = so
+
+    def _write_app_orders(self) -> None:
+        m, o, ln = self.m, self.h.orders, self.h.lines
+        n = len(self.app)
+        self.order_ids = m.ids.make(n)
+        store = o["store"].to_numpy()[self.app]
+        day = o["day"].to_numpy()[self.app]
+        # submitted during the day's "ordered" call, invoiced the same day
+        c = self.h.calls[self.h.calls["outcome"] == "ordered"]
+        minute_of = dict(
+            zip(zip(c["store"].tolist(), c["day"].tolist(), strict=True), c["minute"], strict=True)
+        )
+        taken = [
+            _ist(self.dates[d], minute_of.get((int(s), int(d)), 10 * 60 + 30))
+            for s, d in zip(store, day, strict=True)
+        ]
+        cols = {
+            "id": self.order_ids,
+            "number": self.app_numbers,
+            "kind": "order",
+            "state": "invoiced",
+            "store_id": Coded(store, list(m.stores["id"])),
+            "agent_id": Coded(store, list(m.stores["agent_id"])),
+            "order_date": dates(day, self.dates),
+            "requested_delivery_date": dates(day, self.dates),
+            "discount_pct": Decimal("0"),
+            "subtotal": money(o["subtotal"].to_numpy()[self.app]),
+            "discount_total": money(o["discount_amount"].to_numpy()[self.app]),
+            "total": money(o["total"].to_numpy()[self.app]),
+            "submitted_at": taken,
+            "device_id": DEMO_DEVICE,
+            "created_at": taken,
+        }
+        self._insert(models.Order.__table__, cols, n, "orders")
+        rank = np.full(len(o), -1, dtype=np.int64)
+        rank[self.app] = np.arange(n)
+        sel = rank[ln["order"].to_numpy()] >= 0
+        part = ln[sel]
+        owner = rank[part["order"].to_numpy()]
+        self.n_app_lines = len(part)
+        pct = Coded(*_unique(part["discount_bp"].to_numpy(), lambda u: Decimal(u).scaleb(-2)))
+        cols = {
+            "id": m.ids.make(len(part)),
+            "order_id": Coded(owner, self.order_ids),
+            "line_no": part.groupby("order").cumcount().to_numpy() + 1,
+            "store_id": Coded(store[owner], list(m.stores["id"])),
+            "product_id": Coded(part["product"].to_numpy(), list(m.products["id"])),
+            "quantity": part["quantity"].to_numpy(),
+            "unit_price": money(part["unit_price"]),
+            "discount_pct": pct,
+            "line_total": money(part["line_total"]),
+        }
+        self._insert(models.OrderLine.__table__, cols, len(part), "order lines")
+        seq = [{"prefix": k, "last_value": v} for k, v in sorted(self.app_counters.items())]
+        if seq:
+            self.conn.execute(models.NumberSequence.__table__.insert(), seq)
+        self.order_of = {
+            (int(s), int(d)): oid for s, d, oid in zip(store, day, self.order_ids, strict=True)
+        }
+
     def _write_calls(self) -> None:
         m, c = self.m, self.h.calls
         store = c["store"].to_numpy()
         day = c["day"].to_numpy()
         cadence = m.stores["call_cadence_days"].to_numpy()[store]
         retry = c["outcome"].isin(["no_answer", "call_back"]).to_numpy()
-        called = [
-            dt.datetime.combine(
-                self.dates[d], dt.time(int(mi) // 60, int(mi) % 60), IST
-            ).astimezone(dt.UTC)
-            for d, mi in zip(day, c["minute"], strict=True)
-        ]
+        called = [_ist(self.dates[d], mi) for d, mi in zip(day, c["minute"], strict=True)]
         cols = {
             "id": m.ids.make(len(c)),
             "store_id": Coded(store, list(m.stores["id"])),
@@ -240,6 +334,9 @@ class DemoWriter:
             "notes": c["note"],
             "next_call_date": dates(day + np.where(retry, 1, cadence), self.dates),
             "scheduled": c["scheduled"].astype(bool),
-            "order_id": None,
+            "order_id": [
+                self.order_of.get((int(s), int(d))) if out == "ordered" else None
+                for s, d, out in zip(store, day, c["outcome"], strict=True)
+            ],
         }
         self._insert(models.CallLog.__table__, cols, len(c), "call log")

@@ -16,13 +16,34 @@ from sqlalchemy import func, select
 from mangalm_desktop.cli.main import main as cli_main
 from mangalm_desktop.db.engine import make_engine, session_scope
 from mangalm_desktop.db.migrate import open_local_database, upgrade
-from mangalm_desktop.db.models import Agent, CallLog, Invoice, InvoiceLine, Product, Store
+from mangalm_desktop.db.models import (
+    Agent,
+    CallLog,
+    Invoice,
+    InvoiceLine,
+    NumberSequence,
+    Order,
+    OrderLine,
+    Product,
+    Store,
+)
 from mangalm_desktop.demo import DEFAULT_TODAY, SMALL, build_demo, create_demo_company
 from mangalm_desktop.demo.festivals import festival_dates
 from mangalm_desktop.domain.errors import Cancelled, UserError
 from mangalm_desktop.domain.tasks import TaskContext
+from mangalm_desktop.orders.pricing import line_money
 
-TABLES = ("agent", "store", "product", "invoice", "invoice_line", "call_log")
+TABLES = (
+    "agent",
+    "store",
+    "product",
+    "invoice",
+    "invoice_line",
+    "orders",
+    "order_line",
+    "call_log",
+    "number_sequence",
+)
 
 
 def _make(path: Path, seed: int = 1, **kw) -> Path:
@@ -36,7 +57,7 @@ def _make(path: Path, seed: int = 1, **kw) -> Path:
 
 def _dump(path: Path) -> dict[str, list[tuple]]:
     with sqlite3.connect(path) as conn:
-        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY id").fetchall() for t in TABLES}
+        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in TABLES}
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +72,7 @@ def frames(demo_db) -> dict[str, pd.DataFrame]:
     out = {}
     try:
         with engine.connect() as conn:
-            for model in (Agent, Store, Product, Invoice, InvoiceLine, CallLog):
+            for model in (Agent, Store, Product, Invoice, InvoiceLine, Order, OrderLine, CallLog):
                 rows = conn.execute(select(model.__table__)).mappings().all()
                 out[model.__tablename__] = pd.DataFrame([dict(r) for r in rows])
     finally:
@@ -277,6 +298,52 @@ def test_balances_are_non_negative_and_add_up(frames):
     assert (stores["outstanding_balance"] > 0).sum() >= len(stores) // 3
     overdue = inv[inv["status"] == "overdue"]
     assert (overdue["due_date"] < DEFAULT_TODAY).all()
+
+
+def test_recent_invoices_come_from_app_orders_priced_by_the_order_rules(frames, demo_db):
+    orders, lines = frames["orders"], frames["order_line"]
+    inv = frames["invoice"]
+    assert len(orders) >= 50 and (orders["state"] == "invoiced").all()
+    assert orders["number"].str.fullmatch(r"A0[1-5]-DEM-\d{6}").all()
+    # each order is the invoice raised from it (same store, day, money, lines)
+    by_so = inv.dropna(subset=["sales_order_number"]).set_index("sales_order_number")
+    assert set(by_so.index) == set(orders["number"])
+    o = orders.set_index("number")
+    for col_o, col_i in (
+        ("store_id", "store_id"),
+        ("order_date", "invoice_date"),
+        ("total", "total"),
+    ):
+        assert (o[col_o] == by_so.loc[o.index, col_i]).all(), col_o
+    assert (o["subtotal"] == by_so.loc[o.index, "subtotal"]).all()
+    # the orders engineer's own pricing gives every stored line total
+    for q, price, pct, total in zip(
+        lines["quantity"],
+        lines["unit_price"],
+        lines["discount_pct"],
+        lines["line_total"],
+        strict=True,
+    ):
+        assert line_money(int(q), price, pct).total == total
+    sums = lines.groupby("order_id")["line_total"].sum()
+    assert (sums == orders.set_index("id").loc[sums.index, "total"]).all()
+    # the call that took each order points at it, at the time the order was submitted
+    calls = frames["call_log"].dropna(subset=["order_id"])
+    assert set(calls["order_id"]) == set(orders["id"])
+    assert (calls["outcome"] == "ordered").all()
+    submitted = orders.set_index("id").loc[calls["order_id"], "submitted_at"].to_numpy()
+    assert (calls["called_at"].to_numpy() == submitted).all()
+    # numbering continues after the demo's numbers
+    engine = open_local_database(demo_db)
+    try:
+        with session_scope(engine) as s:
+            for seq in s.scalars(select(NumberSequence)):
+                top = s.scalar(
+                    select(func.max(Order.number)).where(Order.number.like(f"{seq.prefix}-%"))
+                )
+                assert top == f"{seq.prefix}-{seq.last_value:06d}"
+    finally:
+        engine.dispose()
 
 
 def test_sales_history_ends_before_today(frames):
