@@ -213,6 +213,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .main_window import MainWindow
 
     window = MainWindow(AppContext(engine=engine, db_path=path, runner=runner))
+    from .sync_controller import start_background_sync
+
+    start_background_sync(window, window.ctx)
     window.show()
     code = app.exec()
     engine.dispose()

@@ -11,6 +11,7 @@ from .placeholder import placeholder
 from .products import ProductsView
 from .reports import ReportsView
 from .stores import StoresView
+from .sync import SyncView
 
 TodayView = placeholder(
     "today",
@@ -32,13 +33,6 @@ PredictionsView = placeholder(
     "predictions",
     "Per store and product forecasts with confidence ranges and the reason in words will "
     "appear here (forecasting issue).",
-)
-SyncView = placeholder(
-    "sync",
-    "Sync",
-    "sync",
-    "Connection to the central server, last sync, pending changes and conflicts to resolve "
-    "will appear here (sync issue).",
 )
 
 VIEW_CLASSES: list[type[View]] = [

@@ -1,0 +1,115 @@
+"""Sync in the GUI: settings dialog (keyring), Sync now with status bar, conflicts side by side."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from PySide6.QtCore import Qt
+
+from mangalm_desktop.db.engine import session_scope
+from mangalm_desktop.db.models import Order
+from mangalm_desktop.security.secrets import get_secret
+from mangalm_desktop.sync.connection import CentralConfig, load_config, save_config
+from tests.integration.sync_support import as_user, build_world, edit_order, local_db, new_order
+
+pytestmark = [pytest.mark.gui, pytest.mark.pg]
+
+
+@pytest.fixture
+def world(pg_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    return build_world(pg_url)
+
+
+def _config_for(world, who) -> CentralConfig:
+    parts = urlsplit(as_user(world.url, who.db_role))
+    socket_dir = dict(parse_qsl(parts.query))["host"]
+    return CentralConfig(
+        host=socket_dir,
+        port=5432,
+        database=parts.path.lstrip("/"),
+        user=who.db_role,
+        sslmode="disable",
+    )
+
+
+def test_settings_dialog_tests_and_saves_password_in_keyring(world, qtbot, runner):
+    from mangalm_desktop.gui.sync_settings_dialog import CentralSettingsDialog
+
+    cfg = _config_for(world, world.agent_a)
+    dialog = CentralSettingsDialog(runner)
+    qtbot.addWidget(dialog)
+    dialog.host.setText(cfg.host)
+    dialog.database.setText(cfg.database)
+    dialog.user.setText(cfg.user)
+    dialog.sslmode.setCurrentText("disable")
+    dialog.password.setText("s3cret-pw")
+    qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.result.text().startswith(("✔", "✘")), timeout=20000)
+    assert dialog.result.text().startswith("✔ Connected to PostgreSQL"), dialog.result.text()
+    dialog.ca.setText("/nonexistent/ca.pem")
+    dialog.save()
+    assert "does not exist" in dialog.result.text()  # bad input: a clear error, nothing saved
+    dialog.ca.setText("")
+    dialog.save()
+    saved = load_config()
+    assert saved.user == cfg.user and saved.host == cfg.host
+    assert get_secret(saved.secret_key) == "s3cret-pw"
+    files = list(Path(os.environ["XDG_DATA_HOME"]).rglob("central.json"))
+    assert files and all("s3cret-pw" not in f.read_text() for f in files)
+
+
+def test_sync_now_status_bar_and_conflict_choice(world, qtbot, make_window, tmp_path):
+    from mangalm_desktop.gui.sync_controller import controller_for, start_background_sync
+
+    save_config(_config_for(world, world.agent_a))
+    path = tmp_path / "laptop.sqlite"
+    eng = local_db(path)
+    window = make_window(eng, path)
+    ctrl = start_background_sync(window, window.ctx)
+    try:
+        window.show_view("sync")
+        view = window.views["sync"]
+        assert controller_for(window.ctx) is ctrl
+        with qtbot.waitSignal(ctrl.finished, timeout=60000):
+            qtbot.mouseClick(view.sync_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: window.sync_label.text().startswith("Online"), timeout=20000)
+        qtbot.waitUntil(lambda: view.history.rowCount() >= 1, timeout=20000)
+        assert view.history.item(0, 1).text() == "OK"
+
+        # A conflict: the manager changed the order after it was sent; the agent edits too.
+        oid = new_order(
+            eng,
+            store_id=world.stores_a[0],
+            agent_id=world.agent_a.agent_id,
+            products=world.products,
+        )
+        with qtbot.waitSignal(ctrl.finished, timeout=60000):
+            ctrl.sync_now()
+        import psycopg
+
+        with psycopg.connect(as_user(world.url, "postgres"), autocommit=True) as c:
+            c.execute("UPDATE orders SET notes = 'from manager' WHERE id = %s", (oid,))
+        edit_order(eng, oid, "from agent")
+        with qtbot.waitSignal(ctrl.finished, timeout=60000):
+            ctrl.sync_now()
+        qtbot.waitUntil(lambda: view.conflict_list.count() == 1, timeout=20000)
+        assert "1 conflict" in window.sync_label.text()
+        rows = {
+            view.compare.item(r, 0).text(): (
+                view.compare.item(r, 1).text(),
+                view.compare.item(r, 2).text(),
+            )
+            for r in range(view.compare.rowCount())
+        }
+        assert rows["notes"] == ("from agent", "from manager")
+        assert view.keep_mine.isEnabled() and view.take_theirs.isEnabled()
+        qtbot.mouseClick(view.take_theirs, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: view.conflict_list.count() == 0, timeout=20000)
+        with session_scope(eng) as s:
+            assert s.get(Order, oid).notes == "from manager"
+    finally:
+        ctrl.shutdown()
