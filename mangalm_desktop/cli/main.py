@@ -23,6 +23,7 @@ COMMAND_MODULES: list[str] = [
     "mangalm_desktop.cli.report_cmd",
     "mangalm_desktop.cli.central_cmd",
     "mangalm_desktop.cli.sync_cmd",
+    "mangalm_desktop.cli.zoho_cmd",
 ]
 
 
