@@ -313,8 +313,7 @@ def pull_invoices(engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TA
             # paid for are still written, so the next run does not ask for them again.
             if batch:
                 with session_scope(engine) as s:
-                    for data in batch:
-                        _upsert_invoice(s, data, lookups, res)
+                    _write_invoices(s, batch, lookups, res)
         ctx.progress(res.fetched, 0, "Books invoices")
     if newest and newest != cursor:
         with session_scope(engine) as s:
@@ -325,21 +324,22 @@ def pull_invoices(engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TA
 def _store_for(s: Session, data: Any, lookups: _Lookups) -> uuid.UUID:
     store_id = lookups.stores.get(data.customer_id)
     if store_id is None:
-        store = Store(
-            code=f"ZC-{data.customer_id}",
-            name=data.customer_name[:300],
-            zoho_customer_id=data.customer_id,
+        store_id = uuid.uuid4()
+        s.add(
+            Store(
+                id=store_id,
+                code=f"ZC-{data.customer_id}",
+                name=data.customer_name[:300],
+                zoho_customer_id=data.customer_id,
+            )
         )
-        s.add(store)
-        s.flush()
-        store_id = lookups.stores[data.customer_id] = store.id
+        lookups.stores[data.customer_id] = store_id
     return store_id
 
 
 def _product_for(s: Session, line: dict[str, Any], lookups: _Lookups) -> uuid.UUID:
     product_id = lookups.products.get(line["item_id"])
     if product_id is None:
-        tmp = JobResult("items")
         product = _upsert_product(
             s,
             {
@@ -347,41 +347,70 @@ def _product_for(s: Session, line: dict[str, Any], lookups: _Lookups) -> uuid.UU
                 "name": line["item_name"][:300],
                 "sku": (str(line["sku"])[:64] if line.get("sku") else None),
             },
-            tmp,
+            JobResult("items"),
         )
-        s.flush()
+        if product.id is None:  # new and not flushed: give it its id now
+            product.id = uuid.uuid4()
         product_id = lookups.products[line["item_id"]] = product.id
     return product_id
 
 
-def _upsert_invoice(s: Session, data: Any, lookups: _Lookups, res: JobResult) -> None:
+def _write_invoices(s: Session, batch: list[Any], lookups: _Lookups, res: JobResult) -> None:
+    """Upsert one page of invoices in one transaction: existing invoices and their lines are
+    read with two queries for the whole page and new rows are inserted in one flush."""
+    zoho_ids = [d.header["zoho_invoice_id"] for d in batch]
+    numbers = [d.header["number"] for d in batch]
+    by_zoho = {
+        inv.zoho_invoice_id: inv
+        for inv in s.scalars(select(Invoice).where(Invoice.zoho_invoice_id.in_(zoho_ids)))
+    }
+    by_number = {
+        inv.number: inv
+        for inv in s.scalars(
+            select(Invoice).where(Invoice.number.in_(numbers), Invoice.zoho_invoice_id.is_(None))
+        )
+    }
+    ids = [inv.id for inv in (*by_zoho.values(), *by_number.values())]
+    lines: dict[uuid.UUID, dict[int, InvoiceLine]] = {}
+    for ln in s.scalars(select(InvoiceLine).where(InvoiceLine.invoice_id.in_(ids))):
+        lines.setdefault(ln.invoice_id, {})[ln.line_no] = ln
+    with s.no_autoflush:
+        for data in batch:
+            _upsert_invoice(s, data, lookups, res, by_zoho, by_number, lines)
+
+
+def _upsert_invoice(
+    s: Session,
+    data: Any,
+    lookups: _Lookups,
+    res: JobResult,
+    by_zoho: dict[str, Invoice],
+    by_number: dict[str, Invoice],
+    lines: dict[uuid.UUID, dict[int, InvoiceLine]],
+) -> None:
     res.warnings.extend(data.warnings)
-    store_id = _store_for(s, data, lookups)
-    values = {**data.header, "store_id": store_id, "zoho_modified_at": data.modified}
-    inv = s.scalar(select(Invoice).where(Invoice.zoho_invoice_id == values["zoho_invoice_id"]))
+    values = {
+        **data.header,
+        "store_id": _store_for(s, data, lookups),
+        "zoho_modified_at": data.modified,
+    }
+    # a CSV-imported invoice (same number, no Zoho id yet) is adopted, not duplicated
+    inv = by_zoho.get(values["zoho_invoice_id"]) or by_number.pop(values["number"], None)
     if inv is None:
-        inv = s.scalar(select(Invoice).where(Invoice.number == values["number"]))
-        if inv is not None and inv.zoho_invoice_id not in (None, values["zoho_invoice_id"]):
-            res.warnings.append(f"invoice number {values['number']} is used by another Zoho id")
-            return
-    if inv is None:
-        inv = Invoice(**values)
+        inv = Invoice(id=uuid.uuid4(), **values)
         s.add(inv)
-        s.flush()
+        by_zoho[values["zoho_invoice_id"]] = inv
         res.created += 1
     elif _apply(inv, values):
         res.updated += 1
     else:
         res.unchanged += 1
-    existing = {
-        ln.line_no: ln
-        for ln in s.scalars(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id))
-    }
+    existing = lines.get(inv.id, {})
     seen: set[int] = set()
     for line in data.lines:
         seen.add(line["line_no"])
         lv = {
-            "store_id": store_id,
+            "store_id": inv.store_id,
             "invoice_date": inv.invoice_date,
             "product_id": _product_for(s, line, lookups),
             "quantity": line["quantity"],
