@@ -7,6 +7,7 @@ under ``gui/views/`` and put the class in :data:`VIEW_CLASSES` (replacing its pl
 from __future__ import annotations
 
 from .base import View
+from .orders import OrdersView
 from .placeholder import placeholder
 from .products import ProductsView
 from .reports import ReportsView
@@ -19,13 +20,6 @@ TodayView = placeholder(
     "today",
     "Today's call list will appear here: the stores to call, ranked by expected order value "
     "and how overdue they are, with churn risk (forecasting issue).",
-)
-OrdersView = placeholder(
-    "orders",
-    "Orders",
-    "orders",
-    "Orders will appear here: drafts, submitted and synced orders, and a new order with the "
-    "suggested quantities (orders issue). Ctrl+N will start a new order.",
 )
 PredictionsView = placeholder(
     "predictions",

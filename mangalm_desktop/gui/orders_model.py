@@ -1,0 +1,130 @@
+"""The Orders list model: lazy (canFetchMore/fetchMore), one page per worker call.
+
+Only the first page (and the count) is read before the first paint; Qt asks for more as the
+user scrolls. A new filter bumps ``generation`` so pages for an older filter are dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from sqlalchemy import Engine
+
+from ..orders import entry
+from ..orders.queries import OrderFilter, OrderRow
+from . import format as fmt
+from .tablemodels import LEFT, RIGHT, Column
+from .workers import TaskRunner
+
+Index = QModelIndex | QPersistentModelIndex
+PAGE = 200
+
+STATE_TEXT = {
+    "draft": "Draft",
+    "submitted": "Submitted",
+    "synced": "Synced",
+    "sent_to_zoho": "Sent to Zoho",
+    "invoiced": "Invoiced",
+    "cancelled": "Cancelled",
+}
+
+COLUMNS = [
+    Column("number", "Number", lambda r: r.number),
+    Column("date", "Date", lambda r: fmt.day(r.order_date), RIGHT),
+    Column("state", "State", lambda r: STATE_TEXT.get(r.state, r.state)),
+    Column("kind", "Kind", lambda r: "Return" if r.kind == "return" else "Order", LEFT),
+    Column("store", "Store", lambda r: r.store_name),
+    Column("agent", "Agent", lambda r: r.agent_code),
+    Column("total", "Total", lambda r: fmt.rupees(r.total), RIGHT),
+    Column("delivery", "Delivery", lambda r: fmt.day(r.requested_delivery_date), RIGHT),
+]
+
+
+class OrdersModel(QAbstractTableModel):
+    loaded = Signal()  # a page arrived
+
+    def __init__(self, engine: Engine, runner: TaskRunner, parent=None) -> None:  # noqa: ANN001
+        super().__init__(parent)
+        self.engine = engine
+        self.runner = runner
+        self.rows: list[OrderRow] = []
+        self.total: int | None = None
+        self.filter = OrderFilter()
+        self.generation = 0
+        self.loading = False
+
+    def set_filter(self, f: OrderFilter) -> None:
+        self.beginResetModel()
+        self.generation += 1
+        self.filter = f
+        self.rows = []
+        self.total = None
+        self.loading = False
+        self.endResetModel()
+        self._load(0)
+
+    def reload(self) -> None:
+        self.set_filter(self.filter)
+
+    def _load(self, offset: int) -> None:
+        self.loading = True
+        generation, f, engine = self.generation, self.filter, self.engine
+        self.runner.submit(
+            lambda _ctx: entry.page(engine, f, offset, PAGE),
+            on_done=lambda page: self._arrived(generation, offset, page),
+            name="loading orders",
+        )
+
+    def _arrived(self, generation: int, offset: int, page: entry.Page) -> None:
+        if generation != self.generation or offset != len(self.rows):
+            return
+        self.loading = False
+        if page.total is not None:
+            self.total = page.total
+        if page.rows:
+            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(page.rows) - 1)
+            self.rows.extend(page.rows)
+            self.endInsertRows()
+        if len(page.rows) < PAGE:
+            self.total = len(self.rows)
+        self.loaded.emit()
+
+    # ---- Qt interface -------------------------------------------------------------------
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008, N802
+        if parent.isValid() or self.loading:
+            return False
+        return self.total is not None and len(self.rows) < self.total
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008, N802
+        if self.canFetchMore(parent):
+            self._load(len(self.rows))
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        col = COLUMNS[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return col.text(row)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return col.align
+        if role == Qt.ItemDataRole.UserRole:
+            return row
+        return None
+
+    def headerData(  # noqa: N802
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal:
+            if role == Qt.ItemDataRole.DisplayRole:
+                return COLUMNS[section].header
+            if role == Qt.ItemDataRole.TextAlignmentRole:
+                return COLUMNS[section].align
+        return None

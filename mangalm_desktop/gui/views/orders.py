@@ -1,0 +1,412 @@
+"""Orders: the list (lazy, filterable by state, store text, agent and date), the selected
+order's detail, and the actions — new (Ctrl+N), edit/amend, duplicate, cancel, PDF, print,
+log a call, record shelf stock.
+
+The list model reads one page per worker call (``orders.entry.page``); the first paint needs
+only the first page (benchmarks/orders_bench.py). Every write runs on the single writer and
+announces its changes, so the list refreshes itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QDate, QSettings, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...domain.changes import Changes
+from ...orders import entry, pdf, service
+from ...orders.queries import OrderDetail, OrderFilter
+from .. import format as fmt
+from ..call_dialogs import CallDialog, StockDialog
+from ..context import AppContext
+from ..errors import show_error
+from ..order_dialog import ORDER_TABLES, OrderDialog, Written
+from ..order_print import preview_and_print
+from ..orders_model import STATE_TEXT, OrdersModel
+from ..resources import icon
+from ..tablemodels import RIGHT, Column, RowsModel
+from .base import View
+
+LINE_COLUMNS = [
+    Column("no", "#", lambda ln: str(ln.line_no), RIGHT),
+    Column("sku", "SKU", lambda ln: ln.sku or ""),
+    Column("name", "Product", lambda ln: ln.name),
+    Column("qty", "Qty", lambda ln: f"{ln.quantity:,}", RIGHT),
+    Column("price", "Price", lambda ln: fmt.rupees(ln.unit_price), RIGHT),
+    Column(
+        "disc",
+        "Disc. %",
+        lambda ln: f"{ln.discount_pct.normalize():f}" if ln.discount_pct else "",
+        RIGHT,
+    ),
+    Column("total", "Amount", lambda ln: fmt.rupees(ln.line_total), RIGHT),
+]
+ANY_DATE = QDate(2000, 1, 1)
+
+
+class OrdersView(View):
+    view_id = "orders"
+    title = "Orders"
+    icon_name = "orders"
+    description = "Drafts, submitted and synced orders; new order with Ctrl+N."
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.loaded = False
+        self.detail: OrderDetail | None = None
+        self.dialogs: list[QWidget] = []
+        self._detail_request = 0
+        self._reselect: uuid.UUID | None = None
+
+        title = QLabel("Orders", self)
+        title.setObjectName("viewTitle")
+        self.search = QLineEdit(self)
+        self.search.setObjectName("orderSearch")
+        self.search.setPlaceholderText("Order number or store  (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.state = QComboBox(self)
+        self.state.setObjectName("stateFilter")
+        self.state.addItem("All states", None)
+        self.state.addItem(
+            "Open (submitted, synced, sent)", ("submitted", "synced", "sent_to_zoho")
+        )
+        for value, text in STATE_TEXT.items():
+            self.state.addItem(text, (value,))
+        self.agent = QComboBox(self)
+        self.agent.setObjectName("agentFilter")
+        self.agent.addItem("All agents", None)
+        self.date_from = self._date_edit("dateFrom", "From: any")
+        self.date_to = self._date_edit("dateTo", "To: any")
+        self.count_label = QLabel("", self)
+        bar = QHBoxLayout()
+        bar.addWidget(title)
+        bar.addSpacing(12)
+        bar.addWidget(self.search, 2)
+        bar.addWidget(self.state)
+        bar.addWidget(self.agent)
+        bar.addWidget(self.date_from)
+        bar.addWidget(self.date_to)
+        bar.addStretch(1)
+        bar.addWidget(self.count_label)
+
+        self.buttons: dict[str, QPushButton] = {}
+        actions = QHBoxLayout()
+        for key, text, slot in [
+            ("new", "&New order", self.new_order),
+            ("edit", "&Edit / amend", self.edit_selected),
+            ("duplicate", "D&uplicate", self.duplicate_selected),
+            ("cancel", "&Cancel order", self.cancel_selected),
+            ("pdf", "Save &PDF…", self.save_pdf),
+            ("print", "P&rint…", self.print_selected),
+            ("call", "&Log call…", self.log_call),
+            ("stock", "Shelf s&tock…", self.record_stock),
+        ]:
+            button = QPushButton(text, self)
+            button.setObjectName(f"order_{key}")
+            button.clicked.connect(slot)
+            actions.addWidget(button)
+            self.buttons[key] = button
+        actions.addStretch(1)
+
+        self.model = OrdersModel(ctx.engine, ctx.runner, self)
+        self.table = QTableView(self)
+        self.table.setObjectName("ordersTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table.horizontalHeader().setSectionsMovable(True)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for column, width in enumerate([150, 95, 100, 60, 230, 60, 110, 95]):
+            self.table.horizontalHeader().resizeSection(column, width)
+
+        self.detail_pane = QWidget(self)
+        self.detail_title = QLabel("Select an order", self.detail_pane)
+        self.detail_title.setObjectName("viewTitle")
+        self.detail_info = QLabel("", self.detail_pane)
+        self.detail_info.setObjectName("orderInfo")
+        self.detail_info.setWordWrap(True)
+        self.lines_model = RowsModel(LINE_COLUMNS, self)
+        self.lines_table = QTableView(self.detail_pane)
+        self.lines_table.setObjectName("orderLines")
+        self.lines_table.setModel(self.lines_model)
+        self.lines_table.verticalHeader().setVisible(False)
+        self.lines_table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.detail_totals = QLabel("", self.detail_pane)
+        self.detail_totals.setObjectName("orderTotals")
+        self.detail_totals.setAlignment(Qt.AlignmentFlag.AlignRight)
+        d = QVBoxLayout(self.detail_pane)
+        d.setContentsMargins(8, 0, 0, 0)
+        d.addWidget(self.detail_title)
+        d.addWidget(self.detail_info)
+        d.addWidget(self.lines_table, 1)
+        d.addWidget(self.detail_totals)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("ordersSplitter")
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.detail_pane)
+        self.splitter.setSizes([700, 460])
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addLayout(actions)
+        layout.addWidget(self.splitter, 1)
+
+        self.search.textChanged.connect(self.refresh)
+        self.state.currentIndexChanged.connect(self.refresh)
+        self.agent.currentIndexChanged.connect(self.refresh)
+        self.date_from.dateChanged.connect(self.refresh)
+        self.date_to.dateChanged.connect(self.refresh)
+        self.model.loaded.connect(self._page_loaded)
+        self.table.selectionModel().currentRowChanged.connect(
+            lambda cur, _prev: self._select(cur.row())
+        )
+        self.table.doubleClicked.connect(lambda _i: self.edit_selected())
+        self._update_buttons()
+
+    def _date_edit(self, name: str, special: str) -> QDateEdit:
+        edit = QDateEdit(self)
+        edit.setObjectName(name)
+        edit.setCalendarPopup(True)
+        edit.setDisplayFormat("dd MMM yyyy")
+        edit.setMinimumDate(ANY_DATE)
+        edit.setSpecialValueText(special)
+        edit.setDate(ANY_DATE)
+        return edit
+
+    # ---- loading ----------------------------------------------------------------------------
+    def activated(self) -> None:
+        if not self.loaded:
+            self.loaded = True
+            engine = self.ctx.engine
+            self.ctx.runner.submit(
+                lambda _c: entry.agent_choices(engine), on_done=self._agents, name="loading agents"
+            )
+            self.refresh()
+
+    def _agents(self, agents: list[entry.AgentChoice]) -> None:
+        self.agent.blockSignals(True)
+        for a in agents:
+            self.agent.addItem(f"{a.code} {a.name}", a.id)
+        self.agent.blockSignals(False)
+
+    @staticmethod
+    def _day(edit: QDateEdit) -> dt.date | None:
+        q = edit.date()
+        return None if q == ANY_DATE else dt.date(q.year(), q.month(), q.day())
+
+    def current_filter(self) -> OrderFilter:
+        return OrderFilter(
+            states=self.state.currentData(),
+            agent_id=self.agent.currentData(),
+            date_from=self._day(self.date_from),
+            date_to=self._day(self.date_to),
+            text=self.search.text() or None,
+        )
+
+    def refresh(self) -> None:
+        self.model.set_filter(self.current_filter())
+
+    def _page_loaded(self) -> None:
+        total = self.model.total or 0
+        self.count_label.setText(f"{total:,} orders")
+        if self.table.currentIndex().row() >= 0 or not self.model.rows:
+            return
+        ids = [r.id for r in self.model.rows]
+        keep, self._reselect = self._reselect, None
+        self.table.selectRow(ids.index(keep) if keep in ids else 0)
+
+    def selected_id(self) -> uuid.UUID | None:
+        row = self.table.currentIndex().row()
+        return self.model.rows[row].id if 0 <= row < len(self.model.rows) else None
+
+    def _select(self, row: int) -> None:
+        if not 0 <= row < len(self.model.rows):
+            return
+        oid, engine = self.model.rows[row].id, self.ctx.engine
+        self._detail_request += 1
+        request = self._detail_request
+        self.ctx.runner.submit(
+            lambda _c: entry.detail(engine, oid),
+            on_done=lambda d: self._show_detail(request, d),
+            name="loading the order",
+        )
+
+    def _show_detail(self, request: int, d: OrderDetail) -> None:
+        if request != self._detail_request:
+            return
+        self.detail = d
+        kind = "Return" if d.kind == "return" else "Order"
+        self.detail_title.setText(f"{kind} {d.number}")
+        parts = [
+            f"{STATE_TEXT.get(d.state, d.state)} · {fmt.day(d.order_date)}",
+            f"{d.store_name} ({d.store_code}), {d.store_city or ''}",
+            f"Agent {d.agent_code} {d.agent_name}",
+        ]
+        if d.requested_delivery_date:
+            parts.append(f"Delivery requested {fmt.day(d.requested_delivery_date)}")
+        if d.notes:
+            parts.append(f"Notes: {d.notes}")
+        self.detail_info.setText("\n".join(parts))
+        self.lines_model.set_rows(d.lines)
+        self.detail_totals.setText(
+            f"Subtotal {fmt.rupees(d.subtotal)} · discounts {fmt.rupees(d.discount_total)} · "
+            f"<b>total {fmt.rupees(d.total)}</b>"
+        )
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        d = self.detail
+        has = d is not None
+        for key in ("duplicate", "pdf", "print", "call", "stock"):
+            self.buttons[key].setEnabled(has)
+        changeable = has and d.state in ("draft", *service.AMENDABLE)
+        self.buttons["edit"].setEnabled(changeable)
+        self.buttons["cancel"].setEnabled(changeable)
+        if has:
+            self.buttons["cancel"].setText(
+                "&Discard draft" if d.state == "draft" else "&Cancel order"
+            )
+
+    # ---- actions ----------------------------------------------------------------------------
+    def _open_dialog(self, dialog: QWidget) -> QWidget:
+        self.dialogs = [x for x in self.dialogs if x.isVisible()]
+        self.dialogs.append(dialog)
+        dialog.open()
+        return dialog
+
+    def new_order(self, store_id: uuid.UUID | None = None) -> OrderDialog:
+        """Ctrl+N (main window), the store detail and the call list start here."""
+        return self._open_dialog(OrderDialog(self.ctx, self, store_id=store_id))  # type: ignore[return-value]
+
+    def edit_selected(self) -> OrderDialog | None:
+        if self.detail is None or self.detail.state not in ("draft", *service.AMENDABLE):
+            return None
+        return self._open_dialog(OrderDialog(self.ctx, self, order_id=self.detail.id))  # type: ignore[return-value]
+
+    def _write(self, fn, doing: str) -> None:  # noqa: ANN001
+        self.ctx.runner.submit(
+            lambda _c: Written(fn(), Changes.of(*ORDER_TABLES)),
+            write=True,
+            on_done=lambda w: self.ctx.status(f"Order {w.result.number}: {w.result.state}"),
+            on_error=lambda exc: show_error(self, exc, doing),
+            name=doing,
+        )
+
+    def duplicate_selected(self) -> None:
+        d = self.detail
+        if d is None:
+            return
+        engine, agent = self.ctx.engine, getattr(self.ctx, "agent_id", None) or d.agent_id
+        today = self.ctx.today()
+        self._write(
+            lambda: service.duplicate(engine, d.id, agent_id=agent, today=today),
+            "duplicating the order",
+        )
+
+    def cancel_selected(self, reason: str | None = None) -> None:
+        d = self.detail
+        if d is None:
+            return
+        if reason is None:
+            what = "Discard draft" if d.state == "draft" else "Cancel order"
+            reason, ok = QInputDialog.getText(self, what, f"{what} {d.number}? Reason (optional):")
+            if not ok:
+                return
+        engine = self.ctx.engine
+        self._write(lambda: service.cancel(engine, d.id, reason=reason), "cancelling the order")
+
+    def save_pdf(self, path: str | None = None) -> None:
+        d = self.detail
+        if d is None:
+            return
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Save order PDF", f"{d.number}.pdf", "PDF files (*.pdf)"
+            )
+            if not path:
+                return
+        target = Path(path)
+        self.ctx.runner.submit(
+            lambda _c: pdf.render_order_pdf(d, target),
+            on_done=lambda _r: self.ctx.status(f"Saved {target.name}"),
+            on_error=lambda exc: show_error(self, exc, "writing the PDF"),
+            name="writing the order PDF",
+        )
+
+    def print_selected(self) -> None:
+        d = self.detail
+        if d is None:
+            return
+        self.ctx.runner.submit(
+            lambda _c: pdf.order_pdf_bytes(d),
+            on_done=lambda data: self.dialogs.append(
+                preview_and_print(data, f"Order {d.number}", self)
+            ),
+            on_error=lambda exc: show_error(self, exc, "preparing the print"),
+            name="preparing the print",
+        )
+
+    def log_call(self) -> CallDialog | None:
+        d = self.detail
+        if d is None:
+            return None
+        return self._open_dialog(  # type: ignore[return-value]
+            CallDialog(self.ctx, d.store_id, d.store_name, self, agent_id=d.agent_id, order_id=d.id)
+        )
+
+    def record_stock(self) -> StockDialog | None:
+        d = self.detail
+        if d is None:
+            return None
+        return self._open_dialog(  # type: ignore[return-value]
+            StockDialog(self.ctx, d.store_id, d.store_name, self, agent_id=d.agent_id)
+        )
+
+    # ---- hooks ------------------------------------------------------------------------------
+    def on_changes(self, changes: Changes) -> None:
+        if self.loaded and changes.touches("orders", "order_line", "store", "agent"):
+            self._reselect = self.selected_id()
+            self.refresh()
+
+    def focus_search(self) -> bool:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+        return True
+
+    def save_state(self, settings: QSettings) -> None:
+        settings.setValue(self.settings_key("header"), self.table.horizontalHeader().saveState())
+        settings.setValue(self.settings_key("splitter"), self.splitter.saveState())
+
+    def restore_state(self, settings: QSettings) -> None:
+        for key, target in (("header", self.table.horizontalHeader()), ("splitter", self.splitter)):
+            state: Any = settings.value(self.settings_key(key))
+            if isinstance(state, QByteArray) and not state.isEmpty():
+                target.restoreState(state)
+
+    def self_test(self) -> None:
+        if self.model.total is None:
+            raise RuntimeError("the order list did not load")

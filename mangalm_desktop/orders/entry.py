@@ -1,0 +1,120 @@
+"""Engine-level reads the order screens need, each one short transaction (run on a worker).
+
+Stores and products are a few hundred / a few thousand rows, so the order dialog loads them
+whole for its completers and prices lines locally (pure Decimal arithmetic, no SQL while the
+agent types).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import Engine, select
+
+from ..db.engine import session_scope
+from ..db.models import Agent, Product, Store
+from .model import Checked, OrderDraft
+from .prefill import Prefill, prefill
+from .queries import OrderDetail, OrderFilter, OrderRow, count_orders, get_order, list_orders
+from .validation import validate
+
+
+@dataclass(frozen=True)
+class StoreChoice:
+    id: uuid.UUID
+    code: str
+    name: str
+    city: str | None
+    agent_id: uuid.UUID | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} — {self.city or ''} ({self.code})"
+
+
+@dataclass(frozen=True)
+class ProductChoice:
+    id: uuid.UUID
+    sku: str | None
+    name: str
+    unit: str | None
+    pack_size: int
+    price: Decimal
+
+    @property
+    def label(self) -> str:
+        return f"{self.sku} — {self.name}" if self.sku else self.name
+
+
+@dataclass(frozen=True)
+class AgentChoice:
+    id: uuid.UUID
+    code: str
+    name: str
+
+
+def store_choices(engine: Engine) -> list[StoreChoice]:
+    with session_scope(engine) as s:
+        rows = s.execute(
+            select(Store.id, Store.code, Store.name, Store.city, Store.agent_id)
+            .where(Store.active.is_(True), Store.deleted.is_(False))
+            .order_by(Store.name)
+        )
+        return [StoreChoice(*r) for r in rows]
+
+
+def product_choices(engine: Engine) -> list[ProductChoice]:
+    with session_scope(engine) as s:
+        rows = s.execute(
+            select(
+                Product.id,
+                Product.sku,
+                Product.name,
+                Product.unit,
+                Product.pack_size,
+                Product.price,
+            )
+            .where(Product.active.is_(True), Product.deleted.is_(False), Product.price.is_not(None))
+            .order_by(Product.sku, Product.name)
+        )
+        return [ProductChoice(i, sku, n, u, p or 1, price) for i, sku, n, u, p, price in rows]
+
+
+def agent_choices(engine: Engine) -> list[AgentChoice]:
+    with session_scope(engine) as s:
+        rows = s.execute(
+            select(Agent.id, Agent.code, Agent.name)
+            .where(Agent.deleted.is_(False))
+            .order_by(Agent.code)
+        )
+        return [AgentChoice(*r) for r in rows]
+
+
+def start_lines(engine: Engine, store_id: uuid.UUID) -> Prefill:
+    with session_scope(engine) as s:
+        return prefill(s, store_id)
+
+
+def check(engine: Engine, draft: OrderDraft, order_id: uuid.UUID | None = None) -> Checked:
+    with session_scope(engine) as s:
+        return validate(s, draft, order_id=order_id)
+
+
+def detail(engine: Engine, order_id: uuid.UUID) -> OrderDetail:
+    with session_scope(engine) as s:
+        return get_order(s, order_id)
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[OrderRow]
+    total: int | None  # counted only with the first page
+
+
+def page(engine: Engine, f: OrderFilter, offset: int, limit: int) -> Page:
+    with session_scope(engine) as s:
+        rows = list_orders(s, f, offset=offset, limit=limit)
+        total = count_orders(s, f) if offset == 0 else None
+        return Page(rows, total)
