@@ -176,7 +176,9 @@ def phase_push(url: str, path: str, orders: int) -> dict:
     from mangalm_desktop.db.migrate import open_local_database
     from mangalm_desktop.db.models import Agent, Order, OrderLine, Product, Store
     from mangalm_desktop.db.outbox import OP_UPSERT_ORDER, enqueue, row_payload
-    from mangalm_desktop.sync.push import push
+    from mangalm_desktop.sync import push as _push_mod
+
+    push = _push_mod.push
 
     engine = open_local_database(Path(path))
     with session_scope(engine) as s:
