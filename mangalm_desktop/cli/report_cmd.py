@@ -98,7 +98,9 @@ def _print_table(result) -> None:  # noqa: ANN001
     widths = [max([len(h)] + [len(r[j]) for r in body]) for j, h in enumerate(head)]
     print(result.title)
     print("  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
+    right = [kinds[c] in ("money", "int", "pct", "float") for c in df.columns]
     for r in body:
-        print("  ".join(v.rjust(w) for v, w in zip(r, widths, strict=True)))
+        cells = zip(r, widths, right, strict=True)
+        print("  ".join(v.rjust(w) if rj else v.ljust(w) for v, w, rj in cells).rstrip())
     if not body:
         print("(no rows match these filters)")

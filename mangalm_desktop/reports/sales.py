@@ -12,7 +12,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pandas as pd
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, case, func, or_, select, union_all
 
 from ..db.models import Agent, Invoice, InvoiceLine, Product, Store
 from ..domain.errors import UserError
@@ -35,63 +35,66 @@ def growth(current: Decimal | None, previous: Decimal | None) -> float | None:
     return float((current - previous) / abs(previous))
 
 
-def _date_bounds(conn: Connection, f: ReportFilters) -> tuple[dt.date, dt.date] | None:
-    """The filter's dates, or the first/last sale date matching the other filters."""
-    lo, hi = f.date_from, f.date_to
-    if lo is None or hi is None:
-        row = conn.execute(
-            select(func.min(InvoiceLine.invoice_date), func.max(InvoiceLine.invoice_date)).where(
-                all_of(line_conditions(f))
-            )
-        ).one()
-        if row[0] is None:
-            return None
-        lo = lo or row[0]
-        hi = hi or row[1]
-    return lo, hi
+def _grouped(f: ReportFilters, keys: list, **bounds: object):  # noqa: ANN202 - a subquery
+    """Step one of every sales query: line totals grouped by raw key columns.
+
+    Grouping by a column that leads one of invoice_line's covering indexes (store_id,
+    product_id, invoice_date) lets SQLite read the index in order and aggregate without a sort;
+    the outer query then rolls the few resulting rows up to region, brand, month...
+    """
+    il = InvoiceLine
+    return (
+        select(
+            *keys,
+            func.sum(il.line_total).label("sales"),
+            func.sum(il.quantity).label("quantity"),
+            func.count().label("lines"),
+        )
+        .where(all_of(line_conditions(f, **bounds)))  # type: ignore[arg-type]
+        .group_by(*keys)
+        .subquery()
+    )
+
+
+def _sums(sub) -> tuple:  # noqa: ANN001
+    return (
+        func.sum(sub.c.sales).label("sales"),
+        func.sum(sub.c.quantity).label("quantity"),
+        func.sum(sub.c.lines).label("lines"),
+    )
 
 
 def sales_by_period(conn: Connection, f: ReportFilters) -> pd.DataFrame:
     """Sales per whole period, with growth vs the previous period and vs the same period a year ago.
 
     The range is widened to whole periods (a month report from the 10th starts on the 1st), so
-    every row compares like with like.
+    every row compares like with like. Without dates it spans the first to the last sale.
     """
     columns = [
         "period_start",
         "period",
         "sales",
         "quantity",
-        "invoices",
         "lines",
         "prev_sales",
         "growth_prev",
         "last_year_sales",
         "growth_last_year",
     ]
-    bounds = _date_bounds(conn, f)
-    if bounds is None:
-        return pd.DataFrame(columns=columns)
     freq = sqlfn.PANDAS_FREQ[f.period]
-    first = pd.Period(bounds[0], freq=freq)
-    last = pd.Period(bounds[1], freq=freq)
-    earliest = min(first - 1, sqlfn.year_ago(first, f.period))
-    lo = earliest.start_time.date()
-    hi = last.end_time.date()
+    first = pd.Period(f.date_from, freq=freq) if f.date_from else None
+    last = pd.Period(f.date_to, freq=freq) if f.date_to else None
+    lo = min(first - 1, sqlfn.year_ago(first, f.period)).start_time.date() if first else None
+    hi = last.end_time.date() if last else None
     il = InvoiceLine
-    pstart = sqlfn.period_start(il.invoice_date, f.period, conn.dialect.name).label("p")
-    q = (
-        select(
-            pstart,
-            func.sum(il.line_total).label("sales"),
-            func.sum(il.quantity).label("quantity"),
-            func.count(func.distinct(il.invoice_id)).label("invoices"),
-            func.count().label("lines"),
-        )
-        .where(all_of(line_conditions(f, date_from=lo, date_to=hi)))
-        .group_by(pstart)
-    )
+    daily = _grouped(f, [il.invoice_date], date_from=lo, date_to=hi, use_dates=True)
+    pstart = sqlfn.period_start(daily.c.invoice_date, f.period, conn.dialect.name).label("p")
+    q = select(pstart, *_sums(daily)).group_by(pstart)
     got = {sqlfn.to_period(r.p, f.period): r for r in conn.execute(q)}
+    if not got:
+        return pd.DataFrame(columns=columns)
+    first = first or min(got)
+    last = last or max(got)
 
     def sales_of(p: pd.Period) -> Decimal:
         r = got.get(p)
@@ -109,7 +112,6 @@ def sales_by_period(conn: Connection, f: ReportFilters) -> pd.DataFrame:
                 "period": sqlfn.period_label(p, f.period),
                 "sales": cur,
                 "quantity": int(r.quantity) if r is not None else 0,
-                "invoices": int(r.invoices) if r is not None else 0,
                 "lines": int(r.lines) if r is not None else 0,
                 "prev_sales": prev,
                 "growth_prev": growth(cur, prev),
@@ -126,14 +128,59 @@ def _with_share(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def _agg_cols():  # noqa: ANN202
+def _agent_query(f: ReportFilters):  # noqa: ANN202
+    """Sales per agent: the store's agent, corrected for invoices sold by someone else.
+
+    Joining every line to its invoice is the slow way (a lookup per line). Instead the totals per
+    store are credited to the store's agent, then the lines of the few invoices whose own sales
+    person differs are moved from that agent to the invoice's: exact, and fast when stores keep
+    their agent.
+    """
     il = InvoiceLine
-    return (
-        func.sum(il.line_total).label("sales"),
-        func.sum(il.quantity).label("quantity"),
-        func.count(func.distinct(il.invoice_id)).label("invoices"),
-        func.count().label("lines"),
+    per_store = _grouped(f, [il.store_id])
+    base = select(
+        Store.agent_id.label("agent_id"),
+        per_store.c.sales,
+        per_store.c.quantity,
+        per_store.c.lines,
+    ).join(Store, Store.id == per_store.c.store_id)
+    other = (
+        select(Invoice.id)
+        .join(Store, Store.id == Invoice.store_id)
+        .where(
+            Invoice.agent_id.is_not(None),
+            or_(Store.agent_id.is_(None), Invoice.agent_id != Store.agent_id),
+        )
     )
+    moved = (
+        select(
+            Invoice.agent_id.label("to_agent"),
+            Store.agent_id.label("from_agent"),
+            func.sum(il.line_total).label("sales"),
+            func.sum(il.quantity).label("quantity"),
+            func.count().label("lines"),
+        )
+        .select_from(il)
+        .join(Invoice, Invoice.id == il.invoice_id)
+        .join(Store, Store.id == il.store_id)
+        .where(il.invoice_id.in_(other), *line_conditions(f))
+        .group_by(Invoice.agent_id, Store.agent_id)
+        .subquery()
+    )
+    gain = select(moved.c.to_agent, moved.c.sales, moved.c.quantity, moved.c.lines)
+    loss = select(moved.c.from_agent, -moved.c.sales, -moved.c.quantity, -moved.c.lines)
+    parts = union_all(base, gain, loss).subquery()
+    keys = [
+        func.coalesce(Agent.code, "(none)").label("agent_code"),
+        func.coalesce(Agent.name, "(unassigned)").label("agent"),
+    ]
+    q = (
+        select(*keys, *_sums(parts))
+        .select_from(parts)
+        .outerjoin(Agent, Agent.id == parts.c.agent_id)
+        .group_by(*keys)
+    )
+    return keys, q
 
 
 def sales_by(conn: Connection, f: ReportFilters, by: str) -> pd.DataFrame:
@@ -141,50 +188,44 @@ def sales_by(conn: Connection, f: ReportFilters, by: str) -> pd.DataFrame:
     if by not in SALES_DIMENSIONS:
         raise UserError(f"cannot group sales by {by!r}", hint=f"use one of {SALES_DIMENSIONS}")
     il = InvoiceLine
-    where = all_of(line_conditions(f))
-    if by == "store":
-        keys = [Store.code.label("store_code"), Store.name.label("store"), Store.region]
-        q = select(*keys, *_agg_cols()).join(Store, Store.id == il.store_id)
-    elif by == "product":
-        keys = [Product.sku, Product.name.label("product"), Product.brand, Product.category]
-        q = select(*keys, *_agg_cols()).join(Product, Product.id == il.product_id)
-    elif by in ("brand", "category"):
-        col = getattr(Product, by)
-        keys = [func.coalesce(col, "(none)").label(by)]
-        q = select(*keys, *_agg_cols()).join(Product, Product.id == il.product_id)
-    elif by == "region":
-        keys = [func.coalesce(Store.region, "(none)").label("region")]
-        q = select(*keys, *_agg_cols()).join(Store, Store.id == il.store_id)
-    else:  # agent: the invoice's sales person, else the store's assigned agent
-        agent_id = func.coalesce(Invoice.agent_id, Store.agent_id)
-        keys = [
-            func.coalesce(Agent.code, "(none)").label("agent_code"),
-            func.coalesce(Agent.name, "(unassigned)").label("agent"),
-        ]
-        q = (
-            select(*keys, *_agg_cols())
-            .join(Invoice, Invoice.id == il.invoice_id)
-            .join(Store, Store.id == il.store_id)
-            .outerjoin(Agent, Agent.id == agent_id)
-        )
-    q = q.where(where).group_by(*keys)
+    if by in ("store", "region"):
+        sub = _grouped(f, [il.store_id])
+        if by == "store":
+            keys = [Store.code.label("store_code"), Store.name.label("store"), Store.region]
+        else:
+            keys = [func.coalesce(Store.region, "(none)").label("region")]
+        q = select(*keys, *_sums(sub)).join(Store, Store.id == sub.c.store_id).group_by(*keys)
+    elif by in ("product", "brand", "category"):
+        sub = _grouped(f, [il.product_id])
+        if by == "product":
+            keys = [Product.sku, Product.name.label("product"), Product.brand, Product.category]
+        else:
+            keys = [func.coalesce(getattr(Product, by), "(none)").label(by)]
+        q = select(*keys, *_sums(sub)).join(Product, Product.id == sub.c.product_id)
+        q = q.group_by(*keys)
+    else:
+        keys, q = _agent_query(f)
     df = pd.DataFrame(conn.execute(q).mappings().all())
-    names = [k.name for k in keys] + ["sales", "quantity", "invoices", "lines"]
+    names = [k.name for k in keys] + ["sales", "quantity", "lines"]
     if df.empty:
         return pd.DataFrame(columns=[*names, "share"])
     df = df[names]
+    df = df[df["lines"] != 0].copy()  # an agent whose moved lines cancel out entirely
     df["quantity"] = df["quantity"].astype("int64")
-    df = df.sort_values("sales", ascending=False, kind="stable").reset_index(drop=True)
+    df["lines"] = df["lines"].astype("int64")
+    df["_s"] = df["sales"].astype(float)
+    df = df.sort_values(["_s", *names[:1]], ascending=[False, True], kind="stable")
+    df = df.drop(columns="_s").reset_index(drop=True)
     return _with_share(df)
 
 
 def movers_windows(conn: Connection, f: ReportFilters) -> tuple[dt.date, dt.date, dt.date]:
     """(previous window start, current window start, current window end) for top movers."""
     hi = f.date_to
-    if hi is None:
-        hi = conn.execute(
-            select(func.max(InvoiceLine.invoice_date)).where(all_of(line_conditions(f)))
-        ).scalar_one()
+    if hi is None:  # the last invoiced day (an index lookup, whatever the other filters)
+        hi = conn.execute(select(func.max(InvoiceLine.invoice_date))).scalar_one()
+        if isinstance(hi, str):
+            hi = dt.date.fromisoformat(hi)
         if hi is None:
             hi = dt.date.today()
     lo = f.date_from or hi - dt.timedelta(days=DEFAULT_MOVERS_DAYS - 1)
@@ -198,22 +239,30 @@ def top_movers(conn: Connection, f: ReportFilters, by: str = "product") -> pd.Da
         raise UserError(f"cannot rank movers by {by!r}", hint=f"use one of {MOVER_DIMENSIONS}")
     prev_lo, cur_lo, hi = movers_windows(conn, f)
     il = InvoiceLine
+    key = il.store_id if by in ("store", "region") else il.product_id
     in_cur = il.invoice_date >= cur_lo
-    cur = func.sum(case((in_cur, il.line_total), else_=ZERO)).label("current_sales")
-    prev = func.sum(case((~in_cur, il.line_total), else_=ZERO)).label("previous_sales")
+    sub = (
+        select(
+            key,
+            func.sum(case((in_cur, il.line_total), else_=ZERO)).label("cur"),
+            func.sum(case((~in_cur, il.line_total), else_=ZERO)).label("prev"),
+        )
+        .where(all_of(line_conditions(f, date_from=prev_lo, date_to=hi)))
+        .group_by(key)
+        .subquery()
+    )
+    cur = func.sum(sub.c.cur).label("current_sales")
+    prev = func.sum(sub.c.prev).label("previous_sales")
     if by == "product":
         keys = [Product.sku, Product.name.label("product")]
-        q = select(*keys, cur, prev).join(Product, Product.id == il.product_id)
     elif by in ("brand", "category"):
         keys = [func.coalesce(getattr(Product, by), "(none)").label(by)]
-        q = select(*keys, cur, prev).join(Product, Product.id == il.product_id)
     elif by == "store":
         keys = [Store.code.label("store_code"), Store.name.label("store")]
-        q = select(*keys, cur, prev).join(Store, Store.id == il.store_id)
     else:
         keys = [func.coalesce(Store.region, "(none)").label("region")]
-        q = select(*keys, cur, prev).join(Store, Store.id == il.store_id)
-    q = q.where(all_of(line_conditions(f, date_from=prev_lo, date_to=hi))).group_by(*keys)
+    dim = Store if by in ("store", "region") else Product
+    q = select(*keys, cur, prev).join(dim, dim.id == sub.c[key.name]).group_by(*keys)
     names = [k.name for k in keys]
     columns = ["direction", "rank", *names, "current_sales", "previous_sales", "change", "growth"]
     df = pd.DataFrame(conn.execute(q).mappings().all())

@@ -16,6 +16,24 @@ PALETTE = ["#2F5597", "#C55A11", "#548235", "#7030A0", "#BF9000", "#2E75B6"]
 MAX_TICKS = 16
 
 
+class AmountAxis(pg.AxisItem):
+    """Left axis labels as a manager reads them: 12,500 / 4.5 L / 1.2 Cr, not 1.2e+07."""
+
+    def tickStrings(self, values, scale, spacing) -> list[str]:  # noqa: ANN001, N802
+        out = []
+        for v in values:
+            a = abs(v * scale)
+            if a >= 1e7:
+                out.append(f"{v * scale / 1e7:,.2f} Cr")
+            elif a >= 1e5:
+                out.append(f"{v * scale / 1e5:,.1f} L")
+            elif spacing * scale < 1:
+                out.append(f"{v * scale:,.2f}")
+            else:
+                out.append(f"{v * scale:,.0f}")
+        return out
+
+
 class ReportChart(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -27,7 +45,7 @@ class ReportChart(QWidget):
         self.hover_label = QLabel("Point at the chart to see values", self)
         self.hover_label.setObjectName("chartHover")
         palette = (QApplication.instance() or self).palette()
-        self.plot = pg.PlotWidget(self)
+        self.plot = pg.PlotWidget(self, axisItems={"left": AmountAxis(orientation="left")})
         self.plot.setObjectName("reportChart")
         self.plot.setBackground(palette.base().color())
         for axis in ("left", "bottom"):
@@ -36,7 +54,9 @@ class ReportChart(QWidget):
         self.plot.showGrid(x=False, y=True, alpha=0.25)
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
-        self.legend = self.plot.addLegend(offset=(-10, 10))
+        legend_bg = QColor(palette.base().color())
+        legend_bg.setAlpha(220)
+        self.legend = self.plot.addLegend(offset=(10, 5), brush=legend_bg)
         self.legend.setLabelTextColor(palette.text().color())
         self.plot.scene().sigMouseMoved.connect(self._mouse_moved)
         layout = QVBoxLayout(self)
@@ -94,15 +114,27 @@ class ReportChart(QWidget):
                 )
                 if spec.stacked:
                     bottom = bottom + values
-            self.plot.addItem(item)
+            self.plot.addItem(item)  # named items join the legend by themselves
             self.items.append(item)
-            if spec.kind == "bar":
-                self.legend.addItem(item, column_label(y))
-        step = max(1, int(np.ceil(n / MAX_TICKS)))
+        self.legend.setColumnCount(max(1, len(ys)))
+        self.legend.setVisible(len(ys) > 1)
+        longest = max((len(c) for c in self.categories), default=1)
+        max_ticks = max(3, min(MAX_TICKS, int(MAX_TICKS * 6 / max(6, min(longest, 16)))))
+        step = max(1, int(np.ceil(n / max_ticks)))
         ticks = [(i, self.categories[i][:16]) for i in range(0, n, step)]
         self.plot.getAxis("bottom").setTicks([ticks])
         self.plot.setXRange(-0.6, n - 0.4, padding=0)
-        self.plot.enableAutoRange(axis="y")
+        # Amounts are read against zero: a line from 350k to 600k must not look like a 5× rise.
+        lows = [min(0.0, float(np.min(bottom if spec.stacked else 0.0)))]
+        highs = [float(np.max(bottom))] if spec.stacked and n else []
+        for vals in self.series.values():
+            nums = [v for v in vals if v is not None]
+            if nums:
+                lows.append(min(nums))
+                highs.append(max(nums))
+        lo, hi = min(0.0, *lows), max([0.0, *highs])
+        pad = (hi - lo) * 0.08 or 1.0
+        self.plot.setYRange(lo - (pad if lo < 0 else 0), hi + pad, padding=0)
         shown = (
             f" (first {spec.max_points} of {len(result.frame)})"
             if len(result.frame) > spec.max_points
