@@ -61,6 +61,18 @@ def build() -> None:
     ]
     took = run(cmd, env=env, timeout=1800)
     print(f"build: {took:.0f} s")
+    add_cli_launcher()
+
+
+def add_cli_launcher() -> None:
+    """The one executable runs the CLI when started as `mangalm`: add that name beside it."""
+    folder = exe(APP).parent
+    if sys.platform == "win32":
+        (folder / "mangalm.cmd").write_text('@"%~dp0MangalmSales.exe" --cli %*\r\n')
+    else:
+        link = folder / "mangalm"
+        link.unlink(missing_ok=True)
+        link.symlink_to(APP)
 
 
 def folder_size_mb(path: Path) -> float:
@@ -71,8 +83,9 @@ def exe(name: str) -> Path:
     folder = DIST / APP
     if sys.platform == "darwin" and (DIST / f"{APP}.app").exists():
         folder = DIST / f"{APP}.app" / "Contents" / "MacOS"
-    suffix = ".exe" if sys.platform == "win32" else ""
-    return folder / f"{name}{suffix}"
+    if sys.platform == "win32":
+        return folder / (f"{name}.exe" if name == APP else f"{name}.cmd")
+    return folder / name
 
 
 def cold_start(cmd: list[str], env: dict[str, str], repeats: int = 3) -> float:

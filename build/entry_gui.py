@@ -1,8 +1,0 @@
-"""Frozen GUI entry point (PyInstaller runs this as __main__)."""
-
-import sys
-
-from mangalm_desktop.gui.app import main
-
-if __name__ == "__main__":
-    sys.exit(main())
