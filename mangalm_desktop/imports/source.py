@@ -83,7 +83,8 @@ def _open_csv(path: Path, size: int, *, gz: bool, encoding: str) -> SourceFile:
     text = io.TextIOWrapper(stream, encoding=_with_bom(encoding), errors="strict", newline="")
     first_line = head.split(b"\n", 1)[0]
     delimiter = _delimiter(first_line)
-    reader = csv.reader(text, delimiter=delimiter)
+    # strict: a file cut inside a quoted field is an error, not a silently shortened last value
+    reader = csv.reader(text, delimiter=delimiter, strict=True)
     numbered = _numbered(path, reader, encoding, raw)
     try:
         header = next(numbered)[1]
