@@ -34,7 +34,16 @@ sys.path.insert(0, str(ROOT))
 from mangalm_desktop.db.migrate import open_local_database  # noqa: E402
 from mangalm_desktop.demo import SMALL, build_demo, create_demo_company  # noqa: E402
 
-TABLES = ("agent", "store", "product", "invoice", "invoice_line", "call_log")
+TABLES = (
+    "agent",
+    "store",
+    "product",
+    "invoice",
+    "invoice_line",
+    "orders",
+    "order_line",
+    "call_log",
+)
 
 
 def _peak_mb() -> float:

@@ -32,12 +32,15 @@ class IdMaker:
         return [_uuid_from_int((int(h) << 64) | int(low)) for h, low in zip(hi, lo, strict=True)]
 
 
+_UNKNOWN = uuid.SafeUUID.unknown  # an enum member lookup per id costs more than the id
+
+
 def _uuid_from_int(value: int) -> uuid.UUID:
     # uuid.UUID(int=...) re-validates every argument form; with half a million ids that is
     # seconds of the demo's budget. This sets the same slots its constructor sets.
     u = object.__new__(uuid.UUID)
     object.__setattr__(u, "int", value)
-    object.__setattr__(u, "is_safe", uuid.SafeUUID.unknown)
+    object.__setattr__(u, "is_safe", _UNKNOWN)
     return u
 
 

@@ -11,14 +11,15 @@ budget, which row-by-row ORM objects or per-row Core parameter building would no
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Table, bindparam, delete, func, select
+from sqlalchemy import Connection, Table, bindparam, delete, func, inspect, select
 
 from ..db import models
 from ..domain.tasks import TaskContext
@@ -109,6 +110,20 @@ def _column(values: Any, proc: Any) -> Take:
         return take
     const = proc(values) if proc else values  # one value for every row
     return lambda i, j: [const] * (j - i)
+
+
+@contextmanager
+def _indexes_built_after(conn: Connection, table: Table) -> Iterator[None]:
+    """Drop the table's secondary (non-unique) indexes for a bulk load and build them again
+    after it, in the same transaction: one sort per index instead of 400,000 random b-tree
+    inserts (a third of the demo's insert time). A rollback brings them back untouched."""
+    present = {ix["name"] for ix in inspect(conn).get_indexes(table.name)}
+    dropped = [ix for ix in table.indexes if not ix.unique and ix.name in present]
+    for ix in dropped:
+        ix.drop(bind=conn)
+    yield
+    for ix in dropped:
+        ix.create(bind=conn)
 
 
 def _ist(day: dt.date, minute: int) -> dt.datetime:
@@ -236,7 +251,9 @@ class DemoWriter:
             "line_total": money(ln["line_total"]),
             "mrp": money(ln["mrp"]),
         }
-        self._insert(models.InvoiceLine.__table__, cols, len(ln), "invoice lines")
+        table = models.InvoiceLine.__table__
+        with _indexes_built_after(self.conn, table):
+            self._insert(table, cols, len(ln), "invoice lines")
 
     def _plan_app_orders(self) -> None:
         """The last weeks' invoices were raised from orders taken in the app: pick them, number

@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
 
 from mangalm_desktop.cli.main import main as cli_main
@@ -18,6 +20,7 @@ from mangalm_desktop.db.engine import make_engine, session_scope
 from mangalm_desktop.db.migrate import open_local_database, upgrade
 from mangalm_desktop.db.models import (
     Agent,
+    Base,
     CallLog,
     Invoice,
     InvoiceLine,
@@ -384,9 +387,24 @@ def test_cancel_leaves_the_database_empty(tmp_path):
         with session_scope(engine) as s:
             assert s.scalar(select(func.count()).select_from(Store)) == 0
             assert s.scalar(select(func.count()).select_from(Invoice)) == 0
+        _assert_schema_intact(engine)
     finally:
         engine.dispose()
     assert any("invoice lines" in m for m in seen)
+
+
+def _assert_schema_intact(engine) -> None:
+    """The bulk load drops and rebuilds indexes: the schema must still equal the models'."""
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def test_bulk_load_leaves_the_schema_as_migrated(demo_db):
+    engine = open_local_database(demo_db)
+    try:
+        _assert_schema_intact(engine)
+    finally:
+        engine.dispose()
 
 
 def test_cli_refuses_non_empty_database_unless_forced(tmp_path, capsys):
