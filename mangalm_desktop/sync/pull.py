@@ -282,8 +282,9 @@ def pull(
             applier.apply("", [], [("pull:scope_change", None, horizon)])
     finally:
         applier.close()
-        pg.read_only = False
-        pg.isolation_level = None
+        if not (pg.closed or pg.broken):
+            pg.read_only = False
+            pg.isolation_level = None
     result.seconds = time.monotonic() - started
     log.info("pull: %d rows in %.2fs (horizon %d)", result.rows, result.seconds, horizon)
     return result

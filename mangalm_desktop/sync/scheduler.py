@@ -132,6 +132,9 @@ class SyncScheduler:
             self._publish(configured=True, running=True)
             try:
                 report = sync_once(self.engine, connect, self._task)
+            except Exception as exc:  # a bug must not stop the schedule; it is logged and shown
+                log.exception("sync failed unexpectedly")
+                report = SyncReport(error=f"Sync failed: {exc}")
             finally:
                 self._task = None
         now = dt.datetime.now(dt.UTC)

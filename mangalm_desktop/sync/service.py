@@ -78,6 +78,9 @@ def sync_once(
                     report.pulled = report.pull.rows
         except psycopg.OperationalError as exc:
             raise OfflineError(f"The central server cannot be reached: {str(exc).strip()}") from exc
+        except psycopg.Error as exc:
+            # e.g. the login was disabled or lost a permission: say so, keep every local change.
+            raise UserError(f"The central server refused the sync: {str(exc).strip()}") from exc
         report.ok = True
     except OfflineError as exc:
         report.offline = True

@@ -316,3 +316,37 @@ def test_conflict_resolution_theirs_and_mine(world, tmp_path):
         )
     assert list_conflicts(eng) == []
     assert normalise(local_rows(eng)) == normalise(central_rows(world.url, world.agent_a.db_role))
+
+
+def test_new_order_and_two_edits_in_one_batch_apply_in_order(world, tmp_path):
+    eng = local_db(tmp_path / "a.sqlite")
+    conn = world.connector(world.agent_a)
+    assert sync_once(eng, conn).ok
+    oid = new_order(
+        eng, store_id=world.stores_a[0], agent_id=world.agent_a.agent_id, products=world.products
+    )
+    edit_order(eng, oid, "first")
+    edit_order(eng, oid, "second")
+    report = sync_once(eng, conn)
+    assert report.ok and report.pushed == 3 and report.parked == 0
+    with _owner(world) as c:
+        notes, version = c.execute(
+            "SELECT notes, version FROM orders WHERE id = %s", (oid,)
+        ).fetchone()
+        assert (notes, version) == ("second", 3)
+    assert normalise(local_rows(eng)) == normalise(central_rows(world.url, world.agent_a.db_role))
+
+
+def test_revoked_login_is_reported_and_keeps_local_changes(world, tmp_path):
+    eng = local_db(tmp_path / "a.sqlite")
+    conn = world.connector(world.agent_a)
+    assert sync_once(eng, conn).ok
+    new_order(
+        eng, store_id=world.stores_a[0], agent_id=world.agent_a.agent_id, products=world.products
+    )
+    with _owner(world) as c:
+        c.execute(f'REVOKE mangalm_agent FROM "{world.agent_a.db_role}"')
+    report = sync_once(eng, conn)
+    assert not report.ok and "refused" in report.error
+    with session_scope(eng) as s:
+        assert s.scalar(select(func.count()).select_from(Outbox)) == 1
