@@ -19,6 +19,7 @@ COMMAND_MODULES: list[str] = [
     "mangalm_desktop.cli.db_cmd",
     "mangalm_desktop.cli.import_cmd",
     "mangalm_desktop.cli.demo_cmd",
+    "mangalm_desktop.cli.forecast_cmd",
     "mangalm_desktop.cli.orders_cmd",
     "mangalm_desktop.cli.report_cmd",
     "mangalm_desktop.cli.central_cmd",

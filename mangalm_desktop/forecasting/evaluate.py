@@ -1,0 +1,301 @@
+"""Rolling-origin backtest of every method on a history, using only data before each origin.
+
+For each origin it scores (1) the *next-order basket*: for each store whose first order after
+the origin falls in the horizon, the lines each method would have suggested at the origin vs
+that order; (2) *weekly demand* of the (store, product) pairs with ≥ 2 orders before the
+origin; (3) the call list's lift and (4) upsell precision@5. Scores are pooled over origins
+(micro sums), so one lucky origin cannot carry the result.
+
+Methods: ``mangalm`` (the app: propensity basket + class-combined demand with conformal
+intervals), every statsforecast model (its basket = its forecast over the store's usual
+cover period, rounded, lines ≥ 1 unit; its intervals use the same conformal rule as the
+app's), and the human baselines ``repeat_last_order``, ``frequent_items`` and ``zero``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..domain.errors import UserError
+from ..domain.tasks import NULL_TASK, TaskContext
+from .basket import BasketConfig, fit_basket_model
+from .calllist import call_priority, product_prices
+from .demand import conformal_quantile, fit_demand_model, series_scale
+from .features import next_orders, store_orders, store_stats
+from .metrics import BasketScore, DemandScore
+from .series import History, week_of_day, week_start_day, weekly_matrix
+from .suggest import DEFAULT_COVER_DAYS, suggest_quantities
+from .upsell import popular_products, precision_at, similar_store_upsell
+
+log = logging.getLogger(__name__)
+
+APP_METHOD = "mangalm"
+BASELINES = ("repeat_last_order", "frequent_items", "zero")
+
+
+def statsforecast_models():
+    """The statsforecast models scored beside the app (name → model)."""
+    from statsforecast.models import (
+        ADIDA,
+        IMAPA,
+        TSB,
+        CrostonOptimized,
+        CrostonSBA,
+        Naive,
+        SeasonalNaive,
+        WindowAverage,
+    )
+
+    return {
+        "CrostonSBA": CrostonSBA(),
+        "CrostonOptimized": CrostonOptimized(),
+        "ADIDA": ADIDA(),
+        "IMAPA": IMAPA(),
+        "TSB": TSB(alpha_d=0.1, alpha_p=0.1),
+        "Naive": Naive(),
+        "WindowAverage": WindowAverage(window_size=13),
+        "SeasonalNaive": SeasonalNaive(season_length=52),
+    }
+
+
+def run_statsforecast(y: np.ndarray, horizon: int, names: list[str]) -> dict[str, np.ndarray]:
+    """Forecast every row of ``y`` [n, T] with each named model, one core; {name: [n, h]}."""
+    from statsforecast import StatsForecast
+
+    models = statsforecast_models()
+    chosen = [models[n] for n in names]
+    n, t = y.shape
+    df = pd.DataFrame(
+        {
+            "unique_id": np.repeat(np.arange(n, dtype=np.int64), t),
+            "ds": np.tile(np.arange(t, dtype=np.int64), n),
+            "y": y.ravel().astype(np.float64),
+        }
+    )
+    sf = StatsForecast(models=chosen, freq=1, n_jobs=1)
+    fc = sf.forecast(df=df, h=horizon)
+    fc = fc.sort_values(["unique_id", "ds"], kind="stable")
+    return {
+        name: np.clip(fc[str(m)].to_numpy().reshape(n, horizon), 0, None)
+        for name, m in zip(names, chosen, strict=True)
+    }
+
+
+@dataclass
+class EvaluationResult:
+    """Pooled scores; ``as_json()`` is the shape documented in the issue."""
+
+    basket: dict[str, BasketScore] = field(default_factory=dict)
+    demand: dict[str, DemandScore] = field(default_factory=dict)
+    n_baskets: int = 0
+    n_series: int = 0
+    lift_num: float = 0.0
+    lift_den: float = 0.0
+    upsell: list[int] = field(default_factory=lambda: [0, 0])
+    popular: list[int] = field(default_factory=lambda: [0, 0])
+    origins: list[str] = field(default_factory=list)
+    horizon_weeks: int = 0
+    seconds: float = 0.0
+    thresholds: list[float] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        methods = {}
+        for name in self.basket:
+            row = dict(self.basket[name].as_dict())
+            row.update(self.demand[name].as_dict())
+            methods[name] = {k: _num(v) for k, v in row.items()}
+        return {
+            "methods": methods,
+            "app_method": APP_METHOD,
+            "n_baskets": self.n_baskets,
+            "n_series": self.n_series,
+            "call_list_lift": _num(self.lift_num / self.lift_den if self.lift_den else None),
+            "upsell_precision_at_5": _num(
+                self.upsell[0] / self.upsell[1] if self.upsell[1] else None
+            ),
+            "popular_precision_at_5": _num(
+                self.popular[0] / self.popular[1] if self.popular[1] else None
+            ),
+            "origins": self.origins,
+            "horizon_weeks": self.horizon_weeks,
+        }
+
+
+def _num(v):
+    if v is None:
+        return None
+    v = float(v)
+    return None if not np.isfinite(v) else round(v, 4)
+
+
+def default_origins(history: History, n: int, horizon_weeks: int, spacing_weeks: int = 4):
+    """``n`` Monday origins, ``spacing_weeks`` apart, the last one a full horizon before the end."""
+    last_week = int(week_of_day(history.last_day + 1))
+    end = last_week - horizon_weeks  # first horizon week of the last origin
+    weeks = [end - spacing_weeks * i for i in range(n)][::-1]
+    first_week = int(week_of_day(history.first_day))
+    if weeks[0] - first_week < 26:
+        raise UserError(
+            "not enough history for these origins",
+            hint="each origin needs at least 26 weeks of history before it",
+        )
+    return [week_start_day(w) for w in weeks]
+
+
+def _baseline_baskets(known: pd.DataFrame, stores: np.ndarray):
+    k = known[known["s"].isin(stores)]
+    last = k.groupby("s")["day"].transform("max")
+    repeat = k[k["day"] == last][["s", "p", "qty"]]
+    so = store_orders(k)
+    n_ord = so.groupby("s").size()
+    pc = k.groupby(["s", "p"]).agg(n=("day", "size"), qty=("qty", "median")).reset_index()
+    pc["frac"] = pc["n"] / n_ord.reindex(pc["s"]).to_numpy()
+    freq = pc[pc["frac"] >= 0.3][["s", "p", "qty"]].copy()
+    freq["qty"] = np.maximum(np.rint(freq["qty"]), 1).astype(np.int64)
+    return repeat.reset_index(drop=True), freq.reset_index(drop=True)
+
+
+def _app_quantities(app, ps, pp, point, high, st) -> pd.DataFrame:
+    """Suggested quantities of the app's basket lines via :func:`suggest.suggest_quantities`."""
+    idx = pd.Series(np.arange(len(ps)), index=pd.MultiIndex.from_arrays([ps, pp]))
+    row = idx.reindex(pd.MultiIndex.from_arrays([app["s"], app["p"]])).to_numpy()
+    has = ~np.isnan(row)
+    r = np.where(has, row, 0).astype(np.int64)
+    h = point.shape[1]
+    wp = np.where(has, point[r].mean(axis=1) if h else 0, 0.0)
+    wh = np.where(has, high[r].mean(axis=1) if h else 0, 0.0)
+    cover = st["store_gap"].reindex(app["s"]).fillna(DEFAULT_COVER_DAYS).clip(1, 7 * h).to_numpy()
+    qty, _, _ = suggest_quantities(wp, wh, cover, app["qty_med"].fillna(1).to_numpy())
+    return pd.DataFrame({"s": app["s"].to_numpy(), "p": app["p"].to_numpy(), "qty": qty})
+
+
+def evaluate_history(
+    history: History,
+    origins: list[int],
+    horizon_weeks: int,
+    ctx: TaskContext = NULL_TASK,
+    basket_cfg: BasketConfig | None = None,
+    sf_names: list[str] | None = None,
+) -> EvaluationResult:
+    """Score every method at each origin (day numbers, Mondays) over ``horizon_weeks``."""
+    t0 = time.monotonic()
+    cfg = basket_cfg or BasketConfig(horizon_days=7 * horizon_weeks)
+    names = list(statsforecast_models()) if sf_names is None else sf_names
+    methods = [APP_METHOD, *names, *BASELINES]
+    res = EvaluationResult(
+        basket={m: BasketScore() for m in methods},
+        demand={m: DemandScore() for m in methods},
+        horizon_weeks=horizon_weeks,
+    )
+    lines = history.lines
+    h = horizon_weeks
+    steps = len(origins) * 4
+    for i, origin in enumerate(origins):
+        ctx.check()
+        res.origins.append(str(np.datetime64(int(origin), "D")))
+        end = origin + 7 * h
+        known = history.before(origin)
+        if len(known) == 0:
+            raise UserError(f"no history before origin {res.origins[-1]}")
+        nxt = next_orders(lines, origin, end)
+        targets = nxt["s"].unique()
+        res.n_baskets += len(targets)
+
+        # --- app basket
+        ctx.progress(4 * i, steps, f"origin {res.origins[-1]}: fitting basket model")
+        model = fit_basket_model(known, origin, cfg)
+        res.thresholds.append(model.threshold)
+        scored = model.score_all(known, origin)
+        app = scored[(scored["prob"] >= model.threshold) & scored["s"].isin(targets)]
+        repeat, freq = _baseline_baskets(known, targets)
+        res.basket["repeat_last_order"].add(repeat, nxt)
+        res.basket["frequent_items"].add(freq, nxt)
+        res.basket["zero"].add(nxt.iloc[:0], nxt)
+
+        # --- call list and upsell
+        ctx.check()
+        so = store_orders(known)
+        st = store_stats(so, origin)
+        active = st[st["last_order"] >= origin - 365]
+        prio = call_priority(active, scored, product_prices(known, history.n_products))
+        top = prio.nsmallest(max(1, len(prio) // 5), "rank")["s"].to_numpy()
+        week1 = set(lines[(lines["day"] >= origin) & (lines["day"] < origin + 7)]["s"].unique())
+        all_rate = np.mean([s in week1 for s in active.index]) if len(active) else 0.0
+        top_rate = np.mean([s in week1 for s in top]) if len(top) else 0.0
+        res.lift_num += top_rate
+        res.lift_den += all_rate
+        horizon_lines = history.between(origin, end)
+        ups = similar_store_upsell(known, targets, origin, history.n_stores, history.n_products)
+        hit, n = precision_at(ups, horizon_lines)
+        res.upsell[0] += hit
+        res.upsell[1] += n
+        pop = popular_products(known, targets, origin)
+        hit, n = precision_at(pop, horizon_lines)
+        res.popular[0] += hit
+        res.popular[1] += n
+
+        # --- weekly demand
+        ctx.progress(4 * i + 2, steps, f"origin {res.origins[-1]}: weekly demand models")
+        n_orders = known.groupby(["s", "p"]).size()
+        pairs = n_orders[n_orders >= 2].reset_index()
+        ps, pp = pairs["s"].to_numpy(), pairs["p"].to_numpy()
+        w0 = int(week_of_day(history.first_day))
+        wo = int(week_of_day(origin))
+        y = weekly_matrix(known, ps, pp, w0, wo - w0).astype(np.float64)
+        actual = weekly_matrix(horizon_lines, ps, pp, wo, h).astype(np.float64)
+        res.n_series += len(pairs)
+        scale = series_scale(y)
+        dm = fit_demand_model(y, h)
+        point, low, high = dm.forecast(y, h)
+        res.demand[APP_METHOD].add(point, actual, y, low, high)
+        sf_fc = run_statsforecast(y, h, names) if names else {}
+        ctx.check()
+        sf_inner = run_statsforecast(y[:, :-h], h, names) if names else {}
+        inner_scale = series_scale(y[:, :-h])
+        for name in names:
+            q = conformal_quantile(y[:, -h:], sf_inner[name], inner_scale, 0.8)
+            f = sf_fc[name]
+            res.demand[name].add(
+                f, actual, y, np.maximum(f - q * scale[:, None], 0), f + q * scale[:, None]
+            )
+        res.demand["zero"].add(np.zeros_like(actual), actual, y)
+        gap_w = st["store_gap"].reindex(ps).fillna(28).to_numpy() / 7.0
+        gap_w = np.clip(gap_w, 1, None)
+        rep_all, freq_all = _baseline_baskets(known, np.unique(ps))
+        for name, basket in (("repeat_last_order", rep_all), ("frequent_items", freq_all)):
+            q = (
+                pd.Series(
+                    basket["qty"].to_numpy(),
+                    index=pd.MultiIndex.from_arrays([basket["s"], basket["p"]]),
+                )
+                .reindex(pd.MultiIndex.from_arrays([ps, pp]))
+                .fillna(0)
+                .to_numpy()
+            )
+            f = np.repeat((q / gap_w)[:, None], h, axis=1)
+            res.demand[name].add(f, actual, y)
+
+        # --- app basket quantities: the same arithmetic agents see (no shelf, pack 1)
+        res.basket[APP_METHOD].add(_app_quantities(app, ps, pp, point, high, st), nxt)
+
+        # --- statsforecast baskets: forecast over the store's usual cover period
+        ctx.progress(4 * i + 3, steps, f"origin {res.origins[-1]}: scoring")
+        cover = np.clip(np.rint(gap_w), 1, h).astype(int)
+        in_target = np.isin(ps, targets)
+        cum_idx = cover - 1
+        for name in names:
+            c = np.cumsum(sf_fc[name], axis=1)[np.arange(len(ps)), cum_idx]
+            q = np.rint(c)
+            sel = in_target & (q >= 1)
+            res.basket[name].add(
+                pd.DataFrame({"s": ps[sel], "p": pp[sel], "qty": q[sel].astype(np.int64)}), nxt
+            )
+        log.info("origin %s done after %.1fs", res.origins[-1], time.monotonic() - t0)
+    ctx.progress(steps, steps, "evaluation done")
+    res.seconds = time.monotonic() - t0
+    return res
