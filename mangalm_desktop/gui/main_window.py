@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QByteArray, QSize, Qt
+from PySide6.QtCore import QByteArray, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
@@ -31,13 +31,13 @@ from .errors import show_error
 from .resources import icon, load_ui
 from .settings import settings
 from .views import VIEW_CLASSES
-from .views.base import View
+from .views.base import LazyView, View, ViewEntry
 
 log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, ctx: AppContext, view_classes: list[type[View]] | None = None) -> None:
+    def __init__(self, ctx: AppContext, view_classes: list[ViewEntry] | None = None) -> None:
         super().__init__()
         self.ctx = ctx
         self.view_classes = list(view_classes or VIEW_CLASSES)
@@ -106,10 +106,13 @@ class MainWindow(QMainWindow):
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.about_action.triggered.connect(self.about)
 
-    def _orders_class(self) -> type[View] | None:
+    def _orders_class(self) -> ViewEntry | None:
         """The view that can start a new order (it defines ``new_order``), once it exists."""
         for cls in self.view_classes:
-            if callable(getattr(cls, "new_order", None)):
+            if isinstance(cls, LazyView):
+                if cls.provides_new_order:
+                    return cls
+            elif callable(getattr(cls, "new_order", None)):
                 return cls
         return None
 
@@ -154,6 +157,12 @@ class MainWindow(QMainWindow):
         self.busy_bar.setMaximumWidth(90)
         self.busy_bar.setMaximumHeight(14)
         self.busy_bar.setVisible(False)
+        self._busy_timer = QTimer(self)
+        self._busy_timer.setSingleShot(True)
+        self._busy_timer.setInterval(400)
+        self._busy_timer.timeout.connect(
+            lambda: self.busy_bar.setVisible(self.ctx.runner.running > 0)
+        )
         status.addPermanentWidget(self.busy_bar)
         status.addPermanentWidget(self.db_label)
         status.addPermanentWidget(self.counts_label)
@@ -251,7 +260,13 @@ class MainWindow(QMainWindow):
         self.record_counts = counts
 
     def _on_busy(self, running: int) -> None:
-        self.busy_bar.setVisible(running > 0)
+        """Show the busy bar only for work that lasts: no flicker (and no repaint) per keystroke."""
+        if running > 0:
+            if not self.busy_bar.isVisible() and not self._busy_timer.isActive():
+                self._busy_timer.start()
+        else:
+            self._busy_timer.stop()
+            self.busy_bar.setVisible(False)
 
     def _on_task_failed(self, name: str, exc: BaseException) -> None:
         self.report_error(exc, name)

@@ -59,12 +59,18 @@ class Worker(QRunnable):
         try:
             result = self.fn(self.ctx, *self.args, **self.kwargs)
         except Cancelled:
-            self.signals.cancelled.emit()
+            self._emit(self.signals.cancelled)
         except Exception as exc:  # every failure is reported in words, never swallowed
             log.exception("task %s failed", self.name)
-            self.signals.failed.emit(exc)
+            self._emit(self.signals.failed, exc)
         else:
-            self.signals.finished.emit(result)
+            self._emit(self.signals.finished, result)
+
+    def _emit(self, signal: Any, *args: Any) -> None:
+        try:
+            signal.emit(*args)
+        except RuntimeError:  # the app is quitting and the receiver is gone: nothing to tell
+            log.debug("task %s finished after its receiver was deleted", self.name)
 
 
 def changes_of(result: object) -> Changes | None:

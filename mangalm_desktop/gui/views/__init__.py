@@ -1,18 +1,15 @@
 """The views of the main window, in navigation order (Ctrl+1 is the first).
 
 Adding a view: write a :class:`~mangalm_desktop.gui.views.base.View` subclass in its own module
-under ``gui/views/`` and put the class in :data:`VIEW_CLASSES` (replacing its placeholder).
+under ``gui/views/`` and put a :class:`LazyView` entry for it in :data:`VIEW_CLASSES` (replacing
+its placeholder). Lazy entries keep start-up fast: a view's module (and what it imports:
+pandas, pyqtgraph...) loads only when the view is first shown. A class also works as an entry.
 """
 
 from __future__ import annotations
 
-from .base import View
-from .orders import OrdersView
+from .base import LazyView, ViewEntry
 from .placeholder import placeholder
-from .products import ProductsView
-from .reports import ReportsView
-from .stores import StoresView
-from .sync import SyncView
 
 TodayView = placeholder(
     "today",
@@ -29,12 +26,12 @@ PredictionsView = placeholder(
     "appear here (forecasting issue).",
 )
 
-VIEW_CLASSES: list[type[View]] = [
+VIEW_CLASSES: list[ViewEntry] = [
     TodayView,
-    StoresView,
-    OrdersView,
+    LazyView("stores", "Stores", "stores", ".stores:StoresView"),
+    LazyView("orders", "Orders", "orders", ".orders:OrdersView", new_order=True),
     PredictionsView,
-    ProductsView,
-    ReportsView,
-    SyncView,
+    LazyView("products", "Products", "products", ".products:ProductsView"),
+    LazyView("reports", "Reports", "reports", ".reports:ReportsView"),
+    LazyView("sync", "Sync", "sync", ".sync:SyncView"),
 ]

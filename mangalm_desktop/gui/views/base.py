@@ -49,3 +49,50 @@ class View(QWidget):
 
     def settings_key(self, name: str) -> str:
         return f"views/{self.view_id}/{name}"
+
+
+class LazyView:
+    """A registry entry whose module is imported only when the view is first shown.
+
+    Navigation needs only the id, title and icon; importing every view (pandas, pyqtgraph,
+    statsforecast...) at start-up would triple the cold start. Calling the entry like a class
+    imports ``target`` ("package.module:ClassName", relative to ``gui.views`` when it starts
+    with a dot) and builds the view.
+    """
+
+    def __init__(
+        self,
+        view_id: str,
+        title: str,
+        icon_name: str,
+        target: str,
+        *,
+        description: str = "",
+        new_order: bool = False,
+    ) -> None:
+        self.view_id = view_id
+        self.title = title
+        self.icon_name = icon_name
+        self.target = target
+        self.description = description
+        self.provides_new_order = new_order
+        self._cls: type[View] | None = None
+
+    def load(self) -> type[View]:
+        if self._cls is None:
+            import importlib
+
+            module_name, _, class_name = self.target.partition(":")
+            package = __name__.rsplit(".", 1)[0] if module_name.startswith(".") else None
+            module = importlib.import_module(module_name, package)
+            self._cls = getattr(module, class_name)
+        return self._cls
+
+    def __call__(self, ctx: AppContext, parent: QWidget | None = None) -> View:
+        return self.load()(ctx, parent)
+
+    def __repr__(self) -> str:
+        return f"LazyView({self.view_id!r}, {self.target!r})"
+
+
+ViewEntry = type[View] | LazyView

@@ -133,6 +133,7 @@ class ProductsView(View):
         self.top_model = RowsModel(TOP_STORE_COLUMNS, self)
         self.top_table = _table(self.detail, self.top_model, "topStores")
         top_header = self.top_table.horizontalHeader()
+        top_header.setResizeContentsPrecision(30)
         top_header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         top_header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         detail_layout = QVBoxLayout(self.detail)

@@ -115,6 +115,7 @@ def _table(parent: QWidget, model: RowsModel, name: str, stretch: int = 0) -> QT
     table.verticalHeader().setVisible(False)
     table.verticalHeader().setDefaultSectionSize(24)
     header = table.horizontalHeader()
+    header.setResizeContentsPrecision(30)  # size columns from the first rows, not all of them
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     return table
@@ -130,6 +131,7 @@ class StoreDetailWindow(QWidget):
         self.version: int | None = None
         self.load_seconds: float | None = None
         self.last_save: SaveResult | None = None
+        self.reload()  # the query runs while the widgets below are built; results come queued
         self.setWindowTitle("Store")
         self.setWindowIcon(icon("stores"))
         self.resize(1100, 760)
@@ -215,7 +217,6 @@ class StoreDetailWindow(QWidget):
         save = QShortcut(QKeySequence.StandardKey.Save, self.form)
         save.activated.connect(self.save_profile)
         ctx.runner.changed.connect(self._on_changes)
-        self.reload()
 
     # ---- loading ----------------------------------------------------------------------------
     def reload(self) -> None:

@@ -59,7 +59,7 @@ STORE_COLUMNS = [
     Column("sales_12m", "Sales, 12 months", lambda r: fmt.rupees(r.sales_12m, paise=False), RIGHT),
     Column("balance", "Outstanding", lambda r: fmt.rupees(r.balance), RIGHT),
 ]
-DEFAULT_WIDTHS = [250, 120, 150, 130, 100, 80, 130, 120]
+DEFAULT_WIDTHS = [230, 115, 140, 120, 95, 75, 125, 115]
 
 
 class StoresView(View):

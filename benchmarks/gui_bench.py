@@ -1,0 +1,383 @@
+"""GUI benchmark: cold start, keystroke → filtered store list, store detail open.
+
+Usage::
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/gui_bench.py            # 100,000 stores
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/gui_bench.py --stores 20000 --runs 2
+
+Measured in the same run, each against a baseline:
+
+1. Cold start to main window shown, in a fresh process (median of ``--runs``), vs a bare PySide6
+   ``QMainWindow`` started the same way. Targets: < 1.5 s and ratio ≤ 3.
+2. Keystroke → filtered list on N stores: text typed character by character into the Stores
+   view (each keystroke waits until its result and first screenful are applied, as a person
+   typing sees it); p50/p95 vs the naive approach a list without the index would use (one
+   ``LIKE '%text%' ... ORDER BY name`` query per keystroke). Target: p95 < 50 ms.
+3. Store detail open for a store with 5,000 invoice lines: from ``open_store`` to everything
+   shown, vs reading those 5,000 lines raw with sqlite3. Target: < 150 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import datetime as dt  # noqa: E402
+
+AS_OF = dt.date(2026, 11, 2)
+WORDS = [
+    "Shree",
+    "Ganesh",
+    "Traders",
+    "Super",
+    "Market",
+    "Kirana",
+    "General",
+    "Stores",
+    "Laxmi",
+    "Balaji",
+    "Sai",
+    "Om",
+    "New",
+    "Bombay",
+    "Annapurna",
+    "Mart",
+    "Provision",
+    "Bhandar",
+    "Fresh",
+    "Daily",
+    "Jai",
+    "Bhavani",
+    "Mahalaxmi",
+    "Navjeevan",
+    "Pawar",
+    "Agarwal",
+]
+CITIES = [
+    ("Mumbai", "Mumbai"),
+    ("Pune", "Pune"),
+    ("Nashik", "Nashik"),
+    ("Nagpur", "Vidarbha"),
+    ("Thane", "Thane & Navi Mumbai"),
+    ("Surat", "South Gujarat"),
+    ("Panaji", "Konkan & Goa"),
+]
+
+
+def build_db(path: Path, stores: int) -> uuid.UUID:
+    """N stores with 0-4 invoices each, and one store with 5,000 invoice lines; its id."""
+    from mangalm_desktop.db.migrate import open_local_database
+    from mangalm_desktop.db.search import ensure_search_schema, refresh_store_stats
+
+    engine = open_local_database(path)
+    ensure_search_schema(engine, AS_OF)
+    rng = random.Random(7)
+    ts = "2026-01-01 00:00:00.000000"
+    agents = [(uuid.uuid4().hex, f"A{i:02d}", f"Agent {i:02d}") for i in range(60)]
+    products = [(uuid.uuid4().hex, f"SKU-{i:04d}", f"Product {i:04d}") for i in range(400)]
+    store_rows, invoice_rows = [], []
+    big_store = uuid.uuid4()
+    for i in range(stores):
+        sid = big_store.hex if i == 0 else uuid.uuid4().hex
+        city, region = rng.choice(CITIES)
+        name = " ".join(rng.sample(WORDS, 3))
+        store_rows.append(
+            (
+                sid,
+                f"C-{i:06d}",
+                name,
+                city,
+                region,
+                rng.choice(agents)[0],
+                rng.randint(0, 9_000_000),
+            )
+        )
+        for n in range(rng.randint(0, 4)):
+            day = AS_OF - dt.timedelta(days=rng.randint(1, 500))
+            invoice_rows.append(
+                (
+                    uuid.uuid4().hex,
+                    f"INV-{i}-{n}",
+                    sid,
+                    day.isoformat(),
+                    rng.randint(10_000, 9_000_000),
+                )
+            )
+    with engine.begin() as conn:
+        c = conn.connection.cursor()
+        c.executemany(
+            "INSERT INTO agent (id, code, name, role, active, version, deleted, updated_at)"
+            f" VALUES (?, ?, ?, 'agent', 1, 1, 0, '{ts}')",
+            agents,
+        )
+        c.executemany(
+            "INSERT INTO product (id, sku, name, pack_size, active, version, deleted, updated_at)"
+            f" VALUES (?, ?, ?, 1, 1, 1, 0, '{ts}')",
+            products,
+        )
+        c.executemany(
+            "INSERT INTO store (id, code, name, city, region, agent_id, outstanding_balance,"
+            f" active, version, deleted, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, 1, 0, '{ts}')",
+            store_rows,
+        )
+        c.executemany(
+            "INSERT INTO invoice (id, number, kind, status, store_id, invoice_date, total, source,"
+            f" version, deleted, updated_at) VALUES (?, ?, 'invoice', 'paid', ?, ?, ?, 'bench', 1, 0,"
+            f" '{ts}')",
+            invoice_rows,
+        )
+        # the big store: 250 invoices x 20 lines = 5,000 lines over two years
+        lines = []
+        big_invoices = []
+        for n in range(250):
+            iid = uuid.uuid4().hex
+            day = (AS_OF - dt.timedelta(days=3 * n + 1)).isoformat()
+            big_invoices.append((iid, f"BIG-{n:04d}", big_store.hex, day, 0))
+            for k in range(20):
+                qty = rng.randint(1, 48)
+                price = rng.randint(1_000, 50_000)
+                lines.append(
+                    (
+                        uuid.uuid4().hex,
+                        iid,
+                        k + 1,
+                        big_store.hex,
+                        day,
+                        rng.choice(products)[0],
+                        qty,
+                        price,
+                        qty * price // 100,
+                    )
+                )
+        c.executemany(
+            "INSERT INTO invoice (id, number, kind, status, store_id, invoice_date, total, source,"
+            f" version, deleted, updated_at) VALUES (?, ?, 'invoice', 'paid', ?, ?, ?, 'bench', 1, 0,"
+            f" '{ts}')",
+            big_invoices,
+        )
+        c.executemany(
+            "INSERT INTO invoice_line (id, invoice_id, line_no, store_id, invoice_date, product_id,"
+            " quantity, unit_price, line_total, version, deleted, updated_at)"
+            f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0, '{ts}')",
+            lines,
+        )
+    refresh_store_stats(engine, AS_OF)
+    engine.dispose()
+    return big_store
+
+
+# ---- 1. cold start ---------------------------------------------------------------------------
+APP_START = """
+import time, sys
+t0 = time.perf_counter()
+from mangalm_desktop.gui.app import make_app, open_database, run_blocking
+from mangalm_desktop.gui.context import AppContext
+from mangalm_desktop.gui.main_window import MainWindow
+from mangalm_desktop.gui.settings import use_settings_dir
+from mangalm_desktop.gui.workers import TaskRunner
+from pathlib import Path
+from datetime import date
+use_settings_dir(Path(sys.argv[2]))
+app = make_app()
+runner = TaskRunner()
+engine = run_blocking(runner, open_database, Path(sys.argv[1]), date(2026, 11, 2))
+w = MainWindow(AppContext(engine=engine, db_path=Path(sys.argv[1]), runner=runner))
+w.show()
+app.processEvents()
+print(time.perf_counter() - t0)
+"""
+BARE_START = """
+import time
+t0 = time.perf_counter()
+from PySide6.QtWidgets import QApplication, QMainWindow
+app = QApplication([])
+w = QMainWindow()
+w.show()
+app.processEvents()
+print(time.perf_counter() - t0)
+"""
+
+
+def _run_timed(code: str, *args: str) -> float:
+    """Wall time from process launch to the window shown (includes interpreter start)."""
+    started = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    float(out.stdout.strip().splitlines()[-1])  # the child got there
+    return time.perf_counter() - started
+
+
+def bench_cold_start(db: Path, settings: Path, runs: int) -> tuple[float, float]:
+    _run_timed(BARE_START)  # warm the OS file cache for both the same way
+    _run_timed(APP_START, str(db), str(settings))
+    app = [_run_timed(APP_START, str(db), str(settings)) for _ in range(runs)]
+    bare = [_run_timed(BARE_START) for _ in range(runs)]
+    return statistics.median(app), statistics.median(bare)
+
+
+# ---- 2. keystrokes ---------------------------------------------------------------------------
+def bench_keystrokes(
+    db: Path, settings: Path, words: list[str]
+) -> tuple[list[float], list[float], int]:
+    from PySide6.QtCore import QCoreApplication, QElapsedTimer
+    from PySide6.QtTest import QTest
+
+    from mangalm_desktop.gui.app import make_app, open_database, run_blocking
+    from mangalm_desktop.gui.context import AppContext
+    from mangalm_desktop.gui.main_window import MainWindow
+    from mangalm_desktop.gui.settings import use_settings_dir
+    from mangalm_desktop.gui.workers import TaskRunner
+
+    use_settings_dir(settings)
+    make_app()
+    runner = TaskRunner()
+    engine = run_blocking(runner, open_database, db, AS_OF)
+    window = MainWindow(AppContext(engine=engine, db_path=db, runner=runner, today=lambda: AS_OF))
+    window.show()
+    view = window.show_view("stores")
+    runner.wait_idle(120_000)
+    total = view.model.rowCount()
+    latencies: list[float] = []
+    timer = QElapsedTimer()
+    for word in words:
+        view.search.clear()
+        runner.wait_idle(60_000)
+        for ch in word:
+            timer.start()
+            QTest.keyClicks(view.search, ch)
+            wanted = view._latest.sequence
+            while not (view._latest.applied >= wanted and view.model.row_at(0) is not None) and (
+                view._latest.applied < wanted or view.model.rowCount()
+            ):
+                QCoreApplication.processEvents()
+                runner.read_pool.waitForDone(0)
+            latencies.append(timer.nsecsElapsed() / 1e6)
+    window.close()
+    runner.shutdown()
+    # baseline: what each keystroke would cost without the index (same texts, same machine)
+    naive: list[float] = []
+    conn = sqlite3.connect(db)
+    for word in words:
+        for n in range(1, len(word) + 1):
+            t = time.perf_counter()
+            conn.execute(
+                "SELECT s.rowid FROM store s LEFT JOIN store_stats st ON st.store_rowid = s.rowid"
+                " WHERE s.name LIKE ? OR s.city LIKE ? OR s.code LIKE ? ORDER BY s.name COLLATE NOCASE",
+                (f"%{word[:n]}%",) * 3,
+            ).fetchall()
+            naive.append((time.perf_counter() - t) * 1000)
+    conn.close()
+    engine.dispose()
+    return latencies, naive, total
+
+
+# ---- 3. store detail -------------------------------------------------------------------------
+def bench_detail(
+    db: Path, settings: Path, store_id: uuid.UUID, runs: int
+) -> tuple[list[float], list[float]]:
+    from mangalm_desktop.gui.app import make_app, open_database, run_blocking
+    from mangalm_desktop.gui.context import AppContext
+    from mangalm_desktop.gui.main_window import MainWindow
+    from mangalm_desktop.gui.settings import use_settings_dir
+    from mangalm_desktop.gui.workers import TaskRunner
+
+    use_settings_dir(settings)
+    make_app()
+    runner = TaskRunner()
+    engine = run_blocking(runner, open_database, db, AS_OF)
+    window = MainWindow(AppContext(engine=engine, db_path=db, runner=runner, today=lambda: AS_OF))
+    window.show()
+    view = window.show_view("stores")
+    runner.wait_idle(120_000)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        detail = view.open_store(store_id)
+        runner.wait_idle(30_000)
+        assert detail.detail is not None and len(detail.invoice_model.rows) >= 250
+        times.append((time.perf_counter() - started) * 1000)
+        detail.close()
+        runner.wait_idle(5_000)
+    window.close()
+    runner.shutdown()
+    engine.dispose()
+    raw = []
+    conn = sqlite3.connect(db)
+    for _ in range(runs):
+        t = time.perf_counter()
+        rows = conn.execute(
+            "SELECT * FROM invoice_line WHERE store_id = ?", (store_id.hex,)
+        ).fetchall()
+        raw.append((time.perf_counter() - t) * 1000)
+        assert len(rows) == 5000
+    conn.close()
+    return times, raw
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--stores", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--db", type=Path, help="reuse/keep the generated database here")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="gui-bench-") as tmp:
+        db = args.db or Path(tmp) / "bench.sqlite"
+        settings = Path(tmp) / "settings"
+        started = time.perf_counter()
+        if db.exists():
+            with sqlite3.connect(db) as conn:
+                big = uuid.UUID(
+                    hex=conn.execute(
+                        "SELECT store_id FROM invoice WHERE number = 'BIG-0000'"
+                    ).fetchone()[0]
+                )
+                stores = conn.execute("SELECT count(*) FROM store").fetchone()[0]
+        else:
+            big = build_db(db, args.stores)
+            stores = args.stores
+        print(f"database: {stores:,} stores ({time.perf_counter() - started:.1f} s to prepare)")
+
+        app_s, bare_s = bench_cold_start(db, settings, args.runs)
+        print(
+            f"cold start to main window: {app_s * 1000:.0f} ms (bare QMainWindow {bare_s * 1000:.0f} ms,"
+            f" ratio {app_s / bare_s:.2f}; target < 1500 ms, ratio <= 3)"
+        )
+        words = ["shree ganesh", "C-0012", "laxmi mart", "pune", "bal", "om sai provision"]
+        lat, naive, total = bench_keystrokes(db, settings, words)
+        print(
+            f"keystroke -> filtered list on {total:,} stores: p50 {statistics.median(lat):.1f} ms,"
+            f" p95 {p95(lat):.1f} ms over {len(lat)} keystrokes (naive LIKE query p95"
+            f" {p95(naive):.1f} ms, ratio {p95(lat) / p95(naive):.2f}; target p95 < 50 ms)"
+        )
+        detail, raw = bench_detail(db, settings, big, args.runs)
+        print(
+            f"store detail with 5,000 invoice lines: median {statistics.median(detail):.0f} ms,"
+            f" max {max(detail):.0f} ms (raw read of the 5,000 lines {statistics.median(raw):.1f} ms,"
+            f" ratio {statistics.median(detail) / statistics.median(raw):.1f}; target < 150 ms)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
