@@ -112,7 +112,7 @@ LABELS: dict[str, str] = {
     "d31_60": "31–60 days",
     "d61_90": "61–90 days",
     "d90_plus": "90+ days",
-    "oldest_days": "Oldest (days)",
+    "oldest_days": "Most overdue (days)",
     "over_limit": "Over limit",
     "abs_error": "Abs. error",
     "wape": "WAPE",

@@ -215,11 +215,20 @@ def write_pdf(result: ReportResult, path: Path, ctx: TaskContext = NULL_TASK) ->
         # Width by content (sampled), scaled to the page.
         need = []
         for j, lbl in enumerate(header):
-            word = max(len(w) for w in lbl.split()) * 1.2  # headers wrap only between words
+            word = max(len(w) for w in lbl.split()) * 1.45  # headers wrap only between words
             longest = max([len(r[j]) for r in body[:300]] + [min(len(lbl), 14), word])
             need.append(min(longest, 40) + 2)
         scale = avail / sum(need)
         widths = [n * scale for n in need]
+        # Text that no longer fits its squeezed column is shortened with an ellipsis rather
+        # than running into the next column.
+        for j, c in enumerate(df.columns):
+            if kinds[c] != "text":
+                continue
+            fit = max(4, int(widths[j] / (size * 0.58)) - 1)
+            for r in body:
+                if len(r[j]) > fit:
+                    r[j] = r[j][: fit - 1] + "…"
         table = Table([head_cells, *body], colWidths=widths, repeatRows=1)
         ts = [
             ("FONT", (0, 1), (-1, -1), font, size),

@@ -179,7 +179,8 @@ def outstanding_ageing(conn: Connection, f: ReportFilters) -> pd.DataFrame:
     df = pd.DataFrame(conn.execute(q).mappings().all())
     if df.empty:
         return pd.DataFrame(columns=columns)
-    df["oldest_days"] = df["oldest_days"].astype("int64")
+    # Days past due of the most overdue unpaid invoice; 0 when nothing is overdue yet.
+    df["oldest_days"] = df["oldest_days"].astype("int64").clip(lower=0)
     df["over_limit"] = [
         bool(lim is not None and not pd.isna(lim) and tot > lim)
         for tot, lim in zip(df["total"], df["credit_limit"], strict=True)

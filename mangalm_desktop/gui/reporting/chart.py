@@ -133,8 +133,9 @@ class ReportChart(QWidget):
                 lows.append(min(nums))
                 highs.append(max(nums))
         lo, hi = min(0.0, *lows), max([0.0, *highs])
-        pad = (hi - lo) * 0.08 or 1.0
-        self.plot.setYRange(lo - (pad if lo < 0 else 0), hi + pad, padding=0)
+        span = (hi - lo) or 1.0
+        top = span * (0.22 if len(ys) > 1 else 0.08)  # room for the legend above the bars
+        self.plot.setYRange(lo - (span * 0.08 if lo < 0 else 0), hi + top, padding=0)
         shown = (
             f" (first {spec.max_points} of {len(result.frame)})"
             if len(result.frame) > spec.max_points
