@@ -443,26 +443,46 @@ def _mark(engine: Engine, order_id: uuid.UUID, **values: Any) -> bool:
         return bool(result.rowcount)
 
 
-def _payload(s: Session, order: Order) -> dict[str, Any]:
-    store = s.get(Store, order.store_id)
-    rows = s.execute(
+PUSH_CHUNK = 100
+
+
+def _payloads(s: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[str, Any]]:
+    """Order id → (number, sales-order payload or the MappingError) for a chunk of orders,
+    read with three queries. The state is re-checked at write time (``_mark``)."""
+    orders = s.scalars(select(Order).where(Order.id.in_(ids))).all()
+    stores = {
+        st.id: st
+        for st in s.scalars(select(Store).where(Store.id.in_({o.store_id for o in orders})))
+    }
+    lines: dict[uuid.UUID, list[OrderLineInfo]] = {}
+    for ln, p in s.execute(
         select(OrderLine, Product)
         .join(Product, Product.id == OrderLine.product_id)
-        .where(OrderLine.order_id == order.id, OrderLine.deleted.is_(False))
-        .order_by(OrderLine.line_no)
-    ).all()
-    return salesorder_payload(
-        number=order.number,
-        customer_id=store.zoho_customer_id if store else None,
-        store_name=store.name if store else "?",
-        order_date=order.order_date,
-        delivery_date=order.requested_delivery_date,
-        notes=order.notes,
-        lines=[
+        .where(OrderLine.order_id.in_(ids), OrderLine.deleted.is_(False))
+        .order_by(OrderLine.order_id, OrderLine.line_no)
+    ).all():
+        lines.setdefault(ln.order_id, []).append(
             OrderLineInfo(p.zoho_item_id, p.name, ln.quantity, ln.unit_price, ln.discount_pct)
-            for ln, p in rows
-        ],
-    )
+        )
+    out: dict[uuid.UUID, tuple[str, Any]] = {}
+    for order in orders:
+        if order.state != OrderState.SYNCED.value:
+            continue
+        store = stores.get(order.store_id)
+        try:
+            payload: Any = salesorder_payload(
+                number=order.number,
+                customer_id=store.zoho_customer_id if store else None,
+                store_name=store.name if store else "?",
+                order_date=order.order_date,
+                delivery_date=order.requested_delivery_date,
+                notes=order.notes,
+                lines=lines.get(order.id, []),
+            )
+        except MappingError as exc:
+            payload = exc
+        out[order.id] = (order.number, payload)
+    return out
 
 
 def find_salesorder(client: ZohoClient, reference: str) -> dict[str, Any] | None:
@@ -507,27 +527,26 @@ def push_orders(
             )
             .order_by(Order.created_at, Order.number)
         ).all()
-    for i, order_id in enumerate(ids, start=1):
-        ctx.check()
-        res.fetched += 1
+    done = 0
+    for chunk_start in range(0, len(ids), PUSH_CHUNK):
+        chunk = list(ids[chunk_start : chunk_start + PUSH_CHUNK])
         with session_scope(engine) as s:
-            order = s.get(Order, order_id)
-            if order is None or order.state != OrderState.SYNCED.value:
+            payloads = _payloads(s, chunk)
+        for order_id in chunk:
+            ctx.check()
+            done += 1
+            if order_id not in payloads:
                 continue
-            number = order.number
-            try:
-                payload = _payload(s, order)
-            except MappingError as exc:
-                payload = None
-                problem = str(exc)
-        if payload is None:
-            _mark(engine, order_id, zoho_error=problem)
-            res.parked += 1
-            continue
-        _push_one(engine, client, order_id, number, payload, res)
-        ctx.progress(i, len(ids), "sales orders")
-        if after_each is not None:
-            after_each()
+            res.fetched += 1
+            number, payload = payloads[order_id]
+            if isinstance(payload, MappingError):
+                _mark(engine, order_id, zoho_error=str(payload))
+                res.parked += 1
+                continue
+            _push_one(engine, client, order_id, number, payload, res)
+            ctx.progress(done, len(ids), "sales orders")
+            if after_each is not None:
+                after_each()
     return res
 
 
