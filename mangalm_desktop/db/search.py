@@ -90,11 +90,23 @@ def ensure_search_schema(engine: Engine, as_of: dt.date | None = None) -> bool:
             conn.exec_driver_sql(statement)
         if fresh:
             _rebuild(conn)
-    stats_as_of = get_meta(engine, "store_stats_as_of")
-    wanted = (as_of or dt.date.today()).isoformat()
-    if fresh or stats_as_of != wanted:
-        refresh_store_stats(engine, as_of or dt.date.today())
+    day = as_of or dt.date.today()
+    with engine.connect() as conn:
+        current = _stats_key(conn, day)
+    if fresh or get_meta(engine, "store_stats_key") != current:
+        refresh_store_stats(engine, day)
     return fresh
+
+
+def _stats_key(conn: Connection, as_of: dt.date) -> str:
+    """What the figures depend on: the date, and the invoices and stores as they are now.
+
+    An import or sync run by the CLI while the app was closed changes the key, so the next
+    start recomputes instead of showing stale figures.
+    """
+    inv = conn.exec_driver_sql("SELECT count(*), max(updated_at) FROM invoice").one()
+    sto = conn.exec_driver_sql("SELECT count(*), max(updated_at) FROM store").one()
+    return f"{as_of.isoformat()}|{inv[0]}|{inv[1]}|{sto[0]}|{sto[1]}"
 
 
 def _rebuild(conn: Connection) -> None:
@@ -137,9 +149,7 @@ def refresh_store_stats(engine: Engine, as_of: dt.date) -> int:
             {"since": since.isoformat(), "as_of": as_of.isoformat()},
         )
         conn.execute(
-            text(
-                "INSERT OR REPLACE INTO search_meta (key, value) VALUES ('store_stats_as_of', :v)"
-            ),
-            {"v": as_of.isoformat()},
+            text("INSERT OR REPLACE INTO search_meta (key, value) VALUES ('store_stats_key', :v)"),
+            {"v": _stats_key(conn, as_of)},
         )
     return int(result.rowcount or 0)

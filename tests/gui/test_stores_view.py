@@ -6,9 +6,11 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtTest import QTest
 from sqlalchemy import text
 
+from mangalm_desktop.gui.charts import EPOCH, WEEK_SECONDS
 from mangalm_desktop.gui.screenshots import is_blank, shoot_all
 from tests.gui.conftest import AS_OF
 
@@ -146,8 +148,16 @@ def test_enter_opens_the_store_with_its_sales_in_the_chart(window, qtbot, demo_d
     assert sum(1 for w in detail.chart.all_weeks if w.quantity) == weeks
     detail.chart.range_combo.setCurrentIndex(0)  # last 13 weeks
     assert len(detail.chart.shown) == 13
-    week = detail.chart.shown[-1]
-    assert "Week of" in detail.chart.hover_text(week)
+    # point at the busiest bar of the shown weeks: the label names its week and value
+    week = max(detail.chart.shown, key=lambda w: w.value)
+    x = (week.week - EPOCH).days * 86400 + WEEK_SECONDS / 2
+    qtbot.waitUntil(lambda: detail.chart.plot.isVisible(), timeout=5_000)
+    plot = detail.chart.plot
+    scene_pos = plot.getPlotItem().vb.mapViewToScene(QPointF(x, float(week.value) / 2))
+    QTest.mouseMove(plot.viewport(), plot.mapFromScene(scene_pos))
+    qtbot.waitUntil(lambda: "Week of" in detail.chart.hover_label.text(), timeout=5_000)
+    assert detail.chart.hover_label.text() == detail.chart.hover_text(week)
+    assert detail.chart.cursor.isVisible()
     assert detail.invoice_model.rowCount() > 0
     qtbot.waitUntil(lambda: detail.line_model.rowCount() > 0, timeout=5_000)
     assert detail.top_model.rowCount() > 0

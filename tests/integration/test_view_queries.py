@@ -290,3 +290,25 @@ def test_search_schema_is_created_for_an_existing_database(db_path):
     assert ensure_search_schema(engine, AS_OF) is False  # idempotent
     assert names(engine, StoreFilter(text="old town")) == ["Old Town Provisions"]
     engine.dispose()
+
+
+def test_figures_recomputed_when_invoices_changed_while_the_app_was_closed(engine, shop):
+    """An import by the CLI between two app starts must not leave stale figures."""
+    store = shop["stores"][4]  # never ordered
+    assert ensure_search_schema(engine, AS_OF) is False
+    with session_scope(engine) as s:
+        s.add(
+            Invoice(
+                number="INV-CLI",
+                store_id=store.id,
+                invoice_date=AS_OF - dt.timedelta(days=2),
+                total=Decimal("42.00"),
+                source="csv",
+                kind="invoice",
+                status="sent",
+            )
+        )
+    ensure_search_schema(engine, AS_OF)  # the next start
+    index = StoreIndex(engine, AS_OF)
+    rows = fetch_store_rows(engine, [int(i) for i in index.match(StoreFilter(text="never"))], AS_OF)
+    assert (rows[0].sales_12m, rows[0].days_since) == (Decimal("42.00"), 2)
