@@ -282,6 +282,36 @@ def test_new_and_dormant_stores_exist(frames):
     assert (stores.loc[new.index, "opened_on"] <= new["min"]).all()
 
 
+def test_bigger_stores_buy_more_lines_and_larger_quantities(full):
+    m, h = full
+    inv = h.orders[h.orders["kind"] == "invoice"]
+    size = m.stores["size_class"].to_numpy()[inv["store"].to_numpy()]
+    lines = inv.groupby(size)["n_lines"].mean()
+    assert lines["S"] < lines["M"] < lines["L"]
+    sold = h.lines[h.lines["quantity"] > 0]
+    packs = sold["quantity"] / m.products["pack_size"].to_numpy()[sold["product"].to_numpy()]
+    by = packs.groupby(
+        m.stores["size_class"].to_numpy()[inv["store"].reindex(sold["order"]).to_numpy()]
+    )
+    assert by.mean()["S"] < by.mean()["M"] < by.mean()["L"]
+    assert (packs == packs.round()).all()
+
+
+def test_discontinued_products_stop_selling(full):
+    m, h = full
+    sold = h.lines[h.lines["quantity"] > 0]
+    day = h.orders["day"].to_numpy()[sold["order"].to_numpy()]
+    last = pd.Series(day).groupby(sold["product"].to_numpy()).max()
+    inactive = np.nonzero(~m.products["active"].to_numpy())[0]
+    assert len(inactive) >= 5
+    n_days = (m.today - m.start).days
+    # discontinued at least 30 days before today: nothing sold since
+    assert (last.reindex(inactive).fillna(0) < n_days - 30).all()
+    assert (
+        last.reindex(np.nonzero(m.products["active"].to_numpy())[0]) >= n_days - 30
+    ).mean() > 0.9
+
+
 def test_launched_products_sell_only_after_launch(frames):
     prod = frames["product"].set_index("id")
     lines = frames["invoice_line"]
