@@ -155,13 +155,15 @@ def generate_history(rng: np.random.Generator, m: Masters) -> History:
         recent = days >= n_days - CALL_HISTORY_DAYS
         for d, ok in zip(days[recent], has[recent], strict=True):
             d = int(d)
-            if rng.random() < 0.12 and d - 1 >= 0:
-                calls.append((s, d - 1, "no_answer" if rng.random() < 0.6 else "call_back", True))
+            tried = d - 1 - int((d - 1 + weekday0) % 7 == 6)  # the working day before
+            if rng.random() < 0.12 and tried >= 0:
+                calls.append((s, tried, "no_answer" if rng.random() < 0.6 else "call_back", True))
                 calls.append((s, d, "ordered" if ok else "not_needed", False))
             else:
                 calls.append((s, d, "ordered" if ok else "not_needed", True))
         if end < n_days:  # the agent keeps calling a dormant store for a while, in vain
             for d in range(max(end, n_days - CALL_HISTORY_DAYS), min(n_days, end + 120), cad):
+                d += int((d + weekday0) % 7 == 6) if d + 1 < n_days else 0  # not on a Sunday
                 calls.append((s, d, "no_answer" if rng.random() < 0.5 else "not_needed", True))
 
     orders = pd.DataFrame(

@@ -379,6 +379,14 @@ def test_recent_invoices_come_from_app_orders_priced_by_the_order_rules(frames, 
         engine.dispose()
 
 
+def test_nobody_orders_or_calls_on_a_sunday(frames):
+    inv = frames["invoice"]
+    orders_days = pd.to_datetime(inv.loc[inv["kind"] == "invoice", "invoice_date"])
+    assert (orders_days.dt.dayofweek != 6).all()
+    ist = frames["call_log"]["called_at"].map(lambda t: t + dt.timedelta(hours=5, minutes=30))
+    assert (ist.map(lambda t: t.weekday()) != 6).all()
+
+
 def test_sales_history_ends_before_today(frames):
     assert frames["invoice"]["invoice_date"].max() < DEFAULT_TODAY
     assert frames["call_log"]["called_at"].max() < dt.datetime.combine(
