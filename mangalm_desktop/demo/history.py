@@ -24,6 +24,7 @@ from .masters import Masters
 CALL_HISTORY_DAYS = 180
 PRICE_RISE = 1.05  # yearly list-price revision on 1 April (the Indian financial year)
 SIZE_SCALE = {"S": 0.6, "M": 1.0, "L": 1.8}
+QTY_SHAPE = 1.2  # dispersion of order sizes: lower = lumpier
 MAX_PACKS = 25  # per line for a medium store; a kirana's back room is small
 ASSORTMENT = {"S": (30, 55), "M": (55, 100), "L": (100, 170)}  # lines of a 400-product range
 CALL_NOTES = (
@@ -137,7 +138,8 @@ def generate_history(rng: np.random.Generator, m: Masters) -> History:
         prob = 1 - (1 - p_order[None, :]) ** (mult * avail[days][:, assort])
         hit = rng.random(prob.shape) < prob
         lam = np.clip(mean_packs[None, :] * mult**0.6 - 1, 0, MAX_PACKS * SIZE_SCALE[size])
-        packs = 1 + rng.poisson(lam)
+        # gamma-mixed Poisson (negative binomial): some orders are far bigger than usual
+        packs = 1 + rng.poisson(lam * rng.gamma(QTY_SHAPE, 1 / QTY_SHAPE, size=lam.shape))
         oi, aj = np.nonzero(hit)
         counts = np.bincount(oi, minlength=len(days))
         has = counts > 0

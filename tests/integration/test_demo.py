@@ -212,6 +212,29 @@ def _weekly(frames) -> pd.DataFrame:
     return lines
 
 
+def test_demand_classes_look_like_a_real_distributor(full):
+    """Syntetos-Boylan classes of the store x product weekly series: mostly intermittent
+    (many zero weeks, steady sizes) and lumpy (many zero weeks, irregular sizes), few smooth."""
+    m, h = full
+    sold = h.lines[h.lines["quantity"] > 0]
+    order = sold["order"].to_numpy()
+    df = pd.DataFrame(
+        {
+            "s": h.orders["store"].to_numpy()[order],
+            "p": sold["product"].to_numpy(),
+            "w": h.orders["day"].to_numpy()[order] // 7,
+            "q": sold["quantity"].to_numpy(),
+        }
+    )
+    weekly = df.groupby(["s", "p", "w"])["q"].sum().reset_index()
+    st = weekly.groupby(["s", "p"])["q"].agg(["size", "mean", "std"]).fillna(0)
+    adi = ((m.today - m.start).days // 7) / st["size"]
+    cv2 = (st["std"] / st["mean"]) ** 2
+    intermittent = ((adi >= 1.32) & (cv2 < 0.49)).mean()
+    lumpy = ((adi >= 1.32) & (cv2 >= 0.49)).mean()
+    assert intermittent > 0.4 and lumpy > 0.15 and intermittent + lumpy > 0.9
+
+
 def test_demand_is_intermittent(frames):
     lines = _weekly(frames)
     weeks = lines["week"].nunique()
