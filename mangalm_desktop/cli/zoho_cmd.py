@@ -16,15 +16,10 @@ import sys
 from dataclasses import fields
 
 import httpx
-import psycopg
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 
-from ..db.engine import make_engine
 from ..domain.errors import UserError
-from ..sync.connection import connect as central_connect
-from ..sync.connection import load_config as load_central_config
-from ..sync.connection import sqlalchemy_url
-from ..zoho import bridge
+from ..zoho import bridge, panel
 from ..zoho.auth import exchange_grant_code
 from ..zoho.config import DATA_CENTRES, SCOPES, ZohoConfig, load_config, save_config
 from .common import cli_task
@@ -88,20 +83,7 @@ def _central_option(p: argparse.ArgumentParser) -> None:
 
 
 def central_engine(args: argparse.Namespace) -> Engine:
-    url = getattr(args, "central", None) or os.environ.get("MANGALM_CENTRAL_URL")
-    if url:
-        return make_engine(sqlalchemy_url(url))
-    cfg = load_central_config()
-    if not cfg.configured:
-        raise UserError(
-            "No central database is configured.",
-            hint="Pass --central postgresql://user@host/db or set up the central connection.",
-        )
-
-    def creator() -> psycopg.Connection:
-        return central_connect(cfg)
-
-    return create_engine("postgresql+psycopg://", creator=creator)
+    return panel.central_engine(getattr(args, "central", None))
 
 
 def _apply_settings(cfg: ZohoConfig, pairs: list[str]) -> None:

@@ -34,4 +34,5 @@ VIEW_CLASSES: list[ViewEntry] = [
     LazyView("products", "Products", "products", ".products:ProductsView"),
     LazyView("reports", "Reports", "reports", ".reports:ReportsView"),
     LazyView("sync", "Sync", "sync", ".sync:SyncView"),
+    LazyView("zoho", "Zoho", "zoho", ".zoho:ZohoView"),
 ]
