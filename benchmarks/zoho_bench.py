@@ -17,7 +17,9 @@ Measured in the same run:
 - bridge push of the orders (lookup by reference + create each);
 - baseline: the same HTTP requests (same server, same token, same order) sent by a bare httpx
   loop with no rate limiter, no mapping and no database (for the push: plus one raw psycopg
-  commit per order, which exactly-once needs): the least any client could spend.
+  commit per order, which exactly-once needs): the least any client could spend; and for the
+  pull also the same loop writing every fetched invoice and line as plain rows into bare
+  tables (executemany per 200 invoices).
 
 Prints requests, wall seconds, Zoho time, the most requests the server saw in any minute
 (must stay <= the configured limit, with no 429), and bridge / baseline ratios.
@@ -80,6 +82,79 @@ def baseline(
     finally:
         if conn is not None:
             conn.close()
+
+
+BARE_TABLES = (
+    "CREATE TABLE IF NOT EXISTS bare_invoice (zoho_id text, number text, customer_id text, "
+    "status text, date text, total numeric, balance numeric, modified text)",
+    "CREATE TABLE IF NOT EXISTS bare_line (invoice_zoho_id text, line_no int, item_id text, "
+    "quantity numeric, rate numeric, item_total numeric)",
+)
+
+
+def baseline_with_writes(
+    server: ZohoServer,
+    token: str,
+    paths: list[tuple[str, str, dict, dict | None]],
+    pg_uri: str,
+) -> float:
+    """The same requests, and every invoice detail written as plain rows into bare tables (no
+    keys, indexes or types beyond text/numeric) with one executemany per 200 invoices: the
+    least a client that stores what it fetched could spend."""
+    headers = {"Authorization": f"Zoho-oauthtoken {token}"}
+    with (
+        psycopg.connect(pg_uri) as conn,
+        httpx.Client(base_url=server.url, headers=headers, timeout=30) as http,
+    ):
+        for ddl in BARE_TABLES:
+            conn.execute(ddl)
+        conn.commit()
+        invoices: list[tuple] = []
+        lines: list[tuple] = []
+
+        def flush() -> None:
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO bare_invoice VALUES (%s,%s,%s,%s,%s,%s,%s,%s)", invoices
+                )
+                cur.executemany("INSERT INTO bare_line VALUES (%s,%s,%s,%s,%s,%s)", lines)
+            conn.commit()
+            invoices.clear()
+            lines.clear()
+
+        t0 = time.perf_counter()
+        for method, path, params, body in paths:
+            r = http.request(method, path, params=params, json=body)
+            r.raise_for_status()
+            inv = r.json().get("invoice")
+            if inv:
+                invoices.append(
+                    (
+                        inv["invoice_id"],
+                        inv["invoice_number"],
+                        inv["customer_id"],
+                        inv["status"],
+                        inv["date"],
+                        inv["total"],
+                        inv["balance"],
+                        inv["last_modified_time"],
+                    )
+                )
+                lines.extend(
+                    (
+                        inv["invoice_id"],
+                        i,
+                        li["item_id"],
+                        li["quantity"],
+                        li["rate"],
+                        li["item_total"],
+                    )
+                    for i, li in enumerate(inv["line_items"], start=1)
+                )
+                if len(invoices) >= 200:
+                    flush()
+        flush()
+        return time.perf_counter() - t0
 
 
 def main() -> int:
@@ -149,6 +224,9 @@ def main() -> int:
                 fixed.append((method, path, params, body))
             server.per_minute = 10**9  # the bare loop has no limiter; measure HTTP alone
             base_pull_s = baseline(server, token, fixed)
+            base_write_s = baseline_with_writes(
+                server, token, fixed, _pg_libpq(admin, "zoho_bench")
+            )
 
         # Push baseline on a fresh server: lookup + create per order, same payload shape.
         with ZohoServer(clock=clock.now, per_minute=10**9) as fresh:
@@ -203,6 +281,10 @@ def main() -> int:
     print(
         f"baseline pull (bare httpx, same {len(fixed):,} requests): {base_pull_s:.1f} s; "
         f"bridge/baseline = {pull_s / base_pull_s:.2f}"
+    )
+    print(
+        f"baseline pull + bare row writes (executemany per 200 invoices): {base_write_s:.1f} s; "
+        f"bridge/baseline = {pull_s / base_write_s:.2f}"
     )
     print(
         f"baseline push (bare httpx, {len(calls):,} requests, 1 commit per order): "
