@@ -170,11 +170,10 @@ def agent_performance(conn: Connection, f: ReportFilters) -> pd.DataFrame:
         .group_by(Order.agent_id),
     )
 
-    inv_agent = func.coalesce(Invoice.agent_id, Store.agent_id).label("agent_id")
-    invoiced = _frame(
-        conn,
-        select(inv_agent, func.sum(Invoice.total).label("invoiced"))
-        .join(Store, Store.id == Invoice.store_id)
+    # Invoices are summed per (store, sales person) first, then credited (sales person, else the
+    # store's agent): a few thousand rows to join instead of every invoice.
+    per_store = (
+        select(Invoice.store_id, Invoice.agent_id, func.sum(Invoice.total).label("total"))
         .where(
             Invoice.deleted == false(),
             or_(Invoice.status.is_(None), Invoice.status.not_in(EXCLUDED_INVOICE_STATUSES)),
@@ -182,6 +181,14 @@ def agent_performance(conn: Connection, f: ReportFilters) -> pd.DataFrame:
             *_date_bounds(Invoice.invoice_date, f),
             *_store_scope(Invoice.store_id, f),
         )
+        .group_by(Invoice.store_id, Invoice.agent_id)
+        .subquery()
+    )
+    inv_agent = func.coalesce(per_store.c.agent_id, Store.agent_id).label("agent_id")
+    invoiced = _frame(
+        conn,
+        select(inv_agent, func.sum(per_store.c.total).label("invoiced"))
+        .join(Store, Store.id == per_store.c.store_id)
         .group_by(inv_agent),
     )
 
