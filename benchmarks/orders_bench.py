@@ -11,10 +11,11 @@ Measured in the same run, each against a baseline doing the bare minimum on the 
 1. ``orders.service.submit`` of a 60-line order (validate, price, allocate the number, insert
    order + 60 lines + 1 outbox record, commit) — target < 50 ms. Baseline: one sqlite3
    ``executemany`` of the same 60 line rows plus the order and outbox rows in one transaction.
-2. first page of the Orders list over ``--orders`` orders: ``count_orders`` + ``list_orders``
-   (200 rows, joined to store and agent, newest first) — the query the Orders view runs before
-   its first paint (target < 200 ms). Baseline: a bare ``SELECT ... LIMIT 200`` on the orders
-   table alone. With ``--gui`` the Qt Orders view is also timed from creation to first paint.
+2. first page of the Orders list over ``--orders`` orders: ``list_orders`` (200 rows, joined
+   to store and agent, newest first) — the query the Orders view runs before its first paint
+   (target < 200 ms); the count (a scan) is timed separately, it arrives after the paint. Baseline: a bare ``SELECT ... LIMIT 200`` on the orders
+   table alone. Then the Qt Orders view (offscreen) is timed from creation to the first paint
+   of its rows (``--no-gui`` skips it).
 Prints medians in ms and the ratio to the baseline.
 """
 
@@ -127,15 +128,19 @@ def fill_orders(engine, sd, n: int) -> None:
 
 
 def bench_list(engine, db: Path, repeat: int) -> tuple[float, float]:
-    ours = []
+    ours, counts = [], []
     for _ in range(repeat):
         engine.dispose()  # a cold connection, as when the view opens
         t = time.perf_counter()
         with session_scope(engine) as s:
-            total = queries.count_orders(s)
             rows = queries.list_orders(s, limit=200)
         ours.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        with session_scope(engine) as s:
+            total = queries.count_orders(s)
+        counts.append(time.perf_counter() - t)
         assert len(rows) == 200 and total > 0
+    print(f"(count of all orders, after the first paint: {_ms(counts):.1f} ms)")
     base = []
     for _ in range(repeat):
         t = time.perf_counter()
@@ -150,10 +155,60 @@ def bench_list(engine, db: Path, repeat: int) -> tuple[float, float]:
     return _ms(ours), _ms(base)
 
 
+def bench_gui_first_paint(engine, db: Path, repeat: int) -> float:
+    """Create the Orders view on the 100k orders, show it, wait for the first painted page."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication
+
+    from mangalm_desktop.gui.context import AppContext
+    from mangalm_desktop.gui.views.orders import OrdersView
+    from mangalm_desktop.gui.workers import TaskRunner
+
+    app = QApplication.instance() or QApplication([])
+    runner = TaskRunner()
+
+    class Painted(QObject):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rows_painted = False
+            self.view: OrdersView | None = None
+
+        def eventFilter(self, obj, event) -> bool:  # noqa: ANN001, N802
+            if event.type() == QEvent.Type.Paint and self.view is not None and self.view.model.rows:
+                self.rows_painted = True
+            return False
+
+    samples = []
+    for _ in range(repeat):
+        engine.dispose()
+        watch = Painted()
+        t = time.perf_counter()
+        view = OrdersView(AppContext(engine=engine, db_path=db, runner=runner))
+        watch.view = view
+        view.table.viewport().installEventFilter(watch)
+        view.resize(1200, 700)
+        view.show()
+        view.activated()
+        while not watch.rows_painted:
+            app.processEvents()
+            time.sleep(0.0005)
+        samples.append(time.perf_counter() - t)
+        runner.wait_idle()
+        view.close()
+        view.deleteLater()
+        app.processEvents()
+    runner.shutdown()
+    return _ms(samples)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--orders", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=30)
+    ap.add_argument("--no-gui", action="store_true", help="skip the Qt first-paint measurement")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.sqlite"
@@ -173,6 +228,12 @@ def main() -> None:
             f"{base:6.1f} ms, ratio {ours / base:4.1f}x; target < 200 ms: "
             f"{'ok' if ours < 200 else 'MISSED'})"
         )
+        if not args.no_gui:
+            gui = bench_gui_first_paint(engine, db, 5)
+            print(
+                f"Orders view first paint over {args.orders:,}: {gui:7.1f} ms  (target < 200 ms: "
+                f"{'ok' if gui < 200 else 'MISSED'}; ratio to the bare SELECT {gui / base:4.0f}x)"
+            )
         engine.dispose()
 
 

@@ -1,7 +1,8 @@
 """The Orders list model: lazy (canFetchMore/fetchMore), one page per worker call.
 
-Only the first page (and the count) is read before the first paint; Qt asks for more as the
-user scrolls. A new filter bumps ``generation`` so pages for an older filter are dropped.
+Only the first page is read before the first paint (an index walk); the count, which needs a
+scan, is asked for after it, and Qt asks for more pages as the user scrolls. A new filter bumps
+``generation`` so answers for an older filter are dropped.
 """
 
 from __future__ import annotations
@@ -43,13 +44,15 @@ COLUMNS = [
 
 class OrdersModel(QAbstractTableModel):
     loaded = Signal()  # a page arrived
+    counted = Signal()  # the total arrived
 
     def __init__(self, engine: Engine, runner: TaskRunner, parent=None) -> None:  # noqa: ANN001
         super().__init__(parent)
         self.engine = engine
         self.runner = runner
         self.rows: list[OrderRow] = []
-        self.total: int | None = None
+        self.total: int | None = None  # matching orders, once counted
+        self.exhausted = False  # the last page came back short
         self.filter = OrderFilter()
         self.generation = 0
         self.loading = False
@@ -60,6 +63,7 @@ class OrdersModel(QAbstractTableModel):
         self.filter = f
         self.rows = []
         self.total = None
+        self.exhausted = False
         self.loading = False
         self.endResetModel()
         self._load(0)
@@ -76,25 +80,38 @@ class OrdersModel(QAbstractTableModel):
             name="loading orders",
         )
 
-    def _arrived(self, generation: int, offset: int, page: entry.Page) -> None:
+    def _arrived(self, generation: int, offset: int, rows: list[OrderRow]) -> None:
         if generation != self.generation or offset != len(self.rows):
             return
         self.loading = False
-        if page.total is not None:
-            self.total = page.total
-        if page.rows:
-            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(page.rows) - 1)
-            self.rows.extend(page.rows)
+        if rows:
+            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(rows) - 1)
+            self.rows.extend(rows)
             self.endInsertRows()
-        if len(page.rows) < PAGE:
+        if len(rows) < PAGE:
+            self.exhausted = True
             self.total = len(self.rows)
+        elif offset == 0:
+            f, engine = self.filter, self.engine
+            self.runner.submit(
+                lambda _ctx: entry.count(engine, f),
+                on_done=lambda n: self._counted(generation, n),
+                name="counting orders",
+            )
         self.loaded.emit()
+        if self.total is not None and offset == 0:
+            self.counted.emit()
+
+    def _counted(self, generation: int, total: int) -> None:
+        if generation == self.generation:
+            self.total = total
+            self.counted.emit()
 
     # ---- Qt interface -------------------------------------------------------------------
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008, N802
         if parent.isValid() or self.loading:
             return False
-        return self.total is not None and len(self.rows) < self.total
+        return bool(self.rows) and not self.exhausted
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008, N802
         if self.canFetchMore(parent):

@@ -357,3 +357,39 @@ def test_printing_paints_every_pdf_page(qapp, engine, seeded, tmp_path):
     printer.setOutputFileName(str(out))
     assert paint_pdf(printer, data) == len(PdfReader(__import__("io").BytesIO(data)).pages)
     assert len(PdfReader(out).pages) == 1
+
+
+def test_order_list_is_fetched_lazily(window, qtbot, engine, seeded):
+    import datetime as dt
+    import uuid
+
+    from sqlalchemy import insert
+
+    from mangalm_desktop.gui.orders_model import PAGE
+
+    with session_scope(engine) as s:
+        s.execute(
+            insert(Order),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "number": f"A07-BUL-{i:06d}",
+                    "state": "synced",
+                    "store_id": seeded.store_id,
+                    "agent_id": seeded.agent_id,
+                    "order_date": dt.date(2026, 1, 1) + dt.timedelta(days=i % 300),
+                    "total": D("10.00"),
+                }
+                for i in range(2 * PAGE + 50)
+            ],
+        )
+    view = show_orders(window, qtbot)
+    qtbot.waitUntil(lambda: view.model.total == 2 * PAGE + 50, timeout=10_000)
+    assert len(view.model.rows) == PAGE  # only the first page was read
+    assert view.count_label.text() == f"{2 * PAGE + 50:,} orders"
+    assert view.model.rows[0].order_date >= view.model.rows[-1].order_date
+    while view.model.canFetchMore():
+        view.model.fetchMore()
+        qtbot.waitUntil(lambda: not view.model.loading, timeout=10_000)
+    assert len(view.model.rows) == 2 * PAGE + 50 and view.model.exhausted
+    assert len({r.number for r in view.model.rows}) == 2 * PAGE + 50
