@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,9 +100,23 @@ class BridgeLock:
                 self.conn.close()
 
 
+_LIMITERS: dict[tuple[str, int], RateLimiter] = {}
+_LIMITERS_LOCK = threading.Lock()
+
+
 def make_client(config: ZohoConfig, clock: Clock | None = None, **kwargs: Any) -> ZohoClient:
-    clock = clock or SystemClock()
-    limiter = RateLimiter(clock, per_minute=config.per_minute, daily_budget=config.daily_budget)
+    """A client on real time shares one rate limiter per organization within the process, so
+    "Run now" clicked twice in a minute still stays under the per-minute limit."""
+    if clock is None:
+        clock = SystemClock()
+        with _LIMITERS_LOCK:
+            key = (config.organization_id, config.per_minute)
+            limiter = _LIMITERS.get(key)
+            if limiter is None:
+                limiter = _LIMITERS[key] = RateLimiter(clock, per_minute=config.per_minute)
+        limiter.daily_budget = config.daily_budget
+    else:
+        limiter = RateLimiter(clock, per_minute=config.per_minute, daily_budget=config.daily_budget)
     return ZohoClient(config, clock, limiter=limiter, **kwargs)
 
 
