@@ -255,3 +255,28 @@ def test_daily_budget_stops_cleanly_and_resumes_next_day(server, central, clock)
     assert report.stopped is None
     assert report.results[0].unchanged == done and report.results[0].created == 50 - done
     assert _count(central, select(func.count()).select_from(Invoice)) == 50
+
+
+def test_invoice_imported_from_csv_is_adopted_not_duplicated(server, central, clock):
+    seeded = seed_zoho(server, invoices=12)
+    client = connect(server, clock)
+    bridge.run_once(central, client, ["accounts", "contacts", "items"])
+    src = seeded["invoices"][3]
+    with session_scope(central) as s:
+        store = s.scalar(select(Store).where(Store.zoho_customer_id == src["customer_id"]))
+        s.add(
+            Invoice(
+                number=src["invoice_number"],
+                store_id=store.id,
+                source="csv",
+                invoice_date=T0.date(),
+                total=0,
+            )
+        )
+    report = bridge.run_once(central, client, ["invoices"])
+    assert (report.results[0].created, report.results[0].updated) == (11, 1)
+    with session_scope(central) as s:
+        assert s.scalar(select(func.count()).select_from(Invoice)) == 12
+        row = s.scalar(select(Invoice).where(Invoice.number == src["invoice_number"]))
+        assert row.zoho_invoice_id == src["invoice_id"] and row.source == "zoho"
+        assert str(row.total) == f"{src['total']:.2f}"
