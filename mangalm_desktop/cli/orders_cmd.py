@@ -8,16 +8,51 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import getpass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from ..db.engine import session_scope
+from ..db.models import Order
 from ..domain.enums import CallOutcome, OrderKind, OrderState
 from ..domain.errors import UserError
-from ..orders import calls, pdf, queries, service
+from ..orders import calls, numbering, pdf, queries, service
 from ..orders.model import LineInput, OrderDraft, OrderResult
 from ..orders.prefill import prefill
+from ..security import audit
 from .common import add_db_option, open_db
+
+
+def order_audit(actor: str) -> service.OnWrite:
+    """The audit entry for a submit/amend/cancel, written in the order's own transaction."""
+
+    def write(session: Session, action: str, order: Order) -> None:
+        audit.record(
+            session,
+            actor=actor,
+            action=action,
+            agent_id=order.agent_id,
+            entity="orders",
+            entity_id=str(order.id),
+            details={
+                "number": order.number,
+                "state": order.state,
+                "total": order.total,
+                "version": order.version,
+            },
+            device_id=numbering.device_code(session),
+        )
+
+    return write
+
+
+def _cli_actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no user name on this system
+        return "cli"
 
 
 def _date(text: str) -> dt.date:
@@ -167,7 +202,12 @@ def cmd_create(args: argparse.Namespace) -> int:
         if args.draft:
             res = service.save_draft(engine, draft)
         else:
-            res = service.submit(engine, draft, accept_credit_warning=args.accept_credit_warning)
+            res = service.submit(
+                engine,
+                draft,
+                accept_credit_warning=args.accept_credit_warning,
+                on_write=order_audit(f"{_cli_actor()} as {args.agent.upper()}"),
+            )
         _print_result(res)
     finally:
         engine.dispose()
@@ -184,7 +224,12 @@ def cmd_submit(args: argparse.Namespace) -> int:
     try:
         oid = _order_id(engine, args.order)
         _print_result(
-            service.submit_saved(engine, oid, accept_credit_warning=args.accept_credit_warning)
+            service.submit_saved(
+                engine,
+                oid,
+                accept_credit_warning=args.accept_credit_warning,
+                on_write=order_audit(_cli_actor()),
+            )
         )
     finally:
         engine.dispose()
@@ -205,7 +250,13 @@ def cmd_amend(args: argparse.Namespace) -> int:
         if args.deliver is not None:
             current.requested_delivery_date = args.deliver
         _print_result(
-            service.amend(engine, oid, current, accept_credit_warning=args.accept_credit_warning)
+            service.amend(
+                engine,
+                oid,
+                current,
+                accept_credit_warning=args.accept_credit_warning,
+                on_write=order_audit(_cli_actor()),
+            )
         )
     finally:
         engine.dispose()
@@ -215,7 +266,14 @@ def cmd_amend(args: argparse.Namespace) -> int:
 def cmd_cancel(args: argparse.Namespace) -> int:
     engine = open_db(args)
     try:
-        _print_result(service.cancel(engine, _order_id(engine, args.order), reason=args.reason))
+        _print_result(
+            service.cancel(
+                engine,
+                _order_id(engine, args.order),
+                reason=args.reason,
+                on_write=order_audit(_cli_actor()),
+            )
+        )
     finally:
         engine.dispose()
     return 0

@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..cli.orders_cmd import order_audit
 from ..domain.changes import Changes
 from ..domain.enums import OrderKind
 from ..orders import entry, service
@@ -54,7 +55,14 @@ from .context import AppContext
 from .errors import show_error
 from .latest import LatestOnly
 
-ORDER_TABLES = ("orders", "order_line", "outbox", "suggestion_feedback")
+
+def desktop_actor(ctx: AppContext) -> str:
+    """Who the audit log names: the signed-in user when the app knows one."""
+    identity = getattr(ctx, "identity", None)
+    return f"desktop:{identity.username}" if identity is not None else "desktop"
+
+
+ORDER_TABLES = ("orders", "order_line", "outbox", "suggestion_feedback", "audit_log")
 
 
 class EnterFilter(QObject):
@@ -671,11 +679,18 @@ class OrderDialog(QDialog):
             return
         engine, draft, oid = self.ctx.engine, self.draft(), self.order_id
         accept = bool(accept_credit_warning)
+        hook = order_audit(desktop_actor(self.ctx))
         if self.mode == "amend":
-            self._write(lambda: service.amend(engine, oid, draft, accept_credit_warning=accept))
+            self._write(
+                lambda: service.amend(
+                    engine, oid, draft, accept_credit_warning=accept, on_write=hook
+                )
+            )
         else:
             self._write(
-                lambda: service.submit(engine, draft, order_id=oid, accept_credit_warning=accept)
+                lambda: service.submit(
+                    engine, draft, order_id=oid, accept_credit_warning=accept, on_write=hook
+                )
             )
 
     def _write(self, fn) -> None:  # noqa: ANN001

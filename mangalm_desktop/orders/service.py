@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 
 from sqlalchemy import Engine, delete, func, select
@@ -29,6 +30,11 @@ from .errors import CreditLimitExceeded, OrderInvalid, OrderStateError
 from .model import Checked, LineInput, OrderDraft, OrderResult, Suggestion
 from .numbering import allocate
 from .validation import validate
+
+OnWrite = Callable[[Session, str, Order], None]
+"""Called inside the write's transaction with ("order_submit" | "order_amend" | "order_cancel",
+the order). The CLI and GUI pass one that writes the audit entry (``security.audit``, a sibling
+layer this package may not import), so the entry commits or rolls back with the order."""
 
 AMENDABLE = frozenset({OrderState.SUBMITTED.value, OrderState.SYNCED.value})
 SERVER_AUTHORITATIVE = frozenset({OrderState.SENT_TO_ZOHO.value, OrderState.INVOICED.value})
@@ -253,6 +259,7 @@ def submit(
     order_id: uuid.UUID | None = None,
     accept_credit_warning: bool = False,
     today: dt.date | None = None,
+    on_write: OnWrite | None = None,
 ) -> OrderResult:
     """Store ``draft`` as a submitted order with its lines and ONE outbox op, atomically.
 
@@ -273,6 +280,8 @@ def submit(
         order.version = 1  # what the central insert will give it
         _feedback(session, order, draft, checked)
         _enqueue_order(session, order, lines, base_version=None)
+        if on_write is not None:
+            on_write(session, "order_submit", order)
         return _result(order, checked)
 
 
@@ -305,6 +314,7 @@ def submit_saved(
     *,
     accept_credit_warning: bool = False,
     today: dt.date | None = None,
+    on_write: OnWrite | None = None,
 ) -> OrderResult:
     """Submit a saved draft as it is (re-validated: a product may have been withdrawn)."""
     with session_scope(engine) as session:
@@ -315,6 +325,7 @@ def submit_saved(
         order_id=order_id,
         accept_credit_warning=accept_credit_warning,
         today=today,
+        on_write=on_write,
     )
 
 
@@ -341,6 +352,7 @@ def amend(
     *,
     accept_credit_warning: bool = False,
     today: dt.date | None = None,
+    on_write: OnWrite | None = None,
 ) -> OrderResult:
     """Change a submitted or synced order: one new outbox op against its current version."""
     with session_scope(engine) as session:
@@ -370,10 +382,18 @@ def amend(
         order.version = base + 1
         order.state = OrderState.SUBMITTED.value  # has unsent changes again
         _enqueue_order(session, order, lines, base_version=base)
+        if on_write is not None:
+            on_write(session, "order_amend", order)
         return _result(order, checked)
 
 
-def cancel(engine: Engine, order_id: uuid.UUID, *, reason: str | None = None) -> OrderResult:
+def cancel(
+    engine: Engine,
+    order_id: uuid.UUID,
+    *,
+    reason: str | None = None,
+    on_write: OnWrite | None = None,
+) -> OrderResult:
     """Discard a draft, or cancel a submitted/synced order (one outbox op)."""
     with session_scope(engine) as session:
         order = _get_order(session, order_id)
@@ -392,6 +412,8 @@ def cancel(engine: Engine, order_id: uuid.UUID, *, reason: str | None = None) ->
         base = order.version
         order.version = base + 1
         _enqueue_order(session, order, _live_lines(session, order.id), base_version=base)
+        if on_write is not None:
+            on_write(session, "order_cancel", order)
         return _result(order)
 
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 from sqlalchemy import select
 
 from mangalm_desktop.db.engine import session_scope
-from mangalm_desktop.db.models import CallLog, Order, Outbox, StoreStockReport
+from mangalm_desktop.db.models import AuditLog, CallLog, Order, Outbox, StoreStockReport
 from mangalm_desktop.db.search import ensure_search_schema
 from mangalm_desktop.gui.order_print import make_printer, paint_pdf
 from mangalm_desktop.orders import pdf, queries, service
@@ -108,6 +108,9 @@ def test_keyboard_only_order_from_store_search_to_submitted(window, qtbot, engin
         ops = s.scalars(select(Outbox).where(Outbox.row_id == res.order_id)).all()
     assert [(x.sku, x.quantity) for x in o.lines] == [("DAL-1", 20), ("ATTA-5", 8)]
     assert o.notes == "Leave at the back door" and len(ops) == 1
+    with session_scope(engine) as s:
+        [entry] = s.scalars(select(AuditLog)).all()
+    assert (entry.action, entry.actor, entry.entity_id) == ("order_submit", "desktop", str(o.id))
     assert json.loads(ops[0].payload)["order"]["number"] == res.number
     # the list refreshed through the change signal and shows it
     qtbot.waitUntil(lambda: any(r.number == res.number for r in view.model.rows), timeout=10_000)

@@ -128,3 +128,27 @@ def test_create_submit_amend_cancel_list_pdf_call_stock(engine, db_path, tmp_pat
         capsys, db_path, "stock", "--store", "ST-001", "--agent", "A07", "ATTA-5=x"
     )
     assert code == 2 and "not SKU=QTY" in err
+
+
+def test_cli_writes_audit_entries_with_the_order(engine, db_path, capsys):
+    import json
+
+    from sqlalchemy import select
+
+    from mangalm_desktop.db.engine import session_scope
+    from mangalm_desktop.db.models import AuditLog, Outbox
+
+    seed(engine)
+    code, out, _ = run(
+        capsys, db_path, "create", "--store", "ST-001", "--agent", "A07", "--line", "ATTA-5=4"
+    )
+    number = re.search(r"(A07-\w{3}-\d{6})  submitted", out)[1]
+    run(capsys, db_path, "amend", number, "--line", "ATTA-5=8")
+    run(capsys, db_path, "cancel", number)
+    with session_scope(engine) as s:
+        entries = s.scalars(select(AuditLog).order_by(AuditLog.at)).all()
+        ops = s.scalars(select(Outbox).where(Outbox.table_name == "audit_log")).all()
+    assert [e.action for e in entries] == ["order_submit", "order_amend", "order_cancel"]
+    assert entries[0].actor.endswith(" as A07") and entries[0].device_id == number.split("-")[1]
+    assert [json.loads(e.details)["version"] for e in entries] == [1, 2, 3]
+    assert len(ops) == 3

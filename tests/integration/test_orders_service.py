@@ -435,3 +435,36 @@ def test_call_log_and_stock_capture(engine, seeded):
     with session_scope(engine) as s:
         shelf = calls.latest_stock(s, seeded.store_id)
     assert shelf[seeded.products["ATTA-5"]] == (TODAY, 3)
+
+
+def test_on_write_hook_shares_the_order_transaction(engine, seeded):
+    seen = []
+
+    def hook(session, action, order):
+        seen.append((action, order.number, order.state))
+        raise RuntimeError("audit failed")
+
+    with pytest.raises(RuntimeError, match="audit failed"):
+        service.submit(engine, draft(seeded, LineInput("ATTA-5", 4)), today=TODAY, on_write=hook)
+    assert seen and seen[0][0] == "order_submit" and seen[0][2] == "submitted"
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Order)) == 0  # all rolled back
+    assert ops(engine) == []
+    res = service.submit(
+        engine,
+        draft(seeded, LineInput("ATTA-5", 4)),
+        today=TODAY,
+        on_write=lambda s, a, o: seen.append((a, o.number, o.state)),
+    )
+    service.amend(
+        engine,
+        res.order_id,
+        draft(seeded, LineInput("ATTA-5", 8)),
+        today=TODAY,
+        on_write=lambda s, a, o: seen.append((a, o.number, o.state)),
+    )
+    service.cancel(
+        engine, res.order_id, on_write=lambda s, a, o: seen.append((a, o.number, o.state))
+    )
+    assert [x[0] for x in seen[1:]] == ["order_submit", "order_amend", "order_cancel"]
+    assert seen[1][1].endswith("-000001")  # the failed attempt's number was rolled back too

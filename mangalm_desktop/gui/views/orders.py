@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...cli.orders_cmd import order_audit
 from ...domain.changes import Changes
 from ...orders import entry, pdf, service
 from ...orders.queries import OrderDetail, OrderFilter
@@ -39,7 +40,7 @@ from .. import format as fmt
 from ..call_dialogs import CallDialog, StockDialog
 from ..context import AppContext
 from ..errors import show_error
-from ..order_dialog import ORDER_TABLES, OrderDialog, Written
+from ..order_dialog import ORDER_TABLES, OrderDialog, Written, desktop_actor
 from ..order_print import preview_and_print
 from ..orders_model import STATE_TEXT, OrdersModel
 from ..resources import icon
@@ -340,7 +341,11 @@ class OrdersView(View):
             if not ok:
                 return
         engine = self.ctx.engine
-        self._write(lambda: service.cancel(engine, d.id, reason=reason), "cancelling the order")
+        hook = order_audit(desktop_actor(self.ctx))
+        self._write(
+            lambda: service.cancel(engine, d.id, reason=reason, on_write=hook),
+            "cancelling the order",
+        )
 
     def save_pdf(self, path: str | None = None) -> None:
         d = self.detail
