@@ -6,6 +6,8 @@ import datetime as dt
 import math
 from decimal import Decimal
 
+import pandas as pd
+
 from .catalog import ColumnKind
 
 
@@ -13,13 +15,11 @@ def is_missing(value: object) -> bool:
     """None, NaN and pandas' NaT/NA: a ratio with nothing to divide by, a store that never bought."""
     if value is None:
         return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
+    if isinstance(value, float):
+        return math.isnan(value)
     try:
-        import pandas as pd
-
-        return bool(pd.isna(value)) if not isinstance(value, list | tuple | dict) else False
-    except (TypeError, ValueError):
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # array-likes are not cells
         return False
 
 
