@@ -233,7 +233,7 @@ def bench_cold_start(db: Path, settings: Path, runs: int) -> tuple[float, float]
 def bench_keystrokes(
     db: Path, settings: Path, words: list[str]
 ) -> tuple[list[float], list[float], int]:
-    from PySide6.QtCore import QCoreApplication, QElapsedTimer
+    from PySide6.QtCore import QCoreApplication, QElapsedTimer, QEventLoop
     from PySide6.QtTest import QTest
 
     from mangalm_desktop.gui.app import make_app, open_database, run_blocking
@@ -263,8 +263,11 @@ def bench_keystrokes(
             while not (view._latest.applied >= wanted and view.model.row_at(0) is not None) and (
                 view._latest.applied < wanted or view.model.rowCount()
             ):
-                QCoreApplication.processEvents()
-                runner.read_pool.waitForDone(0)
+                # sleep until the worker's answer is posted (no busy loop)
+                QCoreApplication.processEvents(
+                    QEventLoop.ProcessEventsFlag.AllEvents
+                    | QEventLoop.ProcessEventsFlag.WaitForMoreEvents
+                )
             latencies.append(timer.nsecsElapsed() / 1e6)
     window.close()
     runner.shutdown()

@@ -6,8 +6,9 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtTest import QTest
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
 from sqlalchemy import text
 
 from mangalm_desktop.gui.charts import EPOCH, WEEK_SECONDS
@@ -152,9 +153,20 @@ def test_enter_opens_the_store_with_its_sales_in_the_chart(window, qtbot, demo_d
     week = max(detail.chart.shown, key=lambda w: w.value)
     x = (week.week - EPOCH).days * 86400 + WEEK_SECONDS / 2
     qtbot.waitUntil(lambda: detail.chart.plot.isVisible(), timeout=5_000)
+    detail.tabs.setCurrentIndex(0)
+    qtbot.wait(100)  # pyqtgraph applies the new x range on its next layout pass
     plot = detail.chart.plot
     scene_pos = plot.getPlotItem().vb.mapViewToScene(QPointF(x, float(week.value) / 2))
-    QTest.mouseMove(plot.viewport(), plot.mapFromScene(scene_pos))
+    local = QPointF(plot.mapFromScene(scene_pos))
+    move = QMouseEvent(
+        QEvent.Type.MouseMove,
+        local,
+        QPointF(plot.viewport().mapToGlobal(local.toPoint())),
+        Qt.MouseButton.NoButton,
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(plot.viewport(), move)  # the mouse moves over the bar
     qtbot.waitUntil(lambda: "Week of" in detail.chart.hover_label.text(), timeout=5_000)
     assert detail.chart.hover_label.text() == detail.chart.hover_text(week)
     assert detail.chart.cursor.isVisible()

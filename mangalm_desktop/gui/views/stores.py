@@ -176,6 +176,7 @@ class StoresView(View):
         def load(_ctx: Any) -> tuple[StoreIndex, FilterOptions]:
             index = StoreIndex(engine, as_of)
             index.order("name", False)  # warm the default order in the worker
+            index.warm()  # and the first letter a person types
             return index, filter_options(engine)
 
         def done(result: tuple[StoreIndex, FilterOptions]) -> None:
