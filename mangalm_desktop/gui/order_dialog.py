@@ -239,6 +239,7 @@ class OrderDialog(QDialog):
         self.order_disc.setObjectName("orderDiscEdit")
         self.order_disc.setRange(0, 100)
         self.order_disc.setSuffix(" %")
+        self.order_disc.setMaximumWidth(120)
         self.delivery_check = QCheckBox("Requested &delivery", self)
         self.delivery_check.setObjectName("deliveryCheck")
         self.delivery_edit = QDateEdit(self)
@@ -285,7 +286,9 @@ class OrderDialog(QDialog):
         buttons.addWidget(self.close_button)
 
         store_row = QHBoxLayout()
-        store_row.addWidget(QLabel("S&tore", self))
+        store_label = QLabel("S&tore", self)
+        store_label.setBuddy(self.store_edit)
+        store_row.addWidget(store_label)
         store_row.addWidget(self.store_edit, 2)
         store_row.addWidget(self.return_check)
         layout = QVBoxLayout(self)

@@ -155,7 +155,12 @@ class OrdersView(View):
         self.lines_table.setObjectName("orderLines")
         self.lines_table.setModel(self.lines_model)
         self.lines_table.verticalHeader().setVisible(False)
-        self.lines_table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.lines_table.setWordWrap(False)
+        self.lines_table.verticalHeader().setDefaultSectionSize(22)
+        header = self.lines_table.horizontalHeader()
+        for column in range(len(LINE_COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.detail_totals = QLabel("", self.detail_pane)
         self.detail_totals.setObjectName("orderTotals")
         self.detail_totals.setAlignment(Qt.AlignmentFlag.AlignRight)
