@@ -8,6 +8,7 @@ import logging
 
 from ..db.migrate import backup_sqlite
 from ..demo import DEFAULT_TODAY, SMALL, create_demo_company, existing_data
+from ..demo.company import check_sizes
 from .common import add_db_option, cli_task, db_path, open_db
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         sizes["stores"] = args.stores
     if args.products is not None:
         sizes["products"] = args.products
+    check_sizes(agents=args.agents, years=args.years, **sizes)  # before touching any file
     path = db_path(args)
     engine = open_db(args)
     try:

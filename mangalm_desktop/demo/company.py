@@ -52,6 +52,17 @@ def _years_before(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year - years, day=28)
 
 
+def check_sizes(*, stores: int, products: int, agents: int, years: int) -> None:
+    """Refuse, in words, a company that cannot be made or would not fit a laptop."""
+    if stores < 1 or products < 5 or agents < 1 or years < 1:
+        raise UserError("A demo needs at least 1 store, 5 products, 1 agent and 1 year.")
+    if stores > 20_000 or products > 5_000 or agents > 200 or years > 10:
+        raise UserError(
+            "That demo would be too large (at most 20,000 stores, 5,000 products, 200 agents, "
+            "10 years)."
+        )
+
+
 def build_demo(
     seed: int = 1,
     *,
@@ -62,10 +73,7 @@ def build_demo(
     today: dt.date | None = None,
 ) -> tuple[Masters, object]:
     """Generate the company in memory (no database): masters and history."""
-    if stores < 1 or products < 5 or agents < 1 or years < 1:
-        raise UserError("A demo needs at least 1 store, 5 products, 1 agent and 1 year.")
-    if stores > 20_000 or products > 5_000 or agents > 200 or years > 10:
-        raise UserError("That demo would be too large (max 20,000 stores, 5,000 products).")
+    check_sizes(stores=stores, products=products, agents=agents, years=years)
     today = today or DEFAULT_TODAY
     start = _years_before(today, years)
     rng = np.random.default_rng(seed)

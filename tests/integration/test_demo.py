@@ -485,6 +485,13 @@ def test_cli_refuses_non_empty_database_unless_forced(tmp_path, capsys):
     assert len(backups) == 1 and _dump(backups[0]) == before
 
 
+def test_cli_refuses_impossible_sizes_without_creating_a_file(tmp_path, capsys):
+    db = tmp_path / "none.sqlite"
+    assert cli_main(["demo", "--stores", "0", "--db", str(db)]) == 2
+    assert "at least 1 store" in capsys.readouterr().err
+    assert not db.exists()
+
+
 def test_cli_rejects_a_bad_date(tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli_main(["demo", "--today", "2026-13-01", "--db", str(tmp_path / "x.sqlite")])
