@@ -168,7 +168,7 @@ def _app_quantities(app, ps, pp, point, high, st) -> pd.DataFrame:
     r = np.where(has, row, 0).astype(np.int64)
     h = point.shape[1]
     wp = np.where(has, point[r].mean(axis=1) if h else 0, 0.0)
-    wh = np.where(has, high[r].mean(axis=1) if h else 0, 0.0)
+    wh = np.where(has, high[r], 0.0)
     cover = st["store_gap"].reindex(app["s"]).fillna(DEFAULT_COVER_DAYS).clip(1, 7 * h).to_numpy()
     qty, _, _ = suggest_quantities(wp, wh, cover, app["qty_med"].fillna(1).to_numpy())
     return pd.DataFrame({"s": app["s"].to_numpy(), "p": app["p"].to_numpy(), "qty": qty})
@@ -281,7 +281,8 @@ def evaluate_history(
             res.demand[name].add(f, actual, y)
 
         # --- app basket quantities: the same arithmetic agents see (no shelf, pack 1)
-        res.basket[APP_METHOD].add(_app_quantities(app, ps, pp, point, high, st), nxt)
+        rate_high = point.mean(axis=1) + dm.rate_halfwidth(y)
+        res.basket[APP_METHOD].add(_app_quantities(app, ps, pp, point, rate_high, st), nxt)
 
         # --- statsforecast baskets: forecast over the store's usual cover period
         ctx.progress(4 * i + 3, steps, f"origin {res.origins[-1]}: scoring")

@@ -7,9 +7,9 @@ For one (store, product) line the app suggests
 rounded *up* to the product's pack, and raised to the minimum order quantity when it is
 positive. The cover period runs until the store's next expected order: the agent's planned
 next call when there is one, else the store's own median interval between orders, else its
-configured call cadence, else 14 days. Safety stock is half the distance from the weekly
-point forecast to its 80% upper bound, scaled by √(cover weeks) (errors of separate weeks
-partly cancel). The typical quantity floor exists because a store that orders a product
+configured call cadence, else 14 days. Safety stock is half the distance from the expected
+demand over the cover period to its 80% upper bound (the bound of the mean weekly rate,
+calibrated on multi-week totals, times the cover weeks). The typical quantity floor exists because a store that orders a product
 orders a case-sized amount, not its average weekly rate. Every line carries the reason in
 words, e.g. "usually 12 every 2 weeks; last bought 3 weeks ago; shelf has 2".
 
@@ -52,11 +52,14 @@ def suggest_quantities(
     pack: np.ndarray | None = None,
     minimum: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Vectorised core: returns (quantity, demand over cover, safety), quantity as int64."""
+    """Vectorised core: returns (quantity, demand over cover, safety), quantity as int64.
+
+    ``weekly_high`` is the 80% upper bound of the mean weekly rate over the cover period.
+    """
     weeks = np.asarray(cover, dtype=float) / 7.0
     point = np.asarray(weekly_point, dtype=float)
     demand = point * weeks
-    safety = SAFETY_SHARE * np.maximum(np.asarray(weekly_high, float) - point, 0) * np.sqrt(weeks)
+    safety = SAFETY_SHARE * np.maximum(np.asarray(weekly_high, float) - point, 0) * weeks
     need = np.maximum(np.asarray(typical, dtype=float), demand + safety)
     if shelf is not None:
         need = need - np.nan_to_num(np.asarray(shelf, dtype=float))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 
@@ -24,8 +22,8 @@ def test_cover_period_rules():
 
 
 def test_demand_safety_shelf_and_pack_by_hand():
-    # 6 a week for 4 weeks = 24; 80% high 10/week → safety 0.5 × 4 × √4 = 4; need 28;
-    # shelf 5 → 23; packs of 6 → 24
+    # 6 a week for 4 weeks = 24; 80% high of the rate 10/week → safety 0.5 × (10 − 6) × 4 = 8;
+    # need 32; shelf 5 → 27; packs of 6 → 30
     line = suggest_line(
         LineInput(
             weekly_point=6,
@@ -40,8 +38,8 @@ def test_demand_safety_shelf_and_pack_by_hand():
         )
     )
     assert line.demand == pytest.approx(24)
-    assert line.safety == pytest.approx(4)
-    assert line.quantity == 24
+    assert line.safety == pytest.approx(8)
+    assert line.quantity == 30
     assert (line.low, line.high) == (pytest.approx(8), pytest.approx(40))
     assert line.reason == (
         "usually 12 every 2 weeks; last bought 3 weeks ago; covers 4 weeks until the next "
@@ -50,7 +48,7 @@ def test_demand_safety_shelf_and_pack_by_hand():
 
 
 def test_typical_quantity_floor_shelf_covering_all_and_minimum():
-    # slow seller: 0.5/week × 2 weeks = 1 (+ safety 0.5×1×√2) but the store orders 12 at a time
+    # slow seller: 0.5/week × 2 weeks = 1 (+ safety 0.5 × 1 × 2) but the store orders 12 a time
     q, demand, safety = suggest_quantities(
         np.array([0.5, 0.5, 1.0]),
         np.array([1.5, 1.5, 1.0]),
@@ -61,7 +59,7 @@ def test_typical_quantity_floor_shelf_covering_all_and_minimum():
         minimum=np.array([1, 1, 5]),
     )
     assert demand.tolist() == pytest.approx([1.0, 1.0, 1.0])
-    assert safety[0] == pytest.approx(0.5 * math.sqrt(2))
+    assert safety[0] == pytest.approx(1.0)
     # 12; shelf covers it → 0 (never negative); tiny need raised to the minimum of 5
     assert q.tolist() == [12, 0, 5]
 
