@@ -299,7 +299,11 @@ def pull_invoices(engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TA
                     res.unchanged += 1
                     continue
                 ctx.check()
-                detail = client.call("GET", "books", f"/invoices/{inv_id}").body or {}
+                try:
+                    detail = client.call("GET", "books", f"/invoices/{inv_id}").body or {}
+                except ZohoRejected as exc:  # deleted in Zoho between the list and now
+                    res.warnings.append(f"invoice {inv_id}: {exc.message}")
+                    continue
                 try:
                     data = invoice_to_rows(detail.get("invoice") or {})
                 except MappingError as exc:

@@ -280,3 +280,16 @@ def test_invoice_imported_from_csv_is_adopted_not_duplicated(server, central, cl
         row = s.scalar(select(Invoice).where(Invoice.number == src["invoice_number"]))
         assert row.zoho_invoice_id == src["invoice_id"] and row.source == "zoho"
         assert str(row.total) == f"{src['total']:.2f}"
+
+
+def test_invoice_deleted_between_list_and_detail_is_skipped_with_a_warning(server, central, clock):
+    seeded = seed_zoho(server, invoices=8)
+    client = connect(server, clock)
+    bridge.run_once(central, client, ["contacts", "items"])
+    gone = seeded["invoices"][2]
+    server.deleted_after_listing.add(gone["invoice_id"])
+    report = bridge.run_once(central, client, ["invoices"])
+    res = report.results[0]
+    assert res.error is None and res.created == 7
+    assert any("Invoice does not exist." in w for w in res.warnings)
+    assert _count(central, select(func.count()).select_from(Invoice)) == 7

@@ -108,6 +108,8 @@ class ZohoServer:
         self.invoices: list[Json] = []
         self.salesorders: list[Json] = []
         self.page_tokens: dict[str, tuple[int, Json]] = {}
+        # invoices still listed but gone when their detail is asked for (deleted meanwhile)
+        self.deleted_after_listing: set[str] = set()
         self._org_window: dict[str, deque[float]] = {}
         self._seq = 460000000000000
         self._so_number = 0
@@ -545,6 +547,8 @@ class _Handler(BaseHTTPRequestHandler):
             inv_id = path.rsplit("/", 1)[1]
             with z.lock:
                 inv = next((i for i in z.invoices if i["invoice_id"] == inv_id), None)
+                if inv_id in z.deleted_after_listing:
+                    inv = None
             if inv is None:
                 self._books_error(404, 1002, "Invoice does not exist.")
             else:
