@@ -21,8 +21,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 from sqlalchemy import Engine
 
 from ..applog import setup_logging
-from ..db.migrate import open_local_database
 from ..db.paths import data_dir, default_db_path, log_dir
+from ..db.quickopen import open_if_current
 from ..db.search import ensure_search_schema
 from ..domain.tasks import TaskContext
 from .errors import describe
@@ -151,7 +151,11 @@ def open_database(ctx: TaskContext, path: Path, as_of: dt.date | None = None) ->
     ``as_of``: the date the views' "days since" and "last 12 months" are counted from.
     """
     ctx.progress(0, 2, "opening the database")
-    engine = open_local_database(path)
+    engine = open_if_current(path)  # already up to date: no Alembic import (fast start)
+    if engine is None:
+        from ..db.migrate import open_local_database
+
+        engine = open_local_database(path)
     ctx.progress(1, 2, "preparing search")
     ensure_search_schema(engine, as_of)
     return engine

@@ -18,8 +18,52 @@ from pathlib import Path
 SELF_TEST_SIZES = {"stores": 30, "products": 60, "agents": 3, "years": 1}
 
 
+def _private_keyring() -> object:
+    """An in-memory keyring for the run: the self-test must never read or write the person's
+    real secrets, and must work where no OS keyring exists (CI, a fresh VM)."""
+    import keyring
+    import keyring.backend
+    import keyring.errors
+
+    class SelfTestKeyring(keyring.backend.KeyringBackend):
+        priority = 1  # type: ignore[assignment]
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.store: dict[tuple[str, str], str] = {}
+
+        def get_password(self, service: str, username: str) -> str | None:
+            return self.store.get((service, username))
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            self.store[(service, username)] = password
+
+        def delete_password(self, service: str, username: str) -> None:
+            if (service, username) not in self.store:
+                raise keyring.errors.PasswordDeleteError(username)
+            del self.store[(service, username)]
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(SelfTestKeyring())
+    return previous
+
+
 def run_self_test(*, verbose: bool = False, sizes: dict[str, int] | None = None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    import keyring
+
+    previous_keyring = _private_keyring()
+    try:
+        return _run(say, verbose=verbose, sizes=sizes)
+    finally:
+        keyring.set_keyring(previous_keyring)
+
+
+def _run(say, *, verbose: bool, sizes: dict[str, int] | None) -> int:  # noqa: ANN001
     from ..demo import DEFAULT_TODAY
     from .app import ensure_demo, make_app, open_database, run_blocking
     from .context import AppContext
@@ -28,10 +72,6 @@ def run_self_test(*, verbose: bool = False, sizes: dict[str, int] | None = None)
     from .workers import TaskRunner
 
     failures: list[str] = []
-
-    def say(line: str) -> None:
-        print(line, flush=True)
-
     with tempfile.TemporaryDirectory(prefix="mangalm-selftest-") as tmp:
         use_settings_dir(Path(tmp) / "settings")
         app = make_app(["mangalm-desktop"])

@@ -98,6 +98,8 @@ def test_self_test_command_passes():
         timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    for title in ("Today", "Stores", "Orders", "Products", "Reports", "Sync"):
-        assert f"ok   view {title}" in proc.stdout
+    from mangalm_desktop.gui.views import VIEW_CLASSES
+
+    for entry in VIEW_CLASSES:
+        assert f"ok   view {entry.title}" in proc.stdout
     assert "ok   store detail" in proc.stdout

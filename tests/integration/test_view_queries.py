@@ -312,3 +312,25 @@ def test_figures_recomputed_when_invoices_changed_while_the_app_was_closed(engin
     index = StoreIndex(engine, AS_OF)
     rows = fetch_store_rows(engine, [int(i) for i in index.match(StoreFilter(text="never"))], AS_OF)
     assert (rows[0].sales_12m, rows[0].days_since) == (Decimal("42.00"), 2)
+
+
+def test_quick_open_only_for_a_database_already_at_head(tmp_path):
+    """The fast path never skips a migration, a backup or a refusal."""
+    import sqlite3
+
+    from mangalm_desktop.db.migrate import head_revision, open_local_database
+    from mangalm_desktop.db.quickopen import open_if_current, script_head
+
+    assert script_head() == head_revision()
+    path = tmp_path / "app.sqlite"
+    assert open_if_current(path) is None  # no file: the full path creates it
+    open_local_database(path).dispose()
+    engine = open_if_current(path)
+    assert engine is not None
+    engine.dispose()
+    with sqlite3.connect(path) as conn:  # an older or newer stamp goes the full way
+        conn.execute("UPDATE alembic_version SET version_num = 'ffff'")
+    assert open_if_current(path) is None
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"not a database at all")
+    assert open_if_current(junk) is None
