@@ -169,6 +169,7 @@ class ReportSpec:
     drill: Drill | None = None
     uses: tuple[str, ...] = ("dates", "region", "agent", "store", "brand", "category", "product")
     description: str = ""
+    as_of_only: bool = False  # the end date is an "as of" date; a start date means nothing
 
 
 @dataclass
@@ -250,6 +251,7 @@ _SPECS: list[ReportSpec] = [
         Drill("sales-by-product", "store", "store_code"),
         uses=("dates", "region", "agent", "store"),
         description="Stores with no purchase for longer than 1.5× their call cadence.",
+        as_of_only=True,
     ),
     ReportSpec(
         "agent-performance",
@@ -283,6 +285,7 @@ _SPECS: list[ReportSpec] = [
         Drill("sales-by-product", "store", "store_code"),
         uses=("dates", "region", "agent", "store"),
         description="Unpaid balances per store in 0–30 / 31–60 / 61–90 / 90+ days past due.",
+        as_of_only=True,
     ),
 ]
 
@@ -301,6 +304,8 @@ def get_spec(name: str) -> ReportSpec:
 def run_report(engine: Engine, name: str, filters: ReportFilters) -> ReportResult:
     """Validate the filters and compute one report in a single read transaction."""
     spec = get_spec(name)
+    if spec.as_of_only and filters.date_from is not None:
+        filters = filters.with_(date_from=None)  # not shown on exports as if it applied
     with engine.connect() as conn:
         validate(conn, filters)
         frame = spec.run(conn, filters)

@@ -231,6 +231,9 @@ def test_outstanding_ageing(rengine):
         False,
     )
     assert (s3["not_due"], s3["d31_60"], s3["total"]) == (D("100.00"), D("300.00"), D("400.00"))
+    # The end date is an "as of" date: a start date is dropped, not silently half-applied.
+    res = run_report(rengine, "ageing", AS_OF.with_(date_from=dt.date(2024, 4, 1)))
+    assert res.filters.date_from is None and len(res.frame) == 3
     north = rows("ageing", rengine, AS_OF.with_(region="North"))
     assert [r["store_code"] for r in north] == ["S2", "S1"]
 

@@ -226,7 +226,9 @@ class ReportsView(View):
             return data
 
         return ReportFilters(
-            date_from=self.date_from.date().toPython() if self.use_from.isChecked() else None,
+            date_from=self.date_from.date().toPython()
+            if self.use_from.isChecked() and self.use_from.isEnabled()
+            else None,
             date_to=self.date_to.date().toPython() if self.use_to.isChecked() else None,
             period=self.period.currentText(),  # type: ignore[arg-type]
             **{f: value(f) for f in FILTER_FIELDS},
@@ -238,6 +240,9 @@ class ReportsView(View):
         for field, combo in self.combos.items():
             combo.setEnabled(field in spec.uses)
         self.period.setEnabled(spec.name in ("sales-by-period", "forecast-accuracy-by-period"))
+        self.use_from.setEnabled(not spec.as_of_only)
+        self.date_from.setEnabled(not spec.as_of_only and self.use_from.isChecked())
+        self.use_to.setText("As of" if spec.as_of_only else "To")
 
     # -- actions -----------------------------------------------------------------------------
     def show_report(self) -> None:
