@@ -183,21 +183,26 @@ def build_db(path: Path, stores: int) -> uuid.UUID:
 APP_START = """
 import time, sys
 t0 = time.perf_counter()
+from datetime import date
+from pathlib import Path
 from mangalm_desktop.gui.app import make_app, open_database, run_blocking
 from mangalm_desktop.gui.context import AppContext
 from mangalm_desktop.gui.main_window import MainWindow
 from mangalm_desktop.gui.settings import use_settings_dir
 from mangalm_desktop.gui.workers import TaskRunner
-from pathlib import Path
-from datetime import date
 use_settings_dir(Path(sys.argv[2]))
 app = make_app()
 runner = TaskRunner()
-engine = run_blocking(runner, open_database, Path(sys.argv[1]), date(2026, 11, 2))
-w = MainWindow(AppContext(engine=engine, db_path=Path(sys.argv[1]), runner=runner))
+# exactly what gui.app.main does: window first, database in a worker, then the views
+w = MainWindow(AppContext(engine=None, db_path=Path(sys.argv[1]), runner=runner))
 w.show()
 app.processEvents()
-print(time.perf_counter() - t0)
+shown = time.perf_counter() - t0
+engine = run_blocking(runner, open_database, Path(sys.argv[1]), date(2026, 11, 2))
+w.database_ready(engine)
+runner.wait_idle(60_000)
+app.processEvents()
+print(shown, time.perf_counter() - t0)
 """
 BARE_START = """
 import time
@@ -211,22 +216,32 @@ print(time.perf_counter() - t0)
 """
 
 
-def _run_timed(code: str, *args: str) -> float:
-    """Wall time from process launch to the window shown (includes interpreter start)."""
+def _run_timed(code: str, *args: str) -> tuple[float, float]:
+    """Seconds from process launch to the window shown, and to its data loaded.
+
+    The child reports both from its own first line; the interpreter's start (before that
+    line) is measured as the launch-to-exit time minus the child's own total.
+    """
     started = time.perf_counter()
     out = subprocess.run(
         [sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True, check=True
     )
-    float(out.stdout.strip().splitlines()[-1])  # the child got there
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    values = [float(v) for v in out.stdout.strip().splitlines()[-1].split()]
+    boot = wall - values[-1]  # interpreter start + exit, outside the child's own clock
+    return boot + values[0], boot + values[-1]
 
 
-def bench_cold_start(db: Path, settings: Path, runs: int) -> tuple[float, float]:
+def bench_cold_start(db: Path, settings: Path, runs: int) -> tuple[float, float, float]:
     _run_timed(BARE_START)  # warm the OS file cache for both the same way
     _run_timed(APP_START, str(db), str(settings))
     app = [_run_timed(APP_START, str(db), str(settings)) for _ in range(runs)]
-    bare = [_run_timed(BARE_START) for _ in range(runs)]
-    return statistics.median(app), statistics.median(bare)
+    bare = [_run_timed(BARE_START)[0] for _ in range(runs)]
+    return (
+        statistics.median(a[0] for a in app),
+        statistics.median(a[1] for a in app),
+        statistics.median(bare),
+    )
 
 
 # ---- 2. keystrokes ---------------------------------------------------------------------------
@@ -361,10 +376,11 @@ def main() -> int:
             stores = args.stores
         print(f"database: {stores:,} stores ({time.perf_counter() - started:.1f} s to prepare)")
 
-        app_s, bare_s = bench_cold_start(db, settings, args.runs)
+        app_s, ready_s, bare_s = bench_cold_start(db, settings, args.runs)
         print(
             f"cold start to main window: {app_s * 1000:.0f} ms (bare QMainWindow {bare_s * 1000:.0f} ms,"
-            f" ratio {app_s / bare_s:.2f}; target < 1500 ms, ratio <= 3)"
+            f" ratio {app_s / bare_s:.2f}; target < 1500 ms, ratio <= 3); database open and first"
+            f" view loaded at {ready_s * 1000:.0f} ms"
         )
         words = ["shree ganesh", "C-0012", "laxmi mart", "pune", "bal", "om sai provision"]
         lat, naive, total = bench_keystrokes(db, settings, words)

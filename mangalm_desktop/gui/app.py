@@ -14,21 +14,21 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEventLoop, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
-from sqlalchemy import Engine
 
 from ..applog import setup_logging
 from ..db.paths import data_dir, default_db_path, log_dir
-from ..db.quickopen import open_if_current
-from ..db.search import ensure_search_schema
 from ..domain.tasks import TaskContext
 from .errors import describe
 from .resources import icon, stylesheet
 from .settings import APPLICATION, ORGANIZATION
 from .workers import TaskRunner
+
+if TYPE_CHECKING:  # SQLAlchemy loads in the worker that opens the database, after the window
+    from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +150,9 @@ def open_database(ctx: TaskContext, path: Path, as_of: dt.date | None = None) ->
 
     ``as_of``: the date the views' "days since" and "last 12 months" are counted from.
     """
+    from ..db.quickopen import open_if_current
+    from ..db.search import ensure_search_schema
+
     ctx.progress(0, 2, "opening the database")
     engine = open_if_current(path)  # already up to date: no Alembic import (fast start)
     if engine is None:
@@ -193,6 +196,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         path = Path(args.db).expanduser() if args.db else data_dir() / DEMO_DB_NAME
     else:
         path = default_db_path(args.db)
+    from .context import AppContext
+    from .main_window import MainWindow
+
+    # The window appears first (navigation, menus, remembered layout); the database opens in a
+    # worker meanwhile and the views are built when it is ready.
+    ctx = AppContext(engine=None, db_path=path, runner=runner)  # type: ignore[arg-type]
+    window = MainWindow(ctx)
+    window.show()
     try:
         engine = run_blocking(
             runner, open_database, path, dt.date.today(), label="Opening the database…"
@@ -207,20 +218,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
     except Exception as exc:  # shown in words; nothing was changed
         report = describe(exc, "opening the database")
-        box = QMessageBox(QMessageBox.Icon.Critical, "Mangalm Sales", report.message)
+        box = QMessageBox(QMessageBox.Icon.Critical, "Mangalm Sales", report.message, parent=window)
         box.setInformativeText(report.hint)
-        if not isinstance(exc, Exception) or report.details:
+        if report.details and not hasattr(exc, "hint"):
             box.setDetailedText(report.details)
         box.exec()
+        window.close()
         return 2
-    from .context import AppContext
-    from .main_window import MainWindow
-
-    window = MainWindow(AppContext(engine=engine, db_path=path, runner=runner))
-    from .sync_controller import start_background_sync
-
-    start_background_sync(window, window.ctx)
-    window.show()
+    window.database_ready(engine)
     code = app.exec()
     engine.dispose()
     return code

@@ -11,15 +11,18 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from .workers import TaskRunner
+
+if TYPE_CHECKING:  # SQLAlchemy is imported by the worker that opens the database, not at start
+    from sqlalchemy import Engine
 
 
 @dataclass
 class AppContext:
     engine: Engine
+    """Set before any view is created (the window may be shown while the database opens)."""
     db_path: Path
     runner: TaskRunner
     today: Callable[[], dt.date] = dt.date.today

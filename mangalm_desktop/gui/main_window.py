@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..db.queries.counts import RecordCounts, record_counts
 from ..domain.changes import Changes
 from .context import AppContext
 from .errors import show_error
@@ -81,7 +80,11 @@ class MainWindow(QMainWindow):
         ctx.runner.failed.connect(self._on_task_failed)
         ctx.runner.busy_changed.connect(self._on_busy)
         self.restore_layout()
-        self.refresh_counts()
+        if ctx.engine is not None:
+            self.refresh_counts()
+        else:
+            self.counts_label.setText("Opening the database…")
+            self._set_actions_enabled(False)
 
     # ---- actions, menus, toolbar, status bar ------------------------------------------------
     def _build_actions(self) -> None:
@@ -209,8 +212,8 @@ class MainWindow(QMainWindow):
         return self.views.get(self.view_classes[row].view_id)
 
     def _nav_changed(self, row: int) -> None:
-        if row < 0:
-            return
+        if row < 0 or self.ctx.engine is None:
+            return  # no view before the database is open; database_ready() comes back here
         cls = self.view_classes[row]
         view = self.view(cls.view_id)
         self.stack.setCurrentIndex(row)
@@ -240,10 +243,28 @@ class MainWindow(QMainWindow):
                 view.on_changes(changes)
             except Exception as exc:
                 self.report_error(exc, f"refreshing {view.title}")
-        if changes.touches("store", "product", "invoice", "outbox", "orders"):
+        if self.ctx.engine is not None and changes.touches(
+            "store", "product", "invoice", "outbox", "orders"
+        ):
             self.refresh_counts()
 
+    def _set_actions_enabled(self, enabled: bool) -> None:
+        """Until the database is open there is no view to switch to, search in or refresh."""
+        for action in (*self.view_actions, self.find_action, self.refresh_action):
+            action.setEnabled(enabled)
+        self.nav.setEnabled(enabled)
+        self.new_order_action.setEnabled(enabled and self._orders_class() is not None)
+
+    def database_ready(self, engine: object) -> None:
+        """The database opened (in a worker) after the window was shown: build the views."""
+        self.ctx.engine = engine  # type: ignore[assignment]
+        self._set_actions_enabled(True)
+        self._nav_changed(self.nav.currentRow())
+        self.refresh_counts()
+
     def refresh_counts(self) -> None:
+        from ..db.queries.counts import record_counts  # SQLAlchemy: not needed to show the window
+
         engine = self.ctx.engine
         self.ctx.runner.submit(
             lambda _ctx: record_counts(engine),
@@ -251,7 +272,7 @@ class MainWindow(QMainWindow):
             name="record counts",
         )
 
-    def _show_counts(self, counts: RecordCounts) -> None:
+    def _show_counts(self, counts: object) -> None:
         self.counts_label.setText(
             f"{counts.stores:,} stores · {counts.products:,} products · "
             f"{counts.invoices:,} invoices"

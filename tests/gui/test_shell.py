@@ -135,3 +135,20 @@ def test_layout_and_last_view_survive_a_restart(make_window, engine, db_path, qt
     assert second.nav.currentRow() == second.view_index("products")
     assert (second.size().width(), second.size().height()) == (700, 520)
     assert second.splitter.sizes() == sizes
+
+
+def test_window_shows_before_the_database_opens(runner, qtbot, engine, db_path):
+    """As `mangalm-desktop` starts: navigation first, views once the worker opened the file."""
+    from mangalm_desktop.gui.context import AppContext
+    from mangalm_desktop.gui.main_window import MainWindow
+
+    ensure_search_schema(engine)
+    window = MainWindow(AppContext(engine=None, db_path=db_path, runner=runner))
+    qtbot.addWidget(window)
+    window.show()
+    assert window.views == {} and not window.find_action.isEnabled()
+    assert "Opening" in window.counts_label.text()
+    window.database_ready(engine)
+    current = window.current_view()
+    assert current is not None and window.find_action.isEnabled()
+    qtbot.waitUntil(lambda: "stores" in window.counts_label.text(), timeout=5_000)
