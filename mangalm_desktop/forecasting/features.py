@@ -36,6 +36,7 @@ FEATURES = [
     "prod_trend",
     "prod_ly_ratio",
     "prod_age",
+    "prod_repeat_rate",
 ]
 
 
@@ -150,6 +151,10 @@ def pair_features(
         pr["prod_ly_prev"].to_numpy()[pp] + 1
     )
     pf["prod_age"] = cutoff - pr["first_sold"].to_numpy()[pp]
+    # share of the product's buyers who came back for it: staples vs one-off novelties
+    buyers = pf.groupby("p")["cnt"].agg(n="size", again=lambda c: (c > 1).sum())
+    pr["prod_repeat_rate"] = ((buyers["again"] + 1) / (buyers["n"] + 2)).reindex(pr.index)
+    pf["prod_repeat_rate"] = pr["prod_repeat_rate"].to_numpy()[pp]
     if new_per_store > 0 and len(pf):
         pf = pd.concat([pf, _new_candidates(train, pf, st, pr, cutoff, new_per_store)])
         pf = pf.reset_index(drop=True)
@@ -205,6 +210,7 @@ def _new_candidates(
     ly0 = pr["prod_ly_next"].to_numpy()[pp]
     out["prod_ly_ratio"] = (ly0 + 1) / (pr["prod_ly_prev"].to_numpy()[pp] + 1)
     out["prod_age"] = cutoff - pr["first_sold"].to_numpy()[pp]
+    out["prod_repeat_rate"] = pr["prod_repeat_rate"].to_numpy()[pp]
     out["qty_last"] = np.nan
     out["last_day"] = np.nan
     out["first_day"] = np.nan
