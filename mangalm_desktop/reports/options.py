@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, false, select
+from sqlalchemy import Engine, false, or_, select
 
 from ..db.models import Agent, Product, Store
 
@@ -45,3 +46,14 @@ def filter_choices(engine: Engine) -> FilterChoices:
             stores=[(c, n) for c, n in stores],
             products=[(s, n) for s, n in products],
         )
+
+
+def store_id_for(engine: Engine, code_or_name: str) -> uuid.UUID | None:
+    """The store a report row names (by code, else by name), for opening its store card."""
+    with engine.connect() as conn:
+        return conn.execute(
+            select(Store.id)
+            .where(or_(Store.code == code_or_name, Store.name == code_or_name))
+            .order_by(Store.code)
+            .limit(1)
+        ).scalar_one_or_none()

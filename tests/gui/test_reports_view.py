@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtPrintSupport import QPrinter
 
+from mangalm_desktop.db.search import ensure_search_schema
 from mangalm_desktop.gui.context import AppContext
 from mangalm_desktop.gui.reporting import printing
 from mangalm_desktop.gui.views.reports import ReportsView
@@ -23,6 +24,7 @@ pytestmark = pytest.mark.gui
 @pytest.fixture
 def view(qtbot, runner, engine, db_path):
     reports_data.build(engine)
+    ensure_search_schema(engine)  # the store card reads the store search/stats tables
     ctx = AppContext(
         engine=engine, db_path=db_path, runner=runner, today=lambda: dt.date(2024, 4, 30)
     )
@@ -34,7 +36,7 @@ def view(qtbot, runner, engine, db_path):
     v.activated()
     assert runner.wait_idle(10_000)
     yield v
-    for w in list(v.windows):
+    for w in [*v.windows, *v.store_windows]:
         w.close()
 
 
@@ -94,6 +96,16 @@ def test_filter_chart_drilldown_export(view, qtbot, runner, tmp_path):
     assert [ws.cell(row=r, column=1).value for r in (5, 6)] == ["P2", "P3"]
     assert [ws.cell(row=r, column=5).value for r in (5, 6)] == [1500.5, 60.0]
     assert view.windows[0].isVisible() and view.windows[1].isVisible()  # side by side
+
+    # … and the store card itself (the Stores view's detail window) from the stores window.
+    assert stores.store_code_at(0) == "S2"
+    stores.store_requested.emit("S2")
+    assert runner.wait_idle(10_000)
+    qtbot.waitUntil(lambda: len(view.store_windows) == 1)
+    card = view.store_windows[0]
+    assert card.store_id is not None and card.isVisible()
+    assert runner.wait_idle(10_000)
+    qtbot.waitUntil(lambda: "Kirana Two" in card.name_label.text())
 
 
 def test_filters_change_the_report_and_print(view, qtbot, runner, tmp_path):

@@ -52,6 +52,7 @@ def write_export(task: TaskContext, result: ReportResult, fmt: str, path: Path) 
 
 class ReportPanel(QWidget):
     drill_requested = Signal(str, object)  # report name, ReportFilters
+    store_requested = Signal(str)  # store code: open the store card
     loaded = Signal(object)  # ReportResult
     exported = Signal(object)  # Path
 
@@ -113,6 +114,8 @@ class ReportPanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.verticalHeader().setVisible(False)
         self.table.doubleClicked.connect(self._double_clicked)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
         self.drill_hint = QLabel("", self)
         self.drill_hint.setObjectName("drillHint")
 
@@ -219,6 +222,25 @@ class ReportPanel(QWidget):
         if value is None or str(value).startswith("("):  # "(none)" / "(unassigned)" groups
             return None
         return drill.report, self.filters.with_(**{drill.field: str(value)})
+
+    def store_code_at(self, row: int) -> str | None:
+        if "store_code" not in self.model.frame.columns or row < 0:
+            return None
+        code = self.model.frame["store_code"].iloc[row]
+        return None if code is None else str(code)
+
+    def _context_menu(self, pos) -> None:  # noqa: ANN001
+        row = self.table.indexAt(pos).row()
+        menu = QMenu(self)
+        target = self.drill_target(row) if row >= 0 else None
+        if target is not None:
+            title = get_spec(target[0]).title
+            menu.addAction(f"Open {title.lower()}", lambda: self.drill_requested.emit(*target))
+        code = self.store_code_at(row)
+        if code is not None:
+            menu.addAction("Open store card", lambda: self.store_requested.emit(code))
+        if not menu.isEmpty():
+            menu.exec(self.table.viewport().mapToGlobal(pos))
 
     def _double_clicked(self, index: QModelIndex) -> None:
         target = self.drill_target(index.row())

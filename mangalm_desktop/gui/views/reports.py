@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import uuid
 
 from PySide6.QtCore import QDate, QSettings, Qt
 from PySide6.QtWidgets import (
@@ -31,7 +32,7 @@ from ...domain.changes import Changes
 from ...domain.errors import UserError
 from ...reports.catalog import REPORTS
 from ...reports.filters import PERIODS, ReportFilters
-from ...reports.options import FilterChoices, filter_choices
+from ...reports.options import FilterChoices, filter_choices, store_id_for
 from ..context import AppContext
 from ..errors import show_error
 from ..reporting.panel import ReportPanel
@@ -132,6 +133,8 @@ class ReportsView(View):
 
         self.panel = ReportPanel(ctx, self)
         self.panel.drill_requested.connect(self.open_window)
+        self.panel.store_requested.connect(self.open_store)
+        self.store_windows: list[QWidget] = []
         split = QSplitter(Qt.Orientation.Horizontal, self)
         split.addWidget(left)
         split.addWidget(self.panel)
@@ -263,10 +266,37 @@ class ReportsView(View):
             return None
         window = ReportWindow(self.ctx, name or self.current_name(), filters)
         window.panel.drill_requested.connect(self.open_window)
+        window.panel.store_requested.connect(self.open_store)
         window.closed.connect(self._window_closed)
         self.windows.append(window)
         window.show()
         return window
+
+    def open_store(self, code: str) -> None:
+        """Drill from a report row to the store card (the Stores view's detail window)."""
+
+        def opened(store_id: uuid.UUID | None) -> None:
+            if store_id is None:
+                show_error(self, UserError(f"no store called {code!r}"), "opening the store")
+                return
+            from .store_detail import StoreDetailWindow
+
+            window = StoreDetailWindow(self.ctx, store_id)
+            self.store_windows.append(window)
+            window.destroyed.connect(lambda *_: self._forget_store(window))
+            window.show()
+
+        self.ctx.runner.submit(
+            lambda _task, engine, code: store_id_for(engine, code),
+            self.ctx.engine,
+            code,
+            on_done=opened,
+            name="finding the store",
+        )
+
+    def _forget_store(self, window: QWidget) -> None:
+        if window in self.store_windows:
+            self.store_windows.remove(window)
 
     def _window_closed(self, window: ReportWindow) -> None:
         if window in self.windows:
@@ -290,6 +320,6 @@ class ReportsView(View):
             raise RuntimeError("report list incomplete")
 
     def closeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt override
-        for w in list(self.windows):
+        for w in [*self.windows, *self.store_windows]:
             w.close()
         super().closeEvent(event)
