@@ -122,9 +122,10 @@ def _import_file(
     with engine.connect() as conn:
         if conn.dialect.name == "sqlite":
             # A bigger page cache keeps the line indexes in memory during a bulk load.
-            conn.exec_driver_sql("PRAGMA cache_size=-131072")
+            conn.exec_driver_sql("PRAGMA cache_size=-49152")  # 48 MB
             conn.commit()
         trans = conn.begin()
+        writer: Writer | None = None
         try:
             writer = Writer(conn, source=source, invoice_key=invoice_key)
             first = True
@@ -153,9 +154,13 @@ def _import_file(
                 trans.commit()
                 result.committed = True
         except BaseException:
+            if writer is not None:
+                writer.close()  # no statement may still run when we roll back
             trans.rollback()
             raise
         finally:
+            if writer is not None:
+                writer.close()
             if conn.dialect.name == "sqlite":
                 conn.exec_driver_sql("PRAGMA cache_size=-2000")
                 conn.commit()

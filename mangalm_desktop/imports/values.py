@@ -38,6 +38,9 @@ COMMON_DATE_FORMATS: tuple[str, ...] = (
 )
 
 
+CACHE_LIMIT = 100_000
+
+
 class BadValue(ValueError):
     """A cell that cannot be read; the message is the reason shown in the error report."""
 
@@ -173,5 +176,7 @@ class NumberReader:
         if not d.is_finite():
             raise BadValue("not an amount")
         d = d.quantize(self._quanta[scale], rounding=ROUND_HALF_UP)
+        if len(cache) >= CACHE_LIMIT:
+            cache.clear()  # line totals are nearly all distinct: keep memory bounded
         cache[value] = d
         return d

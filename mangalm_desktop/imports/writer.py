@@ -16,8 +16,10 @@ Why it is built this way:
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from operator import itemgetter
@@ -99,6 +101,8 @@ class _Encoder:
         hit = cache.get(value)
         if hit is None:
             hit = self.procs[column](value)
+            if len(cache) >= CACHE_LIMIT:
+                cache.clear()
             cache[value] = hit
         return hit
 
@@ -124,7 +128,11 @@ class _Existing:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
+_NO_HEADER: dict[str, Any] = {}
+CACHE_LIMIT = 100_000  # distinct values kept per column; line totals are nearly all distinct
+
+
+@dataclass(slots=True)
 class _InvoiceState:
     """An invoice met in this file."""
 
@@ -177,6 +185,29 @@ class Writer:
         self._new: dict[str, list[Any]] = {t: [] for t in self._enc}
         self._updates: dict[str, list[dict[str, Any]]] = {"store": [], "product": []}
         self._pending_existing_lines: list[tuple[_InvoiceState, int, tuple[Any, ...]]] = []
+        self._pool: ThreadPoolExecutor | None = None
+        self._in_flight: Future[None] | None = None
+        self._deferred_indexes = self._defer_line_indexes()
+
+    def _defer_line_indexes(self) -> list[Any]:
+        """Into an empty SQLite history, build the two secondary line indexes after the load.
+
+        One sorted index build at the end costs a fraction of a million scattered inserts. The
+        DROP is inside the file's transaction, so a rollback brings the indexes back as well.
+        """
+        if self.conn.dialect.name != "sqlite":
+            return []
+        if self.conn.execute(select(LINE_T.c.id).limit(1)).first() is not None:
+            return []
+        driver = self.conn.connection.dbapi_connection
+        if not getattr(driver, "in_transaction", True):
+            # pysqlite opens its transaction lazily, at the first INSERT/UPDATE/DELETE; a DROP
+            # before that would autocommit and survive a rollback. Open it now.
+            self.conn.exec_driver_sql("BEGIN")
+        indexes = sorted(LINE_T.indexes, key=lambda ix: ix.name or "")
+        for ix in indexes:
+            ix.drop(self.conn)
+        return indexes
 
     def _new_id(self) -> uuid.UUID:
         return self._ids.next()
@@ -436,6 +467,7 @@ class Writer:
             )  # fmt: skip
             self._new["invoice"].append(self._enc["invoice"].row(_complete(INVOICE_T, row)))
             self.counts.invoices.created += 1
+            st.header = _NO_HEADER  # only existing invoices are compared later; saves memory
         self._numbers[inv.number] = (inv.zoho_invoice_id, self.source)
         self._file_invoices[inv.key] = st
         return st
@@ -506,19 +538,47 @@ class Writer:
     # ---- writing ----------------------------------------------------------------------------
 
     def flush(self) -> None:
-        """Send what is buffered; parents before children so foreign keys hold at every step."""
+        """Send what is buffered; parents before children so foreign keys hold at every step.
+
+        The new lines' ``executemany`` runs on a helper thread while the caller maps the next
+        chunk (SQLite releases the GIL while it inserts). At most one batch is in flight and
+        every other use of the connection waits for it, so the connection is never used by
+        two threads at once and statement order is unchanged.
+        """
+        self.wait()
         if not self.write:
             self._new = {t: [] for t in self._enc}
             self._updates = {"store": [], "product": []}
             self._pending_existing_lines = []
             return
-        for name in ("agent", "store", "product", "invoice", "invoice_line"):
+        for name in ("agent", "store", "product", "invoice"):
             self._enc[name].execute(self.conn, self._new[name])
             self._new[name] = []
         self._run_updates(STORE_T, self._updates["store"])
         self._run_updates(PRODUCT_T, self._updates["product"])
         self._updates = {"store": [], "product": []}
         self._merge_existing_lines()
+        rows, self._new["invoice_line"] = self._new["invoice_line"], []
+        if rows:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer")
+            self._in_flight = self._pool.submit(self._line_enc.execute, self.conn, rows)
+
+    def wait(self) -> None:
+        """Wait for the lines batch in flight; re-raises its error here."""
+        fut, self._in_flight = self._in_flight, None
+        if fut is not None:
+            fut.result()
+
+    def close(self) -> None:
+        """Let the helper thread finish (errors ignored: the caller is rolling back) and stop it."""
+        fut, self._in_flight = self._in_flight, None
+        if fut is not None:
+            with contextlib.suppress(Exception):  # the transaction is being rolled back anyway
+                fut.result()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     def _run_updates(self, table: Table, rows: list[dict[str, Any]]) -> None:
         if not rows:
@@ -579,6 +639,7 @@ class Writer:
     def finish(self) -> WriteCounts:
         """Totals summed from lines, invoice headers compared, lines gone from an invoice removed."""
         self.flush()
+        self.wait()
         voids = [
             self._invoices[k]
             for k in self._void_keys
@@ -593,9 +654,9 @@ class Writer:
             self._remove_lines([(ex.id, 0) for ex in voids])
         new_totals, header_updates = [], []
         for st in self._file_invoices.values():
-            if st.sum_lines:
-                st.header["total"] = st.total
             ex = st.existing
+            if st.sum_lines and ex is not None:
+                st.header["total"] = st.total
             if ex is None:
                 if st.sum_lines:
                     new_totals.append({"_id": st.id, "_version": 1, "total": st.total})
@@ -609,6 +670,9 @@ class Writer:
                 self.counts.invoices.unchanged += 1
         if not self.write:
             return self.counts
+        for ix in self._deferred_indexes:
+            ix.create(self.conn)
+        self._deferred_indexes = []
         self._run_updates(INVOICE_T, new_totals + header_updates)
         if voids:
             self._run_updates(

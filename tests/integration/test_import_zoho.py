@@ -306,3 +306,34 @@ def test_several_files_each_all_or_nothing(engine, tmp_path) -> None:
     summary = import_invoices(engine, [good, bad], ImportOptions(error_report=tmp_path / "err.csv"))
     assert [f.committed for f in summary.files] == [True, False]
     assert snapshot(engine) == EXPECTED
+
+
+def _line_indexes(engine) -> list[tuple[str, tuple[str, ...], bool]]:
+    from sqlalchemy import inspect
+
+    insp = inspect(engine)
+    return sorted(
+        (ix["name"], tuple(ix["column_names"]), bool(ix["unique"]))
+        for ix in insp.get_indexes("invoice_line")
+    )
+
+
+def test_bulk_load_into_empty_history_leaves_the_line_indexes_as_the_schema_has_them(
+    engine, tmp_path
+) -> None:
+    before = _line_indexes(engine)
+    assert len(before) >= 2
+    import_invoices(engine, [GOLDEN_CSV])  # indexes deferred and rebuilt
+    assert _line_indexes(engine) == before
+
+    # a rejected file rolls the DROP INDEX back too
+    fresh = tmp_path / "fresh.sqlite"
+    from mangalm_desktop.db.migrate import open_local_database
+
+    eng2 = open_local_database(fresh)
+    rows = [list(r) for r in ROWS]
+    rows[-1][col("Quantity")] = "x"
+    summary = import_invoices(eng2, [_edited(tmp_path, rows)])
+    assert not summary.files[0].committed
+    assert _line_indexes(eng2) == before
+    eng2.dispose()
