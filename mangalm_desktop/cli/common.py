@@ -33,10 +33,16 @@ def db_path(args: argparse.Namespace) -> Path:
 class ProgressPrinter:
     """Prints ``message: done/total (pct%)`` on stderr at most every 0.5 s."""
 
-    def __init__(self, stream=sys.stderr, interval: float = 0.5) -> None:
-        self.stream = stream
+    def __init__(self, stream=None, interval: float = 0.5) -> None:
+        self._stream = stream
         self.interval = interval
         self._last = 0.0
+
+    @property
+    def stream(self):  # noqa: ANN201 - a text stream
+        # sys.stderr looked up when printing, not when this module was first imported: a
+        # stream bound at import (e.g. a test's captured stderr) may be closed by now.
+        return self._stream if self._stream is not None else sys.stderr
 
     def __call__(self, done: int, total: int, message: str = "") -> None:
         now = time.monotonic()
