@@ -396,3 +396,45 @@ def test_order_list_is_fetched_lazily(window, qtbot, engine, seeded):
         qtbot.waitUntil(lambda: not view.model.loading, timeout=10_000)
     assert len(view.model.rows) == 2 * PAGE + 50 and view.model.exhausted
     assert len({r.number for r in view.model.rows}) == 2 * PAGE + 50
+
+
+def test_new_order_from_suggestions_records_feedback(window, qtbot, engine, seeded):
+    import datetime as dt
+
+    from mangalm_desktop.db.models import Prediction, SuggestionFeedback
+
+    p = seeded.products
+    with session_scope(engine) as s:
+        for sku, q in [("TEA-250", 24), ("DAL-1", 10)]:
+            s.add(
+                Prediction(
+                    store_id=seeded.store_id,
+                    product_id=p[sku],
+                    horizon_start=dt.date(2026, 11, 3),
+                    horizon_weeks=2,
+                    point=1.0,
+                    low=0.0,
+                    high=2.0,
+                    suggested_qty=q,
+                    model="tsb",
+                    reason="usually",
+                )
+            )
+    view = show_orders(window, qtbot)
+    dialog = view.new_order(seeded.store_id)  # as the store detail / call list would
+    qtbot.waitUntil(lambda: dialog.ready and len(dialog.lines) == 2, timeout=10_000)
+    assert "pre-filled from the suggested order" in dialog.store_info.text()
+    assert [(x.product.sku, x.quantity, x.suggested_qty) for x in dialog.lines] == [
+        ("TEA-250", 24, 24),
+        ("DAL-1", 10, 10),
+    ]
+    dialog.table.selectRow(1)
+    qtbot.keyClick(dialog.table, Qt.Key.Key_Delete)  # the agent drops the dal
+    dialog.lines[0].quantity = 48  # and doubles the tea
+    dialog._refresh_table()
+    dialog.submit()
+    qtbot.waitUntil(lambda: dialog.result is not None, timeout=10_000)
+    with session_scope(engine) as s:
+        rows = s.scalars(select(SuggestionFeedback)).all()
+        got = sorted((r.product_id == p["TEA-250"], r.suggested_qty, r.ordered_qty) for r in rows)
+    assert got == [(False, 10, 0), (True, 24, 48)]
