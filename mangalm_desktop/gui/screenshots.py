@@ -84,9 +84,11 @@ def main(argv: list[str] | None = None) -> int:
     from .app import ensure_demo, make_app, open_database, run_blocking
     from .context import AppContext
     from .main_window import MainWindow
+    from .selftest import private_keyring
     from .settings import use_settings_dir
     from .workers import TaskRunner
 
+    private_keyring()  # pictures never show (or need) anyone's real secrets
     with tempfile.TemporaryDirectory() as tmp:
         use_settings_dir(Path(tmp) / "settings")
         make_app(["screenshots"])

@@ -18,7 +18,7 @@ from pathlib import Path
 SELF_TEST_SIZES = {"stores": 30, "products": 60, "agents": 3, "years": 1}
 
 
-def _private_keyring() -> object:
+def private_keyring() -> object:
     """An in-memory keyring for the run: the self-test must never read or write the person's
     real secrets, and must work where no OS keyring exists (CI, a fresh VM)."""
     import keyring
@@ -56,7 +56,7 @@ def run_self_test(*, verbose: bool = False, sizes: dict[str, int] | None = None)
 
     import keyring
 
-    previous_keyring = _private_keyring()
+    previous_keyring = private_keyring()
     try:
         return _run(say, verbose=verbose, sizes=sizes)
     finally:

@@ -28,6 +28,7 @@ def placeholder(view_id: str, title: str, icon_name: str, coming: str) -> type[V
             text.setWordWrap(True)
             text.setAlignment(Qt.AlignmentFlag.AlignCenter)
             text.setFixedWidth(520)
+            text.setMinimumHeight(text.heightForWidth(520) + 8)  # wrapped lines never clipped
             for widget in (picture, heading, text):
                 layout.addWidget(widget, 0, Qt.AlignmentFlag.AlignHCenter)
             layout.addStretch(2)
