@@ -151,6 +151,9 @@ class WindowedModel(QAbstractTableModel):
     def _page_arrived(self, generation: int, page: int, rows: list[Any]) -> None:
         if generation != self.generation:
             return  # an answer for a result that is no longer shown
+        if len(self._cache) > CACHE_LIMIT:  # scrolled through a lot: keep memory bounded
+            self._cache.clear()
+            self._requested = {page}
         for row in rows:
             self._cache[self._row_id(row)] = row
         first = page * PAGE

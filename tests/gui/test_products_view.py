@@ -103,3 +103,47 @@ def test_self_test_command_passes():
     for entry in VIEW_CLASSES:
         assert f"ok   view {entry.title}" in proc.stdout
     assert "ok   store detail" in proc.stdout
+
+
+def test_windowed_model_fetches_pages_on_demand_and_drops_stale_pages(runner, qtbot):
+    """Rows are fetched only for the pages looked at; a page answer for an old result is
+    ignored; memory stays bounded when a person scrolls through everything."""
+    import numpy as np
+
+    from mangalm_desktop.gui import tablemodels
+    from mangalm_desktop.gui.tablemodels import PAGE, Column, WindowedModel
+
+    fetched: list[list[int]] = []
+
+    def fetch(ids):
+        fetched.append(ids)
+        return [(i, f"row {i}") for i in ids]
+
+    model = WindowedModel(
+        [Column("name", "Name", lambda r: r[1])], fetch, runner.submit, row_id=lambda r: r[0]
+    )
+    model.set_result(np.arange(10 * PAGE, dtype=np.int64))
+    assert model.data(model.index(5, 0)) == "…"  # asks for page 0
+    model.data(model.index(3 * PAGE + 1, 0))  # and page 3, nothing in between
+    assert runner.wait_idle(5_000)
+    assert [ids[0] for ids in fetched] == [0, 3 * PAGE]
+    assert model.data(model.index(3 * PAGE + 1, 0)) == f"row {3 * PAGE + 1}"
+    # a new result while a page of the old one is in flight: the old page is dropped
+    model.data(model.index(7 * PAGE, 0))
+    model.set_result(np.arange(5, dtype=np.int64) + 50_000)
+    assert runner.wait_idle(5_000)
+    assert [ids[0] for ids in fetched][-1] == 7 * PAGE  # it was fetched...
+    assert 7 * PAGE not in model._cache  # ...but its answer was not applied
+    assert model.rowCount() == 5
+    # bounded cache
+    old_limit = tablemodels.CACHE_LIMIT
+    tablemodels.CACHE_LIMIT = 2 * PAGE
+    try:
+        model.set_result(np.arange(10 * PAGE, dtype=np.int64))
+        for page in range(10):
+            model.data(model.index(page * PAGE, 0))
+            assert runner.wait_idle(5_000)
+        assert len(model._cache) <= 3 * PAGE
+        assert model.data(model.index(9 * PAGE, 0)) == f"row {9 * PAGE}"
+    finally:
+        tablemodels.CACHE_LIMIT = old_limit
