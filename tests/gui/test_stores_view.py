@@ -171,7 +171,11 @@ def test_enter_opens_the_store_with_its_sales_in_the_chart(window, qtbot, demo_d
     assert detail.chart.hover_label.text() == detail.chart.hover_text(week)
     assert detail.chart.cursor.isVisible()
     assert detail.invoice_model.rowCount() > 0
+    detail.tabs.setCurrentIndex(1)  # Invoices: the newest is selected and its lines shown
     qtbot.waitUntil(lambda: detail.line_model.rowCount() > 0, timeout=5_000)
+    newest = detail.invoice_model.rows[0]
+    assert detail.invoice_table.currentIndex().row() == 0
+    assert len(detail.line_model.rows) == newest.lines
     assert detail.top_model.rowCount() > 0
     assert detail.kpi["sales"].text() == view.model.columns[6].text(store)
 

@@ -183,7 +183,9 @@ class StoreDetailWindow(QWidget):
         invoices = QSplitter(Qt.Orientation.Vertical, self)
         invoices.addWidget(self.invoice_table)
         invoices.addWidget(self.line_table)
+        self.invoices_page = invoices
         self.tabs.addTab(invoices, "&Invoices")
+        self.tabs.currentChanged.connect(lambda _i: self._select_first_invoice())
         self.invoice_table.selectionModel().currentRowChanged.connect(
             lambda current, _prev: self._load_lines(current.row())
         )
@@ -261,7 +263,15 @@ class StoreDetailWindow(QWidget):
         self.invoice_model.set_rows(detail.invoices)
         self.call_model.set_rows(detail.calls)
         self._fill_profile(keep_message=True)
-        if detail.invoices:
+        self._select_first_invoice()
+
+    def _select_first_invoice(self) -> None:
+        """Lines load when the Invoices tab is looked at, not on every store open."""
+        if (
+            self.tabs.currentWidget() is self.invoices_page
+            and self.invoice_model.rows
+            and self.invoice_table.currentIndex().row() < 0
+        ):
             self.invoice_table.selectRow(0)
 
     def _load_lines(self, row: int) -> None:
