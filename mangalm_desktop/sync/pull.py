@@ -38,6 +38,7 @@ from .tables import STORE_SCOPED, TableSpec, all_specs
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 20_000
+BULK_COMMIT_ROWS = 250_000
 _SQLITE = sqlite.dialect()
 
 
@@ -105,7 +106,10 @@ class _Applier:
                 self.cur.execute(str(ddl))
         self.raw.commit()
 
-    def apply(self, sql: str, rows: list[tuple], state_updates: list[tuple]) -> None:
+    def apply(
+        self, sql: str, rows: list[tuple], state_updates: list[tuple], *, commit: bool = True
+    ) -> None:
+        """Write ``rows`` and state marks; commit unless more batches join this transaction."""
         try:
             if rows:
                 self.cur.executemany(sql, rows)
@@ -114,7 +118,8 @@ class _Applier:
                     state.drop(self.cur, key)
                 else:
                     state.put(self.cur, key, value=value, number=number)
-            self.raw.commit()
+            if commit:
+                self.raw.commit()
         except BaseException:
             self.raw.rollback()
             raise
@@ -133,10 +138,19 @@ class _Applier:
         resume_horizon: int | None = None,
         final_state: list[tuple] | None = None,
         force: bool = False,
+        commit_every: int = 0,
     ) -> int:
-        """COPY rows of ``spec`` matching ``where`` into SQLite; return how many."""
+        """COPY rows of ``spec`` matching ``where`` into SQLite; return how many.
+
+        Rows are handed to SQLite ``batch_size`` at a time (bounded memory); a transaction is
+        committed, with the resume mark, every ``commit_every`` rows (default: every batch).
+        Large initial loads use big transactions because each WAL commit rewrites every index
+        page the batch touched: with random UUID keys that is nearly all of them, every time.
+        """
         sql = spec.sqlite_upsert(force=force)
         count = 0
+        since_commit = 0
+        commit_every = max(commit_every, batch_size)
         id_at = spec.columns.index("id")
         batch: list[tuple] = []
         with pg.cursor() as cur, cur.copy(spec.copy_sql(where), params) as copy:
@@ -144,10 +158,14 @@ class _Applier:
                 batch.append(row)
                 if len(batch) >= batch_size:
                     self.ctx.check()
+                    since_commit += len(batch)
+                    commit = since_commit >= commit_every
                     marks = []
-                    if resume_key is not None:
+                    if resume_key is not None and commit:
                         marks = [(resume_key, batch[-1][id_at], resume_horizon)]
-                    self.apply(sql, batch, marks)
+                    self.apply(sql, batch, marks, commit=commit)
+                    if commit:
+                        since_commit = 0
                     count += len(batch)
                     batch = []
         self.ctx.check()
@@ -271,6 +289,7 @@ def pull(
                     where,
                     params,
                     batch_size,
+                    commit_every=BULK_COMMIT_ROWS if bulk else 0,
                     resume_key=resume_key,
                     resume_horizon=final,
                     final_state=[(f"pull:{spec.name}", None, final), (resume_key, None, None)],
