@@ -31,7 +31,7 @@ def central_engine(url: str | None = None) -> Engine:
     from the keyring)."""
     url = url or os.environ.get("MANGALM_CENTRAL_URL")
     if url:
-        return make_engine(sqlalchemy_url(url))
+        return make_engine(sqlalchemy_url(url), connect_args={"connect_timeout": 10})
     cfg = load_central_config()
     if not cfg.configured:
         raise UserError(
