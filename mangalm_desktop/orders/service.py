@@ -99,9 +99,12 @@ def _new_line(order: Order, line_no: int, pl) -> OrderLine:  # noqa: ANN001 - Pr
     )
 
 
-def _replace_draft_lines(session: Session, order: Order, checked: Checked) -> list[OrderLine]:
+def _replace_draft_lines(
+    session: Session, order: Order, checked: Checked, *, new: bool
+) -> list[OrderLine]:
     """Drafts were never pushed: their lines are simply rewritten, numbered 1..n."""
-    session.execute(delete(OrderLine).where(OrderLine.order_id == order.id))
+    if not new:
+        session.execute(delete(OrderLine).where(OrderLine.order_id == order.id))
     lines = [_new_line(order, n, pl) for n, pl in enumerate(checked.lines, start=1)]
     session.add_all(lines)
     return lines
@@ -231,7 +234,7 @@ def _store_draft(
         )
         session.add(order)
     _fill_header(order, draft, checked, today)
-    lines = _replace_draft_lines(session, order, checked)
+    lines = _replace_draft_lines(session, order, checked, new=order_id is None)
     return order, lines
 
 

@@ -54,21 +54,35 @@ def resolve_store(
     return store, None
 
 
+_PRODUCT_COLUMNS = (
+    Product.id,
+    Product.sku,
+    Product.name,
+    Product.pack_size,
+    Product.price,
+    Product.active,
+    Product.deleted,
+)
+
+
 def _load_products(session: Session, lines: list[LineInput]) -> tuple[dict, dict]:
+    """Products of the typed lines by id and by upper-case SKU, as plain rows (no ORM
+    instances: a 60-line order would otherwise build 60 tracked objects just to read them)."""
     ids = {u for u in (_as_uuid(x.product) for x in lines) if u is not None}
     skus = {str(x.product).strip().upper() for x in lines if isinstance(x.product, str)}
-    by_id: dict[uuid.UUID, Product] = {}
-    by_sku: dict[str, Product] = {}
+    by_id: dict = {}
+    by_sku: dict = {}
     if ids:
-        for p in session.scalars(select(Product).where(Product.id.in_(ids))):
+        for p in session.execute(select(*_PRODUCT_COLUMNS).where(Product.id.in_(ids))):
             by_id[p.id] = p
     if skus:
-        for p in session.scalars(select(Product).where(func.upper(Product.sku).in_(skus))):
+        stmt = select(*_PRODUCT_COLUMNS).where(func.upper(Product.sku).in_(skus))
+        for p in session.execute(stmt):
             by_sku[(p.sku or "").upper()] = p
     return by_id, by_sku
 
 
-def _label(p: Product) -> str:
+def _label(p) -> str:  # noqa: ANN001 - a product row
     return f"{p.sku} {p.name}" if p.sku else p.name
 
 
@@ -219,7 +233,7 @@ def validate(
 
     priced: list[PricedLine] = []
     for m in merged.values():
-        p: Product = m["product"]
+        p = m["product"]
         if len(m["lines"]) > 1:
             where = ", ".join(str(x) for x in m["lines"])
             notices.append(
