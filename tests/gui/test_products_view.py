@@ -126,7 +126,7 @@ def test_windowed_model_fetches_pages_on_demand_and_drops_stale_pages(runner, qt
     assert model.data(model.index(5, 0)) == "…"  # asks for page 0
     model.data(model.index(3 * PAGE + 1, 0))  # and page 3, nothing in between
     assert runner.wait_idle(5_000)
-    assert [ids[0] for ids in fetched] == [0, 3 * PAGE]
+    assert sorted(ids[0] for ids in fetched) == [0, 3 * PAGE]  # pool threads: any order
     assert model.data(model.index(3 * PAGE + 1, 0)) == f"row {3 * PAGE + 1}"
     # a new result while a page of the old one is in flight: the old page is dropped
     model.data(model.index(7 * PAGE, 0))
