@@ -107,6 +107,7 @@ def _chart(result: ReportResult, width: float, font: str) -> Drawing | None:
     chart.valueAxis.labels.fontName = font
     chart.valueAxis.labels.fontSize = 7
     chart.valueAxis.labelTextFormat = _axis_format
+    chart.valueAxis.forceZero = 1  # amounts are read against zero
     for i in range(len(ys)):
         colour = colors.HexColor(PALETTE[i % len(PALETTE)])
         if spec.kind == "bar":
@@ -154,6 +155,46 @@ def _axis_format(v: float) -> str:
     if a >= 1e3:
         return f"{v / 1e3:.1f}k"
     return f"{v:g}"
+
+
+CELL_PAD = 6.0  # reportlab's default left + right cell padding is 6 pt each side together
+
+
+def _column_widths(
+    header: list[str], body: list[list[str]], font: str, bold: str, avail: float, size: float
+) -> tuple[float, list[float]]:
+    """Column widths that never break a header word, shared out by content; smaller type if
+    even the header words do not fit the page."""
+    sample = body[:300]
+    while True:
+        mins = [
+            max(pdfmetrics.stringWidth(w, bold, size) for w in (lbl.split() or [""])) + 2 * CELL_PAD
+            for lbl in header
+        ]
+        want = [
+            max(
+                [mins[j]]
+                + [
+                    min(pdfmetrics.stringWidth(r[j], font, size), 40 * size * 0.55) + 2 * CELL_PAD
+                    for r in sample
+                ]
+            )
+            for j in range(len(header))
+        ]
+        if sum(mins) <= avail or size <= 5.5:
+            break
+        size -= 0.5
+    # Short columns (codes, numbers, dates) keep their full width; long text gives way.
+    keep = [w if w <= 12 * size else m for w, m in zip(want, mins, strict=True)]
+    if sum(keep) <= avail:
+        mins = keep
+    if sum(want) <= avail:  # everything fits: share the spare room out evenly
+        spare = (avail - sum(want)) / len(want)
+        return size, [w + spare for w in want]
+    extra = [w - m for w, m in zip(want, mins, strict=True)]
+    room = max(0.0, avail - sum(mins))
+    total_extra = sum(extra) or 1.0
+    return size, [m + room * e / total_extra for m, e in zip(mins, extra, strict=True)]
 
 
 def write_pdf(result: ReportResult, path: Path, ctx: TaskContext = NULL_TASK) -> None:
@@ -207,28 +248,23 @@ def write_pdf(result: ReportResult, path: Path, ctx: TaskContext = NULL_TASK) ->
     if not body:
         story.append(Paragraph("No rows match these filters.", small))
     else:
-        size = 7 if wide else 8
+        size, widths = _column_widths(header, body, font, bold, avail, 7.0 if wide else 8.0)
         hstyle = ParagraphStyle(
             "h", fontName=bold, fontSize=size, leading=size + 1.5, textColor=colors.white
         )
         head_cells = [Paragraph(escape(lbl), hstyle) for lbl in header]
-        # Width by content (sampled), scaled to the page.
-        need = []
-        for j, lbl in enumerate(header):
-            word = max(len(w) for w in lbl.split()) * 1.45  # headers wrap only between words
-            longest = max([len(r[j]) for r in body[:300]] + [min(len(lbl), 14), word])
-            need.append(min(longest, 40) + 2)
-        scale = avail / sum(need)
-        widths = [n * scale for n in need]
-        # Text that no longer fits its squeezed column is shortened with an ellipsis rather
-        # than running into the next column.
+        # Text that does not fit its column is shortened with an ellipsis rather than running
+        # into the next column.
         for j, c in enumerate(df.columns):
             if kinds[c] != "text":
                 continue
-            fit = max(4, int(widths[j] / (size * 0.58)) - 1)
+            room = widths[j] - 2 * CELL_PAD
             for r in body:
-                if len(r[j]) > fit:
-                    r[j] = r[j][: fit - 1] + "…"
+                if pdfmetrics.stringWidth(r[j], font, size) > room:
+                    text = r[j]
+                    while text and pdfmetrics.stringWidth(text + "…", font, size) > room:
+                        text = text[:-1]
+                    r[j] = text + "…"
         table = Table([head_cells, *body], colWidths=widths, repeatRows=1)
         ts = [
             ("FONT", (0, 1), (-1, -1), font, size),
