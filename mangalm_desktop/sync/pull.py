@@ -38,7 +38,7 @@ from .tables import STORE_SCOPED, TableSpec, all_specs
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 20_000
-BULK_COMMIT_ROWS = 250_000
+BULK_BATCHES_PER_COMMIT = 12  # initial loads: one transaction per ~240k rows
 _SQLITE = sqlite.dialect()
 
 
@@ -289,7 +289,7 @@ def pull(
                     where,
                     params,
                     batch_size,
-                    commit_every=BULK_COMMIT_ROWS if bulk else 0,
+                    commit_every=batch_size * BULK_BATCHES_PER_COMMIT if bulk else 0,
                     resume_key=resume_key,
                     resume_horizon=final,
                     final_state=[(f"pull:{spec.name}", None, final), (resume_key, None, None)],

@@ -236,30 +236,39 @@ def test_order_sent_to_zoho_is_server_authoritative(world, tmp_path):
         assert json.loads(op.last_error)["kind"] == "server_authoritative"
 
 
-def test_interrupted_initial_sync_resumes_where_it_stopped(world, tmp_path):
+def test_interrupted_initial_sync_resumes_where_it_stopped(pg_url, tmp_path):
+    from mangalm_desktop.sync.pull import BULK_BATCHES_PER_COMMIT
+
+    world = build_world(pg_url, invoices_per_store=10, lines_per_invoice=5)
     eng = local_db(tmp_path / "a.sqlite")
     conn = world.connector(world.manager)
-    seen = []
+    batch = 5
+    window = batch * BULK_BATCHES_PER_COMMIT  # rows per transaction of an initial load
 
     def progress(done, total, msg):
-        seen.append(done)
-        if done >= 10:
+        if done >= 200:
             ctx.cancel()
 
     ctx = TaskContext(on_progress=progress)
     with conn() as pg, pytest.raises(Cancelled):
-        pull(eng, pg, ctx, batch_size=5)
+        pull(eng, pg, ctx, batch_size=batch)
     state = read_all(eng)
     assert any(k.startswith("resume:") for k in state), state
     first = sum(len(v) for v in local_rows(eng).values())
-    assert first >= 10
+    assert first >= window
     with conn() as pg:
-        res = pull(eng, pg, batch_size=5)
+        res = pull(eng, pg, batch_size=batch)
     assert res.resumed, "the second run must continue, not start over"
     total = sum(len(v) for v in central_rows(world.url).values())
-    assert res.rows <= total - first + 5  # at most the interrupted batch again
+    assert res.rows <= total - first + window  # at most one unfinished transaction again
     assert normalise(local_rows(eng)) == normalise(central_rows(world.url))
     assert not any(k.startswith("resume:") for k in read_all(eng))
+    # The indexes dropped for the bulk load are back.
+    with eng.connect() as c:
+        names = {
+            r[0] for r in c.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='index'")
+        }
+    assert "ix_invoice_line_store_id_invoice_date" in names
 
 
 def test_random_uuid_outbox_op_for_unknown_table_is_parked_not_blocking(world, tmp_path):
