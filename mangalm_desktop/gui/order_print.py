@@ -63,6 +63,8 @@ def preview_and_print(pdf: bytes, title: str, parent: QWidget | None = None) -> 
     printer = make_printer()
     printer.setDocName(title)
     dialog = QPrintPreviewDialog(printer, parent)
+    dialog.printer_ref = printer  # the dialog does not own it: keep it alive as long as it
+    dialog.pdf_ref = pdf
     dialog.setWindowTitle(f"Print — {title}")
     dialog.paintRequested.connect(lambda p: paint_pdf(p, pdf))
     dialog.open()

@@ -438,3 +438,19 @@ def test_new_order_from_suggestions_records_feedback(window, qtbot, engine, seed
         rows = s.scalars(select(SuggestionFeedback)).all()
         got = sorted((r.product_id == p["TEA-250"], r.suggested_qty, r.ordered_qty) for r in rows)
     assert got == [(False, 10, 0), (True, 24, 48)]
+
+
+def test_print_opens_a_preview_of_the_confirmation(window, qtbot, engine, seeded):
+    from PySide6.QtPrintSupport import QPrintPreviewDialog
+
+    submit_directly(engine, seeded)
+    view = show_orders(window, qtbot)
+    qtbot.waitUntil(lambda: view.detail is not None, timeout=10_000)
+    view.print_selected()
+    qtbot.waitUntil(
+        lambda: any(isinstance(d, QPrintPreviewDialog) and d.isVisible() for d in view.dialogs),
+        timeout=10_000,
+    )
+    preview = next(d for d in view.dialogs if isinstance(d, QPrintPreviewDialog))
+    assert view.detail.number in preview.windowTitle()
+    preview.close()
