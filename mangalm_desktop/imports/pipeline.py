@@ -10,9 +10,11 @@ file in progress; files finished before it stay imported.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -113,6 +115,37 @@ def _import_file(
     options: ImportOptions,
     ctx: TaskContext,
 ) -> tuple[FileResult, list[RowError]]:
+    with _gc_paused():
+        return _import_file_body(engine, path, make_mapper, source, invoice_key, options, ctx)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the length of one file.
+
+    A million-line import keeps hundreds of thousands of small objects alive (id maps, invoice
+    states); every full collection walks all of them, which made a 1M-line import ~40 % slower
+    than 5 × a 200k one. The importer creates no reference cycles, so reference counting frees
+    everything it drops; the collector is restored (and was never off for longer) afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _import_file_body(
+    engine: Engine,
+    path: Path,
+    make_mapper: MapperFactory,
+    source: str,
+    invoice_key: str,
+    options: ImportOptions,
+    ctx: TaskContext,
+) -> tuple[FileResult, list[RowError]]:
     result = FileResult(path=path)
     errors: list[RowError] = []
     src = open_source(path, options.encoding)
@@ -122,7 +155,7 @@ def _import_file(
     with engine.connect() as conn:
         if conn.dialect.name == "sqlite":
             # A bigger page cache keeps the line indexes in memory during a bulk load.
-            conn.exec_driver_sql("PRAGMA cache_size=-49152")  # 48 MB
+            conn.exec_driver_sql("PRAGMA cache_size=-32768")  # 32 MB
             conn.commit()
         trans = conn.begin()
         writer: Writer | None = None

@@ -25,7 +25,8 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, insert, select, type_coerce, update
+from sqlalchemy.types import NullType
 
 from ..db.models import Agent, Invoice, InvoiceLine, Product, Store
 from ..db.types import utcnow
@@ -603,17 +604,19 @@ class Writer:
         if not pending:
             return
         ids = sorted({st.id for st, _, _ in pending})
-        current: dict[tuple[uuid.UUID, int], _Existing] = {}
-        cols = [LINE_T.c[n] for n in LINE_FIELDS]
+        # Compare driver values (hex ids, minor units, ISO dates): no Decimal/UUID per stored row.
+        current: dict[tuple[Any, int], tuple[Any, int, tuple[Any, ...]]] = {}
+        raw = [type_coerce(LINE_T.c[n], NullType()) for n in ("id", "invoice_id", *LINE_FIELDS)]
         for i in range(0, len(ids), IN_BATCH):
-            q = select(
-                LINE_T.c.id, LINE_T.c.version, LINE_T.c.invoice_id, LINE_T.c.line_no, *cols
-            ).where(LINE_T.c.invoice_id.in_(ids[i : i + IN_BATCH]))
+            q = select(LINE_T.c.version, LINE_T.c.line_no, *raw).where(
+                LINE_T.c.invoice_id.in_(ids[i : i + IN_BATCH])
+            )
             for r in self.conn.execute(q):
-                current[(r.invoice_id, r.line_no)] = _Existing(r.id, r.version, tuple(r[4:]))
+                current[(r[3], r[1])] = (r[2], r[0], tuple(r[4:]))
+        enc = self._line_enc
         inserts, updates = [], []
         for st, line_no, values in pending:
-            ex = current.get((st.id, line_no))
+            ex = current.get((st.id_p, line_no))
             if ex is None:
                 row = dict(zip(LINE_FIELDS, values, strict=True))
                 row.update(
@@ -626,9 +629,9 @@ class Writer:
                 inserts.append(self._line_enc.row(row))
                 self.counts.lines.created += 1
                 st.lines_changed = True
-            elif ex.values != values:
+            elif ex[2] != tuple(enc.value(n, v) for n, v in zip(LINE_FIELDS, values, strict=True)):
                 upd = dict(zip(LINE_FIELDS, values, strict=True))
-                updates.append({"_id": ex.id, "_version": ex.version + 1, **upd})
+                updates.append({"_id": _as_uuid(ex[0]), "_version": ex[1] + 1, **upd})
                 self.counts.lines.updated += 1
                 st.lines_changed = True
             else:
@@ -705,6 +708,10 @@ class Writer:
         self._run_updates(LINE_T, gone)
         self.counts.lines_removed += len(gone)
         return touched
+
+
+def _as_uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 _COLUMN_NAMES = {

@@ -88,7 +88,8 @@ class ZohoMapper:
         self.notes: Counter[str] = Counter()
         self._invoices: dict[str, InvoiceIn] = {}
         self._products: dict[Cell, ProductIn] = {}
-        self._rows_seen: dict[int, int] = {}
+        # fingerprints only (a set, ~60 bytes a row): the first row's number is not kept
+        self._rows_seen: set[int] = set()
         self._status_rules: dict[Cell, str] = {}
         self._qty_cache = self.nums._qty  # the readers' own caches, consulted inline (hot path)
         self._m2, self._m4 = self.nums._money[2], self.nums._money[4]
@@ -149,10 +150,9 @@ class ZohoMapper:
         if rule:
             return Skip(rule, invoice_id if rule == SKIPPED_STATUSES["void"] else None)
         fingerprint = hash(tuple(cells))
-        first = self._rows_seen.get(fingerprint)
-        if first is not None:
-            raise RowRejected("(row)", "", f"exact duplicate of row {first} (a doubled export?)")
-        self._rows_seen[fingerprint] = row_no
+        if fingerprint in self._rows_seen:
+            raise RowRejected("(row)", "", "exact duplicate of an earlier row (a doubled export?)")
+        self._rows_seen.add(fingerprint)
         if not invoice_id:
             raise RowRejected("Invoice ID", "", "missing Invoice ID")
         invoice = self._invoices.get(invoice_id) or self._invoice(invoice_id, cells)

@@ -174,7 +174,7 @@ def test_latin1_bytes_are_refused_unless_the_encoding_is_given(engine, tmp_path)
         assert s.scalar(select(Store.name).where(Store.code == "C-100")) == "Sharmá Kirana, Andheri"
 
 
-def test_duplicate_line_is_rejected_naming_the_first(engine, tmp_path) -> None:
+def test_duplicate_line_is_rejected(engine, tmp_path) -> None:
     rows = rows_copy()
     rows.insert(2, list(rows[0]))
     path = tmp_path / "dup.csv"
@@ -182,7 +182,7 @@ def test_duplicate_line_is_rejected_naming_the_first(engine, tmp_path) -> None:
     summary, report = run(engine, path, tmp_path)
     assert not summary.files[0].committed and counts(engine) == (0, 0, 0)
     assert [(r["row"], r["reason"]) for r in read_report(report)] == [
-        ("4", "exact duplicate of row 2 (a doubled export?)")
+        ("4", "exact duplicate of an earlier row (a doubled export?)")
     ]
 
 
@@ -276,3 +276,22 @@ def test_corrupt_workbook_is_a_clear_file_error(engine, tmp_path) -> None:
     path.write_bytes(b"PK\x03\x04 this is not really a workbook")
     summary, _ = run(engine, path, tmp_path)
     assert "not a readable Excel workbook" in summary.file_errors[0]
+
+
+def test_a_later_chunk_settles_dates_the_first_chunk_left_open(engine, tmp_path) -> None:
+    rows = []
+    for i in range(40):
+        r = list(ROWS[0])
+        r[col("Invoice ID")], r[col("Invoice Number")] = str(7000 + i), f"INV-Y{i}"
+        day = "03/04/2024" if i < 39 else "25/04/2024"  # only the last row says day-first
+        r[col("Invoice Date")] = r[col("Due Date")] = day
+        rows.append(r)
+    path = tmp_path / "late.csv"
+    write_csv(path, HEADER, rows)
+    summary, _ = run(engine, path, tmp_path, chunk_rows=10)
+    assert summary.files[0].committed and summary.imported == 40
+    with Session(engine) as s:
+        assert (
+            str(s.scalar(select(Invoice.invoice_date).where(Invoice.number == "INV-Y0")))
+            == "2024-04-03"
+        )
