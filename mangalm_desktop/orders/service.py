@@ -16,8 +16,9 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from ..db import outbox
@@ -101,13 +102,37 @@ def _new_line(order: Order, line_no: int, pl) -> OrderLine:  # noqa: ANN001 - Pr
 
 def _replace_draft_lines(
     session: Session, order: Order, checked: Checked, *, new: bool
-) -> list[OrderLine]:
-    """Drafts were never pushed: their lines are simply rewritten, numbered 1..n."""
+) -> list[dict[str, Any]]:
+    """Drafts were never pushed: their lines are simply rewritten, numbered 1..n.
+
+    Written with one Core ``executemany`` (no ORM instances: they are never read back in this
+    transaction); the returned rows are also the outbox payload's lines.
+    """
     if not new:
         session.execute(delete(OrderLine).where(OrderLine.order_id == order.id))
-    lines = [_new_line(order, n, pl) for n, pl in enumerate(checked.lines, start=1)]
-    session.add_all(lines)
-    return lines
+    now = utcnow()
+    rows = [
+        {
+            "id": new_id(),
+            "version": 1,
+            "deleted": False,
+            "updated_at": now,
+            "order_id": order.id,
+            "line_no": n,
+            "store_id": order.store_id,
+            "product_id": pl.product_id,
+            "quantity": pl.quantity,
+            "unit_price": pl.unit_price,
+            "discount_pct": pl.discount_pct,
+            "line_total": pl.total,
+            "suggested_qty": pl.suggested_qty,
+        }
+        for n, pl in enumerate(checked.lines, start=1)
+    ]
+    if rows:
+        session.flush()  # the order row first (foreign key)
+        session.execute(insert(OrderLine), rows)
+    return rows
 
 
 def _amend_lines(session: Session, order: Order, checked: Checked) -> list[OrderLine]:
@@ -138,9 +163,13 @@ def _amend_lines(session: Session, order: Order, checked: Checked) -> list[Order
 
 
 def _enqueue_order(
-    session: Session, order: Order, lines: list[OrderLine], base_version: int | None
+    session: Session,
+    order: Order,
+    lines: list[OrderLine] | list[dict[str, Any]],
+    base_version: int | None,
 ) -> None:
     session.flush()
+    rows = [x if isinstance(x, dict) else outbox.row_payload(x) for x in lines]
     outbox.enqueue(
         session,
         table_name="orders",
@@ -149,7 +178,7 @@ def _enqueue_order(
         base_version=base_version,
         payload={
             "order": outbox.row_payload(order),
-            "lines": [outbox.row_payload(x) for x in sorted(lines, key=lambda r: r.line_no)],
+            "lines": sorted(rows, key=lambda r: r["line_no"]),
         },
     )
 
@@ -213,7 +242,7 @@ def _store_draft(
     order_id: uuid.UUID | None,
     checked: Checked,
     today: dt.date | None,
-) -> tuple[Order, list[OrderLine]]:
+) -> tuple[Order, list[dict[str, Any]]]:
     if order_id is not None:
         order = _get_order(session, order_id)
         if order.state != OrderState.DRAFT.value:
