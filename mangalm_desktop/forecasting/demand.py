@@ -19,6 +19,8 @@ from scipy.optimize import nnls
 CLASSES = ("smooth", "erratic", "intermittent", "lumpy")
 SIGNALS = ("avg13", "avg26", "avg52", "last_year", "sba")
 RESCALE_POWER = 1.0
+SEASON_BEFORE_WEEKS = 13
+BIAS_WINDOWS = 1
 
 
 def classify(y: np.ndarray) -> np.ndarray:
@@ -89,6 +91,7 @@ class DemandModel:
     coverage_level: float = 0.8
     seasonal: bool = True
     conformal_q_total: float = 1.0
+    level_correction: float = 1.0
 
     def rate_halfwidth(self, y: np.ndarray) -> np.ndarray:
         """Half-width of the 80% interval of the *mean weekly* demand over a horizon, per row.
@@ -101,7 +104,7 @@ class DemandModel:
 
     def forecast(self, y: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Point, low and high [n, horizon] from history ``y`` [n, T]."""
-        point = self._point(y, horizon)
+        point = self._point(y, horizon) * self.level_correction
         if self.seasonal:
             point = point * season_ratio(y, horizon)
         scale = series_scale(y)[:, None]
@@ -120,9 +123,10 @@ def season_ratio(y: np.ndarray, horizon: int, lo: float = 0.67, hi: float = 1.5)
     *last year* (e.g. the run-up to Christmas); 1 without a year of history. Clipped."""
     total = y.sum(axis=0)
     t = len(total)
-    if t < 52 + 13 or horizon > 52:
+    b = SEASON_BEFORE_WEEKS
+    if t < 52 + b or horizon > 52:
         return 1.0
-    before = total[t - 52 - 13 : t - 52].mean()
+    before = total[t - 52 - b : t - 52].mean()
     after = total[t - 52 : t - 52 + horizon].mean()
     if before <= 0:
         return 1.0
@@ -146,11 +150,37 @@ def conformal_quantile(actual: np.ndarray, point: np.ndarray, scale: np.ndarray,
     return float(np.quantile(r, q, method="higher"))
 
 
-def fit_demand_model(y: np.ndarray, horizon: int, level: float = 0.8) -> DemandModel:
-    """Fit class weights and the conformal multiplier on the last ``horizon`` weeks of ``y``.
+def fit_demand_model(
+    y: np.ndarray, horizon: int, level: float = 0.8, bias_windows: int | None = None
+) -> DemandModel:
+    """Fit class weights and the conformal multiplier on the last ``horizon`` weeks of ``y``,
+    then correct the level by the bias the *whole fitting procedure* showed at the
+    ``bias_windows`` earlier rolling origins (a forecast that ran 10% short at each of the
+    last origins is scaled up by about 10%; clipped to ±25%).
 
     The weeks used for scoring are never seen by the signals they score.
     """
+    model = _fit_core(y, horizon, level)
+    k = BIAS_WINDOWS if bias_windows is None else bias_windows
+    ratios = []
+    for j in range(1, k + 1):
+        cut = y.shape[1] - j * horizon
+        if cut <= 2 * horizon + 8:
+            break
+        past, after = y[:, :cut], y[:, cut : cut + horizon]
+        keep = (past > 0).sum(axis=1) >= 2
+        if keep.sum() < 20:
+            break
+        inner = _fit_core(past[keep], horizon, level)
+        fc, _, _ = inner.forecast(past[keep], horizon)
+        if fc.sum() > 0:
+            ratios.append(after[keep].sum() / fc.sum())
+    if ratios:
+        model.level_correction = float(np.clip(np.exp(np.mean(np.log(ratios))), 0.8, 1.25))
+    return model
+
+
+def _fit_core(y: np.ndarray, horizon: int, level: float) -> DemandModel:
     if y.shape[1] <= horizon + 8:
         w = np.zeros((len(CLASSES), len(SIGNALS)))
         w[:, 1] = 1.0
