@@ -30,7 +30,11 @@ from tests.conftest import REPO_ROOT
 from tests.zoho_server import ZohoServer
 from tests.zoho_server.support import central_engine, connect, make_orders, seed_zoho
 
-pytestmark = [pytest.mark.pg, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.pg,
+    pytest.mark.slow,
+    pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork() and SIGKILL (POSIX)"),
+]
 
 TRIALS = int(os.environ.get("MANGALM_TRIALS", "50"))
 ORDERS_PER_TRIAL = 4
