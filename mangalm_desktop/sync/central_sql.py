@@ -147,10 +147,12 @@ def _policies(table: str) -> list[str]:
     elif table == "store":
         read = "agent_id = mangalm_my_agent_id()"
         write = read
-        grants.append(f'GRANT UPDATE ON "{table}" TO {AGENT_ROLE}')
+        grants.append(f'GRANT INSERT, UPDATE ON "{table}" TO {AGENT_ROLE}')  # new shops too
     elif table == "audit_log":
-        read = write = "agent_id = mangalm_my_agent_id()"
-        grants.append(f'GRANT INSERT ON "{table}" TO {AGENT_ROLE}')
+        # Entries without an agent (e.g. a failed sign-in on the laptop) may be sent too.
+        read = "agent_id = mangalm_my_agent_id()"
+        write = "agent_id IS NULL OR agent_id = mangalm_my_agent_id()"
+        grants.append(f'GRANT INSERT, UPDATE ON "{table}" TO {AGENT_ROLE}')
     elif table in STORE_SCOPED:
         read = mine
         write = None

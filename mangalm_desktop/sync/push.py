@@ -32,6 +32,11 @@ from .tables import SERVER_COLUMNS, table_spec
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 250
+# Rows never changed once written. They are inserted plainly (no ON CONFLICT, no RETURNING):
+# with either, Row-Level Security also requires the new row to be readable, and an agent may
+# write audit entries it cannot read back (those without an agent, e.g. a failed sign-in).
+# A second copy cannot happen: applied_ops skips a retried op, and a visible row conflicts.
+APPEND_ONLY = frozenset({"audit_log"})
 # Once an order reached Zoho, the central copy is the truth (DESIGN §3).
 SERVER_AUTHORITATIVE_STATES = frozenset({"sent_to_zoho", "invoiced"})
 
@@ -148,8 +153,18 @@ def _check(op: Op, central: dict[str, Any] | None) -> None:
 
 def _upsert_row(pg: psycopg.Connection, table: str, row: dict[str, Any]) -> tuple[uuid.UUID, int]:
     cols = _columns(table, row)
+    if table in APPEND_ONLY:
+        pg.execute(_append_sql(table, cols), [row[c] for c in cols])
+        return uuid.UUID(str(row["id"])), 1
     got = pg.execute(_write_sql(table, cols), [row[c] for c in cols]).fetchone()
     return got[0], got[1]
+
+
+def _append_sql(table: str, cols: list[str]) -> str:
+    spec = table_spec(table)
+    names = ", ".join(f'"{c}"' for c in cols)
+    values = ", ".join(f"%s::{spec.pg_types[c]}" for c in cols)
+    return f'INSERT INTO "{table}" ({names}) VALUES ({values})'  # noqa: S608
 
 
 def _upsert_lines(
@@ -262,10 +277,14 @@ def _multi_upsert(table: str, cols: tuple[str, ...], rows: list[dict[str, Any]])
     names = ", ".join(f'"{c}"' for c in cols)
     record = ", ".join(f'"{c}" {spec.pg_types[c]}' for c in cols)
     sets = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in cols if c != "id")
+    action = (
+        ""
+        if table in APPEND_ONLY
+        else f"ON CONFLICT (id) DO UPDATE SET {sets} RETURNING id, version"
+    )
     sql = (
         f'INSERT INTO "{table}" ({names}) SELECT {names} '  # noqa: S608
-        f"FROM json_to_recordset(%s::json) AS x({record}) "
-        f"ON CONFLICT (id) DO UPDATE SET {sets} RETURNING id, version"
+        f"FROM json_to_recordset(%s::json) AS x({record}) {action}"
     )
     doc = json.dumps([{c: r.get(c) for c in cols} for r in rows], default=str)
     yield sql, [doc]
@@ -368,7 +387,9 @@ def _apply_batch_pipelined(pg: psycopg.Connection, ops: list[Op]) -> list[Outcom
                 cursors = []
                 for (table, cols), rows in groups.items():
                     for sql, params in _multi_upsert(table, cols, rows):
-                        cursors.append((table, pg.execute(sql, params)))
+                        cur = pg.execute(sql, params)
+                        if table not in APPEND_ONLY:
+                            cursors.append((table, cur))
                 orders = [op for op in wave if op.op == OP_UPSERT_ORDER]
                 if orders:
                     keep = [
@@ -391,7 +412,8 @@ def _apply_batch_pipelined(pg: psycopg.Connection, ops: list[Op]) -> list[Outcom
                 versions: dict[str, list[tuple[uuid.UUID, int]]] = {}
                 for table, row in _rows_of(op):
                     rid = uuid.UUID(str(row["id"]))
-                    versions.setdefault(table, []).append((rid, version_of[(table, rid)]))
+                    version = 1 if table in APPEND_ONLY else version_of[(table, rid)]
+                    versions.setdefault(table, []).append((rid, version))
                 outcomes.append(Outcome(op.seq, "applied", versions))
     return sorted(outcomes, key=lambda o: o.seq)
 

@@ -359,3 +359,48 @@ def test_revoked_login_is_reported_and_keeps_local_changes(world, tmp_path):
     assert not report.ok and "refused" in report.error
     with session_scope(eng) as s:
         assert s.scalar(select(func.count()).select_from(Outbox)) == 1
+
+
+def test_audit_entries_and_store_edits_are_pushed(world, tmp_path):
+    from mangalm_desktop.db.models import AuditLog
+    from mangalm_desktop.db.outbox import OP_UPSERT, enqueue, row_payload
+
+    eng = local_db(tmp_path / "a.sqlite")
+    conn = world.connector(world.agent_a)
+    assert sync_once(eng, conn).ok
+    with session_scope(eng) as s:
+        for agent in (world.agent_a.agent_id, None):
+            entry = AuditLog(actor="asha", action="sign_in", agent_id=agent)
+            s.add(entry)
+            s.flush()
+            enqueue(
+                s,
+                table_name="audit_log",
+                row_id=entry.id,
+                op=OP_UPSERT,
+                base_version=None,
+                payload=row_payload(entry),
+            )
+        store = s.get(Store, world.stores_a[0])
+        base = store.version
+        store.notes = "shutter closes at 8"
+        store.version = base + 1
+        s.flush()
+        enqueue(
+            s,
+            table_name="store",
+            row_id=store.id,
+            op=OP_UPSERT,
+            base_version=base,
+            payload=row_payload(store),
+        )
+    report = sync_once(eng, conn)
+    with session_scope(eng) as s:
+        errors = [o.last_error for o in s.scalars(select(Outbox))]
+    assert report.ok and report.pushed == 3 and report.parked == 0, errors
+    with _owner(world) as c:
+        assert c.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 2
+        assert (
+            c.execute("SELECT notes FROM store WHERE id = %s", (world.stores_a[0],)).fetchone()[0]
+            == "shutter closes at 8"
+        )
