@@ -247,7 +247,7 @@ def salesorder_payload(
                 "item_id": ln.item_id,
                 "quantity": ln.quantity,
                 "rate": float(ln.unit_price),
-                **({"discount": f"{ln.discount_pct}%"} if ln.discount_pct else {}),
+                **({"discount": f"{ln.discount_pct.normalize():f}%"} if ln.discount_pct else {}),
             }
             for ln in lines
         ],
