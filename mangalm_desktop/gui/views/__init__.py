@@ -9,21 +9,10 @@ pandas, pyqtgraph...) loads only when the view is first shown. A class also work
 from __future__ import annotations
 
 from .base import LazyView, ViewEntry
-from .placeholder import placeholder
 
-TodayView = placeholder(
-    "today",
-    "Today",
-    "today",
-    "Today's call list will appear here: the stores to call, ranked by expected order value "
-    "and how overdue they are, with churn risk (forecasting issue).",
-)
-PredictionsView = placeholder(
-    "predictions",
-    "Predictions",
-    "predictions",
-    "Per store and product forecasts with confidence ranges and the reason in words will "
-    "appear here (forecasting issue).",
+TodayView = LazyView("today", "Today", "today", ".forecast_views:TodayView")
+PredictionsView = LazyView(
+    "predictions", "Predictions", "predictions", ".forecast_views:PredictionsView"
 )
 
 VIEW_CLASSES: list[ViewEntry] = [

@@ -1,0 +1,354 @@
+"""Today (the call list) and Predictions (suggested order per store, accept into a draft).
+
+Both only display results of Qt-free service functions (``forecasting.service``,
+``orders.*``) run through ``ctx.runner``; no SQL on the UI thread. The reason of each line is
+its tooltip (the "why" popover) and a column of its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...domain.changes import Changes
+from ..context import AppContext
+from ..errors import show_error
+from ..tablemodels import RIGHT, Column, RowsModel
+from .base import View
+
+FORECAST_TABLES = ("invoice_line", "orders", "order_line", "call_log", "prediction")
+
+
+@dataclass(frozen=True)
+class _Done:
+    """A write's result carrying the tables it touched (for the change bus)."""
+
+    value: object
+    changes: Changes
+
+
+def _run_forecast(task, engine):  # noqa: ANN001 - TaskContext
+    from ...forecasting.service import run_forecast
+
+    return _Done(run_forecast(engine, task), Changes.of("prediction"))
+
+
+def _snooze(task, engine, store_id: uuid.UUID, until: dt.date, today: dt.date):  # noqa: ANN001
+    from ...orders.calls import log_call
+
+    log_call(
+        engine,
+        store=store_id,
+        agent_id=None,
+        outcome="call_back",
+        notes="snoozed from Today",
+        next_call_date=until,
+        today=today,
+    )
+    return _Done(None, Changes.of("call_log"))
+
+
+def _table(parent: QWidget, model: RowsModel) -> QTableView:
+    view = QTableView(parent)
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setAlternatingRowColors(True)
+    view.verticalHeader().hide()
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    view.horizontalHeader().setStretchLastSection(True)
+    return view
+
+
+class TodayView(View):
+    view_id = "today"
+    title = "Today"
+    icon_name = "today"
+    description = "Stores to call, ranked by expected order value × how overdue they are."
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self._request = 0
+        self.rows: list = []
+        layout = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        self.summary = QLabel("", self)
+        self.refresh_button = QPushButton("Update forecasts", self)
+        self.snooze_button = QPushButton("Snooze 3 days", self)
+        self.progress = QProgressBar(self)
+        self.progress.setVisible(False)
+        bar.addWidget(self.summary, 1)
+        bar.addWidget(self.progress)
+        bar.addWidget(self.snooze_button)
+        bar.addWidget(self.refresh_button)
+        layout.addLayout(bar)
+        self.model = RowsModel(
+            [
+                Column("rank", "#", lambda e: str(e.rank + 1), RIGHT),
+                Column("store", "Store", lambda e: e.store_name),
+                Column("value", "Expected order", lambda e: f"{e.expected_value:,.0f}", RIGHT),
+                Column(
+                    "since",
+                    "Last order",
+                    lambda e: f"{e.days_since_order} days ago",
+                    RIGHT,
+                ),
+                Column("usual", "Usually every", lambda e: f"{e.usual_every_days:.0f} days", RIGHT),
+                Column(
+                    "churn",
+                    "Churn risk",
+                    lambda e: e.churn_reason if e.churn_risk else "",
+                    tooltip=lambda e: e.churn_reason,
+                ),
+            ],
+            self,
+        )
+        self.table = _table(self, self.model)
+        layout.addWidget(self.table)
+        self.refresh_button.clicked.connect(self.update_forecasts)
+        self.snooze_button.clicked.connect(self.snooze_selected)
+
+    def activated(self) -> None:
+        self.load()
+
+    def on_changes(self, changes: Changes) -> None:
+        if changes.touches(*FORECAST_TABLES):
+            self.load()
+
+    def load(self) -> None:
+        from ...forecasting.service import call_list
+
+        self._request += 1
+        request = self._request
+        today = self.ctx.today()
+
+        def done(rows) -> None:  # noqa: ANN001
+            if request != self._request:
+                return  # an older answer
+            self.rows = rows
+            self.model.set_rows(rows)
+            risky = sum(1 for r in rows if r.churn_risk)
+            self.summary.setText(f"{len(rows)} stores to call; {risky} at churn risk")
+
+        self.ctx.runner.submit(
+            lambda _t, engine: call_list(engine, today=today),
+            self.ctx.engine,
+            on_done=done,
+            name="call list",
+        )
+
+    def update_forecasts(self) -> None:
+        self.progress.setVisible(True)
+        self.refresh_button.setEnabled(False)
+
+        def progress(done: int, total: int, message: str) -> None:
+            self.progress.setMaximum(max(total, 1))
+            self.progress.setValue(done)
+            self.progress.setFormat(message)
+
+        def finished(result) -> None:  # noqa: ANN001
+            self.progress.setVisible(False)
+            self.refresh_button.setEnabled(True)
+            self.ctx.status(result.value.describe())
+
+        def failed(exc: BaseException) -> None:
+            self.progress.setVisible(False)
+            self.refresh_button.setEnabled(True)
+            show_error(self, exc, "updating forecasts")
+
+        self.ctx.runner.submit(
+            _run_forecast,
+            self.ctx.engine,
+            write=True,
+            on_done=finished,
+            on_error=failed,
+            on_progress=progress,
+            name="forecast",
+        )
+
+    def selected_store(self):  # noqa: ANN201
+        rows = self.table.selectionModel().selectedRows()
+        return self.rows[rows[0].row()] if rows else None
+
+    def snooze_selected(self) -> None:
+        entry = self.selected_store()
+        if entry is None:
+            return
+        today = self.ctx.today()
+        self.ctx.runner.submit(
+            _snooze,
+            self.ctx.engine,
+            entry.store_id,
+            today + dt.timedelta(days=3),
+            today,
+            write=True,
+            on_error=lambda exc: show_error(self, exc, "snoozing the store"),
+            name="snooze",
+        )
+
+    def self_test(self) -> None:
+        if self.model.rowCount() != len(self.rows):
+            raise RuntimeError("call list not shown")
+
+
+class PredictionsView(View):
+    view_id = "predictions"
+    title = "Predictions"
+    icon_name = "predictions"
+    description = "Suggested order per store with ranges and reasons; accept lines into an order."
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self._request = 0
+        self.stores: list = []
+        self.lines: list = []
+        layout = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        self.store_box = QComboBox(self)
+        self.accept_button = QPushButton("Accept into new order", self)
+        self.accept_button.setToolTip("Selected lines, or all lines when none is selected")
+        bar.addWidget(QLabel("Store:", self))
+        bar.addWidget(self.store_box, 1)
+        bar.addWidget(self.accept_button)
+        layout.addLayout(bar)
+        self.model = RowsModel(
+            [
+                Column("product", "Product", lambda s: s.product_name),
+                Column("qty", "Suggested", lambda s: str(s.quantity), RIGHT),
+                Column("range", "Range", lambda s: f"{s.low:.0f}–{s.high:.0f}", RIGHT),
+                Column(
+                    "prob",
+                    "Likely",
+                    lambda s: "" if s.probability is None else f"{100 * s.probability:.0f}%",
+                    RIGHT,
+                ),
+                Column("why", "Why", lambda s: s.reason, tooltip=lambda s: s.reason),
+            ],
+            self,
+        )
+        self.table = _table(self, self.model)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        layout.addWidget(self.table, 3)
+        layout.addWidget(QLabel("<b>Also worth offering</b>", self))
+        self.upsell_label = QLabel("", self)
+        self.upsell_label.setWordWrap(True)
+        layout.addWidget(self.upsell_label, 1)
+        self.store_box.currentIndexChanged.connect(self.load_store)
+        self.accept_button.clicked.connect(self.accept_lines)
+        self.last_order = None
+
+    def activated(self) -> None:
+        if not self.stores:
+            from ...orders.entry import store_choices
+
+            self.ctx.runner.submit(
+                lambda _t, engine: store_choices(engine),
+                self.ctx.engine,
+                on_done=self._stores_arrived,
+                name="stores",
+            )
+
+    def _stores_arrived(self, stores) -> None:  # noqa: ANN001
+        self.stores = list(stores)
+        self.store_box.blockSignals(True)
+        self.store_box.clear()
+        for s in self.stores:
+            self.store_box.addItem(s.label)
+        self.store_box.blockSignals(False)
+        if self.stores:
+            self.load_store(0)
+
+    def on_changes(self, changes: Changes) -> None:
+        if changes.touches("prediction", "store_stock_report") and self.stores:
+            self.load_store(self.store_box.currentIndex())
+
+    def load_store(self, index: int) -> None:
+        from ...forecasting.service import suggested_order, upsell_for_store
+
+        if index < 0 or index >= len(self.stores):
+            return
+        store_id = self.stores[index].id
+        today = self.ctx.today()
+        self._request += 1
+        request = self._request
+
+        def fetch(_task, engine):  # noqa: ANN001, ANN202
+            return suggested_order(engine, store_id), upsell_for_store(engine, store_id, today)
+
+        def done(result) -> None:  # noqa: ANN001
+            if request != self._request:
+                return
+            self.lines, ups = result
+            self.model.set_rows(self.lines)
+            self.upsell_label.setText(
+                "<br>".join(f"{u.product_name} — {u.evidence}" for u in ups)
+                or "Nothing to suggest yet."
+            )
+
+        self.ctx.runner.submit(fetch, self.ctx.engine, on_done=done, name="suggestions")
+
+    def chosen_lines(self) -> list:
+        rows = sorted(i.row() for i in self.table.selectionModel().selectedRows())
+        chosen = [self.lines[r] for r in rows] if rows else list(self.lines)
+        return [s for s in chosen if s.quantity > 0]
+
+    def accept_lines(self) -> None:
+        from ...orders.model import LineInput, OrderDraft, Suggestion
+        from ...orders.service import save_draft
+
+        index = self.store_box.currentIndex()
+        chosen = self.chosen_lines()
+        if index < 0 or not chosen:
+            return
+        store = self.stores[index]
+        agent = getattr(self.ctx, "agent_id", None) or store.agent_id
+        if agent is None:
+            show_error(self, ValueError("This store has no agent; assign one first."), "accepting")
+            return
+        draft = OrderDraft(
+            store=store.id,
+            agent_id=agent,
+            lines=[
+                LineInput(
+                    s.product_id,
+                    s.quantity,
+                    suggested_qty=s.quantity,
+                    prediction_id=s.prediction_id,
+                )
+                for s in chosen
+            ],
+            suggestions=[
+                Suggestion(s.product_id, s.quantity, s.prediction_id, s.reason) for s in chosen
+            ],
+        )
+        today = self.ctx.today()
+
+        def write(_task, engine):  # noqa: ANN001, ANN202
+            result = save_draft(engine, draft, today=today)
+            return _Done(result, Changes.of("orders", "order_line"))
+
+        def done(result) -> None:  # noqa: ANN001
+            self.last_order = result.value
+            self.ctx.status(f"Draft order {result.value.number} created with {len(chosen)} lines")
+
+        self.ctx.runner.submit(
+            write,
+            self.ctx.engine,
+            write=True,
+            on_done=done,
+            on_error=lambda exc: show_error(self, exc, "creating the order"),
+            name="accept suggestions",
+        )

@@ -1,0 +1,74 @@
+"""Today and Predictions views: call list shown, snooze hides a store, accepting suggested
+lines creates a draft order with the suggested quantities and their prediction ids."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from mangalm_desktop.db.engine import session_scope
+from mangalm_desktop.db.models import Order, OrderLine
+from mangalm_desktop.forecasting.service import run_forecast
+from tests.integration.test_forecast_service import TODAY, shop  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window(qtbot, runner, shop, tmp_path):  # noqa: F811 - the imported fixture
+    from mangalm_desktop.gui.context import AppContext
+    from mangalm_desktop.gui.main_window import MainWindow
+
+    engine, ids = shop
+    run_forecast(engine, today=TODAY)
+    ctx = AppContext(
+        engine=engine, db_path=tmp_path / "laptop.sqlite", runner=runner, today=lambda: TODAY
+    )
+    w = MainWindow(ctx)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w, engine, ids
+    w.close()
+
+
+def test_today_lists_stores_and_snooze_hides_one(window, qtbot):
+    w, engine, ids = window
+    view = w.show_view("today")
+    qtbot.waitUntil(lambda: view.model.rowCount() == 8, timeout=20_000)
+    assert "1 at churn risk" in view.summary.text()
+    row = next(i for i, e in enumerate(view.rows) if e.store_id == ids["S5"])
+    view.table.selectRow(row)
+    view.snooze_selected()
+    qtbot.waitUntil(lambda: view.model.rowCount() == 7, timeout=20_000)
+    assert ids["S5"] not in {e.store_id for e in view.rows}
+
+
+def test_accept_suggestions_into_a_draft_order(window, qtbot):
+    w, engine, ids = window
+    view = w.show_view("predictions")
+    qtbot.waitUntil(lambda: len(view.stores) == 8, timeout=20_000)
+    index = next(i for i, s in enumerate(view.stores) if s.id == ids["S0"])
+    view.store_box.setCurrentIndex(index)
+    qtbot.waitUntil(
+        lambda: (
+            {s.sku for s in view.lines} == {"ATTA", "DAL"}
+            and view.stores[view.store_box.currentIndex()].id == ids["S0"]
+        ),
+        timeout=20_000,
+    )
+    qtbot.waitUntil(lambda: "TEA" in view.upsell_label.text().upper(), timeout=20_000)
+    assert "bought by 2 of 7 similar stores" in view.upsell_label.text()
+    # the "why" is the tooltip of the reason cell
+    why = view.model.index(0, 4).data(3)  # Qt.ToolTipRole
+    assert "usually" in why
+    view.table.selectRow(next(i for i, s in enumerate(view.lines) if s.sku == "ATTA"))
+    view.accept_lines()
+    qtbot.waitUntil(lambda: view.last_order is not None, timeout=20_000)
+    with session_scope(engine) as s:
+        order = s.get(Order, view.last_order.order_id)
+        assert order.state == "draft" and order.store_id == ids["S0"]
+        lines = s.scalars(select(OrderLine).where(OrderLine.order_id == order.id)).all()
+        assert [(ln.product_id, ln.quantity, ln.suggested_qty) for ln in lines] == [
+            (ids["ATTA"], 8, 8)
+        ]
