@@ -11,18 +11,20 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEventLoop, Qt
-from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
+from PySide6.QtCore import QEventLoop, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QProgressDialog
 
 from ..applog import setup_logging
 from ..db.paths import data_dir, default_db_path, log_dir
 from ..domain.tasks import TaskContext
-from .errors import describe
+from .errors import ErrorDialog, describe
+from .first_run import FirstRunChoice, FirstRunDialog
 from .resources import icon, stylesheet
 from .settings import APPLICATION, ORGANIZATION
 from .workers import TaskRunner
@@ -183,7 +185,21 @@ def ensure_demo(
     return True
 
 
+def is_first_run(args: argparse.Namespace) -> bool:
+    """No database named anywhere and none at the default place yet."""
+    if args.demo or args.db or os.environ.get("MANGALM_DB"):
+        return False
+    return not default_db_path(None).exists()
+
+
+def ask_first_run() -> FirstRunChoice:
+    dialog = FirstRunDialog(str(data_dir()))
+    dialog.exec()
+    return dialog.choice
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Start the app; an unexpected start-up failure is shown in a dialog, never a traceback."""
     args = build_parser().parse_args(list(argv) if argv is not None else None)
     if args.self_test:
         from .selftest import run_self_test
@@ -191,7 +207,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_self_test(verbose=args.verbose)
     setup_logging(log_dir(), verbose=args.verbose)
     app = make_app()
+    try:
+        return _run(app, args)
+    except Exception as exc:
+        log.exception("start-up failed")
+        ErrorDialog(describe(exc, "starting Mangalm Sales")).exec()
+        return 1
+
+
+def _run(app: QApplication, args: argparse.Namespace) -> int:
     runner = TaskRunner()
+    choice = ask_first_run() if is_first_run(args) else None
+    if choice is FirstRunChoice.DEMO:
+        args.demo = True
     if args.demo:
         path = Path(args.db).expanduser() if args.db else data_dir() / DEMO_DB_NAME
     else:
@@ -217,15 +245,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 label="Creating the demo company (about 20 seconds, only the first time)…",
             )
     except Exception as exc:  # shown in words; nothing was changed
-        report = describe(exc, "opening the database")
-        box = QMessageBox(QMessageBox.Icon.Critical, "Mangalm Sales", report.message, parent=window)
-        box.setInformativeText(report.hint)
-        if report.details and not hasattr(exc, "hint"):
-            box.setDetailedText(report.details)
-        box.exec()
+        log.warning("could not open %s: %s", path, exc)
+        ErrorDialog(describe(exc, "opening the database"), window).exec()
         window.close()
         return 2
     window.database_ready(engine)
+    if choice is FirstRunChoice.CONNECT:
+        from .sync_settings_dialog import CentralSettingsDialog
+
+        CentralSettingsDialog(runner, window).open()
+    if os.environ.get("MANGALM_EXIT_WHEN_SHOWN"):
+        # start-up probe for build/build_app.py: quit as soon as the window has its data
+        QTimer.singleShot(0, app.quit)
     code = app.exec()
     engine.dispose()
     return code
