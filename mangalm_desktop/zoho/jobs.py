@@ -482,6 +482,7 @@ def _payloads(s: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[str, An
                 delivery_date=order.requested_delivery_date,
                 notes=order.notes,
                 lines=lines.get(order.id, []),
+                order_discount_pct=order.discount_pct,
             )
         except MappingError as exc:
             payload = exc

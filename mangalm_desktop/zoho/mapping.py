@@ -223,6 +223,7 @@ def salesorder_payload(
     delivery_date: dt.date | None,
     notes: str | None,
     lines: list[OrderLineInfo],
+    order_discount_pct: Decimal | None = None,
 ) -> Json:
     """Our order → the body of ``POST /salesorders``; our number goes in ``reference_number``,
     which is what makes the push idempotent (it is looked up before any create)."""
@@ -252,6 +253,9 @@ def salesorder_payload(
             for ln in lines
         ],
     }
+    if order_discount_pct:  # a discount on the whole order, in Books' "10%" form
+        payload["discount"] = f"{order_discount_pct.normalize():f}%"
+        payload["discount_type"] = "entity_level"
     if delivery_date:
         payload["shipment_date"] = delivery_date.isoformat()
     if notes:
