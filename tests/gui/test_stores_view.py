@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 from sqlalchemy import text
 
 from mangalm_desktop.gui.charts import EPOCH, WEEK_SECONDS
@@ -277,3 +277,18 @@ def test_as_of_date_drives_days_since(window, qtbot):
     view = open_stores(window, qtbot)
     row = next(r for r in shown_rows(view, qtbot) if r.last_order is not None)
     assert row.days_since == (AS_OF - row.last_order).days
+
+
+def test_new_order_button_in_store_detail_opens_an_order_for_that_store(window, qtbot):
+    view = open_stores(window, qtbot)
+    store = view.model.row_at(1)
+    detail = view.open_store(store.id)
+    qtbot.addWidget(detail)
+    qtbot.waitUntil(lambda: detail.detail is not None, timeout=10_000)
+    qtbot.mouseClick(detail.new_order_button, Qt.MouseButton.LeftButton)
+    orders = window.views["orders"]
+    dialog = next(d for d in orders.findChildren(QWidget) if type(d).__name__ == "OrderDialog")
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: getattr(dialog, "store", None) is not None, timeout=10_000)
+    assert dialog.store.id == store.id
+    assert window.current_view() is orders

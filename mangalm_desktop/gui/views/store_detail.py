@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QGridLayout,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -54,6 +55,7 @@ from ..context import AppContext
 from ..errors import show_error
 from ..resources import icon, load_ui
 from ..tablemodels import RIGHT, Column, RowsModel
+from .forecast_views import UpsellPanel
 
 TOP_COLUMNS = [
     Column("name", "Product", lambda p: p.name),
@@ -208,9 +210,20 @@ class StoreDetailWindow(QWidget):
         self.call_model = RowsModel(CALL_COLUMNS, self)
         self.call_table = _table(self, self.call_model, "calls", stretch=4)
         self.tabs.addTab(self.call_table, "&Calls")
+        # Upsell tab (forecasting): similar-store suggestions, loaded when first shown
+        self.upsell_panel = UpsellPanel(ctx, store_id, self)
+        self.tabs.addTab(self.upsell_panel, "&Upsell")
 
         layout = QVBoxLayout(self)
-        layout.addWidget(self.name_label)
+        title_row = QHBoxLayout()
+        title_row.addWidget(self.name_label, 1)
+        self.new_order_button = QPushButton(icon("orders"), "New order for this store", self)
+        self.new_order_button.setToolTip(
+            "Take an order for this store (pre-filled from suggestions)"
+        )
+        self.new_order_button.clicked.connect(self.new_order)
+        title_row.addWidget(self.new_order_button)
+        layout.addLayout(title_row)
         layout.addWidget(self.sub_label)
         layout.addLayout(kpis)
         layout.addWidget(self.tabs, 1)
@@ -221,6 +234,14 @@ class StoreDetailWindow(QWidget):
         ctx.runner.changed.connect(self._on_changes)
 
     # ---- loading ----------------------------------------------------------------------------
+    def new_order(self) -> QWidget | None:
+        """Open the order dialog for this store through the main window's Orders view."""
+        main = self.parent().window() if self.parent() is not None else None
+        if main is None or not hasattr(main, "show_view"):
+            return None
+        view = main.show_view("orders")
+        return view.new_order(self.store_id)
+
     def reload(self) -> None:
         engine, store_id, as_of = self.ctx.engine, self.store_id, self.ctx.today()
         started = time.perf_counter()
