@@ -231,9 +231,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_orders_agent_id_order_date", ["agent_id", "order_date"], unique=False
         )
-        batch_op.create_index(
-            "ix_orders_order_date_number", ["order_date", "number"], unique=False
-        )
+        batch_op.create_index("ix_orders_order_date_number", ["order_date", "number"], unique=False)
         batch_op.create_index("ix_orders_state", ["state"], unique=False)
         batch_op.create_index(
             "ix_orders_store_id_order_date", ["store_id", "order_date"], unique=False
