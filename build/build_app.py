@@ -111,15 +111,28 @@ def smoke(tmp: Path) -> None:
     db = tmp / "smoke.sqlite"
     csv = tmp / "invoices.csv"
     csv.write_text(SMALL_INVOICES, encoding="utf-8")
+    run([str(cli), "demo", "--small", "--db", str(db)], env=env, timeout=300)
     run([str(cli), "import", "invoices", str(csv), "--db", str(db)], env=env)
-    run([str(cli), "forecast", "--db", str(db)], env=env, timeout=300)
-    print("smoke: frozen CLI import + forecast passed")
+    run([str(cli), "forecast", "--db", str(db)], env=env, timeout=600)
+    run(
+        [
+            str(cli),
+            "report",
+            "sales-by-region",
+            "--format",
+            "pdf",
+            "--out",
+            str(tmp / "r.pdf"),
+            "--db",
+            str(db),
+        ],
+        env=env,
+    )
+    print("smoke: frozen CLI demo + import + forecast + report passed")
 
     size = folder_size_mb(gui.parent)
-    app_db = tmp / "start.sqlite"
-    run([str(cli), "demo", "--db", str(app_db), "--seed", "1"], env=env, timeout=300)
-    frozen = cold_start([str(gui), "--db", str(app_db)], env)
-    source = cold_start([sys.executable, "-m", "mangalm_desktop", "--db", str(app_db)], env)
+    frozen = cold_start([str(gui), "--db", str(db)], env)
+    source = cold_start([sys.executable, "-m", "mangalm_desktop", "--db", str(db)], env)
     print(f"bundle size: {size:.0f} MB (limit {SIZE_LIMIT_MB} MB)")
     print(
         f"cold start to main window: frozen {frozen:.2f} s, python -m {source:.2f} s, "
