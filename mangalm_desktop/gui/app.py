@@ -249,6 +249,13 @@ def _run(app: QApplication, args: argparse.Namespace) -> int:
         ErrorDialog(describe(exc, "opening the database"), window).exec()
         window.close()
         return 2
+    if not args.demo:
+        from .signin_dialog import sign_in_at_start
+
+        if not sign_in_at_start(window, ctx, engine):  # quit at the sign-in: nothing shown
+            window.close()
+            engine.dispose()
+            return 0
     window.database_ready(engine)
     if choice is FirstRunChoice.CONNECT:
         from .sync_settings_dialog import CentralSettingsDialog

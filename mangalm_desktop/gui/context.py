@@ -18,6 +18,8 @@ from .workers import TaskRunner
 if TYPE_CHECKING:  # SQLAlchemy is imported by the worker that opens the database, not at start
     from sqlalchemy import Engine
 
+    from ..security.roles import Identity
+
 
 @dataclass
 class AppContext:
@@ -29,3 +31,6 @@ class AppContext:
     """The "as of" date for days-since and last-12-months figures (tests pin it)."""
     status: Callable[[str], None] = field(default=lambda _msg: None)
     """Shows a transient message in the status bar."""
+    identity: Identity | None = None
+    """Who is signed in (set by ``gui.signin_dialog.SessionGuard``); None = standalone laptop
+    with no central server, where the services run unrestricted (docs/security.md)."""
