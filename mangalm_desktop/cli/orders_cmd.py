@@ -15,20 +15,30 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from ..db.engine import session_scope
-from ..db.models import Order
+from ..db.models import Order, Store
 from ..domain.enums import CallOutcome, OrderKind, OrderState
 from ..domain.errors import UserError
 from ..orders import calls, numbering, pdf, queries, service
 from ..orders.model import LineInput, OrderDraft, OrderResult
 from ..orders.prefill import prefill
 from ..security import audit
+from ..security.roles import Identity, Permission
 from .common import add_db_option, open_db
 
 
-def order_audit(actor: str) -> service.OnWrite:
-    """The audit entry for a submit/amend/cancel, written in the order's own transaction."""
+def order_audit(actor: str, identity: Identity | None = None) -> service.OnWrite:
+    """The audit entry for a submit/amend/cancel, written in the order's own transaction.
+
+    With ``identity`` (the signed-in user) it first checks, in that same transaction, that the
+    user may take orders for the order's store (an agent: only its own stores); a refusal
+    rolls the whole write back. None = standalone / CLI, unrestricted (docs/security.md).
+    """
 
     def write(session: Session, action: str, order: Order) -> None:
+        if identity is not None:
+            identity.require(Permission.TAKE_ORDERS)
+            store = session.get(Store, order.store_id)
+            identity.require_store_access(store.agent_id if store is not None else None)
         audit.record(
             session,
             actor=actor,

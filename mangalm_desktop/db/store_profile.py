@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from decimal import Decimal, InvalidOperation
 
@@ -143,14 +144,26 @@ def validate(edit: ProfileEdit) -> ParsedProfile:
 
 
 def save_store_profile(
-    engine: Engine, store_id: uuid.UUID, edit: ProfileEdit, *, expected_version: int
+    engine: Engine,
+    store_id: uuid.UUID,
+    edit: ProfileEdit,
+    *,
+    expected_version: int,
+    authorize: Callable[[uuid.UUID | None], None] | None = None,
 ) -> SaveResult:
-    """Validate and save; one transaction for the row, its version and its outbox record."""
+    """Validate and save; one transaction for the row, its version and its outbox record.
+
+    ``authorize(store.agent_id)`` is called inside the transaction before anything changes and
+    raises to refuse (the app passes the signed-in user's store-access check from
+    ``security.roles``, a layer above this one); None = standalone, unrestricted.
+    """
     parsed = validate(edit)
     with session_scope(engine) as session:
         store = session.get(Store, store_id)
         if store is None or store.deleted:
             raise UserError("This store no longer exists (it was removed by a sync).")
+        if authorize is not None:
+            authorize(store.agent_id)
         if store.version != expected_version:
             raise UserError(
                 "This store was changed elsewhere (a sync brought a newer version) while you "

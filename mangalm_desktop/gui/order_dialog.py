@@ -682,7 +682,7 @@ class OrderDialog(QDialog):
             return
         engine, draft, oid = self.ctx.engine, self.draft(), self.order_id
         accept = bool(accept_credit_warning)
-        hook = order_audit(desktop_actor(self.ctx))
+        hook = order_audit(desktop_actor(self.ctx), getattr(self.ctx, "identity", None))
         if self.mode == "amend":
             self._write(
                 lambda: service.amend(

@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from ..domain.errors import UserError
+from ..security.roles import Identity, Permission, require
 from . import accuracy, agents, sales, stores
 from .filters import ReportFilters, validate
 
@@ -301,8 +302,15 @@ def get_spec(name: str) -> ReportSpec:
         ) from None
 
 
-def run_report(engine: Engine, name: str, filters: ReportFilters) -> ReportResult:
-    """Validate the filters and compute one report in a single read transaction."""
+def run_report(
+    engine: Engine, name: str, filters: ReportFilters, *, identity: Identity | None = None
+) -> ReportResult:
+    """Validate the filters and compute one report in a single read transaction.
+
+    ``identity``: the signed-in user, who needs the run-reports permission (managers and
+    admins); None = standalone laptop, unrestricted (docs/security.md).
+    """
+    require(identity, Permission.RUN_REPORTS)
     spec = get_spec(name)
     if spec.as_of_only and filters.date_from is not None:
         filters = filters.with_(date_from=None)  # not shown on exports as if it applied

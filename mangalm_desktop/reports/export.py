@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..domain.errors import UserError
 from ..domain.tasks import NULL_TASK, TaskContext
+from ..security.roles import Identity, Permission, require
 from .catalog import ReportResult
 from .formatting import is_missing
 
@@ -169,8 +170,19 @@ EXPORTERS: dict[str, Callable[[ReportResult, Path, TaskContext], Path]] = {
 }
 
 
-def export(result: ReportResult, fmt: str, path: Path, ctx: TaskContext = NULL_TASK) -> Path:
-    """Write ``result`` as ``fmt`` (csv, xlsx or pdf) to ``path``."""
+def export(
+    result: ReportResult,
+    fmt: str,
+    path: Path,
+    ctx: TaskContext = NULL_TASK,
+    *,
+    identity: Identity | None = None,
+) -> Path:
+    """Write ``result`` as ``fmt`` (csv, xlsx or pdf) to ``path``.
+
+    ``identity`` needs the export permission (data leaving the app); None = standalone.
+    """
+    require(identity, Permission.EXPORT_DATA)
     fmt = fmt.lower()
     if fmt not in EXPORTERS:
         raise UserError(f"unknown export format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")

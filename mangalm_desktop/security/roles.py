@@ -85,3 +85,17 @@ class Identity:
                 f"{self.username} is not the agent of this store.",
                 hint="Stores are changed by their assigned agent or a manager.",
             )
+
+
+def require(identity: Identity | None, permission: Permission) -> None:
+    """Refuse ``permission`` to ``identity``; ``None`` means nobody signed in on a standalone
+    laptop (no central server, so no accounts): unrestricted, protected by the OS login and the
+    encrypted database instead (docs/security.md)."""
+    if identity is not None:
+        identity.require(permission)
+
+
+def require_store_access(identity: Identity | None, store_agent_id: uuid.UUID | None) -> None:
+    """Refuse a store that is not ``identity``'s (``None``: standalone, unrestricted)."""
+    if identity is not None:
+        identity.require_store_access(store_agent_id)

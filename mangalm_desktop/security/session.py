@@ -130,3 +130,31 @@ def record_setting_change(
             entity_id=setting,
             details={"value": value},
         )
+
+
+def export_audited(
+    ctx: TaskContext | None,
+    engine: Engine,
+    result,  # noqa: ANN001 - reports.catalog.ReportResult (reports imports this layer's roles)
+    fmt: str,
+    path,  # noqa: ANN001 - pathlib.Path
+    *,
+    identity: Identity | None = None,
+    actor: str = "desktop",
+):  # noqa: ANN201 - the written Path
+    """Export a report (permission checked) and audit it: what, which format, where, who."""
+    from ..domain.tasks import NULL_TASK
+    from ..reports.export import export
+
+    written = export(result, fmt, path, ctx or NULL_TASK, identity=identity)
+    with session_scope(engine) as s:
+        audit.record(
+            s,
+            actor=actor,
+            action=audit.EXPORT,
+            agent_id=_local_agent_id(s, identity) if identity else None,
+            entity="report",
+            entity_id=result.spec.name,
+            details={"format": fmt, "file": str(written)[-250:], "rows": len(result.frame)},
+        )
+    return written

@@ -20,6 +20,7 @@ from sqlalchemy import exc as sa_exc
 from ..db import migrate
 from ..db.engine import make_engine
 from ..domain.errors import UserError
+from ..security.roles import Identity, Permission, require
 from .central_sql import AGENT_ROLE, MANAGER_ROLE, central_statements
 from .connection import libpq_url, sqlalchemy_url
 
@@ -70,8 +71,14 @@ def add_user(
     manager: bool = False,
     password: str | None = None,
     email: str | None = None,
+    identity: Identity | None = None,
 ) -> NewUser:
-    """Create (or update) a login role and its ``agent`` row; the password is returned once."""
+    """Create (or update) a login role and its ``agent`` row; the password is returned once.
+
+    ``identity`` (the signed-in user, when called from the app) needs the manage-users
+    permission (admins). The server enforces it again: only a role with CREATEROLE can run it.
+    """
+    require(identity, Permission.MANAGE_USERS)
     if not code.strip():
         raise UserError("The agent code is empty.")
     role = role_name(code)

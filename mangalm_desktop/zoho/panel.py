@@ -18,6 +18,7 @@ from sqlalchemy import Engine, create_engine
 from ..db.engine import make_engine
 from ..domain.errors import UserError
 from ..domain.tasks import NULL_TASK, TaskContext
+from ..security.roles import Identity, Permission, require
 from ..security.secrets import get_secret
 from ..sync.connection import connect as central_connect
 from ..sync.connection import load_config as load_central_config
@@ -80,8 +81,13 @@ def run_now(
     ctx: TaskContext = NULL_TASK,
     jobs: Sequence[str] = bridge.ALL_JOBS,
     url: str | None = None,
+    *,
+    identity: Identity | None = None,
 ) -> bridge.RunReport:
-    """One bridge run, as ``mangalm zoho run --once`` does (raises BridgeBusy if one runs)."""
+    """One bridge run, as ``mangalm zoho run --once`` does (raises BridgeBusy if one runs).
+
+    ``identity`` needs the run-Zoho permission (managers, admins); None = standalone."""
+    require(identity, Permission.RUN_ZOHO)
     cfg = load_config()
     cfg.validate()
     engine = central_engine(url)
@@ -94,8 +100,13 @@ def run_now(
 
 
 def release_parked(
-    _ctx: TaskContext = NULL_TASK, numbers: Sequence[str] | None = None, url: str | None = None
+    _ctx: TaskContext = NULL_TASK,
+    numbers: Sequence[str] | None = None,
+    url: str | None = None,
+    *,
+    identity: Identity | None = None,
 ) -> int:
+    require(identity, Permission.RUN_ZOHO)
     engine = central_engine(url)
     try:
         return bridge.retry_parked(engine, numbers)

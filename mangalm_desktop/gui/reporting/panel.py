@@ -41,13 +41,28 @@ from .chart import ReportChart
 from .frame_model import FrameModel
 
 
-def compute(task: TaskContext, engine, name: str, filters: ReportFilters) -> ReportResult:  # noqa: ANN001
+def compute(  # noqa: ANN001
+    task: TaskContext, engine, name: str, filters: ReportFilters, identity=None
+) -> ReportResult:
     task.check()
-    return run_report(engine, name, filters)
+    return run_report(engine, name, filters, identity=identity)
 
 
-def write_export(task: TaskContext, result: ReportResult, fmt: str, path: Path) -> Path:
-    return export(result, fmt, path, task)
+def write_export(
+    task: TaskContext,
+    result: ReportResult,
+    fmt: str,
+    path: Path,
+    engine=None,  # noqa: ANN001
+    identity=None,  # noqa: ANN001
+) -> Path:
+    """Export; with the engine the export is checked for the signed-in user and audited."""
+    if engine is None:
+        return export(result, fmt, path, task)
+    from ...security.session import export_audited
+
+    actor = f"desktop:{identity.username}" if identity is not None else "desktop"
+    return export_audited(task, engine, result, fmt, path, identity=identity, actor=actor)
 
 
 class ReportPanel(QWidget):
@@ -167,6 +182,7 @@ class ReportPanel(QWidget):
             self.ctx.engine,
             self.name,
             self.filters,
+            getattr(self.ctx, "identity", None),
             on_done=done,
             on_error=failed,
             on_cancelled=lambda: self._busy(False),
@@ -283,6 +299,8 @@ class ReportPanel(QWidget):
             self.result,
             fmt,
             path,
+            self.ctx.engine,
+            getattr(self.ctx, "identity", None),
             on_done=done,
             on_error=failed,
             on_progress=progress,

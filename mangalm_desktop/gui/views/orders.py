@@ -346,7 +346,7 @@ class OrdersView(View):
             if not ok:
                 return
         engine = self.ctx.engine
-        hook = order_audit(desktop_actor(self.ctx))
+        hook = order_audit(desktop_actor(self.ctx), getattr(self.ctx, "identity", None))
         self._write(
             lambda: service.cancel(engine, d.id, reason=reason, on_write=hook),
             "cancelling the order",

@@ -49,6 +49,7 @@ from ...db.store_profile import (
     save_store_profile,
 )
 from ...domain.changes import Changes
+from ...security.roles import Permission
 from .. import format as fmt
 from ..charts import WeeklySalesChart
 from ..context import AppContext
@@ -368,6 +369,14 @@ class StoreDetailWindow(QWidget):
             return
         edit = ProfileEdit(**{key: self._get_field(key) for key in PROFILE_FIELDS})
         engine, store_id, version = self.ctx.engine, self.store_id, self.version
+        identity = getattr(self.ctx, "identity", None)
+        authorize = None
+        if identity is not None:  # an agent may edit only its own stores (checked in the save)
+
+            def authorize(store_agent_id: uuid.UUID | None) -> None:
+                identity.require(Permission.EDIT_STORE_PROFILE)
+                identity.require_store_access(store_agent_id)
+
         self.save_button.setEnabled(False)
         self.form_message.setProperty("error", False)
         self.form_message.setText("Saving…")
@@ -400,7 +409,9 @@ class StoreDetailWindow(QWidget):
                 show_error(self, exc, "saving the store")
 
         self.ctx.runner.submit(
-            lambda _ctx: save_store_profile(engine, store_id, edit, expected_version=version),
+            lambda _ctx: save_store_profile(
+                engine, store_id, edit, expected_version=version, authorize=authorize
+            ),
             write=True,
             on_done=done,
             on_error=failed,
