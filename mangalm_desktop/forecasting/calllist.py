@@ -33,7 +33,7 @@ def call_priority(
     score, expected_value, overdue, gap_days, days_since, churn_risk, churn_reason.
     """
     value = scored["prob"].to_numpy() * scored["qty"].to_numpy() * prices[scored["p"].to_numpy()]
-    ev = pd.Series(value).groupby(scored["s"].to_numpy()).sum()
+    ev = pd.Series(value, dtype=float).groupby(scored["s"].to_numpy()).sum()
     out = pd.DataFrame(index=store_stats.index)
     out["expected_value"] = ev.reindex(out.index).fillna(0).to_numpy()
     gap = store_stats["store_gap"].fillna(default_gap_days).clip(lower=1).to_numpy()

@@ -72,3 +72,17 @@ def test_accept_suggestions_into_a_draft_order(window, qtbot):
         assert [(ln.product_id, ln.quantity, ln.suggested_qty) for ln in lines] == [
             (ids["ATTA"], 8, 8)
         ]
+
+
+def test_store_detail_upsell_tab(window, qtbot):
+    from mangalm_desktop.gui.views.store_detail import StoreDetailWindow
+
+    w, engine, ids = window
+    detail = StoreDetailWindow(w.ctx, ids["S0"])
+    qtbot.addWidget(detail)
+    detail.show()
+    detail.tabs.setCurrentWidget(detail.upsell_panel)
+    qtbot.waitUntil(lambda: bool(detail.upsell_panel.items), timeout=20_000)
+    assert [(u.product_id, u.evidence) for u in detail.upsell_panel.items] == [
+        (ids["TEA"], "bought by 2 of 7 similar stores")
+    ]

@@ -352,3 +352,48 @@ class PredictionsView(View):
             on_error=lambda exc: show_error(self, exc, "creating the order"),
             name="accept suggestions",
         )
+
+
+class UpsellPanel(QWidget):
+    """Store detail's Upsell tab: what similar stores buy and this one does not, with evidence.
+
+    Loads the first time it is shown (similar-store search reads the whole history).
+    """
+
+    def __init__(self, ctx: AppContext, store_id: uuid.UUID, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.store_id = store_id
+        self.items: list | None = None
+        self.model = RowsModel(
+            [
+                Column("product", "Product", lambda u: u.product_name),
+                Column("evidence", "Why", lambda u: u.evidence),
+            ],
+            self,
+        )
+        layout = QVBoxLayout(self)
+        self.table = _table(self, self.model)
+        layout.addWidget(self.table)
+
+    def showEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt override
+        super().showEvent(event)
+        if self.items is None:
+            self.items = []
+            self.load()
+
+    def load(self) -> None:
+        from ...forecasting.service import upsell_for_store
+
+        store_id, today = self.store_id, self.ctx.today()
+
+        def done(items) -> None:  # noqa: ANN001
+            self.items = list(items)
+            self.model.set_rows(self.items)
+
+        self.ctx.runner.submit(
+            lambda _t, engine: upsell_for_store(engine, store_id, today),
+            self.ctx.engine,
+            on_done=done,
+            name="upsell",
+        )
