@@ -39,6 +39,7 @@ from ..db.models import (
     Product,
     Store,
     StoreStockReport,
+    SyncState,
 )
 from ..db.types import utcnow
 from ..domain.enums import InvoiceKind, OrderKind, OrderState
@@ -54,6 +55,7 @@ from .upsell import UpsellConfig, similar_store_upsell
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "mangalm-basket-v1"
+LAST_RUN_KEY = "forecast.last_run"  # sync_state row: when run_forecast last finished
 HORIZON_WEEKS = 8
 MAX_LINES_PER_STORE = 60
 OPEN_ORDER_STATES = (
@@ -198,10 +200,13 @@ def _changed_stores(session: Session) -> set[uuid.UUID]:
         ):
             if at is not None and (sid not in latest or at > latest[sid]):
                 latest[sid] = at
+    # a store whose last run suggested nothing has no prediction row: the run time stands in
+    run = session.get(SyncState, LAST_RUN_KEY)
+    last_run = run.updated_at if run is not None else None
     changed = set()
     for sid, at in latest.items():
-        pred = last_pred.get(sid)
-        if pred is None or _aware(at) > _aware(pred):
+        seen = last_pred.get(sid) or last_run
+        if seen is None or _aware(at) > _aware(seen):
             changed.add(sid)
     return changed
 
@@ -347,6 +352,10 @@ def run_forecast(
                     )
                 )
                 written += 1
+        run = session.get(SyncState, LAST_RUN_KEY) or SyncState(key=LAST_RUN_KEY)
+        run.value = MODEL_NAME
+        run.updated_at = now
+        session.add(run)
     ctx.progress(5, 5, "forecast done")
     return ForecastSummary(n_stores, len(todo), written, time.monotonic() - t0)
 
