@@ -94,13 +94,20 @@ def test_incremental_pull_after_central_change(world, tmp_path):
     conn = world.connector(world.agent_a)
     with conn() as pg:
         pull(eng, pg)
+    tricky = 'line1\nline2\r\n\t"quoted", comma \\ back\\slash \\N ünïcode'
     with _owner(world) as c:
         c.execute("UPDATE store SET notes = 'call after 5' WHERE id = %s", (world.stores_a[1],))
         c.execute("UPDATE store SET notes = 'hidden' WHERE id = %s", (world.stores_b[1],))
+        c.execute(
+            "UPDATE store SET notes = %s, address = '' WHERE id = %s", (tricky, world.stores_a[2])
+        )
     with conn() as pg:
         res = pull(eng, pg)
-    assert res.per_table["store"] == 1
+    assert res.per_table["store"] == 2
     with session_scope(eng) as s:
+        assert s.get(Store, world.stores_a[2]).notes == tricky  # text survives exactly
+        assert s.get(Store, world.stores_a[2]).address == ""  # empty is not NULL
+        assert s.get(Store, world.stores_a[2]).phone is None
         assert s.get(Store, world.stores_a[1]).notes == "call after 5"
         assert s.get(Store, world.stores_a[1]).version == 2
         assert s.get(Store, world.stores_b[1]) is None
