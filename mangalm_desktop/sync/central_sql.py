@@ -150,9 +150,25 @@ def _policies(table: str) -> list[str]:
         grants.append(f'GRANT INSERT, UPDATE ON "{table}" TO {AGENT_ROLE}')  # new shops too
     elif table == "audit_log":
         # Entries without an agent (e.g. a failed sign-in on the laptop) may be sent too.
+        # Append-only for everyone but the owner: no UPDATE policy for anyone (managers get
+        # read + insert policies instead of manager_all), no DELETE/TRUNCATE grant. Push
+        # inserts entries plainly (push.APPEND_ONLY) but locks rows with SELECT ... FOR UPDATE,
+        # which needs UPDATE on one column: ``deleted`` only, and RLS lets no row be updated.
         read = "agent_id = mangalm_my_agent_id()"
         write = "agent_id IS NULL OR agent_id = mangalm_my_agent_id()"
-        grants.append(f'GRANT INSERT, UPDATE ON "{table}" TO {AGENT_ROLE}')
+        stmts += [
+            f'DROP POLICY IF EXISTS manager_all ON "{table}"',
+            f'DROP POLICY IF EXISTS manager_read ON "{table}"',
+            f'DROP POLICY IF EXISTS manager_insert ON "{table}"',
+            f'CREATE POLICY manager_read ON "{table}" FOR SELECT TO {MANAGER_ROLE} USING (true)',
+            f'CREATE POLICY manager_insert ON "{table}" FOR INSERT TO {MANAGER_ROLE} '
+            "WITH CHECK (true)",
+        ]
+        grants = [
+            f'REVOKE UPDATE, DELETE, TRUNCATE ON "{table}" FROM {AGENT_ROLE}, {MANAGER_ROLE}',
+            f'GRANT SELECT, INSERT, UPDATE (deleted) ON "{table}" TO {MANAGER_ROLE}',
+            f'GRANT INSERT, UPDATE (deleted) ON "{table}" TO {AGENT_ROLE}',
+        ]
     elif table in STORE_SCOPED:
         read = mine
         write = None
@@ -170,6 +186,7 @@ def _policies(table: str) -> list[str]:
             f'CREATE POLICY agent_insert ON "{table}" FOR INSERT TO {AGENT_ROLE} '
             f"WITH CHECK ({write})"
         )
+    if write is not None and table != "audit_log":
         stmts.append(
             f'CREATE POLICY agent_update ON "{table}" FOR UPDATE TO {AGENT_ROLE} '
             f"USING ({read}) WITH CHECK ({write})"
