@@ -243,6 +243,26 @@ class SyncView(View):
         dialog = CentralSettingsDialog(self.ctx.runner, self)
         if dialog.exec():
             self.controller.reload_config()
+            self._audit_connection_change(dialog.config())
+
+    def _audit_connection_change(self, cfg) -> None:  # noqa: ANN001 - CentralConfig
+        """Record who changed the central connection to what (never the password)."""
+        from ...security.session import record_setting_change
+
+        identity = getattr(self.ctx, "identity", None)
+        who = f"desktop:{identity.username}" if identity is not None else "desktop"
+        value = {k: getattr(cfg, k) for k in ("host", "port", "database", "user", "sslmode")}
+        self.ctx.runner.submit(
+            record_setting_change,
+            self.ctx.engine,
+            who,
+            "central_connection",
+            value,
+            identity=identity,
+            connection=True,
+            write=True,
+            name="audit connection change",
+        )
 
     def sync_now(self) -> None:
         self._progress_started = time.monotonic()
