@@ -18,11 +18,9 @@ the cursors say.
 
 from __future__ import annotations
 
-import csv
 import logging
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import psycopg
@@ -35,7 +33,7 @@ from ..db.models import SYNCED_TABLES, Base
 from ..domain.tasks import NULL_TASK, TaskContext
 from . import state
 from .central import check_central_schema
-from .tables import CSV_NULL, STORE_SCOPED, TableSpec, all_specs
+from .tables import STORE_SCOPED, TableSpec, all_specs
 
 log = logging.getLogger(__name__)
 
@@ -68,24 +66,6 @@ _NORMAL_PRAGMAS = ("foreign_keys=ON", "synchronous=FULL", "cache_size=-2000")
 
 def _secondary_indexes(table: str) -> list[Index]:
     return [ix for ix in Base.metadata.tables[table].indexes if not ix.unique]
-
-
-def _csv_lines(copy) -> Iterator[str]:
-    """Whole lines of a CSV COPY stream (blocks end anywhere; quoted values may hold newlines,
-    which the csv reader joins again)."""
-    rest = b""
-    for block in copy:
-        data = rest + bytes(block)
-        cut = data.rfind(b"\n")
-        if cut < 0:
-            rest = data
-            continue
-        rest = data[cut + 1 :]
-        lines = data[: cut + 1].decode("utf-8").split("\n")
-        for line in lines[:-1]:
-            yield line + "\n"
-    if rest:
-        yield rest.decode("utf-8")
 
 
 class _Applier:
@@ -173,9 +153,9 @@ class _Applier:
         commit_every = max(commit_every, batch_size)
         id_at = spec.columns.index("id")
         batch: list[tuple] = []
-        with pg.cursor() as cur, cur.copy(spec.copy_sql(where, csv=True), params) as copy:
-            for row in csv.reader(_csv_lines(copy), strict=True):
-                batch.append(tuple(None if v == CSV_NULL else v for v in row))
+        with pg.cursor() as cur, cur.copy(spec.copy_sql(where), params) as copy:
+            for row in copy.rows():
+                batch.append(row)
                 if len(batch) >= batch_size:
                     self.ctx.check()
                     since_commit += len(batch)

@@ -39,10 +39,6 @@ STORE_SCOPED: tuple[str, ...] = (
 # their order's outbox op, so they are guarded by the order's id.
 GUARD_COLUMN: dict[str, str] = {"order_line": "order_id"}
 
-# How a CSV COPY marks NULL: a control character no real value contains, so the csv module
-# (which does not report quoting) can still tell NULL from an empty string.
-CSV_NULL = "\x01"
-
 # Columns the server owns: never taken from a client payload.
 SERVER_COLUMNS = frozenset({"version", "txid", "updated_at"})
 
@@ -66,14 +62,10 @@ class TableSpec:
     def guard_column(self) -> str:
         return GUARD_COLUMN.get(self.name, "id")
 
-    def copy_sql(self, where: str, *, csv: bool = False) -> str:
-        """COPY statement streaming rows matching ``where`` (a trusted, parameterised clause).
-
-        ``csv``: CSV with :data:`CSV_NULL` for NULL, parsed by the C ``csv`` module (pull).
-        """
+    def copy_sql(self, where: str) -> str:
+        """COPY statement streaming rows matching ``where`` (a trusted, parameterised clause)."""
         cols = ", ".join(self.pg_select)
-        fmt = " WITH (FORMAT csv, NULL E'\\x01')" if csv else ""
-        return f'COPY (SELECT {cols} FROM "{self.name}" WHERE {where} ORDER BY id) TO STDOUT{fmt}'  # noqa: S608 - model identifiers only
+        return f'COPY (SELECT {cols} FROM "{self.name}" WHERE {where} ORDER BY id) TO STDOUT'  # noqa: S608 - model identifiers only
 
     def sqlite_upsert(self, *, force: bool = False) -> str:
         """Insert or update by id.
