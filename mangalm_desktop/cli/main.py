@@ -8,7 +8,10 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy.exc import DBAPIError
+
 from ..applog import setup_logging
+from ..db.errors import explain as explain_db_error
 from ..db.paths import log_dir
 from ..domain.errors import Cancelled, UserError
 
@@ -48,6 +51,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (DBAPIError, OSError) as exc:
+        known = explain_db_error(exc)
+        if known is None:
+            raise
+        log.warning("database failure shown to the user: %s", exc)
+        print(f"error: {known}", file=sys.stderr)
         return 2
     except Cancelled:
         print("cancelled; nothing was changed", file=sys.stderr)

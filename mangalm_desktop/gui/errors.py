@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..db.errors import explain as explain_db_error
 from ..domain.errors import UserError
 from .resources import load_ui
 
@@ -38,6 +39,7 @@ class ErrorReport:
 def describe(exc: BaseException, doing: str = "") -> ErrorReport:
     """Turn an exception into words for a person plus details for support."""
     details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    exc = explain_db_error(exc) or exc
     if isinstance(exc, UserError):
         return ErrorReport(exc.message, exc.hint or "", details)
     what = f"while {doing}" if doing else "in the app"
