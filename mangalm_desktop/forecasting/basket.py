@@ -110,6 +110,10 @@ def fit_basket_model(lines: pd.DataFrame, origin: int, cfg: BasketConfig = Baske
     fit = pd.concat(parts[1:], ignore_index=True)
     keep = (fit["y"].to_numpy() == 1) | (rng.random(len(fit)) < cfg.negative_rate)
     fit = fit[keep]
+    if len(hold) == 0 or fit["y"].nunique() < 2:
+        # Too little history to learn from (a new database, one store, one product): use the
+        # same untrained fallback as when there are too few inner origins.
+        return BasketModel(None, 0.3, cfg, float("nan"))
     weight = np.where(fit["y"].to_numpy() == 1, 1.0, 1.0 / cfg.negative_rate)
     clf = HistGradientBoostingClassifier(
         max_iter=cfg.max_iter,

@@ -172,3 +172,19 @@ def test_forecast_cli_on_empty_database(tmp_path, capsys):
     rc = main(["forecast", "--db", str(tmp_path / "empty.sqlite"), "-q"])
     assert rc == 0
     assert "no sales history yet" in capsys.readouterr().out
+
+
+def test_forecast_cli_on_a_tiny_history_does_not_crash(tmp_path, capsys):
+    """Two invoices of one store: too little to train the basket model, still a suggestion."""
+    import sys
+
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2] / "build"))
+    from build_app import SMALL_INVOICES
+
+    csv = tmp_path / "inv.csv"
+    csv.write_text(SMALL_INVOICES, encoding="utf-8")
+    db = str(tmp_path / "tiny.sqlite")
+    assert main(["import", "invoices", str(csv), "--db", db, "-q"]) == 0
+    assert main(["forecast", "--db", db, "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "1 of 1 stores recomputed" in out
