@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# New laptop databases are created encrypted with a key from the OS keyring; CLI subprocesses
+# of the tests have no keyring, so the suite creates plain files (tests/integration/
+# test_local_store.py unsets this to test the encrypted default).
+os.environ.setdefault("MANGALM_DB_ENCRYPTION", "off")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"

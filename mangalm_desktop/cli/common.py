@@ -9,7 +9,6 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from ..db.migrate import open_local_database
 from ..db.paths import default_db_path
 from ..domain.tasks import TaskContext
 
@@ -22,8 +21,13 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def open_db(args: argparse.Namespace) -> Engine:
-    return open_local_database(default_db_path(getattr(args, "db", None)))
+def open_db(args: argparse.Namespace, *, encrypt_new: bool = True) -> Engine:
+    """The --db / default database: encrypted with the keyring's key when it is encrypted or
+    new (unless ``encrypt_new`` is False: demo companies), plain when it is an existing plain
+    file (``security.local_store``)."""
+    from ..security.local_store import open_store
+
+    return open_store(default_db_path(getattr(args, "db", None)), encrypt_new=encrypt_new)
 
 
 def db_path(args: argparse.Namespace) -> Path:

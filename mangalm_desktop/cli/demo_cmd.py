@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         sizes["products"] = args.products
     check_sizes(agents=args.agents, years=args.years, **sizes)  # before touching any file
     path = db_path(args)
-    engine = open_db(args)
+    engine = open_db(args, encrypt_new=False)  # a demo company is made-up data: plain
     try:
         if args.force and existing_data(engine):
             backup = backup_sqlite(path, "before-demo")

@@ -51,6 +51,7 @@ def test_exit_when_shown_probe_opens_the_database_and_quits(tmp_path):
     env = {
         "QT_QPA_PLATFORM": "offscreen",
         "MANGALM_EXIT_WHEN_SHOWN": "1",
+        "MANGALM_DB_ENCRYPTION": "off",  # no keyring in this bare environment (docs/security.md)
         "HOME": str(tmp_path),
         "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
         "XDG_DATA_HOME": str(tmp_path / "data"),
