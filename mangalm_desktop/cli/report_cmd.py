@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..domain.errors import UserError
 from ..reports.catalog import REPORTS, column_label, run_report
-from ..reports.export import FORMATS, export, format_from_path
+from ..reports.export import FORMATS, format_from_path
 from ..reports.filters import PERIODS, ReportFilters
 from ..reports.formatting import format_value
 from .common import add_db_option, cli_task, open_db
@@ -76,12 +76,16 @@ def run(args: argparse.Namespace) -> int:
     engine = open_db(args)
     try:
         result = run_report(engine, args.name, filters)
+        if args.out is None:
+            _print_table(result)
+            return 0
+        from ..security.session import export_audited
+        from .orders_cmd import _cli_actor
+
+        # Data leaving the app is audited (and the entry is pushed with the next sync).
+        export_audited(cli_task(args.quiet), engine, result, fmt, args.out, actor=_cli_actor())
     finally:
         engine.dispose()
-    if args.out is None:
-        _print_table(result)
-        return 0
-    export(result, fmt, args.out, cli_task(args.quiet))
     if not args.quiet:
         print(f"{result.title}: {len(result.frame):,} rows written to {args.out}")
     return 0

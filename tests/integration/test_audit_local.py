@@ -24,3 +24,24 @@ def test_connection_and_setting_changes_are_audited(engine):
         ("settings_change", "security/lock_minutes", 5),
     ]
     assert ops == ["audit_log", "audit_log"]
+
+
+def test_cli_report_export_is_audited(tmp_path):
+    from mangalm_desktop.cli.main import main
+    from mangalm_desktop.db.migrate import open_local_database
+    from mangalm_desktop.reports.catalog import REPORTS
+
+    db, out = tmp_path / "m.sqlite", tmp_path / "r.csv"
+    open_local_database(db).dispose()
+    name = next(iter(REPORTS))
+    assert main(["report", name, "--db", str(db), "--out", str(out), "-q"]) == 0
+    assert out.exists()
+    engine = open_local_database(db)
+    try:
+        with session_scope(engine) as s:
+            entry = s.scalars(select(AuditLog)).one()
+            assert (entry.action, entry.entity_id) == ("export", name)
+            assert entry.actor.startswith("cli")
+            assert json.loads(entry.details)["format"] == "csv"
+    finally:
+        engine.dispose()
