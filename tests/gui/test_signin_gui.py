@@ -152,3 +152,37 @@ def test_standalone_laptop_opens_without_sign_in(
     window = make_window(engine, db_path)
     assert sign_in_at_start(window, window.ctx, engine)  # no central.json: no dialog
     assert window.ctx.identity is None and not hasattr(window, "session_guard")
+
+
+@pytest.mark.pg
+def test_start_up_sign_in_against_the_central_server(
+    qtbot, engine, make_window, db_path, tmp_path, monkeypatch, pg_url
+):
+    """A configured central connection: the start-up dialog signs in online as the agent."""
+    from PySide6.QtCore import QTimer
+
+    from mangalm_desktop.gui.signin_dialog import sign_in_at_start
+    from mangalm_desktop.sync.connection import CentralConfig, save_config
+    from tests.integration.sync_support import as_user, build_world
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    world = build_world(pg_url, stores_per_agent=1, invoices_per_store=1, products=2)
+    cfg = CentralConfig.from_url(as_user(world.url, world.agent_a.db_role))
+    cfg.sslmode = "disable"
+    save_config(cfg, world.agent_a.password)
+    window = make_window(engine, db_path)
+
+    def type_in() -> None:
+        dialog = window.session_guard.dialog
+        if dialog is None or not dialog.isVisible():
+            QTimer.singleShot(50, type_in)
+            return
+        qtbot.keyClicks(dialog.user_edit, world.agent_a.code)
+        qtbot.keyClicks(dialog.password_edit, world.agent_a.password)
+        qtbot.keyClick(dialog.password_edit, Qt.Key.Key_Return)
+
+    QTimer.singleShot(50, type_in)
+    assert sign_in_at_start(window, window.ctx, engine)
+    who = window.ctx.identity
+    assert who.role is Role.AGENT and who.agent_id == world.agent_a.agent_id
+    assert ("sign_in", world.agent_a.code) in _actions(engine)
