@@ -147,10 +147,14 @@ def run_blocking(
     return outcome.get("result")
 
 
-def open_database(ctx: TaskContext, path: Path, as_of: dt.date | None = None) -> Engine:
+def open_database(
+    ctx: TaskContext, path: Path, as_of: dt.date | None = None, *, encrypt_new: bool = False
+) -> Engine:
     """Open/upgrade the database and make sure search and store figures exist (worker thread).
 
     ``as_of``: the date the views' "days since" and "last 12 months" are counted from.
+    An encrypted file opens with the keyring's key; a new one is created encrypted when
+    ``encrypt_new`` (the app's real database; demo, self-test and screenshots stay plain).
     """
     from ..db.quickopen import open_if_current
     from ..db.search import ensure_search_schema
@@ -158,9 +162,9 @@ def open_database(ctx: TaskContext, path: Path, as_of: dt.date | None = None) ->
     ctx.progress(0, 2, "opening the database")
     engine = open_if_current(path)  # already up to date: no Alembic import (fast start)
     if engine is None:
-        from ..db.migrate import open_local_database
+        from ..security.local_store import open_store
 
-        engine = open_local_database(path)
+        engine = open_store(path, encrypt_new=encrypt_new)
     ctx.progress(1, 2, "preparing search")
     ensure_search_schema(engine, as_of)
     return engine
@@ -234,7 +238,12 @@ def _run(app: QApplication, args: argparse.Namespace) -> int:
     window.show()
     try:
         engine = run_blocking(
-            runner, open_database, path, dt.date.today(), label="Opening the database…"
+            runner,
+            open_database,
+            path,
+            dt.date.today(),
+            encrypt_new=not args.demo,
+            label="Opening the database…",
         )
         if args.demo:
             run_blocking(
