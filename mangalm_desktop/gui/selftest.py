@@ -22,29 +22,11 @@ def private_keyring() -> object:
     """An in-memory keyring for the run: the self-test must never read or write the person's
     real secrets, and must work where no OS keyring exists (CI, a fresh VM)."""
     import keyring
-    import keyring.backend
-    import keyring.errors
 
-    class SelfTestKeyring(keyring.backend.KeyringBackend):
-        priority = 1  # type: ignore[assignment]
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.store: dict[tuple[str, str], str] = {}
-
-        def get_password(self, service: str, username: str) -> str | None:
-            return self.store.get((service, username))
-
-        def set_password(self, service: str, username: str, password: str) -> None:
-            self.store[(service, username)] = password
-
-        def delete_password(self, service: str, username: str) -> None:
-            if (service, username) not in self.store:
-                raise keyring.errors.PasswordDeleteError(username)
-            del self.store[(service, username)]
+    from ..security.memory_keyring import MemoryKeyring
 
     previous = keyring.get_keyring()
-    keyring.set_keyring(SelfTestKeyring())
+    keyring.set_keyring(MemoryKeyring())
     return previous
 
 
