@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import errno
 
-from sqlalchemy.exc import DBAPIError
-
 from ..domain.errors import UserError
 
 _PHRASES: list[tuple[tuple[str, ...], str, str]] = [
@@ -46,6 +44,10 @@ def explain(exc: BaseException) -> UserError | None:
     """A :class:`UserError` for a database/disk failure with a known cause, else ``None``."""
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         return UserError(_PHRASES[0][1], hint=_PHRASES[0][2])
+    # Imported here: the GUI loads this module before its window shows, and SQLAlchemy costs
+    # about 0.2 s to import — the window must not wait for it.
+    from sqlalchemy.exc import DBAPIError
+
     if not isinstance(exc, DBAPIError):
         return None
     text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
