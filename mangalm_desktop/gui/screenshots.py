@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         runner = TaskRunner()
         path = args.db or Path(tmp) / "demo.sqlite"
         engine = run_blocking(runner, open_database, path, DEFAULT_TODAY)
-        run_blocking(runner, ensure_demo, engine, DEFAULT_TODAY)
+        run_blocking(runner, ensure_demo, engine, DEFAULT_TODAY, forecast=True)
         window = MainWindow(
             AppContext(engine=engine, db_path=path, runner=runner, today=lambda: DEFAULT_TODAY)
         )
