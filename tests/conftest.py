@@ -25,7 +25,7 @@ def memory_keyring(monkeypatch):
     """Every test gets an empty in-memory keyring; the OS keyring is never used by tests."""
     import keyring
 
-    from tests.keyring_backend import MemoryKeyring
+    from mangalm_desktop.security.memory_keyring import MemoryKeyring
 
     backend = MemoryKeyring()
     previous = keyring.get_keyring()

@@ -19,11 +19,11 @@ def child(settings: dict) -> None:
     import keyring
 
     from mangalm_desktop.db.engine import make_engine
+    from mangalm_desktop.security.memory_keyring import MemoryKeyring
     from mangalm_desktop.security.secrets import set_secret
     from mangalm_desktop.zoho import bridge
     from mangalm_desktop.zoho.clock import SystemClock
     from mangalm_desktop.zoho.config import SECRET_CLIENT, SECRET_REFRESH, ZohoConfig
-    from tests.keyring_backend import MemoryKeyring
 
     keyring.set_keyring(MemoryKeyring())
     set_secret(SECRET_CLIENT, settings["client_secret"])
@@ -48,8 +48,8 @@ def main() -> int:
     import keyring  # noqa: F401 - imported before forking, like everything below
     import sqlalchemy  # noqa: F401
 
+    import mangalm_desktop.security.memory_keyring  # noqa: F401
     import mangalm_desktop.zoho.bridge  # noqa: F401
-    import tests.keyring_backend  # noqa: F401
 
     print("ready", flush=True)
     for line in sys.stdin:

@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import ClassVar
 
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QLineEdit, QWidget
 
 from ...domain.changes import Changes
 from ..context import AppContext
+from ..resources import icon
 
 
 class View(QWidget):
@@ -96,3 +97,13 @@ class LazyView:
 
 
 ViewEntry = type[View] | LazyView
+
+
+def search_field(parent: QWidget, object_name: str, placeholder: str) -> QLineEdit:
+    """The search box every list view has: clear button and magnifier, Ctrl+F in the hint."""
+    field = QLineEdit(parent)
+    field.setObjectName(object_name)
+    field.setPlaceholderText(placeholder)
+    field.setClearButtonEnabled(True)
+    field.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+    return field

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QInputDialog,
     QLabel,
-    QLineEdit,
     QPushButton,
     QSplitter,
     QTableView,
@@ -43,9 +42,8 @@ from ..errors import show_error
 from ..order_dialog import ORDER_TABLES, OrderDialog, Written, desktop_actor
 from ..order_print import preview_and_print
 from ..orders_model import STATE_TEXT, OrdersModel
-from ..resources import icon
 from ..tablemodels import RIGHT, Column, RowsModel
-from .base import View
+from .base import View, search_field
 
 LINE_COLUMNS = [
     Column("no", "#", lambda ln: str(ln.line_no), RIGHT),
@@ -80,11 +78,7 @@ class OrdersView(View):
 
         title = QLabel("Orders", self)
         title.setObjectName("viewTitle")
-        self.search = QLineEdit(self)
-        self.search.setObjectName("orderSearch")
-        self.search.setPlaceholderText("Order number or store  (Ctrl+F)")
-        self.search.setClearButtonEnabled(True)
-        self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.search = search_field(self, "orderSearch", "Order number or store  (Ctrl+F)")
         self.state = QComboBox(self)
         self.state.setObjectName("stateFilter")
         self.state.addItem("All states", None)

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -39,9 +38,8 @@ from .. import format as fmt
 from ..charts import WeeklySalesChart
 from ..context import AppContext
 from ..latest import LatestOnly
-from ..resources import icon
 from ..tablemodels import RIGHT, Column, RowsModel
-from .base import View
+from .base import View, search_field
 
 PRODUCT_COLUMNS = [
     Column("name", "Product", lambda p: p.name),
@@ -92,11 +90,7 @@ class ProductsView(View):
 
         title = QLabel("Products", self)
         title.setObjectName("viewTitle")
-        self.search = QLineEdit(self)
-        self.search.setObjectName("searchEdit")
-        self.search.setPlaceholderText("Name, SKU, brand, category  (Ctrl+F)")
-        self.search.setClearButtonEnabled(True)
-        self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.search = search_field(self, "searchEdit", "Name, SKU, brand, category  (Ctrl+F)")
         self.brand = QComboBox(self)
         self.brand.setObjectName("brandFilter")
         self.brand.addItem("All brands", None)

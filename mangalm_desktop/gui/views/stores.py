@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QSpinBox,
     QTableView,
     QVBoxLayout,
@@ -40,9 +39,8 @@ from ...domain.changes import Changes
 from .. import format as fmt
 from ..context import AppContext
 from ..latest import LatestOnly
-from ..resources import icon
 from ..tablemodels import PAGE, RIGHT, Column, WindowedModel
-from .base import View
+from .base import View, search_field
 
 STORE_COLUMNS = [
     Column("name", "Store", lambda r: r.name, tooltip=lambda r: f"{r.name}\n{r.code}"),
@@ -79,11 +77,7 @@ class StoresView(View):
 
         title = QLabel("Stores", self)
         title.setObjectName("viewTitle")
-        self.search = QLineEdit(self)
-        self.search.setObjectName("searchEdit")
-        self.search.setPlaceholderText("Name, city or code  (Ctrl+F)")
-        self.search.setClearButtonEnabled(True)
-        self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.search = search_field(self, "searchEdit", "Name, city or code  (Ctrl+F)")
         self.region = QComboBox(self)
         self.region.setObjectName("regionFilter")
         self.region.addItem("All regions", None)
