@@ -41,10 +41,10 @@ import httpx  # noqa: E402
 import keyring  # noqa: E402
 import psycopg  # noqa: E402
 
+from mangalm_desktop.security.memory_keyring import MemoryKeyring  # noqa: E402
 from mangalm_desktop.zoho import bridge  # noqa: E402
 from mangalm_desktop.zoho.clock import ManualClock  # noqa: E402
 from tests.conftest import _pg_sqlalchemy_url  # noqa: E402
-from tests.keyring_backend import MemoryKeyring  # noqa: E402
 from tests.zoho_server import ZohoServer  # noqa: E402
 from tests.zoho_server.support import central_engine, connect, make_orders, seed_zoho  # noqa: E402
 
