@@ -8,15 +8,13 @@ be read at all or the options are wrong; 130 cancelled (the file in progress was
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from pathlib import Path
 
-from ..db.paths import data_dir
 from ..domain.errors import UserError
 from ..imports.history import import_history, parse_columns
 from ..imports.pipeline import ImportOptions
-from ..imports.report import ImportSummary
+from ..imports.report import ImportSummary, default_error_report
 from ..imports.zoho import import_invoices
 from .common import add_db_option, cli_task, open_db
 
@@ -61,10 +59,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _options(args: argparse.Namespace) -> ImportOptions:
-    report = args.error_report
-    if report is None:
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        report = data_dir() / "import-reports" / f"import-errors-{stamp}.csv"
+    report = args.error_report or default_error_report()
     return ImportOptions(
         skip_bad_rows=args.skip_bad_rows,
         date_format=args.date_format,

@@ -282,6 +282,9 @@ def _run(app: QApplication, args: argparse.Namespace) -> int:
     from .sync_controller import start_background_sync
 
     sync = start_background_sync(window, ctx)  # status bar + scheduled sync (if configured)
+    from .forecast_refresher import start_forecast_refresher
+
+    start_forecast_refresher(window, ctx)  # suggested orders follow imports and syncs
     if choice is FirstRunChoice.CONNECT:
         from .sync_settings_dialog import CentralSettingsDialog
 

@@ -101,6 +101,10 @@ class MainWindow(QMainWindow):
         self.new_order_action.setEnabled(orders is not None)
         if orders is None:
             self.new_order_action.setToolTip("New orders arrive with the Orders view")
+        self.import_action = QAction("&Import sales history…", self)
+        self.import_action.setShortcut(QKeySequence("Ctrl+I"))
+        self.import_action.setStatusTip("Zoho Books invoice exports or other sales history files")
+        self.import_action.triggered.connect(self.import_history)
         self.quit_action = QAction("&Quit", self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
@@ -123,6 +127,7 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.new_order_action)
+        file_menu.addAction(self.import_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         edit_menu = bar.addMenu("&Edit")
@@ -234,6 +239,13 @@ class MainWindow(QMainWindow):
         if cls is not None:
             self.show_view(cls.view_id).new_order()  # type: ignore[attr-defined]
 
+    def import_history(self) -> None:
+        """File → Import: the dialog stays open (non-modal) while the import runs."""
+        from .import_dialog import ImportDialog  # loaded when first asked for: fast start
+
+        self.import_dialog = ImportDialog(self.ctx, self)
+        self.import_dialog.open()
+
     def refresh_all(self) -> None:
         self._on_changes(Changes.of("agent", "store", "product", "invoice", "call_log"))
 
@@ -250,7 +262,12 @@ class MainWindow(QMainWindow):
 
     def _set_actions_enabled(self, enabled: bool) -> None:
         """Until the database is open there is no view to switch to, search in or refresh."""
-        for action in (*self.view_actions, self.find_action, self.refresh_action):
+        for action in (
+            *self.view_actions,
+            self.find_action,
+            self.refresh_action,
+            self.import_action,
+        ):
             action.setEnabled(enabled)
         self.nav.setEnabled(enabled)
         self.new_order_action.setEnabled(enabled and self._orders_class() is not None)

@@ -71,7 +71,27 @@ def shoot_all(window, out: Path, *, store_search: str = "") -> dict[str, Path]: 
     paths["store-profile"] = out / "store-profile.png"
     grab(detail, paths["store-profile"])
     detail.close()
+    paths["import-dialog"] = shoot_import_dialog(window, out / "import-dialog.png")
     return paths
+
+
+def shoot_import_dialog(window, path: Path) -> Path:  # noqa: ANN001
+    """File → Import with a sales-history file chosen and its columns guessed."""
+    with tempfile.TemporaryDirectory() as tmp:
+        sample = Path(tmp) / "sales-history-2024.csv"
+        sample.write_text(
+            "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+            "536365,85123A,WHITE HANGING HEART,6,2010-12-01 08:26,2.55,17850,United Kingdom\n",
+            encoding="utf-8",
+        )
+        window.import_history()
+        dialog = window.import_dialog
+        dialog.kind.setCurrentIndex(dialog.kind.findData("history"))
+        dialog.add_files([sample])
+        window.ctx.runner.wait_idle(30_000)
+        grab(dialog, path)
+        dialog.close()
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:

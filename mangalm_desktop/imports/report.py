@@ -8,9 +8,12 @@ the column, the value and the reason, so every rejected row can be found and fix
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ..db.paths import data_dir
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,13 @@ class RowRejected(Exception):
 
 
 REPORT_COLUMNS = ("file", "row", "column", "value", "reason")
+
+
+def default_error_report() -> Path:
+    """Where rejected rows go when the user names no file: the app's data folder, one per run,
+    so an earlier report is never overwritten (CLI and GUI alike)."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return data_dir() / "import-reports" / f"import-errors-{stamp}.csv"
 
 
 def write_error_report(path: Path, errors: list[RowError]) -> Path:

@@ -22,6 +22,7 @@ class Permission(StrEnum):
     EDIT_STORE_PROFILE = "edit_store_profile"
     RUN_REPORTS = "run_reports"
     EXPORT_DATA = "export_data"
+    IMPORT_DATA = "import_data"
     RUN_ZOHO = "run_zoho"
     VIEW_AUDIT = "view_audit"
     MANAGE_CONNECTIONS = "manage_connections"
@@ -38,6 +39,7 @@ _MANAGER = _AGENT | {
     Permission.VIEW_ALL_STORES,
     Permission.RUN_REPORTS,
     Permission.EXPORT_DATA,
+    Permission.IMPORT_DATA,
     Permission.RUN_ZOHO,
     Permission.VIEW_AUDIT,
 }

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from ...domain.changes import Changes
 from ..context import AppContext
 from ..errors import show_error
+from ..forecast_refresher import refresher_for
 from ..tablemodels import RIGHT, Column, RowsModel
 from .base import View
 
@@ -39,12 +40,6 @@ class _Done:
 
     value: object
     changes: Changes
-
-
-def _run_forecast(task, engine):  # noqa: ANN001 - TaskContext
-    from ...forecasting.service import run_forecast
-
-    return _Done(run_forecast(engine, task), Changes.of("prediction"))
 
 
 def _snooze(task, engine, store_id: uuid.UUID, until: dt.date, today: dt.date):  # noqa: ANN001
@@ -120,6 +115,14 @@ class TodayView(View):
         layout.addWidget(self.table)
         self.refresh_button.clicked.connect(self.update_forecasts)
         self.snooze_button.clicked.connect(self.snooze_selected)
+        self._asked = False  # the user pressed the button (errors then get a dialog)
+        self.forecasts = refresher_for(ctx)
+        self.forecasts.started.connect(self._forecast_started)
+        self.forecasts.progress.connect(self._forecast_progress)
+        self.forecasts.finished.connect(self._forecast_finished)
+        self.forecasts.failed.connect(self._forecast_failed)
+        if self.forecasts.running:  # an automatic run began before this view existed
+            self._forecast_started()
 
     def activated(self) -> None:
         self.load()
@@ -151,33 +154,37 @@ class TodayView(View):
         )
 
     def update_forecasts(self) -> None:
+        """Recompute now; the same run the app starts by itself after imports and syncs."""
+        self._asked = True
+        self.forecasts.run_now()
+
+    def _forecast_started(self) -> None:
+        self.progress.setRange(0, 0)
         self.progress.setVisible(True)
         self.refresh_button.setEnabled(False)
 
-        def progress(done: int, total: int, message: str) -> None:
-            self.progress.setMaximum(max(total, 1))
-            self.progress.setValue(done)
-            self.progress.setFormat(message)
+    def _forecast_progress(self, done: int, total: int, message: str) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        self.progress.setFormat(message)
 
-        def finished(result) -> None:  # noqa: ANN001
-            self.progress.setVisible(False)
-            self.refresh_button.setEnabled(True)
-            self.ctx.status(result.value.describe())
+    def _forecast_ended(self) -> None:
+        self.progress.setVisible(False)
+        self.refresh_button.setEnabled(True)
+        self._asked = False
 
-        def failed(exc: BaseException) -> None:
-            self.progress.setVisible(False)
-            self.refresh_button.setEnabled(True)
+    def _forecast_finished(self, summary) -> None:  # noqa: ANN001 - ForecastSummary | None
+        if self._asked and summary is not None:
+            self.ctx.status(summary.describe())
+        self._forecast_ended()
+
+    def _forecast_failed(self, exc: BaseException) -> None:
+        asked = self._asked
+        self._forecast_ended()
+        if asked:
             show_error(self, exc, "updating forecasts")
-
-        self.ctx.runner.submit(
-            _run_forecast,
-            self.ctx.engine,
-            write=True,
-            on_done=finished,
-            on_error=failed,
-            on_progress=progress,
-            name="forecast",
-        )
+        else:
+            self.summary.setText(f"Suggested orders could not be updated: {exc}")
 
     def selected_store(self):  # noqa: ANN201
         rows = self.table.selectionModel().selectedRows()
