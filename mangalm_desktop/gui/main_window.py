@@ -276,8 +276,30 @@ class MainWindow(QMainWindow):
         """The database opened (in a worker) after the window was shown: build the views."""
         self.ctx.engine = engine  # type: ignore[assignment]
         self._set_actions_enabled(True)
+        self.apply_identity()
         self._nav_changed(self.nav.currentRow())
         self.refresh_counts()
+
+    def allowed(self, permission: str | None) -> bool:
+        """May the signed-in person use this? (Nobody signed in: a standalone laptop, yes.)"""
+        identity = self.ctx.identity
+        if permission is None or identity is None:
+            return True
+        from ..security.roles import Permission
+
+        return identity.can(Permission(permission))
+
+    def apply_identity(self) -> None:
+        """Show only what the signed-in person may use: an agent sees no Reports, Zoho or
+        Import. A courtesy — the services refuse the work anyway (security/roles.py)."""
+        for index, cls in enumerate(self.view_classes):
+            visible = self.allowed(getattr(cls, "permission", None))
+            self.nav.item(index).setHidden(not visible)
+            self.view_actions[index].setVisible(visible)
+        self.import_action.setVisible(self.allowed("import_data"))
+        current = self.nav.currentRow()
+        if current >= 0 and self.nav.item(current).isHidden():
+            self.show_view(self.view_classes[0].view_id)
 
     def refresh_counts(self) -> None:
         from ..db.queries.counts import record_counts  # SQLAlchemy: not needed to show the window

@@ -366,6 +366,9 @@ class SessionGuard(QObject):
         dialog, self.dialog = self.dialog, None
         if code == QDialog.DialogCode.Accepted and dialog is not None and dialog.identity:
             self.ctx.identity = dialog.identity  # type: ignore[attr-defined]
+            apply_identity = getattr(self.window, "apply_identity", None)
+            if apply_identity is not None:  # another person may have signed in
+                apply_identity()
             self.window.show()
             self.apply_lock_minutes()
         else:

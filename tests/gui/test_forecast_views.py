@@ -86,3 +86,31 @@ def test_store_detail_upsell_tab(window, qtbot):
     assert [(u.product_id, u.evidence) for u in detail.upsell_panel.items] == [
         (ids["TEA"], "bought by 2 of 7 similar stores")
     ]
+
+
+def test_today_leads_to_the_suggested_order_and_a_new_order(window, qtbot):
+    from PySide6.QtCore import Qt
+
+    w, engine, ids = window
+    view = w.show_view("today")
+    qtbot.waitUntil(lambda: view.model.rowCount() == 8, timeout=20_000)
+    row = next(i for i, e in enumerate(view.rows) if e.store_id == ids["S0"])
+    view.table.selectRow(row)
+    qtbot.mouseClick(view.suggested_button, Qt.MouseButton.LeftButton)
+    predictions = w.views["predictions"]
+    assert w.current_view() is predictions
+    qtbot.waitUntil(
+        lambda: (
+            bool(predictions.stores)
+            and predictions.stores[predictions.store_box.currentIndex()].id == ids["S0"]
+            and {s.sku for s in predictions.lines} == {"ATTA", "DAL"}
+        ),
+        timeout=20_000,
+    )
+    w.show_view("today")
+    view.table.selectRow(next(i for i, e in enumerate(view.rows) if e.store_id == ids["S3"]))
+    qtbot.mouseClick(view.order_button, Qt.MouseButton.LeftButton)
+    dialog = w.views["orders"].dialogs[-1]
+    qtbot.waitUntil(lambda: dialog.store is not None, timeout=20_000)
+    assert dialog.store.id == ids["S3"]
+    dialog.reject()

@@ -33,6 +33,30 @@ def test_every_view_is_reachable_by_ctrl_number(window, qtbot):
     assert window.last_error is None
 
 
+def test_an_agent_is_shown_only_what_an_agent_may_use(window, qtbot):
+    from mangalm_desktop.domain.enums import Role
+    from mangalm_desktop.security.roles import Identity
+
+    def hidden() -> list[str]:
+        return [
+            c.view_id for i, c in enumerate(window.view_classes) if window.nav.item(i).isHidden()
+        ]
+
+    window.show_view("reports")
+    window.ctx.identity = Identity(username="asha", role=Role.AGENT)
+    window.apply_identity()
+    assert hidden() == ["reports", "zoho"]
+    assert window.current_view() is window.views["today"]  # moved off the hidden view
+    assert not window.import_action.isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_6, Qt.KeyboardModifier.ControlModifier)  # Reports' key
+    assert window.current_view() is window.views["today"]
+    window.ctx.identity = Identity(username="meera", role=Role.MANAGER)
+    window.apply_identity()
+    assert hidden() == [] and window.import_action.isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_6, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_view() is window.views["reports"]
+
+
 def test_status_bar_shows_database_and_counts(window, qtbot):
     qtbot.waitUntil(lambda: "stores" in window.counts_label.text())
     assert window.db_label.text().endswith(window.ctx.db_path.name)

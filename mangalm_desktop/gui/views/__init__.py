@@ -21,7 +21,7 @@ VIEW_CLASSES: list[ViewEntry] = [
     LazyView("orders", "Orders", "orders", ".orders:OrdersView", new_order=True),
     PredictionsView,
     LazyView("products", "Products", "products", ".products:ProductsView"),
-    LazyView("reports", "Reports", "reports", ".reports:ReportsView"),
+    LazyView("reports", "Reports", "reports", ".reports:ReportsView", permission="run_reports"),
     LazyView("sync", "Sync", "sync", ".sync:SyncView"),
-    LazyView("zoho", "Zoho", "zoho", ".zoho:ZohoView"),
+    LazyView("zoho", "Zoho", "zoho", ".zoho:ZohoView", permission="run_zoho"),
 ]

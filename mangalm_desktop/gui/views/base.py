@@ -23,6 +23,7 @@ class View(QWidget):
     title: ClassVar[str] = ""
     icon_name: ClassVar[str] = ""
     description: ClassVar[str] = ""
+    permission: ClassVar[str | None] = None
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -70,8 +71,12 @@ class LazyView:
         *,
         description: str = "",
         new_order: bool = False,
+        permission: str | None = None,
     ) -> None:
         self.view_id = view_id
+        self.permission = permission
+        """A ``security.roles.Permission`` value the signed-in person needs to see the view
+        (hidden as a courtesy: the services refuse the work anyway)."""
         self.title = title
         self.icon_name = icon_name
         self.target = target

@@ -83,10 +83,16 @@ class TodayView(View):
         self.summary = QLabel("", self)
         self.refresh_button = QPushButton("Update forecasts", self)
         self.snooze_button = QPushButton("Snooze 3 days", self)
+        self.suggested_button = QPushButton("Suggested order", self)
+        self.suggested_button.setToolTip("What this store will likely need, line by line (Enter)")
+        self.order_button = QPushButton("New order", self)
+        self.order_button.setToolTip("Take an order from the selected store")
         self.progress = QProgressBar(self)
         self.progress.setVisible(False)
         bar.addWidget(self.summary, 1)
         bar.addWidget(self.progress)
+        bar.addWidget(self.suggested_button)
+        bar.addWidget(self.order_button)
         bar.addWidget(self.snooze_button)
         bar.addWidget(self.refresh_button)
         layout.addLayout(bar)
@@ -115,6 +121,9 @@ class TodayView(View):
         layout.addWidget(self.table)
         self.refresh_button.clicked.connect(self.update_forecasts)
         self.snooze_button.clicked.connect(self.snooze_selected)
+        self.suggested_button.clicked.connect(self.show_suggested_order)
+        self.order_button.clicked.connect(self.new_order)
+        self.table.activated.connect(lambda _index: self.show_suggested_order())
         self._asked = False  # the user pressed the button (errors then get a dialog)
         self.forecasts = refresher_for(ctx)
         self.forecasts.started.connect(self._forecast_started)
@@ -190,6 +199,22 @@ class TodayView(View):
         rows = self.table.selectionModel().selectedRows()
         return self.rows[rows[0].row()] if rows else None
 
+    def _main_window(self):  # noqa: ANN202 - the MainWindow (views do not import it)
+        main = self.window()
+        return main if hasattr(main, "show_view") else None
+
+    def show_suggested_order(self) -> None:
+        """The call list's next step: this store's suggested order in Predictions."""
+        entry, main = self.selected_store(), self._main_window()
+        if entry is not None and main is not None:
+            main.show_view("predictions").show_store(entry.store_id)
+
+    def new_order(self):  # noqa: ANN201 - OrderDialog | None
+        entry, main = self.selected_store(), self._main_window()
+        if entry is None or main is None:
+            return None
+        return main.show_view("orders").new_order(entry.store_id)
+
     def snooze_selected(self) -> None:
         entry = self.selected_store()
         if entry is None:
@@ -256,6 +281,7 @@ class PredictionsView(View):
         self.store_box.currentIndexChanged.connect(self.load_store)
         self.accept_button.clicked.connect(self.accept_lines)
         self.last_order = None
+        self._wanted: uuid.UUID | None = None  # asked for before the store list arrived
 
     def activated(self) -> None:
         if not self.stores:
@@ -275,8 +301,22 @@ class PredictionsView(View):
         for s in self.stores:
             self.store_box.addItem(s.label)
         self.store_box.blockSignals(False)
-        if self.stores:
+        if self._wanted is not None:
+            self.show_store(self._wanted)
+        elif self.stores:
             self.load_store(0)
+
+    def show_store(self, store_id: uuid.UUID) -> None:
+        """Select ``store_id`` (now, or as soon as the store list has arrived)."""
+        index = next((i for i, s in enumerate(self.stores) if s.id == store_id), None)
+        if index is None:
+            self._wanted = store_id
+            return
+        self._wanted = None
+        if self.store_box.currentIndex() == index:
+            self.load_store(index)
+        else:
+            self.store_box.setCurrentIndex(index)  # loads it
 
     def on_changes(self, changes: Changes) -> None:
         if changes.touches("prediction", "store_stock_report") and self.stores:
