@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,26 +91,67 @@ def pull_accounts(engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TA
     with session_scope(engine) as s:
         since = _since(state.get_cursor(s, "accounts"), cfg.overlap_minutes)
     header = crm_time(since) if since and cfg.crm_if_modified_since else None
+    pages = client.crm_pages("Accounts", CRM_ACCOUNT_FIELDS, header)
+    newest = _pull_pages(
+        engine,
+        pages,
+        res,
+        ctx,
+        account_to_store,
+        _upsert_store,
+        "CRM accounts",
+        modified_field="Modified_Time",
+    )
+    _save_cursor(engine, "accounts", newest)
+    return res
+
+
+def _pull_pages(
+    engine: Engine,
+    pages: Iterable[list[dict[str, Any]]],
+    res: JobResult,
+    ctx: TaskContext,
+    convert: Callable[[dict[str, Any]], Any],
+    write: Callable[[Session, Any, JobResult], Any],
+    label: str,
+    *,
+    modified_field: str | None = None,
+) -> dt.datetime | None:
+    """The page loop of the master-data pulls: one transaction per page (a stop keeps the pages
+    already written), a record that does not map is a warning rather than a failed job, and the
+    newest modification time seen is returned as the next cursor."""
     newest: dt.datetime | None = None
-    for page in client.crm_pages("Accounts", CRM_ACCOUNT_FIELDS, header):
+    for page in pages:
         ctx.check()
         with session_scope(engine) as s:
             for rec in page:
                 res.fetched += 1
                 try:
-                    values = account_to_store(rec)
+                    values = convert(rec)
                 except MappingError as exc:
                     res.warnings.append(str(exc))
                     continue
-                modified = parse_time(rec.get("Modified_Time"))
-                if modified and (newest is None or modified > newest):
-                    newest = modified
-                _upsert_store(s, values, res)
-        ctx.progress(res.fetched, 0, "CRM accounts")
+                if modified_field is not None:
+                    modified = parse_time(rec.get(modified_field))
+                    if modified and (newest is None or modified > newest):
+                        newest = modified
+                write(s, values, res)
+        ctx.progress(res.fetched, 0, label)
+    return newest
+
+
+def _books_since(engine: Engine, client: ZohoClient, job: str, params: dict[str, Any]) -> None:
+    """Ask Books only for records modified since the job's cursor (minus the overlap)."""
+    with session_scope(engine) as s:
+        since = _since(state.get_cursor(s, job), client.config.overlap_minutes)
+    if since:
+        params["last_modified_time"] = books_time(since)
+
+
+def _save_cursor(engine: Engine, job: str, newest: dt.datetime | None) -> None:
     if newest:
         with session_scope(engine) as s:
-            state.set_cursor(s, "accounts", newest)
-    return res
+            state.set_cursor(s, job, newest)
 
 
 def _upsert_store(s: Session, values: dict[str, Any], res: JobResult) -> None:
@@ -139,29 +180,19 @@ def pull_contacts(engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TA
     res = JobResult("contacts")
     params: dict[str, Any] = {"contact_type": "customer"}
     if client.config.contacts_modified_filter:
-        with session_scope(engine) as s:
-            since = _since(state.get_cursor(s, "contacts"), client.config.overlap_minutes)
-        if since:
-            params["last_modified_time"] = books_time(since)
-    newest: dt.datetime | None = None
-    for page in client.books_pages("/contacts", "contacts", params):
-        ctx.check()
-        with session_scope(engine) as s:
-            for rec in page:
-                res.fetched += 1
-                try:
-                    cust = contact_to_customer(rec)
-                except MappingError as exc:
-                    res.warnings.append(str(exc))
-                    continue
-                modified = parse_time(rec.get("last_modified_time"))
-                if modified and (newest is None or modified > newest):
-                    newest = modified
-                _link_customer(s, cust, res)
-        ctx.progress(res.fetched, 0, "Books customers")
-    if newest:
-        with session_scope(engine) as s:
-            state.set_cursor(s, "contacts", newest)
+        _books_since(engine, client, "contacts", params)
+    pages = client.books_pages("/contacts", "contacts", params)
+    newest = _pull_pages(
+        engine,
+        pages,
+        res,
+        ctx,
+        contact_to_customer,
+        _link_customer,
+        "Books customers",
+        modified_field="last_modified_time",
+    )
+    _save_cursor(engine, "contacts", newest)
     return res
 
 
@@ -200,22 +231,9 @@ def pull_items(engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TASK)
     res = JobResult("items")
     params: dict[str, Any] = {"filter_by": "Status.All"}
     if client.config.items_modified_filter:
-        with session_scope(engine) as s:
-            since = _since(state.get_cursor(s, "items"), client.config.overlap_minutes)
-        if since:
-            params["last_modified_time"] = books_time(since)
-    for page in client.books_pages("/items", "items", params):
-        ctx.check()
-        with session_scope(engine) as s:
-            for rec in page:
-                res.fetched += 1
-                try:
-                    values = item_to_product(rec)
-                except MappingError as exc:
-                    res.warnings.append(str(exc))
-                    continue
-                _upsert_product(s, values, res)
-        ctx.progress(res.fetched, 0, "Books items")
+        _books_since(engine, client, "items", params)
+    pages = client.books_pages("/items", "items", params)
+    _pull_pages(engine, pages, res, ctx, item_to_product, _upsert_product, "Books items")
     return res
 
 
