@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QLineEdit, QWidget
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QSplitter, QWidget
 
 from ...domain.changes import Changes
 from ..context import AppContext
@@ -112,3 +112,36 @@ def search_field(parent: QWidget, object_name: str, placeholder: str) -> QLineEd
     field.setClearButtonEnabled(True)
     field.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
     return field
+
+
+def title_bar(
+    view: QWidget, title: str, search: QLineEdit, count: QLabel, *filters: QWidget
+) -> QHBoxLayout:
+    """The top row every list view has: its title, the search box, any filters, the count."""
+    label = QLabel(title, view)
+    label.setObjectName("viewTitle")
+    bar = QHBoxLayout()
+    bar.addWidget(label)
+    bar.addSpacing(12)
+    bar.addWidget(search, 2 if filters else 1)
+    for widget in filters:
+        bar.addWidget(widget)
+    if filters:
+        bar.addStretch(1)
+    else:
+        bar.addSpacing(12)
+    bar.addWidget(count)
+    return bar
+
+
+def list_and_detail(
+    view: QWidget, name: str, listing: QWidget, detail: QWidget, sizes: list[int]
+) -> QSplitter:
+    """The list on the left, the selected row's detail on the right (sizes are remembered by
+    the view's save_state under ``name``)."""
+    splitter = QSplitter(Qt.Orientation.Horizontal, view)
+    splitter.setObjectName(name)
+    splitter.addWidget(listing)
+    splitter.addWidget(detail)
+    splitter.setSizes(sizes)
+    return splitter

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QPushButton,
-    QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -43,7 +42,7 @@ from ..order_dialog import ORDER_TABLES, OrderDialog, Written, desktop_actor
 from ..order_print import preview_and_print
 from ..orders_model import STATE_TEXT, OrdersModel
 from ..tablemodels import RIGHT, Column, RowsModel
-from .base import View, search_field
+from .base import View, list_and_detail, search_field, title_bar
 
 LINE_COLUMNS = [
     Column("no", "#", lambda ln: str(ln.line_no), RIGHT),
@@ -76,8 +75,6 @@ class OrdersView(View):
         self._detail_request = 0
         self._reselect: uuid.UUID | None = None
 
-        title = QLabel("Orders", self)
-        title.setObjectName("viewTitle")
         self.search = search_field(self, "orderSearch", "Order number or store  (Ctrl+F)")
         self.state = QComboBox(self)
         self.state.setObjectName("stateFilter")
@@ -93,16 +90,16 @@ class OrdersView(View):
         self.date_from = self._date_edit("dateFrom", "From: any")
         self.date_to = self._date_edit("dateTo", "To: any")
         self.count_label = QLabel("", self)
-        bar = QHBoxLayout()
-        bar.addWidget(title)
-        bar.addSpacing(12)
-        bar.addWidget(self.search, 2)
-        bar.addWidget(self.state)
-        bar.addWidget(self.agent)
-        bar.addWidget(self.date_from)
-        bar.addWidget(self.date_to)
-        bar.addStretch(1)
-        bar.addWidget(self.count_label)
+        bar = title_bar(
+            self,
+            "Orders",
+            self.search,
+            self.count_label,
+            self.state,
+            self.agent,
+            self.date_from,
+            self.date_to,
+        )
 
         self.buttons: dict[str, QPushButton] = {}
         actions = QHBoxLayout()
@@ -165,11 +162,9 @@ class OrdersView(View):
         d.addWidget(self.lines_table, 1)
         d.addWidget(self.detail_totals)
 
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        self.splitter.setObjectName("ordersSplitter")
-        self.splitter.addWidget(self.table)
-        self.splitter.addWidget(self.detail_pane)
-        self.splitter.setSizes([700, 460])
+        self.splitter = list_and_detail(
+            self, "ordersSplitter", self.table, self.detail_pane, [700, 460]
+        )
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addLayout(actions)

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -39,7 +38,7 @@ from ..charts import WeeklySalesChart
 from ..context import AppContext
 from ..latest import LatestOnly
 from ..tablemodels import RIGHT, Column, RowsModel
-from .base import View, search_field
+from .base import View, list_and_detail, search_field, title_bar
 
 PRODUCT_COLUMNS = [
     Column("name", "Product", lambda p: p.name),
@@ -88,8 +87,6 @@ class ProductsView(View):
         self._latest = LatestOnly(ctx.runner, "searching products")
         self._sales_latest = LatestOnly(ctx.runner, "loading product sales")
 
-        title = QLabel("Products", self)
-        title.setObjectName("viewTitle")
         self.search = search_field(self, "searchEdit", "Name, SKU, brand, category  (Ctrl+F)")
         self.brand = QComboBox(self)
         self.brand.setObjectName("brandFilter")
@@ -99,12 +96,7 @@ class ProductsView(View):
         self.category.addItem("All categories", None)
         self.active_only = QCheckBox("Active only", self)
         self.count_label = QLabel("", self)
-        bar = QHBoxLayout()
-        bar.addWidget(title)
-        bar.addSpacing(12)
-        bar.addWidget(self.search, 1)
-        bar.addSpacing(12)
-        bar.addWidget(self.count_label)
+        bar = title_bar(self, "Products", self.search, self.count_label)
         filters = QHBoxLayout()
         filters.addWidget(self.brand)
         filters.addWidget(self.category)
@@ -138,11 +130,9 @@ class ProductsView(View):
         detail_layout.addWidget(QLabel("Stores buying most (last 12 months)", self.detail))
         detail_layout.addWidget(self.top_table, 2)
 
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        self.splitter.setObjectName("productsSplitter")
-        self.splitter.addWidget(self.table)
-        self.splitter.addWidget(self.detail)
-        self.splitter.setSizes([560, 520])
+        self.splitter = list_and_detail(
+            self, "productsSplitter", self.table, self.detail, [560, 520]
+        )
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addLayout(filters)

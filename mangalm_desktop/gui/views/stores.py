@@ -40,7 +40,7 @@ from .. import format as fmt
 from ..context import AppContext
 from ..latest import LatestOnly
 from ..tablemodels import PAGE, RIGHT, Column, WindowedModel
-from .base import View, search_field
+from .base import View, search_field, title_bar
 
 STORE_COLUMNS = [
     Column("name", "Store", lambda r: r.name, tooltip=lambda r: f"{r.name}\n{r.code}"),
@@ -75,8 +75,6 @@ class StoresView(View):
         self._latest = LatestOnly(ctx.runner, "searching stores")
         self.last_filter: StoreFilter | None = None
 
-        title = QLabel("Stores", self)
-        title.setObjectName("viewTitle")
         self.search = search_field(self, "searchEdit", "Name, city or code  (Ctrl+F)")
         self.region = QComboBox(self)
         self.region.setObjectName("regionFilter")
@@ -93,12 +91,7 @@ class StoresView(View):
         self.count_label = QLabel("", self)
         self.count_label.setObjectName("countLabel")
 
-        bar = QHBoxLayout()
-        bar.addWidget(title)
-        bar.addSpacing(12)
-        bar.addWidget(self.search, 1)
-        bar.addSpacing(12)
-        bar.addWidget(self.count_label)
+        bar = title_bar(self, "Stores", self.search, self.count_label)
         filters = QHBoxLayout()
         filters.addWidget(self.region)
         filters.addWidget(self.agent)
