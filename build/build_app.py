@@ -10,7 +10,9 @@ cold start next to `python -m mangalm_desktop` measured in the same run.
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -32,7 +34,14 @@ Invoice Date,Invoice ID,Invoice Number,Invoice Status,Customer Name,Customer ID,
 """
 
 
-def run(cmd: list[str], *, env: dict[str, str] | None = None, timeout: float = 600) -> float:
+def run(
+    cmd: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    timeout: float = 600,
+    echo: str | None = None,
+) -> float:
+    """Run ``cmd``; exit 1 with its output if it fails. Lines starting ``echo`` are printed."""
     start = time.perf_counter()
     print("$", " ".join(cmd), flush=True)
     proc = subprocess.run(cmd, env=env, timeout=timeout, capture_output=True, text=True)
@@ -40,7 +49,37 @@ def run(cmd: list[str], *, env: dict[str, str] | None = None, timeout: float = 6
     if proc.returncode != 0:
         print(proc.stdout[-4000:], proc.stderr[-4000:], sep="\n", file=sys.stderr)
         raise SystemExit(f"FAILED ({proc.returncode}): {' '.join(cmd)}")
+    if echo:
+        for line in (proc.stdout + proc.stderr).splitlines():
+            if line.startswith(echo):
+                print(line, flush=True)
     return elapsed
+
+
+HISTORY_COLUMNS = "store=store,product=product,date=date,quantity=qty,invoice=invoice,price=price"
+
+
+def small_history(path: Path) -> None:
+    """A deterministic 70-week history (6 stores x 8 products) for ``mangalm evaluate``.
+
+    evaluate is the only command that reaches statsforecast (and through it statsmodels) and
+    trains the scikit-learn basket model, so the frozen app must run it once.
+    """
+    rng = random.Random(7)
+    start = datetime.date(2024, 1, 1)
+    lines = ["store,product,date,qty,invoice,price"]
+    invoice = 0
+    for store in range(6):
+        for week in range(70):
+            if rng.random() >= 0.6:
+                continue
+            invoice += 1
+            day = start + datetime.timedelta(weeks=week, days=store % 5)
+            for product in range(8):
+                if rng.random() < 0.5 + 0.05 * (product % 3):
+                    qty = rng.randint(1, 12)
+                    lines.append(f"S{store},P{product},{day},{qty},I{invoice},{10 + product}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def build() -> None:
@@ -59,7 +98,7 @@ def build() -> None:
         str(WORK),
         str(ROOT / "installer.spec"),
     ]
-    took = run(cmd, env=env, timeout=1800)
+    took = run(cmd, env=env, timeout=1800, echo="slim:")
     print(f"build: {took:.0f} s")
     add_cli_launcher()
 
@@ -130,7 +169,15 @@ def smoke(tmp: Path) -> None:
         ],
         env=env,
     )
-    print("smoke: frozen CLI demo + import + forecast + report passed")
+    history = tmp / "history.csv"
+    small_history(history)
+    run(
+        [str(cli), "evaluate", "--history", str(history), "--columns", HISTORY_COLUMNS]
+        + ["--origins", "1", "--horizon", "4", "-q"],
+        env=env,
+        timeout=600,
+    )
+    print("smoke: frozen CLI demo + import + forecast + report + evaluate passed")
 
     size = folder_size_mb(gui.parent)
     frozen = cold_start([str(gui), "--db", str(db)], env)
