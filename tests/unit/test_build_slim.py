@@ -1,0 +1,127 @@
+"""build/slim.py on a small made-up bundle of real ELF files: what it prunes, shares and strips.
+
+The frozen smoke test proves the real bundle still works after slimming; these tests pin the
+rules themselves (a needed library is never pruned, auditwheel folders and the executable are
+never stripped, a stripped extension module still imports).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux") or not (shutil.which("strip") and shutil.which("readelf")),
+    reason="build/slim.py works on Linux with binutils only",
+)
+
+
+def load_slim():
+    name = "mangalm_build_slim"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REPO / "build" / "slim.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up there
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def debug_extension() -> Path:
+    """A real extension module that still carries debug info (SQLAlchemy's Cython row)."""
+    from sqlalchemy.engine import _row_cy
+
+    return Path(_row_cy.__file__)
+
+
+def test_prune_keeps_what_roots_need_and_deletes_the_rest(tmp_path):
+    slim = load_slim()
+    if not getattr(zlib, "__file__", None):
+        pytest.skip("zlib is built into this Python")
+    root_ext = Path(zlib.__file__)
+    needs = slim.needed(root_ext, shutil.which("readelf"))
+    assert "libz.so.1" in needs
+    internal = tmp_path / "App" / "_internal"
+    (internal / "pkg").mkdir(parents=True)
+    shutil.copy(root_ext, internal / "zlib.cpython-311-x86_64-linux-gnu.so")  # a root
+    shutil.copy(root_ext, internal / "pkg" / "libplugin.so")  # a root (package folder)
+    shutil.copy(root_ext, internal / "libz.so.1")  # needed by the roots
+    shutil.copy(root_ext, internal / "libunused.so.9")  # needed by nothing
+    shutil.copy(root_ext, internal / "libpython3.11.so.1.0")  # dlopened by the bootloader
+    (internal / "libpluginlink.so.6").symlink_to("pkg/libplugin.so")  # a link nobody needs
+
+    report = slim.SlimReport()
+    slim.prune_unreferenced(internal, shutil.which("readelf"), report)
+
+    assert sorted(report.pruned) == ["libpluginlink.so.6", "libunused.so.9"]
+    assert (internal / "libz.so.1").exists()
+    assert (internal / "libpython3.11.so.1.0").exists()
+    assert (internal / "pkg" / "libplugin.so").exists()
+    assert not (internal / "libunused.so.9").exists()
+    assert report.pruned_bytes == root_ext.stat().st_size  # the link's bytes are not counted
+
+
+def test_share_links_identical_copies_only(tmp_path):
+    slim = load_slim()
+    ext = debug_extension()
+    internal = tmp_path / "_internal"
+    for folder in ("a.libs", "b.libs", "c.libs"):
+        (internal / folder).mkdir(parents=True)
+    shutil.copy(ext, internal / "a.libs" / "libdup.so.1")
+    shutil.copy(ext, internal / "b.libs" / "libdup.so.1")
+    shutil.copy(zlib.__file__, internal / "c.libs" / "libdup.so.1")  # same name, other bytes
+
+    report = slim.SlimReport()
+    slim.share_identical(internal, report)
+
+    link = internal / "b.libs" / "libdup.so.1"
+    assert link.is_symlink() and link.resolve() == (internal / "a.libs" / "libdup.so.1")
+    assert not (internal / "c.libs" / "libdup.so.1").is_symlink()
+    assert report.shared == ["b.libs/libdup.so.1"]
+
+
+def test_strip_skips_executable_and_auditwheel_folders_and_output_still_imports(tmp_path):
+    slim = load_slim()
+    ext = debug_extension()
+    app = tmp_path / "App"
+    internal = app / "_internal"
+    (internal / "sqlalchemy" / "engine").mkdir(parents=True)
+    (internal / "numpy.libs").mkdir()
+    target = internal / "sqlalchemy" / "engine" / ext.name
+    shutil.copy(ext, target)
+    shutil.copy(ext, internal / "numpy.libs" / "libvendored.so")
+    shutil.copy(ext, app / "App")  # stands for the executable with its embedded archive
+
+    report = slim.SlimReport()
+    slim.strip_binaries(app, "App", shutil.which("strip"), report)
+
+    size = ext.stat().st_size
+    assert target.stat().st_size < size
+    assert (internal / "numpy.libs" / "libvendored.so").stat().st_size == size
+    assert (app / "App").stat().st_size == size
+    assert report.stripped_files == 1 and report.stripped_bytes == size - target.stat().st_size
+
+    # The stripped extension loads and initialises, in a fresh interpreter where the original
+    # was never imported (so nothing cached can answer instead).
+    load = (
+        "import importlib.util, sys; "
+        f"spec = importlib.util.spec_from_file_location('sqlalchemy.engine._row_cy', {str(target)!r}); "
+        "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); "
+        "assert 'sqlalchemy' not in sys.modules; print(m.BaseRow.__name__)"
+    )
+    done = subprocess.run([sys.executable, "-c", load], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "BaseRow"
+
+
+def test_slim_folder_says_why_it_did_nothing(monkeypatch, tmp_path):
+    slim = load_slim()
+    monkeypatch.setattr(slim.sys, "platform", "win32")
+    assert slim.slim_folder(tmp_path, "App").summary() == "slim: skipped (not needed on win32)"
