@@ -359,11 +359,12 @@ def upgrade() -> None:
             ["store_id"], ["store.id"], name=op.f("fk_invoice_line_store_id_store")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_invoice_line")),
-        sa.UniqueConstraint(
-            "invoice_id", "line_no", name=op.f("uq_invoice_line_invoice_id_line_no")
-        ),
     )
     with op.batch_alter_table("invoice_line", schema=None) as batch_op:
+        # A unique index, not a constraint, so the first sync can drop and rebuild it.
+        batch_op.create_index(
+            "uq_invoice_line_invoice_id_line_no", ["invoice_id", "line_no"], unique=True
+        )
         # Covering indexes for the reports (see models.InvoiceLine).
         batch_op.create_index(
             "ix_invoice_line_invoice_date",
@@ -461,6 +462,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_invoice_line_store_id_invoice_date")
         batch_op.drop_index("ix_invoice_line_product_id_invoice_date")
         batch_op.drop_index("ix_invoice_line_invoice_date")
+        batch_op.drop_index("uq_invoice_line_invoice_id_line_no")
 
     op.drop_table("invoice_line")
     with op.batch_alter_table("call_log", schema=None) as batch_op:
