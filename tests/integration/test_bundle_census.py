@@ -78,7 +78,7 @@ def test_excluded_match_is_by_package():
 @pytest.mark.timeout(900)
 def test_smoke_paths_import_no_excluded_module(tmp_path):
     excludes = [e for e in spec_excludes() if e not in REPLACED]
-    assert "PIL._avif" in excludes and "sklearn.cluster" in excludes
+    assert "PIL._avif" in excludes and "scipy.cluster" in excludes
     app = build_app()
     home = tmp_path / "home"
     home.mkdir()
