@@ -6,7 +6,7 @@ and GNU strip turns them into files the loader refuses ("ELF load command addres
 page-aligned": OpenBLAS and libgfortran). They are already stripped, so skipping them costs
 nothing. Everything else loses its symbol table and debug sections (about 65 MB).
 
-Three steps, each safe on its own and proved by the frozen smoke test (build/build_app.py):
+Four steps, each safe on its own and proved by the frozen smoke test (build/build_app.py):
 
 1. **Prune** top-level libraries that nothing in the bundle links to. PyInstaller collected the
    dependencies of every Qt plugin before installer.spec dropped the plugins it does not want
@@ -17,7 +17,15 @@ Three steps, each safe on its own and proved by the frozen smoke test (build/bui
 2. **Share** byte-identical copies of a library under the same name (numpy.libs and scipy.libs
    both vendor the same libgfortran and libquadmath): later copies become relative symlinks,
    which PyInstaller itself uses for Linux bundles.
-3. **Strip** ``--strip-unneeded`` every ELF file except the executable (its archive is
+3. **Reduce ICU data**: Qt links libicudata (32 MB), one blob holding every ICU bundle. Qt6Core
+   calls only case mapping, converters, collation and time-zone ids/names, so the bundles none
+   of those read (display names of languages, currencies, units and regions, break-iterator
+   dictionaries, transliterators, rule-based number formats) are removed with ICU's own
+   ``icupkg`` and the blob is relinked under the same soname with ``as``/``ld`` (about 15 MB).
+   tests/unit/test_build_slim.py compares Qt's collation, case mapping, time-zone names and
+   codec list with the full and the reduced library. Skipped (with a note) without icupkg
+   (Debian/Ubuntu package icu-devtools).
+4. **Strip** ``--strip-unneeded`` every ELF file except the executable (its archive is
    embedded in it) and the auditwheel folders; a file is replaced only if it got smaller.
 
 Only on Linux, and only where binutils' ``strip`` and ``readelf`` exist; elsewhere a no-op that
@@ -33,12 +41,16 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ELF_MAGIC = b"\x7fELF"
 EXTENSION = re.compile(r"\.(cpython-[^/]+|abi3)\.so$")
 NEEDED = re.compile(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]")
+SONAME = re.compile(r"\(SONAME\)\s+Library soname: \[([^\]]+)\]")
+# ICU bundles no Qt6Core call reads (it uses u_strTo{Upper,Lower}, ucnv_*, ucol_*, ucal_*).
+ICU_UNUSED = ("lang/", "curr/", "unit/", "region/", "brkitr/", "translit/", "rbnf/")
 
 
 @dataclass
@@ -50,6 +62,8 @@ class SlimReport:
     pruned_bytes: int = 0
     shared: list[str] = field(default_factory=list)
     shared_bytes: int = 0
+    icu_bytes: int = 0
+    icu_note: str = ""
     stripped_files: int = 0
     stripped_bytes: int = 0
 
@@ -60,7 +74,8 @@ class SlimReport:
         return (
             f"slim: pruned {len(self.pruned)} unreferenced libraries "
             f"({self.pruned_bytes / mb:.1f} MB), shared {len(self.shared)} identical copies "
-            f"({self.shared_bytes / mb:.1f} MB), stripped {self.stripped_files} files "
+            f"({self.shared_bytes / mb:.1f} MB), ICU data {self.icu_note or 'reduced'} "
+            f"({self.icu_bytes / mb:.1f} MB), stripped {self.stripped_files} files "
             f"({self.stripped_bytes / mb:.1f} MB)"
         )
 
@@ -71,7 +86,7 @@ def slim_folder(app_dir: Path, executable: str) -> SlimReport:
     if not sys.platform.startswith("linux"):
         report.skipped = f"not needed on {sys.platform}"
         return report
-    tools = {name: shutil.which(name) for name in ("strip", "readelf")}
+    tools = {name: shutil.which(name) for name in ("strip", "readelf", "as", "ld")}
     missing = [name for name, path in tools.items() if path is None]
     if missing:
         report.skipped = f"{', '.join(missing)} not found (install binutils)"
@@ -79,6 +94,15 @@ def slim_folder(app_dir: Path, executable: str) -> SlimReport:
     internal = app_dir / "_internal"
     prune_unreferenced(internal, tools["readelf"], report)
     share_identical(internal, report)
+    icu = [p for p in internal.rglob("libicudata.so*") if not p.is_symlink()]
+    if not icu:
+        report.icu_note = "not bundled"
+    elif shutil.which("icupkg") is None:
+        report.icu_note = "kept: icupkg not found (install icu-devtools)"
+    for path in icu:
+        report.icu_bytes += reduce_icu_data(path, tools)
+    if icu and not report.icu_bytes and not report.icu_note:
+        report.icu_note = "kept: not the expected library layout"
     strip_binaries(app_dir, executable, tools["strip"], report)
     return report
 
@@ -185,3 +209,99 @@ def strip_binaries(app_dir: Path, executable: str, strip: str, report: SlimRepor
         os.replace(tmp, path)
         report.stripped_files += 1
         report.stripped_bytes += before - path.stat().st_size
+
+
+def _readelf(readelf: str, *args: str) -> str:
+    return subprocess.run([readelf, "-W", *args], capture_output=True, text=True, check=True).stdout
+
+
+def reduce_icu_data(library: Path, tools: dict[str, str | None]) -> int:
+    """Replace ``library`` (libicudata) by one without the ICU_UNUSED bundles; bytes saved.
+
+    The library is one exported symbol (``icudtNN_dat``) holding an ICU common-data package.
+    The package is cut out, reduced with ``icupkg -r`` and assembled back (``.incbin``) into a
+    library with the same soname and symbol. Returns 0 and leaves the file alone if icupkg is
+    missing or anything is not as expected.
+    """
+    icupkg = shutil.which("icupkg")
+    readelf = tools["readelf"]
+    if icupkg is None or readelf is None or sys.byteorder != "little":
+        return 0
+    symbols = re.findall(
+        r"^\s*\d+:\s+([0-9a-f]+)\s+(\d+|0x[0-9a-f]+)\s+OBJECT\s+GLOBAL\s+\S+\s+(\d+)\s+(icudt(\d+)_dat)$",
+        _readelf(readelf, "--dyn-syms", "-s", str(library)),
+        flags=re.MULTILINE,
+    )
+    sonames = SONAME.findall(_readelf(readelf, "-d", str(library)))
+    if not symbols or len(sonames) != 1:
+        return 0
+    value, size, section, symbol, version = symbols[0]
+    address = int(value, 16)
+    length = int(size, 0)
+    offset = None
+    for line in _readelf(readelf, "-S", str(library)).splitlines():
+        m = re.match(r"\s*\[\s*(\d+)\]\s+\S+\s+\S+\s+([0-9a-f]+)\s+([0-9a-f]+)", line)
+        if m and m.group(1) == section:
+            offset = int(m.group(3), 16) + address - int(m.group(2), 16)
+    if offset is None:
+        return 0
+    package = f"icudt{version}l"  # the name inside the package; icupkg names it after the file
+    with tempfile.TemporaryDirectory(prefix="mangalm-icu-") as tmp:
+        work = Path(tmp)
+        (work / "in").mkdir()
+        (work / "out").mkdir()
+        full = work / "in" / f"{package}.dat"
+        with library.open("rb") as f:
+            f.seek(offset)
+            full.write_bytes(f.read(length))
+        items = subprocess.run(
+            [icupkg, "-l", str(full)], capture_output=True, text=True, check=True
+        ).stdout.split()
+        unused = [item for item in items if item.startswith(ICU_UNUSED)]
+        if not unused or len(unused) == len(items):
+            return 0
+        (work / "unused.txt").write_text("\n".join(unused) + "\n", encoding="utf-8")
+        reduced = work / "out" / f"{package}.dat"
+        subprocess.run(
+            [icupkg, "-r", str(work / "unused.txt"), str(full), str(reduced)],
+            capture_output=True,
+            check=True,
+        )
+        (work / "data.s").write_text(
+            "\n".join(
+                [
+                    "    .section .rodata",
+                    f"    .globl {symbol}",
+                    f"    .type {symbol}, @object",
+                    "    .balign 16",
+                    f"{symbol}:",
+                    f'    .incbin "{reduced}"',
+                    f"    .size {symbol}, . - {symbol}",
+                    '    .section .note.GNU-stack,"",@progbits',
+                    "",
+                ]
+            ),
+            encoding="utf-8",
+        )
+        built = work / library.name
+        subprocess.run(
+            [tools["as"], "-o", str(work / "data.o"), str(work / "data.s")],
+            capture_output=True,
+            check=True,
+        )
+        subprocess.run(
+            [tools["ld"], "-shared", "-soname", sonames[0], "-o", str(built), str(work / "data.o")],
+            capture_output=True,
+            check=True,
+        )
+        check = re.findall(
+            rf"OBJECT\s+GLOBAL\s+\S+\s+\d+\s+{symbol}$",
+            _readelf(readelf, "--dyn-syms", str(built)),
+            flags=re.MULTILINE,
+        )
+        if not check:
+            return 0
+        saved = library.stat().st_size - built.stat().st_size
+        shutil.copymode(library, built)
+        shutil.move(str(built), library)
+        return saved

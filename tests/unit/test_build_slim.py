@@ -8,6 +8,8 @@ never stripped, a stripped extension module still imports).
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -125,3 +127,77 @@ def test_slim_folder_says_why_it_did_nothing(monkeypatch, tmp_path):
     slim = load_slim()
     monkeypatch.setattr(slim.sys, "platform", "win32")
     assert slim.slim_folder(tmp_path, "App").summary() == "slim: skipped (not needed on win32)"
+
+
+ICU_PROBE = r"""
+import functools, json
+from PySide6.QtCore import (QCollator, QCoreApplication, QDateTime, QLocale, QStringConverter,
+    QStringDecoder, QStringEncoder, Qt, QTimeZone)
+
+app = QCoreApplication([])
+out = {}
+words = ["item 10", "item 2", "Zebra", "zebra", "Äpfel", "apple", "Øre", "ökonom", "çay", "ग्राहक",
+         "कपड़ा", "मराठी", "ગુજરાતી", "தமிழ்", "中文", "日本", "한국", "ıspanak", "İstanbul", "straße",
+         "strasse", "", "123", "١٢٣"]
+for name in ["C", "en_IN", "hi_IN", "mr_IN", "gu_IN", "ta_IN", "bn_IN", "de_DE", "sv_SE", "tr_TR",
+             "zh_CN", "ja_JP", "ko_KR", "ar_EG"]:
+    for numeric in (False, True):
+        for cs in (Qt.CaseSensitive, Qt.CaseInsensitive):
+            c = QCollator(QLocale(name))
+            c.setNumericMode(numeric)
+            c.setCaseSensitivity(cs)
+            out[f"sort {name} {numeric} {cs}"] = sorted(words, key=functools.cmp_to_key(c.compare))
+for name in ["C", "en_IN", "hi_IN", "tr_TR", "az_AZ", "el_GR", "lt_LT", "de_DE", "nl_NL"]:
+    for s in ["iıİI istanbul", "άλφα ΆΛΦΑ", "ßtraße", "ijsland IJsland", "हिन्दी", "ǅemal"]:
+        out[f"case {name} {s}"] = [QLocale(name).toUpper(s), QLocale(name).toLower(s)]
+when = QDateTime.fromString("2025-07-01T12:00:00Z", Qt.ISODate)
+for zone in [b"Asia/Kolkata", b"Asia/Calcutta", b"America/New_York", b"Europe/London", b"UTC",
+             b"Asia/Kathmandu", b"Australia/Lord_Howe", b"Pacific/Chatham"]:
+    tz = QTimeZone(zone)
+    out[f"tz {zone}"] = [tz.isValid(), bytes(tz.id()).decode()]
+    for name in ["en_IN", "hi_IN", "de_DE", "ja_JP"]:
+        for tt in (QTimeZone.StandardTime, QTimeZone.DaylightTime, QTimeZone.GenericTime):
+            for nt in (QTimeZone.LongName, QTimeZone.ShortName, QTimeZone.OffsetName):
+                out[f"tzname {zone} {name} {tt} {nt}"] = tz.displayName(tt, nt, QLocale(name))
+        out[f"tzname {zone} {name} at"] = tz.displayName(when, QTimeZone.LongName, QLocale(name))
+out["tz ids"] = [bytes(i).decode() for i in QTimeZone.availableTimeZoneIds()]
+out["codecs"] = sorted(QStringConverter.availableCodecs())
+for codec in ["Shift_JIS", "GB18030", "windows-1252", "ISO-8859-15", "EUC-KR", "Big5", "KOI8-R"]:
+    out[f"codec {codec}"] = [QStringEncoder(codec).isValid(), QStringDecoder(codec).name()]
+icu = sorted({l.split()[-1] for l in open("/proc/self/maps") if "libicudata" in l})
+print(json.dumps({"icu": icu, "out": out}, ensure_ascii=False))
+"""
+
+
+def test_reduced_icu_data_gives_qt_the_same_answers(tmp_path):
+    """Qt's ICU uses (collation, case mapping, time-zone names, codecs) are unchanged."""
+    slim = load_slim()
+    if shutil.which("icupkg") is None:
+        pytest.skip("icupkg (icu-devtools) is not installed")
+    import PySide6
+
+    original = Path(PySide6.__file__).parent / "Qt" / "lib"
+    found = sorted(p for p in original.glob("libicudata.so*") if not p.is_symlink())
+    if not found:
+        pytest.skip("this PySide6 does not ship ICU")
+    reduced = tmp_path / found[0].name
+    shutil.copy(found[0], reduced)
+    tools = {name: shutil.which(name) for name in ("readelf", "as", "ld")}
+    saved = slim.reduce_icu_data(reduced, tools)
+    assert saved > 10e6 and reduced.stat().st_size + saved == found[0].stat().st_size
+
+    def probe(preload: Path | None) -> dict:
+        env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+        if preload:
+            env["LD_PRELOAD"] = str(preload)  # satisfies Qt's libicudata.so.NN by soname
+        done = subprocess.run(
+            [sys.executable, "-c", ICU_PROBE], capture_output=True, text=True, env=env, timeout=120
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        return json.loads(done.stdout)
+
+    full, small = probe(None), probe(reduced)
+    assert full["icu"] == [str(found[0])] and small["icu"] == [str(reduced)]
+    assert len(full["out"]["codecs"]) > 100 and "Asia/Kolkata" in full["out"]["tz ids"]
+    assert len(set(map(tuple, (v for k, v in full["out"].items() if k.startswith("sort "))))) > 3
+    assert small["out"] == full["out"]
