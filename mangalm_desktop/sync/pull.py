@@ -42,6 +42,7 @@ from ..domain.errors import UserError
 from ..domain.tasks import NULL_TASK, TaskContext
 from . import state
 from .central import check_central_schema
+from .checkpointer import BackgroundCheckpointer
 from .copy_reader import CopyBatches
 from .tables import STORE_SCOPED, TableSpec, all_specs
 
@@ -96,6 +97,7 @@ class _Applier:
         self.cur = self.raw.cursor()
         for pragma in _BULK_PRAGMAS:
             self.cur.execute(f"PRAGMA {pragma}")
+        self.checkpointer = BackgroundCheckpointer(engine, self.cur)
         self.ctx = ctx
         self.total = total
         self.done = 0
@@ -104,9 +106,11 @@ class _Applier:
         try:
             self.raw.rollback()
             self.ensure_indexes(SYNCED_TABLES, strict=False)
+            self.checkpointer.stop()
             for pragma in _NORMAL_PRAGMAS:
                 self.cur.execute(f"PRAGMA {pragma}")
         finally:
+            self.checkpointer.stop()
             self.raw.close()
 
     def is_empty(self, table: str) -> bool:
@@ -115,6 +119,7 @@ class _Applier:
 
     def drop_indexes(self, table: str) -> None:
         """Loading into an empty table is faster with its indexes built afterwards."""
+        self.checkpointer.start()
         for ix in _bulk_indexes(table):
             self.cur.execute(f'DROP INDEX IF EXISTS "{ix.name}"')
         self.raw.commit()
