@@ -308,7 +308,12 @@ class SuggestionFeedback(Synced, Base):
     order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"))
     store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("store.id"))
     product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("product.id"))
-    prediction_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("prediction.id"))
+    # A loose reference, no foreign key: predictions are computed on the laptop and never
+    # leave it, while feedback is pushed centrally. The row carries what the office needs
+    # about the suggestion itself (model, generated_at, suggested_qty).
+    prediction_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    model: Mapped[str | None] = mapped_column(String(64))
+    generated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     suggested_qty: Mapped[int] = mapped_column(Integer)
     ordered_qty: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

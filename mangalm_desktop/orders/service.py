@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from ..db import outbox
 from ..db.engine import session_scope
-from ..db.models import Agent, Order, OrderLine, SuggestionFeedback, new_id
+from ..db.models import Agent, Order, OrderLine, Prediction, SuggestionFeedback, new_id
 from ..db.types import utcnow
 from ..domain.enums import OrderKind, OrderState
 from ..domain.errors import UserError
@@ -202,13 +202,22 @@ def _feedback(session: Session, order: Order, draft: OrderDraft, checked: Checke
             if x.suggested_qty is not None
         ]
     ordered = {x.product_id: x.quantity for x in checked.lines}
+    # The row carries its suggestion's model and time: predictions stay on this laptop.
+    pids = {s.prediction_id for s in suggestions if s.prediction_id is not None}
+    made = {}
+    if pids:
+        stmt = select(Prediction.id, Prediction.model, Prediction.generated_at)
+        made = {r.id: r for r in session.execute(stmt.where(Prediction.id.in_(pids)))}
     for s in suggestions:
+        pred = made.get(s.prediction_id)
         row = SuggestionFeedback(
             id=new_id(),
             order_id=order.id,
             store_id=order.store_id,
             product_id=s.product_id,
             prediction_id=s.prediction_id,
+            model=pred.model if pred else None,
+            generated_at=pred.generated_at if pred else None,
             suggested_qty=s.quantity,
             ordered_qty=ordered.get(s.product_id, 0),
         )
@@ -310,8 +319,10 @@ def submit(
         order.state = OrderState.SUBMITTED.value
         order.submitted_at = utcnow()
         order.version = 1  # what the central insert will give it
-        _feedback(session, order, draft, checked)
+        # The order's op first: the server applies ops in queue order and the feedback rows
+        # reference the order.
         _enqueue_order(session, order, lines, base_version=None)
+        _feedback(session, order, draft, checked)
         if on_write is not None:
             on_write(session, "order_submit", order)
         return _result(order, checked)

@@ -385,7 +385,11 @@ def _apply_batch_pipelined(pg: psycopg.Connection, ops: list[Op]) -> list[Outcom
                         cols = tuple(_columns(table, row))
                         groups.setdefault((table, cols), []).append(row)
                 cursors = []
-                for (table, cols), rows in groups.items():
+                # Parents before children (a wave holds each row once, so this keeps every
+                # row's own order), e.g. an order before feedback rows queued ahead of it.
+                for (table, cols), rows in sorted(
+                    groups.items(), key=lambda g: SYNCED_TABLES.index(g[0][0])
+                ):
                     for sql, params in _multi_upsert(table, cols, rows):
                         cur = pg.execute(sql, params)
                         if table not in APPEND_ONLY:

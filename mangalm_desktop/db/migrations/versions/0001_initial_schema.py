@@ -420,7 +420,9 @@ def upgrade() -> None:
         sa.Column("order_id", sa.Uuid(), nullable=False),
         sa.Column("store_id", sa.Uuid(), nullable=False),
         sa.Column("product_id", sa.Uuid(), nullable=False),
-        sa.Column("prediction_id", sa.Uuid(), nullable=True),
+        sa.Column("prediction_id", sa.Uuid(), nullable=True),  # loose: no FK (models.py)
+        sa.Column("model", sa.String(length=64), nullable=True),
+        sa.Column("generated_at", UTCDateTime(), nullable=True),
         sa.Column("suggested_qty", sa.Integer(), nullable=False),
         sa.Column("ordered_qty", sa.Integer(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
@@ -430,11 +432,6 @@ def upgrade() -> None:
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["order_id"], ["orders.id"], name=op.f("fk_suggestion_feedback_order_id_orders")
-        ),
-        sa.ForeignKeyConstraint(
-            ["prediction_id"],
-            ["prediction.id"],
-            name=op.f("fk_suggestion_feedback_prediction_id_prediction"),
         ),
         sa.ForeignKeyConstraint(
             ["product_id"], ["product.id"], name=op.f("fk_suggestion_feedback_product_id_product")
