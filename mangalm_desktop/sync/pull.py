@@ -64,6 +64,7 @@ class PullResult:
     gained_stores: list[uuid.UUID] = field(default_factory=list)
     resumed: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    index_seconds: float = 0.0  # of ``seconds``: rebuilding indexes after bulk loads
 
 
 # Bulk settings for the pull's own SQLite connection, restored afterwards. Foreign keys are not
@@ -387,7 +388,9 @@ def pull(
                 )
                 if bulk:
                     pg.execute("SET LOCAL enable_indexscan = on")
+                    t_index = time.monotonic()
                     applier.rebuild_indexes(pg, spec)
+                    result.index_seconds += time.monotonic() - t_index
                     applier.apply("", [], done_marks)
                 result.per_table[spec.name] = got
                 result.rows += got
