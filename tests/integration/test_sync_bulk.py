@@ -158,3 +158,23 @@ def test_a_clash_the_server_cannot_explain_stops_the_pull_and_loses_nothing(pg_u
     assert normalise(local_rows(eng)) == normalise(central_rows(world.url))
     assert UNIQUE in _index_names(eng)
     assert "resume:invoice_line" not in read_all(eng)
+
+
+def test_bulk_first_sync_into_an_encrypted_replica(pg_url, tmp_path):
+    """The bulk path (indexes rebuilt, checkpoints in a helper connection) under SQLCipher."""
+    import secrets
+
+    from mangalm_desktop.db.migrate import open_local_database
+
+    world = build_world(pg_url, invoices_per_store=10, lines_per_invoice=5)
+    path = tmp_path / "enc.sqlite"
+    eng = open_local_database(path, key_hex=secrets.token_hex(32))
+    try:
+        with world.connector(world.manager)() as pg:
+            res = pull(eng, pg, batch_size=BATCH)
+        assert res.index_seconds > 0  # the bulk path ran
+        assert normalise(local_rows(eng)) == normalise(central_rows(world.url))
+        assert UNIQUE in _index_names(eng)
+    finally:
+        eng.dispose()
+    assert not path.read_bytes()[:16].startswith(b"SQLite format 3")
