@@ -31,6 +31,7 @@ class BasketConfig:
     horizon_days: int = 56
     inner_origins: int = 6
     spacing_days: int = 14
+    seasonal_origins: int = 4
     new_per_store: int = 20
     negative_rate: float = 0.25
     max_iter: int = 100
@@ -38,6 +39,7 @@ class BasketConfig:
     max_leaf_nodes: int = 31
     seed: int = 7
     min_threshold: float = 0.02
+    refit_all: bool = True
 
 
 @dataclass
@@ -104,6 +106,16 @@ def fit_basket_model(lines: pd.DataFrame, origin: int, cfg: BasketConfig = Baske
         feats["k"] = k
         feats["n_actual"] = len(nxt)
         parts.append(feats)
+    # The same weeks a year earlier: a gift wholesaler's stores buy by season (summer lines,
+    # then Christmas stock from August), which the last few months alone do not show.
+    for k in range(cfg.seasonal_origins if len(parts) >= 2 else 0):
+        cut = origin - 364 + cfg.spacing_days * (k - cfg.seasonal_origins // 2)
+        if cut - known["day"].iloc[0] < 56:
+            continue
+        feats, nxt = _labelled(known, known[known["day"] < cut], cut, cfg)
+        feats["k"] = cfg.inner_origins + k
+        feats["n_actual"] = len(nxt)
+        parts.append(feats)
     if len(parts) < 2:
         return BasketModel(None, 0.3, cfg, float("nan"))
     hold = parts[0]
@@ -115,19 +127,32 @@ def fit_basket_model(lines: pd.DataFrame, origin: int, cfg: BasketConfig = Baske
         # same untrained fallback as when there are too few inner origins.
         return BasketModel(None, 0.3, cfg, float("nan"))
     weight = np.where(fit["y"].to_numpy() == 1, 1.0, 1.0 / cfg.negative_rate)
-    clf = HistGradientBoostingClassifier(
+    clf = _classifier(cfg)
+    clf.fit(fit[FEATURES], fit["y"], sample_weight=weight)
+    pred = clf.predict_proba(hold[FEATURES])[:, 1]
+    grid = np.arange(cfg.min_threshold, 0.6, 0.005)
+    f1 = micro_f1(pred, hold["y"].to_numpy(), int(hold["n_actual"].iloc[0]), grid)
+    best = int(np.argmax(f1))
+    if cfg.refit_all:
+        # The held-out origin is the newest and most like the real one: once it has chosen
+        # the threshold, learn from it too (calibrated probabilities keep the threshold valid).
+        allp = pd.concat(parts, ignore_index=True)
+        keep = (allp["y"].to_numpy() == 1) | (rng.random(len(allp)) < cfg.negative_rate)
+        allp = allp[keep]
+        weight = np.where(allp["y"].to_numpy() == 1, 1.0, 1.0 / cfg.negative_rate)
+        clf = _classifier(cfg)
+        clf.fit(allp[FEATURES], allp["y"], sample_weight=weight)
+    return BasketModel(clf, float(grid[best]), cfg, float(f1[best]))
+
+
+def _classifier(cfg: BasketConfig) -> HistGradientBoostingClassifier:
+    return HistGradientBoostingClassifier(
         max_iter=cfg.max_iter,
         learning_rate=cfg.learning_rate,
         max_leaf_nodes=cfg.max_leaf_nodes,
         early_stopping=False,
         random_state=cfg.seed,
     )
-    clf.fit(fit[FEATURES], fit["y"], sample_weight=weight)
-    pred = clf.predict_proba(hold[FEATURES])[:, 1]
-    grid = np.arange(cfg.min_threshold, 0.6, 0.005)
-    f1 = micro_f1(pred, hold["y"].to_numpy(), int(hold["n_actual"].iloc[0]), grid)
-    best = int(np.argmax(f1))
-    return BasketModel(clf, float(grid[best]), cfg, float(f1[best]))
 
 
 def predict_baskets(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 FEATURES = [
     "cnt",
@@ -37,7 +38,29 @@ FEATURES = [
     "prod_ly_ratio",
     "prod_age",
     "prod_repeat_rate",
+    "store_last_size",
+    "store_mean_basket",
+    "store_max_basket",
+    "store_orders_91",
+    "store_orders_365",
+    "store_distinct",
+    "store_last_new_share",
+    "cf_last1",
+    "cf_last3",
 ]
+
+STORE_EXTRA = [
+    "store_last_size",
+    "store_mean_basket",
+    "store_max_basket",
+    "store_orders_91",
+    "store_orders_365",
+    "store_distinct",
+    "store_last_new_share",
+]
+
+CF_WINDOW_DAYS = 365
+"""Co-purchase is counted over the orders of the last year before the cut-off."""
 
 
 def store_orders(train: pd.DataFrame) -> pd.DataFrame:
@@ -62,6 +85,15 @@ def store_stats(so: pd.DataFrame, cutoff: int) -> pd.DataFrame:
     gaps[so["idx"] == 0] = np.nan
     st["store_gap"] = gaps.groupby(so["s"]).median().reindex(st.index)
     st["store_days_since_order"] = cutoff - st["last_order"]
+    # basket size and buying rhythm: a store whose orders hold 80 lines takes more of its
+    # candidates than one that orders 5, whatever the pair history says
+    last = so.groupby("s")["idx"].transform("max") == so["idx"]
+    st["store_last_size"] = so.loc[last.to_numpy(), ["s", "n_lines"]].set_index("s")["n_lines"]
+    st["store_mean_basket"] = g["n_lines"].mean()
+    st["store_max_basket"] = g["n_lines"].max()
+    for days in (91, 365):
+        recent = so[so["day"] >= cutoff - days].groupby("s").size()
+        st[f"store_orders_{days}"] = recent.reindex(st.index).fillna(0)
     return st
 
 
@@ -122,6 +154,13 @@ def pair_features(
     pf["store_basket"] = st["store_basket"].reindex(pf["s"]).to_numpy()
     st["store_repeat_rate"] = rep_rate.reindex(st.index)
     pf["store_repeat_rate"] = st["store_repeat_rate"].reindex(pf["s"]).to_numpy()
+    st["store_distinct"] = pf.groupby("s").size().reindex(st.index)
+    # share of the last order's lines that were new to the store (is it exploring now?)
+    t_last = t_rev == 0
+    new_last = pd.Series(~t["repeat"].to_numpy()[t_last], index=t["s"].to_numpy()[t_last])
+    st["store_last_new_share"] = new_last.astype(float).groupby(level=0).mean().reindex(st.index)
+    for c in STORE_EXTRA:
+        pf[c] = st[c].reindex(pf["s"]).to_numpy()
 
     # this time last year (seasonal gifts): bought in the same window a year before?
     ly0, ly1 = cutoff - 364, cutoff - 364 + horizon_days
@@ -158,9 +197,52 @@ def pair_features(
     if new_per_store > 0 and len(pf):
         pf = pd.concat([pf, _new_candidates(train, pf, st, pr, cutoff, new_per_store)])
         pf = pf.reset_index(drop=True)
+    pf["cf_last1"], pf["cf_last3"] = co_purchase(train, t, t_rev, pf, cutoff)
     for c in FEATURES:
         pf[c] = pf[c].astype(np.float32)
     return pf[["s", "p", *FEATURES, "qty_last", "last_day", "first_day"]]
+
+
+def co_purchase(
+    train: pd.DataFrame, t: pd.DataFrame, t_rev: np.ndarray, pf: pd.DataFrame, cutoff: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """How well each candidate goes with the store's latest order(s): the mean cosine
+    co-purchase similarity (over all stores' orders of the last year) between the candidate
+    and the products of the store's last order, and of its last three orders.
+
+    Sparse throughout, so memory follows the number of co-purchased pairs, not products².
+    """
+    n_p = int(max(train["p"].max(), pf["p"].max())) + 1 if len(train) else 1
+    win = train[train["day"].to_numpy() >= cutoff - CF_WINDOW_DAYS]
+    if len(win) == 0 or len(pf) == 0:
+        return np.zeros(len(pf)), np.zeros(len(pf))
+    oid = win.groupby(["s", "day"], sort=False).ngroup().to_numpy()
+    x = sp.csr_matrix(
+        (np.ones(len(win), np.float32), (oid, win["p"].to_numpy())), shape=(oid.max() + 1, n_p)
+    )
+    x.data[:] = 1.0  # one store-day is one order; a product counts once in it
+    co = (x.T @ x).tocsr()
+    norm = np.sqrt(co.diagonal()).astype(np.float32)
+    norm[norm == 0] = 1.0
+    inv = sp.diags(1.0 / norm)
+    cos = (inv @ co @ inv).tocsr()
+    cos.setdiag(0.0)
+    stores, s_row = np.unique(pf["s"].to_numpy(), return_inverse=True)
+    row_of = pd.Series(np.arange(len(stores)), index=stores)
+    out = []
+    for k in (1, 3):
+        m = (t_rev < k) & np.isin(t["s"].to_numpy(), stores)
+        r = row_of.reindex(t["s"].to_numpy()[m]).to_numpy()
+        recent = sp.csr_matrix(
+            (np.ones(int(m.sum()), np.float32), (r, t["p"].to_numpy()[m])),
+            shape=(len(stores), n_p),
+        )
+        recent.data[:] = 1.0
+        n = np.asarray(recent.sum(axis=1)).ravel()
+        score = (recent @ cos).tocsr()
+        vals = np.asarray(score[s_row, pf["p"].to_numpy()]).ravel()
+        out.append(vals / np.maximum(n[s_row], 1.0))
+    return out[0], out[1]
 
 
 def _new_candidates(
@@ -201,6 +283,7 @@ def _new_candidates(
         "store_gap",
         "store_basket",
         "store_repeat_rate",
+        *STORE_EXTRA,
     ):
         out[c] = st[c].reindex(ss).to_numpy()
     out["qty_med"] = prod_qty[pp]
