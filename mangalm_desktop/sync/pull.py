@@ -43,7 +43,6 @@ from ..domain.tasks import NULL_TASK, TaskContext
 from . import state
 from .central import check_central_schema
 from .checkpointer import BackgroundCheckpointer
-from .copy_reader import CopyBatches
 from .tables import STORE_SCOPED, TableSpec, all_specs
 
 log = logging.getLogger(__name__)
@@ -228,10 +227,11 @@ class _Applier:
     ) -> int:
         """COPY rows of ``spec`` matching ``where`` into SQLite; return how many.
 
-        Rows are handed to SQLite ``batch_size`` at a time (bounded memory), received by a
-        helper thread while the previous batch is written; a transaction is committed, with
-        the resume mark, every ``commit_every`` rows (default: every batch). Large initial
-        loads use big transactions: each WAL commit writes every page it touched once more.
+        Rows are handed to SQLite ``batch_size`` at a time (bounded memory); a transaction is
+        committed, with the resume mark, every ``commit_every`` rows (default: every batch).
+        Large initial loads use big transactions: each WAL commit writes every page it touched
+        once more. (Reading the COPY in a helper thread was tried: the GIL let parsing and
+        SQLite's writes overlap too little to measure on a busy two-core machine.)
         """
         sql = spec.sqlite_upsert(force=force)
         count = 0
@@ -239,21 +239,21 @@ class _Applier:
         commit_every = max(commit_every, batch_size)
         id_at = spec.columns.index("id")
         batch: list[tuple] = []
-        with CopyBatches(pg, spec.copy_sql(where), params, batch_size) as batches:
-            for batch in batches:
-                if len(batch) < batch_size:
-                    break  # the last, short batch gets the final marks below
-                self.ctx.check()
-                since_commit += len(batch)
-                commit = since_commit >= commit_every
-                marks = []
-                if resume_key is not None and commit:
-                    marks = [(resume_key, batch[-1][id_at], resume_horizon)]
-                self.apply(sql, batch, marks, commit=commit)
-                if commit:
-                    since_commit = 0
-                count += len(batch)
-                batch = []
+        with pg.cursor() as cur, cur.copy(spec.copy_sql(where), params) as copy:
+            for row in copy.rows():
+                batch.append(row)
+                if len(batch) >= batch_size:
+                    self.ctx.check()
+                    since_commit += len(batch)
+                    commit = since_commit >= commit_every
+                    marks = []
+                    if resume_key is not None and commit:
+                        marks = [(resume_key, batch[-1][id_at], resume_horizon)]
+                    self.apply(sql, batch, marks, commit=commit)
+                    if commit:
+                        since_commit = 0
+                    count += len(batch)
+                    batch = []
         self.ctx.check()
         if final_state is None and resume_key is not None and batch:
             final_state = [(resume_key, batch[-1][id_at], resume_horizon)]
