@@ -54,7 +54,7 @@ from .upsell import UpsellConfig, similar_store_upsell
 
 log = logging.getLogger(__name__)
 
-MODEL_NAME = "mangalm-basket-v1"
+MODEL_NAME = "mangalm-basket-v2"
 LAST_RUN_KEY = "forecast.last_run"  # sync_state row: when run_forecast last finished
 HORIZON_WEEKS = 8
 MAX_LINES_PER_STORE = 60

@@ -109,7 +109,7 @@ def test_forecast_writes_shelf_aware_suggestions_and_recomputes_only_changed(sho
     assert lines["DAL"].quantity == 10
     with session_scope(engine) as s:
         models = set(s.scalars(select(Prediction.model).where(Prediction.deleted.is_(False))))
-        assert models == {"mangalm-basket-v1"}
+        assert models == {"mangalm-basket-v2"}
 
     again = run_forecast(engine, today=TODAY)
     assert again.stores_recomputed == 0 and "nothing changed" in again.describe()
