@@ -10,6 +10,7 @@ import sys
 from ..domain.errors import UserError
 from ..sync.conflicts import list_conflicts, resolve
 from ..sync.connection import CentralConfig, check_connection, connect, load_config, save_config
+from ..sync.pull import build_deferred_indexes
 from ..sync.service import local_counts, sync_once
 from ..sync.state import history
 from .common import add_db_option, cli_task, open_db
@@ -94,6 +95,9 @@ def run_sync(args: argparse.Namespace) -> int:
         f"sent {report.pushed} change(s), {report.parked} parked, "
         f"received {report.pulled:,} row(s) in {report.seconds:.1f}s"
     )
+    deferred = build_deferred_indexes(engine, cli_task(args.quiet))
+    if deferred.built:
+        print(f"prepared {len(deferred.built)} report index(es) in {deferred.seconds:.1f}s")
     return 0
 
 

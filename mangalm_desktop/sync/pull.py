@@ -12,9 +12,14 @@ it. A resumed table finishes with the cursor of the run that was interrupted (th
 horizon), which re-reads anything that was in flight back then.
 
 A bulk load (an empty table, or a resumed one) drops the table's indexes, unique ones included,
-and builds them after the last row: sorting a million keys once is far cheaper than a million
-random B-tree inserts, and id order keeps the primary key an append. The table's cursor is
-stored only after its indexes are back; a unique index that cannot be rebuilt first has its
+and builds the unique ones after the last row: sorting a million keys once is far cheaper than
+a million random B-tree inserts, and id order keeps the primary key an append. The lookup
+(non-unique) indexes — mostly the reports' wide covering indexes on ``invoice_line`` — are not
+needed for correctness, so the first sync hands the data over without them and
+:func:`build_deferred_indexes` builds them right after, in the background (the scheduler and
+``mangalm sync run`` call it after every sync, so an interrupted build is finished next time).
+Until then the views work, only the largest reports are slower. The table's cursor is
+stored only after its unique indexes are back; a unique index that cannot be rebuilt first has its
 duplicate rows fetched again from the same snapshot (a row loaded before an interruption may
 since have changed), and if that does not settle it the pull stops with the duplicates named,
 the table still marked unfinished.
@@ -80,8 +85,65 @@ _INDEX_BUILD_CACHE = "cache_size=-4000"
 
 
 def _bulk_indexes(table: str) -> list[Index]:
-    """The indexes a bulk load drops and rebuilds (all but the primary key's)."""
+    """The indexes a bulk load drops (all but the primary key's)."""
     return sorted(Base.metadata.tables[table].indexes, key=lambda ix: ix.name)
+
+
+def _unique_indexes(table: str) -> list[Index]:
+    """The indexes a bulk load rebuilds before the table counts as received (integrity)."""
+    return [ix for ix in _bulk_indexes(table) if ix.unique]
+
+
+@dataclass
+class DeferredIndexes:
+    """Lookup indexes built after a bulk sync."""
+
+    built: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def missing_indexes(engine: Engine) -> list[Index]:
+    """The synced tables' lookup indexes that a bulk sync left to build later."""
+    with engine.connect() as conn:
+        present = {
+            name
+            for (name,) in conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'index'"
+            )
+        }
+    return [
+        ix
+        for table in SYNCED_TABLES
+        for ix in _bulk_indexes(table)
+        if not ix.unique and ix.name not in present
+    ]
+
+
+def build_deferred_indexes(engine: Engine, ctx: TaskContext = NULL_TASK) -> DeferredIndexes:
+    """Build the lookup indexes a bulk sync deferred, one transaction each (cancellable
+    between indexes; ``IF NOT EXISTS``, so running it twice or after a kill is harmless)."""
+    result = DeferredIndexes()
+    todo = missing_indexes(engine)
+    if not todo:
+        return result
+    started = time.monotonic()
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute(f"PRAGMA {_INDEX_BUILD_CACHE}")
+        for n, ix in enumerate(todo):
+            ctx.check()
+            ctx.progress(n, len(todo), f"preparing reports: index {n + 1} of {len(todo)}")
+            cur.execute(_index_ddl(ix))
+            raw.commit()
+            result.built.append(ix.name)
+        ctx.progress(len(todo), len(todo), "reports ready")
+    finally:
+        raw.rollback()
+        raw.close()
+    result.seconds = time.monotonic() - started
+    log.info("built %d deferred indexes in %.1fs", len(result.built), result.seconds)
+    return result
 
 
 def _index_ddl(ix: Index) -> str:
@@ -105,7 +167,7 @@ class _Applier:
     def close(self) -> None:
         try:
             self.raw.rollback()
-            self.ensure_indexes(SYNCED_TABLES, strict=False)
+            self.ensure_unique_indexes(SYNCED_TABLES, strict=False)
             self.checkpointer.stop()
             for pragma in _NORMAL_PRAGMAS:
                 self.cur.execute(f"PRAGMA {pragma}")
@@ -127,12 +189,14 @@ class _Applier:
     def _build_cache(self, on: bool) -> None:
         self.cur.execute(f"PRAGMA {_INDEX_BUILD_CACHE if on else _BULK_PRAGMAS[2]}")
 
-    def ensure_indexes(self, tables: tuple[str, ...] | list[str], *, strict: bool = True) -> None:
-        """Create any missing index; ``strict=False`` logs a unique index that cannot be built
+    def ensure_unique_indexes(
+        self, tables: tuple[str, ...] | list[str], *, strict: bool = True
+    ) -> None:
+        """Create any missing unique index; ``strict=False`` logs one that cannot be built
         (its pull already failed with the details) instead of raising again."""
         self._build_cache(True)
         for table in tables:
-            for ix in _bulk_indexes(table):
+            for ix in _unique_indexes(table):
                 try:
                     self.cur.execute(_index_ddl(ix))
                 except self.integrity_error:
@@ -154,13 +218,13 @@ class _Applier:
         return [r[0] for r in self.cur.fetchall()]
 
     def rebuild_indexes(self, pg: psycopg.Connection, spec: TableSpec) -> None:
-        """Build the indexes of a bulk-loaded table; settle or report unique-key clashes.
+        """Build the unique indexes of a bulk-loaded table; settle or report key clashes.
 
         A clash can only come from rows of an interrupted run that changed centrally since
         (e.g. two lines swapped numbers): those rows are fetched again from this pull's
         snapshot. Anything still clashing is not central data; the pull stops and says so.
         """
-        for ix in _bulk_indexes(spec.name):
+        for ix in _unique_indexes(spec.name):
             try:
                 self._build_cache(True)
                 self.cur.execute(_index_ddl(ix))

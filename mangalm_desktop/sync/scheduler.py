@@ -20,7 +20,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 from tenacity import wait_random_exponential
 
+from ..domain.errors import Cancelled
 from ..domain.tasks import ProgressCallback, TaskContext
+from .pull import build_deferred_indexes
 from .push import pending_count
 from .service import Connector, SyncReport, sync_once
 
@@ -152,7 +154,23 @@ class SyncScheduler:
         self._publish(running=False, failures=failures, next_run=nxt, **changes)
         if self.on_report is not None:
             self.on_report(report)
+        if report.ok:
+            self._build_deferred_indexes()
         return report
+
+    def _build_deferred_indexes(self) -> None:
+        """After the data is in (and shown), the lookup indexes a first sync left for later;
+        a no-op on every other run, and it finishes a build a closed app interrupted."""
+        with self._lock:
+            self._task = TaskContext(on_progress=self.on_progress)
+            try:
+                build_deferred_indexes(self.engine, self._task)
+            except Cancelled:
+                pass  # the next run finishes it
+            except Exception:  # slower reports, nothing lost: log, keep the schedule
+                log.exception("could not build the deferred indexes")
+            finally:
+                self._task = None
 
     def refresh_counts(self) -> None:
         """Re-read pending/conflict counts (after a local edit or a conflict was settled)."""

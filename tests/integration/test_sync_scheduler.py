@@ -49,6 +49,9 @@ def test_offline_backoff_then_online(pg_url, tmp_path):
     # The network comes back; a local order is waiting.
     target["connect"] = world.connector(world.agent_a)
     assert sched.run_once().ok  # first pull brings the stores
+    from mangalm_desktop.sync.pull import missing_indexes
+
+    assert missing_indexes(eng) == []  # the lookup indexes the bulk load deferred are built
     new_order(
         eng, store_id=world.stores_a[0], agent_id=world.agent_a.agent_id, products=world.products
     )
