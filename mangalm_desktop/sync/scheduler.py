@@ -22,7 +22,7 @@ from tenacity import wait_random_exponential
 
 from ..domain.errors import Cancelled
 from ..domain.tasks import ProgressCallback, TaskContext
-from .pull import build_deferred_indexes
+from .pull import build_deferred_indexes, missing_indexes
 from .push import pending_count
 from .service import Connector, SyncReport, sync_once
 
@@ -44,6 +44,7 @@ class SyncStatus:
     parked: int = 0
     failures: int = 0
     next_run: dt.datetime | None = None
+    preparing: bool = False  # building the lookup indexes a first sync deferred
 
     def text(self) -> str:
         if not self.configured:
@@ -61,6 +62,8 @@ class SyncStatus:
             parts.append(f"{self.pending} to send")
         if self.parked:
             parts.append(f"{self.parked} conflict{'s' if self.parked != 1 else ''}")
+        if self.preparing:
+            parts.append("preparing reports…")
         if self.last_error and not self.running:
             parts.append("error")
         return " · ".join(parts)
@@ -162,8 +165,11 @@ class SyncScheduler:
         """After the data is in (and shown), the lookup indexes a first sync left for later;
         a no-op on every other run, and it finishes a build a closed app interrupted."""
         with self._lock:
-            self._task = TaskContext(on_progress=self.on_progress)
             try:
+                if not missing_indexes(self.engine):
+                    return
+                self._task = TaskContext(on_progress=self.on_progress)
+                self._publish(preparing=True)
                 build_deferred_indexes(self.engine, self._task)
             except Cancelled:
                 pass  # the next run finishes it
@@ -171,6 +177,8 @@ class SyncScheduler:
                 log.exception("could not build the deferred indexes")
             finally:
                 self._task = None
+                if self._status.preparing:
+                    self._publish(preparing=False)
 
     def refresh_counts(self) -> None:
         """Re-read pending/conflict counts (after a local edit or a conflict was settled)."""

@@ -48,10 +48,17 @@ def test_offline_backoff_then_online(pg_url, tmp_path):
 
     # The network comes back; a local order is waiting.
     target["connect"] = world.connector(world.agent_a)
-    assert sched.run_once().ok  # first pull brings the stores
+    # A lookup index a bulk first sync deferred, whose build the app's closing cut short:
     from mangalm_desktop.sync.pull import missing_indexes
 
-    assert missing_indexes(eng) == []  # the lookup indexes the bulk load deferred are built
+    with eng.begin() as c:
+        c.exec_driver_sql("DROP INDEX ix_invoice_line_store_id_invoice_date")
+    assert [ix.name for ix in missing_indexes(eng)] == ["ix_invoice_line_store_id_invoice_date"]
+    assert sched.run_once().ok  # first pull brings the stores
+    assert missing_indexes(eng) == []  # built after the sync, with the status saying so
+    preparing = [st for st in statuses if st.preparing]
+    assert preparing and "preparing reports…" in preparing[0].text()
+    assert not sched.status.preparing
     new_order(
         eng, store_id=world.stores_a[0], agent_id=world.agent_a.agent_id, products=world.products
     )

@@ -279,11 +279,12 @@ class SyncView(View):
         self.status_label.setText(
             status.text() + (f" — {status.last_error}" if status.last_error else "")
         )
-        if status.running and not self.progress.isVisible():
+        busy = status.running or status.preparing
+        if busy and not self.progress.isVisible():
             self._progress_started = time.monotonic()
             self.progress.setRange(0, 0)
             self.progress.setVisible(True)
-        if not status.running:
+        if not busy:
             self.progress.setVisible(False)
             self.eta.setText("")
 
