@@ -6,11 +6,13 @@ change bus; when invoices changed it waits a moment (an import or a pull emits s
 a burst), then runs :func:`~mangalm_desktop.forecasting.service.run_forecast` on the single
 writer — which recomputes only the stores whose inputs changed. A request that arrives while a
 run is going is remembered and served by one more run afterwards, never by two at once.
+Automatic runs keep a minimum gap (:data:`MIN_GAP_S`) so frequent syncs do not refit all day.
 Its own result touches only ``prediction``, so it cannot trigger itself.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -25,6 +27,11 @@ calls and shelf counts are picked up by the next run (or "Update forecasts")."""
 
 SETTLE_MS = 1500
 """How long the change bus must stay quiet before a run starts."""
+
+MIN_GAP_S = 15 * 60
+"""Automatic runs start at most this often: a refit learns from all the history (about a minute
+of CPU on a large one), and a laptop syncing every few minutes must not spend its battery on it.
+The first automatic run, the button and ``mangalm forecast`` are never held back."""
 
 
 @dataclass(frozen=True)
@@ -49,16 +56,20 @@ class ForecastRefresher(QObject):
     finished = Signal(object)  # ForecastSummary
     failed = Signal(object)  # the exception (shown by whoever listens)
 
-    def __init__(self, ctx: AppContext, settle_ms: int = SETTLE_MS) -> None:
+    def __init__(
+        self, ctx: AppContext, settle_ms: int = SETTLE_MS, min_gap_s: float = MIN_GAP_S
+    ) -> None:
         super().__init__(ctx.runner)
         self.ctx = ctx
+        self.settle_ms = settle_ms
+        self.min_gap_s = min_gap_s
+        self._last_start: float | None = None  # time.monotonic() of the last run
         self.worker: Worker | None = None
         self.pending = False
         self.runs = 0
         self.last_summary: object | None = None
         self.settle_timer = QTimer(self)
         self.settle_timer.setSingleShot(True)
-        self.settle_timer.setInterval(settle_ms)
         self.settle_timer.timeout.connect(self.run_now)
         self._watching = False
 
@@ -77,11 +88,16 @@ class ForecastRefresher(QObject):
             self.request()
 
     def request(self) -> None:
-        """Recompute soon: after the change bus settles, or after the run in progress."""
+        """Recompute soon: after the change bus settles (and the minimum gap since the last run
+        has passed), or after the run in progress."""
         if self.running:
             self.pending = True
-        else:
-            self.settle_timer.start()
+            return
+        wait_ms = self.settle_ms
+        if self._last_start is not None:
+            left_s = self.min_gap_s - (time.monotonic() - self._last_start)
+            wait_ms = max(wait_ms, int(left_s * 1000))
+        self.settle_timer.start(wait_ms)
 
     def run_now(self) -> None:
         """Recompute now (the Today view's button), or right after the run in progress."""
@@ -93,6 +109,7 @@ class ForecastRefresher(QObject):
             return  # the database is still opening; database_ready() triggers the views
         self.pending = False
         self.runs += 1
+        self._last_start = time.monotonic()
         self.started.emit()
         self.worker = self.ctx.runner.submit(
             run_forecast_task,
@@ -130,7 +147,7 @@ class ForecastRefresher(QObject):
     def _again(self) -> None:
         if self.pending:
             self.pending = False
-            self.settle_timer.start()
+            self.request()
 
 
 _refreshers: dict[int, ForecastRefresher] = {}

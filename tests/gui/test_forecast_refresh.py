@@ -31,7 +31,8 @@ def app(qtbot, runner, shop, tmp_path):  # noqa: F811 - the imported fixture
     window.show()
     qtbot.waitExposed(window)
     refresher = start_forecast_refresher(window, ctx)
-    refresher.settle_timer.setInterval(50)
+    refresher.settle_ms = 50
+    refresher.min_gap_s = 0
     yield window, refresher, engine
     window.close()
 
@@ -106,3 +107,18 @@ def test_a_failed_automatic_run_is_shown_without_a_dialog(app, qtbot, monkeypatc
     assert "No space left on device" in view.summary.text()
     assert view.refresh_button.isEnabled()
     assert window.last_error is None  # no modal dialog for a run nobody asked for
+
+
+def test_automatic_runs_keep_a_minimum_gap(app, qtbot):
+    """A laptop syncing every few minutes refits at most every MIN_GAP_S; the button does not
+    wait."""
+    window, refresher, engine = app
+    refresher.min_gap_s = 3600
+    window.ctx.runner.changed.emit(EVERYTHING)  # the first automatic run is not held back
+    qtbot.waitUntil(lambda: refresher.runs == 1 and idle(refresher), timeout=60_000)
+    window.ctx.runner.changed.emit(Changes.of("invoice_line"))  # the next sync, minutes later
+    assert refresher.settle_timer.isActive()
+    assert refresher.settle_timer.remainingTime() > 3_500_000  # waits out the hour
+    refresher.run_now()  # "Update forecasts" does not wait
+    assert refresher.runs == 2 and not refresher.settle_timer.isActive()
+    qtbot.waitUntil(lambda: idle(refresher), timeout=60_000)
