@@ -28,6 +28,7 @@ from ..domain.enums import CallOutcome
 from ..orders import calls, entry
 from .context import AppContext
 from .order_dialog import EnterSpinBox
+from .workers import Written
 
 OUTCOME_TEXT = {
     CallOutcome.ORDERED: "Ordered",
@@ -35,11 +36,6 @@ OUTCOME_TEXT = {
     CallOutcome.NO_ANSWER: "No answer",
     CallOutcome.NOT_NEEDED: "Nothing needed",
 }
-
-
-class _Done:
-    def __init__(self, changes: Changes) -> None:
-        self.changes = changes
 
 
 def _qdate(d: dt.date) -> QDate:
@@ -125,9 +121,7 @@ class CallDialog(QDialog):
             today=self.ctx.today(),
         )
         self.ctx.runner.submit(
-            lambda _c: (calls.log_call(engine, **kwargs), _Done(Changes.of("call_log", "outbox")))[
-                1
-            ],
+            lambda _c: Written(calls.log_call(engine, **kwargs), Changes.of("call_log", "outbox")),
             write=True,
             on_done=self._saved,
             on_error=lambda exc: self.error.setText(str(exc)),
@@ -222,10 +216,10 @@ class StockDialog(QDialog):
         engine, q = self.ctx.engine, dict(self.quantities)
         sid, aid, day = self.store_id, self.agent_id, self.ctx.today()
         self.ctx.runner.submit(
-            lambda _c: (
+            lambda _c: Written(
                 calls.record_stock(engine, store=sid, agent_id=aid, quantities=q, reported_on=day),
-                _Done(Changes.of("store_stock_report", "outbox")),
-            )[1],
+                Changes.of("store_stock_report", "outbox"),
+            ),
             write=True,
             on_done=self._saved,
             on_error=lambda exc: self.error.setText(str(exc)),

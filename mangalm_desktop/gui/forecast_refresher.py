@@ -13,13 +13,12 @@ Its own result touches only ``prediction``, so it cannot trigger itself.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..domain.changes import Changes
 from .context import AppContext
-from .workers import Worker
+from .workers import Worker, Written
 
 TRIGGER_TABLES = ("invoice", "invoice_line")
 """New or changed sales history: the only input worth a full refit automatically. Orders,
@@ -34,18 +33,10 @@ of CPU on a large one), and a laptop syncing every few minutes must not spend it
 The first automatic run, the button and ``mangalm forecast`` are never held back."""
 
 
-@dataclass(frozen=True)
-class ForecastDone:
-    """A forecast run's summary and the tables it wrote (for the change bus)."""
-
-    value: object  # ForecastSummary
-    changes: Changes
-
-
 def run_forecast_task(task, engine, today):  # noqa: ANN001, ANN201 - TaskContext, Engine, date
     from ..forecasting.service import run_forecast
 
-    return ForecastDone(run_forecast(engine, task, today=today), Changes.of("prediction"))
+    return Written(run_forecast(engine, task, today=today), Changes.of("prediction"))
 
 
 class ForecastRefresher(QObject):
@@ -129,7 +120,7 @@ class ForecastRefresher(QObject):
         if self.worker is not None:
             self.worker.cancel()
 
-    def _done(self, result: ForecastDone) -> None:
+    def _done(self, result: Written) -> None:
         self.worker = None
         self.last_summary = result.value
         self.finished.emit(result.value)

@@ -38,7 +38,7 @@ from ..domain.errors import UserError
 from ..imports.history import ROLES_REQUIRED
 from .context import AppContext
 from .errors import describe
-from .workers import Worker
+from .workers import Worker, Written
 
 ZOHO = "zoho"
 HISTORY = "history"
@@ -98,14 +98,6 @@ class ImportRequest:
     skip_bad_rows: bool = False
 
 
-@dataclass(frozen=True)
-class ImportDone:
-    """The importer's summary and the tables it may have changed (for the change bus)."""
-
-    value: object  # ImportSummary
-    changes: Changes
-
-
 def run_import_request(task, engine, request: ImportRequest, identity):  # noqa: ANN001, ANN201
     """Worker body: permission, options, then the same service functions the CLI calls."""
     from ..imports.history import import_history
@@ -124,7 +116,7 @@ def run_import_request(task, engine, request: ImportRequest, identity):  # noqa:
         summary = import_invoices(engine, request.files, options, task)
     else:
         summary = import_history(engine, request.files, dict(request.columns), options, task)
-    return ImportDone(summary, EVERYTHING if summary.imported else Changes.of())
+    return Written(summary, EVERYTHING if summary.imported else Changes.of())
 
 
 def read_header(_task, path: Path) -> list[str]:  # noqa: ANN001
@@ -364,7 +356,7 @@ class ImportDialog(QDialog):
         self.progress.setVisible(False)
         self._update_buttons()
 
-    def _finished(self, done: ImportDone) -> None:
+    def _finished(self, done: Written) -> None:
         self._ended()
         summary = self.summary = done.value
         self.result.setPlainText("\n".join(summary.lines()))

@@ -54,6 +54,7 @@ from . import format as fmt
 from .context import AppContext
 from .errors import show_error
 from .latest import LatestOnly
+from .workers import Written
 
 
 def desktop_actor(ctx: AppContext) -> str:
@@ -113,14 +114,6 @@ class EntryLine:
     discount_pct: Decimal = Decimal(0)
     suggested_qty: int | None = None
     prediction_id: uuid.UUID | None = None
-
-
-@dataclass(frozen=True)
-class Written:
-    """A finished write, carrying its ``changes`` for the window's change bus."""
-
-    result: OrderResult
-    changes: Changes
 
 
 @dataclass(frozen=True)
@@ -708,16 +701,16 @@ class OrderDialog(QDialog):
 
     def _written(self, w: Written) -> None:
         self.busy = False
-        self.result = w.result
-        if w.result.state == "draft":
-            self.order_id = w.result.order_id
+        self.result = w.value
+        if w.value.state == "draft":
+            self.order_id = w.value.order_id
             self.mode = "draft"
-            self.title.setText(f"Edit draft {w.result.number}")
-            self.ctx.status(f"Draft {w.result.number} saved")
-            self._say([("notice", f"Draft {w.result.number} saved.")])
+            self.title.setText(f"Edit draft {w.value.number}")
+            self.ctx.status(f"Draft {w.value.number} saved")
+            self._say([("notice", f"Draft {w.value.number} saved.")])
             return
         verb = "amended" if self.mode == "amend" else "submitted"
-        self.ctx.status(f"Order {w.result.number} {verb}: {fmt.rupees(w.result.total)}")
+        self.ctx.status(f"Order {w.value.number} {verb}: {fmt.rupees(w.value.total)}")
         self.accept()
 
     def _write_failed(self, exc: BaseException) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QObject, QRunnable, QThreadPool, Signal
@@ -71,6 +72,15 @@ class Worker(QRunnable):
             signal.emit(*args)
         except RuntimeError:  # the app is quitting and the receiver is gone: nothing to tell
             log.debug("task %s finished after its receiver was deleted", self.name)
+
+
+@dataclass(frozen=True)
+class Written:
+    """A finished write: what the service returned and the tables it touched, which the
+    runner puts on the change bus (see :func:`changes_of`)."""
+
+    value: Any
+    changes: Changes
 
 
 def changes_of(result: object) -> Changes | None:

@@ -35,6 +35,15 @@ class Suggestion:
     prediction_id: uuid.UUID | None = None
     reason: str | None = None
 
+    def line(self) -> LineInput:
+        """The order line this suggestion pre-fills, remembering where it came from."""
+        return LineInput(
+            self.product_id,
+            self.quantity,
+            suggested_qty=self.quantity,
+            prediction_id=self.prediction_id,
+        )
+
 
 @dataclass
 class OrderDraft:

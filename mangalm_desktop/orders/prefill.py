@@ -50,16 +50,7 @@ def prefill(session: Session, store_id: uuid.UUID) -> Prefill:
             if p.product_id in ok
         ]
         if sugg:
-            lines = [
-                LineInput(
-                    s.product_id,
-                    s.quantity,
-                    suggested_qty=s.quantity,
-                    prediction_id=s.prediction_id,
-                )
-                for s in sugg
-            ]
-            return Prefill("suggestions", lines, sugg)
+            return Prefill("suggestions", [s.line() for s in sugg], sugg)
     last = session.scalar(
         select(Order.id)
         .where(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
 
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -29,17 +28,10 @@ from ..context import AppContext
 from ..errors import show_error
 from ..forecast_refresher import refresher_for
 from ..tablemodels import RIGHT, Column, RowsModel
+from ..workers import Written
 from .base import View
 
 FORECAST_TABLES = ("invoice_line", "orders", "order_line", "call_log", "prediction")
-
-
-@dataclass(frozen=True)
-class _Done:
-    """A write's result carrying the tables it touched (for the change bus)."""
-
-    value: object
-    changes: Changes
 
 
 def _snooze(task, engine, store_id: uuid.UUID, until: dt.date, today: dt.date):  # noqa: ANN001
@@ -54,7 +46,7 @@ def _snooze(task, engine, store_id: uuid.UUID, until: dt.date, today: dt.date): 
         next_call_date=until,
         today=today,
     )
-    return _Done(None, Changes.of("call_log"))
+    return Written(None, Changes.of("call_log"))
 
 
 def _table(parent: QWidget, model: RowsModel) -> QTableView:
@@ -353,7 +345,7 @@ class PredictionsView(View):
         return [s for s in chosen if s.quantity > 0]
 
     def accept_lines(self) -> None:
-        from ...orders.model import LineInput, OrderDraft, Suggestion
+        from ...orders.model import OrderDraft, Suggestion
         from ...orders.service import save_draft
 
         index = self.store_box.currentIndex()
@@ -365,27 +357,20 @@ class PredictionsView(View):
         if agent is None:
             show_error(self, ValueError("This store has no agent; assign one first."), "accepting")
             return
+        suggestions = [
+            Suggestion(s.product_id, s.quantity, s.prediction_id, s.reason) for s in chosen
+        ]
         draft = OrderDraft(
             store=store.id,
             agent_id=agent,
-            lines=[
-                LineInput(
-                    s.product_id,
-                    s.quantity,
-                    suggested_qty=s.quantity,
-                    prediction_id=s.prediction_id,
-                )
-                for s in chosen
-            ],
-            suggestions=[
-                Suggestion(s.product_id, s.quantity, s.prediction_id, s.reason) for s in chosen
-            ],
+            lines=[s.line() for s in suggestions],
+            suggestions=suggestions,
         )
         today = self.ctx.today()
 
         def write(_task, engine):  # noqa: ANN001, ANN202
             result = save_draft(engine, draft, today=today)
-            return _Done(result, Changes.of("orders", "order_line"))
+            return Written(result, Changes.of("orders", "order_line"))
 
         def done(result) -> None:  # noqa: ANN001
             self.last_order = result.value

@@ -38,10 +38,11 @@ from .. import format as fmt
 from ..call_dialogs import CallDialog, StockDialog
 from ..context import AppContext
 from ..errors import show_error
-from ..order_dialog import ORDER_TABLES, OrderDialog, Written, desktop_actor
+from ..order_dialog import ORDER_TABLES, OrderDialog, desktop_actor
 from ..order_print import preview_and_print
 from ..orders_model import STATE_TEXT, OrdersModel
 from ..tablemodels import RIGHT, Column, RowsModel
+from ..workers import Written
 from .base import View, list_and_detail, search_field, title_bar
 
 LINE_COLUMNS = [
@@ -309,7 +310,7 @@ class OrdersView(View):
         self.ctx.runner.submit(
             lambda _c: Written(fn(), Changes.of(*ORDER_TABLES)),
             write=True,
-            on_done=lambda w: self.ctx.status(f"Order {w.result.number}: {w.result.state}"),
+            on_done=lambda w: self.ctx.status(f"Order {w.value.number}: {w.value.state}"),
             on_error=lambda exc: show_error(self, exc, doing),
             name=doing,
         )
