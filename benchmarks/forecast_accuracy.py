@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 from mangalm_desktop.cli.forecast_cmd import format_table  # noqa: E402
 from mangalm_desktop.domain.tasks import TaskContext  # noqa: E402
 from mangalm_desktop.forecasting.evaluate import default_origins, evaluate_history  # noqa: E402
+from mangalm_desktop.forecasting.metrics import METRIC_KEYS  # noqa: E402
 from mangalm_desktop.forecasting.reader import ONLINE_RETAIL_COLUMNS, read_history  # noqa: E402
 from mangalm_desktop.forecasting.series import build_history  # noqa: E402
 
@@ -81,18 +82,7 @@ def main() -> int:
     out = result.as_json()
     elapsed = time.monotonic() - t0
     rows = checks(out)
-    cols = [
-        "basket_f1",
-        "basket_precision",
-        "basket_recall",
-        "qty_fill",
-        "qty_precision",
-        "wape",
-        "wape_total",
-        "rmsse",
-        "bias",
-        "coverage_80",
-    ]
+    cols = METRIC_KEYS
     md = [
         "# Forecast accuracy on real wholesale history",
         "",

@@ -119,18 +119,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 def format_table(out: dict) -> str:
     """Human-readable table of :meth:`EvaluationResult.as_json` output."""
-    cols = [
-        "basket_f1",
-        "basket_precision",
-        "basket_recall",
-        "qty_fill",
-        "qty_precision",
-        "wape",
-        "wape_total",
-        "rmsse",
-        "bias",
-        "coverage_80",
-    ]
+    from ..forecasting.metrics import METRIC_KEYS  # pandas: loaded only when a table is printed
+
+    cols = METRIC_KEYS
     lines = [
         f"origins {', '.join(out['origins'])}; horizon {out['horizon_weeks']} weeks; "
         f"{out['n_baskets']} next orders; {out['n_series']} series",

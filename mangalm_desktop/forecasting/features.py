@@ -14,6 +14,16 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+STORE_EXTRA = [
+    "store_last_size",
+    "store_mean_basket",
+    "store_max_basket",
+    "store_orders_91",
+    "store_orders_365",
+    "store_distinct",
+    "store_last_new_share",
+]
+
 FEATURES = [
     "cnt",
     "frac_all",
@@ -38,25 +48,9 @@ FEATURES = [
     "prod_ly_ratio",
     "prod_age",
     "prod_repeat_rate",
-    "store_last_size",
-    "store_mean_basket",
-    "store_max_basket",
-    "store_orders_91",
-    "store_orders_365",
-    "store_distinct",
-    "store_last_new_share",
+    *STORE_EXTRA,
     "cf_last1",
     "cf_last3",
-]
-
-STORE_EXTRA = [
-    "store_last_size",
-    "store_mean_basket",
-    "store_max_basket",
-    "store_orders_91",
-    "store_orders_365",
-    "store_distinct",
-    "store_last_new_share",
 ]
 
 CF_WINDOW_DAYS = 365

@@ -7,6 +7,20 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+METRIC_KEYS = (
+    "basket_f1",
+    "basket_precision",
+    "basket_recall",
+    "qty_fill",
+    "qty_precision",
+    "wape",
+    "wape_total",
+    "rmsse",
+    "bias",
+    "coverage_80",
+)
+"""Every method's scores in ``mangalm evaluate``, in the order its table prints them."""
+
 
 @dataclass
 class BasketScore:
