@@ -234,7 +234,7 @@ class ImportDialog(QDialog):
                 known.add(path)
         if paths and not self.header:
             self._load_header(self.file_paths()[0])
-        self._update_buttons()
+        self._files_changed()
 
     def file_paths(self) -> list[Path]:
         return [Path(self.files.item(i).text()) for i in range(self.files.count())]
@@ -245,7 +245,7 @@ class ImportDialog(QDialog):
         if not self.files.count():
             self.header = []
             self._fill_columns([])
-        self._update_buttons()
+        self._files_changed()
 
     def _load_header(self, path: Path) -> None:
         self.ctx.runner.submit(
@@ -297,15 +297,19 @@ class ImportDialog(QDialog):
             skip_bad_rows=self.skip_bad.isChecked(),
         )
 
+    def _files_changed(self) -> None:
+        """The person changed the file list: say what happens next (only then, so a result or
+        an error already shown is never overwritten by a late background answer)."""
+        n = self.files.count()
+        self.message.setText(
+            f"{n} file(s) chosen. Click Import; each file is saved whole or not at all."
+            if n
+            else "Add the exported files to import."
+        )
+        self._update_buttons()
+
     def _update_buttons(self) -> None:
         busy = self.worker is not None
-        if not busy and self.summary is None:
-            n = self.files.count()
-            self.message.setText(
-                f"{n} file(s) chosen. Click Import; each file is saved whole or not at all."
-                if n
-                else "Add the exported files to import."
-            )
         self.import_button.setEnabled(not busy and self.files.count() > 0)
         for widget in (
             self.kind,
