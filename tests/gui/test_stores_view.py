@@ -216,6 +216,29 @@ def test_edit_and_save_a_profile_field(window, qtbot, demo_db):
         assert conn.execute(text("SELECT count(*) FROM outbox")).scalar() == 1
 
 
+def test_a_background_reload_keeps_what_the_person_typed(window, qtbot, demo_db):
+    view = open_stores(window, qtbot)
+    detail = view.open_row(0)
+    qtbot.addWidget(detail)
+    qtbot.waitUntil(lambda: detail.detail is not None, timeout=10_000)
+    detail.tabs.setCurrentIndex(2)
+    stored = detail.fields["phone"].text()
+    phone = detail.fields["phone"]
+    phone.clear()
+    qtbot.keyClicks(phone, "+91 90000 00001")
+    assert detail.form_dirty
+    shown = detail.detail
+    detail.reload()  # e.g. a sync brought new invoices for this store
+    qtbot.waitUntil(lambda: detail.detail is not shown, timeout=10_000)
+    assert phone.text() == "+91 90000 00001"  # not put back to the stored value
+    qtbot.mouseClick(detail.revert_button, Qt.MouseButton.LeftButton)
+    assert phone.text() == stored and not detail.form_dirty
+    shown = detail.detail
+    detail.reload()
+    qtbot.waitUntil(lambda: detail.detail is not shown, timeout=10_000)
+    assert phone.text() == stored
+
+
 def test_layout_columns_and_last_view_restored_after_restart(make_window, demo_db, qtbot):
     engine, path = demo_db
     first = make_window(engine, path)

@@ -206,6 +206,15 @@ class StoreDetailWindow(QWidget):
         self.revert_button: QPushButton = self.form.findChild(QPushButton, "revertButton")
         self.save_button.clicked.connect(self.save_profile)
         self.revert_button.clicked.connect(lambda: self._fill_profile())
+        self._filling = False
+        self.form_dirty = False
+        """Typed into and not saved: a reload arriving in the background keeps the person's
+        text (and the marks of a refused save) instead of putting the stored values back."""
+        for widget in self.fields.values():
+            changed = (
+                widget.currentIndexChanged if isinstance(widget, QComboBox) else widget.textChanged
+            )
+            changed.connect(self._form_edited)
         self.tabs.addTab(self.form, "&Profile")
         # Calls tab
         self.call_model = RowsModel(CALL_COLUMNS, self)
@@ -284,7 +293,8 @@ class StoreDetailWindow(QWidget):
         self.top_model.set_rows(detail.top_products)
         self.invoice_model.set_rows(detail.invoices)
         self.call_model.set_rows(detail.calls)
-        self._fill_profile(keep_message=True)
+        if not self.form_dirty:
+            self._fill_profile(keep_message=True)
         self._select_first_invoice()
 
     def _select_first_invoice(self) -> None:
@@ -330,11 +340,23 @@ class StoreDetailWindow(QWidget):
             "credit_limit": "" if p.credit_limit is None else f"{p.credit_limit:.2f}",
             "notes": p.notes,
         }
-        for key, value in values.items():
-            self._set_field(key, value)
+        self._filling = True
+        try:
+            for key, value in values.items():
+                self._set_field(key, value)
+        finally:
+            self._filling = False
+        self.form_dirty = False
         self._mark_problems(set())
         if not keep_message:
             self.form_message.setText("")
+
+    def _form_edited(self) -> None:
+        if not self._filling:
+            self.form_dirty = True
+
+    def _form_edit(self) -> ProfileEdit:
+        return ProfileEdit(**{key: self._get_field(key) for key in PROFILE_FIELDS})
 
     def _set_field(self, key: str, value: str) -> None:
         widget = self.fields[key]
@@ -367,7 +389,7 @@ class StoreDetailWindow(QWidget):
     def save_profile(self) -> None:
         if self.version is None:
             return
-        edit = ProfileEdit(**{key: self._get_field(key) for key in PROFILE_FIELDS})
+        edit = self._form_edit()
         engine, store_id, version = self.ctx.engine, self.store_id, self.version
         identity = getattr(self.ctx, "identity", None)
         authorize = None
@@ -385,6 +407,7 @@ class StoreDetailWindow(QWidget):
             self.save_button.setEnabled(True)
             self.last_save = result
             self.version = result.version
+            self.form_dirty = self._form_edit() != edit  # typed on while it was saving
             self._mark_problems(set())
             self.form_message.setText(
                 "Saved. The change will reach the central server at the next sync."
