@@ -82,24 +82,45 @@ def _origins(args, history) -> list[int]:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from ..forecasting.evaluate import evaluate_history, statsforecast_models
+    from ..forecasting.evaluate import (
+        STATSFORECAST_MODELS,
+        evaluate_history,
+        statsforecast_missing,
+    )
     from ..forecasting.reader import ColumnMap, read_history
     from ..forecasting.series import build_history
 
     columns = ColumnMap.parse(args.columns)
-    names = list(statsforecast_models())
+    names = list(STATSFORECAST_MODELS)
     if args.models:
         names = (
             []
             if args.models.strip().lower() == "none"
             else [m.strip() for m in args.models.split(",")]
         )
-        unknown = [m for m in names if m not in statsforecast_models()]
+        unknown = [m for m in names if m not in STATSFORECAST_MODELS]
         if unknown:
             raise UserError(
                 f"--models: unknown {', '.join(unknown)}",
-                hint=f"known: {', '.join(statsforecast_models())}",
+                hint=f"known: {', '.join(STATSFORECAST_MODELS)}",
             )
+    skipped: list[str] = []
+    why = statsforecast_missing() if names else None
+    if why:
+        if args.models:
+            raise UserError(
+                f"--models: statsforecast is not available here ({why})",
+                hint="the installed app scores itself and the human baselines only; run the "
+                "statsforecast comparison from a source install (docs/packaging.md), "
+                "or pass --models none",
+            )
+        skipped, names = names, []
+        print(
+            "note: statsforecast is not part of this build; scoring the app and the human "
+            "baselines only (for the statsforecast models run evaluate from a source install, "
+            "docs/packaging.md)",
+            file=sys.stderr,
+        )
     ctx = cli_task(quiet=args.quiet)
     raw = read_history(args.history, columns)
     history, report = build_history(raw)
@@ -109,6 +130,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     result = evaluate_history(history, origins, args.horizon, ctx, sf_names=names)
     out = result.as_json()
     out["cleaning"] = report.__dict__
+    out["not_scored"] = skipped
     if args.json:
         json.dump(out, sys.stdout, indent=1)
         sys.stdout.write("\n")
@@ -131,6 +153,8 @@ def format_table(out: dict) -> str:
         mark = "*" if name == out["app_method"] else " "
         cells = "".join(f"{'-' if row[c] is None else format(row[c], '.4f'):>17}" for c in cols)
         lines.append(f"{mark}{name:<19}{cells}")
+    if out.get("not_scored"):
+        lines.append(f"not scored (statsforecast not installed): {', '.join(out['not_scored'])}")
     lines.append(
         f"call list lift {out['call_list_lift']}; upsell precision@5 "
         f"{out['upsell_precision_at_5']} (most popular: {out['popular_precision_at_5']})"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import sys
 
 import numpy as np
 import pandas as pd
@@ -141,6 +142,31 @@ def test_evaluate_bad_input_is_a_clear_error(regular_history, tmp_path, capsys):
     )
     assert rc == 2
     assert "26 weeks" in capsys.readouterr().err
+
+
+def test_evaluate_without_statsforecast_scores_the_rest(regular_history, monkeypatch, capsys):
+    """The installed app has no statsforecast: evaluate scores the app and the baselines,
+    says what it skipped, and refuses an explicit --models it cannot honour."""
+    from mangalm_desktop.forecasting.evaluate import STATSFORECAST_MODELS, statsforecast_models
+
+    assert tuple(statsforecast_models()) == STATSFORECAST_MODELS
+    for name in [m for m in list(sys.modules) if m.startswith("statsforecast")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "statsforecast", None)  # import fails
+    argv = ["evaluate", "--history", str(regular_history), "--columns", COLUMNS]
+    argv += ["--origin", "2024-03-18", "--horizon", "4", "-q"]
+    assert main([*argv, "--json"]) == 0
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert set(out["methods"]) == {"mangalm", "repeat_last_order", "frequent_items", "zero"}
+    assert out["not_scored"] == list(STATSFORECAST_MODELS)
+    assert out["methods"]["mangalm"]["basket_f1"] == pytest.approx(1.0)
+    assert "statsforecast is not part of this build" in captured.err
+    assert main(argv) == 0
+    assert "not scored (statsforecast not installed): CrostonSBA" in capsys.readouterr().out
+    assert main([*argv, "--models", "Naive"]) == 2
+    err = capsys.readouterr().err
+    assert "statsforecast is not available here" in err and "--models none" in err
 
 
 @pytest.mark.skipif(not RETAIL_HISTORY.exists(), reason="shared real history not present")
