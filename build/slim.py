@@ -22,9 +22,10 @@ Four steps, each safe on its own and proved by the frozen smoke test (build/buil
    of those read (display names of languages, currencies, units and regions, break-iterator
    dictionaries, transliterators, rule-based number formats) are removed with ICU's own
    ``icupkg`` and the blob is relinked under the same soname with ``as``/``ld`` (about 15 MB).
-   tests/unit/test_build_slim.py compares Qt's collation, case mapping, time-zone names and
-   codec list with the full and the reduced library. Skipped (with a note) without icupkg
-   (Debian/Ubuntu package icu-devtools).
+   So are the multi-byte East Asian converter tables (4.6 MB): the app never decodes text
+   through Qt. tests/unit/test_build_slim.py compares Qt's collation, case mapping, time-zone
+   names and single-byte codecs with the full and the reduced library. Skipped (with a note)
+   without icupkg (Debian/Ubuntu package icu-devtools).
 4. **Strip** ``--strip-unneeded`` every ELF file except the executable (its archive is
    embedded in it) and the auditwheel folders; a file is replaced only if it got smaller.
 
@@ -51,6 +52,12 @@ NEEDED = re.compile(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]")
 SONAME = re.compile(r"\(SONAME\)\s+Library soname: \[([^\]]+)\]")
 # ICU bundles no Qt6Core call reads (it uses u_strTo{Upper,Lower}, ucnv_*, ucol_*, ucal_*).
 ICU_UNUSED = ("lang/", "curr/", "unit/", "region/", "brkitr/", "translit/", "rbnf/")
+# Converter tables above this size are the multi-byte East Asian code pages (GB18030, Big5,
+# Shift-JIS, EUC, their EBCDIC forms: 36 tables, 4.6 MB in ICU 73; the largest single-byte table
+# is under 10 KB). Qt offers them through QStringConverter, which the app never uses: it reads
+# every file with Python's own codecs. Extension tables built on them go with them.
+ICU_MULTIBYTE_CNV_BYTES = 20_000
+ICU_DEPENDS = re.compile(r"Item (\S+) depends on missing item")
 
 
 @dataclass
@@ -215,6 +222,40 @@ def _readelf(readelf: str, *args: str) -> str:
     return subprocess.run([readelf, "-W", *args], capture_output=True, text=True, check=True).stdout
 
 
+def _multibyte_converters(icupkg: str, package: Path, items: list[str], work: Path) -> list[str]:
+    """The converter tables of ``package`` larger than ICU_MULTIBYTE_CNV_BYTES."""
+    tables = [item for item in items if item.endswith(".cnv") and "/" not in item]
+    if not tables:
+        return []
+    (work / "cnv.txt").write_text("\n".join(tables) + "\n", encoding="utf-8")
+    (work / "cnv").mkdir()
+    subprocess.run(
+        [icupkg, "-x", str(work / "cnv.txt"), "-d", str(work / "cnv"), str(package)],
+        capture_output=True,
+        check=True,
+    )
+    return [t for t in tables if (work / "cnv" / t).stat().st_size > ICU_MULTIBYTE_CNV_BYTES]
+
+
+def _remove_items(icupkg: str, full: Path, reduced: Path, unused: list[str], work: Path) -> None:
+    """``icupkg -r``; items that depend on a removed one (converter extensions) go too."""
+    unused = list(unused)
+    for _ in range(3):
+        (work / "unused.txt").write_text("\n".join(unused) + "\n", encoding="utf-8")
+        done = subprocess.run(
+            [icupkg, "-r", str(work / "unused.txt"), str(full), str(reduced)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        dependents = ICU_DEPENDS.findall(done.stdout + done.stderr)
+        if done.returncode == 0 or not dependents:
+            done.check_returncode()
+            return
+        unused += sorted(set(dependents) - set(unused))
+    done.check_returncode()
+
+
 def reduce_icu_data(library: Path, tools: dict[str, str | None]) -> int:
     """Replace ``library`` (libicudata) by one without the ICU_UNUSED bundles; bytes saved.
 
@@ -258,15 +299,11 @@ def reduce_icu_data(library: Path, tools: dict[str, str | None]) -> int:
             [icupkg, "-l", str(full)], capture_output=True, text=True, check=True
         ).stdout.split()
         unused = [item for item in items if item.startswith(ICU_UNUSED)]
+        unused += _multibyte_converters(icupkg, full, items, work)
         if not unused or len(unused) == len(items):
             return 0
-        (work / "unused.txt").write_text("\n".join(unused) + "\n", encoding="utf-8")
         reduced = work / "out" / f"{package}.dat"
-        subprocess.run(
-            [icupkg, "-r", str(work / "unused.txt"), str(full), str(reduced)],
-            capture_output=True,
-            check=True,
-        )
+        _remove_items(icupkg, full, reduced, unused, work)
         (work / "data.s").write_text(
             "\n".join(
                 [

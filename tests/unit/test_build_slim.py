@@ -200,4 +200,15 @@ def test_reduced_icu_data_gives_qt_the_same_answers(tmp_path):
     assert full["icu"] == [str(found[0])] and small["icu"] == [str(reduced)]
     assert len(full["out"]["codecs"]) > 100 and "Asia/Kolkata" in full["out"]["tz ids"]
     assert len(set(map(tuple, (v for k, v in full["out"].items() if k.startswith("sort "))))) > 3
-    assert small["out"] == full["out"]
+    # The multi-byte East Asian converters are left out on purpose (build/slim.py): the app
+    # never decodes text through Qt. Every other answer, single-byte codecs included, is kept.
+    gone = {"codec Shift_JIS", "codec GB18030", "codec EUC-KR", "codec Big5"}
+    assert all(full["out"][k][0] and not small["out"][k][0] for k in gone)
+    full_codecs, small_codecs = set(full["out"]["codecs"]), set(small["out"]["codecs"])
+    assert small_codecs < full_codecs and len(small_codecs) > 60
+    kept = {"windows-1252", "ISO-8859-15", "KOI8-R", "IBM437", "ISCII,version=0", "macintosh"}
+    assert kept & full_codecs == kept & small_codecs and len(kept & small_codecs) >= 4
+    drop = gone | {"codecs"}
+    assert {k: v for k, v in small["out"].items() if k not in drop} == {
+        k: v for k, v in full["out"].items() if k not in drop
+    }
