@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import nnls
+
+from .nnls import nnls
 
 CLASSES = ("smooth", "erratic", "intermittent", "lumpy")
 SIGNALS = ("avg13", "avg26", "avg52", "last_year", "sba")

@@ -1,9 +1,13 @@
 """Upsell: products that stores like this one buy and this one does not.
 
 "Stores like this one" are its nearest neighbours by cosine similarity of what they bought
-in the last year (a store × product 0/1 matrix, scipy sparse). A product's score is how many
-of the neighbours buy it — which is also the evidence shown to the agent ("bought by 34 of
-40 similar stores"). Products the store already buys are never suggested.
+in the last year (store × product 0/1 purchases, kept as sorted index arrays). A product's
+score is how many of the neighbours buy it — which is also the evidence shown to the agent
+("bought by 34 of 40 similar stores"). Products the store already buys are never suggested.
+
+The similarity of two stores is ``overlap × (1/√n₁)(1/√n₂)`` summed term by term in float32,
+exactly as the earlier scipy.sparse product did, so the chosen neighbours (ties included)
+and therefore the suggestions are the same as before SciPy was dropped (issue 11).
 """
 
 from __future__ import annotations
@@ -12,7 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
+
+from .ragged import repeated_sum_f32, row_pointers, tagged_entries
+
+CHUNK_STORES = 64
+"""Stores scored together. Small on purpose: the chunk's store × store overlap counts are
+filled by scattered increments, which run at full speed only while they fit in cache."""
 
 
 @dataclass(frozen=True)
@@ -22,11 +31,28 @@ class UpsellConfig:
     lookback_days: int = 365
 
 
-def _matrix(lines: pd.DataFrame, n_stores: int, n_products: int) -> sparse.csr_matrix:
-    pairs = lines[["s", "p"]].drop_duplicates()
-    data = np.ones(len(pairs), dtype=np.float32)
-    return sparse.csr_matrix(
-        (data, (pairs["s"].to_numpy(), pairs["p"].to_numpy())), shape=(n_stores, n_products)
+@dataclass(frozen=True)
+class _Purchases:
+    """Distinct (store, product) pairs, sorted by store then product, with both indexes."""
+
+    store: np.ndarray
+    product: np.ndarray
+    by_store: np.ndarray  # row pointers into (store, product)
+    buyers: np.ndarray  # stores, ordered by product
+    by_product: np.ndarray  # row pointers into buyers
+
+
+def _purchases(lines: pd.DataFrame, n_stores: int, n_products: int) -> _Purchases:
+    key = np.sort(lines["s"].to_numpy().astype(np.int64) * n_products + lines["p"].to_numpy())
+    key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
+    store, product = key // n_products, key % n_products
+    order = np.argsort(product, kind="stable")
+    return _Purchases(
+        store,
+        product,
+        row_pointers(store, n_stores),
+        store[order],
+        row_pointers(product[order], n_products),
     )
 
 
@@ -39,39 +65,77 @@ def similar_store_upsell(
     cfg: UpsellConfig = UpsellConfig(),
 ) -> pd.DataFrame:
     """Top products per store: columns s, p, rank, buyers (similar stores buying), neighbours."""
-    recent = train[train["day"] >= cutoff - cfg.lookback_days]
-    b = _matrix(recent, n_stores, n_products)
-    ever = _matrix(train, n_stores, n_products)
-    norms = np.sqrt(np.asarray(b.sum(axis=1)).ravel())
-    bn = sparse.diags(1.0 / np.maximum(norms, 1e-9)) @ b
+    recent = _purchases(train[train["day"] >= cutoff - cfg.lookback_days], n_stores, n_products)
+    ever = _purchases(train, n_stores, n_products)
+    size = np.diff(recent.by_store).astype(np.float32)
+    inv = np.float32(1.0) / np.maximum(np.sqrt(size), np.float32(1e-9))
     stores = np.asarray(stores, dtype=np.int64)
-    stores = stores[norms[stores] > 0]
-    rows = []
-    chunk = 512
-    for lo in range(0, len(stores), chunk):
-        st = stores[lo : lo + chunk]
-        sim = (bn[st] @ bn.T).toarray()
-        sim[np.arange(len(st)), st] = -1.0
-        k = min(cfg.neighbours, n_stores - 1)
-        nb = np.argpartition(-sim, k - 1, axis=1)[:, :k]
-        nb_sim = np.take_along_axis(sim, nb, axis=1)
-        ind = sparse.csr_matrix(
-            (
-                (nb_sim > 0).astype(np.float32).ravel(),
-                (np.repeat(np.arange(len(st)), k), nb.ravel()),
-            ),
-            shape=(len(st), n_stores),
-        )
-        counts = (ind @ b).toarray()
-        counts[ever[st].toarray() > 0] = -1  # already buys it (ever)
-        n_nb = np.asarray(ind.sum(axis=1)).ravel()
-        top = np.argsort(-counts, axis=1, kind="stable")[:, : cfg.top_n]
-        top_counts = np.take_along_axis(counts, top, axis=1)
-        for i, s in enumerate(st):
-            for r in range(top.shape[1]):
-                if top_counts[i, r] > 0:
-                    rows.append((int(s), int(top[i, r]), r, int(top_counts[i, r]), int(n_nb[i])))
-    return pd.DataFrame(rows, columns=["s", "p", "rank", "buyers", "neighbours"])
+    stores = stores[size[stores] > 0]
+    k = min(cfg.neighbours, n_stores - 1)
+    if CHUNK_STORES * max(n_stores, n_products) >= 2**31:  # int32 join keys
+        raise ValueError(f"upsell: {n_stores} stores × {n_products} products is too many")
+    parts = []
+    for lo in range(0, len(stores) if k > 0 else 0, CHUNK_STORES):
+        st = stores[lo : lo + CHUNK_STORES]
+        nb, n_nb = _neighbours(recent, inv, st, n_stores, k)
+        parts.append(_top_products(recent, ever, st, nb, n_nb, n_products, cfg.top_n))
+    cols = ["s", "p", "rank", "buyers", "neighbours"]
+    if not parts:
+        return pd.DataFrame({c: np.zeros(0, dtype=np.int64) for c in cols})
+    return pd.DataFrame(dict(zip(cols, np.concatenate(parts, axis=1), strict=True)))
+
+
+def _neighbours(
+    recent: _Purchases, inv: np.ndarray, st: np.ndarray, n_stores: int, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` most similar stores of each store in ``st`` ([len(st), k]; -1 where the
+    similarity is not positive) and how many there are per row."""
+    # overlap counts: each (store, product) of the chunk meets every buyer of that product
+    local = np.arange(len(st))
+    prod = tagged_entries(recent.by_store, recent.product, st, np.zeros(len(st)))
+    owner = np.repeat(local * n_stores, np.diff(recent.by_store)[st])
+    key = tagged_entries(recent.by_product, recent.buyers, prod, owner)
+    overlap = np.bincount(key, minlength=len(st) * n_stores).reshape(len(st), n_stores)
+    overlap[local, st] = 0  # a store is not its own neighbour (its similarity becomes -1)
+    ci, cj = np.nonzero(overlap)
+    step = inv[st][ci] * inv[cj]  # float32 products, as the sparse product formed them
+    sim = np.zeros((len(st), n_stores), dtype=np.float32)
+    sim[ci, cj] = repeated_sum_f32(step, overlap[ci, cj])
+    sim[np.arange(len(st)), st] = -1.0
+    nb = np.argpartition(-sim, k - 1, axis=1)[:, :k]
+    positive = np.take_along_axis(sim, nb, axis=1) > 0
+    return np.where(positive, nb, -1), positive.sum(axis=1)
+
+
+def _top_products(
+    recent: _Purchases,
+    ever: _Purchases,
+    st: np.ndarray,
+    nb: np.ndarray,
+    n_nb: np.ndarray,
+    n_products: int,
+    top_n: int,
+) -> np.ndarray:
+    """[5, rows] of (s, p, rank, buyers, neighbours), best first per store, buyers > 0."""
+    i, j = np.nonzero(nb >= 0)
+    key = tagged_entries(recent.by_store, recent.product, nb[i, j], i * n_products)
+    counts = np.bincount(key, minlength=len(st) * n_products).reshape(len(st), n_products)
+    own = np.repeat(np.arange(len(st)), np.diff(ever.by_store)[st])
+    counts[own, tagged_entries(ever.by_store, ever.product, st, np.zeros(len(st)))] = -1
+    # best first: most buyers, then lowest product code (a stable sort of -count per row)
+    kth = min(top_n, n_products) - 1
+    if kth < 0:
+        return np.zeros((5, 0), dtype=np.int64)
+    # only counts reaching each row's top_n-th largest can make it (a cheap pre-filter)
+    floor = np.maximum(-np.partition(-counts, kth, axis=1)[:, kth], 1)
+    r, p = np.nonzero(counts >= floor[:, None])
+    c = counts[r, p]
+    order = np.lexsort((p, -c, r))
+    r, p, c = r[order], p[order], c[order]
+    rank = np.arange(len(r)) - np.searchsorted(r, r, side="left")
+    keep = rank < top_n
+    r, p, c, rank = r[keep], p[keep], c[keep], rank[keep]
+    return np.stack([st[r], p, rank, c, n_nb[r]]).astype(np.int64)
 
 
 def popular_products(

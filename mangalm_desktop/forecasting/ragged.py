@@ -1,0 +1,75 @@
+"""Small NumPy helpers for sparse 0/1 purchase matrices kept as sorted index arrays.
+
+Co-purchase and similar-store computations used to be ``scipy.sparse`` products; the field
+app ships without SciPy (issue 11), so they are joins over integer keys. Two things are
+needed for that: expanding "all entries of these rows" into flat index arrays, and float32
+sums added one term at a time in a fixed order — which is how SciPy's sparse product
+accumulates, so rankings built on those sums (and their ties) stay exactly as before.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def row_pointers(sorted_rows: np.ndarray, n_rows: int) -> np.ndarray:
+    """CSR-style pointers: entries of row ``r`` are ``ptr[r]:ptr[r + 1]`` of the sorted array."""
+    ptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(sorted_rows, minlength=n_rows), out=ptr[1:])
+    return ptr
+
+
+def expand(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(owner, index)`` for the ranges ``starts[k] .. starts[k] + lengths[k] - 1``, all k in
+    order: the flat positions to read and, for each, which range it came from."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    owner = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    begin = np.cumsum(lengths) - lengths
+    index = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(
+        begin - np.asarray(starts, dtype=np.int64), lengths
+    )
+    return owner, index
+
+
+def tagged_entries(
+    ptr: np.ndarray, values: np.ndarray, rows: np.ndarray, tags: np.ndarray
+) -> np.ndarray:
+    """``tags[k] + values[e]`` for every entry ``e`` of row ``rows[k]`` (CSR ``ptr``), all k in
+    order, in int32: one pass per step over what is often tens of millions of entries, so
+    a join key comes out without an owner array and at half the memory traffic."""
+    starts = ptr[rows]
+    lengths = ptr[rows + 1] - starts
+    total = int(lengths.sum())
+    if total >= 2**31:
+        raise ValueError("tagged_entries: more than 2**31 entries in one call")
+    shift = (np.cumsum(lengths) - lengths - starts).astype(np.int32)
+    index = np.arange(total, dtype=np.int32)
+    index -= np.repeat(shift, lengths)
+    out = values.astype(np.int32, copy=False)[index]
+    out += np.repeat(np.asarray(tags, dtype=np.int32), lengths)
+    return out
+
+
+def repeated_sum_f32(value: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """``value[k]`` added ``times[k]`` times, one addition at a time in float32 from 0.
+
+    Not ``value * times``: the rounding of the running sum is what a sparse product of 0/1
+    rows scaled by ``value`` produces, and neighbour rankings must not move by an ulp.
+    Work is ``times.sum()`` additions on contiguous prefixes (no gathers).
+    """
+    value = np.asarray(value, dtype=np.float32)
+    times = np.asarray(times, dtype=np.int64)
+    # counts are small: a 16-bit key lets NumPy radix-sort them
+    key = -times.astype(np.int16) if len(times) and times.max() < 2**15 else -times
+    order = np.argsort(key, kind="stable")
+    v, n = value[order], times[order]
+    acc = np.zeros(len(v), dtype=np.float32)
+    # active[j] = how many entries still take an (j+1)-th term; n is sorted descending
+    active = np.searchsorted(-n, -np.arange(1, int(n[0]) + 1 if len(n) else 1), side="right")
+    for cnt in active.tolist():
+        if cnt == 0:
+            break
+        acc[:cnt] += v[:cnt]
+    out = np.empty_like(acc)
+    out[order] = acc
+    return out
