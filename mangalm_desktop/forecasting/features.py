@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
+
+from .ragged import row_pointers, tagged_entries
 
 STORE_EXTRA = [
     "store_last_size",
@@ -55,6 +56,10 @@ FEATURES = [
 
 CF_WINDOW_DAYS = 365
 """Co-purchase is counted over the orders of the last year before the cut-off."""
+
+CF_BLOCK_CELLS = 1 << 21
+"""Co-purchase similarities are built this many (product, product) cells at a time
+(about 16 MB with the counts), a block of candidate products against all products."""
 
 
 def store_orders(train: pd.DataFrame) -> pd.DataFrame:
@@ -204,39 +209,109 @@ def co_purchase(
     co-purchase similarity (over all stores' orders of the last year) between the candidate
     and the products of the store's last order, and of its last three orders.
 
-    Sparse throughout, so memory follows the number of co-purchased pairs, not products².
+    Memory follows the co-purchased pairs, not products²: the similarity columns are built a
+    block of candidate products at a time. Each candidate's sum runs over the store's recent
+    products in ascending code order, one float32 addition at a time — the order the earlier
+    scipy.sparse product used — so the features are bit for bit what they were (issue 11).
     """
     n_p = int(max(train["p"].max(), pf["p"].max())) + 1 if len(train) else 1
     win = train[train["day"].to_numpy() >= cutoff - CF_WINDOW_DAYS]
     if len(win) == 0 or len(pf) == 0:
         return np.zeros(len(pf)), np.zeros(len(pf))
+    # one store-day is one order; a product counts once in it
     oid = win.groupby(["s", "day"], sort=False).ngroup().to_numpy()
-    x = sp.csr_matrix(
-        (np.ones(len(win), np.float32), (oid, win["p"].to_numpy())), shape=(oid.max() + 1, n_p)
-    )
-    x.data[:] = 1.0  # one store-day is one order; a product counts once in it
-    co = (x.T @ x).tocsr()
-    norm = np.sqrt(co.diagonal()).astype(np.float32)
+    order_p = _distinct_pairs(oid, win["p"].to_numpy(), n_p)
+    o_ptr = row_pointers(order_p[0], int(oid.max()) + 1)
+    by_p = np.argsort(order_p[1], kind="stable")
+    p_orders, p_ptr = order_p[0][by_p], row_pointers(order_p[1][by_p], n_p)
+    # cosine normalisation by the square root of the product's order count, in float32
+    norm = np.sqrt(np.diff(p_ptr).astype(np.float32))
     norm[norm == 0] = 1.0
-    inv = sp.diags(1.0 / norm)
-    cos = (inv @ co @ inv).tocsr()
-    cos.setdiag(0.0)
-    stores, s_row = np.unique(pf["s"].to_numpy(), return_inverse=True)
-    row_of = pd.Series(np.arange(len(stores)), index=stores)
-    out = []
+    inv = np.float32(1.0) / norm
+
+    cand_s, cand_p = pf["s"].to_numpy(), pf["p"].to_numpy()
+    n_s = int(max(cand_s.max(), t["s"].max())) + 1
+    recent = []
     for k in (1, 3):
-        m = (t_rev < k) & np.isin(t["s"].to_numpy(), stores)
-        r = row_of.reindex(t["s"].to_numpy()[m]).to_numpy()
-        recent = sp.csr_matrix(
-            (np.ones(int(m.sum()), np.float32), (r, t["p"].to_numpy()[m])),
-            shape=(len(stores), n_p),
-        )
-        recent.data[:] = 1.0
-        n = np.asarray(recent.sum(axis=1)).ravel()
-        score = (recent @ cos).tocsr()
-        vals = np.asarray(score[s_row, pf["p"].to_numpy()]).ravel()
-        out.append(vals / np.maximum(n[s_row], 1.0))
-    return out[0], out[1]
+        m = t_rev < k
+        s_p = _distinct_pairs(t["s"].to_numpy()[m], t["p"].to_numpy()[m], n_p)
+        recent.append((row_pointers(s_p[0], n_s), s_p[1]))
+    out = [np.zeros(len(pf), dtype=np.float32) for _ in recent]
+    by_q = np.argsort(cand_p, kind="stable")
+    block = int(np.clip(CF_BLOCK_CELLS // n_p, 16, n_p))
+    for q0 in range(0, n_p, block):
+        q1 = min(q0 + block, n_p)
+        lo, hi = np.searchsorted(cand_p[by_q], [q0, q1])
+        if lo == hi:
+            continue
+        cos = _cosine_columns(o_ptr, order_p[1], p_orders, p_ptr, inv, q0, q1, n_p)
+        cands = by_q[lo:hi]
+        for (r_ptr, r_p), res in zip(recent, out, strict=True):
+            res[cands] = _ordered_sums(cos, r_ptr, r_p, cand_s[cands], cand_p[cands] - q0)
+    result = []
+    for (r_ptr, _), res in zip(recent, out, strict=True):
+        n = np.diff(r_ptr).astype(np.float32)[cand_s]
+        result.append(res / np.maximum(n, np.float32(1.0)))
+    return result[0], result[1]
+
+
+def _distinct_pairs(
+    rows: np.ndarray, cols: np.ndarray, n_cols: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (row, col) pairs sorted by row then col."""
+    key = np.sort(rows.astype(np.int64) * n_cols + cols)
+    key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
+    return key // n_cols, key % n_cols
+
+
+def _cosine_columns(
+    o_ptr: np.ndarray,
+    o_products: np.ndarray,
+    p_orders: np.ndarray,
+    p_ptr: np.ndarray,
+    inv: np.ndarray,
+    q0: int,
+    q1: int,
+    n_p: int,
+) -> np.ndarray:
+    """``cos[q - q0, p]`` for products ``q0 <= q < q1``: co-purchase counts scaled first by
+    p's and then by q's inverse norm in float32 (as the sparse product did); 0 for q == p."""
+    q_orders = p_orders[p_ptr[q0] : p_ptr[q1]]
+    q_local = np.repeat(np.arange(q1 - q0), np.diff(p_ptr[q0 : q1 + 1]))
+    key = tagged_entries(o_ptr, o_products, q_orders, q_local * n_p)
+    co = np.bincount(key, minlength=(q1 - q0) * n_p).reshape(q1 - q0, n_p)
+    cos = co.astype(np.float32) * inv[None, :]
+    cos *= inv[q0:q1, None]
+    cos[np.arange(q1 - q0), np.arange(q0, q1)] = 0.0
+    return cos
+
+
+def _ordered_sums(
+    cos: np.ndarray, r_ptr: np.ndarray, r_p: np.ndarray, stores: np.ndarray, q_local: np.ndarray
+) -> np.ndarray:
+    """For each candidate, the float32 sum of ``cos[q_local, p]`` over its store's recent
+    products ``p`` in ascending order, added one at a time. Candidates are handled in rounds
+    (round j adds every candidate's j-th product), longest lists first, so each round works
+    on a prefix and the whole costs one gather per (candidate, recent product)."""
+    flat = cos.ravel()
+    length = np.diff(r_ptr)[stores]
+    order = np.argsort(-length, kind="stable")
+    length = length[order]
+    cur = r_ptr[stores][order].astype(np.int64)
+    base = (q_local[order] * cos.shape[1]).astype(np.int64)
+    acc = np.zeros(len(order), dtype=np.float32)
+    idx = np.empty(len(order), dtype=np.int64)
+    val = np.empty(len(order), dtype=np.float32)
+    rounds = np.searchsorted(-length, -np.arange(1, int(length[0]) + 1), side="right")
+    for cnt in rounds.tolist():
+        np.take(r_p, cur[:cnt], out=idx[:cnt])
+        idx[:cnt] += base[:cnt]
+        np.take(flat, idx[:cnt], out=val[:cnt])
+        acc[:cnt] += val[:cnt]
+        cur[:cnt] += 1
+    out = np.empty_like(acc)
+    out[order] = acc
+    return out
 
 
 def _new_candidates(

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mangalm_desktop.forecasting import demand
+from mangalm_desktop.forecasting import demand, features
+from mangalm_desktop.forecasting.features import pair_features
 from mangalm_desktop.forecasting.nnls import nnls
 from mangalm_desktop.forecasting.upsell import UpsellConfig, similar_store_upsell
 from tests.support import scipy_reference as ref
@@ -98,6 +99,38 @@ def test_demand_model_weights_equal_with_scipy_nnls(monkeypatch, weeks, horizon)
     assert mine.conformal_q == pytest.approx(theirs.conformal_q, rel=1e-9)
     assert mine.level_correction == pytest.approx(theirs.level_correction, rel=1e-9)
     assert (theirs.weights[:, [0, 2, 3, 4]] > 0).any()  # not just the fallback weights
+
+
+# --- co-purchase features ----------------------------------------------------------------
+
+
+def _same_features(monkeypatch, train, cutoff, new_per_store):
+    got = pair_features(train, cutoff, 56, new_per_store)
+    with monkeypatch.context() as m:
+        m.setattr(features, "co_purchase", ref.co_purchase)
+        want = pair_features(train, cutoff, 56, new_per_store)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    return got
+
+
+def test_co_purchase_hand_made_history_equals_scipy(monkeypatch):
+    # s0@10 {0,1}; s1@20 {0,1}, s1@30 {0,2,2} (a repeated line); s2@40 {1,2}; s3@-400 {3},
+    # an order older than the co-purchase year: product 3 has no similarity to anything.
+    train = _lines(
+        [(0, 0, 10), (0, 1, 10), (1, 0, 20), (1, 1, 20), (1, 0, 30), (1, 2, 30), (1, 2, 30)]
+        + [(2, 1, 40), (2, 2, 40), (3, 3, -400)]
+    )
+    got = _same_features(monkeypatch, train, 100, 0).set_index(["s", "p"])
+    assert got.loc[(0, 0), "cf_last1"] == pytest.approx((2 / 3) / 2, rel=1e-6)
+    assert got.loc[(3, 3), "cf_last1"] == 0 and got.loc[(3, 3), "cf_last3"] == 0
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("new_per_store", [0, 5])
+def test_co_purchase_random_histories_equal_scipy_bit_for_bit(monkeypatch, seed, new_per_store):
+    train = _random_history(seed, n_stores=120, n_products=300 if seed % 2 else 40, days=800)
+    got = _same_features(monkeypatch, train, 800, new_per_store)
+    assert (got["cf_last3"] > 0).mean() > 0.3  # the feature is really exercised
 
 
 # --- upsell -----------------------------------------------------------------------------
