@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .ragged import row_pointers, tagged_entries
+from .ragged import row_pointers, stable_order, tagged_entries
 
 STORE_EXTRA = [
     "store_last_size",
@@ -222,7 +222,7 @@ def co_purchase(
     oid = win.groupby(["s", "day"], sort=False).ngroup().to_numpy()
     order_p = _distinct_pairs(oid, win["p"].to_numpy(), n_p)
     o_ptr = row_pointers(order_p[0], int(oid.max()) + 1)
-    by_p = np.argsort(order_p[1], kind="stable")
+    by_p = stable_order(order_p[1], n_p)
     p_orders, p_ptr = order_p[0][by_p], row_pointers(order_p[1][by_p], n_p)
     # cosine normalisation by the square root of the product's order count, in float32
     norm = np.sqrt(np.diff(p_ptr).astype(np.float32))
@@ -237,7 +237,7 @@ def co_purchase(
         s_p = _distinct_pairs(t["s"].to_numpy()[m], t["p"].to_numpy()[m], n_p)
         recent.append((row_pointers(s_p[0], n_s), s_p[1]))
     out = [np.zeros(len(pf), dtype=np.float32) for _ in recent]
-    by_q = np.argsort(cand_p, kind="stable")
+    by_q = stable_order(cand_p, n_p)
     block = int(np.clip(CF_BLOCK_CELLS // n_p, 16, n_p))
     for q0 in range(0, n_p, block):
         q1 = min(q0 + block, n_p)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .ragged import repeated_sum_f32, row_pointers, tagged_entries
+from .ragged import repeated_sum_f32, row_pointers, stable_order, tagged_entries
 
 CHUNK_STORES = 64
 """Stores scored together. Small on purpose: the chunk's store × store overlap counts are
@@ -46,7 +46,7 @@ def _purchases(lines: pd.DataFrame, n_stores: int, n_products: int) -> _Purchase
     key = np.sort(lines["s"].to_numpy().astype(np.int64) * n_products + lines["p"].to_numpy())
     key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
     store, product = key // n_products, key % n_products
-    order = np.argsort(product, kind="stable")
+    order = stable_order(product, n_products)
     return _Purchases(
         store,
         product,
@@ -66,11 +66,12 @@ def similar_store_upsell(
 ) -> pd.DataFrame:
     """Top products per store: columns s, p, rank, buyers (similar stores buying), neighbours."""
     recent = _purchases(train[train["day"] >= cutoff - cfg.lookback_days], n_stores, n_products)
-    ever = _purchases(train, n_stores, n_products)
     size = np.diff(recent.by_store).astype(np.float32)
     inv = np.float32(1.0) / np.maximum(np.sqrt(size), np.float32(1e-9))
     stores = np.asarray(stores, dtype=np.int64)
     stores = stores[size[stores] > 0]
+    # what the scored stores ever bought (never suggested back); only their lines are needed
+    ever = _purchases(train[np.isin(train["s"].to_numpy(), stores)], n_stores, n_products)
     k = min(cfg.neighbours, n_stores - 1)
     if CHUNK_STORES * max(n_stores, n_products) >= 2**31:  # int32 join keys
         raise ValueError(f"upsell: {n_stores} stores × {n_products} products is too many")
