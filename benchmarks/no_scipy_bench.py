@@ -150,6 +150,17 @@ def main() -> int:
         old_t, old_u = best_of(args.repeat, lambda size=size: ref.similar_store_upsell(*size))
         same = new_u.to_numpy().tolist() == old_u.to_numpy().tolist()
         ok &= row(f"origin {origin}: upsell ({len(targets):,} stores)", new_t, old_t, same)
+        # the app's own call: one store's upsell panel (ten stores, one call each)
+        one = [
+            (train, np.array([s]), origin, history.n_stores, history.n_products)
+            for s in targets[:: max(1, len(targets) // 10)][:10]
+        ]
+        new_t, new_u = best_of(args.repeat, lambda one=one: [similar_store_upsell(*a) for a in one])
+        old_t, old_u = best_of(
+            args.repeat, lambda one=one: [ref.similar_store_upsell(*a) for a in one]
+        )
+        same = [u.to_numpy().tolist() for u in new_u] == [u.to_numpy().tolist() for u in old_u]
+        ok &= row(f"origin {origin}: upsell, 10 single-store calls", new_t, old_t, same)
 
     y = weekly(args.series, 104)
     new_t, new_m = best_of(args.repeat, lambda: demand.fit_demand_model(y, 8))
