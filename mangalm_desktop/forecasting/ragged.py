@@ -2,7 +2,7 @@
 
 Co-purchase and similar-store computations used to be ``scipy.sparse`` products; the field
 app ships without SciPy (issue 11), so they are joins over integer keys. Two things are
-needed for that: expanding "all entries of these rows" into flat index arrays, and float32
+needed for that: reading "all entries of these rows" as flat join keys, and float32
 sums added one term at a time in a fixed order — which is how SciPy's sparse product
 accumulates, so rankings built on those sums (and their ties) stay exactly as before.
 """
@@ -25,18 +25,6 @@ def stable_order(codes: np.ndarray, n_codes: int) -> np.ndarray:
     if n_codes <= 1 << 16:
         codes = codes.astype(np.uint16)
     return np.argsort(codes, kind="stable")
-
-
-def expand(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(owner, index)`` for the ranges ``starts[k] .. starts[k] + lengths[k] - 1``, all k in
-    order: the flat positions to read and, for each, which range it came from."""
-    lengths = np.asarray(lengths, dtype=np.int64)
-    owner = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
-    begin = np.cumsum(lengths) - lengths
-    index = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(
-        begin - np.asarray(starts, dtype=np.int64), lengths
-    )
-    return owner, index
 
 
 def tagged_entries(

@@ -35,7 +35,6 @@ class UpsellConfig:
 class _Purchases:
     """Distinct (store, product) pairs, sorted by store then product, with both indexes."""
 
-    store: np.ndarray
     product: np.ndarray
     by_store: np.ndarray  # row pointers into (store, product)
     buyers: np.ndarray  # stores, ordered by product
@@ -48,7 +47,6 @@ def _purchases(lines: pd.DataFrame, n_stores: int, n_products: int) -> _Purchase
     store, product = key // n_products, key % n_products
     order = stable_order(product, n_products)
     return _Purchases(
-        store,
         product,
         row_pointers(store, n_stores),
         store[order],
