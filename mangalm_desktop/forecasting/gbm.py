@@ -40,6 +40,11 @@ ALMOST_INF = 1e300
 """Thresholds are clipped here so that +inf only ever means "split NaN from the rest"."""
 
 
+def _sigmoid(raw: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^-raw) without overflow warnings for very confident rows."""
+    return np.exp(-np.logaddexp(0.0, -raw))
+
+
 @dataclass(frozen=True)
 class Binner:
     """Per-feature bin edges: value ``x`` goes to the first bin ``b`` with ``x <= edges[b]``."""
@@ -257,7 +262,7 @@ class GradientBoostedClassifier:
         raw = np.full(n, self.baseline_)
         self.trees_ = []
         for _ in range(self.max_iter):
-            prob = 1.0 / (1.0 + np.exp(-raw))
+            prob = _sigmoid(raw)
             self._grad = w * (prob - y)
             self._hess = w * prob * (1.0 - prob)
             tree, leaves = self._grow()
@@ -327,12 +332,17 @@ class GradientBoostedClassifier:
                 - g_tot**2 / (h_tot + lam + 1e-15)
             )
         gain = np.where(ok, gain, -np.inf)
-        # scikit-learn scans feature by feature, NaN-right before NaN-left: same tie order
+        # Ties are common (empty bins give equal partitions) and decide where a threshold
+        # falls between training values; break them as scikit-learn does: features in
+        # order, NaN-right scanned upwards (lowest bin wins), then NaN-left downwards (highest).
+        gain[1] = gain[1, :, ::-1]
         order = gain.transpose(1, 0, 2).reshape(-1)
         best = int(np.argmax(order))
         if not order[best] > 0:
             return None
         f, side, bin_ = np.unravel_index(best, (len(self._nbins), 2, MISSING_BIN))
+        if side == 1:
+            bin_ = MISSING_BIN - 1 - bin_
         return _Split(
             gain=float(order[best]),
             feature=int(f),
@@ -419,7 +429,7 @@ class GradientBoostedClassifier:
 
     def predict_proba(self, X) -> np.ndarray:
         """(n, 2) probabilities of ``classes_[0]`` and ``classes_[1]``."""
-        p = 1.0 / (1.0 + np.exp(-self.decision_function(X)))
+        p = _sigmoid(self.decision_function(X))
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X) -> np.ndarray:
