@@ -6,6 +6,10 @@ model means the same thing as the estimator it replaces.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -199,3 +203,13 @@ def test_full_model_scores_like_scikit_learn():
     assert metrics.roc_auc_score(yt, p_ours) == pytest.approx(
         metrics.roc_auc_score(yt, p_ref), abs=0.005
     )
+
+
+def test_the_basket_model_needs_no_scikit_learn():
+    """The field app ships without scikit-learn: importing the basket must not pull it in."""
+    code = (
+        "import sys, mangalm_desktop.forecasting.basket, mangalm_desktop.forecasting.gbm; "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] == 'sklearn'); "
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
