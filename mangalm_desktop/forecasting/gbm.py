@@ -19,9 +19,13 @@ constraints:
   refused; a leaf's value is ``−G/(H+λ) × learning_rate``; the first raw prediction is the
   log-odds of the weighted mean label.
 
-Checked against scikit-learn (tests/unit/test_gbm.py and ``benchmarks/basket_fit_bench.py``):
-log-loss and AUC agree on synthetic data with NaN and sample weights, and the basket's
-pooled next-order F1 over three rolling origins is the same within seed noise.
+Checked against scikit-learn: tests/unit/test_gbm.py finds the same bin edges and, for the
+first trees, the same raw scores to 1e-6 (weighted and unweighted, with NaN), and log-loss
+and AUC of full models within 0.01 / 0.005. On the real basket data (three rolling origins,
+seeds 7/8/9, same features, sampling and threshold tuning) the pooled next-order F1 was
+0.2401/0.2415/0.2404 against scikit-learn's 0.2418/0.2405/0.2409 (seed noise ≈ ±0.0013);
+``benchmarks/basket_fit_bench.py`` measured fit + predict at 1.7x scikit-learn's
+single-threaded time on the ~400k-row training frame.
 """
 
 from __future__ import annotations
