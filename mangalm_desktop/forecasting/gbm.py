@@ -157,6 +157,8 @@ class Tree:
 
 @dataclass
 class _Split:
+    """A node's best split: rows with bin <= ``bin`` (and NaN if ``missing_left``) go left."""
+
     gain: float
     feature: int
     bin: int
@@ -166,6 +168,8 @@ class _Split:
 
 @dataclass
 class _Node:
+    """A node while its tree grows; ``rows`` are kept for leaves only, to update scores."""
+
     rows: np.ndarray
     sums: tuple[float, float, int]  # gradient, hessian, count
     hist: np.ndarray | None = None  # (3, n_features, 256): gradient, hessian, count
