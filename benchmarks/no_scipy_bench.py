@@ -30,6 +30,7 @@ import pandas as pd  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.forecast_bench import make_series  # noqa: E402
 from mangalm_desktop.forecasting import demand, features  # noqa: E402
 from mangalm_desktop.forecasting.evaluate import default_origins  # noqa: E402
 from mangalm_desktop.forecasting.features import next_orders, pair_features  # noqa: E402
@@ -101,16 +102,6 @@ def row(name: str, new: float, old: float, same: bool) -> bool:
     return same
 
 
-def weekly(n: int, weeks: int, seed: int = 42) -> np.ndarray:
-    """Intermittent weekly demand like benchmarks/forecast_bench.py's."""
-    rng = np.random.default_rng(seed)
-    p = rng.beta(0.8, 3.0, size=(n, 1))
-    size = rng.gamma(2.0, 6.0, size=(n, 1)) + 1
-    season = 1 + 0.3 * np.sin(2 * np.pi * np.arange(weeks) / 52)[None, :]
-    orders = rng.random((n, weeks)) < np.clip(p * season, 0, 1)
-    return (orders * rng.poisson(size * np.ones((1, weeks)))).astype(np.float64)
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--origins", type=int, default=1, help="newest N evaluation origins")
@@ -162,7 +153,7 @@ def main() -> int:
         same = [u.to_numpy().tolist() for u in new_u] == [u.to_numpy().tolist() for u in old_u]
         ok &= row(f"origin {origin}: upsell, 10 single-store calls", new_t, old_t, same)
 
-    y = weekly(args.series, 104)
+    y = make_series(args.series, 104)
     new_t, new_m = best_of(args.repeat, lambda: demand.fit_demand_model(y, 8))
     mine = demand.nnls
     demand.nnls = ref.nnls
