@@ -114,6 +114,24 @@ def test_same_seed_same_model_and_the_seed_drives_the_bin_subsample():
     )
 
 
+def test_threads_build_the_same_model_as_one_thread(monkeypatch):
+    """Histograms of large nodes are split over threads; every sum, so every tree, is equal."""
+    import mangalm_desktop.forecasting.gbm as gbm
+
+    monkeypatch.setattr(gbm, "PARALLEL_ROWS", 500)  # most nodes of this set go parallel
+    rng = np.random.default_rng(5)
+    X, y = _mixed(6_000, rng)
+    w = rng.uniform(0.5, 2.0, len(y))
+    models = [
+        GradientBoostedClassifier(max_iter=15, random_state=3, n_threads=t).fit(X, y, w)
+        for t in (1, 3)
+    ]
+    one, three = (m.predict_proba(X)[:, 1] for m in models)
+    assert np.array_equal(one, three)
+    for a, b in zip(models[0].trees_, models[1].trees_, strict=True):
+        assert np.array_equal(a.threshold, b.threshold) and np.array_equal(a.value, b.value)
+
+
 def test_bad_input_gives_clear_errors():
     X = np.zeros((50, 2))
     with pytest.raises(ValueError, match="two classes"):
