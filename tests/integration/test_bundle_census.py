@@ -66,10 +66,9 @@ OPTIONAL = {
     # pyqtgraph.Qt adds qWait for its own tests when QtTest is there; the frozen --self-test
     # draws every chart without it
     "PySide6.QtTest": "optional in pyqtgraph",
-    # httpx imports its command-line tool (click, rich, pygments) in try/except at import;
-    # the app never runs `httpx` as a program
+    # httpx imports its command-line tool (click, pygments; rich after them) in try/except
+    # at import; the app never runs `httpx` as a program
     "click": "httpx's command-line tool",
-    "rich": "httpx's command-line tool",
     "pygments": "httpx's command-line tool",
 }
 
