@@ -194,7 +194,9 @@ def pair_features(
     pr["prod_repeat_rate"] = ((buyers["again"] + 1) / (buyers["n"] + 2)).reindex(pr.index)
     pf["prod_repeat_rate"] = pr["prod_repeat_rate"].to_numpy()[pp]
     if new_per_store > 0 and len(pf):
-        pf = pd.concat([pf, _new_candidates(train, pf, st, pr, cutoff, new_per_store)])
+        new = _new_candidates(train, pf, st, pr, cutoff, new_per_store)
+        if len(new):  # concatenating an empty frame changes nothing but draws a pandas warning
+            pf = pd.concat([pf, new])
         pf = pf.reset_index(drop=True)
     pf["cf_last1"], pf["cf_last3"] = co_purchase(train, t, t_rev, pf, cutoff)
     for c in FEATURES:
