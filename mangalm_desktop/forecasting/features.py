@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .ragged import row_pointers, stable_order, tagged_entries
+from .ragged import distinct_pairs, row_pointers, stable_order, tagged_entries
 
 STORE_EXTRA = [
     "store_last_size",
@@ -222,7 +222,7 @@ def co_purchase(
         return np.zeros(len(pf)), np.zeros(len(pf))
     # one store-day is one order; a product counts once in it
     oid = win.groupby(["s", "day"], sort=False).ngroup().to_numpy()
-    order_p = _distinct_pairs(oid, win["p"].to_numpy(), n_p)
+    order_p = distinct_pairs(oid, win["p"].to_numpy(), n_p)
     o_ptr = row_pointers(order_p[0], int(oid.max()) + 1)
     by_p = stable_order(order_p[1], n_p)
     p_orders, p_ptr = order_p[0][by_p], row_pointers(order_p[1][by_p], n_p)
@@ -236,7 +236,7 @@ def co_purchase(
     recent = []
     for k in (1, 3):
         m = t_rev < k
-        s_p = _distinct_pairs(t["s"].to_numpy()[m], t["p"].to_numpy()[m], n_p)
+        s_p = distinct_pairs(t["s"].to_numpy()[m], t["p"].to_numpy()[m], n_p)
         recent.append((row_pointers(s_p[0], n_s), s_p[1]))
     out = [np.zeros(len(pf), dtype=np.float32) for _ in recent]
     by_q = stable_order(cand_p, n_p)
@@ -255,15 +255,6 @@ def co_purchase(
         n = np.diff(r_ptr).astype(np.float32)[cand_s]
         result.append(res / np.maximum(n, np.float32(1.0)))
     return result[0], result[1]
-
-
-def _distinct_pairs(
-    rows: np.ndarray, cols: np.ndarray, n_cols: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct (row, col) pairs sorted by row then col."""
-    key = np.sort(rows.astype(np.int64) * n_cols + cols)
-    key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
-    return key // n_cols, key % n_cols
 
 
 def _cosine_columns(

@@ -12,6 +12,15 @@ from __future__ import annotations
 import numpy as np
 
 
+def distinct_pairs(
+    rows: np.ndarray, cols: np.ndarray, n_cols: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (row, col) pairs sorted by row then col: the entries of a 0/1 matrix."""
+    key = np.sort(rows.astype(np.int64) * n_cols + cols)
+    key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
+    return key // n_cols, key % n_cols
+
+
 def row_pointers(sorted_rows: np.ndarray, n_rows: int) -> np.ndarray:
     """CSR-style pointers: entries of row ``r`` are ``ptr[r]:ptr[r + 1]`` of the sorted array."""
     ptr = np.zeros(n_rows + 1, dtype=np.int64)

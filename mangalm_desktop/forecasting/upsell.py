@@ -17,7 +17,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .ragged import repeated_sum_f32, row_pointers, stable_order, tagged_entries
+from .ragged import (
+    distinct_pairs,
+    repeated_sum_f32,
+    row_pointers,
+    stable_order,
+    tagged_entries,
+)
 
 CHUNK_STORES = 64
 """Stores scored together. Small on purpose: the chunk's store × store overlap counts are
@@ -42,9 +48,7 @@ class _Purchases:
 
 
 def _purchases(lines: pd.DataFrame, n_stores: int, n_products: int) -> _Purchases:
-    key = np.sort(lines["s"].to_numpy().astype(np.int64) * n_products + lines["p"].to_numpy())
-    key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
-    store, product = key // n_products, key % n_products
+    store, product = distinct_pairs(lines["s"].to_numpy(), lines["p"].to_numpy(), n_products)
     order = stable_order(product, n_products)
     return _Purchases(
         product,
