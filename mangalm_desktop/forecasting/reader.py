@@ -8,6 +8,7 @@ importer (``imports/``) writes to the database; this one only reads.
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,29 +70,64 @@ ONLINE_RETAIL_COLUMNS = ColumnMap(
 )
 
 
-def _read_one(path: Path, wanted: list[str]) -> pd.DataFrame:
+def _read_one(path: Path, wanted: list[str]) -> list[tuple[str, pd.DataFrame]]:
+    """The file's data as ``(label, raw frame)`` pieces: one for a CSV, one per data sheet of a
+    workbook. The label names where a bad row is ("h.xlsx sheet 'Year 2010-2011'")."""
     if not path.exists():
         raise UserError(f"history file not found: {path}")
-    name = path.name.lower()
     try:
-        if name.endswith((".xlsx", ".xlsm")):
-            head = pd.read_excel(path, nrows=0)
-            _check_columns(path, list(head.columns), wanted)
-            return pd.read_excel(path, usecols=wanted, dtype=str)
-        head = pd.read_csv(path, nrows=0)
-        _check_columns(path, list(head.columns), wanted)
-        return pd.read_csv(path, usecols=wanted, dtype=str, keep_default_na=False)
+        if path.name.lower().endswith((".xlsx", ".xlsm")):
+            return _read_workbook(path, wanted)
+        return [(path.name, _read_csv(path, wanted))]
     except UserError:
         raise
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
+    except (OSError, ValueError, zipfile.BadZipFile, pd.errors.ParserError) as exc:
         raise UserError(f"cannot read {path}: {exc}") from exc
 
 
-def _check_columns(path: Path, found: list[str], wanted: list[str]) -> None:
+def _read_csv(path: Path, wanted: list[str]) -> pd.DataFrame:
+    """UTF-8 (a BOM allowed, as Excel writes it), else Latin-1. Exports of this kind of data
+    often come as Latin-1 ("£" in descriptions); only ids, dates and numbers are used here, so
+    reading the bytes as Latin-1 loses nothing that is scored, where refusing would lose the run.
+    """
+    try:
+        return _read_csv_as(path, wanted, "utf-8-sig")
+    except UnicodeDecodeError:
+        return _read_csv_as(path, wanted, "latin-1")
+
+
+def _read_csv_as(path: Path, wanted: list[str], encoding: str) -> pd.DataFrame:
+    head = pd.read_csv(path, nrows=0, encoding=encoding)
+    _check_columns(path.name, list(head.columns), wanted)
+    return pd.read_csv(path, usecols=wanted, dtype=str, keep_default_na=False, encoding=encoding)
+
+
+def _read_workbook(path: Path, wanted: list[str]) -> list[tuple[str, pd.DataFrame]]:
+    """Every sheet that holds the columns: a history exported a year per sheet (as the UCI
+    Online Retail II workbook is) must not be cut to its first year. Sheets with none of the
+    columns (notes, charts) are skipped; a sheet with only some of them is refused, because it
+    looks like data with a column renamed."""
+    heads = pd.read_excel(path, sheet_name=None, nrows=0)
+    data: list[str] = []
+    for sheet, head in heads.items():
+        found = [str(c) for c in head.columns]
+        present = [c for c in wanted if c in found]
+        if len(present) == len(wanted):
+            data.append(sheet)
+        elif present:
+            _check_columns(f"{path.name} sheet {sheet!r}", found, wanted)
+    if not data:
+        first, head = next(iter(heads.items()), ("", pd.DataFrame()))
+        _check_columns(f"{path.name} sheet {first!r}", [str(c) for c in head.columns], wanted)
+    frames = pd.read_excel(path, sheet_name=data, usecols=wanted, dtype=str)
+    return [(f"{path.name} sheet {sheet!r}", frames[sheet]) for sheet in data]
+
+
+def _check_columns(where: str, found: list[str], wanted: list[str]) -> None:
     missing = [c for c in wanted if c not in found]
     if missing:
         raise UserError(
-            f"{path.name}: no column {', '.join(repr(m) for m in missing)}",
+            f"{where}: no column {', '.join(repr(m) for m in missing)}",
             hint=f"columns in the file: {', '.join(map(str, found))}",
         )
 
@@ -108,8 +144,8 @@ def read_history(paths: Sequence[str | Path], columns: ColumnMap) -> pd.DataFram
     field_to_col = {f: getattr(columns, f) for f in REQUIRED_FIELDS + OPTIONAL_FIELDS}
     wanted = sorted({c for c in field_to_col.values() if c})
     frames = []
-    for p in paths:
-        raw = _read_one(Path(p), wanted)
+    pieces = [piece for p in paths for piece in _read_one(Path(p), wanted)]
+    for where, raw in pieces:
         out = pd.DataFrame(index=raw.index)
         for field in ("store", "product", "invoice"):
             out[field] = raw[field_to_col[field]].fillna("").astype(str).str.strip()
@@ -122,7 +158,7 @@ def read_history(paths: Sequence[str | Path], columns: ColumnMap) -> pd.DataFram
             if bad.any():
                 row = int(np.flatnonzero(bad.to_numpy())[0]) + 2  # header is line 1
                 raise UserError(
-                    f"{Path(p).name} line {row}: unreadable {label} "
+                    f"{where} line {row}: unreadable {label} "
                     f"{raw[field_to_col[label]].iloc[row - 2]!r} ({int(bad.sum())} such rows)"
                 )
         out["date"] = dates.dt.normalize().astype("datetime64[ns]")

@@ -111,3 +111,84 @@ def test_reader_maps_columns_and_reports_bad_rows(tmp_path):
         read_history([bad], cols)
     with pytest.raises(UserError, match="missing invoice"):
         ColumnMap.parse("store=a,product=b,date=c,quantity=d")
+
+
+READER_COLS = (
+    "store=CustomerID,product=StockCode,date=InvoiceDate,quantity=Quantity,invoice=InvoiceNo"
+)
+
+
+def test_reader_reads_every_data_sheet_of_a_workbook(tmp_path):
+    """A history exported a year per sheet (as UCI's Online Retail II is) is read whole; a notes
+    sheet is skipped; a bad row is named by its sheet."""
+
+    def year(rows):
+        return pd.DataFrame(
+            rows, columns=["InvoiceNo", "StockCode", "Quantity", "InvoiceDate", "CustomerID"]
+        )
+
+    book = tmp_path / "retail.xlsx"
+    with pd.ExcelWriter(book) as xl:
+        year([["1", "A", 2, pd.Timestamp("2010-03-01 09:30"), 13085.0]]).to_excel(
+            xl, sheet_name="Year 2009-2010", index=False
+        )
+        pd.DataFrame({"About": ["exported by the shop"]}).to_excel(
+            xl, sheet_name="Notes", index=False
+        )
+        year(
+            [
+                ["2", "B", 5, pd.Timestamp("2011-03-01 10:00"), 13085.0],
+                ["3", "A", 1, pd.Timestamp("2011-03-08 10:00"), 12000.0],
+            ]
+        ).to_excel(xl, sheet_name="Year 2010-2011", index=False)
+    df = read_history([book], ColumnMap.parse(READER_COLS))
+    assert list(df["invoice"]) == ["1", "2", "3"]
+    assert list(df["store"]) == ["13085", "13085", "12000"]
+    assert list(df["quantity"]) == [2, 5, 1]
+    assert [str(d.date()) for d in df["date"]] == ["2010-03-01", "2011-03-01", "2011-03-08"]
+
+    with pd.ExcelWriter(book) as xl:
+        year([["1", "A", 2, pd.Timestamp("2010-03-01"), 1]]).to_excel(
+            xl, sheet_name="Y1", index=False
+        )
+        year([["2", "A", "two", pd.Timestamp("2011-03-01"), 1]]).to_excel(
+            xl, sheet_name="Y2", index=False
+        )
+    with pytest.raises(
+        UserError, match=r"retail.xlsx sheet 'Y2' line 2: unreadable quantity 'two'"
+    ):
+        read_history([book], ColumnMap.parse(READER_COLS))
+
+    with pd.ExcelWriter(book) as xl:
+        year([["1", "A", 2, pd.Timestamp("2010-03-01"), 1]]).to_excel(
+            xl, sheet_name="Y1", index=False
+        )
+        year([["2", "A", 3, pd.Timestamp("2011-03-01"), 1]]).rename(
+            columns={"CustomerID": "Customer ID"}
+        ).to_excel(xl, sheet_name="Y2", index=False)
+    # a sheet that has some of the columns is data with one renamed: refused, not skipped
+    with pytest.raises(UserError, match=r"sheet 'Y2': no column 'CustomerID'") as err:
+        read_history([book], ColumnMap.parse(READER_COLS))
+    assert "Customer ID" in (err.value.hint or "")
+
+
+def test_reader_takes_csv_with_bom_or_latin1(tmp_path):
+    """Excel's "CSV UTF-8" starts with a BOM; older exports are Latin-1 ("£" in a description).
+    Both read, with the same values."""
+    text = (
+        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,CustomerID\n"
+        "536365,85123A,HEART T-LIGHT £2,6,2010-12-01 08:26,17850\n"
+    )
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(text.encode("utf-8-sig"))
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(text.encode("latin-1"))
+    cols = ColumnMap.parse(READER_COLS)
+    for f in (bom, latin):
+        df = read_history([f], cols)
+        assert df.loc[0, ["store", "product", "invoice", "quantity"]].tolist() == [
+            "17850",
+            "85123A",
+            "536365",
+            6,
+        ]
