@@ -5,7 +5,8 @@ mapped row by row — a bad row becomes a :class:`~.report.RowError`, never an e
 written. If any row of the file was rejected and the user did not ask to skip bad rows, the
 file's transaction is rolled back at the end (rows keep being checked so the error report lists
 every problem, not just the first). Cancelling through the :class:`TaskContext` rolls back the
-file in progress; files finished before it stay imported.
+file in progress; files finished before it stay imported. A workbook's data sheets are read
+one after the other into the same transaction; a rejected row is then named by sheet and row.
 """
 
 from __future__ import annotations
@@ -150,8 +151,9 @@ def _import_file_body(
     errors: list[RowError] = []
     src = open_source(path, options.encoding)
     dates = DateReader(options.date_format)
-    mapper = make_mapper(src, dates)
+    mapper = _mapper(make_mapper, src, dates)
     name = path.name
+    result.notes = list(src.notes)
     with engine.connect() as conn:
         if conn.dialect.name == "sqlite":
             # A bigger page cache keeps the line indexes in memory during a bulk load.
@@ -162,20 +164,28 @@ def _import_file_body(
         try:
             writer = Writer(conn, source=source, invoice_key=invoice_key)
             first = True
-            for chunk in _chunks(src.rows, options.chunk_rows):
-                ctx.check()
-                _observe_dates(dates, mapper, chunk)
-                if first and not dates.decided:
-                    _prescan_dates(path, options, dates, mapper)
-                dates.refuse_if_ambiguous(name, mapper.date_column_name)
-                first = False
-                rows_read, imported = _map_chunk(chunk, mapper, writer, result, errors, name)
-                result.rows_read += rows_read
-                result.imported += imported
-                if errors and not options.skip_bad_rows:
-                    writer.write = False
-                writer.flush()
-                ctx.progress(src.bytes_read(), src.total_bytes, name)
+            for part in src.parts:
+                where = name if part.sheet is None else f"{name} sheet {part.sheet!r}"
+                for chunk in _chunks(part.rows, options.chunk_rows):
+                    ctx.check()
+                    _observe_dates(dates, mapper, chunk)
+                    if first and not dates.decided:
+                        _prescan_dates(path, options, dates, mapper)
+                    dates.refuse_if_ambiguous(name, mapper.date_column_name)
+                    first = False
+                    rows_read, imported = _map_chunk(
+                        chunk, mapper, writer, result, errors, name, part.sheet
+                    )
+                    result.rows_read += rows_read
+                    result.imported += imported
+                    if part.sheet is not None:
+                        result.sheets[part.sheet] = result.sheets.get(part.sheet, 0) + rows_read
+                    if errors and not options.skip_bad_rows:
+                        writer.write = False
+                    writer.flush()
+                    ctx.progress(src.bytes_read(), src.total_bytes, where)
+                if part.sheet is not None:
+                    result.sheets.setdefault(part.sheet, 0)  # a data sheet with no rows
             ctx.check()
             result.counts = writer.finish()
             result.rejected = len(errors)
@@ -209,6 +219,7 @@ def _map_chunk(
     result: FileResult,
     errors: list[RowError],
     name: str,
+    sheet: str | None = None,
 ) -> tuple[int, int]:
     """Map and add every row of a chunk; returns (rows read, rows imported). Hot loop."""
     imported = 0
@@ -224,8 +235,21 @@ def _map_chunk(
             add(out)  # type: ignore[arg-type]
             imported += 1
         except RowRejected as rej:
-            errors.append(RowError(name, row_no, rej.column, rej.value, rej.reason))
+            errors.append(RowError(name, row_no, rej.column, rej.value, rej.reason, sheet))
     return len(chunk), imported
+
+
+def _mapper(make_mapper: MapperFactory, src: SourceFile, dates: DateReader) -> RowMapper:
+    """The file's mapper; a workbook whose columns are missing also says which sheets were
+    skipped (the columns may be on a sheet that did not come first)."""
+    try:
+        return make_mapper(src, dates)
+    except UserError as exc:
+        if not src.notes:
+            raise
+        skipped = "; ".join(src.notes)
+        hint = f"{exc.hint} " if exc.hint else ""
+        raise UserError(exc.message, hint=f"{hint}(The workbook's {skipped}.)") from exc
 
 
 def _observe_dates(

@@ -2,7 +2,8 @@
 
 Why a CSV report: the person fixing a 50,000-line export opens it beside the export in a
 spreadsheet; each line names the file, the row number as the spreadsheet shows it (header = 1),
-the column, the value and the reason, so every rejected row can be found and fixed.
+the column, the value and the reason, so every rejected row can be found and fixed. A workbook
+read from several sheets numbers rows per sheet, so its rows are also named by sheet.
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ class RowError:
     column: str
     value: str
     reason: str
+    sheet: str | None = None  # set when the file's rows came from more than one sheet
+
+    @property
+    def where(self) -> str:
+        """The row as the user finds it: "row 17", or "sheet 'Year 2010-2011' row 17"."""
+        return f"row {self.row}" if self.sheet is None else f"sheet {self.sheet!r} row {self.row}"
 
 
 class RowRejected(Exception):
@@ -38,6 +45,8 @@ class RowRejected(Exception):
 
 
 REPORT_COLUMNS = ("file", "row", "column", "value", "reason")
+SHEET_REPORT_COLUMNS = ("file", "sheet", "row", "column", "value", "reason")
+"""Used when a rejected row came from a workbook read from several sheets."""
 
 
 def default_error_report() -> Path:
@@ -48,13 +57,21 @@ def default_error_report() -> Path:
 
 
 def write_error_report(path: Path, errors: list[RowError]) -> Path:
-    """Write every rejected row to ``path`` (UTF-8 with BOM so Excel shows it right)."""
+    """Write every rejected row to ``path`` (UTF-8 with BOM so Excel shows it right).
+
+    The ``sheet`` column appears only when some row came from a several-sheet workbook, so a
+    report about CSV files keeps the columns it always had.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
+    sheets = any(e.sheet is not None for e in errors)
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(REPORT_COLUMNS)
+        writer.writerow(SHEET_REPORT_COLUMNS if sheets else REPORT_COLUMNS)
         for e in errors:
-            writer.writerow((e.file, e.row, e.column, e.value, e.reason))
+            if sheets:
+                writer.writerow((e.file, e.sheet or "", e.row, e.column, e.value, e.reason))
+            else:
+                writer.writerow((e.file, e.row, e.column, e.value, e.reason))
     return path
 
 
@@ -108,6 +125,8 @@ class FileResult:
     committed: bool = False
     error: str | None = None  # why the whole file could not be read
     counts: WriteCounts = field(default_factory=WriteCounts)
+    sheets: dict[str, int] = field(default_factory=dict)  # rows read per sheet, when several
+    notes: list[str] = field(default_factory=list)  # e.g. "sheet 'Notes' skipped: not data"
 
 
 @dataclass
@@ -165,6 +184,9 @@ class ImportSummary:
                 f"{f.path.name}: {f.rows_read:,} rows read, {f.imported:,} imported, "
                 f"{sum(f.skipped.values()):,} skipped by rule, {f.rejected:,} rejected — {state}"
             )
+            for sheet, n in f.sheets.items():
+                out.append(f"  sheet {sheet!r}: {n:,} rows read")
+            out.extend(f"  {note}" for note in f.notes)
         skipped = self.skipped
         out.append(
             f"total: {len(self.files)} file(s), {self.rows_read:,} rows read, "

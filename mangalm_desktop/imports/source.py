@@ -4,6 +4,8 @@ Why a module of its own: every way a real file can be broken (empty, UTF-16 from
 "Unicode text", latin-1 bytes, a cut-off gzip, a corrupt workbook) is turned here into one
 :class:`~mangalm_desktop.domain.errors.UserError` naming the file, so the importers above only
 ever see rows of strings. Rows are numbered as a spreadsheet shows them: the header is row 1.
+A workbook is read whole (a history exported a year per sheet is one history): every sheet with
+the first sheet's columns, each numbered from its own header, the others named as skipped.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ import io
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from ..domain.errors import UserError
+from .columns import normalize
 
 Cell = str | dt.date
 """A cell: text, or a real date when the workbook stored one."""
@@ -28,15 +32,38 @@ ZIP_MAGIC = b"PK\x03\x04"
 SNIFF_BYTES = 64 * 1024
 
 
+@dataclass(frozen=True, slots=True)
+class Part:
+    """The rows of one place in a file: a CSV, or one data sheet of a workbook.
+
+    ``sheet`` is None when the file has a single data sheet: its rows are then called "row N"
+    exactly as before workbooks were read whole; otherwise every row reference names the sheet.
+    """
+
+    sheet: str | None
+    rows: Iterator[tuple[int, list[Cell]]]
+
+
 @dataclass
 class SourceFile:
-    """An open import file: its header and an iterator of ``(row_number, cells)``."""
+    """An open import file: its header and an iterator of ``(row_number, cells)``.
+
+    ``rows`` runs through every part in turn; ``parts`` gives the same rows split by sheet
+    (row numbers restart on each sheet, as the spreadsheet shows them). ``notes`` names the
+    sheets that were skipped, for the import summary.
+    """
 
     path: Path
     header: list[str]
     rows: Iterator[tuple[int, list[Cell]]]
     total_bytes: int
     _position: object = field(default=None, repr=False)
+    parts: list[Part] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.parts:
+            self.parts = [Part(None, self.rows)]
 
     def bytes_read(self) -> int:
         """How far the reader got in the (compressed) file, for progress."""
@@ -174,8 +201,29 @@ class _ChainedReader(io.RawIOBase):
 
 # ---- XLSX -----------------------------------------------------------------------------------
 
+HEADER_SEARCH_ROWS = 10
+"""How far down a sheet with none of the columns in its first row we look for them (a title
+row above the header would otherwise make a data sheet look like notes)."""
+
+
+@dataclass
+class _Sheet:
+    """A worksheet to read: its header and how its columns map onto the first data sheet's."""
+
+    title: str
+    ws: Any
+    header: list[str]
+    order: list[int] | None = None  # first sheet's column i is this sheet's order[i]; None: same
+
 
 def _open_xlsx(path: Path, size: int) -> SourceFile:
+    """Every sheet with the first data sheet's header is read, sheet after sheet.
+
+    A history exported a year per sheet must not be cut to its first year. Sheets that are
+    empty or hold none of the header's columns (notes, a pivot) are skipped and named in
+    :attr:`SourceFile.notes`; a sheet with only some of the columns is refused before any row is
+    read, because it looks like data with a column renamed.
+    """
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -183,36 +231,146 @@ def _open_xlsx(path: Path, size: int) -> SourceFile:
         wb = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
         raise UserError(f"{path.name}: not a readable Excel workbook ({exc})") from exc
-    ws = wb.worksheets[0]
-    total_rows = ws.max_row or 0
-    it = ws.iter_rows(values_only=True)
     try:
-        header_cells = next(it)
-    except StopIteration:
+        sheets, notes = _data_sheets(path, wb.worksheets)
+    except BaseException:
         wb.close()
-        raise UserError(f"{path.name}: the workbook's first sheet is empty") from None
-    header = [_cell_text(c).strip() for c in header_cells]
-    while header and not header[-1]:
-        header.pop()
-    if not header:
-        wb.close()
-        raise UserError(f"{path.name}: the first row of the first sheet is blank")
-    state = {"row": 1}
+        raise
+    sizes = [s.ws.max_row or 0 for s in sheets]
+    total_rows = sum(sizes)
+    state = {"before": 0, "row": 1, "open": len(sheets)}
 
-    def rows() -> Iterator[tuple[int, list[Cell]]]:
+    def rows(index: int, sheet: _Sheet) -> Iterator[tuple[int, list[Cell]]]:
+        finished = False
         try:
+            state["before"], state["row"] = sum(sizes[:index]), 1
+            it = sheet.ws.iter_rows(values_only=True)
+            next(it, None)  # the header, checked already
+            order, width = sheet.order, len(sheet.header)
             for row_no, values in enumerate(it, start=2):
                 state["row"] = row_no
                 cells = [_cell(v) for v in values]
                 if any(c != "" for c in cells):
-                    yield row_no, cells
+                    yield row_no, (cells if order is None else _reordered(cells, order, width))
+            finished = True
         finally:
-            wb.close()
+            state["open"] -= 1
+            if not finished or state["open"] == 0:
+                wb.close()
 
     def position() -> int:
-        return size * state["row"] // total_rows if total_rows else 0
+        return size * (state["before"] + state["row"]) // total_rows if total_rows else 0
 
-    return SourceFile(path, header, rows(), size, _position=position)
+    labelled = len(sheets) > 1  # one data sheet: rows are "row N", exactly as before
+    parts = [Part(s.title if labelled else None, rows(i, s)) for i, s in enumerate(sheets)]
+    rows_all = chain.from_iterable(p.rows for p in parts)
+    return SourceFile(
+        path, sheets[0].header, rows_all, size, _position=position, parts=parts, notes=notes
+    )
+
+
+def _data_sheets(path: Path, worksheets: list[Any]) -> tuple[list[_Sheet], list[str]]:
+    """The sheets to read (the first with a header sets it) and a note on each one skipped."""
+    notes: list[str] = []
+    sheets: list[_Sheet] = []
+    for ws in worksheets:
+        first = next(ws.iter_rows(values_only=True), None)
+        header = None if first is None else _header(first)
+        if not sheets:
+            if len(worksheets) == 1:  # the messages of a one-sheet workbook, as they always were
+                if header is None:
+                    raise UserError(f"{path.name}: the workbook's first sheet is empty")
+                if not header:
+                    raise UserError(f"{path.name}: the first row of the first sheet is blank")
+            if not header:
+                notes.append(
+                    f"sheet {ws.title!r} skipped: {'empty' if header is None else 'no header in its first row'}"
+                )
+                continue
+            sheets.append(_Sheet(ws.title, ws, header))
+            continue
+        if header is None:
+            notes.append(f"sheet {ws.title!r} skipped: empty")
+            continue
+        sheet = _matched(path, sheets[0], _Sheet(ws.title, ws, header))
+        if sheet is None:
+            notes.append(f"sheet {ws.title!r} skipped: not data")
+        else:
+            sheets.append(sheet)
+    if not sheets:
+        raise UserError(
+            f"{path.name}: no sheet of the workbook has a header row; nothing to import",
+            hint="The column names must be in the first row of a sheet.",
+        )
+    return sheets, notes
+
+
+def _header(first_row: tuple[object, ...]) -> list[str]:
+    header = [_cell_text(c).strip() for c in first_row]
+    while header and not header[-1]:
+        header.pop()
+    return header
+
+
+def _matched(path: Path, first: _Sheet, sheet: _Sheet) -> _Sheet | None:
+    """``sheet`` with its column order, None when it holds none of the columns (not data);
+    :class:`UserError` when it holds only some of them, or them under a title row."""
+    if sheet.header == first.header:
+        return sheet
+    want = [normalize(h) for h in first.header]
+    have = [normalize(h) for h in sheet.header]
+    want_set, have_set = {w for w in want if w}, {h for h in have if h}
+    if not want_set & have_set:
+        _refuse_header_below(path, first, sheet, want_set)
+        return None
+    duplicated = len(want_set) < sum(1 for w in want if w) or len(have_set) < sum(
+        1 for h in have if h
+    )
+    if want_set != have_set or duplicated:
+        missing = [h for h, w in zip(first.header, want, strict=True) if w and w not in have_set]
+        extra = [h for h, n in zip(sheet.header, have, strict=True) if n and n not in want_set]
+        diff = "; ".join(
+            part
+            for part in (
+                f"missing {', '.join(map(repr, missing))}" if missing else "",
+                f"not in sheet {first.title!r}: {', '.join(map(repr, extra))}" if extra else "",
+                "a column name repeated" if duplicated and not (missing or extra) else "",
+            )
+            if part
+        )
+        raise UserError(
+            f"{path.name}: sheet {sheet.title!r} has different columns from sheet "
+            f"{first.title!r} ({diff}); nothing was imported",
+            hint="Give every data sheet the same column names (a renamed column?), or move "
+            "sheets that are not sales rows to another file.",
+        )
+    position = {h: i for i, h in enumerate(have) if h}
+    sheet.order = [position[w] if w else -1 for w in want]
+    return sheet
+
+
+def _refuse_header_below(path: Path, first: _Sheet, sheet: _Sheet, want: set[str]) -> None:
+    """A sheet whose first row holds none of the columns is notes, unless a row just below
+    holds most of them: then it is data under a title row, and skipping it would lose it."""
+    rows = sheet.ws.iter_rows(min_row=2, max_row=HEADER_SEARCH_ROWS, values_only=True)
+    for row_no, values in enumerate(rows, start=2):
+        found = {normalize(_cell_text(v)) for v in values} & want
+        if len(found) >= 2 and 2 * len(found) >= len(want):
+            raise UserError(
+                f"{path.name}: sheet {sheet.title!r} has the columns of sheet {first.title!r} "
+                f"in row {row_no}, not in row 1; nothing was imported",
+                hint="Delete the rows above the column names on that sheet, or move the sheet "
+                "to another file.",
+            )
+
+
+def _reordered(cells: list[Cell], order: list[int], width: int) -> list[Cell]:
+    """A row of a sheet with the columns in another order, in the first sheet's order; cells
+    past the sheet's header are kept at the end so a row-width check still sees them."""
+    n = len(cells)
+    out: list[Cell] = [cells[j] if 0 <= j < n else "" for j in order]
+    out.extend(cells[width:])
+    return out
 
 
 def _cell(value: object) -> Cell:
