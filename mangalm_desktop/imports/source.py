@@ -274,19 +274,23 @@ def _data_sheets(path: Path, worksheets: list[Any]) -> tuple[list[_Sheet], list[
     notes: list[str] = []
     sheets: list[_Sheet] = []
     for ws in worksheets:
-        first = next(ws.iter_rows(values_only=True), None)
-        header = None if first is None else _header(first)
+        first = list(ws.iter_rows(max_row=1, values_only=True))
+        header = _header(first[0]) if first else None
         if not sheets:
-            if len(worksheets) == 1:  # the messages of a one-sheet workbook, as they always were
-                if header is None:
-                    raise UserError(f"{path.name}: the workbook's first sheet is empty")
-                if not header:
-                    raise UserError(f"{path.name}: the first row of the first sheet is blank")
-            if not header:
-                notes.append(
-                    f"sheet {ws.title!r} skipped: {'empty' if header is None else 'no header in its first row'}"
-                )
+            if header is None and len(worksheets) == 1:
+                raise UserError(f"{path.name}: the workbook's first sheet is empty")
+            if header is None:
+                notes.append(f"sheet {ws.title!r} skipped: empty")
                 continue
+            if not header:  # data under a title, or a cover page: which, only the user knows
+                where = "the first sheet" if len(worksheets) == 1 else f"sheet {ws.title!r}"
+                raise UserError(
+                    f"{path.name}: the first row of {where} is blank",
+                    hint=None
+                    if len(worksheets) == 1
+                    else "Put the column names in the first row of the first data sheet, or "
+                    "move sheets that are not sales rows to another file.",
+                )
             sheets.append(_Sheet(ws.title, ws, header))
             continue
         if header is None:
@@ -298,10 +302,7 @@ def _data_sheets(path: Path, worksheets: list[Any]) -> tuple[list[_Sheet], list[
         else:
             sheets.append(sheet)
     if not sheets:
-        raise UserError(
-            f"{path.name}: no sheet of the workbook has a header row; nothing to import",
-            hint="The column names must be in the first row of a sheet.",
-        )
+        raise UserError(f"{path.name}: every sheet of the workbook is empty; nothing to import")
     return sheets, notes
 
 

@@ -253,7 +253,9 @@ def test_open_source_reads_rows_of_every_sheet_in_the_first_sheets_order(tmp_pat
     ("sheets", "message"),
     [
         ([("A", None, [])], "the workbook's first sheet is empty"),
-        ([("A", None, []), ("B", None, [])], "no sheet of the workbook has a header row"),
+        ([("A", None, [[None], RETAIL])], "the first row of the first sheet is blank"),
+        ([("A", None, []), ("B", None, [])], "every sheet of the workbook is empty"),
+        ([("A", None, []), ("B", None, [[None], RETAIL])], "the first row of sheet 'B' is blank"),
     ],
 )
 def test_workbooks_without_data_are_refused(tmp_path, sheets, message) -> None:
