@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from mangalm_desktop.cli.main import main
 from mangalm_desktop.db.models import Invoice, InvoiceLine, Product, Store
-from mangalm_desktop.domain.errors import UserError
+from mangalm_desktop.domain.errors import Cancelled, UserError
 from mangalm_desktop.domain.tasks import TaskContext
 from mangalm_desktop.imports.history import import_history, parse_columns
 from mangalm_desktop.imports.pipeline import ImportOptions
@@ -272,3 +272,17 @@ def test_the_import_command_prints_the_sheets(tmp_path, capsys) -> None:
     assert rc == 0, out
     assert "online_retail_II.xlsx: 5 rows read, 5 imported" in out
     assert f"sheet {Y2!r}: 2 rows read" in out and "sheet 'Notes' skipped: not data" in out
+
+
+def test_cancelling_on_sheet_two_rolls_back_sheet_one_too(engine, tmp_path) -> None:
+    path = two_years(tmp_path, year_rows(2010, 30), year_rows(2011, 30))
+    ctx = TaskContext()
+
+    def cancel_on_sheet_two(done: int, total: int, message: str) -> None:
+        if message.endswith(repr(Y2)):
+            ctx.cancel()
+
+    ctx.on_progress = cancel_on_sheet_two
+    with pytest.raises(Cancelled):
+        import_history(engine, [path], COLUMNS, ImportOptions(chunk_rows=10), ctx)
+    assert counts(engine) == (0, 0, 0, 0)  # the file is one import: sheet 1 is not kept alone
