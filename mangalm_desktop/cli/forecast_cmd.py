@@ -21,7 +21,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "scores the app, each statsforecast model and the human baselines.",
     )
     p.add_argument(
-        "--history", nargs="+", required=True, metavar="FILE", help="CSV, CSV.gz or XLSX"
+        "--history",
+        nargs="+",
+        required=True,
+        metavar="FILE",
+        help="CSV, CSV.gz or XLSX (every sheet holding the columns)",
     )
     p.add_argument(
         "--columns",
