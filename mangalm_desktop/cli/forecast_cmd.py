@@ -32,6 +32,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         required=True,
         help="field=column pairs: store=..,product=..,date=..,quantity=..,invoice=..[,price=..]",
     )
+    p.add_argument(
+        "--date-format",
+        metavar="F",
+        help="strftime format of the dates, e.g. %%d/%%m/%%Y (default: detected per file)",
+    )
     p.add_argument("--origin", help="one origin date (YYYY-MM-DD; moved back to its Monday)")
     p.add_argument(
         "--horizon", type=int, default=8, metavar="WEEKS", help="weeks scored (default 8)"
@@ -126,7 +131,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     ctx = cli_task(quiet=args.quiet)
-    raw = read_history(args.history, columns)
+    raw = read_history(args.history, columns, args.date_format)
     history, report = build_history(raw)
     if len(history.lines) == 0:
         raise UserError("no usable sales lines in the files", hint=str(report))

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..domain.date_formats import COMMON_DATE_FORMATS
 from ..domain.errors import UserError
 
 REQUIRED_FIELDS = ("store", "product", "date", "quantity", "invoice")
@@ -132,12 +133,15 @@ def _check_columns(where: str, found: list[str], wanted: list[str]) -> None:
         )
 
 
-def read_history(paths: Sequence[str | Path], columns: ColumnMap) -> pd.DataFrame:
+def read_history(
+    paths: Sequence[str | Path], columns: ColumnMap, date_format: str | None = None
+) -> pd.DataFrame:
     """Return columns store, product, invoice (str), date (datetime64, day), quantity (int64),
     price (float64, NaN when unmapped), one row per file line, in file order.
 
     Rows with an unreadable date or quantity make the whole read fail with the first bad row
-    numbered, rather than silently dropping sales.
+    numbered, rather than silently dropping sales. Each file (or sheet) is read in one date
+    format, detected (see :func:`_parse_dates`) unless ``date_format`` is given.
     """
     if not paths:
         raise UserError("no history file given")
@@ -151,7 +155,7 @@ def read_history(paths: Sequence[str | Path], columns: ColumnMap) -> pd.DataFram
             out[field] = raw[field_to_col[field]].fillna("").astype(str).str.strip()
         # Numeric ids exported as floats ("13085.0") are the same store as "13085".
         out["store"] = out["store"].str.replace(r"\.0$", "", regex=True)
-        dates = pd.to_datetime(raw[field_to_col["date"]], errors="coerce", format="mixed")
+        dates = _parse_dates(raw[field_to_col["date"]], where, date_format)
         qty = pd.to_numeric(raw[field_to_col["quantity"]], errors="coerce")
         for label, series in (("date", dates), ("quantity", qty)):
             bad = series.isna()
@@ -169,3 +173,40 @@ def read_history(paths: Sequence[str | Path], columns: ColumnMap) -> pd.DataFram
             out["price"] = np.nan
         frames.append(out)
     return pd.concat(frames, ignore_index=True)
+
+
+def _parse_dates(cells: pd.Series, where: str, date_format: str | None) -> pd.Series:
+    """The cells as datetimes (NaT where unreadable), all in the one format that reads most of
+    them — the importer's list (:data:`COMMON_DATE_FORMATS`) — so 01/02/2011 and 25/12/2011 in
+    one UK export are both day-first. Reading each cell on its own would take the first as
+    2 January and the second as 25 December, silently. When the file's dates fit two formats
+    that give different days, it refuses and asks for ``--date-format``; a file in a format
+    not listed is read cell by cell, as pandas infers it.
+    """
+    text = cells.fillna("").astype(str).str.strip()
+    values = pd.Series(pd.unique(text[text != ""]), dtype=object)
+    best: dict[str, pd.Series] = {}
+    most = 0
+    for fmt in [date_format] if date_format else COMMON_DATE_FORMATS:
+        parsed = pd.to_datetime(values, format=fmt, errors="coerce")
+        n = int(parsed.notna().sum())
+        if n and n == most:
+            best[fmt] = parsed
+        elif n > most:
+            best, most = {fmt: parsed}, n
+    if date_format is None and most < len(values):
+        anyhow = pd.to_datetime(values, format="mixed", errors="coerce")
+        if anyhow.notna().all():
+            best = {"mixed": anyhow}
+    if len(best) > 1:
+        days = pd.DataFrame({f: d.dt.normalize() for f, d in best.items()})
+        differ = np.flatnonzero((days.nunique(axis=1) > 1).to_numpy())
+        if len(differ):
+            shown = " or ".join(f"'{f}'" for f in best)
+            raise UserError(
+                f"{where}: the dates are ambiguous: {values.iloc[differ[0]]!r} could be read "
+                f"as {shown} and no date in the file tells which",
+                hint=f"Rerun with --date-format and one of {shown} (strftime codes).",
+            )
+    chosen = next(iter(best.values()), pd.Series(pd.NaT, index=values.index))
+    return text.map(pd.Series(chosen.to_numpy(), index=values.to_numpy()))

@@ -14,29 +14,9 @@ import datetime as dt
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from ..domain.date_formats import COMMON_DATE_FORMATS
 from ..domain.errors import UserError
 from .source import Cell
-
-COMMON_DATE_FORMATS: tuple[str, ...] = (
-    "%Y-%m-%d",
-    "%d/%m/%Y",
-    "%m/%d/%Y",
-    "%d %b %Y",
-    "%d %B %Y",
-    "%b %d, %Y",
-    "%d-%m-%Y",
-    "%d-%b-%Y",
-    "%d.%m.%Y",
-    "%Y/%m/%d",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%d %H:%M",
-    "%Y-%m-%dT%H:%M:%S",
-    "%d/%m/%Y %H:%M",
-    "%m/%d/%Y %H:%M",
-    "%d/%m/%Y %H:%M:%S",
-    "%m/%d/%Y %H:%M:%S",
-)
-
 
 CACHE_LIMIT = 100_000
 

@@ -21,7 +21,7 @@ from tests.conftest import RETAIL_HISTORY
 COLUMNS = "store=Customer,product=Code,date=Date,quantity=Qty,invoice=Invoice,price=Price"
 
 
-def _write_history(path):
+def _write_history(path, date_format="%Y-%m-%d"):
     rows = []
     inv = 1000
     start = np.datetime64("2023-01-02")  # a Monday
@@ -33,7 +33,8 @@ def _write_history(path):
         for day in range(offset, 7 * 70, step):
             inv += 1
             for code, qty in basket.items():
-                rows.append((f"C{store}", code, str(start + day), qty, str(inv), 1.5))
+                when = pd.Timestamp(start + day).strftime(date_format)
+                rows.append((f"C{store}", code, when, qty, str(inv), 1.5))
     df = pd.DataFrame(rows, columns=["Customer", "Code", "Date", "Qty", "Invoice", "Price"])
     with gzip.open(path, "wt", encoding="utf-8") as fh:
         df.to_csv(fh, index=False)
@@ -182,3 +183,33 @@ def test_real_history_cleaning_smoke():
     assert report.return_lines > 10_000
     assert (history.lines["qty"] > 0).all()
     assert not np.isin(history.products, ["POST", "DOT", "M", "BANK CHARGES"]).any()
+
+
+def test_evaluate_reads_a_day_first_export_as_day_first(regular_history, tmp_path, capsys):
+    """A UK export (25/01/2023 and 01/02/2023 in one file) scores exactly as the ISO one; read
+    cell by cell, 01/02 would be 2 January and the known answer would break."""
+    uk = tmp_path / "uk.csv.gz"
+    _write_history(uk, "%d/%m/%Y")
+    outs = []
+    for path in (regular_history, uk):
+        argv = ["evaluate", "--history", str(path), "--columns", COLUMNS, "--models", "none"]
+        assert main([*argv, "-q", "--json"]) == 0
+        outs.append(json.loads(capsys.readouterr().out))
+    assert outs[1] == outs[0]
+    assert outs[1]["methods"][outs[1]["app_method"]]["basket_f1"] == 1.0
+
+
+def test_evaluate_refuses_dates_that_fit_two_formats(tmp_path, capsys):
+    f = tmp_path / "early.csv"
+    f.write_text(
+        "Customer,Code,Date,Qty,Invoice,Price\nC1,A,01/02/2023,3,1,1.0\nC1,A,03/04/2023,3,2,1.0\n",
+        encoding="utf-8",
+    )
+    argv = ["evaluate", "--history", str(f), "--columns", COLUMNS, "-q"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "ambiguous: '01/02/2023'" in err and "--date-format" in err
+    # told the format, it reads the file (and stops at the next problem: too little history)
+    assert main([*argv, "--date-format", "%d/%m/%Y"]) == 2
+    err = capsys.readouterr().err
+    assert "ambiguous" not in err and "26 weeks" in err
