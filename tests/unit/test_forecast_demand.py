@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mangalm_desktop.forecasting.demand import SEASON_BEFORE_WEEKS, DemandModel, season_ratio
+from mangalm_desktop.forecasting.demand import (
+    SEASON_BEFORE_WEEKS,
+    DemandModel,
+    season_ratio,
+    series_scale,
+)
 
 HORIZON = 8
 
@@ -42,3 +47,19 @@ def test_forecast_carries_the_season():
     seasonal = DemandModel(weights, 1.0).forecast(y, HORIZON)[0]
     np.testing.assert_allclose(flat, 5.0)
     np.testing.assert_allclose(seasonal, 5.0 * 1.65)
+
+
+def test_the_interval_moves_with_the_level():
+    """A point raised by the bias correction and the season carries its interval along."""
+    weights = np.zeros((4, 5))
+    weights[:, 0] = 1.0
+    y = _book(1.65)
+    week = series_scale(y)[:, None]  # the series' mean week since its first sale
+    plain = DemandModel(weights, 0.5, seasonal=False)
+    point, low, high = plain.forecast(y, HORIZON)
+    np.testing.assert_allclose(high - point, np.broadcast_to(0.5 * week, point.shape))
+    raised = DemandModel(weights, 0.5, level_correction=1.2)
+    point, low, high = raised.forecast(y, HORIZON)
+    np.testing.assert_allclose(point, 5.0 * 1.2 * 1.65)
+    np.testing.assert_allclose(high - point, np.broadcast_to(0.5 * week * 1.2 * 1.65, point.shape))
+    np.testing.assert_allclose(point - low, np.broadcast_to(0.5 * week * 1.2 * 1.65, point.shape))
