@@ -105,15 +105,19 @@ class DemandModel:
 
     def forecast(self, y: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Point, low and high [n, horizon] from history ``y`` [n, T]."""
-        # Errors grow with the level: when the recent bias or last year's season moves the
-        # point, the interval moves with it. (Without this, the autumn-2010 origins covered
-        # 72-77% instead of 79-81%: the bias correction raised the point, not the interval.)
-        factor = self.level_correction * (season_ratio(y, horizon) if self.seasonal else 1.0)
+        factor = self.level(y, horizon)
         point = self._point(y, horizon) * factor
         scale = series_scale(y)[:, None] * factor
         low = np.maximum(point - self.conformal_q * scale, 0.0)
         high = point + self.conformal_q * scale
         return point, low, high
+
+    def level(self, y: np.ndarray, horizon: int) -> float:
+        """The factor the combined signals are raised or lowered by: the recent bias and last
+        year's season. Errors grow with the level, so the interval is scaled by it too.
+        (Without that, the autumn-2010 origins covered 72-77% instead of 79-81%: the bias
+        correction raised the point, not the interval.)"""
+        return self.level_correction * (season_ratio(y, horizon) if self.seasonal else 1.0)
 
     def _point(self, y: np.ndarray, horizon: int) -> np.ndarray:
         cls = classify(y)
@@ -129,8 +133,7 @@ def season_ratio(y: np.ndarray, horizon: int, lo: float = 0.5, hi: float = 2.0) 
     looks from summer. On the real history the ratio for mid-September is 1.65 (the
     autumn-2010 run-up), and over the 23 origins of 2011 where both years are known, last
     year's ratio fell short of the one that came by 16% on average and never overshot it by
-    more than 10% —
-    an earlier clip at 1.5 would have cut the Christmas forecast short.
+    more than 10%: an earlier clip at 1.5 would have cut the Christmas forecast short.
     """
     total = y.sum(axis=0)
     t = len(total)
@@ -227,10 +230,8 @@ def _fit_core(y: np.ndarray, horizon: int, level: float) -> DemandModel:
     model = DemandModel(weights, 1.0, level)
     point, _, _ = model.forecast(hist, horizon)
     scale = series_scale(hist)
-    # weekly intervals scale with the level the point was raised or lowered to (see forecast)
-    model.conformal_q = conformal_quantile(
-        actual, point, scale * season_ratio(hist, horizon), level
-    )
+    # calibrated on the scale forecast() will use: the series' mean week times the level
+    model.conformal_q = conformal_quantile(actual, point, scale * model.level(hist, horizon), level)
     r_total = np.abs(actual.sum(axis=1) - point.sum(axis=1)) / (scale * horizon)
     model.conformal_q_total = float(np.quantile(r_total, level))
     return model
