@@ -108,20 +108,23 @@ def _read_workbook(path: Path, wanted: list[str]) -> list[tuple[str, pd.DataFram
     Online Retail II workbook is) must not be cut to its first year. Sheets with none of the
     columns (notes, charts) are skipped; a sheet with only some of them is refused, because it
     looks like data with a column renamed."""
-    heads = pd.read_excel(path, sheet_name=None, nrows=0)
-    data: list[str] = []
-    for sheet, head in heads.items():
-        found = [str(c) for c in head.columns]
-        present = [c for c in wanted if c in found]
-        if len(present) == len(wanted):
-            data.append(sheet)
-        elif present:
-            _check_columns(f"{path.name} sheet {sheet!r}", found, wanted)
-    if not data:
-        first, head = next(iter(heads.items()), ("", pd.DataFrame()))
-        _check_columns(f"{path.name} sheet {first!r}", [str(c) for c in head.columns], wanted)
-    frames = pd.read_excel(path, sheet_name=data, usecols=wanted, dtype=str)
-    return [(f"{path.name} sheet {sheet!r}", frames[sheet]) for sheet in data]
+    with pd.ExcelFile(path) as book:  # opened once: the headers and the rows
+        heads = {sheet: book.parse(sheet, nrows=0) for sheet in book.sheet_names}
+        data: list[str] = []
+        for sheet, head in heads.items():
+            found = [str(c) for c in head.columns]
+            present = [c for c in wanted if c in found]
+            if len(present) == len(wanted):
+                data.append(sheet)
+            elif present:
+                _check_columns(f"{path.name} sheet {sheet!r}", found, wanted)
+        if not data:
+            first, head = next(iter(heads.items()), ("", pd.DataFrame()))
+            _check_columns(f"{path.name} sheet {first!r}", [str(c) for c in head.columns], wanted)
+        return [
+            (f"{path.name} sheet {sheet!r}", book.parse(sheet, usecols=wanted, dtype=str))
+            for sheet in data
+        ]
 
 
 def _check_columns(where: str, found: list[str], wanted: list[str]) -> None:
