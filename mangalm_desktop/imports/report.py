@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..db.paths import data_dir
+from ..domain.safe_cells import csv_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,9 @@ def default_error_report() -> Path:
 def write_error_report(path: Path, errors: list[RowError]) -> Path:
     """Write every rejected row to ``path`` (UTF-8 with BOM so Excel shows it right).
 
+    The rejected values are whatever the file held, so text cells get the OWASP apostrophe
+    (:mod:`..domain.safe_cells`): a hostile name is shown, never run, when the report is opened.
+
     The ``sheet`` column appears only when some row came from a several-sheet workbook, so a
     report about CSV files keeps the columns it always had.
     """
@@ -69,9 +73,11 @@ def write_error_report(path: Path, errors: list[RowError]) -> Path:
         writer.writerow(SHEET_REPORT_COLUMNS if sheets else REPORT_COLUMNS)
         for e in errors:
             if sheets:
-                writer.writerow((e.file, e.sheet or "", e.row, e.column, e.value, e.reason))
+                writer.writerow(
+                    csv_row((e.file, e.sheet or "", e.row, e.column, e.value, e.reason))
+                )
             else:
-                writer.writerow((e.file, e.row, e.column, e.value, e.reason))
+                writer.writerow(csv_row((e.file, e.row, e.column, e.value, e.reason)))
     return path
 
 
