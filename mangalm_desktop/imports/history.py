@@ -141,7 +141,7 @@ class HistoryMapper:
         self.width = len(src.header)
         self.dates = dates
         self.nums = NumberReader()
-        self.date_columns = [self.ix["date"]]  # type: ignore[list-item]
+        self.date_columns = [self.ix["date"]]
         self.date_column_name = columns["date"]
         self.notes: Counter[str] = Counter()
         self._stores: dict[str, StoreIn] = {}

@@ -230,9 +230,9 @@ def _map_chunk(
         try:
             out = map_row(row_no, cells)
             if out.__class__ is Skip:
-                result.skipped[out.rule] += 1  # type: ignore[union-attr]
-                if out.void_key:  # type: ignore[union-attr]
-                    writer.void(out.void_key)  # type: ignore[union-attr]
+                result.skipped[out.rule] += 1
+                if out.void_key:
+                    writer.void(out.void_key)
                 continue
             add(out)  # type: ignore[arg-type]
             imported += 1

@@ -367,7 +367,7 @@ class Writer:
 
     def product(self, p: ProductIn, column: str) -> tuple[uuid.UUID, Any]:
         key = ("z", p.zoho_item_id) if p.zoho_item_id else ("s", p.sku or "")
-        hit = self._file_products.get(key)  # type: ignore[arg-type]
+        hit = self._file_products.get(key)
         if hit is not None:
             return hit
         ex = self._products_by_zoho.get(p.zoho_item_id) if p.zoho_item_id else None
@@ -415,7 +415,7 @@ class Writer:
         else:
             self.counts.products.unchanged += 1
         resolved = (ex.id, self._line_enc.value("product_id", ex.id))
-        self._file_products[key] = resolved  # type: ignore[index]
+        self._file_products[key] = resolved
         return resolved
 
     def invoice(self, inv: InvoiceIn) -> _InvoiceState:

@@ -49,7 +49,7 @@ def _cell(value: object, kind: str) -> object:
     if kind == "money":
         return value if isinstance(value, Decimal) else Decimal(str(value))
     if hasattr(value, "item"):  # numpy scalar
-        return value.item()  # type: ignore[union-attr]
+        return value.item()
     return value
 
 
