@@ -31,7 +31,9 @@ products on the real history, about 60 MB each).
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -41,8 +43,10 @@ from .features import next_orders
 SIZE_FACTORS = (1.0, 1.5, 2.0)
 TUNE_STORES = 800
 """Hyper-parameters are chosen on this many of the inner origin's ordering stores (seeded)."""
-TIFU_GRID = {"m": (7,), "r_b": (0.9,), "r_g": (0.6, 0.9), "k": (100, 300), "alpha": (0.7, 0.9)}
-UPCF_GRID = {"r": (5, 25), "alpha": (0.5, 0.75), "q": (1, 5)}
+TIFU_K = (100, 300)
+Grid = dict[str, tuple[float, ...]]
+TIFU_GRID: Grid = {"m": (7,), "r_b": (0.9,), "r_g": (0.6, 0.9), "k": TIFU_K, "alpha": (0.7, 0.9)}
+UPCF_GRID: Grid = {"r": (5, 25), "alpha": (0.5, 0.75), "q": (1, 5)}
 PUBLISHED = ("P-TopFreq", "GP-TopFreq", "TIFU-KNN", "UP-CF@r")
 
 
@@ -59,7 +63,7 @@ class _Data:
     size: np.ndarray  # median lines per order, per target
     qty: pd.Series  # (s, p) → typical quantity
     prod_qty: pd.Series
-    cache: dict = field(default_factory=dict)  # what several hyper-parameter sets share
+    cache: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # what several hyper-parameter sets share
 
 
 def _prepare(known: pd.DataFrame, cutoff: int, targets: np.ndarray) -> _Data:
@@ -121,7 +125,7 @@ def _freq(d: _Data, rows: np.ndarray | None = None) -> np.ndarray:
     last = np.zeros_like(m)
     np.maximum.at(last, (ln["row"].to_numpy(), ln["col"].to_numpy()), ln["day"].to_numpy() / 1e7)
     m = m + np.where(m > 0, last / 1e3, 0)
-    return m if rows is None else m[rows]
+    return np.asarray(m if rows is None else m[rows])
 
 
 def p_topfreq(d: _Data) -> np.ndarray:
@@ -133,7 +137,7 @@ def gp_topfreq(d: _Data) -> np.ndarray:
     pop = (f > 0).sum(axis=0).astype(np.float32)
     own = f[d.targets]
     # the most popular products fill in after every product the store bought
-    return own + (own == 0) * (1e-6 * pop / max(float(pop.max()), 1.0))[None, :]
+    return np.asarray(own + (own == 0) * (1e-6 * pop / max(float(pop.max()), 1.0))[None, :])
 
 
 def _tifu_vectors(d: _Data, m: int, r_b: float, r_g: float) -> np.ndarray:
@@ -163,7 +167,7 @@ def tifu_knn(d: _Data, m: int, r_b: float, r_g: float, k: int, alpha: float) -> 
         sq = (v * v).sum(axis=1)
         dist = sq[d.targets][:, None] + sq[None, :] - 2 * (t @ v.T)
         dist[np.arange(len(d.targets)), d.targets] = np.inf  # not its own neighbour
-        kmax = min(max(TIFU_GRID["k"] + (k,)), len(d.stores) - 1)
+        kmax = min(max(*TIFU_K, k), len(d.stores) - 1)
         nn = np.argpartition(dist, kmax - 1, axis=1)[:, :kmax] if kmax > 0 else None
         if nn is not None:  # nearest first, so any k ≤ kmax is a prefix
             nn = np.take_along_axis(
@@ -172,9 +176,9 @@ def tifu_knn(d: _Data, m: int, r_b: float, r_g: float, k: int, alpha: float) -> 
         d.cache[key] = (v, t, nn)
     v, t, nn = d.cache[key]
     if nn is None:
-        return t
+        return np.asarray(t)
     neigh = np.stack([v[row[:k]].mean(axis=0) for row in nn]) if len(nn) else t
-    return alpha * t + (1 - alpha) * neigh
+    return np.asarray(alpha * t + (1 - alpha) * neigh)
 
 
 def up_cf(d: _Data, r: int, alpha: float, q: float) -> np.ndarray:
@@ -191,10 +195,10 @@ def up_cf(d: _Data, r: int, alpha: float, q: float) -> np.ndarray:
         d.cache[key] = (pop, items[d.targets] @ items.T, np.maximum(items.sum(axis=1), 1))
     pop, inter, n_items = d.cache[key]
     sim = inter / (n_items[d.targets][:, None] ** alpha * n_items[None, :] ** (1 - alpha))
-    return (sim**q) @ pop
+    return np.asarray((sim**q) @ pop)
 
 
-METHODS = {
+METHODS: dict[str, tuple[Callable[..., np.ndarray], Grid]] = {
     "P-TopFreq": (p_topfreq, {}),
     "GP-TopFreq": (gp_topfreq, {}),
     "TIFU-KNN": (tifu_knn, TIFU_GRID),
@@ -209,7 +213,7 @@ def _f1(pred: pd.DataFrame, actual: pd.DataFrame) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def tune(lines: pd.DataFrame, origin: int, horizon_days: int) -> dict[str, dict]:
+def tune(lines: pd.DataFrame, origin: int, horizon_days: int) -> dict[str, dict[str, float]]:
     """Each method's hyper-parameters and basket-size factor, by next-order F1 at the inner
     origin ``origin − horizon_days`` (everything seen there happened before ``origin``)."""
     inner = origin - horizon_days
@@ -220,9 +224,9 @@ def tune(lines: pd.DataFrame, origin: int, horizon_days: int) -> dict[str, dict]
         stores = np.random.default_rng(7).choice(stores, TUNE_STORES, replace=False)
         actual = actual[actual["s"].isin(stores)]
     d = _prepare(known, inner, stores)
-    chosen = {}
+    chosen: dict[str, dict[str, float]] = {}
     for name, (fn, grid) in METHODS.items():
-        best = (-1.0, {})
+        best: tuple[float, dict[str, float]] = (-1.0, {})
         for values in itertools.product(*grid.values()) if grid else [()]:
             params = dict(zip(grid.keys(), values, strict=True))
             scores = fn(d, **params)
@@ -235,7 +239,7 @@ def tune(lines: pd.DataFrame, origin: int, horizon_days: int) -> dict[str, dict]
 
 
 def predict(
-    known: pd.DataFrame, origin: int, targets: np.ndarray, chosen: dict[str, dict]
+    known: pd.DataFrame, origin: int, targets: np.ndarray, chosen: dict[str, dict[str, float]]
 ) -> dict[str, pd.DataFrame]:
     """Each method's basket (s, p, qty) for the target stores at ``origin``."""
     d = _prepare(known, origin, targets)
