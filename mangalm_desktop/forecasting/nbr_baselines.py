@@ -63,7 +63,9 @@ class _Data:
     size: np.ndarray  # median lines per order, per target
     qty: pd.Series  # (s, p) → typical quantity
     prod_qty: pd.Series
-    cache: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # what several hyper-parameter sets share
+    cache: dict[tuple[Any, ...], Any] = field(
+        default_factory=dict
+    )  # what several hyper-parameter sets share
 
 
 def _prepare(known: pd.DataFrame, cutoff: int, targets: np.ndarray) -> _Data:

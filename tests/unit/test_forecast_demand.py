@@ -7,7 +7,6 @@ import pytest
 
 from mangalm_desktop.forecasting.demand import (
     SEASON_BEFORE_WEEKS,
-    SEASON_MIN_BEFORE_WEEKS,
     DemandModel,
     season_ratio,
     series_scale,
@@ -36,15 +35,8 @@ def test_a_broken_year_is_clipped():
     assert season_ratio(_book(0.1), HORIZON) == 0.5
 
 
-def test_without_a_year_and_three_weeks_of_history_there_is_no_season():
-    assert season_ratio(_book(1.65, weeks=52 + SEASON_MIN_BEFORE_WEEKS - 1), HORIZON) == 1.0
-
-
-def test_a_short_first_year_uses_the_weeks_it_has():
-    """First December of a history: last year's closure and January lull are known, with
-    fewer than 13 weeks before them; the weeks there are are the base (old code: no season)."""
-    for weeks in (52 + SEASON_MIN_BEFORE_WEEKS, 52 + SEASON_BEFORE_WEEKS - 1):
-        assert season_ratio(_book(0.6, weeks=weeks), HORIZON) == pytest.approx(0.6)
+def test_without_a_year_of_history_there_is_no_season():
+    assert season_ratio(_book(1.65, weeks=52 + SEASON_BEFORE_WEEKS - 1), HORIZON) == 1.0
 
 
 def test_forecast_carries_the_season():
