@@ -220,7 +220,7 @@ def _apply_op(pg: psycopg.Connection, op: Op) -> Outcome:
         if op.op == OP_UPSERT_ORDER and op.table_name != "orders":
             raise Conflict("rejected", "upsert_order must target the orders table.", None)
     except Conflict as c:
-        pg.execute("DELETE FROM applied_ops WHERE op_id = %s", (op.op_id,))
+        pg.execute("SELECT mangalm_release_ops(%s)", ([op.op_id],))
         return _conflict(op, c)
     versions: dict[str, list[tuple[uuid.UUID, int]]] = {}
     if op.op == OP_UPSERT:
@@ -377,7 +377,7 @@ def _apply_batch_pipelined(pg: psycopg.Connection, ops: list[Op]) -> list[Outcom
         results: list[tuple[list[Op], list[Any]]] = []
         with pg.pipeline():
             if unclaim:
-                pg.execute("DELETE FROM applied_ops WHERE op_id = ANY(%s)", (unclaim,))
+                pg.execute("SELECT mangalm_release_ops(%s)", (unclaim,))
             for wave in waves:
                 groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
                 for op in wave:
