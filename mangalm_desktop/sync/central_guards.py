@@ -52,16 +52,28 @@ AGENT_ORDER_STATES = ("draft", "submitted", "synced", "cancelled")
 ZOHO_ORDER_STATES = ("sent_to_zoho", "invoiced")
 
 GUARD_FUNCTIONS = """
+-- The helpers below are plain (not SECURITY DEFINER, no SET clause): the guard triggers that
+-- call them are SECURITY DEFINER, so they run as the owner there, and a switch of user and
+-- search_path per call would cost more than the check (they run once per written row).
+-- Called directly by an agent they run as the agent, under Row-Level Security.
+
+-- Restricted: an agent login that is not also a manager (superusers are members of every role).
 CREATE OR REPLACE FUNCTION mangalm_is_agent() RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    SELECT pg_has_role(session_user, 'mangalm_agent', 'MEMBER') AND NOT mangalm_sees_all()
+LANGUAGE sql STABLE AS $$
+    SELECT pg_has_role(session_user, 'mangalm_agent', 'MEMBER')
+           AND NOT pg_has_role(session_user, 'mangalm_manager', 'MEMBER')
+$$;
+
+CREATE OR REPLACE FUNCTION mangalm_session_agent() RETURNS uuid
+LANGUAGE sql STABLE AS $$
+    SELECT id FROM agent WHERE db_role = session_user AND NOT deleted LIMIT 1
 $$;
 
 -- INSERT ... ON CONFLICT DO UPDATE (the push's upsert) fires the BEFORE INSERT trigger even
 -- when the row exists and is then updated; the insert-only rules must not judge that attempt.
 -- (If the row exists, a plain INSERT fails on the primary key; ids are random UUIDs.)
 CREATE OR REPLACE FUNCTION mangalm_row_exists(tbl regclass, row_id uuid) RETURNS boolean
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
     found boolean;
 BEGIN
@@ -79,12 +91,12 @@ END $$;
 -- store, and not yet Zoho's. One message for "not yours" and "does not exist".
 CREATE OR REPLACE FUNCTION mangalm_check_parent_order(p_order uuid, p_store uuid, what text)
 RETURNS void
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
     o record;
 BEGIN
     SELECT agent_id, store_id, state, zoho_salesorder_id INTO o FROM orders WHERE id = p_order;
-    IF NOT FOUND OR o.agent_id IS DISTINCT FROM mangalm_my_agent_id()
+    IF NOT FOUND OR o.agent_id IS DISTINCT FROM mangalm_session_agent()
        OR o.store_id IS DISTINCT FROM p_store THEN
         PERFORM mangalm_refuse(what || ' must belong to one of your own orders for the same store');
     END IF;
@@ -105,7 +117,7 @@ BEGIN
     IF TG_OP = 'INSERT' AND mangalm_row_exists('orders', NEW.id) THEN
         RETURN NEW;  -- an upsert's insert attempt: the UPDATE trigger judges the change
     ELSIF TG_OP = 'INSERT' THEN
-        SELECT upper(code) INTO my_code FROM agent WHERE id = mangalm_my_agent_id();
+        SELECT upper(code) INTO my_code FROM agent WHERE id = mangalm_session_agent();
         IF my_code IS NULL OR upper(left(NEW.number, length(my_code) + 1)) <> my_code || '-' THEN
             PERFORM mangalm_refuse('order numbers you create must start with your agent code '
                                    || coalesce('"' || my_code || '-"', ''));
@@ -171,7 +183,7 @@ BEGIN
     ELSIF TG_OP = 'INSERT' THEN
         -- A new shop's code carries the agent's code, like an order number: a unique-key
         -- error can then only ever be about the agent's own shops.
-        SELECT upper(code) INTO my_code FROM agent WHERE id = mangalm_my_agent_id();
+        SELECT upper(code) INTO my_code FROM agent WHERE id = mangalm_session_agent();
         IF my_code IS NULL OR upper(left(NEW.code, length(my_code) + 1)) <> my_code || '-' THEN
             PERFORM mangalm_refuse('codes of shops you add must start with your agent code '
                                    || coalesce('"' || my_code || '-"', ''));
@@ -196,7 +208,7 @@ END $$;
 CREATE OR REPLACE FUNCTION mangalm_guard_audit() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
-    me uuid := mangalm_my_agent_id();
+    me uuid := mangalm_session_agent();
     my_code text;
     d jsonb;
 BEGIN
@@ -207,7 +219,7 @@ BEGIN
         RETURN NEW;
     END IF;
     SELECT code INTO my_code FROM agent WHERE id = me;
-    IF NEW.agent_id IS NOT NULL AND NEW.agent_id <> me AND NOT mangalm_sees_all() THEN
+    IF NEW.agent_id IS NOT NULL AND NEW.agent_id <> me AND mangalm_is_agent() THEN
         PERFORM mangalm_refuse('audit entries are written in your own name');
     END IF;
     NEW.agent_id := me;
