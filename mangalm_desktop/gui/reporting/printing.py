@@ -10,8 +10,8 @@ from PySide6.QtGui import QImage, QPageLayout, QPageSize, QTextDocument
 from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import QWidget
 
+from ...domain.formatting import cell
 from ...reports.catalog import ReportResult
-from ...reports.formatting import format_value
 
 NUMERIC = {"money", "int", "pct", "float"}
 WIDE_COLUMNS = 7
@@ -31,7 +31,7 @@ def report_html(result: ReportResult, with_chart: bool = False) -> str:
         cells = []
         for v, c in zip(row, df.columns, strict=True):
             align = "right" if kinds[c] in NUMERIC else "left"
-            cells.append(f'<td align="{align}">{escape(format_value(v, kinds[c]))}</td>')
+            cells.append(f'<td align="{align}">{escape(cell(v, kinds[c]))}</td>')
         rows.append(f'<tr style="background:{bg}">{"".join(cells)}</tr>')
     img = f'<p><img src="{CHART_URL}" width="640"></p>' if with_chart else ""
     return (

@@ -31,10 +31,10 @@ from PySide6.QtWidgets import (
 )
 
 from ...cli.orders_cmd import order_audit
+from ...domain import formatting as fmt
 from ...domain.changes import Changes
 from ...orders import entry, pdf, service
 from ...orders.queries import OrderDetail, OrderFilter
-from .. import format as fmt
 from ..call_dialogs import CallDialog, StockDialog
 from ..context import AppContext
 from ..errors import show_error
@@ -50,14 +50,14 @@ LINE_COLUMNS = [
     Column("sku", "SKU", lambda ln: ln.sku or ""),
     Column("name", "Product", lambda ln: ln.name),
     Column("qty", "Qty", lambda ln: f"{ln.quantity:,}", RIGHT),
-    Column("price", "Price", lambda ln: fmt.rupees(ln.unit_price), RIGHT),
+    Column("price", "Price", lambda ln: fmt.money(ln.unit_price), RIGHT),
     Column(
         "disc",
         "Disc. %",
         lambda ln: f"{ln.discount_pct.normalize():f}" if ln.discount_pct else "",
         RIGHT,
     ),
-    Column("total", "Amount", lambda ln: fmt.rupees(ln.line_total), RIGHT),
+    Column("total", "Amount", lambda ln: fmt.money(ln.line_total), RIGHT),
 ]
 ANY_DATE = QDate(2000, 1, 1)
 
@@ -272,8 +272,8 @@ class OrdersView(View):
         self.detail_info.setText("\n".join(parts))
         self.lines_model.set_rows(d.lines)
         self.detail_totals.setText(
-            f"Subtotal {fmt.rupees(d.subtotal)} · discounts {fmt.rupees(d.discount_total)} · "
-            f"<b>total {fmt.rupees(d.total)}</b>"
+            f"Subtotal {fmt.money(d.subtotal)} · discounts {fmt.money(d.discount_total)} · "
+            f"<b>total {fmt.money(d.total)}</b>"
         )
         self._update_buttons()
 

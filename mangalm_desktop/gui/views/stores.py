@@ -35,8 +35,8 @@ from ...db.queries.stores import (
     filter_options,
 )
 from ...db.search import refresh_store_stats
+from ...domain import formatting as fmt
 from ...domain.changes import Changes
-from .. import format as fmt
 from ..context import AppContext
 from ..latest import LatestOnly
 from ..tablemodels import PAGE, RIGHT, Column, WindowedModel
@@ -54,8 +54,8 @@ STORE_COLUMNS = [
         lambda r: "" if r.days_since is None else f"{r.days_since:,}",
         RIGHT,
     ),
-    Column("sales_12m", "Sales, 12 months", lambda r: fmt.rupees(r.sales_12m, paise=False), RIGHT),
-    Column("balance", "Outstanding", lambda r: fmt.rupees(r.balance), RIGHT),
+    Column("sales_12m", "Sales, 12 months", lambda r: fmt.money(r.sales_12m, paise=False), RIGHT),
+    Column("balance", "Outstanding", lambda r: fmt.money(r.balance), RIGHT),
 ]
 DEFAULT_WIDTHS = [230, 115, 140, 120, 95, 75, 125, 115]
 
