@@ -187,6 +187,8 @@ def _import_file_body(
                 if part.sheet is not None:
                     result.sheets.setdefault(part.sheet, 0)  # a data sheet with no rows
             ctx.check()
+            if result.rows_read == 0:
+                result.notes.append("no data rows: the file holds only its column names")
             result.counts = writer.finish()
             result.rejected = len(errors)
             result.kept_notes = mapper.notes

@@ -28,7 +28,7 @@ from .pipeline import ImportOptions, Skip, run_import
 from .records import InvoiceIn, LineIn, ProductIn, StoreIn
 from .report import ImportSummary, RowRejected
 from .source import Cell, SourceFile
-from .values import BadValue, DateReader, NumberReader
+from .values import BadValue, DateReader, NumberReader, check_amount
 
 SOURCE = "zoho_books_export"
 REQUIRED = (
@@ -181,7 +181,10 @@ class ZohoMapper:
             raise
         assert price is not None
         if total is None:
-            total = round_money(price * qty)
+            try:
+                total = check_amount(round_money(price * qty))
+            except BadValue as exc:
+                raise RowRejected("Quantity", cells[self._i_qty], f"line total: {exc}") from None
         if qty < 0:
             self.notes["negative-quantity lines kept as returns"] += 1
         return LineIn(row_no, invoice, product, qty, price, total, None, mrp)

@@ -13,13 +13,11 @@ and never destroys the previous export of the same name. Progress is reported th
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from collections.abc import Callable
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
+from ..db.files import atomic_target
 from ..domain.errors import UserError
 from ..domain.formatting import XLSX_FORMATS, cell, is_missing
 from ..domain.safe_cells import csv_row, safe_text, xlsx_cell
@@ -30,24 +28,6 @@ from .catalog import ReportResult
 FORMATS: tuple[str, ...] = ("csv", "xlsx", "pdf")
 
 PROGRESS_EVERY = 500
-
-
-@contextmanager
-def _atomic_target(path: Path):  # noqa: ANN202 - yields the temporary path
-    path = Path(path)
-    if not path.parent.exists():
-        raise UserError(
-            f"the folder {path.parent} does not exist", hint="create it or pick another"
-        )
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.replace(tmp_path, path)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
 
 
 def _cell(value: object, kind: str) -> object:
@@ -70,7 +50,7 @@ def export_csv(result: ReportResult, path: Path, ctx: TaskContext = NULL_TASK) -
     df = result.frame
     kinds = result.kinds()
     total = len(df)
-    with _atomic_target(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+    with atomic_target(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(csv_row(result.labels()))
         for i, row in enumerate(df.itertuples(index=False, name=None), start=1):
@@ -148,7 +128,7 @@ def export_xlsx(result: ReportResult, path: Path, ctx: TaskContext = NULL_TASK) 
     ws.print_title_rows = f"{header_row}:{header_row}"
     ws.page_setup.orientation = "landscape" if len(labels) > 7 else "portrait"
     ws.page_setup.fitToWidth = 1
-    with _atomic_target(path) as tmp:
+    with atomic_target(path) as tmp:
         wb.save(tmp)
     ctx.progress(total, total, "writing XLSX")
     return Path(path)
@@ -157,7 +137,7 @@ def export_xlsx(result: ReportResult, path: Path, ctx: TaskContext = NULL_TASK) 
 def export_pdf(result: ReportResult, path: Path, ctx: TaskContext = NULL_TASK) -> Path:
     from .pdf import write_pdf
 
-    with _atomic_target(path) as tmp:
+    with atomic_target(path) as tmp:
         write_pdf(result, tmp, ctx)
     return Path(path)
 
