@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     if not args.quiet:
-        print(f"{result.title}: {len(result.frame):,} rows written to {args.out}")
+        print(f"{result.title}: {fmt.number(len(result.frame))} rows written to {args.out}")
     return 0
 
 

@@ -53,10 +53,10 @@ def is_missing(value: object) -> bool:
 def _decimal(value: object) -> Decimal:
     if isinstance(value, Decimal):
         return value
-    if isinstance(value, float):
-        return Decimal(repr(value))
+    if isinstance(value, float):  # numpy's float64 too, whose repr is "np.float64(0.5)"
+        return Decimal(repr(float(value)))
     if isinstance(value, int):
-        return Decimal(value)
+        return Decimal(int(value))
     return Decimal(str(value))
 
 
@@ -75,7 +75,10 @@ def number(value: object, decimals: int = 0) -> str:
     """A plain number with Indian grouping, rounded half-up: ``1234567.891`` → ``12,34,567.89``."""
     if is_missing(value):
         return ""
-    q = _decimal(value).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    d = _decimal(value)
+    if not d.is_finite():
+        return "∞" if d > 0 else "-∞"
+    q = d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     sign = "-" if q < 0 else ""
     q = abs(q)
     whole = int(q)

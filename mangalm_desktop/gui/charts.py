@@ -126,7 +126,7 @@ class WeeklySalesChart(QWidget):
     def hover_text(self, week: WeekPoint) -> str:
         return (
             f"Week of {fmt.day(week.week)}: {fmt.money(week.value, paise=False)}"
-            f" · {week.quantity:,} units"
+            f" · {fmt.number(week.quantity)} units"
         )
 
     def _mouse_moved(self, pos: QPointF) -> None:

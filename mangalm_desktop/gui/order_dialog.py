@@ -590,7 +590,7 @@ class OrderDialog(QDialog):
             t = order_money(monies, Decimal(str(round(self.order_disc.value(), 2))))
             units = sum(x.quantity for x in self.lines)
             self.totals_label.setText(
-                f"{len(self.lines)} lines · {units:,} units · subtotal {fmt.money(t.subtotal)}"
+                f"{len(self.lines)} lines · {fmt.number(units)} units · subtotal {fmt.money(t.subtotal)}"
                 f" · discounts {fmt.money(t.discount_total)} · <b>total {fmt.money(t.total)}</b>"
             )
         except ArithmeticError:

@@ -131,6 +131,17 @@ def test_report_cells() -> None:
     assert f.to_number(None) is None
 
 
+def test_numpy_and_odd_values() -> None:
+    import numpy as np
+
+    assert f.cell(np.float64(-0.05), "pct") == "-5.0%"
+    assert f.cell(np.int64(1234567), "int") == "12,34,567"
+    assert f.cell(np.float32(0.5), "float") == "0.50"
+    assert f.money(np.float64(1234.5)) == "₹1,234.50"
+    assert f.percent(float("inf")) == "∞%"
+    assert f.cell(np.float64("nan"), "pct") == ""
+
+
 def test_group_indian() -> None:
     assert f.group_indian(0) == "0"
     assert f.group_indian(999) == "999"

@@ -10,6 +10,7 @@ from PySide6.QtGui import QImage, QPageLayout, QPageSize, QTextDocument
 from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import QWidget
 
+from ...domain import formatting as fmt
 from ...domain.formatting import cell
 from ...reports.catalog import ReportResult
 
@@ -38,7 +39,7 @@ def report_html(result: ReportResult, with_chart: bool = False) -> str:
         "<html><body style='font-family:sans-serif; font-size:8pt'>"
         f"<h2>{escape(result.title)}</h2>"
         f"<p style='color:#444'>{filters or 'No filters'}<br>"
-        f"Generated {result.generated_at:%Y-%m-%d %H:%M %Z} · {len(df):,} rows</p>{img}"
+        f"Generated {result.generated_at:%Y-%m-%d %H:%M %Z} · {fmt.number(len(df))} rows</p>{img}"
         "<table border='0' cellspacing='0' cellpadding='3' width='100%'>"
         f"<thead><tr style='background:#2F5597; color:white'>{head}</tr></thead>"
         f"<tbody>{''.join(rows) or '<tr><td>No rows match these filters.</td></tr>'}</tbody>"

@@ -49,7 +49,7 @@ LINE_COLUMNS = [
     Column("no", "#", lambda ln: str(ln.line_no), RIGHT),
     Column("sku", "SKU", lambda ln: ln.sku or ""),
     Column("name", "Product", lambda ln: ln.name),
-    Column("qty", "Qty", lambda ln: f"{ln.quantity:,}", RIGHT),
+    Column("qty", "Qty", lambda ln: f"{fmt.number(ln.quantity)}", RIGHT),
     Column("price", "Price", lambda ln: fmt.money(ln.unit_price), RIGHT),
     Column(
         "disc",
@@ -178,7 +178,7 @@ class OrdersView(View):
         self.date_to.dateChanged.connect(self.refresh)
         self.model.loaded.connect(self._page_loaded)
         self.model.counted.connect(
-            lambda: self.count_label.setText(f"{self.model.total or 0:,} orders")
+            lambda: self.count_label.setText(f"{fmt.number(self.model.total or 0)} orders")
         )
         self.table.selectionModel().currentRowChanged.connect(
             lambda cur, _prev: self._select(cur.row())
@@ -231,7 +231,7 @@ class OrdersView(View):
 
     def _page_loaded(self) -> None:
         if self.model.total is None:
-            self.count_label.setText(f"{len(self.model.rows):,}+ orders")
+            self.count_label.setText(f"{fmt.number(len(self.model.rows))}+ orders")
         if self.table.currentIndex().row() >= 0 or not self.model.rows:
             return
         ids = [r.id for r in self.model.rows]

@@ -53,7 +53,7 @@ PRODUCT_COLUMNS = [
 TOP_STORE_COLUMNS = [
     Column("name", "Store", lambda s: s.name),
     Column("city", "City", lambda s: s.city),
-    Column("qty", "Units, 12 mo", lambda s: f"{s.quantity:,}", RIGHT),
+    Column("qty", "Units, 12 mo", lambda s: f"{fmt.number(s.quantity)}", RIGHT),
     Column("value", "Value, 12 mo", lambda s: fmt.money(s.value, paise=False), RIGHT),
 ]
 
@@ -183,7 +183,7 @@ class ProductsView(View):
 
         def show(rows: list[ProductRow]) -> None:
             self.model.set_rows(rows)
-            self.count_label.setText(f"{len(rows):,} products")
+            self.count_label.setText(f"{fmt.number(len(rows))} products")
             ids = [r.id for r in rows]
             if selected is not None and selected.id in ids:
                 self.table.selectRow(ids.index(selected.id))
@@ -213,7 +213,7 @@ class ProductsView(View):
         self.top_model.set_rows(sales.top_stores)
         self.detail_sub.setText(
             self.detail_sub.text().split("  —  ")[0]
-            + f"  —  {sales.stores_buying:,} stores bought {sales.quantity_12m:,} units"
+            + f"  —  {fmt.number(sales.stores_buying)} stores bought {fmt.number(sales.quantity_12m)} units"
             f" ({fmt.money(sales.value_12m, paise=False)}) in the last 12 months"
         )
 

@@ -61,14 +61,16 @@ from .forecast_views import UpsellPanel
 TOP_COLUMNS = [
     Column("name", "Product", lambda p: p.name),
     Column("brand", "Brand", lambda p: p.brand),
-    Column("qty", "Units, 12 mo", lambda p: f"{p.quantity_12m:,}", RIGHT),
+    Column("qty", "Units, 12 mo", lambda p: f"{fmt.number(p.quantity_12m)}", RIGHT),
     Column("value", "Value, 12 mo", lambda p: fmt.money(p.value_12m, paise=False), RIGHT),
     Column(
         "trend",
         "Trend",
         lambda p: fmt.trend(p.trend_pct),
         RIGHT,
-        tooltip=lambda p: f"Last 13 weeks {p.recent_qty:,} units, the 13 before {p.previous_qty:,}",
+        tooltip=lambda p: (
+            f"Last 13 weeks {fmt.number(p.recent_qty)} units, the 13 before {fmt.number(p.previous_qty)}"
+        ),
     ),
 ]
 INVOICE_COLUMNS = [
@@ -76,7 +78,7 @@ INVOICE_COLUMNS = [
     Column("date", "Date", lambda i: fmt.day(i.date), RIGHT),
     Column("kind", "Kind", lambda i: "credit note" if i.kind == "credit_note" else i.kind),
     Column("status", "Status", lambda i: i.status.replace("_", " ")),
-    Column("lines", "Lines", lambda i: f"{i.lines:,}", RIGHT),
+    Column("lines", "Lines", lambda i: f"{fmt.number(i.lines)}", RIGHT),
     Column("total", "Total", lambda i: fmt.money(i.total), RIGHT),
     Column("balance", "Balance due", lambda i: fmt.money(i.balance), RIGHT),
 ]
@@ -84,7 +86,7 @@ LINE_COLUMNS = [
     Column("line", "#", lambda line: str(line.line_no), RIGHT),
     Column("product", "Product", lambda line: line.product),
     Column("sku", "SKU", lambda line: line.sku),
-    Column("qty", "Qty", lambda line: f"{line.quantity:,}", RIGHT),
+    Column("qty", "Qty", lambda line: f"{fmt.number(line.quantity)}", RIGHT),
     Column("price", "Unit price", lambda line: fmt.money(line.unit_price), RIGHT),
     Column("total", "Line total", lambda line: fmt.money(line.line_total), RIGHT),
 ]

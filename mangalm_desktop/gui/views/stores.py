@@ -51,7 +51,7 @@ STORE_COLUMNS = [
     Column(
         "days_since",
         "Days since",
-        lambda r: "" if r.days_since is None else f"{r.days_since:,}",
+        lambda r: "" if r.days_since is None else f"{fmt.number(r.days_since)}",
         RIGHT,
     ),
     Column("sales_12m", "Sales, 12 months", lambda r: fmt.money(r.sales_12m, paise=False), RIGHT),
@@ -230,7 +230,9 @@ class StoresView(View):
             total = index.count
             shown = len(ids)
             self.count_label.setText(
-                f"{shown:,} stores" if shown == total else f"{shown:,} of {total:,} stores"
+                f"{fmt.number(shown)} stores"
+                if shown == total
+                else f"{fmt.number(shown)} of {fmt.number(total)} stores"
             )
             if shown and self.table.currentIndex().row() < 0:
                 self.table.selectRow(0)
