@@ -171,7 +171,12 @@ def run_conflicts(args: argparse.Namespace) -> int:
     engine = open_db(args)
     items = list_conflicts(engine)
     if args.json:
-        print(json.dumps([item.__dict__ for item in items], default=str, indent=2))
+        shown = [
+            {k: v for k, v in item.__dict__.items() if k != "products"}
+            | {"line_differences": [d.__dict__ for d in item.line_differences()]}
+            for item in items
+        ]
+        print(json.dumps(shown, default=str, indent=2))
         return 0
     if not items:
         print("no conflicts")
@@ -179,6 +184,13 @@ def run_conflicts(args: argparse.Namespace) -> int:
         print(f"#{item.seq} {item.table_name} {item.row_id}: {item.message}")
         for field, mine, theirs in item.differences():
             print(f"    {field}: yours={mine!r} central={theirs!r}")
+        lines = item.line_differences()
+        if lines:
+            print("    lines:")
+        for d in lines:
+            mine_q = "-" if d.mine_qty is None else d.mine_qty
+            theirs_q = "-" if d.theirs_qty is None else d.theirs_qty
+            print(f"      {d.product}: yours={mine_q} central={theirs_q} ({d.name})")
         if not item.can_keep_mine:
             print("    (only the central version can be kept)")
     return 0

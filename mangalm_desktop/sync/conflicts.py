@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -24,6 +24,17 @@ from ..domain.errors import UserError
 from .tables import table_spec
 
 NOT_KEEPABLE = frozenset({"server_authoritative", "rejected"})
+
+
+@dataclass(frozen=True)
+class LineDifference:
+    """One product of a parked order whose quantity differs: ``None`` = not on that side."""
+
+    product_id: str
+    product: str  # the SKU, as people and the order form name products
+    name: str
+    mine_qty: Any
+    theirs_qty: Any
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,8 @@ class ConflictItem:
     mine: dict[str, Any]
     theirs: dict[str, Any] | None
     attempts: int
+    theirs_lines: list[dict[str, Any]] | None = None  # an order's central lines
+    products: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (sku, name)
 
     @property
     def can_keep_mine(self) -> bool:
@@ -55,6 +68,28 @@ class ConflictItem:
             if _norm(a) != _norm(b):
                 out.append((k, a, b))
         return out
+
+    def line_differences(self) -> list[LineDifference]:
+        """For a parked order: the products whose quantity differs between this laptop's
+        version and the central one (added, removed or changed on either side)."""
+        if "lines" not in self.mine:
+            return []
+
+        def by_product(lines: list[dict[str, Any]] | None) -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            for line in lines or []:
+                if not line.get("deleted"):
+                    out[_norm(line.get("product_id"))] = line.get("quantity")
+            return out
+
+        mine, theirs = by_product(self.mine["lines"]), by_product(self.theirs_lines)
+        out = []
+        for pid in sorted(set(mine) | set(theirs)):
+            a, b = mine.get(pid), theirs.get(pid)
+            if _norm(a) != _norm(b):
+                sku, name = self.products.get(pid, (pid[:8], ""))
+                out.append(LineDifference(pid, sku, name, a, b))
+        return sorted(out, key=lambda d: d.product)
 
 
 def _norm(v: Any) -> str:
@@ -75,6 +110,14 @@ def list_conflicts(engine: Engine) -> list[ConflictItem]:
             "SELECT seq, table_name, row_id, payload, last_error, attempts FROM outbox "
             "WHERE status = 'parked' ORDER BY seq"
         ).all()
+        products = (
+            {
+                str(uuid.UUID(pid)): (sku, name)
+                for pid, sku, name in conn.exec_driver_sql("SELECT id, sku, name FROM product")
+            }
+            if rows
+            else {}
+        )
     items = []
     for seq, table, row_id, payload, last_error, attempts in rows:
         detail = json.loads(last_error) if last_error else {}
@@ -88,6 +131,8 @@ def list_conflicts(engine: Engine) -> list[ConflictItem]:
                 mine=json.loads(payload),
                 theirs=detail.get("central"),
                 attempts=attempts,
+                theirs_lines=detail.get("central_lines"),
+                products=products,
             )
         )
     return items

@@ -221,7 +221,11 @@ def _apply_op(pg: psycopg.Connection, op: Op) -> Outcome:
             raise Conflict("rejected", "upsert_order must target the orders table.", None)
     except Conflict as c:
         pg.execute("DELETE FROM applied_ops WHERE op_id = %s", (op.op_id,))
-        return _conflict(op, c)
+        outcome = _conflict(op, c)
+        if op.table_name == "orders":
+            got = pg.execute(_CENTRAL_LINES_SQL, ([op.row_id],)).fetchone()
+            outcome.detail["central_lines"] = got[1] if got else []
+        return outcome
     versions: dict[str, list[tuple[uuid.UUID, int]]] = {}
     if op.op == OP_UPSERT:
         row = dict(op.payload)
@@ -234,6 +238,8 @@ def _apply_op(pg: psycopg.Connection, op: Op) -> Outcome:
             order["state"] = "synced"  # central has it now (DESIGN §2 order states)
         versions["orders"] = [_upsert_row(pg, "orders", order)]
         lines = op.payload.get("lines", [])
+        if op.base_version is not None:
+            pg.execute(*_free_line_numbers(op))
         versions["order_line"] = _upsert_lines(pg, op.row_id, lines)
         keep = [uuid.UUID(str(line["id"])) for line in lines]
         pg.execute(
@@ -242,6 +248,38 @@ def _apply_op(pg: psycopg.Connection, op: Op) -> Outcome:
             (op.row_id, keep),
         )
     return Outcome(op.seq, "applied", versions)
+
+
+# The live lines of orders, for showing a parked order's central version with its lines.
+_CENTRAL_LINES_SQL = (
+    "SELECT order_id, jsonb_agg(to_jsonb(l) - 'txid' ORDER BY line_no) FROM order_line l "
+    "WHERE order_id = ANY(%s) AND NOT deleted GROUP BY order_id"
+)
+
+
+def _free_line_numbers(op: Op) -> tuple[str, dict[str, Any]]:
+    """SQL that tombstones the central lines an amended order drops *and* that hold a line
+    number the order's lines use, moving them to unused negative numbers first.
+
+    (order, line number) is unique. When an order was amended on two devices and one
+    device's version is sent again ("keep mine"), the other device's new lines sit on the
+    numbers this one uses; they are not in the payload, so they become tombstones anyway,
+    and a tombstone must not block the number. Negative numbers below every existing one
+    are never used by a live line.
+    """
+    lines = op.payload.get("lines", [])
+    keep = [uuid.UUID(str(line["id"])) for line in lines]
+    numbers = [int(line["line_no"]) for line in lines]
+    sql = (
+        "WITH clash AS (SELECT id, row_number() OVER (ORDER BY line_no, id) AS n "
+        "FROM order_line WHERE order_id = %(order)s AND NOT (id = ANY(%(keep)s)) "
+        "AND line_no = ANY(%(numbers)s)), "
+        "floor AS (SELECT least(coalesce(min(line_no), 0), 0) AS m FROM order_line "
+        "WHERE order_id = %(order)s) "
+        "UPDATE order_line l SET deleted = true, line_no = floor.m - clash.n "
+        "FROM clash, floor WHERE l.id = clash.id"
+    )
+    return sql, {"order": op.row_id, "keep": keep, "numbers": numbers}
 
 
 def _conflict(op: Op, c: Conflict) -> Outcome:
@@ -341,6 +379,7 @@ def _apply_batch_pipelined(pg: psycopg.Connection, ops: list[Op]) -> list[Outcom
             (table, rid): row for table, cur in locks.items() for rid, row in cur.fetchall()
         }
         seen: dict[tuple[str, uuid.UUID], dict[str, Any] | None] = {}
+        order_seqs = {op.seq: op.row_id for op in valid if op.table_name == "orders"}
         plans: list[Op] = []
         unclaim: list[uuid.UUID] = []
         for op in valid:
@@ -375,9 +414,15 @@ def _apply_batch_pipelined(pg: psycopg.Connection, ops: list[Op]) -> list[Outcom
             waves[-1].append(op)
             touched |= keys
         results: list[tuple[list[Op], list[Any]]] = []
+        parked_orders = {o.seq: o for o in outcomes if o.kind == "conflict" and o.seq in order_seqs}
         with pg.pipeline():
             if unclaim:
                 pg.execute("DELETE FROM applied_ops WHERE op_id = ANY(%s)", (unclaim,))
+            lines_cur = (
+                pg.execute(_CENTRAL_LINES_SQL, ([order_seqs[seq] for seq in parked_orders],))
+                if parked_orders
+                else None
+            )
             for wave in waves:
                 groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
                 for op in wave:
@@ -385,6 +430,9 @@ def _apply_batch_pipelined(pg: psycopg.Connection, ops: list[Op]) -> list[Outcom
                         cols = tuple(_columns(table, row))
                         groups.setdefault((table, cols), []).append(row)
                 cursors = []
+                for op in wave:
+                    if op.op == OP_UPSERT_ORDER and op.base_version is not None:
+                        pg.execute(*_free_line_numbers(op))
                 # Parents before children (a wave holds each row once, so this keeps every
                 # row's own order), e.g. an order before feedback rows queued ahead of it.
                 for (table, cols), rows in sorted(
@@ -407,6 +455,10 @@ def _apply_batch_pipelined(pg: psycopg.Connection, ops: list[Op]) -> list[Outcom
                         ([op.row_id for op in orders], keep),
                     )
                 results.append((wave, cursors))
+        if lines_cur is not None:
+            central_lines = dict(lines_cur.fetchall())
+            for seq, outcome in parked_orders.items():
+                outcome.detail["central_lines"] = central_lines.get(order_seqs[seq], [])
         for wave, cursors in results:
             version_of: dict[tuple[str, uuid.UUID], int] = {}
             for table, cur in cursors:
