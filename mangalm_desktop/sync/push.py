@@ -13,18 +13,20 @@ which is parked with both versions for the user to choose; the rest of the queue
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import time
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import psycopg
 from sqlalchemy import Engine
 
 from ..db.models import SYNCED_TABLES
-from ..db.outbox import OP_UPSERT, OP_UPSERT_ORDER
+from ..db.outbox import BASE_FIELD, OP_UPSERT, OP_UPSERT_ORDER
 from ..domain.tasks import NULL_TASK, TaskContext
 from .central import check_central_schema
 from .tables import SERVER_COLUMNS, table_spec
@@ -37,6 +39,9 @@ BATCH_SIZE = 250
 # write audit entries it cannot read back (those without an agent, e.g. a failed sign-in).
 # A second copy cannot happen: applied_ops skips a retried op, and a visible row conflicts.
 APPEND_ONLY = frozenset({"audit_log"})
+# The payload key of an edit's "before" values: {field: value before the edit} for the fields
+# it changed (``db.outbox.enqueue(base=...)``); what lets a push merge field by field.
+BASE_KEY = BASE_FIELD
 # Once an order reached Zoho, the central copy is the truth (DESIGN §3).
 SERVER_AUTHORITATIVE_STATES = frozenset({"sent_to_zoho", "invoiced"})
 
@@ -76,11 +81,57 @@ class PushResult:
 class Conflict(Exception):
     """Raised inside an op's savepoint: roll it back and park the op."""
 
-    def __init__(self, kind: str, message: str, central: dict[str, Any] | None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        central: dict[str, Any] | None,
+        *,
+        fields: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.central = central
+        self.fields = fields  # field -> {base, mine, theirs}: changed on both sides
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Equal as the database means it (JSON gives 50000.0 for NUMERIC 50000.00, a
+    timestamp with a 'T' or a space, a UUID with or without dashes)."""
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, bool) or isinstance(b, bool):
+        return (str(a).lower() in ("1", "true")) == (str(b).lower() in ("1", "true"))
+    sa, sb = str(a), str(b)
+    if sa == sb:
+        return True
+    try:
+        return Decimal(sa) == Decimal(sb)
+    except InvalidOperation:
+        pass
+    try:
+        return uuid.UUID(sa) == uuid.UUID(sb)
+    except ValueError:
+        pass
+    try:
+        return dt.datetime.fromisoformat(sa) == dt.datetime.fromisoformat(sb)
+    except ValueError:
+        return False
+
+
+def both_changed(
+    payload: dict[str, Any], base: dict[str, Any], central: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """The fields this change set (``base`` holds their values before it) that the central
+    row also changed, to something else: only these need a person's choice."""
+    out = {}
+    for name, before in base.items():
+        mine, theirs = payload.get(name), central.get(name)
+        if same_value(theirs, before) or same_value(theirs, mine):
+            continue
+        out[name] = {"base": before, "mine": mine, "theirs": theirs}
+    return out
 
 
 def read_ops(engine: Engine, limit: int) -> list[Op]:
@@ -143,12 +194,26 @@ def _check(op: Op, central: dict[str, Any] | None) -> None:
             None,
         )
     if central.get("version") != op.base_version:
-        raise Conflict(
-            "version",
-            f"Changed centrally meanwhile (your change was made on version "
-            f"{op.base_version}, the central row is at version {central.get('version')}).",
-            central,
-        )
+        base = op.payload.get(BASE_KEY)
+        if op.op != OP_UPSERT or base is None:
+            raise Conflict(
+                "version",
+                f"Changed centrally meanwhile (your change was made on version "
+                f"{op.base_version}, the central row is at version {central.get('version')}).",
+                central,
+            )
+        both = both_changed(op.payload, base, central)
+        if both:
+            names = ", ".join(both)
+            raise Conflict(
+                "version",
+                f"{names} {'was' if len(both) == 1 else 'were'} changed centrally too "
+                f"(your change was made on version {op.base_version}, the central row is at "
+                f"version {central.get('version')}); your other changes can still be sent.",
+                central,
+                fields=both,
+            )
+        # Otherwise the fields this change touched are untouched centrally: it merges.
 
 
 def _upsert_row(pg: psycopg.Connection, table: str, row: dict[str, Any]) -> tuple[uuid.UUID, int]:
@@ -158,6 +223,15 @@ def _upsert_row(pg: psycopg.Connection, table: str, row: dict[str, Any]) -> tupl
         return uuid.UUID(str(row["id"])), 1
     got = pg.execute(_write_sql(table, cols), [row[c] for c in cols]).fetchone()
     return got[0], got[1]
+
+
+def _update_sql(table: str, cols: list[str], row: dict[str, Any]) -> tuple[str, list[Any]]:
+    """UPDATE of some fields of an existing row (an INSERT ... ON CONFLICT would need every
+    NOT NULL column); returns the id and the new version like the upsert."""
+    spec = table_spec(table)
+    sets = ", ".join(f'"{c}" = %s::{spec.pg_types[c]}' for c in cols if c != "id")
+    sql = f'UPDATE "{table}" SET {sets} WHERE id = %s RETURNING id, version'  # noqa: S608
+    return sql, [row[c] for c in cols if c != "id"] + [row["id"]]
 
 
 def _append_sql(table: str, cols: list[str]) -> str:
@@ -227,7 +301,12 @@ def _apply_op(pg: psycopg.Connection, op: Op) -> Outcome:
             outcome.detail["central_lines"] = got[1] if got else []
         return outcome
     versions: dict[str, list[tuple[uuid.UUID, int]]] = {}
-    if op.op == OP_UPSERT:
+    if op.op == OP_UPSERT and _partial(op):
+        row = _upsert_payload(op)
+        cols = _columns(op.table_name, row)
+        got = pg.execute(*_update_sql(op.table_name, cols, row)).fetchone()
+        versions[op.table_name] = [(got[0], got[1])]
+    elif op.op == OP_UPSERT:
         row = dict(op.payload)
         row["id"] = str(op.row_id)
         versions[op.table_name] = [_upsert_row(pg, op.table_name, row)]
@@ -284,9 +363,10 @@ def _free_line_numbers(op: Op) -> tuple[str, dict[str, Any]]:
 
 def _conflict(op: Op, c: Conflict) -> Outcome:
     kind = "rejected" if c.kind == "rejected" else "conflict"
-    return Outcome(
-        op.seq, kind, detail={"kind": c.kind, "message": c.message, "central": c.central}
-    )
+    detail = {"kind": c.kind, "message": c.message, "central": c.central}
+    if c.fields is not None:
+        detail["fields"] = c.fields
+    return Outcome(op.seq, kind, detail=detail)
 
 
 def apply_batch(pg: psycopg.Connection, ops: list[Op]) -> list[Outcome]:
@@ -328,10 +408,24 @@ def _multi_upsert(table: str, cols: tuple[str, ...], rows: list[dict[str, Any]])
     yield sql, [doc]
 
 
+def _upsert_payload(op: Op) -> dict[str, Any]:
+    """The row an ``upsert`` writes: for an edit that says which fields it changed (its
+    ``_base``), only those fields and the id — so the central row's other fields, which
+    someone else may have changed since, stay as they are — else the whole row."""
+    base = op.payload.get(BASE_KEY)
+    if op.base_version is not None and base is not None:
+        return {"id": str(op.row_id), **{k: op.payload.get(k) for k in base}}
+    return {**op.payload, "id": str(op.row_id)}
+
+
+def _partial(op: Op) -> bool:
+    return op.op == OP_UPSERT and op.base_version is not None and BASE_KEY in op.payload
+
+
 def _rows_of(op: Op) -> list[tuple[str, dict[str, Any]]]:
     """(table, row) pairs an applicable op writes, with ids and server rules filled in."""
     if op.op == OP_UPSERT:
-        return [(op.table_name, {**op.payload, "id": str(op.row_id)})]
+        return [(op.table_name, _upsert_payload(op))]
     order = {**op.payload["order"], "id": str(op.row_id)}
     if order.get("state") == "submitted":
         order["state"] = "synced"  # central has it now (DESIGN §2 order states)
@@ -425,10 +519,14 @@ def _apply_batch_pipelined(pg: psycopg.Connection, ops: list[Op]) -> list[Outcom
             )
             for wave in waves:
                 groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
+                partial: list[tuple[str, list[str], dict[str, Any]]] = []
                 for op in wave:
                     for table, row in _rows_of(op):
                         cols = tuple(_columns(table, row))
-                        groups.setdefault((table, cols), []).append(row)
+                        if _partial(op):
+                            partial.append((table, list(cols), row))
+                        else:
+                            groups.setdefault((table, cols), []).append(row)
                 cursors = []
                 for op in wave:
                     if op.op == OP_UPSERT_ORDER and op.base_version is not None:
@@ -442,6 +540,8 @@ def _apply_batch_pipelined(pg: psycopg.Connection, ops: list[Op]) -> list[Outcom
                         cur = pg.execute(sql, params)
                         if table not in APPEND_ONLY:
                             cursors.append((table, cur))
+                for table, cols, row in partial:  # field-level edits (rare): one UPDATE each
+                    cursors.append((table, pg.execute(*_update_sql(table, cols, row))))
                 orders = [op for op in wave if op.op == OP_UPSERT_ORDER]
                 if orders:
                     keep = [

@@ -4,13 +4,16 @@ field by field against the version both started from."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import psycopg
 import pytest
 from sqlalchemy import select
 
 from mangalm_desktop.cli.main import main
 from mangalm_desktop.db.engine import session_scope
-from mangalm_desktop.db.models import OrderLine, Product
+from mangalm_desktop.db.models import OrderLine, Outbox, Product, Store
+from mangalm_desktop.db.store_profile import ProfileEdit, save_store_profile
 from mangalm_desktop.orders import service
 from mangalm_desktop.orders.model import LineInput, OrderDraft
 from mangalm_desktop.sync.conflicts import list_conflicts, resolve
@@ -152,3 +155,95 @@ def test_cli_shows_order_lines_keeps_mine_and_lists_failed_runs(two_laptops, cap
     assert not history(one)[-1]["ok"]
     assert main(["sync", "status", "--db", db]) == 0
     assert "ERR" in capsys.readouterr().out
+
+
+def _edit(eng, store_id, **changes) -> None:
+    """Save a store profile as the form does: every field as text, some changed."""
+    with session_scope(eng) as s:
+        st = s.get(Store, store_id)
+        current = {
+            "address": st.address or "",
+            "contact_name": st.contact_name or "",
+            "phone": st.phone or "",
+            "email": st.email or "",
+            "size_class": st.size_class or "",
+            "call_cadence_days": "" if st.call_cadence_days is None else str(st.call_cadence_days),
+            "credit_limit": "" if st.credit_limit is None else str(st.credit_limit),
+            "notes": st.notes or "",
+        }
+        version = st.version
+    save_store_profile(
+        eng, store_id, ProfileEdit(**{**current, **changes}), expected_version=version
+    )
+
+
+def _store(eng, store_id) -> Store:
+    with session_scope(eng) as s:
+        st = s.get(Store, store_id)
+        s.expunge(st)
+        return st
+
+
+@pytest.fixture
+def agent_and_manager(pg_url, tmp_path):
+    world = build_world(pg_url)
+    agent, boss = local_db(tmp_path / "agent.sqlite"), local_db(tmp_path / "boss.sqlite")
+    a_conn, m_conn = world.connector(world.agent_a), world.connector(world.manager)
+    assert sync_once(agent, a_conn).ok and sync_once(boss, m_conn).ok
+    return world, agent, boss, a_conn, m_conn, world.stores_a[0]
+
+
+def test_agents_phone_edit_and_managers_credit_limit_edit_both_stay(agent_and_manager):
+    world, agent, boss, a_conn, m_conn, store = agent_and_manager
+    _edit(agent, store, phone="+91 98200 11111")  # offline
+    _edit(boss, store, credit_limit="75000")
+    assert sync_once(boss, m_conn).ok
+    report = sync_once(agent, a_conn)
+    assert report.ok and report.parked == 0 and report.pushed == 1
+    [(phone, limit)] = _central(world, "SELECT phone, credit_limit FROM store WHERE id = %s", store)
+    assert (phone, limit) == ("+91 98200 11111", Decimal("75000.00"))
+    st = _store(agent, store)
+    assert (st.phone, st.credit_limit) == ("+91 98200 11111", Decimal("75000.00"))
+    assert sync_once(boss, m_conn).ok
+    assert _store(boss, store).phone == "+91 98200 11111"
+
+
+def test_only_fields_changed_on_both_sides_are_parked_and_either_choice_keeps_the_rest(
+    agent_and_manager,
+):
+    world, agent, boss, a_conn, m_conn, store = agent_and_manager
+    _edit(agent, store, phone="+91 98200 22222", email="asha@example.com")
+    _edit(boss, store, phone="+91 98200 33333", credit_limit="60000")
+    assert sync_once(boss, m_conn).ok
+    report = sync_once(agent, a_conn)
+    assert report.ok and report.parked == 1
+    [item] = list_conflicts(agent)
+    assert item.differences() == [("phone", "+91 98200 22222", "+91 98200 33333")]
+    assert "phone was changed centrally too" in item.message
+
+    # "Take central" for the phone: the agent's e-mail still goes out, the limit stays.
+    with psycopg.connect(as_user(world.url, world.agent_a.db_role)) as pg:
+        resolve(agent, pg, item.seq, "theirs")
+    st = _store(agent, store)
+    assert (st.phone, st.email) == ("+91 98200 33333", "asha@example.com")
+    report = sync_once(agent, a_conn)
+    assert report.ok and report.pushed == 1 and report.parked == 0
+    [row] = _central(world, "SELECT phone, email, credit_limit FROM store WHERE id = %s", store)
+    assert row == ("+91 98200 33333", "asha@example.com", Decimal("60000.00"))
+
+    # Again, now "keep mine": the agent's phone wins, the manager's new limit stays.
+    assert sync_once(boss, m_conn).ok
+    _edit(agent, store, phone="+91 98200 44444")
+    _edit(boss, store, phone="+91 98200 55555", credit_limit="65000")
+    assert sync_once(boss, m_conn).ok
+    assert sync_once(agent, a_conn).parked == 1
+    [item] = list_conflicts(agent)
+    with psycopg.connect(as_user(world.url, world.agent_a.db_role)) as pg:
+        resolve(agent, pg, item.seq, "mine")
+    assert sync_once(agent, a_conn).pushed == 1
+    [row] = _central(world, "SELECT phone, email, credit_limit FROM store WHERE id = %s", store)
+    assert row == ("+91 98200 44444", "asha@example.com", Decimal("65000.00"))
+    st = _store(agent, store)
+    assert (st.phone, st.credit_limit) == ("+91 98200 44444", Decimal("65000.00"))
+    with session_scope(agent) as s:
+        assert s.scalars(select(Outbox)).all() == []
