@@ -21,6 +21,7 @@ from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QProgressDialog
 
 from ..applog import setup_logging
+from ..db.files import PRIVATE_UMASK
 from ..db.paths import data_dir, default_db_path, log_dir
 from ..domain.tasks import TaskContext
 from .errors import ErrorDialog, describe
@@ -220,6 +221,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .selftest import run_self_test
 
         return run_self_test(verbose=args.verbose)
+    if os.name == "posix":
+        os.umask(PRIVATE_UMASK)  # database, logs, settings, reports: 0600 / 0700 (security.md)
     setup_logging(log_dir(), verbose=args.verbose)
     app = make_app()
     try:
