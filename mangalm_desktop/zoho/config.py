@@ -20,6 +20,7 @@ from ..domain.errors import UserError
 
 SECRET_CLIENT = "zoho:client_secret"
 SECRET_REFRESH = "zoho:refresh_token"
+SECRET_ACCESS = "zoho:access_token"  # the current access token, shared by runs (JSON)
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,12 @@ class ZohoConfig:
     items_modified_filter: bool = False  # send last_modified_time to /items
     contacts_modified_filter: bool = False  # send last_modified_time to /contacts
     crm_if_modified_since: bool = True  # CRM answers 304 for nothing new
+    # exactly-once push: an order whose create had an unknown outcome is looked up on every
+    # run and created again only after this long without Zoho showing it (docs/zoho.md)
+    maybe_created_window_minutes: int = 120
+    # deletions: a full invoice listing every this many hours finds invoices deleted in Books
+    # (UNCONFIRMED that the listing shows every live invoice; 0 turns the sweep off)
+    deletion_sweep_hours: int = 24
     # scheduling
     interval_minutes: int = 15
 
