@@ -225,10 +225,59 @@ class BridgeStatus:
     cursors: dict[str, str]
     counts: dict[str, int]
     parked: list[ParkedOrder]
+    # Requests the first invoice pull still needs, estimated (None once it has finished, or
+    # when nothing tells how many invoices Zoho has). See :func:`first_pull_needs`.
+    first_pull_needs: int | None = None
+
+
+PAGE = 200
+
+
+def first_pull_needs(s: Any) -> int | None:
+    """An estimate of the requests a first pull needs, while it has not finished.
+
+    Books' invoice list has no line items, so a first pull costs one request per invoice plus
+    one per 200 list entries (ZOHO_API.md §2.2). Before the first pull the number of invoices
+    in Zoho is unknown; the invoices already here (a CSV-imported history, adopted by number)
+    are the best guide, and each of them still needs its detail request once.
+    """
+    if state.get_cursor(s, "invoices") is not None:
+        return None
+    pending = (
+        s.scalar(
+            select(func.count()).select_from(Invoice).where(Invoice.zoho_modified_at.is_(None))
+        )
+        or 0
+    )
+    if not pending:
+        return None
+    stores = s.scalar(select(func.count()).select_from(Store)) or 0
+    products = s.scalar(select(func.count()).select_from(Product)) or 0
+    pages = sum(-(-n // PAGE) for n in (pending, stores, stores, products))
+    return int(pending + pages)
+
+
+def budget_warning(needs: int, daily_budget: int) -> str:
+    days = -(-needs // max(daily_budget, 1))
+    return (
+        f"The daily budget ({daily_budget:,} requests) is below what the first pull needs "
+        f"(about {needs:,}: one request per invoice). It will take about {days} days; raise "
+        "daily_budget to your Zoho plan's figure (`mangalm zoho auth --set daily_budget=N`) "
+        "or import the history by CSV first (docs/zoho.md)."
+    )
 
 
 def status(engine: Engine, *, today: dt.date | None = None) -> BridgeStatus:
-    today = today or utcnow().date()
+    try:
+        return _status(engine, today or utcnow().date())
+    except DBAPIError as exc:
+        problem = _permission_error(exc)
+        if problem is None:
+            raise
+        raise problem from exc
+
+
+def _status(engine: Engine, today: dt.date) -> BridgeStatus:
     with session_scope(engine) as s:
         synced = Order.state == OrderState.SYNCED.value
         counts = {
@@ -279,12 +328,23 @@ def status(engine: Engine, *, today: dt.date | None = None) -> BridgeStatus:
             cursors=cursors,
             counts=counts,
             parked=parked,
+            first_pull_needs=first_pull_needs(s),
         )
 
 
 def retry_parked(engine: Engine, order_numbers: Sequence[str] | None = None) -> int:
     """Clear Zoho's message on parked orders (all, or the given numbers) so the next run
     pushes them again. Returns how many were released."""
+    try:
+        return _retry_parked(engine, order_numbers)
+    except DBAPIError as exc:
+        problem = _permission_error(exc)
+        if problem is None:
+            raise
+        raise problem from exc
+
+
+def _retry_parked(engine: Engine, order_numbers: Sequence[str] | None) -> int:
     with session_scope(engine) as s:
         stmt = update(Order).where(
             Order.state == OrderState.SYNCED.value, Order.zoho_error.is_not(None)

@@ -21,6 +21,7 @@ from ..domain.errors import UserError
 SECRET_CLIENT = "zoho:client_secret"
 SECRET_REFRESH = "zoho:refresh_token"
 SECRET_ACCESS = "zoho:access_token"  # the current access token, shared by runs (JSON)
+SECRET_CENTRAL = "zoho:central_password"  # password of the bridge's central login
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,11 @@ class ZohoConfig:
     # deletions: a full invoice listing every this many hours finds invoices deleted in Books
     # (UNCONFIRMED that the listing shows every live invoice; 0 turns the sweep off)
     deletion_sweep_hours: int = 24
-    # scheduling
-    interval_minutes: int = 15
+    # scheduling (minutes; a fraction is allowed)
+    interval_minutes: float = 15
+    # the bridge's own central login (`mangalm central add-bridge`); its password is in the
+    # keyring. Empty = $MANGALM_CENTRAL_URL or the Sync settings' connection.
+    central_url: str = ""
 
     @property
     def accounts(self) -> str:
