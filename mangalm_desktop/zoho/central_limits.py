@@ -45,7 +45,7 @@ class CentralLimits:
                 if t > now - WINDOW_S
             )
             if len(times) >= per_minute:
-                return times[len(times) - per_minute] + WINDOW_S - now
+                return float(times[len(times) - per_minute]) + WINDOW_S - now
             times.append(now)
             state.put(s, state.WINDOW, json.dumps(times))
             state.set_budget_used(s, today, used + 1)
