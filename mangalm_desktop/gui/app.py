@@ -172,7 +172,9 @@ def open_database(
 
         engine = open_store(path, encrypt_new=encrypt_new)
     ctx.progress(1, 2, "preparing search")
-    ensure_search_schema(engine, as_of)
+    # stale store figures are brought up to date in the background once the window has its
+    # first view (gui/store_figures.py), so a new day or a big import never delays the start
+    ensure_search_schema(engine, as_of, refresh_stale=False)
     return engine
 
 

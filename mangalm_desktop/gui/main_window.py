@@ -29,6 +29,7 @@ from ..domain.changes import Changes
 from .context import AppContext
 from .resources import icon
 from .settings import settings
+from .store_figures import StoreFiguresKeeper
 from .views import VIEW_CLASSES
 from .views.base import LazyView, View, ViewEntry
 
@@ -87,12 +88,14 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
 
         ctx.status = lambda msg: self.statusBar().showMessage(msg, 5000)
+        self.store_figures = StoreFiguresKeeper(ctx, self.statusBar(), self)
         ctx.runner.changed.connect(self._on_changes)
         ctx.runner.failed.connect(self._on_task_failed)
         ctx.runner.busy_changed.connect(self._on_busy)
         self.restore_layout()
         if ctx.engine is not None:
             self.refresh_counts()
+            self.store_figures.request()
         else:
             self.counts_label.setText("Opening the database…")
             self._set_actions_enabled(False)
@@ -290,6 +293,7 @@ class MainWindow(QMainWindow):
         self.apply_identity()
         self._nav_changed(self.nav.currentRow())
         self.refresh_counts()
+        self.store_figures.run_now()  # stale figures: redone in the background, status shown
 
     def allowed(self, permission: str | None) -> bool:
         """May the signed-in person use this? (Nobody signed in: a standalone laptop, yes.)"""
