@@ -26,6 +26,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from sqlalchemy import Engine
 
 from ..db.engine import session_scope
+from ..db.files import atomic_target
 from .pricing import fmt_pct
 from .queries import OrderDetail, get_order
 
@@ -286,5 +287,6 @@ def write_order_pdf(
     """Read the order (one short transaction) and write its confirmation to ``path``."""
     with session_scope(engine) as session:
         detail = get_order(session, order_id)
-    render_order_pdf(detail, Path(path), company)
+    with atomic_target(Path(path)) as tmp:  # never through a symlink, never half-written
+        render_order_pdf(detail, tmp, company)
     return Path(path)
