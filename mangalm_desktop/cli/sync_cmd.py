@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import signal
 import sys
+import threading
 
 from ..domain.errors import UserError
 from ..sync.conflicts import list_conflicts, resolve
 from ..sync.connection import CentralConfig, check_connection, connect, load_config, save_config
 from ..sync.pull import build_deferred_indexes
-from ..sync.service import local_counts, sync_once
+from ..sync.scheduler import SyncScheduler, run_forever
+from ..sync.service import SyncReport, local_counts, sync_once
 from ..sync.state import history
 from .common import add_db_option, cli_task, open_db
 
@@ -26,6 +29,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     p.add_argument("--minutes", type=int, default=5, help="sync every N minutes (default 5)")
+    p.add_argument(
+        "--insecure",
+        action="store_true",
+        help="accept sslmode=disable/prefer/require (no server check: anyone on the network "
+        "can read or change the data and capture the password); default: verify-full",
+    )
     p.set_defaults(func=run_connect)
 
     p = ssub.add_parser("run", help="send local changes, then receive central changes")
@@ -33,6 +42,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pull-only", action="store_true")
     p.add_argument("--push-only", action="store_true")
     p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument(
+        "--every",
+        type=float,
+        metavar="MINUTES",
+        help="keep running: sync every MINUTES (after a failure sooner, with growing pauses) "
+        "until Ctrl+C; a run missed while the computer slept runs when it wakes",
+    )
     p.set_defaults(func=run_sync)
 
     p = ssub.add_parser("status", help="pending changes, conflicts and recent sync runs")
@@ -66,6 +82,10 @@ def _config() -> CentralConfig:
 def run_connect(args: argparse.Namespace) -> int:
     cfg = CentralConfig.from_url(args.url)
     cfg.sync_minutes = args.minutes
+    cfg.insecure = args.insecure
+    cfg.validate()  # an insecure TLS mode without --insecure stops here: nothing asked or saved
+    if cfg.insecure and cfg.insecure_warning:
+        print(cfg.insecure_warning, file=sys.stderr)
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -82,6 +102,8 @@ def run_connect(args: argparse.Namespace) -> int:
 def run_sync(args: argparse.Namespace) -> int:
     cfg = _config()
     engine = open_db(args)
+    if args.every is not None:
+        return _run_loop(args, cfg, engine)
     report = sync_once(
         engine,
         lambda: connect(cfg),
@@ -98,6 +120,41 @@ def run_sync(args: argparse.Namespace) -> int:
     deferred = build_deferred_indexes(engine, cli_task(args.quiet))
     if deferred.built:
         print(f"prepared {len(deferred.built)} report index(es) in {deferred.seconds:.1f}s")
+    return 0
+
+
+def _run_loop(args: argparse.Namespace, cfg: CentralConfig, engine) -> int:  # noqa: ANN001
+    """``sync run --every``: the plain loop of :func:`run_forever`, one line per run."""
+    if args.every <= 0:
+        raise UserError("--every needs a number of minutes greater than 0.")
+
+    def report_line(report: SyncReport) -> None:
+        if report.ok:
+            line = (
+                f"sent {report.pushed} change(s), {report.parked} parked, "
+                f"received {report.pulled:,} row(s) in {report.seconds:.1f}s"
+            )
+        else:
+            line = f"sync failed: {report.error}"
+        print(f"{report.started_at} {line}", flush=True)
+
+    scheduler = SyncScheduler(
+        engine,
+        lambda: lambda: connect(cfg),
+        interval_minutes=args.every,
+        on_report=report_line,
+        on_progress=None if args.quiet else cli_task(args.quiet).on_progress,
+    )
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        run_forever(scheduler, stop)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        scheduler.shutdown()
+    print("stopped")
     return 0
 
 
@@ -124,7 +181,12 @@ def run_conflicts(args: argparse.Namespace) -> int:
     engine = open_db(args)
     items = list_conflicts(engine)
     if args.json:
-        print(json.dumps([item.__dict__ for item in items], default=str, indent=2))
+        shown = [
+            {k: v for k, v in item.__dict__.items() if k != "products"}
+            | {"line_differences": [d.__dict__ for d in item.line_differences()]}
+            for item in items
+        ]
+        print(json.dumps(shown, default=str, indent=2))
         return 0
     if not items:
         print("no conflicts")
@@ -132,6 +194,13 @@ def run_conflicts(args: argparse.Namespace) -> int:
         print(f"#{item.seq} {item.table_name} {item.row_id}: {item.message}")
         for field, mine, theirs in item.differences():
             print(f"    {field}: yours={mine!r} central={theirs!r}")
+        lines = item.line_differences()
+        if lines:
+            print("    lines:")
+        for d in lines:
+            mine_q = "-" if d.mine_qty is None else d.mine_qty
+            theirs_q = "-" if d.theirs_qty is None else d.theirs_qty
+            print(f"      {d.product}: yours={mine_q} central={theirs_q} ({d.name})")
         if not item.can_keep_mine:
             print("    (only the central version can be kept)")
     return 0

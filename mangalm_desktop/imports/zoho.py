@@ -28,7 +28,7 @@ from .pipeline import ImportOptions, Skip, run_import
 from .records import InvoiceIn, LineIn, ProductIn, StoreIn
 from .report import ImportSummary, RowRejected
 from .source import Cell, SourceFile
-from .values import BadValue, DateReader, NumberReader
+from .values import BadValue, DateReader, NumberReader, check_amount
 
 SOURCE = "zoho_books_export"
 REQUIRED = (
@@ -142,10 +142,10 @@ class ZohoMapper:
         else:
             self._fit(cells)
         raw_status = cells[self._i_status]
-        rule = self._status_rules.get(raw_status)  # type: ignore[arg-type]
+        rule = self._status_rules.get(raw_status)
         if rule is None:
             rule = SKIPPED_STATUSES.get(str(raw_status).strip().casefold(), "")
-            self._status_rules[raw_status] = rule  # type: ignore[index]
+            self._status_rules[raw_status] = rule
         invoice_id = str(cells[self._i_invoice]).strip()
         if rule:
             return Skip(rule, invoice_id if rule == SKIPPED_STATUSES["void"] else None)
@@ -157,7 +157,7 @@ class ZohoMapper:
             raise RowRejected("Invoice ID", "", "missing Invoice ID")
         invoice = self._invoices.get(invoice_id) or self._invoice(invoice_id, cells)
         item_id = cells[self._i_item]
-        product = self._products.get(item_id) if item_id else None  # type: ignore[arg-type]
+        product = self._products.get(item_id) if item_id else None
         if product is None:
             product = self._product(cells)
         nums = self.nums
@@ -181,7 +181,10 @@ class ZohoMapper:
             raise
         assert price is not None
         if total is None:
-            total = round_money(price * qty)
+            try:
+                total = check_amount(round_money(price * qty))
+            except BadValue as exc:
+                raise RowRejected("Quantity", cells[self._i_qty], f"line total: {exc}") from None
         if qty < 0:
             self.notes["negative-quantity lines kept as returns"] += 1
         return LineIn(row_no, invoice, product, qty, price, total, None, mrp)
@@ -249,5 +252,5 @@ class ZohoMapper:
         )  # fmt: skip
         key = cells[self._i_item]
         if key:
-            self._products[key] = product  # type: ignore[index]
+            self._products[key] = product
         return product

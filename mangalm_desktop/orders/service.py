@@ -28,7 +28,7 @@ from ..db.types import utcnow
 from ..domain.enums import OrderKind, OrderState
 from ..domain.errors import UserError
 from .errors import CreditLimitExceeded, OrderInvalid, OrderStateError
-from .model import Checked, LineInput, OrderDraft, OrderResult, Suggestion
+from .model import Checked, LineInput, OrderDraft, OrderResult, PricedLine, Suggestion
 from .numbering import allocate
 from .validation import validate
 
@@ -85,7 +85,7 @@ def _fill_header(order: Order, draft: OrderDraft, checked: Checked, today: dt.da
     order.total = checked.total
 
 
-def _new_line(order: Order, line_no: int, pl) -> OrderLine:  # noqa: ANN001 - PricedLine
+def _new_line(order: Order, line_no: int, pl: PricedLine) -> OrderLine:
     return OrderLine(
         id=new_id(),
         order_id=order.id,

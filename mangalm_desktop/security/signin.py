@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from ..db.engine import session_scope
 from ..db.models import SyncState
@@ -65,7 +66,7 @@ def failure_delay(failures: int) -> int:
     return 0 if failures <= 0 else min(2 ** (failures - 1), MAX_DELAY_S)
 
 
-def _load(session, kind: str, username: str) -> SyncState | None:
+def _load(session: Session, kind: str, username: str) -> SyncState | None:
     return session.get(SyncState, _key(kind, username))
 
 

@@ -34,12 +34,13 @@ from ..db.models import Base
 AGENT_ROLE = "mangalm_agent"
 MANAGER_ROLE = "mangalm_manager"
 
-# ALTER ROLE ... SET for every agent login role. Generous enough for a first sync of a large
-# territory over a slow line (one COPY per table), short enough that nothing hangs for good.
+# ALTER ROLE ... SET for every agent login role: the limits the sync client sets for its own
+# session (connection.SESSION_LIMITS_MS), now the role's defaults for any session, psql too,
+# plus a lock timeout so no honest client waits long behind a row lock.
 AGENT_ROLE_SETTINGS: dict[str, str] = {
     "lock_timeout": "10s",
-    "statement_timeout": "15min",
-    "idle_in_transaction_session_timeout": "15min",
+    "statement_timeout": "10min",
+    "idle_in_transaction_session_timeout": "5min",
 }
 
 # Every model column may be named (mangalm_stamp overwrites version and updated_at whatever is

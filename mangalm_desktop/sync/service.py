@@ -63,7 +63,7 @@ def sync_once(
     do_push: bool = True,
     do_pull: bool = True,
 ) -> SyncReport:
-    """Push pending ops, then pull; never raises for network trouble (reported instead)."""
+    """Push pending ops, then pull; never raises (every failure is reported and recorded)."""
     report = SyncReport(started_at=utcnow().isoformat(timespec="seconds"))
     started = time.monotonic()
     try:
@@ -93,6 +93,12 @@ def sync_once(
         report.error = str(exc)
     except Cancelled:
         report.error = "Cancelled; what was received so far is kept and the next sync continues."
+    except Exception as exc:  # a bug or a local database error: in words, in the history
+        log.exception("sync failed unexpectedly")
+        report.error = (
+            f"Sync failed ({type(exc).__name__}: {str(exc).strip()}); nothing was lost, "
+            "the next sync tries again. If it keeps failing, send the log file to support."
+        )
     report.seconds = round(time.monotonic() - started, 3)
     if not report.ok:
         log.warning("sync failed: %s", report.error)

@@ -113,3 +113,61 @@ def test_sync_now_status_bar_and_conflict_choice(world, qtbot, make_window, tmp_
             assert s.get(Order, oid).notes == "from manager"
     finally:
         ctrl.shutdown()
+
+
+def test_background_sync_runs_on_the_one_writer_and_after_a_suspend(
+    world, qtbot, make_window, tmp_path
+):
+    """The QTimer hands due runs to the TaskRunner's write queue (never a thread of its own),
+    and a run missed while the laptop slept (pinned wall clock moved, monotonic clock not)
+    runs at the next tick."""
+    import datetime as dt
+    import threading
+
+    from PySide6.QtCore import QThread
+
+    from mangalm_desktop.gui.sync_controller import SyncController
+
+    save_config(_config_for(world, world.agent_a))
+    path = tmp_path / "laptop.sqlite"
+    eng = local_db(path)
+    window = make_window(eng, path)
+    clock = {"wall": dt.datetime(2026, 6, 1, 9, tzinfo=dt.UTC), "mono": 100.0}
+    seen: list[tuple[bool, int, bool]] = []
+    ctrl = SyncController(
+        window.ctx,
+        tick_ms=50,
+        clock=lambda: clock["wall"],
+        monotonic=lambda: clock["mono"],
+    )
+    connect = ctrl._connector()
+
+    def watched_connect():
+        runner = window.ctx.runner
+        seen.append(
+            (
+                QThread.currentThread() is not window.thread(),
+                runner.write_pool.activeThreadCount(),
+                threading.current_thread() is threading.main_thread(),
+            )
+        )
+        return connect()
+
+    ctrl._connector = lambda: watched_connect
+    ctrl.scheduler.connector = ctrl._connector
+    try:
+        with qtbot.waitSignal(ctrl.finished, timeout=60000) as first:
+            ctrl.start()  # first run planned 2 s later on the pinned clock...
+            clock["wall"] += dt.timedelta(seconds=2)
+            clock["mono"] += 2
+        assert first.args[0].ok
+        assert seen == [(True, 1, False)], "the sync must run on the TaskRunner's writer"
+        qtbot.wait(300)  # many ticks: nothing is due within the 5-minute interval
+        assert len(seen) == 1
+        clock["wall"] += dt.timedelta(hours=3)  # asleep for three hours
+        with qtbot.waitSignal(ctrl.finished, timeout=60000) as late:
+            pass
+        assert late.args[0].ok and len(seen) == 2
+        assert seen[1] == (True, 1, False)
+    finally:
+        ctrl.shutdown()

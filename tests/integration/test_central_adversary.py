@@ -30,8 +30,8 @@ Refused = psycopg.errors.InsufficientPrivilege
 # What every agent login role gets (docs/admin.md "What the central database enforces").
 AGENT_ROLE_SETTINGS = {
     "lock_timeout": "10s",
-    "statement_timeout": "15min",
-    "idle_in_transaction_session_timeout": "15min",
+    "statement_timeout": "10min",
+    "idle_in_transaction_session_timeout": "5min",
 }
 LOCK_MODES = (
     "ROW SHARE",

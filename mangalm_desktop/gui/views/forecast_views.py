@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...domain.changes import Changes
+from ...domain.formatting import day, money, number
 from ..context import AppContext
 from ..errors import show_error
 from ..forecast_refresher import refresher_for
@@ -60,11 +62,43 @@ def _table(parent: QWidget, model: RowsModel) -> QTableView:
     return view
 
 
+def _expected_order(e) -> str:  # noqa: ANN001 - CallListEntry
+    if not e.value_is_money:  # a history without prices: the order in units
+        return f"{number(e.expected_value)} units"
+    return money(Decimal(str(round(e.expected_value))), paise=False)
+
+
+def _chance_tip(e) -> str:  # noqa: ANN001 - CallListEntry
+    return (
+        f"{round(100 * e.chance_this_week)}% likely to order within 7 days, "
+        f"{round(100 * e.chance_in_horizon)}% within {e.horizon_weeks} weeks (learned from "
+        "stores with the same silence and rhythm). The expected order already counts the "
+        f"chance: lines the store usually takes × their chance × price"
+    )
+
+
+def _last_order(e) -> str:  # noqa: ANN001 - CallListEntry
+    if e.last_order is None:
+        return "never"
+    return f"{day(e.last_order)} ({e.days_since_order} days ago)"
+
+
+def _usual(e) -> str:  # noqa: ANN001 - CallListEntry
+    return f"{e.usual_every_days:.0f} days" if e.usual_every_days else ""
+
+
+def _balance(e) -> str:  # noqa: ANN001 - CallListEntry
+    return "" if e.outstanding_balance is None else money(e.outstanding_balance, paise=False)
+
+
 class TodayView(View):
     view_id = "today"
     title = "Today"
     icon_name = "today"
-    description = "Stores to call, ranked by expected order value × how overdue they are."
+    description = (
+        "Stores to call, ranked by their chance to order this week × √(expected order); "
+        "stores gone quiet on a separate Win-back list."
+    )
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -92,30 +126,71 @@ class TodayView(View):
             [
                 Column("rank", "#", lambda e: str(e.rank + 1), RIGHT),
                 Column("store", "Store", lambda e: e.store_name),
-                Column("value", "Expected order", lambda e: f"{e.expected_value:,.0f}", RIGHT),
+                Column("locality", "Locality", lambda e: e.locality or ""),
+                Column("phone", "Phone", lambda e: e.phone or ""),
                 Column(
-                    "since",
-                    "Last order",
-                    lambda e: f"{e.days_since_order} days ago",
+                    "chance",
+                    "Orders this week",
+                    lambda e: f"{round(100 * e.chance_this_week)}%",
                     RIGHT,
+                    tooltip=lambda e: _chance_tip(e),
                 ),
-                Column("usual", "Usually every", lambda e: f"{e.usual_every_days:.0f} days", RIGHT),
                 Column(
-                    "churn",
-                    "Churn risk",
-                    lambda e: e.churn_reason if e.churn_risk else "",
-                    tooltip=lambda e: e.churn_reason,
+                    "value",
+                    "Expected order",
+                    _expected_order,
+                    RIGHT,
+                    tooltip=lambda e: _chance_tip(e),
                 ),
+                Column("last", "Last order", _last_order, RIGHT),
+                Column("usual", "Usually every", _usual, RIGHT),
+                Column("balance", "Outstanding", _balance, RIGHT),
+                Column("note", "Note", lambda e: e.reason, tooltip=lambda e: e.reason),
             ],
             self,
         )
         self.table = _table(self, self.model)
-        layout.addWidget(self.table)
+        layout.addWidget(self.table, 3)
+        self.win_back_label = QLabel(
+            "<b>Win back</b> — silent for more than three of their usual intervals: "
+            "a call to find out why, not an order to expect",
+            self,
+        )
+        layout.addWidget(self.win_back_label)
+        self.win_back_rows: list = []
+        self.win_back_model = RowsModel(
+            [
+                Column("store", "Store", lambda e: e.store_name),
+                Column("locality", "Locality", lambda e: e.locality or ""),
+                Column("phone", "Phone", lambda e: e.phone or ""),
+                Column("last", "Last order", _last_order, RIGHT),
+                Column("usual", "Usually every", _usual, RIGHT),
+                Column(
+                    "chance",
+                    "Orders in 8 weeks",
+                    lambda e: f"{round(100 * e.chance_in_horizon)}%",
+                    RIGHT,
+                    tooltip=lambda e: _chance_tip(e),
+                ),
+                Column("value", "Expected order", _expected_order, RIGHT),
+                Column("balance", "Outstanding", _balance, RIGHT),
+                Column("why", "Why", lambda e: e.reason, tooltip=lambda e: e.reason),
+            ],
+            self,
+        )
+        self.win_back_table = _table(self, self.win_back_model)
+        layout.addWidget(self.win_back_table, 1)
+        # the buttons act on the row last chosen, in either list
+        self._chosen_table = self.table
+        for table in (self.table, self.win_back_table):
+            table.selectionModel().currentRowChanged.connect(
+                lambda _cur, _prev, t=table: self._choose(t)
+            )
+            table.activated.connect(lambda _index: self.show_suggested_order())
         self.refresh_button.clicked.connect(self.update_forecasts)
         self.snooze_button.clicked.connect(self.snooze_selected)
         self.suggested_button.clicked.connect(self.show_suggested_order)
         self.order_button.clicked.connect(self.new_order)
-        self.table.activated.connect(lambda _index: self.show_suggested_order())
         self._asked = False  # the user pressed the button (errors then get a dialog)
         self.forecasts = refresher_for(ctx)
         self.forecasts.started.connect(self._forecast_started)
@@ -133,22 +208,25 @@ class TodayView(View):
             self.load()
 
     def load(self) -> None:
-        from ...forecasting.service import call_list
+        from ...forecasting.service import todays_calls
 
         self._request += 1
         request = self._request
         today = self.ctx.today()
 
-        def done(rows) -> None:  # noqa: ANN001
+        def done(calls) -> None:  # noqa: ANN001 - TodaysCalls
             if request != self._request:
                 return  # an older answer
-            self.rows = rows
-            self.model.set_rows(rows)
-            risky = sum(1 for r in rows if r.churn_risk)
-            self.summary.setText(f"{len(rows)} stores to call; {risky} at churn risk")
+            self.rows = calls.to_call
+            self.win_back_rows = calls.win_back
+            self.model.set_rows(self.rows)
+            self.win_back_model.set_rows(self.win_back_rows)
+            falling = sum(1 for r in self.rows if r.churn_risk)
+            text = f"{len(self.rows)} stores to call; {len(self.win_back_rows)} to win back"
+            self.summary.setText(text + (f"; {falling} ordering less" if falling else ""))
 
         self.ctx.runner.submit(
-            lambda _t, engine: call_list(engine, today=today),
+            lambda _t, engine: todays_calls(engine, today=today),
             self.ctx.engine,
             on_done=done,
             name="call list",
@@ -187,9 +265,16 @@ class TodayView(View):
         else:
             self.summary.setText(f"Suggested orders could not be updated: {exc}")
 
+    def _choose(self, table: QTableView) -> None:
+        self._chosen_table = table
+
     def selected_store(self):  # noqa: ANN201
-        rows = self.table.selectionModel().selectedRows()
-        return self.rows[rows[0].row()] if rows else None
+        """The chosen store: the selected row of the list last clicked (call or win back)."""
+        table = self._chosen_table
+        rows = table.selectionModel().selectedRows()
+        row = rows[0].row() if rows else table.currentIndex().row()  # keys move the current row
+        source = self.rows if table is self.table else self.win_back_rows
+        return source[row] if 0 <= row < len(source) else None
 
     def _main_window(self):  # noqa: ANN202 - the MainWindow (views do not import it)
         main = self.window()
@@ -252,7 +337,7 @@ class PredictionsView(View):
             [
                 Column("product", "Product", lambda s: s.product_name),
                 Column("qty", "Suggested", lambda s: str(s.quantity), RIGHT),
-                Column("range", "Range", lambda s: f"{s.low:.0f}–{s.high:.0f}", RIGHT),
+                Column("range", "Likely between", lambda s: f"{s.low:.0f}–{s.high:.0f}", RIGHT),
                 Column(
                     "prob",
                     "Likely",
