@@ -30,6 +30,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     p.add_argument("--minutes", type=int, default=5, help="sync every N minutes (default 5)")
+    p.add_argument(
+        "--insecure",
+        action="store_true",
+        help="accept sslmode=disable/prefer/require (no server check: anyone on the network "
+        "can read or change the data and capture the password); default: verify-full",
+    )
     p.set_defaults(func=run_connect)
 
     p = ssub.add_parser("run", help="send local changes, then receive central changes")
@@ -77,6 +83,10 @@ def _config() -> CentralConfig:
 def run_connect(args: argparse.Namespace) -> int:
     cfg = CentralConfig.from_url(args.url)
     cfg.sync_minutes = args.minutes
+    cfg.insecure = args.insecure
+    cfg.validate()  # an insecure TLS mode without --insecure stops here: nothing asked or saved
+    if cfg.insecure and cfg.insecure_warning:
+        print(cfg.insecure_warning, file=sys.stderr)
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 import platform
 import secrets
+import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,6 +72,31 @@ def _prepare_root_permissions(data_dir: Path) -> None:
     os.chown(data_dir, pw.pw_uid, pw.pw_gid)
 
 
+@contextmanager
+def _password_file(password: str, run_as: dict) -> Iterator[Path]:
+    """The superuser password in a file only initdb's user can read, for as long as it runs.
+
+    A private folder (0700, from ``mkdtemp``) holding a 0600 file; when the server runs as the
+    wheel's own user (we are root), both are handed to that user instead of being opened to
+    everyone (it was 0644 in the shared temp folder: any local account could read it).
+    """
+    folder = Path(tempfile.mkdtemp(prefix="mangalm-initdb-"))
+    try:
+        pwfile = folder / "superuser.pw"
+        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(password)
+        if run_as.get("user"):
+            import pwd
+
+            owner = pwd.getpwnam(run_as["user"])
+            for path in (folder, pwfile):
+                os.chown(path, owner.pw_uid, owner.pw_gid)
+        yield pwfile
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def start_local_server(
     data_dir: Path,
     port: int = 54329,
@@ -98,11 +125,7 @@ def start_local_server(
     try:
         if not (data_dir / "PG_VERSION").exists():
             password = secrets.token_urlsafe(24)
-            with tempfile.NamedTemporaryFile("w", delete=False, suffix=".pw") as fh:
-                fh.write(password)
-                pwfile = fh.name
-            os.chmod(pwfile, 0o644)
-            try:
+            with _password_file(password, run_as) as pwfile:
                 pgc.initdb(
                     [
                         "--auth-local=scram-sha-256",
@@ -115,8 +138,6 @@ def start_local_server(
                     pgdata=data_dir,
                     **run_as,
                 )
-            finally:
-                os.unlink(pwfile)
             if in_keyring:
                 set_secret(key, password)
         if password is None and not in_keyring:
