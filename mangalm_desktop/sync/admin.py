@@ -22,28 +22,30 @@ import psycopg
 from ..db.store_profile import ProfileEdit, validate
 from ..domain.errors import UserError
 from ..security.roles import Identity, Permission, require
-from .connection import libpq_url
+from .connection import DEFAULT_SSLMODE, INSECURE_MODES, is_local_host, libpq_url
 
 # The editable profile fields, as ``central edit-store`` options name them.
 PROFILE_FIELDS = tuple(f.name for f in dataclasses.fields(ProfileEdit))
-# Query parameters of the admin URL a laptop's URL keeps (a CA file path is the admin's own).
-_LAPTOP_PARAMS = ("sslmode", "host")
 
 
 def connect_command(admin_url: str, db_role: str) -> str:
     """The ``mangalm sync connect`` command a person runs on their laptop: the admin URL with
-    that person's login and without any password."""
+    that person's login and without any password. TLS: the admin URL's mode, verify-full if it
+    names none; a verifying mode names the CA file as ``CA.pem`` (the admin's own path means
+    nothing on the laptop); a server on this computer (socket, loopback) needs no TLS."""
     parts = urlsplit(libpq_url(admin_url))
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{db_role}@{host}" + (f":{parts.port}" if parts.port else "")
-    query = [(k, v) for k, v in parse_qsl(parts.query) if k in _LAPTOP_PARAMS]
-    url = urlunsplit(("postgresql", netloc, parts.path, urlencode(query), ""))
-    extra = ""
-    if "sslrootcert" in dict(parse_qsl(parts.query)):
-        extra = "&sslrootcert=CA.pem" if query else "?sslrootcert=CA.pem"
-    return f"mangalm sync connect '{url}{extra}'"
+    params = dict(parse_qsl(parts.query))
+    host = parts.hostname or params.get("host", "")
+    shown = f"[{host}]" if ":" in (parts.hostname or "") else (parts.hostname or "")
+    netloc = f"{db_role}@{shown}" + (f":{parts.port}" if parts.port else "")
+    query = [(k, params[k]) for k in ("host",) if k in params]
+    mode = params.get("sslmode") or ("disable" if is_local_host(host) else DEFAULT_SSLMODE)
+    query.append(("sslmode", mode))
+    if mode in ("verify-ca", "verify-full"):
+        query.append(("sslrootcert", "CA.pem"))
+    url = urlunsplit(("postgresql", netloc, parts.path, urlencode(query, safe="/"), ""))
+    insecure = " --insecure" if mode in INSECURE_MODES and not is_local_host(host) else ""
+    return f"mangalm sync connect '{url}'{insecure}"
 
 
 @dataclass(frozen=True)

@@ -104,7 +104,7 @@ def test_move_store_and_edit_store(world, tmp_path, capsys):
 
 
 def test_sync_connect_and_run_without_a_keyring(world, no_keyring, tmp_path, monkeypatch, capsys):
-    url = as_user(world.url, world.agent_a.db_role)
+    url = as_user(world.url, world.agent_a.db_role) + "&sslmode=disable"
     monkeypatch.setattr("sys.stdin", io.StringIO("pw\n"))
     assert main(["sync", "connect", url, "--password-stdin"]) == 0
     out = capsys.readouterr().out
@@ -158,3 +158,20 @@ def test_central_start_without_a_keyring_asks_for_the_password(
         assert len(asked) == 1 and "Superuser password" in asked[0]
     finally:
         main(["central", "stop", "--dir", pgdir])
+
+
+def test_connect_command_keeps_tls_and_never_the_password():
+    from mangalm_desktop.sync.admin import connect_command
+
+    remote = "postgresql://admin:s3cret@db.example.com:5432/mangalm?sslmode=verify-full"
+    assert connect_command(remote + "&sslrootcert=/etc/ca.pem", "mangalm_a07") == (
+        "mangalm sync connect 'postgresql://mangalm_a07@db.example.com:5432/mangalm"
+        "?sslmode=verify-full&sslrootcert=CA.pem'"
+    )
+    assert "verify-full" in connect_command("postgresql://admin@db.example.com/m", "x")
+    assert connect_command("postgresql://postgres@127.0.0.1:54329/mangalm", "mangalm_a07") == (
+        "mangalm sync connect 'postgresql://mangalm_a07@127.0.0.1:54329/mangalm?sslmode=disable'"
+    )
+    assert connect_command("postgresql://a:pw@10.0.0.5/m?sslmode=require", "x").endswith(
+        "?sslmode=require' --insecure"
+    )
