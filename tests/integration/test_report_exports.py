@@ -65,9 +65,11 @@ def test_xlsx_export_is_typed_and_formatted(report_db, tmp_path):
     # Month rows: Jan 1100.00, Feb 1900.50, Mar 810.25.
     sales = [ws.cell(row=r, column=3).value for r in range(5, 8)]
     assert sales == [1100.0, 1900.5, 810.25]
-    assert ws.cell(row=5, column=3).number_format == "#,##0.00"
+    # Typed numbers with the en-IN rupee format (lakh/crore grouping), never text.
+    assert ws.cell(row=5, column=3).data_type == "n"
+    assert ws.cell(row=5, column=3).number_format == "[$₹-4009]#,##,##0.00;-[$₹-4009]#,##,##0.00"
     assert ws.cell(row=5, column=1).value.date() == dt.date(2024, 1, 1)
-    assert ws.cell(row=5, column=1).number_format == "yyyy-mm-dd"
+    assert ws.cell(row=5, column=1).number_format == "dd mmm yyyy"
     growth = ws.cell(row=6, column=header.index("Growth vs prev.") + 1)
     assert growth.value == pytest.approx(800.50 / 1100)
     assert growth.number_format == "0.0%"
