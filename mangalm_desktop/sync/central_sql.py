@@ -224,4 +224,60 @@ def central_statements() -> list[str]:
     for table in SYNCED_TABLES:
         stmts += _table_sql(table)
         stmts += _policies(table)
-    return stmts + _bookkeeping_sql()
+    return stmts + _bookkeeping_sql() + bridge_sql()
+
+
+# ---- the Zoho bridge's group role (issue 22; owned by the Zoho bridge, kept apart) -------------
+#
+# The bridge is a program, not a person: it gets exactly what its jobs do and nothing else.
+# Pulls upsert stores, products, invoices and their lines; the push reads orders and their
+# lines and writes only the Zoho columns and the state of an order; its bookkeeping (cursors,
+# runs, the shared rate-limit window and daily count, "maybe created" orders) lives in
+# ``sync_state`` rows whose keys start with ``zoho:``. It deletes nothing (Books deletions
+# become tombstones, which are updates) and cannot touch agents, audit entries or the
+# laptops' bookkeeping. ``mangalm central add-bridge`` creates a login in this role.
+
+BRIDGE_ROLE = "mangalm_bridge"
+BRIDGE_UPSERTS: tuple[str, ...] = ("store", "product", "invoice", "invoice_line")
+BRIDGE_READS: tuple[str, ...] = ("order_line",)
+BRIDGE_ORDER_COLUMNS: tuple[str, ...] = (
+    "state",
+    "zoho_salesorder_id",
+    "zoho_salesorder_number",
+    "zoho_error",
+    "version",
+    "updated_at",
+)
+
+
+def bridge_sql() -> list[str]:
+    role = BRIDGE_ROLE
+    stmts = [
+        """DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'mangalm_bridge') THEN
+        CREATE ROLE mangalm_bridge NOLOGIN;
+    END IF;
+END $$""",
+        f"GRANT USAGE ON SCHEMA public TO {role}",
+        f"GRANT SELECT ON alembic_version TO {role}",
+    ]
+    for table in (*BRIDGE_UPSERTS, *BRIDGE_READS, "orders"):
+        stmts += [
+            f'DROP POLICY IF EXISTS bridge_all ON "{table}"',
+            f'CREATE POLICY bridge_all ON "{table}" FOR ALL TO {role} USING (true) '
+            "WITH CHECK (true)",
+        ]
+    for table in BRIDGE_UPSERTS:
+        stmts.append(f'GRANT SELECT, INSERT, UPDATE ON "{table}" TO {role}')
+    for table in BRIDGE_READS:
+        stmts.append(f'GRANT SELECT ON "{table}" TO {role}')
+    stmts += [
+        f"GRANT SELECT, UPDATE ({', '.join(BRIDGE_ORDER_COLUMNS)}) ON orders TO {role}",
+        # sync_state is the laptops' table centrally unused but for the bridge's zoho: rows.
+        "ALTER TABLE sync_state ENABLE ROW LEVEL SECURITY",
+        "DROP POLICY IF EXISTS bridge_zoho ON sync_state",
+        f"CREATE POLICY bridge_zoho ON sync_state FOR ALL TO {role} "
+        "USING (key LIKE 'zoho:%') WITH CHECK (key LIKE 'zoho:%')",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON sync_state TO {role}",
+    ]
+    return stmts

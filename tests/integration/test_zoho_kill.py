@@ -23,7 +23,9 @@ from sqlalchemy import select
 
 from mangalm_desktop.db.engine import session_scope
 from mangalm_desktop.db.models import Order
+from mangalm_desktop.db.types import utcnow
 from mangalm_desktop.zoho import bridge
+from mangalm_desktop.zoho import state as zoho_state
 from mangalm_desktop.zoho.clock import ManualClock
 from mangalm_desktop.zoho.errors import BridgeBusy
 from tests.conftest import REPO_ROOT
@@ -104,6 +106,51 @@ def _check(engine, server: ZohoServer, numbers: list[str]) -> None:
         assert state == "sent_to_zoho" and so_id == by_ref[number], number
 
 
+def _check_budget(engine, server: ZohoServer, kills: int) -> None:
+    """The day's count covers every API request Zoho saw, killed runs included: a slot is
+    counted before its request is sent, so the count may be one over per kill, never under."""
+    served = len(server.api_log("/books/")) + len(server.api_log("/crm/"))
+    with session_scope(engine) as s:
+        counted = zoho_state.budget_used(s, utcnow().date())
+    assert served <= counted <= served + kills, (served, counted, kills)
+
+
+def test_sigkill_leaves_the_daily_budget_right(pg_url):
+    """A few kills, quickly (the long trial below checks the same after each of its kills)."""
+    rng = random.Random(3)
+    engine = central_engine(pg_url)
+    with ZohoServer(latency=0.005, per_minute=1_000_000) as server:
+        seed_zoho(server, stores=2, items=3, invoices=0)
+        client = connect(server, ManualClock())
+        bridge.run_once(engine, client, ["accounts", "contacts", "items"])
+        zygote = Zygote()
+        for kills in range(1, 5):
+            make_orders(engine, ORDERS_PER_TRIAL)
+            base = len(server.log)
+            pid = zygote.go(_settings(pg_url, server))
+            while len(server.log) < base + rng.randint(2, 6):
+                time.sleep(0.0005)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            zygote.wait_exit()
+            _check_budget(engine, server, kills)
+            _recover(engine, client)
+            _check_budget(engine, server, kills)
+        zygote.close()
+    engine.dispose()
+
+
+def _settings(pg_url: str, server: ZohoServer) -> dict:
+    return {
+        "pg_url": pg_url,
+        "server_url": server.url,
+        "org_id": server.org_id,
+        "client_id": server.client_id,
+        "client_secret": server.client_secret,
+        "refresh_token": server.new_refresh_token(),
+    }
+
+
 def test_sigkill_during_push_never_duplicates_or_loses_orders(pg_url):
     rng = random.Random(int(os.environ.get("MANGALM_SEED", "8")))
     engine = central_engine(pg_url)
@@ -113,14 +160,7 @@ def test_sigkill_during_push_never_duplicates_or_loses_orders(pg_url):
         bridge.run_once(engine, client, ["accounts", "contacts", "items"])
 
         def settings() -> dict:
-            return {
-                "pg_url": pg_url,
-                "server_url": server.url,
-                "org_id": server.org_id,
-                "client_id": server.client_id,
-                "client_secret": server.client_secret,
-                "refresh_token": server.new_refresh_token(),
-            }
+            return _settings(pg_url, server)
 
         zygote = Zygote()
         numbers: list[str] = []
@@ -148,6 +188,7 @@ def test_sigkill_during_push_never_duplicates_or_loses_orders(pg_url):
             with contextlib.suppress(ProcessLookupError):  # it may have finished already
                 os.kill(pid, signal.SIGKILL)
             zygote.wait_exit()
+            _check_budget(engine, server, _trial + 1)
             with session_scope(engine) as s:
                 states = dict(
                     s.execute(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 
 
 def child(settings: dict) -> None:
@@ -22,7 +23,7 @@ def child(settings: dict) -> None:
     from mangalm_desktop.security.memory_keyring import MemoryKeyring
     from mangalm_desktop.security.secrets import set_secret
     from mangalm_desktop.zoho import bridge
-    from mangalm_desktop.zoho.clock import SystemClock
+    from mangalm_desktop.zoho.clock import ManualClock
     from mangalm_desktop.zoho.config import SECRET_CLIENT, SECRET_REFRESH, ZohoConfig
 
     keyring.set_keyring(MemoryKeyring())
@@ -38,7 +39,10 @@ def child(settings: dict) -> None:
         daily_budget=100_000,
     )
     engine = make_engine(settings["pg_url"])
-    client = bridge.make_client(config, SystemClock())
+    # Simulated time from the real start: the bridges of 50 trials in a few seconds share the
+    # central per-minute window, which on real time would make them sleep for minutes; the
+    # kills, the server and the database run on real time all the same.
+    client = bridge.make_client(config, ManualClock(start=time.time()))
     print(f"started {os.getpid()}", flush=True)
     bridge.run_once(engine, client, ["orders"])
     print("done", flush=True)
