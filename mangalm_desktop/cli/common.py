@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
 import sys
 import time
 from pathlib import Path
@@ -63,3 +65,14 @@ class ProgressPrinter:
 
 def cli_task(quiet: bool = False) -> TaskContext:
     return TaskContext(on_progress=None if quiet else ProgressPrinter())
+
+
+def password_source():  # noqa: ANN201 - Callable[[str], str] | None
+    """How a command gets a secret the OS keyring cannot give: ``PGPASSWORD`` if set, else a
+    prompt on the terminal when there is one, else None (the service then says what to do)."""
+    env = os.environ.get("PGPASSWORD")
+    if env:
+        return lambda _prompt: env
+    if sys.stdin is not None and sys.stdin.isatty():
+        return getpass.getpass
+    return None

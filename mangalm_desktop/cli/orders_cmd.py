@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..db.engine import session_scope
 from ..db.models import Order, Store
+from ..domain import formatting as fmt
 from ..domain.enums import CallOutcome, OrderKind, OrderState
 from ..domain.errors import UserError
 from ..orders import calls, numbering, pdf, queries, service
@@ -183,7 +184,7 @@ def _print_result(res: OrderResult) -> None:
         print(f"note: {issue}")
     for issue in res.warnings:
         print(f"warning: {issue}")
-    print(f"{res.number}  {res.state}  total {res.total:,.2f}  (version {res.version})")
+    print(f"{res.number}  {res.state}  total {fmt.money(res.total)}  (version {res.version})")
 
 
 def cmd_create(args: argparse.Namespace) -> int:
@@ -317,8 +318,8 @@ def cmd_list(args: argparse.Namespace) -> int:
             rows = queries.list_orders(s, f, limit=args.limit)
         for r in rows:
             print(
-                f"{r.number:<18} {r.order_date}  {r.state:<12} {r.agent_code:<5} "
-                f"{r.store_name[:32]:<32} {r.total:>12,.2f}"
+                f"{r.number:<18} {fmt.day(r.order_date)}  {r.state:<12} {r.agent_code:<5} "
+                f"{r.store_name[:32]:<32} {fmt.money(r.total):>15}"
             )
         print(f"{len(rows)} of {total} orders")
     finally:
@@ -333,15 +334,18 @@ def cmd_show(args: argparse.Namespace) -> int:
             o = queries.get_order(s, queries.find_order(s, args.order))
         print(f"{o.number}  {o.kind}  {o.state}  version {o.version}")
         print(f"store {o.store_code} {o.store_name}; agent {o.agent_code} {o.agent_name}")
-        print(f"date {o.order_date}; delivery {o.requested_delivery_date or '-'}")
+        delivery = fmt.day(o.requested_delivery_date) or "-"
+        print(f"date {fmt.day(o.order_date)}; delivery {delivery}")
         for ln in o.lines:
-            disc = f" -{ln.discount_pct}%" if ln.discount_pct else ""
+            disc = f" less {fmt.percent_points(ln.discount_pct)}" if ln.discount_pct else ""
             print(
-                f"  {ln.line_no:>3} {ln.sku or '':<12} {ln.name[:36]:<36} {ln.quantity:>6} × "
-                f"{ln.unit_price:,.2f}{disc} = {ln.line_total:,.2f}"
+                f"  {ln.line_no:>3} {ln.sku or '':<12} {ln.name[:36]:<36} "
+                f"{fmt.quantity(ln.quantity):>6} × {fmt.price(ln.unit_price)}{disc} = "
+                f"{fmt.money(ln.line_total)}"
             )
         print(
-            f"subtotal {o.subtotal:,.2f}  discounts {o.discount_total:,.2f}  total {o.total:,.2f}"
+            f"subtotal {fmt.money(o.subtotal)}  discounts {fmt.money(o.discount_total)}  "
+            f"total {fmt.money(o.total)}"
         )
         if o.notes:
             print(f"notes: {o.notes}")

@@ -235,7 +235,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_self_test(verbose=args.verbose)
     from ..applog import setup_logging
+    from ..db.files import PRIVATE_UMASK
 
+    if os.name == "posix":
+        os.umask(PRIVATE_UMASK)  # database, logs, settings, reports: 0600 / 0700 (security.md)
     setup_logging(log_dir(), verbose=args.verbose)
     app = make_app()
     try:

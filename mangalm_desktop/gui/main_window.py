@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..domain import formatting as fmt
 from ..domain.changes import Changes
 from .context import AppContext
 from .resources import icon
@@ -328,10 +329,12 @@ class MainWindow(QMainWindow):
 
     def _show_counts(self, counts: object) -> None:
         self.counts_label.setText(
-            f"{counts.stores:,} stores · {counts.products:,} products · "
-            f"{counts.invoices:,} invoices"
+            f"{fmt.number(counts.stores)} stores · {fmt.number(counts.products)} products · "
+            f"{fmt.number(counts.invoices)} invoices"
         )
-        self.counts_label.setToolTip(f"{counts.pending_changes:,} local changes not yet synced")
+        self.counts_label.setToolTip(
+            f"{fmt.number(counts.pending_changes)} local changes not yet synced"
+        )
         self.record_counts = counts
 
     def _on_busy(self, running: int) -> None:

@@ -17,21 +17,49 @@ Every connection is bounded in time, so a sync ends with "offline" instead of ha
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 from psycopg.conninfo import make_conninfo
 
+from ..db.files import atomic_target, private_dir
 from ..db.paths import data_dir
 from ..domain.errors import UserError
 from ..security.secrets import get_secret, set_secret
 
 SSL_MODES = ("disable", "prefer", "require", "verify-ca", "verify-full")
 CONNECT_TIMEOUT_S = 8
+DEFAULT_SSLMODE = "verify-full"
+
+INSECURE_MODES = {
+    "disable": "sends everything, your password included, unencrypted",
+    "allow": "sends everything unencrypted unless the server insists",
+    "prefer": "silently falls back to no encryption when the server (or someone in between) "
+    "offers none",
+    "require": "encrypts but never checks who the server is",
+}
+"""TLS modes a network attacker (café Wi-Fi, hotel) defeats, with what each risks. They are
+accepted only with an explicit ``insecure`` choice (``--insecure``; the GUI's check box), or
+for a server on this computer (a Unix socket or a loopback address), where no network is
+crossed (libpq ignores the TLS mode on a socket)."""
+
+
+def is_local_host(host: str) -> bool:
+    """A Unix-socket folder or a loopback address: the connection never leaves the machine."""
+    if host.startswith("/") or host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 # libpq TCP settings: probe an idle link after 30 s, every 10 s, give up after 3 misses; give up
 # on data the peer has not acknowledged for 60 s.
 TCP_LIMITS: dict[str, int] = {
@@ -144,10 +172,11 @@ class CentralConfig:
     port: int = 5432
     database: str = "mangalm"
     user: str = ""
-    sslmode: str = "prefer"
+    sslmode: str = DEFAULT_SSLMODE
     sslrootcert: str = ""
     sync_minutes: int = 5
     extra: dict[str, str] = field(default_factory=dict)
+    insecure: bool = False  # the person accepted an unverified TLS mode (INSECURE_MODES)
 
     @property
     def secret_key(self) -> str:
@@ -168,6 +197,32 @@ class CentralConfig:
             raise UserError(f"The CA certificate file {self.sslrootcert} does not exist.")
         if self.sslmode in ("verify-ca", "verify-full") and not self.sslrootcert:
             raise UserError(f"TLS mode {self.sslmode} needs the CA certificate file.")
+        self.refuse_insecure()
+
+    def refuse_insecure(self) -> None:
+        """:class:`UserError` for a TLS mode an attacker defeats, unless accepted explicitly."""
+        risk = INSECURE_MODES.get(self.sslmode)
+        if risk is None or self.insecure or is_local_host(self.host):
+            return
+        raise UserError(
+            f"TLS mode {self.sslmode} {risk}: anyone on the network between this computer and "
+            f"{self.host} (café or hotel Wi-Fi) could read or change the company's data and "
+            "capture the password. Nothing was saved or sent.",
+            hint="Use sslmode=verify-full with the company's CA certificate (sslrootcert=FILE); "
+            "only if you accept that risk, add --insecure (in the app: tick 'Allow an insecure "
+            "connection').",
+        )
+
+    @property
+    def insecure_warning(self) -> str | None:
+        """What an accepted insecure mode risks, to print when it is saved; None when secure."""
+        risk = INSECURE_MODES.get(self.sslmode)
+        if risk is None or is_local_host(self.host):
+            return None
+        return (
+            f"WARNING: --insecure: TLS mode {self.sslmode} {risk}; anyone on the network between "
+            f"this computer and {self.host} can read or change the data and capture the password."
+        )
 
     def conninfo(self, password: str | None = None) -> str:
         """A libpq connection string (the password, if any, only in memory)."""
@@ -201,7 +256,7 @@ class CentralConfig:
             port=parts.port or 5432,
             database=(parts.path or "/").lstrip("/") or "postgres",
             user=parts.username or "",
-            sslmode=query.get("sslmode", "prefer"),
+            sslmode=query.get("sslmode", DEFAULT_SSLMODE),
             sslrootcert=query.get("sslrootcert", ""),
             extra=extra,
         )
@@ -229,8 +284,10 @@ def save_config(
     """Write the settings (never the password) and put the password in the keyring."""
     config.validate()
     path = path or config_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(asdict(config), indent=2), encoding="utf-8")
+    if not path.parent.exists():
+        private_dir(path.parent)
+    with atomic_target(path) as tmp:  # 0600, never through a symlink
+        tmp.write_text(json.dumps(asdict(config), indent=2), encoding="utf-8")
     if password:
         set_secret(config.secret_key, password)
 
@@ -247,9 +304,12 @@ def open_bounded(conninfo: str, **kwargs) -> psycopg.Connection:
     return conn
 
 
-def connect(config: CentralConfig, **kwargs) -> psycopg.Connection:
-    """Open a connection; the password comes from the keyring."""
-    password = get_secret(config.secret_key)
+def connect(
+    config: CentralConfig, *, password: str | None = None, **kwargs: Any
+) -> psycopg.Connection:
+    """Open a connection; the password comes from the keyring unless given."""
+    if password is None:
+        password = get_secret(config.secret_key)
     return open_bounded(config.conninfo(password), **kwargs)
 
 

@@ -234,7 +234,7 @@ def test_every_validation_message(engine, seeded):
         "Line 4: Quantity of DAL-1 Toor Dal 1 kg must be at least 1 (got -2); "
         "record returned goods as a separate return.",
         "Line 5: Quantity '2.5' is not a whole number.",
-        "Line 6: Discount on TEA-250 Assam Tea 250 g must be between 0 and 100 % (got 101 %).",
+        "Line 6: Discount on TEA-250 Assam Tea 250 g must be between 0 and 100% (got 101%).",
         f"Line 7: Unknown product {c.errors[-1].message.split()[-1][:-1]}.",
     ]
     c = messages(
@@ -250,7 +250,7 @@ def test_every_validation_message(engine, seeded):
         ),
     )
     assert [str(e) for e in c.errors] == [
-        "Order discount must be between 0 and 100 % (got -1 %).",
+        "Order discount must be between 0 and 100% (got -1%).",
         "Requested delivery date 24 Nov 2026 is before the order date 25 Nov 2026.",
     ]
     assert [str(n) for n in c.notices] == [
@@ -260,7 +260,7 @@ def test_every_validation_message(engine, seeded):
     c = messages(engine, draft(seeded, LineInput("ATTA-5", 3, D("5")), LineInput("ATTA-5", 1)))
     assert [str(e) for e in c.errors] == [
         "Line 2: ATTA-5 Mangalm Chakki Atta 5 kg is on lines 1 and 2 with different discounts "
-        "(5 % and 0 %); keep one line."
+        "(5% and 0%); keep one line."
     ]
     c = messages(engine, draft(seeded, LineInput("DAL-1", 7)))
     assert [str(n) for n in c.notices] == [

@@ -34,8 +34,8 @@ from ...db.queries.stores import (
     fetch_store_rows,
     filter_options,
 )
+from ...domain import formatting as fmt
 from ...domain.changes import Changes
-from .. import format as fmt
 from ..context import AppContext
 from ..latest import LatestOnly
 from ..tablemodels import PAGE, RIGHT, Column, WindowedModel
@@ -50,11 +50,11 @@ STORE_COLUMNS = [
     Column(
         "days_since",
         "Days since",
-        lambda r: "" if r.days_since is None else f"{r.days_since:,}",
+        lambda r: "" if r.days_since is None else f"{fmt.number(r.days_since)}",
         RIGHT,
     ),
-    Column("sales_12m", "Sales, 12 months", lambda r: fmt.rupees(r.sales_12m, paise=False), RIGHT),
-    Column("balance", "Outstanding", lambda r: fmt.rupees(r.balance), RIGHT),
+    Column("sales_12m", "Sales, 12 months", lambda r: fmt.money(r.sales_12m, paise=False), RIGHT),
+    Column("balance", "Outstanding", lambda r: fmt.money(r.balance), RIGHT),
 ]
 DEFAULT_WIDTHS = [230, 115, 140, 120, 95, 75, 125, 115]
 
@@ -229,7 +229,9 @@ class StoresView(View):
             total = index.count
             shown = len(ids)
             self.count_label.setText(
-                f"{shown:,} stores" if shown == total else f"{shown:,} of {total:,} stores"
+                f"{fmt.number(shown)} stores"
+                if shown == total
+                else f"{fmt.number(shown)} of {fmt.number(total)} stores"
             )
             if shown and self.table.currentIndex().row() < 0:
                 self.table.selectRow(0)
