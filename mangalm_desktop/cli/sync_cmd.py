@@ -10,13 +10,14 @@ import sys
 import threading
 
 from ..domain.errors import UserError
+from ..security.secrets import KeyringUnavailable, get_secret, set_secret
 from ..sync.conflicts import list_conflicts, resolve
 from ..sync.connection import CentralConfig, check_connection, connect, load_config, save_config
 from ..sync.pull import build_deferred_indexes
 from ..sync.scheduler import SyncScheduler, run_forever
 from ..sync.service import SyncReport, local_counts, sync_once
 from ..sync.state import history
-from .common import add_db_option, cli_task, open_db
+from .common import add_db_option, cli_task, open_db, password_source
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -94,9 +95,36 @@ def run_connect(args: argparse.Namespace) -> int:
     print(result.message)
     if not result.ok:
         return 1
-    save_config(cfg, password)
+    save_config(cfg)
+    try:
+        set_secret(cfg.secret_key, password)
+    except KeyringUnavailable as exc:
+        print(
+            f"saved the settings, but NOT the password: {exc.message}\n"
+            "  `mangalm sync run` asks for it when run in a terminal; for scripts give it to\n"
+            "  the command only: PGPASSWORD=... mangalm sync run"
+        )
+        return 0
     print("saved; the password is in the OS keyring")
     return 0
+
+
+def _connector(cfg: CentralConfig):  # noqa: ANN202 - a Connector
+    """Connections with the keyring's password; without a keyring the password comes from
+    ``PGPASSWORD`` or a terminal prompt (asked once per command), else the error says how."""
+    try:
+        get_secret(cfg.secret_key)
+    except KeyringUnavailable as exc:
+        ask = password_source()
+        if ask is None:
+            raise UserError(
+                f"{exc.message} The password of {cfg.user} is therefore not stored here.",
+                hint="Run the command in a terminal (it asks for the password), or give it to "
+                "this command only: PGPASSWORD=... mangalm sync run",
+            ) from None
+        password = ask(f"Password for {cfg.user}@{cfg.host} (not stored: no OS keyring): ")
+        return lambda: connect(cfg, password=password)
+    return lambda: connect(cfg)
 
 
 def run_sync(args: argparse.Namespace) -> int:
@@ -106,7 +134,7 @@ def run_sync(args: argparse.Namespace) -> int:
         return _run_loop(args, cfg, engine)
     report = sync_once(
         engine,
-        lambda: connect(cfg),
+        _connector(cfg),
         cli_task(args.quiet),
         do_push=not args.pull_only,
         do_pull=not args.push_only,
@@ -127,6 +155,7 @@ def _run_loop(args: argparse.Namespace, cfg: CentralConfig, engine) -> int:  # n
     """``sync run --every``: the plain loop of :func:`run_forever`, one line per run."""
     if args.every <= 0:
         raise UserError("--every needs a number of minutes greater than 0.")
+    connector = _connector(cfg)  # asks for a password (no keyring) once, not every run
 
     def report_line(report: SyncReport) -> None:
         if report.ok:
@@ -140,7 +169,7 @@ def _run_loop(args: argparse.Namespace, cfg: CentralConfig, engine) -> int:  # n
 
     scheduler = SyncScheduler(
         engine,
-        lambda: lambda: connect(cfg),
+        lambda: connector,
         interval_minutes=args.every,
         on_report=report_line,
         on_progress=None if args.quiet else cli_task(args.quiet).on_progress,
@@ -209,7 +238,7 @@ def run_conflicts(args: argparse.Namespace) -> int:
 def run_resolve(args: argparse.Namespace) -> int:
     cfg = _config()
     engine = open_db(args)
-    with connect(cfg) as pg:
+    with _connector(cfg)() as pg:
         resolve(engine, pg, args.seq, args.keep)
     print(f"#{args.seq}: kept {'your' if args.keep == 'mine' else 'the central'} version")
     return 0

@@ -32,6 +32,7 @@ from ..db.models import Base
 from ..db.outbox import BASE_FIELD, dumps
 from ..db.types import Money, UTCDateTime
 from ..domain.errors import UserError
+from .push import STORE_MOVED
 from .tables import table_spec
 
 NOT_KEEPABLE = frozenset({"server_authoritative", "rejected"})
@@ -171,6 +172,14 @@ def resolve(engine: Engine, pg: psycopg.Connection, seq: int, choice: str) -> No
                 "This change cannot be sent again: " + item.message,
                 hint="Choose the central version to discard your change.",
             )
+        if item.kind == STORE_MOVED:
+            # Tried again as it was; refused (and kept) again while the store is not yours.
+            with engine.begin() as conn:
+                conn.exec_driver_sql(
+                    "UPDATE outbox SET status = 'pending', last_error = NULL WHERE seq = ?",
+                    (seq,),
+                )
+            return
         central = _central_json(pg, item)
         base = central["version"] if central else None
         payload = dict(item.mine)

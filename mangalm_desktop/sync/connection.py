@@ -22,6 +22,7 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
@@ -303,9 +304,12 @@ def open_bounded(conninfo: str, **kwargs) -> psycopg.Connection:
     return conn
 
 
-def connect(config: CentralConfig, **kwargs) -> psycopg.Connection:
-    """Open a connection; the password comes from the keyring."""
-    password = get_secret(config.secret_key)
+def connect(
+    config: CentralConfig, *, password: str | None = None, **kwargs: Any
+) -> psycopg.Connection:
+    """Open a connection; the password comes from the keyring unless given."""
+    if password is None:
+        password = get_secret(config.secret_key)
     return open_bounded(config.conninfo(password), **kwargs)
 
 

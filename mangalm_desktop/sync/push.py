@@ -29,7 +29,7 @@ from ..db.models import SYNCED_TABLES
 from ..db.outbox import BASE_FIELD, OP_UPSERT, OP_UPSERT_ORDER
 from ..domain.tasks import NULL_TASK, TaskContext
 from .central import check_central_schema
-from .tables import SERVER_COLUMNS, table_spec
+from .tables import SERVER_COLUMNS, STORE_SCOPED, table_spec
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,8 @@ APPEND_ONLY = frozenset({"audit_log"})
 # The payload key of an edit's "before" values: {field: value before the edit} for the fields
 # it changed (``db.outbox.enqueue(base=...)``); what lets a push merge field by field.
 BASE_KEY = BASE_FIELD
+# An op refused because its store was moved to another agent (kept; re-sent when it is back).
+STORE_MOVED = "store_moved"
 # Once an order reached Zoho, the central copy is the truth (DESIGN §3).
 SERVER_AUTHORITATIVE_STATES = frozenset({"sent_to_zoho", "invoiced"})
 
@@ -608,6 +610,81 @@ def apply_batch_stepwise(pg: psycopg.Connection, ops: list[Op]) -> list[Outcome]
             remaining = [o for o in remaining if o.seq != current.seq]
 
 
+def op_store_id(op_table: str, row_id: uuid.UUID, payload: dict[str, Any]) -> uuid.UUID | None:
+    """The store an op belongs to (None for rows of no store, e.g. audit entries)."""
+    if op_table == "store":
+        return row_id
+    if op_table not in STORE_SCOPED:
+        return None
+    row = payload.get("order", payload)
+    value = row.get("store_id")
+    return uuid.UUID(str(value)) if value else None
+
+
+def mark_moved_stores(pg: psycopg.Connection, ops: list[Op], outcomes: list[Outcome]) -> None:
+    """Say why an op was refused when its store is no longer this user's (moved to another
+    agent): kind ``store_moved``. Such an op is kept and sent again by itself once the store
+    is this user's again (see :func:`requeue_returned_stores`), or the user discards it."""
+    by_seq = {op.seq: op for op in ops}
+    refused = {}
+    for out in outcomes:
+        op = by_seq.get(out.seq)
+        if op is None or out.kind not in ("rejected", "conflict"):
+            continue
+        if out.detail.get("kind") not in ("rejected", "missing", "exists"):
+            continue
+        store = op_store_id(op.table_name, op.row_id, op.payload)
+        if store is not None:
+            refused[out.seq] = store
+    if not refused:
+        return
+    with pg.transaction():
+        visible = {
+            r[0]
+            for r in pg.execute(
+                "SELECT id FROM store WHERE id = ANY(%s) AND NOT deleted",
+                (list(set(refused.values())),),
+            )
+        }
+    for out in outcomes:
+        store = refused.get(out.seq)
+        if store is None or store in visible:
+            continue
+        out.kind = "conflict"
+        out.detail = {
+            "kind": STORE_MOVED,
+            "message": "The store is no longer yours (it was moved to another agent), so "
+            "the server refused this change. It is kept here and sent by itself when the "
+            "store is yours again; or discard it (take central) and ask the store's agent "
+            "or a manager to enter it.",
+            "central": None,
+            "store_id": str(store),
+            "server_said": out.detail.get("message"),
+        }
+
+
+def requeue_returned_stores(engine: Engine) -> int:
+    """Parked ``store_moved`` ops whose store is on this laptop again go back to the queue."""
+    with engine.begin() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT seq, last_error FROM outbox WHERE status = 'parked'"
+        ).all()
+        mine = {r[0] for r in conn.exec_driver_sql("SELECT id FROM store WHERE NOT deleted")}
+        back = []
+        for seq, last_error in rows:
+            detail = json.loads(last_error) if last_error else {}
+            store = detail.get("store_id")
+            if detail.get("kind") == STORE_MOVED and store and uuid.UUID(store).hex in mine:
+                back.append((seq,))
+        if back:
+            conn.exec_driver_sql(
+                "UPDATE outbox SET status = 'pending', last_error = NULL WHERE seq = ?", back
+            )
+    if back:
+        log.info("%d change(s) kept for stores that are yours again are sent", len(back))
+    return len(back)
+
+
 def record_outcomes(engine: Engine, outcomes: list[Outcome]) -> None:
     """After the server acknowledged the commit: drop applied ops, park the rest (one txn)."""
     raw = engine.raw_connection()
@@ -683,6 +760,7 @@ def push(
         if not ops:
             break
         outcomes = apply_batch(pg, ops)
+        mark_moved_stores(pg, ops, outcomes)
         record_outcomes(engine, outcomes)
         result.batches += 1
         for out in outcomes:

