@@ -11,7 +11,7 @@ import datetime as dt
 from pathlib import Path
 
 from ..domain.errors import UserError
-from ..domain.formatting import cell
+from ..domain.formatting import cell, number
 from ..reports.catalog import REPORTS, column_label, run_report
 from ..reports.export import FORMATS, format_from_path
 from ..reports.filters import PERIODS, ReportFilters
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     if not args.quiet:
-        print(f"{result.title}: {fmt.number(len(result.frame))} rows written to {args.out}")
+        print(f"{result.title}: {number(len(result.frame))} rows written to {args.out}")
     return 0
 
 

@@ -137,6 +137,11 @@ def test_cli_report_writes_each_format(report_db, tmp_path, capsys):
             ]
         )
         assert code == 0 and out.stat().st_size > 0
+    capsys.readouterr()
+    out = tmp_path / "loud.csv"
+    code = cli_main(["report", "sales-by-region", "--out", str(out), "--db", str(path)])
+    assert code == 0
+    assert capsys.readouterr().out == f"Sales by region: 2 rows written to {out}\n"
     rows = list(csv.reader((tmp_path / "r.csv").open(encoding="utf-8")))
     assert [(r[0], r[1]) for r in rows[1:]] == [("North", "2860.50"), ("South", "950.25")]
     code = cli_main(["report", "sales-by-region", "--region", "Nowhere", "--db", str(path)])

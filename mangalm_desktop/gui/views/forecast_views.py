@@ -156,6 +156,7 @@ class TodayView(View):
             "a call to find out why, not an order to expect",
             self,
         )
+        self.win_back_label.setWordWrap(True)  # a long caption must not widen the window
         layout.addWidget(self.win_back_label)
         self.win_back_rows: list = []
         self.win_back_model = RowsModel(
