@@ -9,6 +9,7 @@ import logging
 from ..db.migrate import backup_sqlite
 from ..demo import DEFAULT_TODAY, SMALL, create_demo_company, existing_data
 from ..demo.company import check_sizes
+from ..domain import formatting as fmt
 from .common import add_db_option, cli_task, db_path, open_db
 
 log = logging.getLogger(__name__)
@@ -77,9 +78,9 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"demo company (seed {summary.seed}) written to {path}:\n"
         f"  {summary.agents} agents, {summary.stores} stores, {summary.products} products\n"
-        f"  {summary.invoices:,} invoices and {summary.credit_notes:,} credit notes with "
-        f"{summary.invoice_lines:,} lines, {summary.start} to {summary.today - dt.timedelta(days=1)}\n"
-        f"  {summary.orders:,} orders taken in the app (last weeks), {summary.calls:,} calls "
+        f"  {fmt.number(summary.invoices)} invoices and {fmt.number(summary.credit_notes)} credit notes with "
+        f"{fmt.number(summary.invoice_lines)} lines, {summary.start} to {summary.today - dt.timedelta(days=1)}\n"
+        f"  {fmt.number(summary.orders)} orders taken in the app (last weeks), {fmt.number(summary.calls)} calls "
         f"in the call log; took {summary.seconds:.1f} s"
     )
     return 0

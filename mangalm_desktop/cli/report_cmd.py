@@ -11,10 +11,10 @@ import datetime as dt
 from pathlib import Path
 
 from ..domain.errors import UserError
+from ..domain.formatting import cell, number
 from ..reports.catalog import REPORTS, column_label, run_report
 from ..reports.export import FORMATS, format_from_path
 from ..reports.filters import PERIODS, ReportFilters
-from ..reports.formatting import format_value
 from .common import add_db_option, cli_task, open_db
 
 
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     if not args.quiet:
-        print(f"{result.title}: {len(result.frame):,} rows written to {args.out}")
+        print(f"{result.title}: {number(len(result.frame))} rows written to {args.out}")
     return 0
 
 
@@ -96,7 +96,7 @@ def _print_table(result) -> None:  # noqa: ANN001
     kinds = result.kinds()
     head = [column_label(c) for c in df.columns]
     body = [
-        [format_value(v, kinds[c]) for v, c in zip(row, df.columns, strict=True)]
+        [cell(v, kinds[c]) for v, c in zip(row, df.columns, strict=True)]
         for row in df.itertuples(index=False, name=None)
     ]
     widths = [max([len(h)] + [len(r[j]) for r in body]) for j, h in enumerate(head)]

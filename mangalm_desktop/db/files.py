@@ -56,6 +56,27 @@ def atomic_target(path: Path) -> Iterator[Path]:
         raise
 
 
+PRIVATE_UMASK = 0o077
+
+
+@contextmanager
+def private_umask() -> Iterator[None]:
+    """Files and folders created inside the block are 0600/0700 on POSIX (umask 077).
+
+    The CLI runs each command inside it and the GUI sets it for its whole run, so the database
+    and its -wal/-shm, logs, settings, error reports, backups and exports are never readable by
+    other accounts on the laptop, whatever created them (SQLite, Qt, the logging module).
+    """
+    if os.name != "posix":
+        yield
+        return
+    old = os.umask(PRIVATE_UMASK)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
 def private_dir(path: Path) -> Path:
     """Create ``path`` (and parents) if needed and make it 0700 on POSIX; returns it."""
     path = Path(path)

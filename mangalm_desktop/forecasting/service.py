@@ -541,10 +541,14 @@ def todays_calls(
     today = today or dt.date.today()
     with session_scope(engine) as session:
         days = _order_days(session, today)
-        q = select(Store).where(Store.deleted.is_(False), Store.active.is_(True))
+        # the columns used, not Store objects: 100,000 ORM rows took seconds before Today showed
+        q = select(
+            *(Store.id, Store.name, Store.call_cadence_days, Store.phone),
+            *(Store.city, Store.region, Store.outstanding_balance),
+        ).where(Store.deleted.is_(False), Store.active.is_(True))
         if agent_id is not None:
             q = q.where(Store.agent_id == agent_id)
-        stores = list(session.scalars(q))
+        stores = list(session.execute(q))
         preds = session.execute(
             select(
                 Prediction.store_id,

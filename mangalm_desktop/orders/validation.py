@@ -16,17 +16,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..db.models import Order, Product, Store
+from ..domain import formatting as fmt
 from ..domain.enums import OrderKind, OrderState
 from ..domain.money import ZERO
 from .model import Checked, Issue, LineInput, OrderDraft, PricedLine
-from .pricing import check_pct, fmt_pct, line_money, order_money, pack_hint
+from .pricing import check_pct, line_money, order_money, pack_hint
 
 OPEN_STATES = (OrderState.SUBMITTED, OrderState.SYNCED, OrderState.SENT_TO_ZOHO)
-
-
-def rupees(amount: Decimal) -> str:
-    sign = "-" if amount < 0 else ""
-    return f"{sign}₹{abs(amount):,.2f}"
 
 
 def _as_uuid(value: object) -> uuid.UUID | None:
@@ -212,7 +208,7 @@ def validate(
                     Issue(
                         "duplicate_discount",
                         f"{_label(product)} is on lines {m['lines'][0]} and {n} with different "
-                        f"discounts ({fmt_pct(m['pct'])} % and {fmt_pct(pct)} %); keep one line.",
+                        f"discounts ({fmt.percent_points(m['pct'])} and {fmt.percent_points(pct)}); keep one line.",
                         n,
                     )
                 )
@@ -275,9 +271,9 @@ def validate(
                 Issue(
                     "credit_limit",
                     f"Credit limit exceeded for {store.name}: outstanding balance "
-                    f"{rupees(balance)} + open orders {rupees(open_total)} + this order "
-                    f"{rupees(totals.total)} = {rupees(exposure)}, over the limit of "
-                    f"{rupees(store.credit_limit)} by {rupees(exposure - store.credit_limit)}.",
+                    f"{fmt.money(balance)} + open orders {fmt.money(open_total)} + this order "
+                    f"{fmt.money(totals.total)} = {fmt.money(exposure)}, over the limit of "
+                    f"{fmt.money(store.credit_limit)} by {fmt.money(exposure - store.credit_limit)}.",
                 )
             )
     return Checked(

@@ -19,21 +19,13 @@ from pathlib import Path
 
 from ..db.files import atomic_target
 from ..domain.errors import UserError
+from ..domain.formatting import XLSX_FORMATS, cell, is_missing
 from ..domain.safe_cells import csv_row, safe_text, xlsx_cell
 from ..domain.tasks import NULL_TASK, TaskContext
 from ..security.roles import Identity, Permission, require
 from .catalog import ReportResult
-from .formatting import is_missing
 
 FORMATS: tuple[str, ...] = ("csv", "xlsx", "pdf")
-
-XLSX_FORMATS = {
-    "money": "#,##0.00",
-    "int": "#,##0",
-    "pct": "0.0%",
-    "float": "#,##0.00",
-    "date": "yyyy-mm-dd",
-}
 
 PROGRESS_EVERY = 500
 
@@ -121,7 +113,7 @@ def export_xlsx(result: ReportResult, path: Path, ctx: TaskContext = NULL_TASK) 
             if kind in XLSX_FORMATS:
                 c.number_format = XLSX_FORMATS[kind]
             if value is not None and i <= 1000:  # widths from a sample is plenty
-                shown = len(f"{value:,.2f}") if kind in ("money", "float") else len(str(value))
+                shown = len(cell(value, kind)) if kind != "text" else len(str(value))
                 widths[j - 1] = max(widths[j - 1], min(60, shown + 2))
         if i % PROGRESS_EVERY == 0:
             ctx.check()

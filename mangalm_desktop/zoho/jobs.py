@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..db.engine import session_scope
@@ -55,7 +56,9 @@ class JobResult:
     updated: int = 0
     unchanged: int = 0
     sent: int = 0
-    parked: int = 0
+    parked: int = 0  # records or orders held back for a person (collisions, rejections)
+    waiting: int = 0  # orders "maybe created": looked up again on later runs, never re-created
+    deleted: int = 0  # invoices tombstoned because Books no longer has them
     requests: int = 0
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
@@ -85,8 +88,10 @@ def _since(cursor: dt.datetime | None, overlap_minutes: int) -> dt.datetime | No
 # ---- CRM accounts → stores -------------------------------------------------------------------
 
 
-def pull_accounts(engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TASK) -> JobResult:
-    res = JobResult("accounts")
+def pull_accounts(
+    engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TASK, res: JobResult | None = None
+) -> JobResult:
+    res = res or JobResult("accounts")
     cfg = client.config
     with session_scope(engine) as s:
         since = _since(state.get_cursor(s, "accounts"), cfg.overlap_minutes)
@@ -119,7 +124,11 @@ def _pull_pages(
 ) -> dt.datetime | None:
     """The page loop of the master-data pulls: one transaction per page (a stop keeps the pages
     already written), a record that does not map is a warning rather than a failed job, and the
-    newest modification time seen is returned as the next cursor."""
+    newest modification time seen is returned as the next cursor.
+
+    Each record is written in its own savepoint: a record that still collides with another row
+    (a unique code or SKU) after the write function's own resolution is parked with a warning
+    naming it, and the rest of the page and the run go on."""
     newest: dt.datetime | None = None
     for page in pages:
         ctx.check()
@@ -135,9 +144,26 @@ def _pull_pages(
                     modified = parse_time(rec.get(modified_field))
                     if modified and (newest is None or modified > newest):
                         newest = modified
-                write(s, values, res)
+                try:
+                    with s.begin_nested():
+                        write(s, values, res)
+                except IntegrityError as exc:
+                    res.parked += 1
+                    res.warnings.append(f"{label}: {_record_name(rec)} not written: {_why(exc)}")
         ctx.progress(res.fetched, 0, label)
     return newest
+
+
+def _record_name(rec: dict[str, Any]) -> str:
+    for key in ("Account_Name", "name", "contact_name", "id", "item_id", "contact_id"):
+        if rec.get(key):
+            return repr(str(rec[key]))
+    return "a record"
+
+
+def _why(exc: IntegrityError) -> str:
+    """The database's one-line reason (which constraint), without the SQL and parameters."""
+    return str(getattr(exc, "orig", exc)).splitlines()[0][:200]
 
 
 def _books_since(engine: Engine, client: ZohoClient, job: str, params: dict[str, Any]) -> None:
@@ -155,13 +181,24 @@ def _save_cursor(engine: Engine, job: str, newest: dt.datetime | None) -> None:
 
 
 def _upsert_store(s: Session, values: dict[str, Any], res: JobResult) -> None:
-    store = s.scalar(select(Store).where(Store.zoho_account_id == values["zoho_account_id"]))
-    if store is None:
-        same_code = s.scalar(select(Store).where(Store.code == values["code"]))
-        if same_code is not None and same_code.zoho_account_id is None:
-            store = same_code  # a store imported before Zoho was connected: adopt it
-        elif same_code is not None:
-            values["code"] = f"ZA-{values['zoho_account_id']}"
+    """Upsert on the CRM account id. The account number becomes the store code, but CRM does
+    not keep account numbers unique: when another store already holds the number, a store
+    imported before Zoho was connected is adopted; otherwise this account keeps the code it
+    has (``ZA-<account id>`` if it is new) and the run's warnings say which two collide."""
+    account_id = values["zoho_account_id"]
+    store = s.scalar(select(Store).where(Store.zoho_account_id == account_id))
+    holder = s.scalar(select(Store).where(Store.code == values["code"]))
+    if holder is not None and holder is not store:
+        if store is None and holder.zoho_account_id is None:
+            store = holder  # a store imported before Zoho was connected: adopt it
+        else:
+            kept = store.code if store is not None else f"ZA-{account_id}"
+            res.warnings.append(
+                f"CRM account {account_id} ({values['name']!r}): account number "
+                f"{values['code']!r} is also store {holder.name!r} (account "
+                f"{holder.zoho_account_id}); this store keeps code {kept!r}"
+            )
+            values["code"] = kept
     if store is None:
         s.add(Store(**values))
         res.created += 1
@@ -174,10 +211,12 @@ def _upsert_store(s: Session, values: dict[str, Any], res: JobResult) -> None:
 # ---- Books contacts → store.zoho_customer_id -------------------------------------------------
 
 
-def pull_contacts(engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TASK) -> JobResult:
+def pull_contacts(
+    engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TASK, res: JobResult | None = None
+) -> JobResult:
     """Link each Books customer to its store (by ``zcrm_account_id``, else by exact name), or
     create the store, so invoices and sales orders always have a customer on both sides."""
-    res = JobResult("contacts")
+    res = res or JobResult("contacts")
     params: dict[str, Any] = {"contact_type": "customer"}
     if client.config.contacts_modified_filter:
         _books_since(engine, client, "contacts", params)
@@ -227,24 +266,68 @@ def _link_customer(s: Session, cust: Any, res: JobResult) -> None:
 # ---- Books items → products -----------------------------------------------------------------
 
 
-def pull_items(engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TASK) -> JobResult:
-    res = JobResult("items")
+def pull_items(
+    engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TASK, res: JobResult | None = None
+) -> JobResult:
+    res = res or JobResult("items")
     params: dict[str, Any] = {"filter_by": "Status.All"}
     if client.config.items_modified_filter:
         _books_since(engine, client, "items", params)
-    pages = client.books_pages("/items", "items", params)
-    _pull_pages(engine, pages, res, ctx, item_to_product, _upsert_product, "Books items")
+    # Items are few (hundreds): the whole listing is read before writing, so a SKU that Books
+    # moved from one item to another can be told from one that two items share.
+    pages = list(client.books_pages("/items", "items", params))
+    listed = {
+        str(rec["item_id"]): (str(rec["sku"]) if rec.get("sku") else None)
+        for page in pages
+        for rec in page
+        if rec.get("item_id")
+    }
+
+    def write(s: Session, values: dict[str, Any], res: JobResult) -> None:
+        _upsert_product(s, values, res, listed if not client.config.items_modified_filter else None)
+
+    _pull_pages(engine, pages, res, ctx, item_to_product, write, "Books items")
     return res
 
 
-def _upsert_product(s: Session, values: dict[str, Any], res: JobResult) -> Product:
-    product = s.scalar(select(Product).where(Product.zoho_item_id == values["zoho_item_id"]))
-    if product is None and values.get("sku"):
-        same_sku = s.scalar(select(Product).where(Product.sku == values["sku"]))
-        if same_sku is not None and same_sku.zoho_item_id is None:
-            product = same_sku
-        elif same_sku is not None:
-            values["sku"] = None  # the SKU belongs to another Zoho item; keep ours unique
+def _upsert_product(
+    s: Session,
+    values: dict[str, Any],
+    res: JobResult,
+    listed: dict[str, str | None] | None = None,
+) -> Product:
+    """Upsert on the Books item id; the SKU is unique on our side.
+
+    ``listed`` (item id → SKU, from the full item listing of this run) tells a moved SKU from
+    a duplicated one: when the product holding the SKU belongs to a Books item that no longer
+    carries it, Books moved the SKU to this item and the holder gives it up; when both items
+    carry it (or we cannot tell), the holder keeps it and this item keeps the SKU it had.
+    A product imported before Zoho was connected (same SKU, no item id) is adopted."""
+    item_id = values["zoho_item_id"]
+    product = s.scalar(select(Product).where(Product.zoho_item_id == item_id))
+    sku = values.get("sku")
+    holder = s.scalar(select(Product).where(Product.sku == sku)) if sku else None
+    if holder is not None and holder is not product:
+        if product is None and holder.zoho_item_id is None:
+            product = holder
+        elif (
+            listed is not None
+            and holder.zoho_item_id is not None
+            and listed.get(holder.zoho_item_id) != sku
+        ):
+            res.warnings.append(
+                f"SKU {sku!r} moved in Books from item {holder.zoho_item_id} ({holder.name!r}) "
+                f"to item {item_id} ({values['name']!r})"
+            )
+            _apply(holder, {"sku": None})
+            s.flush()  # the holder lets go before this row takes the SKU (unique index)
+        else:
+            kept = product.sku if product is not None else None
+            res.warnings.append(
+                f"Books item {item_id} ({values['name']!r}): SKU {sku!r} is also product "
+                f"{holder.name!r}'s; this product keeps SKU {kept!r}"
+            )
+            values["sku"] = kept
     if product is None:
         product = Product(**values)
         s.add(product)
@@ -281,8 +364,10 @@ class _Lookups:
         return cls(stores, products)  # type: ignore[arg-type]
 
 
-def pull_invoices(engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TASK) -> JobResult:
-    res = JobResult("invoices")
+def pull_invoices(
+    engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TASK, res: JobResult | None = None
+) -> JobResult:
+    res = res or JobResult("invoices")
     cfg = client.config
     with session_scope(engine) as s:
         cursor = state.get_cursor(s, "invoices")
@@ -294,6 +379,8 @@ def pull_invoices(engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TA
     if since:
         params["last_modified_time"] = books_time(since)
     newest = cursor
+    listed: set[str] = set()  # every id listed; a full listing (no ``since``) is the sweep
+    gone: list[str] = []
     for page in client.books_pages("/invoices", "invoices", params):
         ctx.check()
         ids = [str(r["invoice_id"]) for r in page if r.get("invoice_id")]
@@ -321,6 +408,8 @@ def pull_invoices(engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TA
                     detail = client.call("GET", "books", f"/invoices/{inv_id}").body or {}
                 except ZohoRejected as exc:  # deleted in Zoho between the list and now
                     res.warnings.append(f"invoice {inv_id}: {exc.message}")
+                    if exc.code == INVOICE_MISSING:
+                        gone.append(inv_id)
                     continue
                 try:
                     data = invoice_to_rows(detail.get("invoice") or {})
@@ -334,13 +423,124 @@ def pull_invoices(engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TA
             # One transaction per page; on a stop (budget, cancel, error) the details already
             # paid for are still written, so the next run does not ask for them again.
             if batch:
-                with session_scope(engine) as s:
-                    _write_invoices(s, batch, lookups, res)
+                _write_invoice_page(engine, batch, lookups, res)
+            if gone:
+                _tombstone_invoices(engine, gone, res)
+                gone.clear()
+        listed.update(ids)
         ctx.progress(res.fetched, 0, "Books invoices")
     if newest and newest != cursor:
         with session_scope(engine) as s:
             state.set_cursor(s, "invoices", newest)
+    sweep_deleted_invoices(engine, client, res, listed if since is None else None)
     return res
+
+
+def _write_invoice_page(
+    engine: Engine, batch: list[Any], lookups: _Lookups, res: JobResult
+) -> None:
+    """One transaction for the page; if it collides (an invoice number Books reused, say), the
+    page is written again one invoice at a time so only the colliding invoice is parked."""
+    try:
+        with session_scope(engine) as s:
+            _write_invoices(s, batch, lookups, res)
+        return
+    except IntegrityError:
+        pass
+    with session_scope(engine) as s:  # the failed page may have added lookups that rolled back
+        fresh = _Lookups.load(s)
+    lookups.stores, lookups.products = fresh.stores, fresh.products
+    for data in batch:
+        try:
+            with session_scope(engine) as s:
+                _write_invoices(s, [data], lookups, res)
+        except IntegrityError as exc:
+            res.parked += 1
+            res.warnings.append(f"invoice {data.header['number']} not written: {_why(exc)}")
+            with session_scope(engine) as s:
+                fresh = _Lookups.load(s)
+            lookups.stores, lookups.products = fresh.stores, fresh.products
+
+
+# ---- invoices deleted in Books → tombstones ----------------------------------------------------
+
+INVOICE_MISSING = 1002  # Books: "Invoice does not exist." (ZOHO_API.md §2.4, [OFF])
+
+
+def _tombstone_invoices(engine: Engine, zoho_ids: Iterable[str], res: JobResult) -> None:
+    """Tombstone the invoices (and their lines) of these Books ids, so every replica drops them;
+    rows stay, as every synced delete does."""
+    ids = list(zoho_ids)
+    if not ids:
+        return
+    with session_scope(engine) as s:
+        invoice_ids = s.scalars(
+            select(Invoice.id).where(Invoice.zoho_invoice_id.in_(ids), Invoice.deleted.is_(False))
+        ).all()
+        if not invoice_ids:
+            return
+        s.execute(
+            update(Invoice)
+            .where(Invoice.id.in_(invoice_ids))
+            .values(deleted=True, version=Invoice.version + 1)
+        )
+        s.execute(
+            update(InvoiceLine)
+            .where(InvoiceLine.invoice_id.in_(invoice_ids), InvoiceLine.deleted.is_(False))
+            .values(deleted=True, version=InvoiceLine.version + 1)
+        )
+    res.deleted += len(invoice_ids)
+    res.warnings.append(f"{len(invoice_ids)} invoice(s) deleted in Books: tombstoned")
+
+
+def sweep_deleted_invoices(
+    engine: Engine, client: ZohoClient, res: JobResult, listed: set[str] | None
+) -> None:
+    """Find invoices deleted in Books and tombstone them.
+
+    Books has no documented list of deleted records (ZOHO_API.md), and an incremental list
+    cannot show what is gone, so deletions are found by a sweep: every ``deletion_sweep_hours``
+    the full invoice list is read (one request per 200 invoices, no details) and our Zoho
+    invoices missing from it are tombstoned. That a complete unfiltered ``GET /invoices``
+    lists every invoice that still exists (void and draft too) is UNCONFIRMED, so the sweep is
+    a setting (0 = off). ``listed`` is the id set of a complete listing this run already made
+    (a first pull), which then costs nothing extra. A detail answering code 1002 ("does not
+    exist") tombstones that invoice at once, independent of the sweep.
+    """
+    hours = client.config.deletion_sweep_hours
+    if hours <= 0:
+        return
+    now = client.clock.now()
+    with session_scope(engine) as s:
+        last = state.get_number(s, SWEEP_KEY)
+    if listed is None:
+        if last is not None and now - last < hours * 3600:
+            return
+        listed = set()
+        for page in client.books_pages("/invoices", "invoices", {"sort_column": "created_time"}):
+            listed.update(str(r["invoice_id"]) for r in page if r.get("invoice_id"))
+    with session_scope(engine) as s:
+        ours = set(
+            s.scalars(
+                select(Invoice.zoho_invoice_id).where(
+                    Invoice.zoho_invoice_id.is_not(None), Invoice.deleted.is_(False)
+                )
+            ).all()
+        )
+        state.set_number(s, SWEEP_KEY, now)
+    missing = ours - listed
+    if missing and not listed:
+        # An empty listing against a non-empty history is more likely a wrong organization or
+        # a filter Books applied than every invoice deleted: do nothing, say so.
+        res.warnings.append(
+            f"deletion sweep: Books listed no invoices but {len(ours)} are linked here; "
+            "nothing tombstoned"
+        )
+        return
+    _tombstone_invoices(engine, missing, res)
+
+
+SWEEP_KEY = "zoho:sweep:invoices"
 
 
 def _store_for(s: Session, data: Any, lookups: _Lookups) -> uuid.UUID:
@@ -415,6 +615,7 @@ def _upsert_invoice(
         **data.header,
         "store_id": _store_for(s, data, lookups),
         "zoho_modified_at": data.modified,
+        "deleted": False,  # listed again in Books: live again
     }
     # a CSV-imported invoice (same number, no Zoho id yet) is adopted, not duplicated
     inv = by_zoho.get(values["zoho_invoice_id"]) or by_number.pop(values["number"], None)
@@ -508,8 +709,14 @@ def _payloads(s: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[str, An
     return out
 
 
-def find_salesorder(client: ZohoClient, reference: str) -> dict[str, Any] | None:
-    """The sales order whose reference is exactly ``reference`` (Zoho's filter may be looser)."""
+def find_salesorder(
+    client: ZohoClient, reference: str, res: JobResult | None = None
+) -> dict[str, Any] | None:
+    """The sales order whose reference is exactly ``reference`` (Zoho's filter may be looser).
+
+    Two with one reference mean a duplicate was created in Zoho (by hand, or by a bridge before
+    "maybe created" existed): the oldest is used and the run record says so, so a person can
+    void the other."""
     reply = client.call("GET", "books", "/salesorders", params={"reference_number": reference})
     matches = [
         so
@@ -517,8 +724,15 @@ def find_salesorder(client: ZohoClient, reference: str) -> dict[str, Any] | None
         if so.get("reference_number") == reference
     ]
     if len(matches) > 1:
-        log.warning("%d sales orders carry reference %s; using the oldest", len(matches), reference)
         matches.sort(key=lambda so: (so.get("created_time") or "", so.get("salesorder_id")))
+        message = (
+            f"order {reference}: {len(matches)} sales orders in Zoho carry this reference "
+            f"({', '.join(str(m.get('salesorder_number')) for m in matches)}); using the "
+            "oldest, void the others in Books"
+        )
+        log.warning(message)
+        if res is not None:
+            res.warnings.append(message)
     return matches[0] if matches else None
 
 
@@ -536,9 +750,10 @@ def push_orders(
     client: ZohoClient,
     ctx: TaskContext = NULL_TASK,
     *,
+    res: JobResult | None = None,
     after_each: Callable[[], None] | None = None,
 ) -> JobResult:
-    res = JobResult("orders")
+    res = res or JobResult("orders")
     with session_scope(engine) as s:
         ids = s.scalars(
             select(Order.id)
@@ -550,6 +765,14 @@ def push_orders(
             )
             .order_by(Order.created_at, Order.number)
         ).all()
+        maybe = state.maybe_created(s)
+        if maybe:
+            # An order no longer waiting (cancelled, sent by hand, deleted) is no longer
+            # "maybe created" for the bridge: it will not push it again.
+            waiting = set(s.scalars(select(Order.number).where(Order.id.in_(ids))).all())
+            for number in set(maybe) - waiting:
+                state.clear_maybe(s, number)
+                del maybe[number]
     done = 0
     for chunk_start in range(0, len(ids), PUSH_CHUNK):
         chunk = list(ids[chunk_start : chunk_start + PUSH_CHUNK])
@@ -566,7 +789,7 @@ def push_orders(
                 _mark(engine, order_id, zoho_error=str(payload))
                 res.parked += 1
                 continue
-            _push_one(engine, client, order_id, number, payload, res)
+            _push_one(engine, client, order_id, number, payload, res, maybe.get(number))
             ctx.progress(done, len(ids), "sales orders")
             if after_each is not None:
                 after_each()
@@ -580,26 +803,56 @@ def _push_one(
     number: str,
     payload: dict[str, Any],
     res: JobResult,
+    maybe_since: float | None,
 ) -> None:
+    """Send one order, never twice.
+
+    Zoho may commit a create after the client gave up on it (a timeout, a lost answer, a killed
+    process), later than any lookup a few seconds on would see. So after a create whose outcome
+    is unknown the order is kept "maybe created" (``zoho:maybe:<number>`` in the central
+    bookkeeping, with the time): this run looks it up a few more times with backoff, later runs
+    look it up again, and it is created again only when Zoho still has no such sales order
+    ``maybe_created_window_minutes`` after the uncertain create.
+    """
     cfg = client.config
-    for attempt in range(cfg.max_attempts):
-        existing = find_salesorder(client, number)
-        if existing is not None:
-            so = existing
-            break
+    uncertain = False
+    so = find_salesorder(client, number, res)
+    if so is None and maybe_since is not None:
+        age_min = (client.clock.now() - maybe_since) / 60
+        if age_min < cfg.maybe_created_window_minutes:
+            res.waiting += 1
+            return
+        res.warnings.append(
+            f"order {number}: still not in Zoho {age_min:.0f} min after a create whose outcome "
+            "was unknown; creating it again"
+        )
+    if so is None:
         try:
             reply = client.call("POST", "books", "/salesorders", json=payload, idempotent=False)
             so = _created(reply.body)
-            break
         except ZohoRejected as exc:
             _mark(engine, order_id, zoho_error=f"Zoho: {exc.message} (code {exc.code})")
+            if maybe_since is not None:
+                _clear_maybe(engine, number)
             res.parked += 1
             return
         except ZohoUncertain as exc:
-            log.info("order %s: %s; looking it up before trying again", number, exc)
-            client.clock.sleep(min(cfg.backoff_base_s * 2**attempt, cfg.backoff_max_s))
-    else:
-        raise ZohoUncertain(f"order {number}: still unknown after {cfg.max_attempts} tries")
+            log.info("order %s: %s; kept as maybe created", number, exc)
+            uncertain = True
+            with session_scope(engine) as s:
+                state.set_maybe(s, number, client.clock.now())
+            for attempt in range(cfg.max_attempts - 1):
+                client.clock.sleep(min(cfg.backoff_base_s * 2**attempt, cfg.backoff_max_s))
+                so = find_salesorder(client, number, res)
+                if so is not None:
+                    break
+            else:
+                res.waiting += 1
+                res.warnings.append(
+                    f"order {number}: create outcome unknown ({exc}); kept as 'maybe created' "
+                    "and looked up again on later runs, never created twice"
+                )
+                return
     if _mark(
         engine,
         order_id,
@@ -609,3 +862,10 @@ def _push_one(
         zoho_error=None,
     ):
         res.sent += 1
+    if maybe_since is not None or uncertain:
+        _clear_maybe(engine, number)
+
+
+def _clear_maybe(engine: Engine, number: str) -> None:
+    with session_scope(engine) as s:
+        state.clear_maybe(s, number)

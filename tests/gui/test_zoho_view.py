@@ -13,6 +13,7 @@ from mangalm_desktop.zoho import bridge
 from mangalm_desktop.zoho.clock import ManualClock
 from mangalm_desktop.zoho.config import SECRET_CLIENT, SECRET_REFRESH, save_config
 from tests.zoho_server import ZohoServer
+from tests.zoho_server.roles import bridge_url
 from tests.zoho_server.support import bridge_config, central_engine, connect, make_orders, seed_zoho
 
 pytestmark = [pytest.mark.gui, pytest.mark.pg]
@@ -20,9 +21,11 @@ pytestmark = [pytest.mark.gui, pytest.mark.pg]
 
 @pytest.fixture
 def zoho_world(pg_url, tmp_path, monkeypatch):
+    """The panel works on the central database through the bridge's own login (`central
+    add-bridge`), not the admin's or a manager's; the test reads results as the admin."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setenv("MANGALM_CENTRAL_URL", pg_url)
     central = central_engine(pg_url)
+    monkeypatch.setenv("MANGALM_CENTRAL_URL", bridge_url(pg_url))
     with ZohoServer() as server:
         seeded = seed_zoho(server, invoices=5)
         bridge.run_once(central, connect(server, ManualClock()), ["accounts", "contacts", "items"])

@@ -65,9 +65,11 @@ def test_xlsx_export_is_typed_and_formatted(report_db, tmp_path):
     # Month rows: Jan 1100.00, Feb 1900.50, Mar 810.25.
     sales = [ws.cell(row=r, column=3).value for r in range(5, 8)]
     assert sales == [1100.0, 1900.5, 810.25]
-    assert ws.cell(row=5, column=3).number_format == "#,##0.00"
+    # Typed numbers with the en-IN rupee format (lakh/crore grouping), never text.
+    assert ws.cell(row=5, column=3).data_type == "n"
+    assert ws.cell(row=5, column=3).number_format == "[$₹-4009]#,##,##0.00;-[$₹-4009]#,##,##0.00"
     assert ws.cell(row=5, column=1).value.date() == dt.date(2024, 1, 1)
-    assert ws.cell(row=5, column=1).number_format == "yyyy-mm-dd"
+    assert ws.cell(row=5, column=1).number_format == "dd mmm yyyy"
     growth = ws.cell(row=6, column=header.index("Growth vs prev.") + 1)
     assert growth.value == pytest.approx(800.50 / 1100)
     assert growth.number_format == "0.0%"
@@ -135,6 +137,11 @@ def test_cli_report_writes_each_format(report_db, tmp_path, capsys):
             ]
         )
         assert code == 0 and out.stat().st_size > 0
+    capsys.readouterr()
+    out = tmp_path / "loud.csv"
+    code = cli_main(["report", "sales-by-region", "--out", str(out), "--db", str(path)])
+    assert code == 0
+    assert capsys.readouterr().out == f"Sales by region: 2 rows written to {out}\n"
     rows = list(csv.reader((tmp_path / "r.csv").open(encoding="utf-8")))
     assert [(r[0], r[1]) for r in rows[1:]] == [("North", "2860.50"), ("South", "950.25")]
     code = cli_main(["report", "sales-by-region", "--region", "Nowhere", "--db", str(path)])

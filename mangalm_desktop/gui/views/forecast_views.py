@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
 )
 
 from ...domain.changes import Changes
+from ...domain.formatting import day, money, number
 from ..context import AppContext
 from ..errors import show_error
 from ..forecast_refresher import refresher_for
-from ..format import day, rupees
 from ..tablemodels import RIGHT, Column, RowsModel
 from ..workers import Written
 from .base import View
@@ -64,8 +64,8 @@ def _table(parent: QWidget, model: RowsModel) -> QTableView:
 
 def _expected_order(e) -> str:  # noqa: ANN001 - CallListEntry
     if not e.value_is_money:  # a history without prices: the order in units
-        return f"{e.expected_value:,.0f} units"
-    return rupees(Decimal(str(round(e.expected_value))), paise=False)
+        return f"{number(e.expected_value)} units"
+    return money(Decimal(str(round(e.expected_value))), paise=False)
 
 
 def _chance_tip(e) -> str:  # noqa: ANN001 - CallListEntry
@@ -88,7 +88,7 @@ def _usual(e) -> str:  # noqa: ANN001 - CallListEntry
 
 
 def _balance(e) -> str:  # noqa: ANN001 - CallListEntry
-    return "" if e.outstanding_balance is None else rupees(e.outstanding_balance, paise=False)
+    return "" if e.outstanding_balance is None else money(e.outstanding_balance, paise=False)
 
 
 class TodayView(View):
@@ -156,6 +156,7 @@ class TodayView(View):
             "a call to find out why, not an order to expect",
             self,
         )
+        self.win_back_label.setWordWrap(True)  # a long caption must not widen the window
         layout.addWidget(self.win_back_label)
         self.win_back_rows: list = []
         self.win_back_model = RowsModel(
@@ -451,10 +452,10 @@ class PredictionsView(View):
             lines=[s.line() for s in suggestions],
             suggestions=suggestions,
         )
-        today = self.ctx.today()
+        today, who = self.ctx.today(), getattr(self.ctx, "identity", None)
 
         def write(_task, engine):  # noqa: ANN001, ANN202
-            result = save_draft(engine, draft, today=today)
+            result = save_draft(engine, draft, identity=who, today=today)
             return Written(result, Changes.of("orders", "order_line"))
 
         def done(result) -> None:  # noqa: ANN001

@@ -30,11 +30,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...cli.orders_cmd import order_audit
+from ...domain import formatting as fmt
 from ...domain.changes import Changes
 from ...orders import entry, pdf, service
+from ...orders.access import order_audit
 from ...orders.queries import OrderDetail, OrderFilter
-from .. import format as fmt
 from ..call_dialogs import CallDialog, StockDialog
 from ..context import AppContext
 from ..errors import show_error
@@ -49,15 +49,15 @@ LINE_COLUMNS = [
     Column("no", "#", lambda ln: str(ln.line_no), RIGHT),
     Column("sku", "SKU", lambda ln: ln.sku or ""),
     Column("name", "Product", lambda ln: ln.name),
-    Column("qty", "Qty", lambda ln: f"{ln.quantity:,}", RIGHT),
-    Column("price", "Price", lambda ln: fmt.rupees(ln.unit_price), RIGHT),
+    Column("qty", "Qty", lambda ln: f"{fmt.number(ln.quantity)}", RIGHT),
+    Column("price", "Price", lambda ln: fmt.money(ln.unit_price), RIGHT),
     Column(
         "disc",
         "Disc. %",
         lambda ln: f"{ln.discount_pct.normalize():f}" if ln.discount_pct else "",
         RIGHT,
     ),
-    Column("total", "Amount", lambda ln: fmt.rupees(ln.line_total), RIGHT),
+    Column("total", "Amount", lambda ln: fmt.money(ln.line_total), RIGHT),
 ]
 ANY_DATE = QDate(2000, 1, 1)
 
@@ -178,7 +178,7 @@ class OrdersView(View):
         self.date_to.dateChanged.connect(self.refresh)
         self.model.loaded.connect(self._page_loaded)
         self.model.counted.connect(
-            lambda: self.count_label.setText(f"{self.model.total or 0:,} orders")
+            lambda: self.count_label.setText(f"{fmt.number(self.model.total or 0)} orders")
         )
         self.table.selectionModel().currentRowChanged.connect(
             lambda cur, _prev: self._select(cur.row())
@@ -231,7 +231,7 @@ class OrdersView(View):
 
     def _page_loaded(self) -> None:
         if self.model.total is None:
-            self.count_label.setText(f"{len(self.model.rows):,}+ orders")
+            self.count_label.setText(f"{fmt.number(len(self.model.rows))}+ orders")
         if self.table.currentIndex().row() >= 0 or not self.model.rows:
             return
         ids = [r.id for r in self.model.rows]
@@ -272,8 +272,8 @@ class OrdersView(View):
         self.detail_info.setText("\n".join(parts))
         self.lines_model.set_rows(d.lines)
         self.detail_totals.setText(
-            f"Subtotal {fmt.rupees(d.subtotal)} · discounts {fmt.rupees(d.discount_total)} · "
-            f"<b>total {fmt.rupees(d.total)}</b>"
+            f"Subtotal {fmt.money(d.subtotal)} · discounts {fmt.money(d.discount_total)} · "
+            f"<b>total {fmt.money(d.total)}</b>"
         )
         self._update_buttons()
 
@@ -320,9 +320,9 @@ class OrdersView(View):
         if d is None:
             return
         engine, agent = self.ctx.engine, getattr(self.ctx, "agent_id", None) or d.agent_id
-        today = self.ctx.today()
+        today, who = self.ctx.today(), getattr(self.ctx, "identity", None)
         self._write(
-            lambda: service.duplicate(engine, d.id, agent_id=agent, today=today),
+            lambda: service.duplicate(engine, d.id, agent_id=agent, identity=who, today=today),
             "duplicating the order",
         )
 
@@ -336,9 +336,9 @@ class OrdersView(View):
             if not ok:
                 return
         engine = self.ctx.engine
-        hook = order_audit(desktop_actor(self.ctx), getattr(self.ctx, "identity", None))
+        hook, who = order_audit(desktop_actor(self.ctx)), getattr(self.ctx, "identity", None)
         self._write(
-            lambda: service.cancel(engine, d.id, reason=reason, on_write=hook),
+            lambda: service.cancel(engine, d.id, identity=who, reason=reason, on_write=hook),
             "cancelling the order",
         )
 
