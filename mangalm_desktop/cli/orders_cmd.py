@@ -24,7 +24,7 @@ from ..orders.model import LineInput, OrderDraft, OrderResult
 from ..orders.prefill import prefill
 from ..security import audit
 from ..security.roles import Identity, Permission
-from .common import add_db_option, open_db
+from .common import add_db_option, add_today_option, as_of, open_db
 
 
 def order_audit(actor: str, identity: Identity | None = None) -> service.OnWrite:
@@ -108,6 +108,7 @@ def _line_args(p: argparse.ArgumentParser) -> None:
 def register(sub: argparse._SubParsersAction) -> None:
     top = sub.add_parser("orders", help="take, change and print orders; log calls and stock")
     add_db_option(top)
+    add_today_option(top)
     osub = top.add_subparsers(dest="orders_cmd", metavar="ACTION", required=True)
 
     p = osub.add_parser("create", help="create a draft or submit a new order")
@@ -174,7 +175,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = osub.add_parser("stock", help="record what a store has on the shelf")
     p.add_argument("--store", required=True)
     p.add_argument("--agent", required=True)
-    p.add_argument("--date", type=_date, help="day reported (default today)")
+    p.add_argument("--date", type=_date, help="day reported (default: --today)")
     p.add_argument("items", nargs="+", metavar="SKU=QTY")
     p.set_defaults(func=cmd_stock)
 
@@ -210,12 +211,14 @@ def cmd_create(args: argparse.Namespace) -> int:
             requested_delivery_date=args.deliver,
             suggestions=suggestions,
         )
+        today = as_of(args, engine)
         if args.draft:
-            res = service.save_draft(engine, draft)
+            res = service.save_draft(engine, draft, today=today)
         else:
             res = service.submit(
                 engine,
                 draft,
+                today=today,
                 accept_credit_warning=args.accept_credit_warning,
                 on_write=order_audit(f"{_cli_actor()} as {args.agent.upper()}"),
             )
@@ -238,6 +241,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
             service.submit_saved(
                 engine,
                 oid,
+                today=as_of(args, engine),
                 accept_credit_warning=args.accept_credit_warning,
                 on_write=order_audit(_cli_actor()),
             )
@@ -265,6 +269,7 @@ def cmd_amend(args: argparse.Namespace) -> int:
                 engine,
                 oid,
                 current,
+                today=as_of(args, engine),
                 accept_credit_warning=args.accept_credit_warning,
                 on_write=order_audit(_cli_actor()),
             )
@@ -382,6 +387,7 @@ def cmd_call(args: argparse.Namespace) -> int:
             notes=args.notes,
             next_call_date=args.next_call,
             order_id=order_id,
+            today=as_of(args, engine),
         )
         print(
             f"call logged: {args.outcome}"
@@ -411,7 +417,7 @@ def cmd_stock(args: argparse.Namespace) -> int:
             store=args.store,
             agent_id=agent_id,
             quantities=quantities,
-            reported_on=args.date,
+            reported_on=args.date or as_of(args, engine),
         )
         print(f"recorded shelf stock for {n} products")
     finally:
