@@ -12,51 +12,15 @@ import getpass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from sqlalchemy.orm import Session
-
 from ..db.engine import session_scope
-from ..db.models import Order, Store
 from ..domain import formatting as fmt
 from ..domain.enums import CallOutcome, OrderKind, OrderState
 from ..domain.errors import UserError
-from ..orders import calls, numbering, pdf, queries, service
+from ..orders import calls, pdf, queries, service
+from ..orders.access import order_audit
 from ..orders.model import LineInput, OrderDraft, OrderResult
 from ..orders.prefill import prefill
-from ..security import audit
-from ..security.roles import Identity, Permission
-from .common import add_db_option, add_today_option, as_of, open_db
-
-
-def order_audit(actor: str, identity: Identity | None = None) -> service.OnWrite:
-    """The audit entry for a submit/amend/cancel, written in the order's own transaction.
-
-    With ``identity`` (the signed-in user) it first checks, in that same transaction, that the
-    user may take orders for the order's store (an agent: only its own stores); a refusal
-    rolls the whole write back. None = standalone / CLI, unrestricted (docs/security.md).
-    """
-
-    def write(session: Session, action: str, order: Order) -> None:
-        if identity is not None:
-            identity.require(Permission.TAKE_ORDERS)
-            store = session.get(Store, order.store_id)
-            identity.require_store_access(store.agent_id if store is not None else None)
-        audit.record(
-            session,
-            actor=actor,
-            action=action,
-            agent_id=order.agent_id,
-            entity="orders",
-            entity_id=str(order.id),
-            details={
-                "number": order.number,
-                "state": order.state,
-                "total": order.total,
-                "version": order.version,
-            },
-            device_id=numbering.device_code(session),
-        )
-
-    return write
+from .common import add_db_option, add_today_option, as_of, cli_identity, open_db
 
 
 def _cli_actor() -> str:
@@ -191,6 +155,7 @@ def _print_result(res: OrderResult) -> None:
 def cmd_create(args: argparse.Namespace) -> int:
     engine = open_db(args)
     try:
+        identity = cli_identity(engine)
         with session_scope(engine) as s:
             agent_id = queries.find_agent(s, args.agent)
             lines: list[LineInput] = []
@@ -213,12 +178,13 @@ def cmd_create(args: argparse.Namespace) -> int:
         )
         today = as_of(args, engine)
         if args.draft:
-            res = service.save_draft(engine, draft, today=today)
+            res = service.save_draft(engine, draft, today=today, identity=identity)
         else:
             res = service.submit(
                 engine,
                 draft,
                 today=today,
+                identity=identity,
                 accept_credit_warning=args.accept_credit_warning,
                 on_write=order_audit(f"{_cli_actor()} as {args.agent.upper()}"),
             )
@@ -242,6 +208,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
                 engine,
                 oid,
                 today=as_of(args, engine),
+                identity=cli_identity(engine),
                 accept_credit_warning=args.accept_credit_warning,
                 on_write=order_audit(_cli_actor()),
             )
@@ -270,6 +237,7 @@ def cmd_amend(args: argparse.Namespace) -> int:
                 oid,
                 current,
                 today=as_of(args, engine),
+                identity=cli_identity(engine),
                 accept_credit_warning=args.accept_credit_warning,
                 on_write=order_audit(_cli_actor()),
             )
@@ -286,6 +254,7 @@ def cmd_cancel(args: argparse.Namespace) -> int:
             service.cancel(
                 engine,
                 _order_id(engine, args.order),
+                identity=cli_identity(engine),
                 reason=args.reason,
                 on_write=order_audit(_cli_actor()),
             )
@@ -301,7 +270,9 @@ def cmd_duplicate(args: argparse.Namespace) -> int:
         oid = _order_id(engine, args.order)
         with session_scope(engine) as s:
             agent_id = queries.find_agent(s, args.agent)
-        _print_result(service.duplicate(engine, oid, agent_id=agent_id))
+        _print_result(
+            service.duplicate(engine, oid, agent_id=agent_id, identity=cli_identity(engine))
+        )
     finally:
         engine.dispose()
     return 0

@@ -5,17 +5,23 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import platformdirs
-
 APP_NAME = "MangalmSales"
 APP_AUTHOR = "Mangalm"
 
 
+# platformdirs is imported when a path is first asked for: it costs ~15 ms of the app's cold
+# start, before any path is needed (benchmarks/gui_bench.py).
+
+
 def data_dir() -> Path:
+    import platformdirs
+
     return Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR))
 
 
 def log_dir() -> Path:
+    import platformdirs
+
     return Path(platformdirs.user_log_dir(APP_NAME, APP_AUTHOR))
 
 

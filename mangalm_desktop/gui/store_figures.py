@@ -27,6 +27,10 @@ SETTLE_MS = 300
 
 TRIGGER_TABLES = ("invoice", "invoice_line", "store")
 
+MAX_DEFERS = 20
+"""A refresh waits (up to this many settle periods) while other work runs, so the first
+view's reads do not share the two cores of a laptop with a recomputation of every store."""
+
 
 def refresh_figures(_task: Any, engine: Any, today: dt.date) -> Written:
     """Worker side: the least work that brings the figures up to date; what was stale."""
@@ -55,6 +59,7 @@ class StoreFiguresKeeper(QObject):
         self.message = ""
         self.running = False
         self.pending = False
+        self.deferred = 0
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(settle_ms)
@@ -77,6 +82,11 @@ class StoreFiguresKeeper(QObject):
         if engine is None or self.running:
             self.pending = self.running
             return
+        if self.ctx.runner.running > 0 and self.deferred < MAX_DEFERS:
+            self.deferred += 1  # the views are loading: after them
+            self.timer.start()
+            return
+        self.deferred = 0
         self.running = True
         self.pending = False
         today = self.ctx.today()

@@ -71,13 +71,22 @@ def _load(session: Session, kind: str, username: str) -> SyncState | None:
 
 
 def _throttle_check(engine: Engine, username: str, now: dt.datetime) -> None:
-    with session_scope(engine) as s:
+    wait = 0.0
+    with session_scope(engine) as s:  # commits a re-anchored failure time before raising
         row = _load(s, "failures", username)
         if row is None or not row.number:
             return
-        wait = failure_delay(row.number) - (now - row.updated_at).total_seconds()
-        if wait > 0:
-            raise SignInThrottled(wait)
+        delay = failure_delay(row.number)
+        elapsed = (now - row.updated_at).total_seconds()
+        if elapsed < 0:
+            # The clock was set back since the failure: count the wait from now, so it is never
+            # longer than the delay itself (it was 3,660 s after a one-hour change) and ends
+            # after at most 60 s of real time, whatever the clock does.
+            row.updated_at = now
+            elapsed = 0.0
+        wait = delay - elapsed
+    if wait > 0:
+        raise SignInThrottled(wait)
 
 
 def _record_failure(engine: Engine, username: str, now: dt.datetime) -> None:

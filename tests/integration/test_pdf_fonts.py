@@ -135,6 +135,7 @@ def test_order_pdf_embeds_every_glyph_of_indian_store_names(engine, tmp_path) ->
                 notes=f"Deliver to {name}",
             ),
             today=dt.date(2026, 11, 25),
+            identity=None,
         )
         paths[script] = pdf.write_order_pdf(engine, res.order_id, tmp_path / f"{script}.pdf")
     for script, name in NAMES.items():

@@ -72,14 +72,14 @@ def two_laptops(pg_url, tmp_path, monkeypatch):
         agent_id=world.agent_a.agent_id,
         lines=[LineInput(sku[0], 6), LineInput(sku[1], 12), LineInput(sku[2], 6)],
     )
-    order = service.submit(one, draft)
+    order = service.submit(one, draft, identity=None)
     assert sync_once(one, conn).ok and sync_once(two, conn).ok
     return world, one, two, conn, sku, order.order_id
 
 
 def _amend(eng, world, order_id, *lines):
     draft = OrderDraft(store=world.stores_a[0], agent_id=world.agent_a.agent_id, lines=list(lines))
-    return service.amend(eng, order_id, draft)
+    return service.amend(eng, order_id, draft, identity=None)
 
 
 def test_order_amended_on_two_devices_is_a_conflict_with_lines_never_a_crash(two_laptops):
