@@ -254,9 +254,9 @@ def edit_order(engine: Engine, order_id: uuid.UUID, notes: str) -> None:
         )
 
 
-def central_rows(url: str, user: str | None = None) -> dict[str, list[tuple]]:
+def central_rows(url: str, user: str | None = None, password: str = "") -> dict[str, list[tuple]]:
     """Every synced row ``user`` may see, converted exactly as a pull would store it."""
-    target = as_user(url, user) if user else libpq_url(url)
+    target = as_user(url, user, password) if user else libpq_url(url)
     out: dict[str, list[tuple]] = {}
     with psycopg.connect(target) as conn:
         for spec in all_specs():
