@@ -196,11 +196,13 @@ def test_order_amended_on_two_devices_shows_its_lines_and_keep_mine_works(
             store=world.stores_a[0], agent_id=world.agent_a.agent_id, lines=list(lines)
         )
 
-    oid = service.submit(eng, draft(LineInput(sku[0], 6), LineInput(sku[1], 12))).order_id
+    oid = service.submit(
+        eng, draft(LineInput(sku[0], 6), LineInput(sku[1], 12)), identity=None
+    ).order_id
     assert sync_once(eng, conn).ok and sync_once(other, conn).ok
-    service.amend(other, oid, draft(LineInput(sku[0], 6), LineInput(sku[3], 24)))
+    service.amend(other, oid, draft(LineInput(sku[0], 6), LineInput(sku[3], 24)), identity=None)
     assert sync_once(other, conn).ok
-    service.amend(eng, oid, draft(LineInput(sku[0], 6), LineInput(sku[4], 36)))
+    service.amend(eng, oid, draft(LineInput(sku[0], 6), LineInput(sku[4], 36)), identity=None)
 
     window = make_window(eng, path)
     ctrl = start_background_sync(window, window.ctx)
