@@ -370,7 +370,9 @@ def main() -> int:
             b_runs, r_runs = [], []
             for _ in range(args.repeat):
                 b_runs.append(_timed(base))
-                r_runs.append(_timed(lambda name=name, f=f: run_report(engine, name, f, identity=None)))
+                r_runs.append(
+                    _timed(lambda name=name, f=f: run_report(engine, name, f, identity=None))
+                )
             t_base = statistics.median(w for w, _c in b_runs)
             t_rep = statistics.median(w for w, _c in r_runs)
             c_base = statistics.median(c for _w, c in b_runs)

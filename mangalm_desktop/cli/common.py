@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import os
 import sys
@@ -11,31 +12,67 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from ..db.paths import default_db_path
+from ..db.paths import default_db_path, demo_db_path
 from ..domain.errors import UserError
 from ..domain.tasks import TaskContext
 from ..security.roles import Identity
 
 
-def add_db_option(parser: argparse.ArgumentParser) -> None:
+def add_db_option(parser: argparse.ArgumentParser, *, demo: bool = True) -> None:
     parser.add_argument(
         "--db",
         metavar="PATH",
         help="local database file (default: $MANGALM_DB, else the user data folder)",
     )
+    if demo:
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="use the demo company's database (the one `mangalm demo` writes and "
+            "`mangalm-desktop --demo` opens)",
+        )
+
+
+def add_today_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--today",
+        type=iso_date,
+        metavar="YYYY-MM-DD",
+        help="act as of this day (default: today; on a demo database, the demo's own today)",
+    )
+
+
+def iso_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (use YYYY-MM-DD): {text!r}") from None
 
 
 def open_db(args: argparse.Namespace, *, encrypt_new: bool = True) -> Engine:
-    """The --db / default database: encrypted with the keyring's key when it is encrypted or
-    new (unless ``encrypt_new`` is False: demo companies), plain when it is an existing plain
-    file (``security.local_store``)."""
+    """The --db / --demo / default database: encrypted with the keyring's key when it is
+    encrypted or new (unless ``encrypt_new`` is False: demo companies), plain when it is an
+    existing plain file (``security.local_store``)."""
     from ..security.local_store import open_store
 
-    return open_store(default_db_path(getattr(args, "db", None)), encrypt_new=encrypt_new)
+    demo = bool(getattr(args, "demo", False))
+    return open_store(db_path(args), encrypt_new=encrypt_new and not demo)
 
 
 def db_path(args: argparse.Namespace) -> Path:
-    return default_db_path(getattr(args, "db", None))
+    explicit = getattr(args, "db", None)
+    if getattr(args, "demo", False):
+        return demo_db_path(explicit)
+    return default_db_path(explicit)
+
+
+def as_of(args: argparse.Namespace, engine: Engine) -> dt.date:
+    """The day a command acts as of: ``--today``, else the demo's own today on a demo
+    database (its history ends the day before), else the real date."""
+    from ..demo import demo_today
+
+    given: dt.date | None = getattr(args, "today", None)
+    return given or demo_today(engine) or dt.date.today()
 
 
 class ProgressPrinter:

@@ -20,7 +20,7 @@ from ..orders import calls, pdf, queries, service
 from ..orders.access import order_audit
 from ..orders.model import LineInput, OrderDraft, OrderResult
 from ..orders.prefill import prefill
-from .common import add_db_option, cli_identity, open_db
+from .common import add_db_option, add_today_option, as_of, cli_identity, open_db
 
 
 def _cli_actor() -> str:
@@ -72,6 +72,7 @@ def _line_args(p: argparse.ArgumentParser) -> None:
 def register(sub: argparse._SubParsersAction) -> None:
     top = sub.add_parser("orders", help="take, change and print orders; log calls and stock")
     add_db_option(top)
+    add_today_option(top)
     osub = top.add_subparsers(dest="orders_cmd", metavar="ACTION", required=True)
 
     p = osub.add_parser("create", help="create a draft or submit a new order")
@@ -138,7 +139,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = osub.add_parser("stock", help="record what a store has on the shelf")
     p.add_argument("--store", required=True)
     p.add_argument("--agent", required=True)
-    p.add_argument("--date", type=_date, help="day reported (default today)")
+    p.add_argument("--date", type=_date, help="day reported (default: --today)")
     p.add_argument("items", nargs="+", metavar="SKU=QTY")
     p.set_defaults(func=cmd_stock)
 
@@ -175,12 +176,14 @@ def cmd_create(args: argparse.Namespace) -> int:
             requested_delivery_date=args.deliver,
             suggestions=suggestions,
         )
+        today = as_of(args, engine)
         if args.draft:
-            res = service.save_draft(engine, draft, identity=identity)
+            res = service.save_draft(engine, draft, today=today, identity=identity)
         else:
             res = service.submit(
                 engine,
                 draft,
+                today=today,
                 identity=identity,
                 accept_credit_warning=args.accept_credit_warning,
                 on_write=order_audit(f"{_cli_actor()} as {args.agent.upper()}"),
@@ -204,6 +207,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
             service.submit_saved(
                 engine,
                 oid,
+                today=as_of(args, engine),
                 identity=cli_identity(engine),
                 accept_credit_warning=args.accept_credit_warning,
                 on_write=order_audit(_cli_actor()),
@@ -232,6 +236,7 @@ def cmd_amend(args: argparse.Namespace) -> int:
                 engine,
                 oid,
                 current,
+                today=as_of(args, engine),
                 identity=cli_identity(engine),
                 accept_credit_warning=args.accept_credit_warning,
                 on_write=order_audit(_cli_actor()),
@@ -353,6 +358,7 @@ def cmd_call(args: argparse.Namespace) -> int:
             notes=args.notes,
             next_call_date=args.next_call,
             order_id=order_id,
+            today=as_of(args, engine),
         )
         print(
             f"call logged: {args.outcome}"
@@ -382,7 +388,7 @@ def cmd_stock(args: argparse.Namespace) -> int:
             store=args.store,
             agent_id=agent_id,
             quantities=quantities,
-            reported_on=args.date,
+            reported_on=args.date or as_of(args, engine),
         )
         print(f"recorded shelf stock for {n} products")
     finally:

@@ -104,6 +104,7 @@ def run_import_request(task, engine, request: ImportRequest, identity):  # noqa:
     from ..imports.pipeline import ImportOptions
     from ..imports.report import default_error_report
     from ..imports.zoho import import_invoices
+
     options = ImportOptions(
         skip_bad_rows=request.skip_bad_rows,
         date_format=request.date_format,

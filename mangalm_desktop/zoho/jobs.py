@@ -766,6 +766,13 @@ def push_orders(
             .order_by(Order.created_at, Order.number)
         ).all()
         maybe = state.maybe_created(s)
+        if maybe:
+            # An order no longer waiting (cancelled, sent by hand, deleted) is no longer
+            # "maybe created" for the bridge: it will not push it again.
+            waiting = set(s.scalars(select(Order.number).where(Order.id.in_(ids))).all())
+            for number in set(maybe) - waiting:
+                state.clear_maybe(s, number)
+                del maybe[number]
     done = 0
     for chunk_start in range(0, len(ids), PUSH_CHUNK):
         chunk = list(ids[chunk_start : chunk_start + PUSH_CHUNK])

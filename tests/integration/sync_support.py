@@ -22,6 +22,7 @@ from sqlalchemy import Engine, select
 from mangalm_desktop.db.engine import make_engine, session_scope
 from mangalm_desktop.db.migrate import open_local_database
 from mangalm_desktop.db.models import (
+    Agent,
     Invoice,
     InvoiceLine,
     Order,
@@ -105,6 +106,7 @@ def build_world(
     tag = tag or uuid.uuid4().hex[:6]
     people = [add_user(url, f"{chr(65 + i)}{tag}", f"Agent {chr(65 + i)}") for i in range(agents)]
     m = add_user(url, f"M{tag}", "Meera Shah", manager=True)
+    _AGENT_CODES.update({p.agent_id: p.code for p in [*people, m]})
     engine = make_engine(sqlalchemy_url(url))
     try:
         with session_scope(engine) as s:
@@ -179,6 +181,17 @@ def build_world(
         engine.dispose()
 
 
+# Agent codes of the worlds built in this process: the central database accepts only order
+# numbers that start with the agent's own code, and new_order makes such numbers.
+_AGENT_CODES: dict[uuid.UUID, str] = {}
+
+
+def _code_of(session, agent_id: uuid.UUID) -> str:  # noqa: ANN001 - a Session
+    """The agent's code from the replica (after a first pull) or from the world built here."""
+    agent = session.get(Agent, agent_id)
+    return (agent.code if agent is not None else _AGENT_CODES.get(agent_id, "T")).upper()
+
+
 def local_db(path: Path) -> Engine:
     return open_local_database(path)
 
@@ -196,7 +209,7 @@ def new_order(
     """Save a submitted order locally with its outbox op, in one SQLite transaction."""
     with session_scope(engine) as s:
         order = Order(
-            number=number or f"T-{uuid.uuid4().hex[:12]}",
+            number=number or f"{_code_of(s, agent_id)}-T-{uuid.uuid4().hex[:12]}",
             state="submitted",
             store_id=store_id,
             agent_id=agent_field or agent_id,
@@ -254,9 +267,9 @@ def edit_order(engine: Engine, order_id: uuid.UUID, notes: str) -> None:
         )
 
 
-def central_rows(url: str, user: str | None = None) -> dict[str, list[tuple]]:
+def central_rows(url: str, user: str | None = None, password: str = "") -> dict[str, list[tuple]]:
     """Every synced row ``user`` may see, converted exactly as a pull would store it."""
-    target = as_user(url, user) if user else libpq_url(url)
+    target = as_user(url, user, password) if user else libpq_url(url)
     out: dict[str, list[tuple]] = {}
     with psycopg.connect(target) as conn:
         for spec in all_specs():

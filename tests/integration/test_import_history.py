@@ -119,7 +119,9 @@ def test_history_refuses_a_zoho_invoice_number(engine, tmp_path: Path) -> None:
     from mangalm_desktop.imports.zoho import import_invoices
 
     import_invoices(
-        engine, [Path(__file__).resolve().parents[1] / "fixtures/imports/zoho_golden.csv"], identity=None
+        engine,
+        [Path(__file__).resolve().parents[1] / "fixtures/imports/zoho_golden.csv"],
+        identity=None,
     )
     path = tmp_path / "h.csv"
     path.write_text(

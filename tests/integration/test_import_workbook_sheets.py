@@ -130,7 +130,9 @@ def test_a_bad_row_on_sheet_two_is_named_by_sheet_and_row(engine, tmp_path) -> N
     y2[1][RETAIL.index("Quantity")] = "lots"  # spreadsheet row 3 of sheet 2
     path = two_years(tmp_path, year_rows(2010, 4), y2)
     report = tmp_path / "errors.csv"
-    summary = import_history(engine, [path], COLUMNS, ImportOptions(error_report=report), identity=None)
+    summary = import_history(
+        engine, [path], COLUMNS, ImportOptions(error_report=report), identity=None
+    )
 
     assert not summary.files[0].committed and counts(engine) == (0, 0, 0, 0)  # all-or-nothing
     assert [e.where for e in summary.errors] == [f"sheet {Y2!r} row 3"]
@@ -146,7 +148,11 @@ def test_a_bad_row_on_sheet_two_is_named_by_sheet_and_row(engine, tmp_path) -> N
     ]
     # told to skip bad rows, every other row of both sheets is imported
     summary = import_history(
-        engine, [path], COLUMNS, ImportOptions(error_report=report, skip_bad_rows=True), identity=None
+        engine,
+        [path],
+        COLUMNS,
+        ImportOptions(error_report=report, skip_bad_rows=True),
+        identity=None,
     )
     assert summary.files[0].committed and counts(engine)[3] == 7
 
@@ -184,7 +190,9 @@ def test_one_data_sheet_reads_as_before_and_names_the_notes_sheet(engine, tmp_pa
     rows[2][RETAIL.index("InvoiceDate")] = "someday"
     path = write_book(tmp_path / "one.xlsx", [(Y1, RETAIL, rows), notes_sheet()])
     report = tmp_path / "errors.csv"
-    summary = import_history(engine, [path], COLUMNS, ImportOptions(error_report=report), identity=None)
+    summary = import_history(
+        engine, [path], COLUMNS, ImportOptions(error_report=report), identity=None
+    )
 
     # rows are "row N" and the report has the columns it always had: one sheet holds the data
     assert [e.where for e in summary.errors] == ["row 4"]

@@ -303,7 +303,9 @@ def test_several_files_each_all_or_nothing(engine, tmp_path) -> None:
     rows = [list(r) for r in ROWS]
     rows[1][col("Quantity")] = "lots"
     bad = _edited(tmp_path, rows, "bad.csv")
-    summary = import_invoices(engine, [good, bad], ImportOptions(error_report=tmp_path / "err.csv"), identity=None)
+    summary = import_invoices(
+        engine, [good, bad], ImportOptions(error_report=tmp_path / "err.csv"), identity=None
+    )
     assert [f.committed for f in summary.files] == [True, False]
     assert snapshot(engine) == EXPECTED
 

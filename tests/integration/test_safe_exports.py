@@ -155,7 +155,9 @@ def test_zoho_names_never_become_formulas(pg_url, tmp_path: Path) -> None:
             res = run_report(central, name, filters, identity=None)
             assert len(res.frame) > 0
             csv_cells = [
-                c for r in _check_csv(export(res, "csv", tmp_path / f"{name}.csv", identity=None)) for c in r
+                c
+                for r in _check_csv(export(res, "csv", tmp_path / f"{name}.csv", identity=None))
+                for c in r
             ]
             xlsx_cells = _check_xlsx(export(res, "xlsx", tmp_path / f"{name}.xlsx", identity=None))
             shown = {safe_text(e.replace("\r", "")) for e in HOSTILE} | {"'" + e for e in HOSTILE}

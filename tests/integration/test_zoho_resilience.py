@@ -92,7 +92,7 @@ def test_sku_moved_and_shared_account_number_do_not_stop_the_run(server, central
 
 def test_create_that_commits_after_the_timeout_is_not_duplicated(server, central, clock):
     seed_zoho(server, invoices=0)
-    client = connect(server, clock, timeout_s=0.5)
+    client = connect(server, clock, timeout_s=1.0)
     bridge.run_once(central, client, ["accounts", "contacts", "items"])
     numbers = make_orders(central, 3)
     # Zoho takes the first create, the client times out, and the sales order shows up in
@@ -102,7 +102,7 @@ def test_create_that_commits_after_the_timeout_is_not_duplicated(server, central
             "late_commit",
             path="/books/v3/salesorders",
             method="POST",
-            delay=0.8,
+            delay=2.0,
             commit_after=600,
         )
     )
@@ -116,10 +116,10 @@ def test_create_that_commits_after_the_timeout_is_not_duplicated(server, central
     res = bridge.run_once(central, client, ["orders"]).results[0]
     assert (res.sent, res.waiting) == (0, 1)
     clock.advance(600)  # now Zoho shows it: adopted, not created
-    posts = sum(1 for e in server.log if e.method == "POST")
+    posts = len([e for e in server.api_log() if e.method == "POST"])
     res = bridge.run_once(central, client, ["orders"]).results[0]
-    assert (res.sent, res.waiting) == (1, 0)
-    assert sum(1 for e in server.log if e.method == "POST") == posts
+    assert (res.sent, res.waiting) == (1, 0), res
+    assert len([e for e in server.api_log() if e.method == "POST"]) == posts == 3
     counts = server.by_reference()
     assert [counts[n] for n in numbers] == [1, 1, 1], counts
     with session_scope(central) as s:
@@ -248,3 +248,36 @@ def test_keyring_token_is_not_used_with_another_refresh_token(server, central, c
     client = bridge.make_client(bridge_config(server), clock)
     bridge.run_once(central, client, ["items"])
     assert server.tokens_minted() == minted + 1
+
+
+def test_status_says_when_the_daily_budget_is_below_what_a_first_pull_needs(
+    server, central, clock, pg_url, tmp_path, monkeypatch, capsys
+):
+    from decimal import Decimal
+
+    from mangalm_desktop.cli.main import main
+    from mangalm_desktop.zoho.config import save_config
+
+    seed_zoho(server, invoices=0)
+    bridge.run_once(central, connect(server, clock), ["accounts", "contacts"])
+    with session_scope(central) as s:  # a CSV-imported history, not yet linked to Zoho
+        store = s.scalars(select(Store).order_by(Store.code)).first()
+        for k in range(130):
+            s.add(
+                Invoice(
+                    number=f"INV-{k:06d}",
+                    store_id=store.id,
+                    invoice_date=T0.date(),
+                    total=Decimal("1.00"),
+                    source="import",
+                )
+            )
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    save_config(bridge_config(server, daily_budget=100))
+    assert main(["zoho", "status", "--central", pg_url]) == 0
+    out = capsys.readouterr().out
+    assert "The daily budget (100 requests) is below what the first pull needs" in out
+    assert "about 2 days" in out
+    save_config(bridge_config(server, daily_budget=5000))
+    assert main(["zoho", "status", "--central", pg_url]) == 0
+    assert "below what the first pull needs" not in capsys.readouterr().out
