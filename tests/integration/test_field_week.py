@@ -231,7 +231,7 @@ def test_a_field_week(tmp_path, monkeypatch):  # noqa: PLR0915 - one story, told
                 lines = [LineInput(sku, rnd.randint(1, 6) * 6) for sku in rnd.sample(skus, 3)]
                 draft = OrderDraft(store=stores[code], agent_id=lt.who.agent_id, lines=lines)
                 res = service.submit(
-                    lt.engine, draft, today=today, accept_credit_warning=True, identity=None
+                    lt.engine, draft, identity=None, today=today, accept_credit_warning=True
                 )
                 lt.taken.append(res.order_id)
                 calls.log_call(
@@ -274,7 +274,7 @@ def test_a_field_week(tmp_path, monkeypatch):  # noqa: PLR0915 - one story, told
                     agent_id=a.agent_id,
                     lines=[LineInput(skus[0], 12)],
                 )
-                moved_order = service.submit(la.engine, draft, today=today, identity=None).order_id
+                moved_order = service.submit(la.engine, draft, identity=None, today=today).order_id
                 la.taken.append(moved_order)
                 move_store(admin, moved_code, b.code)
                 la.sync()

@@ -281,3 +281,16 @@ def test_status_says_when_the_daily_budget_is_below_what_a_first_pull_needs(
     save_config(bridge_config(server, daily_budget=5000))
     assert main(["zoho", "status", "--central", pg_url]) == 0
     assert "below what the first pull needs" not in capsys.readouterr().out
+
+
+def test_a_slow_token_refresh_does_not_push_requests_over_the_limit(server, central, clock):
+    """The slot is stamped when the request goes out, after the token is at hand: a refresh
+    that takes seconds must not let a stamp sit in the window while its request is sent later."""
+    seed_zoho(server, stores=2, items=2, invoices=60)
+    server.per_minute = 1000
+    server.token_ttl = 150  # a refresh every ~90 s of the run (60 s early refresh)
+    server.on_mint = lambda: clock.advance(5)  # minting takes 5 s
+    client = connect(server, clock, per_minute=10, page_size=20)
+    report = bridge.run_once(central, client, ["contacts", "items", "invoices"])
+    assert report.results[-1].error is None and report.token_refreshes > 3, report.as_dict()
+    assert server.max_per_minute() <= 10, server.max_per_minute()
