@@ -155,7 +155,7 @@ def export(
     path: Path,
     ctx: TaskContext = NULL_TASK,
     *,
-    identity: Identity | None = None,
+    identity: Identity | None,
 ) -> Path:
     """Write ``result`` as ``fmt`` (csv, xlsx or pdf) to ``path``.
 
