@@ -107,10 +107,23 @@ BEGIN
     END IF;
 END $$;
 
-CREATE OR REPLACE FUNCTION mangalm_guard_orders() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+-- Keys an agent creates (order numbers, new shops' codes) start with its own code: no agent
+-- can take another's, and a unique-key error can only ever be about the agent's own rows,
+-- because this check runs first and says the same whether the key exists or not.
+CREATE OR REPLACE FUNCTION mangalm_check_own_prefix(val text, what text) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
     my_code text;
+BEGIN
+    SELECT upper(code) INTO my_code FROM agent WHERE id = mangalm_session_agent();
+    IF my_code IS NULL OR upper(left(val, length(my_code) + 1)) IS DISTINCT FROM my_code || '-' THEN
+        PERFORM mangalm_refuse(what || ' you create must start with your agent code '
+                               || coalesce('"' || my_code || '-"', ''));
+    END IF;
+END $$;
+
+CREATE OR REPLACE FUNCTION mangalm_guard_orders() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
     IF NOT mangalm_is_agent() THEN
         RETURN NEW;
@@ -118,11 +131,7 @@ BEGIN
     IF TG_OP = 'INSERT' AND mangalm_row_exists('orders', NEW.id) THEN
         RETURN NEW;  -- an upsert's insert attempt: the UPDATE trigger judges the change
     ELSIF TG_OP = 'INSERT' THEN
-        SELECT upper(code) INTO my_code FROM agent WHERE id = mangalm_session_agent();
-        IF my_code IS NULL OR upper(left(NEW.number, length(my_code) + 1)) <> my_code || '-' THEN
-            PERFORM mangalm_refuse('order numbers you create must start with your agent code '
-                                   || coalesce('"' || my_code || '-"', ''));
-        END IF;
+        PERFORM mangalm_check_own_prefix(NEW.number, 'order numbers');
         IF NEW.zoho_salesorder_id IS NOT NULL OR NEW.zoho_salesorder_number IS NOT NULL
            OR NEW.zoho_error IS NOT NULL THEN
             PERFORM mangalm_refuse('the Zoho columns of an order are set by the Zoho bridge');
@@ -173,8 +182,6 @@ END $$;
 
 CREATE OR REPLACE FUNCTION mangalm_guard_store() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-DECLARE
-    my_code text;
 BEGIN
     IF NOT mangalm_is_agent() THEN
         RETURN NEW;
@@ -182,13 +189,7 @@ BEGIN
     IF TG_OP = 'INSERT' AND mangalm_row_exists('store', NEW.id) THEN
         RETURN NEW;  -- an upsert's insert attempt: the UPDATE trigger judges the change
     ELSIF TG_OP = 'INSERT' THEN
-        -- A new shop's code carries the agent's code, like an order number: a unique-key
-        -- error can then only ever be about the agent's own shops.
-        SELECT upper(code) INTO my_code FROM agent WHERE id = mangalm_session_agent();
-        IF my_code IS NULL OR upper(left(NEW.code, length(my_code) + 1)) <> my_code || '-' THEN
-            PERFORM mangalm_refuse('codes of shops you add must start with your agent code '
-                                   || coalesce('"' || my_code || '-"', ''));
-        END IF;
+        PERFORM mangalm_check_own_prefix(NEW.code, 'codes of shops');
         IF NEW.zoho_customer_id IS NOT NULL OR NEW.zoho_account_id IS NOT NULL
            OR coalesce(NEW.outstanding_balance, 0) <> 0 THEN
             PERFORM mangalm_refuse('Zoho ids and balances of a shop are set by the Zoho bridge');
@@ -263,6 +264,10 @@ BEGIN
     IF me IS NULL THEN
         RETURN true;
     END IF;
+    IF NOT EXISTS (SELECT 1 FROM device_code WHERE agent_id = me AND code = p_code)
+       AND (SELECT count(*) FROM device_code WHERE agent_id = me) >= 200 THEN
+        PERFORM mangalm_refuse('this agent already holds 200 device codes; ask your administrator');
+    END IF;
     INSERT INTO device_code (agent_id, code, device_id) VALUES (me, p_code, p_device)
     ON CONFLICT (agent_id, code) DO NOTHING;
     SELECT device_id INTO holder FROM device_code WHERE agent_id = me AND code = p_code;
@@ -322,6 +327,7 @@ def guard_statements() -> list[str]:
         # Helpers of the triggers run as the owner; nobody calls them directly.
         "REVOKE ALL ON FUNCTION mangalm_row_exists(regclass, uuid) FROM PUBLIC",
         "REVOKE ALL ON FUNCTION mangalm_check_parent_order(uuid, uuid, text) FROM PUBLIC",
+        "REVOKE ALL ON FUNCTION mangalm_check_own_prefix(text, text) FROM PUBLIC",
         f"REVOKE ALL ON device_code FROM PUBLIC, {both}",
         "REVOKE ALL ON FUNCTION mangalm_claim_device_code(text, uuid) FROM PUBLIC",
         f"GRANT EXECUTE ON FUNCTION mangalm_claim_device_code(text, uuid) TO {both}",

@@ -299,6 +299,11 @@ def test_device_codes_are_claimed_per_agent_through_one_function(world):
         _refused(as_a, "SELECT * FROM device_code")
         _refused(as_a, "DELETE FROM device_code")
         _refused(as_a, claim, ("k3m' OR true --", first))
+        # Nor can an agent fill the registry: 200 codes per agent at most.
+        for n in range(199):
+            as_a.execute(claim, (f"Z{n:03d}", first))
+        _refused(as_a, claim, ("ZZZZ", first))
+        assert as_a.execute(claim, ("K3M", first)).fetchone()[0] is True  # its own still works
 
 
 def _laptop(world, tmp_path, name, who):

@@ -63,6 +63,7 @@ def test_sku_moved_and_shared_account_number_do_not_stop_the_run(server, central
         T0 + dt.timedelta(hours=1),
         Account_Number="S0000",
     )
+    twin = server.add_item("Item 001 twin", "11.50", sku="SKU0001")  # Books lets two share it
     shared = seeded["accounts"][1]
     shared["Account_Number"] = "S0002"  # an existing account now shares a number too
     shared["Modified_Time"] = (T0 + dt.timedelta(hours=1)).isoformat()
@@ -75,9 +76,11 @@ def test_sku_moved_and_shared_account_number_do_not_stop_the_run(server, central
     assert "'S0000' is also store 'Store 000'" in warnings
     assert "'S0002' is also store 'Store 002'" in warnings
     assert "SKU 'SKU0003' moved in Books" in warnings
+    assert "SKU 'SKU0001' is also product 'Item 001'" in warnings
     with session_scope(central) as s:
         skus = dict(s.execute(select(Product.zoho_item_id, Product.sku)).all())
         assert skus[first["item_id"]] == "SKU0003" and skus[last["item_id"]] == "SKU0003-OLD"
+        assert skus[seeded["items"][1]["item_id"]] == "SKU0001" and skus[twin["item_id"]] is None
         codes = dict(s.execute(select(Store.zoho_account_id, Store.code)).all())
         assert codes[shared["id"]] == "S0001"  # kept its code; S0002 stays Store 002's
         assert sorted(codes.values()).count("S0000") == 1
@@ -281,3 +284,16 @@ def test_status_says_when_the_daily_budget_is_below_what_a_first_pull_needs(
     save_config(bridge_config(server, daily_budget=5000))
     assert main(["zoho", "status", "--central", pg_url]) == 0
     assert "below what the first pull needs" not in capsys.readouterr().out
+
+
+def test_a_slow_token_refresh_does_not_push_requests_over_the_limit(server, central, clock):
+    """The slot is stamped when the request goes out, after the token is at hand: a refresh
+    that takes seconds must not let a stamp sit in the window while its request is sent later."""
+    seed_zoho(server, stores=2, items=2, invoices=60)
+    server.per_minute = 1000
+    server.token_ttl = 150  # a refresh every ~90 s of the run (60 s early refresh)
+    server.on_mint = lambda: clock.advance(5)  # minting takes 5 s
+    client = connect(server, clock, per_minute=10, page_size=20)
+    report = bridge.run_once(central, client, ["contacts", "items", "invoices"])
+    assert report.results[-1].error is None and report.token_refreshes > 3, report.as_dict()
+    assert server.max_per_minute() <= 10, server.max_per_minute()

@@ -102,6 +102,8 @@ class ZohoServer:
         # Books answers a dead token with code 57 and usually HTTP 401; some live reports
         # say 400 (ZOHO_API.md §2.4), so the status is a switch.
         self.books_auth_status = 401
+        # called when a token is minted: a test on simulated time makes minting take time
+        self.on_mint: Any = None
         self.lock = threading.RLock()
         self.faults: list[Fault] = []
         self.log: list[Logged] = []
@@ -511,6 +513,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _mint(self, refresh: str) -> Json:
         z = self.zoho
+        if z.on_mint is not None:
+            z.on_mint()
         token = f"1000.{secrets.token_hex(16)}.{secrets.token_hex(16)}"
         now = z.clock()
         z.access_tokens[token] = now + z.token_ttl
