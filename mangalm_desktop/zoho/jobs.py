@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from ..db.engine import session_scope
@@ -147,7 +147,7 @@ def _pull_pages(
                 try:
                     with s.begin_nested():
                         write(s, values, res)
-                except IntegrityError as exc:
+                except (IntegrityError, DataError) as exc:
                     res.parked += 1
                     res.warnings.append(f"{label}: {_record_name(rec)} not written: {_why(exc)}")
         ctx.progress(res.fetched, 0, label)
@@ -161,7 +161,7 @@ def _record_name(rec: dict[str, Any]) -> str:
     return "a record"
 
 
-def _why(exc: IntegrityError) -> str:
+def _why(exc: IntegrityError | DataError) -> str:
     """The database's one-line reason (which constraint), without the SQL and parameters."""
     return str(getattr(exc, "orig", exc)).splitlines()[0][:200]
 

@@ -63,6 +63,7 @@ def test_sku_moved_and_shared_account_number_do_not_stop_the_run(server, central
         T0 + dt.timedelta(hours=1),
         Account_Number="S0000",
     )
+    twin = server.add_item("Item 001 twin", "11.50", sku="SKU0001")  # Books lets two share it
     shared = seeded["accounts"][1]
     shared["Account_Number"] = "S0002"  # an existing account now shares a number too
     shared["Modified_Time"] = (T0 + dt.timedelta(hours=1)).isoformat()
@@ -75,9 +76,11 @@ def test_sku_moved_and_shared_account_number_do_not_stop_the_run(server, central
     assert "'S0000' is also store 'Store 000'" in warnings
     assert "'S0002' is also store 'Store 002'" in warnings
     assert "SKU 'SKU0003' moved in Books" in warnings
+    assert "SKU 'SKU0001' is also product 'Item 001'" in warnings
     with session_scope(central) as s:
         skus = dict(s.execute(select(Product.zoho_item_id, Product.sku)).all())
         assert skus[first["item_id"]] == "SKU0003" and skus[last["item_id"]] == "SKU0003-OLD"
+        assert skus[seeded["items"][1]["item_id"]] == "SKU0001" and skus[twin["item_id"]] is None
         codes = dict(s.execute(select(Store.zoho_account_id, Store.code)).all())
         assert codes[shared["id"]] == "S0001"  # kept its code; S0002 stays Store 002's
         assert sorted(codes.values()).count("S0000") == 1
