@@ -13,26 +13,25 @@ from sqlalchemy import select
 from mangalm_desktop.cli.main import main
 from mangalm_desktop.db.engine import session_scope
 from mangalm_desktop.db.models import OrderLine, Outbox, Product, Store
-from mangalm_desktop.db.store_profile import ProfileEdit, save_store_profile
 from mangalm_desktop.orders import service
 from mangalm_desktop.orders.model import LineInput, OrderDraft
 from mangalm_desktop.sync.conflicts import list_conflicts, resolve
 from mangalm_desktop.sync.service import sync_once
 from mangalm_desktop.sync.state import history
-from tests.integration.sync_support import as_user, build_world, local_db
+from tests.integration.sync_support import (
+    as_user,
+    build_world,
+    central_query,
+    edit_store_profile,
+    local_db,
+    local_skus,
+)
 
 pytestmark = pytest.mark.pg
 
 
 def _central(world, sql: str, *args):
-    with psycopg.connect(as_user(world.url, "postgres"), autocommit=True) as c:
-        cur = c.execute(sql, args)
-        return cur.fetchall() if cur.description else []
-
-
-def _skus(eng) -> list[str]:
-    with session_scope(eng) as s:
-        return [p.sku for p in s.scalars(select(Product).order_by(Product.sku))]
+    return central_query(world.url, sql, *args)
 
 
 def _live_lines(eng, order_id) -> list[tuple[str, int]]:
@@ -66,7 +65,7 @@ def two_laptops(pg_url, tmp_path, monkeypatch):
     one, two = local_db(tmp_path / "one.sqlite"), local_db(tmp_path / "two.sqlite")
     conn = world.connector(world.agent_a)
     assert sync_once(one, conn).ok and sync_once(two, conn).ok
-    sku = _skus(one)
+    sku = local_skus(one)
     draft = OrderDraft(
         store=world.stores_a[0],
         agent_id=world.agent_a.agent_id,
@@ -157,26 +156,6 @@ def test_cli_shows_order_lines_keeps_mine_and_lists_failed_runs(two_laptops, cap
     assert "ERR" in capsys.readouterr().out
 
 
-def _edit(eng, store_id, **changes) -> None:
-    """Save a store profile as the form does: every field as text, some changed."""
-    with session_scope(eng) as s:
-        st = s.get(Store, store_id)
-        current = {
-            "address": st.address or "",
-            "contact_name": st.contact_name or "",
-            "phone": st.phone or "",
-            "email": st.email or "",
-            "size_class": st.size_class or "",
-            "call_cadence_days": "" if st.call_cadence_days is None else str(st.call_cadence_days),
-            "credit_limit": "" if st.credit_limit is None else str(st.credit_limit),
-            "notes": st.notes or "",
-        }
-        version = st.version
-    save_store_profile(
-        eng, store_id, ProfileEdit(**{**current, **changes}), expected_version=version
-    )
-
-
 def _store(eng, store_id) -> Store:
     with session_scope(eng) as s:
         st = s.get(Store, store_id)
@@ -195,8 +174,8 @@ def agent_and_manager(pg_url, tmp_path):
 
 def test_agents_phone_edit_and_managers_credit_limit_edit_both_stay(agent_and_manager):
     world, agent, boss, a_conn, m_conn, store = agent_and_manager
-    _edit(agent, store, phone="+91 98200 11111")  # offline
-    _edit(boss, store, credit_limit="75000")
+    edit_store_profile(agent, store, phone="+91 98200 11111")  # offline
+    edit_store_profile(boss, store, credit_limit="75000")
     assert sync_once(boss, m_conn).ok
     report = sync_once(agent, a_conn)
     assert report.ok and report.parked == 0 and report.pushed == 1
@@ -212,8 +191,8 @@ def test_only_fields_changed_on_both_sides_are_parked_and_either_choice_keeps_th
     agent_and_manager,
 ):
     world, agent, boss, a_conn, m_conn, store = agent_and_manager
-    _edit(agent, store, phone="+91 98200 22222", email="asha@example.com")
-    _edit(boss, store, phone="+91 98200 33333", credit_limit="60000")
+    edit_store_profile(agent, store, phone="+91 98200 22222", email="asha@example.com")
+    edit_store_profile(boss, store, phone="+91 98200 33333", credit_limit="60000")
     assert sync_once(boss, m_conn).ok
     report = sync_once(agent, a_conn)
     assert report.ok and report.parked == 1
@@ -233,8 +212,8 @@ def test_only_fields_changed_on_both_sides_are_parked_and_either_choice_keeps_th
 
     # Again, now "keep mine": the agent's phone wins, the manager's new limit stays.
     assert sync_once(boss, m_conn).ok
-    _edit(agent, store, phone="+91 98200 44444")
-    _edit(boss, store, phone="+91 98200 55555", credit_limit="65000")
+    edit_store_profile(agent, store, phone="+91 98200 44444")
+    edit_store_profile(boss, store, phone="+91 98200 55555", credit_limit="65000")
     assert sync_once(boss, m_conn).ok
     assert sync_once(agent, a_conn).parked == 1
     [item] = list_conflicts(agent)
