@@ -166,3 +166,16 @@ def test_cli_report_and_import_sign_in_too(central_laptop, engine, tmp_path, mon
     monkeypatch.setenv("MANGALM_USER", "M01")
     monkeypatch.setenv("MANGALM_PASSWORD", "mgr-pw")
     assert main(["report", "sales-by-store", "--db", str(central_laptop)]) == 0
+
+
+def test_cli_reading_commands_sign_in_too(central_laptop, monkeypatch, capsys) -> None:
+    """Reading orders or running the forecast is not a way around the lock either."""
+    for argv in (
+        ["orders", "--db", str(central_laptop), "list"],
+        ["forecast", "--db", str(central_laptop), "-q"],
+    ):
+        monkeypatch.setattr("sys.stdin", io.StringIO(""))
+        assert main(argv) == 2, argv
+        assert "need your sign-in" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("agent-pw\n"))
+    assert main(["orders", "--db", str(central_laptop), "list"]) == 0

@@ -4,6 +4,7 @@ field by field against the version both started from."""
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 import psycopg
@@ -226,3 +227,34 @@ def test_only_fields_changed_on_both_sides_are_parked_and_either_choice_keeps_th
     assert (st.phone, st.credit_limit) == ("+91 98200 44444", Decimal("65000.00"))
     with session_scope(agent) as s:
         assert s.scalars(select(Outbox)).all() == []
+
+
+def test_pull_settles_a_line_number_central_gave_to_another_line(two_laptops):
+    """Central moved line 2 to number 9 and put a new line (ordered first by id) at number 2:
+    the laptop receives both without a clash on (order, line number)."""
+    world, one, two, conn, sku, oid = two_laptops
+    [(old_id,)] = _central(
+        world, "SELECT id FROM order_line WHERE order_id = %s AND line_no = 2", oid
+    )
+    [(product,)] = _central(world, "SELECT id FROM product WHERE sku = %s", sku[5])
+    first = uuid.UUID(int=1)  # sorts before every random id: pulled before the moved line
+    _central(world, "UPDATE order_line SET line_no = 9 WHERE id = %s", old_id)
+    _central(
+        world,
+        "INSERT INTO order_line (id, order_id, line_no, store_id, product_id, quantity, "
+        "unit_price, discount_pct, line_total) SELECT %s, order_id, 2, store_id, %s, 7, "
+        "unit_price, 0, unit_price * 7 FROM order_line WHERE id = %s",
+        first,
+        product,
+        old_id,
+    )
+    report = sync_once(two, conn)
+    assert report.ok, report.error
+    assert (sku[5], 7) in _live_lines(two, oid)
+    with session_scope(two) as s:
+        numbers = dict(
+            s.execute(
+                select(OrderLine.id, OrderLine.line_no).where(OrderLine.order_id == oid)
+            ).all()
+        )
+    assert numbers[first] == 2 and numbers[old_id] == 9

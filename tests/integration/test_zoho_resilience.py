@@ -297,3 +297,29 @@ def test_a_slow_token_refresh_does_not_push_requests_over_the_limit(server, cent
     report = bridge.run_once(central, client, ["contacts", "items", "invoices"])
     assert report.results[-1].error is None and report.token_refreshes > 3, report.as_dict()
     assert server.max_per_minute() <= 10, server.max_per_minute()
+
+
+def test_a_duplicate_already_in_zoho_is_named_in_the_run_record(server, central, clock):
+    seed_zoho(server, invoices=0)
+    client = connect(server, clock)
+    bridge.run_once(central, client, ["accounts", "contacts", "items"])
+    (number,) = make_orders(central, 1)
+    for so_number in ("SO-90001", "SO-90002"):  # made by hand in Books, say
+        server.salesorders.append(
+            {
+                "salesorder_id": server.next_id(),
+                "salesorder_number": so_number,
+                "reference_number": number,
+                "customer_id": server.contacts[0]["contact_id"],
+                "status": "draft",
+                "created_time": f"2026-01-0{so_number[-1]}T10:00:00+0000",
+                "last_modified_time": "2026-01-05T10:00:00+0000",
+            }
+        )
+    report = bridge.run_once(central, client, ["orders"])
+    assert report.results[0].sent == 1 and len(server.salesorders) == 2
+    run = bridge.status(central).runs[0]
+    warning = " ".join(run["jobs"][0]["warnings"])
+    assert "2 sales orders in Zoho carry this reference (SO-90001, SO-90002)" in warning
+    with session_scope(central) as s:
+        assert s.scalar(select(Order.zoho_salesorder_number)) == "SO-90001"  # the oldest
