@@ -16,7 +16,7 @@ from ..domain.formatting import cell, number
 from ..reports.catalog import REPORTS, column_label, run_report
 from ..reports.export import FORMATS, format_from_path
 from ..reports.filters import PERIODS, ReportFilters
-from .common import add_db_option, add_today_option, cli_task, open_db
+from .common import add_db_option, add_today_option, cli_identity, cli_task, open_db
 
 
 def _date(text: str) -> dt.date:
@@ -77,11 +77,12 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--format needs --out FILE")
     engine = open_db(args)
     try:
+        identity = cli_identity(engine)
         if filters.date_to is None:  # reports "as of" a day: --today, or a demo's own today
             day = args.today or demo_today(engine)
             if day is not None:
                 filters = filters.with_(date_to=day)
-        result = run_report(engine, args.name, filters)
+        result = run_report(engine, args.name, filters, identity=identity)
         if args.out is None:
             _print_table(result)
             return 0
@@ -89,7 +90,15 @@ def run(args: argparse.Namespace) -> int:
         from .orders_cmd import _cli_actor
 
         # Data leaving the app is audited (and the entry is pushed with the next sync).
-        export_audited(cli_task(args.quiet), engine, result, fmt, args.out, actor=_cli_actor())
+        export_audited(
+            cli_task(args.quiet),
+            engine,
+            result,
+            fmt,
+            args.out,
+            identity=identity,
+            actor=_cli_actor(),
+        )
     finally:
         engine.dispose()
     if not args.quiet:

@@ -324,6 +324,10 @@ def guard_statements() -> list[str]:
         ]
     both = f"{AGENT_ROLE}, {MANAGER_ROLE}"
     stmts += [
+        # Nobody but the owner creates objects in public (the default before PostgreSQL 15):
+        # a function planted there with a closer argument type (say upper(varchar)) would run
+        # as the owner inside every SECURITY DEFINER function above.
+        "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
         # Helpers of the triggers run as the owner; nobody calls them directly.
         "REVOKE ALL ON FUNCTION mangalm_row_exists(regclass, uuid) FROM PUBLIC",
         "REVOKE ALL ON FUNCTION mangalm_check_parent_order(uuid, uuid, text) FROM PUBLIC",

@@ -122,3 +122,19 @@ def test_panel_warns_when_the_daily_budget_is_below_a_first_pull(zoho_world, vie
     qtbot.waitUntil(lambda: "below what the first pull needs" in view.message.text(), timeout=20000)
     assert "The daily budget (100 requests)" in view.message.text()
     assert "Orders maybe created: 0" in view.counts.text()
+
+
+def test_panel_on_a_managers_login_says_the_bridge_needs_its_own(
+    pg_url, tmp_path, monkeypatch, view, qtbot
+):
+    from tests.zoho_server.roles import bridge_url, manager_url
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    central = central_engine(pg_url)
+    bridge_url(pg_url)  # central init
+    monkeypatch.setenv("MANGALM_CENTRAL_URL", manager_url(pg_url))
+    view.activated()
+    qtbot.waitUntil(lambda: "add-bridge" in view.message.text(), timeout=20000)
+    assert "cannot do what the Zoho bridge needs" in view.message.text()
+    assert "Traceback" not in view.message.text() and not view.run_button.isEnabled()
+    central.dispose()

@@ -335,3 +335,96 @@ def worker_main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(worker_main(sys.argv[1:]))
+
+
+# ---- helpers shared by the conflict, scheduler and field-week tests --------------------------
+
+
+def central_query(url: str, sql: str, *args: object) -> list[tuple]:
+    """Run ``sql`` on the central database as its owner (autocommit); the rows, if any."""
+    with psycopg.connect(as_user(url, "postgres"), autocommit=True) as c:
+        cur = c.execute(sql, args)
+        return cur.fetchall() if cur.description else []
+
+
+def local_skus(engine: Engine) -> list[str]:
+    with session_scope(engine) as s:
+        return [p.sku for p in s.scalars(select(Product).order_by(Product.sku))]
+
+
+def edit_store_profile(engine: Engine, store_id: uuid.UUID, **changes: str) -> None:
+    """Save a store profile as the store form does: every field as text, some changed."""
+    from mangalm_desktop.db.store_profile import ProfileEdit, save_store_profile
+
+    with session_scope(engine) as s:
+        st = s.get(Store, store_id)
+        current = {
+            "address": st.address or "",
+            "contact_name": st.contact_name or "",
+            "phone": st.phone or "",
+            "email": st.email or "",
+            "size_class": st.size_class or "",
+            "call_cadence_days": "" if st.call_cadence_days is None else str(st.call_cadence_days),
+            "credit_limit": "" if st.credit_limit is None else str(st.credit_limit),
+            "notes": st.notes or "",
+        }
+        version = st.version
+    edit = ProfileEdit(**{**current, **changes})
+    save_store_profile(engine, store_id, edit, expected_version=version)
+
+
+def sync_loop_survives_stop(
+    db: Path, xdg: Path, *, password: str = "", stop_s: float = 3.0, runs_first: int = 1
+) -> None:
+    """Run ``mangalm sync run --every`` (every 1.2 s) on ``db`` with the settings saved under
+    ``xdg``; once ``runs_first`` runs are recorded, stop it (SIGSTOP) for ``stop_s`` seconds,
+    continue it (SIGCONT) and require two more runs; SIGTERM must end it cleanly."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from mangalm_desktop.sync.state import history
+
+    def runs() -> int:
+        engine = local_db(db)
+        try:
+            return len(history(engine))
+        finally:
+            engine.dispose()
+
+    env = {
+        **os.environ,
+        "XDG_DATA_HOME": str(xdg),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+    if password:
+        env["PGPASSWORD"] = password
+    start = runs()
+    cmd = [sys.executable, "-m", "mangalm_desktop.cli.main", "sync", "run", "--db", str(db)]
+    proc = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
+        [*cmd, "--every", "0.02", "-q"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while runs() < start + runs_first and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+        assert runs() >= start + runs_first, "the sync loop did not run"
+        proc.send_signal(signal.SIGSTOP)
+        time.sleep(stop_s)
+        stopped_at = runs()
+        proc.send_signal(signal.SIGCONT)
+        deadline = time.monotonic() + 30
+        while runs() < stopped_at + 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert runs() >= stopped_at + 2, "sync stopped after the process was stopped"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "stopped" in out and "Traceback" not in err, err

@@ -390,11 +390,13 @@ def test_agent_roles_have_lock_statement_and_idle_timeouts(world, owner):
 
 
 def test_central_init_upgrades_an_older_central_in_place(world, owner):
-    """An older init gave agents table-level writes and no timeouts; a re-run takes them away."""
+    """An older init gave agents table-level writes and no timeouts, and PostgreSQL 14 let
+    everyone create objects in public; a re-run of init takes all of that away."""
     a = world.agent_a
     owner.execute(f'ALTER ROLE "{a.db_role}" RESET ALL')
     owner.execute("GRANT INSERT, UPDATE ON orders, order_line, store TO mangalm_agent")
     owner.execute("GRANT INSERT, DELETE ON applied_ops TO mangalm_agent")
+    owner.execute("GRANT CREATE ON SCHEMA public TO PUBLIC")  # PostgreSQL 14's default
     init_central(world.url)
     init_central(world.url)  # and again: idempotent
     with _connect(world, a) as as_a:
@@ -403,6 +405,11 @@ def test_central_init_upgrades_an_older_central_in_place(world, owner):
                 as_a.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE NOWAIT")
         assert (
             as_a.execute("SHOW lock_timeout").fetchone()[0] == AGENT_ROLE_SETTINGS["lock_timeout"]
+        )
+        # No planting functions where the SECURITY DEFINER guards look them up.
+        _refused(
+            as_a,
+            "CREATE FUNCTION public.upper(varchar) RETURNS text LANGUAGE sql AS $$ SELECT 'x' $$",
         )
 
 

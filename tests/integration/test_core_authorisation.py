@@ -133,3 +133,49 @@ def test_standalone_cli_stays_open(engine, db_path, world, tmp_path, monkeypatch
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "empty-xdg"))
     assert main(_create(db_path, "--agent", "A08", "--store", "ST-900")) == 0
     assert _orders(engine) == (1, 1)
+
+
+def test_import_service_checks_the_permission(engine, world, tmp_path) -> None:
+    from mangalm_desktop.imports.zoho import import_invoices
+    from tests.fixtures.imports.make_fixtures import write_csv
+
+    _, _, _, agent = world
+    path = tmp_path / "z.csv"
+    write_csv(path)
+    with pytest.raises(PermissionDenied, match="may not import data"):
+        import_invoices(engine, [path], identity=agent)
+    manager = Identity("M01", Role.MANAGER)
+    assert import_invoices(engine, [path], identity=manager).all_committed
+
+
+def test_cli_report_and_import_sign_in_too(central_laptop, engine, tmp_path, monkeypatch, capsys):
+    from tests.fixtures.imports.make_fixtures import write_csv
+
+    path = tmp_path / "z.csv"
+    write_csv(path)
+    for argv in (
+        ["report", "sales-by-store", "--db", str(central_laptop)],
+        ["import", "invoices", str(path), "--db", str(central_laptop), "-q"],
+    ):
+        monkeypatch.setattr("sys.stdin", io.StringIO("agent-pw\n"))
+        assert main(argv) == 2
+        assert "A07 (agent) may not" in capsys.readouterr().err
+    signin.sign_in(
+        engine, "M01", "mgr-pw", online_check=lambda _u, _p: Identity("M01", Role.MANAGER)
+    )
+    monkeypatch.setenv("MANGALM_USER", "M01")
+    monkeypatch.setenv("MANGALM_PASSWORD", "mgr-pw")
+    assert main(["report", "sales-by-store", "--db", str(central_laptop)]) == 0
+
+
+def test_cli_reading_commands_sign_in_too(central_laptop, monkeypatch, capsys) -> None:
+    """Reading orders or running the forecast is not a way around the lock either."""
+    for argv in (
+        ["orders", "--db", str(central_laptop), "list"],
+        ["forecast", "--db", str(central_laptop), "-q"],
+    ):
+        monkeypatch.setattr("sys.stdin", io.StringIO(""))
+        assert main(argv) == 2, argv
+        assert "need your sign-in" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("agent-pw\n"))
+    assert main(["orders", "--db", str(central_laptop), "list"]) == 0

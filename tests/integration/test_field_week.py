@@ -19,11 +19,7 @@ import datetime as dt
 import os
 import random
 import shutil
-import signal
 import socket
-import subprocess
-import sys
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,9 +29,7 @@ import pytest
 from sqlalchemy import Engine
 
 from mangalm_desktop.db import migrate
-from mangalm_desktop.db.engine import make_engine, session_scope
-from mangalm_desktop.db.models import Store
-from mangalm_desktop.db.store_profile import ProfileEdit, save_store_profile
+from mangalm_desktop.db.engine import make_engine
 from mangalm_desktop.orders import calls, service
 from mangalm_desktop.orders.model import LineInput, OrderDraft
 from mangalm_desktop.sync.admin import move_store
@@ -48,7 +42,14 @@ from mangalm_desktop.sync.state import history
 from mangalm_desktop.zoho import bridge
 from mangalm_desktop.zoho.clock import ManualClock
 from tests.integration.cutting_proxy import CuttingProxy
-from tests.integration.sync_support import central_rows, local_db, local_rows, normalise
+from tests.integration.sync_support import (
+    central_rows,
+    edit_store_profile,
+    local_db,
+    local_rows,
+    normalise,
+    sync_loop_survives_stop,
+)
 from tests.integration.test_sync_scope import EXTRA_REVISION
 from tests.zoho_server import Fault, ZohoServer
 from tests.zoho_server.support import connect as zoho_connect
@@ -117,63 +118,6 @@ class Laptop:
 def _store_ids(admin_url: str) -> dict[str, uuid.UUID]:
     with psycopg.connect(admin_url) as c:
         return dict(c.execute("SELECT code, id FROM store WHERE NOT deleted").fetchall())
-
-
-def _profile(engine: Engine, store_id: uuid.UUID, **changes: str) -> None:
-    with session_scope(engine) as s:
-        st = s.get(Store, store_id)
-        current = {
-            "address": st.address or "",
-            "contact_name": st.contact_name or "",
-            "phone": st.phone or "",
-            "email": st.email or "",
-            "size_class": st.size_class or "",
-            "call_cadence_days": "" if st.call_cadence_days is None else str(st.call_cadence_days),
-            "credit_limit": "" if st.credit_limit is None else str(st.credit_limit),
-            "notes": st.notes or "",
-        }
-        version = st.version
-    save_store_profile(
-        engine, store_id, ProfileEdit(**{**current, **changes}), expected_version=version
-    )
-
-
-def _cli_loop_survives_stop(laptop: Laptop, xdg: Path) -> None:
-    """`mangalm sync run --every` on the laptop, stopped for 3 s (SIGSTOP) and resumed."""
-    env = {
-        **os.environ,
-        "XDG_DATA_HOME": str(xdg),
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-        "PGPASSWORD": laptop.who.password,
-        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-    }
-    laptop.engine.dispose()
-    runs = len(history(laptop.engine))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mangalm_desktop.cli.main", "sync", "run", "--db", str(laptop.path)]
-        + ["--every", "0.02", "-q"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while len(history(laptop.engine)) < runs + 1 and time.monotonic() < deadline:
-            time.sleep(0.2)
-        proc.send_signal(signal.SIGSTOP)
-        time.sleep(3)
-        stopped_at = len(history(laptop.engine))
-        proc.send_signal(signal.SIGCONT)
-        deadline = time.monotonic() + 30
-        while len(history(laptop.engine)) < stopped_at + 2 and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert len(history(laptop.engine)) >= stopped_at + 2, "sync stopped after SIGSTOP"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        _out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0 and "Traceback" not in err, err
-    laptop.restart()
 
 
 def test_a_field_week(tmp_path, monkeypatch):  # noqa: PLR0915 - one story, told in order
@@ -258,8 +202,8 @@ def test_a_field_week(tmp_path, monkeypatch):  # noqa: PLR0915 - one story, told
 
             if on(1, day):  # edits on both sides: merged; one field both changed: settled
                 store = stores[own[a.code][0]]
-                _profile(la.engine, store, phone="+91 98200 10001", notes="back door")
-                _profile(lm.engine, store, credit_limit="90000", notes="pays late")
+                edit_store_profile(la.engine, store, phone="+91 98200 10001", notes="back door")
+                edit_store_profile(lm.engine, store, credit_limit="90000", notes="pays late")
                 lm.sync()
                 la.sync()
                 [item] = list_conflicts(la.engine)
@@ -288,7 +232,9 @@ def test_a_field_week(tmp_path, monkeypatch):  # noqa: PLR0915 - one story, told
                 monkeypatch.setenv("XDG_DATA_HOME", str(xdg))
                 save_config(la.config)
                 monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-                _cli_loop_survives_stop(la, xdg)
+                la.engine.dispose()
+                sync_loop_survives_stop(la.path, xdg, password=a.password)
+                la.restart()
                 # Zoho accepts a create but commits it late; the answer is lost.
                 zoho.inject(
                     Fault(

@@ -10,29 +10,21 @@ from __future__ import annotations
 
 import json
 
-import psycopg
 import pytest
 from sqlalchemy import select
 
 from mangalm_desktop.db.engine import session_scope
-from mangalm_desktop.db.models import Order, Outbox, Product
+from mangalm_desktop.db.models import Order, Outbox
 from mangalm_desktop.orders import service
 from mangalm_desktop.orders.model import LineInput, OrderDraft
 from mangalm_desktop.sync.service import sync_once
-from tests.integration.sync_support import as_user, build_world, local_db
+from tests.integration.sync_support import build_world, central_query, local_db, local_skus
 
 pytestmark = pytest.mark.pg
 
 
 def _central(world, sql: str, *args):
-    with psycopg.connect(as_user(world.url, "postgres"), autocommit=True) as c:
-        cur = c.execute(sql, args)
-        return cur.fetchall() if cur.description else []
-
-
-def _skus(eng) -> list[str]:
-    with session_scope(eng) as s:
-        return [p.sku for p in s.scalars(select(Product).order_by(Product.sku))]
+    return central_query(world.url, sql, *args)
 
 
 def test_submit_amend_cancel_round_trip_through_central(pg_url, tmp_path):
@@ -40,7 +32,7 @@ def test_submit_amend_cancel_round_trip_through_central(pg_url, tmp_path):
     eng = local_db(tmp_path / "a.sqlite")
     conn = world.connector(world.agent_a)
     assert sync_once(eng, conn).ok  # agents, stores, products arrive
-    sku = _skus(eng)
+    sku = local_skus(eng)
     store, agent = world.stores_a[0], world.agent_a.agent_id
 
     def draft(*lines):
@@ -98,7 +90,7 @@ def test_manager_edit_parks_the_agents_amend_and_zoho_orders_stay_central(pg_url
     eng = local_db(tmp_path / "a.sqlite")
     conn = world.connector(world.agent_a)
     assert sync_once(eng, conn).ok
-    sku = _skus(eng)
+    sku = local_skus(eng)
     store, agent = world.stores_a[0], world.agent_a.agent_id
 
     def draft(*lines):

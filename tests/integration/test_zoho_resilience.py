@@ -63,6 +63,7 @@ def test_sku_moved_and_shared_account_number_do_not_stop_the_run(server, central
         T0 + dt.timedelta(hours=1),
         Account_Number="S0000",
     )
+    twin = server.add_item("Item 001 twin", "11.50", sku="SKU0001")  # Books lets two share it
     shared = seeded["accounts"][1]
     shared["Account_Number"] = "S0002"  # an existing account now shares a number too
     shared["Modified_Time"] = (T0 + dt.timedelta(hours=1)).isoformat()
@@ -75,9 +76,11 @@ def test_sku_moved_and_shared_account_number_do_not_stop_the_run(server, central
     assert "'S0000' is also store 'Store 000'" in warnings
     assert "'S0002' is also store 'Store 002'" in warnings
     assert "SKU 'SKU0003' moved in Books" in warnings
+    assert "SKU 'SKU0001' is also product 'Item 001'" in warnings
     with session_scope(central) as s:
         skus = dict(s.execute(select(Product.zoho_item_id, Product.sku)).all())
         assert skus[first["item_id"]] == "SKU0003" and skus[last["item_id"]] == "SKU0003-OLD"
+        assert skus[seeded["items"][1]["item_id"]] == "SKU0001" and skus[twin["item_id"]] is None
         codes = dict(s.execute(select(Store.zoho_account_id, Store.code)).all())
         assert codes[shared["id"]] == "S0001"  # kept its code; S0002 stays Store 002's
         assert sorted(codes.values()).count("S0000") == 1
@@ -294,3 +297,29 @@ def test_a_slow_token_refresh_does_not_push_requests_over_the_limit(server, cent
     report = bridge.run_once(central, client, ["contacts", "items", "invoices"])
     assert report.results[-1].error is None and report.token_refreshes > 3, report.as_dict()
     assert server.max_per_minute() <= 10, server.max_per_minute()
+
+
+def test_a_duplicate_already_in_zoho_is_named_in_the_run_record(server, central, clock):
+    seed_zoho(server, invoices=0)
+    client = connect(server, clock)
+    bridge.run_once(central, client, ["accounts", "contacts", "items"])
+    (number,) = make_orders(central, 1)
+    for so_number in ("SO-90001", "SO-90002"):  # made by hand in Books, say
+        server.salesorders.append(
+            {
+                "salesorder_id": server.next_id(),
+                "salesorder_number": so_number,
+                "reference_number": number,
+                "customer_id": server.contacts[0]["contact_id"],
+                "status": "draft",
+                "created_time": f"2026-01-0{so_number[-1]}T10:00:00+0000",
+                "last_modified_time": "2026-01-05T10:00:00+0000",
+            }
+        )
+    report = bridge.run_once(central, client, ["orders"])
+    assert report.results[0].sent == 1 and len(server.salesorders) == 2
+    run = bridge.status(central).runs[0]
+    warning = " ".join(run["jobs"][0]["warnings"])
+    assert "2 sales orders in Zoho carry this reference (SO-90001, SO-90002)" in warning
+    with session_scope(central) as s:
+        assert s.scalar(select(Order.zoho_salesorder_number)) == "SO-90001"  # the oldest

@@ -354,7 +354,7 @@ class OrdersView(View):
                 return
         target = Path(path)
         self.ctx.runner.submit(
-            lambda _c: pdf.render_order_pdf(d, target),
+            lambda _c: pdf.save_order_pdf(d, target),
             on_done=lambda _r: self.ctx.status(f"Saved {target.name}"),
             on_error=lambda exc: show_error(self, exc, "writing the PDF"),
             name="writing the order PDF",
