@@ -258,3 +258,38 @@ def test_pull_settles_a_line_number_central_gave_to_another_line(two_laptops):
             ).all()
         )
     assert numbers[first] == 2 and numbers[old_id] == 9
+
+
+def test_cli_shows_a_field_conflict_with_both_values_and_takes_central(
+    agent_and_manager, tmp_path, monkeypatch, capsys
+):
+    from urllib.parse import parse_qsl, urlsplit
+
+    from mangalm_desktop.sync.connection import CentralConfig, save_config
+
+    world, agent, boss, a_conn, m_conn, store = agent_and_manager
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    parts = urlsplit(as_user(world.url, world.agent_a.db_role))
+    save_config(
+        CentralConfig(
+            host=dict(parse_qsl(parts.query))["host"],
+            database=parts.path.lstrip("/"),
+            user=world.agent_a.db_role,
+            sslmode="disable",
+        )
+    )
+    edit_store_profile(agent, store, phone="+91 98200 66666", email="a@example.com")
+    edit_store_profile(boss, store, phone="+91 98200 77777")
+    assert sync_once(boss, m_conn).ok
+    db = str(agent.url.database)
+    assert main(["sync", "run", "--db", db, "-q"]) == 0
+    capsys.readouterr()
+    assert main(["sync", "conflicts", "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "phone: yours='+91 98200 66666' central='+91 98200 77777' (before both: None)" in out
+    assert "email" not in out  # merged, not a conflict
+    seq = list_conflicts(agent)[0].seq
+    assert main(["sync", "resolve", str(seq), "--keep", "theirs", "--db", db]) == 0
+    assert main(["sync", "run", "--db", db, "-q"]) == 0
+    [row] = _central(world, "SELECT phone, email FROM store WHERE id = %s", store)
+    assert row == ("+91 98200 77777", "a@example.com")
