@@ -125,7 +125,9 @@ def step_import(csv_path: Path, work: Path) -> dict:
 
     engine = open_local_database(work / "import.sqlite")
     t0, c0 = time.perf_counter(), _cpu()
-    summary = import_invoices(engine, [csv_path], ImportOptions(error_report=work / "errors.csv"))
+    summary = import_invoices(
+        engine, [csv_path], ImportOptions(error_report=work / "errors.csv"), identity=None
+    )
     seconds = time.perf_counter() - t0
     assert summary.all_committed and summary.rejected == 0, summary.lines()
     return {"seconds": seconds, "cpu": _cpu() - c0, "rows": summary.imported, "peak_mb": _peak_mb()}
@@ -138,7 +140,9 @@ def step_history(work: Path) -> dict:
 
     engine = open_local_database(work / "history.sqlite")
     t0 = time.perf_counter()
-    summary = import_history(engine, [HISTORY], parse_columns(HISTORY_COLUMNS), ImportOptions())
+    summary = import_history(
+        engine, [HISTORY], parse_columns(HISTORY_COLUMNS), ImportOptions(), identity=None
+    )
     seconds = time.perf_counter() - t0
     assert summary.all_committed, summary.lines()
     return {

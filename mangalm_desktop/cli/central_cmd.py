@@ -194,8 +194,10 @@ def run_load_demo(args: argparse.Namespace) -> int:
     init_central(url)
     engine = make_engine(sqlalchemy_url(url))
     try:
-        sizes = dict(SMALL) if args.small else {}
-        summary = create_demo_company(engine, args.seed, ctx=cli_task(), **sizes)
+        stores, products = (SMALL["stores"], SMALL["products"]) if args.small else (250, 400)
+        summary = create_demo_company(
+            engine, args.seed, stores=stores, products=products, ctx=cli_task()
+        )
         with engine.connect() as conn:
             codes = [r[0] for r in conn.exec_driver_sql("SELECT code FROM agent ORDER BY code")]
     finally:

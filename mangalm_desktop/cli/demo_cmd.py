@@ -1,4 +1,8 @@
-"""``mangalm demo``: fill a database with the demo company (refuses one that holds data)."""
+"""``mangalm demo``: fill a database with the demo company (refuses one that holds data).
+
+Without ``--db`` it writes the demo database in the user data folder, the file
+``mangalm-desktop --demo`` opens, so orders taken on the CLI show in the app (docs/demo.md).
+"""
 
 from __future__ import annotations
 
@@ -28,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="create a demo company (stores, products, two years of invoices)",
         description="Create a realistic demo company, the same for the same seed.",
     )
-    add_db_option(p)
+    add_db_option(p, demo=False)  # always the demo database unless --db names another file
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.add_argument("--stores", type=int, default=None, help="number of stores (default 250)")
     p.add_argument("--products", type=int, default=None, help="number of products (default 400)")
@@ -57,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
     if args.products is not None:
         sizes["products"] = args.products
     check_sizes(agents=args.agents, years=args.years, **sizes)  # before touching any file
+    args.demo = True  # --db, else the demo database (the app's --demo file)
     path = db_path(args)
     engine = open_db(args, encrypt_new=False)  # a demo company is made-up data: plain
     try:

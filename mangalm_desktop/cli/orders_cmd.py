@@ -12,51 +12,15 @@ import getpass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from sqlalchemy.orm import Session
-
 from ..db.engine import session_scope
-from ..db.models import Order, Store
 from ..domain import formatting as fmt
 from ..domain.enums import CallOutcome, OrderKind, OrderState
 from ..domain.errors import UserError
-from ..orders import calls, numbering, pdf, queries, service
+from ..orders import calls, pdf, queries, service
+from ..orders.access import order_audit
 from ..orders.model import LineInput, OrderDraft, OrderResult
 from ..orders.prefill import prefill
-from ..security import audit
-from ..security.roles import Identity, Permission
-from .common import add_db_option, open_db
-
-
-def order_audit(actor: str, identity: Identity | None = None) -> service.OnWrite:
-    """The audit entry for a submit/amend/cancel, written in the order's own transaction.
-
-    With ``identity`` (the signed-in user) it first checks, in that same transaction, that the
-    user may take orders for the order's store (an agent: only its own stores); a refusal
-    rolls the whole write back. None = standalone / CLI, unrestricted (docs/security.md).
-    """
-
-    def write(session: Session, action: str, order: Order) -> None:
-        if identity is not None:
-            identity.require(Permission.TAKE_ORDERS)
-            store = session.get(Store, order.store_id)
-            identity.require_store_access(store.agent_id if store is not None else None)
-        audit.record(
-            session,
-            actor=actor,
-            action=action,
-            agent_id=order.agent_id,
-            entity="orders",
-            entity_id=str(order.id),
-            details={
-                "number": order.number,
-                "state": order.state,
-                "total": order.total,
-                "version": order.version,
-            },
-            device_id=numbering.device_code(session),
-        )
-
-    return write
+from .common import add_db_option, add_today_option, as_of, cli_identity, open_db
 
 
 def _cli_actor() -> str:
@@ -108,6 +72,7 @@ def _line_args(p: argparse.ArgumentParser) -> None:
 def register(sub: argparse._SubParsersAction) -> None:
     top = sub.add_parser("orders", help="take, change and print orders; log calls and stock")
     add_db_option(top)
+    add_today_option(top)
     osub = top.add_subparsers(dest="orders_cmd", metavar="ACTION", required=True)
 
     p = osub.add_parser("create", help="create a draft or submit a new order")
@@ -174,7 +139,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = osub.add_parser("stock", help="record what a store has on the shelf")
     p.add_argument("--store", required=True)
     p.add_argument("--agent", required=True)
-    p.add_argument("--date", type=_date, help="day reported (default today)")
+    p.add_argument("--date", type=_date, help="day reported (default: --today)")
     p.add_argument("items", nargs="+", metavar="SKU=QTY")
     p.set_defaults(func=cmd_stock)
 
@@ -190,6 +155,7 @@ def _print_result(res: OrderResult) -> None:
 def cmd_create(args: argparse.Namespace) -> int:
     engine = open_db(args)
     try:
+        identity = cli_identity(engine)
         with session_scope(engine) as s:
             agent_id = queries.find_agent(s, args.agent)
             lines: list[LineInput] = []
@@ -210,12 +176,15 @@ def cmd_create(args: argparse.Namespace) -> int:
             requested_delivery_date=args.deliver,
             suggestions=suggestions,
         )
+        today = as_of(args, engine)
         if args.draft:
-            res = service.save_draft(engine, draft)
+            res = service.save_draft(engine, draft, today=today, identity=identity)
         else:
             res = service.submit(
                 engine,
                 draft,
+                today=today,
+                identity=identity,
                 accept_credit_warning=args.accept_credit_warning,
                 on_write=order_audit(f"{_cli_actor()} as {args.agent.upper()}"),
             )
@@ -238,6 +207,8 @@ def cmd_submit(args: argparse.Namespace) -> int:
             service.submit_saved(
                 engine,
                 oid,
+                today=as_of(args, engine),
+                identity=cli_identity(engine),
                 accept_credit_warning=args.accept_credit_warning,
                 on_write=order_audit(_cli_actor()),
             )
@@ -265,6 +236,8 @@ def cmd_amend(args: argparse.Namespace) -> int:
                 engine,
                 oid,
                 current,
+                today=as_of(args, engine),
+                identity=cli_identity(engine),
                 accept_credit_warning=args.accept_credit_warning,
                 on_write=order_audit(_cli_actor()),
             )
@@ -281,6 +254,7 @@ def cmd_cancel(args: argparse.Namespace) -> int:
             service.cancel(
                 engine,
                 _order_id(engine, args.order),
+                identity=cli_identity(engine),
                 reason=args.reason,
                 on_write=order_audit(_cli_actor()),
             )
@@ -296,7 +270,9 @@ def cmd_duplicate(args: argparse.Namespace) -> int:
         oid = _order_id(engine, args.order)
         with session_scope(engine) as s:
             agent_id = queries.find_agent(s, args.agent)
-        _print_result(service.duplicate(engine, oid, agent_id=agent_id))
+        _print_result(
+            service.duplicate(engine, oid, agent_id=agent_id, identity=cli_identity(engine))
+        )
     finally:
         engine.dispose()
     return 0
@@ -305,6 +281,7 @@ def cmd_duplicate(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     engine = open_db(args)
     try:
+        cli_identity(engine)  # with a central server: sign in first (docs/security.md)
         with session_scope(engine) as s:
             f = queries.OrderFilter(
                 states=tuple(args.state) if args.state else None,
@@ -330,6 +307,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     engine = open_db(args)
     try:
+        cli_identity(engine)  # with a central server: sign in first (docs/security.md)
         with session_scope(engine) as s:
             o = queries.get_order(s, queries.find_order(s, args.order))
         print(f"{o.number}  {o.kind}  {o.state}  version {o.version}")
@@ -357,6 +335,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_pdf(args: argparse.Namespace) -> int:
     engine = open_db(args)
     try:
+        cli_identity(engine)  # with a central server: sign in first (docs/security.md)
         oid = _order_id(engine, args.order)
         with session_scope(engine) as s:
             number = queries.get_order(s, oid).number
@@ -371,6 +350,7 @@ def cmd_pdf(args: argparse.Namespace) -> int:
 def cmd_call(args: argparse.Namespace) -> int:
     engine = open_db(args)
     try:
+        cli_identity(engine)  # with a central server: sign in first (docs/security.md)
         with session_scope(engine) as s:
             agent_id = queries.find_agent(s, args.agent)
         order_id = _order_id(engine, args.order) if args.order else None
@@ -382,6 +362,7 @@ def cmd_call(args: argparse.Namespace) -> int:
             notes=args.notes,
             next_call_date=args.next_call,
             order_id=order_id,
+            today=as_of(args, engine),
         )
         print(
             f"call logged: {args.outcome}"
@@ -404,6 +385,7 @@ def cmd_stock(args: argparse.Namespace) -> int:
             raise UserError(f"{item!r} is not SKU=QTY.")
     engine = open_db(args)
     try:
+        cli_identity(engine)  # with a central server: sign in first (docs/security.md)
         with session_scope(engine) as s:
             agent_id = queries.find_agent(s, args.agent)
         n = calls.record_stock(
@@ -411,7 +393,7 @@ def cmd_stock(args: argparse.Namespace) -> int:
             store=args.store,
             agent_id=agent_id,
             quantities=quantities,
-            reported_on=args.date,
+            reported_on=args.date or as_of(args, engine),
         )
         print(f"recorded shelf stock for {n} products")
     finally:

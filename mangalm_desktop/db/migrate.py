@@ -81,14 +81,19 @@ def backup_sqlite(path: Path, label: str, key_hex: str | None = None) -> Path:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     target = path.with_name(f"{path.stem}.backup-{label}-{stamp}{path.suffix}")
     if key_hex is None:
-        src, dst = sqlite3.connect(path), sqlite3.connect(target)
+        plain_src, plain_dst = sqlite3.connect(path), sqlite3.connect(target)
+        try:
+            plain_src.backup(plain_dst)
+        finally:
+            plain_dst.close()
+            plain_src.close()
     else:
         src, dst = connect_sqlcipher(path, key_hex), connect_sqlcipher(target, key_hex)
-    try:
-        src.backup(dst)
-    finally:
-        dst.close()
-        src.close()
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+            src.close()
     make_private(target)
     return target
 

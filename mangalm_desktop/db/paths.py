@@ -25,6 +25,18 @@ def log_dir() -> Path:
     return Path(platformdirs.user_log_dir(APP_NAME, APP_AUTHOR))
 
 
+DEMO_DB_NAME = "demo.sqlite"
+
+
+def demo_db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The demo company's database, one file for both faces: ``mangalm demo`` writes it and
+    ``mangalm-desktop --demo`` opens it (``--db`` wins; ``MANGALM_DB`` names the real database,
+    never the demo)."""
+    if explicit:
+        return Path(explicit).expanduser()
+    return data_dir() / DEMO_DB_NAME
+
+
 def default_db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     """``--db`` wins, then ``MANGALM_DB``, then ``<user data dir>/mangalm.sqlite``."""
     if explicit:

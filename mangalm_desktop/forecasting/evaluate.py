@@ -9,7 +9,11 @@ origin; (3) the call list's lift and (4) upsell precision@5. Scores are pooled o
 Methods: ``mangalm`` (the app: propensity basket + class-combined demand with conformal
 intervals), every statsforecast model (its basket = its forecast over the store's usual
 cover period, rounded, lines ≥ 1 unit; its intervals use the same conformal rule as the
-app's), and the human baselines ``repeat_last_order``, ``frequent_items`` and ``zero``.
+app's), the published next-basket baselines P-TopFreq, GP-TopFreq, TIFU-KNN and UP-CF@r
+(:mod:`.nbr_baselines`, tuned on an inner origin), and the human baselines
+``repeat_last_order``, ``frequent_items`` and ``zero``. Also: the call list's lift beside the
+two hand rankings, with prices and as if there were none; reliability tables of the chances
+shown (by decile and by silence bucket); per-origin demand scores.
 """
 
 from __future__ import annotations
@@ -26,9 +30,12 @@ from ..domain.tasks import NULL_TASK, TaskContext
 from .activity import fit_activity_model, order_table, silence_bucket, store_activity
 from .basket import BasketConfig, fit_basket_model
 from .calllist import call_priority, hand_rankings, product_prices
-from .demand import conformal_quantile, fit_demand_model, series_scale
+from .demand import conformal_quantile, fit_demand_model, season_ratio, series_scale
 from .features import next_orders, store_orders, store_stats
 from .metrics import BasketScore, DemandScore
+from .nbr_baselines import PUBLISHED
+from .nbr_baselines import predict as nbr_predict
+from .nbr_baselines import tune as nbr_tune
 from .series import History, week_of_day, week_start_day, weekly_matrix
 from .suggest import DEFAULT_COVER_DAYS, suggest_quantities
 from .upsell import popular_products, precision_at, similar_store_upsell
@@ -134,6 +141,41 @@ class EvaluationResult:
     call_lists: dict[str, list[float]] = field(default_factory=dict)
     per_origin: list[dict] = field(default_factory=list)
     reliability: dict[str, Reliability] = field(default_factory=dict)
+
+    def merge(self, other: EvaluationResult) -> None:
+        """Add another run's sums (other origins, same horizon): pooling stays micro."""
+        for name, b in other.basket.items():
+            mine = self.basket.setdefault(name, BasketScore())
+            for f in ("suggested", "actual", "hits", "qty_min", "qty_suggested", "qty_actual"):
+                setattr(mine, f, getattr(mine, f) + getattr(b, f))
+        for name, d in other.demand.items():
+            md = self.demand.setdefault(name, DemandScore())
+            for f in ("abs_err", "abs_err_total", "err", "actual", "covered", "cells"):
+                setattr(md, f, getattr(md, f) + getattr(d, f))
+            md.rmsse.extend(d.rmsse)
+            md.has_interval = md.has_interval or d.has_interval
+        self.n_baskets += other.n_baskets
+        self.n_series += other.n_series
+        for key, (n, dd) in other.call_lists.items():
+            acc = self.call_lists.setdefault(key, [0.0, 0.0])
+            acc[0] += n
+            acc[1] += dd
+        self.lift_num, self.lift_den = self.call_lists.get(APP_METHOD, [0.0, 0.0])
+        for mine_l, theirs in ((self.upsell, other.upsell), (self.popular, other.popular)):
+            mine_l[0] += theirs[0]
+            mine_l[1] += theirs[1]
+        for key, rel in other.reliability.items():
+            target = self.reliability.setdefault(key, Reliability())
+            for g, (p, y, n) in rel.groups.items():
+                acc = target.groups.setdefault(g, [0.0, 0.0, 0])
+                acc[0] += p
+                acc[1] += y
+                acc[2] += n
+        order = np.argsort(self.origins + other.origins, kind="stable")
+        self.origins = [(self.origins + other.origins)[i] for i in order]
+        self.per_origin = [(self.per_origin + other.per_origin)[i] for i in order]
+        self.thresholds = [(self.thresholds + other.thresholds)[i] for i in order]
+        self.seconds = max(self.seconds, other.seconds)
 
     def as_json(self) -> dict:
         methods = {}
@@ -300,7 +342,7 @@ def evaluate_history(
     t0 = time.monotonic()
     cfg = basket_cfg or BasketConfig(horizon_days=7 * horizon_weeks)
     names = list(STATSFORECAST_MODELS) if sf_names is None else sf_names
-    methods = [APP_METHOD, *names, *BASELINES]
+    methods = [APP_METHOD, *names, *PUBLISHED, *BASELINES]
     res = EvaluationResult(
         basket={m: BasketScore() for m in methods},
         demand={m: DemandScore() for m in methods},
@@ -326,6 +368,11 @@ def evaluate_history(
         res.thresholds.append(model.threshold)
         scored = model.score_all(known, origin)
         app = scored[(scored["prob"] >= model.threshold) & scored["s"].isin(targets)]
+        # published next-basket baselines, tuned on an inner origin before this one
+        ctx.progress(4 * i + 1, steps, f"origin {res.origins[-1]}: published baselines")
+        chosen_params = nbr_tune(history.before(origin), origin, 7 * h)
+        for name, basket in nbr_predict(known, origin, targets, chosen_params).items():
+            res.basket[name].add(basket, nxt)
         repeat, freq = _baseline_baskets(known, targets)
         res.basket["repeat_last_order"].add(repeat, nxt)
         res.basket["frequent_items"].add(freq, nxt)
@@ -405,6 +452,9 @@ def evaluate_history(
             "call_list_lifts": lifts,
             APP_METHOD: {k: _num(v) for k, v in here.as_dict().items()},
             "bias_first_4_weeks": _num(first4.as_dict()["bias"]),
+            "published_params": chosen_params,
+            "season_factor": round(season_ratio(y, h), 3),
+            "level_correction": round(dm.level_correction, 3),
         }
         for name in names:
             one = DemandScore()

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QProgressDialog
 
-from ..db.paths import data_dir, default_db_path, log_dir
+from ..db.paths import data_dir, default_db_path, demo_db_path, log_dir
 from .resources import icon, stylesheet
 from .settings import APPLICATION, ORGANIZATION
 from .workers import TaskRunner
@@ -36,7 +36,6 @@ if TYPE_CHECKING:  # SQLAlchemy loads in the worker that opens the database, aft
 
 log = logging.getLogger(__name__)
 
-DEMO_DB_NAME = "demo.sqlite"
 DEMO_LABEL = (
     "Creating the demo company (about 10–20 seconds, only the first time; its suggested "
     "orders follow in the background)…"
@@ -212,6 +211,12 @@ def ensure_demo(
     return True
 
 
+def database_path(args: argparse.Namespace) -> Path:
+    """``--db``, else with ``--demo`` the demo database (the file ``mangalm demo`` writes, so
+    both faces show one demo company, docs/demo.md), else ``MANGALM_DB`` or the default."""
+    return demo_db_path(args.db) if args.demo else default_db_path(args.db)
+
+
 def is_first_run(args: argparse.Namespace) -> bool:
     """No database named anywhere and none at the default place yet."""
     if args.demo or args.db or os.environ.get("MANGALM_DB"):
@@ -259,10 +264,7 @@ def _run(app: QApplication, args: argparse.Namespace) -> int:
 
         choice = ask_first_run()
         args.demo = args.demo or choice is FirstRunChoice.DEMO
-    if args.demo:
-        path = Path(args.db).expanduser() if args.db else data_dir() / DEMO_DB_NAME
-    else:
-        path = default_db_path(args.db)
+    path = database_path(args)
     from .context import AppContext
     from .main_window import MainWindow
 
@@ -296,6 +298,13 @@ def _run(app: QApplication, args: argparse.Namespace) -> int:
         ErrorDialog(describe(exc, "opening the database"), window).exec()
         window.close()
         return 2
+    if args.demo:
+        from ..demo import demo_today
+
+        # the company as of the day it was made for (a CLI demo: 2 Nov 2026), as the CLI sees it
+        made_for = run_blocking(runner, lambda _ctx: demo_today(engine))
+        if made_for is not None:
+            ctx.today = lambda: made_for
     if not args.demo:
         from .signin_dialog import sign_in_at_start
 

@@ -42,11 +42,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..cli.orders_cmd import order_audit
 from ..domain import formatting as fmt
 from ..domain.changes import Changes
 from ..domain.enums import OrderKind
 from ..orders import entry, service
+from ..orders.access import order_audit
 from ..orders.errors import CreditLimitExceeded, OrderInvalid
 from ..orders.model import Checked, LineInput, OrderDraft, OrderResult, Suggestion
 from ..orders.pricing import line_money, order_money, pack_hint
@@ -668,24 +668,31 @@ class OrderDialog(QDialog):
         if self.mode == "amend" or self.busy:
             return
         engine, draft, oid = self.ctx.engine, self.draft(), self.order_id
-        self._write(lambda: service.save_draft(engine, draft, order_id=oid))
+        who = getattr(self.ctx, "identity", None)
+        self._write(lambda: service.save_draft(engine, draft, identity=who, order_id=oid))
 
     def submit(self, accept_credit_warning: bool = False) -> None:
         if self.busy or not self.ready:
             return
         engine, draft, oid = self.ctx.engine, self.draft(), self.order_id
         accept = bool(accept_credit_warning)
-        hook = order_audit(desktop_actor(self.ctx), getattr(self.ctx, "identity", None))
+        who = getattr(self.ctx, "identity", None)
+        hook = order_audit(desktop_actor(self.ctx))
         if self.mode == "amend":
             self._write(
                 lambda: service.amend(
-                    engine, oid, draft, accept_credit_warning=accept, on_write=hook
+                    engine, oid, draft, identity=who, accept_credit_warning=accept, on_write=hook
                 )
             )
         else:
             self._write(
                 lambda: service.submit(
-                    engine, draft, order_id=oid, accept_credit_warning=accept, on_write=hook
+                    engine,
+                    draft,
+                    identity=who,
+                    order_id=oid,
+                    accept_credit_warning=accept,
+                    on_write=hook,
                 )
             )
 

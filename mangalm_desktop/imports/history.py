@@ -33,6 +33,7 @@ from sqlalchemy import Engine
 from ..domain.errors import UserError
 from ..domain.money import round_money
 from ..domain.tasks import NULL_TASK, TaskContext
+from ..security.roles import Identity, Permission, require
 from .columns import ColumnMap
 from .pipeline import ImportOptions, Skip, run_import
 from .records import InvoiceIn, LineIn, ProductIn, StoreIn
@@ -90,8 +91,13 @@ def import_history(
     columns: Mapping[str, str],
     options: ImportOptions | None = None,
     ctx: TaskContext = NULL_TASK,
+    *,
+    identity: Identity | None,
 ) -> ImportSummary:
-    """Import sales history files; each file all-or-nothing (see module docstring)."""
+    """Import sales history files; each file all-or-nothing (see module docstring).
+
+    ``identity`` needs the import permission (managers, admins); None = standalone laptop."""
+    require(identity, Permission.IMPORT_DATA)
 
     def make(src: SourceFile, dates: DateReader) -> HistoryMapper:
         return HistoryMapper(src, dates, columns)

@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 
 from ..domain.money import round_money
 from ..domain.tasks import NULL_TASK, TaskContext
+from ..security.roles import Identity, Permission, require
 from .columns import ColumnMap
 from .pipeline import ImportOptions, Skip, run_import
 from .records import InvoiceIn, LineIn, ProductIn, StoreIn
@@ -56,8 +57,13 @@ def import_invoices(
     paths: Sequence[Path],
     options: ImportOptions | None = None,
     ctx: TaskContext = NULL_TASK,
+    *,
+    identity: Identity | None,
 ) -> ImportSummary:
-    """Import Zoho Books invoice exports; each file all-or-nothing (see module docstring)."""
+    """Import Zoho Books invoice exports; each file all-or-nothing (see module docstring).
+
+    ``identity`` needs the import permission (managers, admins); None = standalone laptop."""
+    require(identity, Permission.IMPORT_DATA)
     return run_import(
         engine,
         paths,

@@ -59,7 +59,7 @@ STATE_LABEL = {
 
 def _styles() -> dict[str, ParagraphStyle]:
     regular, bold = fonts.register()
-    base = ParagraphStyle("base", getSampleStyleSheet()["Normal"], fontName=regular, shaping=1)
+    base = ParagraphStyle("base", getSampleStyleSheet()["Normal"], fontName=regular)
     mk = ParagraphStyle
     return {
         "company": mk("company", base, fontName=bold, fontSize=17, textColor=BRAND, leading=21),
@@ -92,7 +92,7 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 
 def _p(text: str | None, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(fonts.markup(text, bold=style.fontName.endswith("-Bold")), style)
+    return fonts.paragraph(text, style)
 
 
 def _header(o: OrderDetail, company: CompanyInfo, st: dict[str, ParagraphStyle]) -> Table:
@@ -272,6 +272,12 @@ def write_order_pdf(
     """Read the order (one short transaction) and write its confirmation to ``path``."""
     with session_scope(engine) as session:
         detail = get_order(session, order_id)
-    with atomic_target(Path(path)) as tmp:  # never through a symlink, never half-written
-        render_order_pdf(detail, tmp, company)
+    return save_order_pdf(detail, Path(path), company)
+
+
+def save_order_pdf(o: OrderDetail, path: Path, company: CompanyInfo | None = None) -> Path:
+    """Write the confirmation to ``path`` (CLI and GUI): never through a symbolic link, never
+    half-written (``db.files.atomic_target``)."""
+    with atomic_target(Path(path)) as tmp:
+        render_order_pdf(o, tmp, company)
     return Path(path)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from ..db.models import Order, Product, Store
@@ -60,14 +61,18 @@ _PRODUCT_COLUMNS = (
     Product.deleted,
 )
 
+_ProductRow = Row[*tuple[Any, ...]]  # one row of _PRODUCT_COLUMNS
 
-def _load_products(session: Session, lines: list[LineInput]) -> tuple[dict, dict]:
+
+def _load_products(
+    session: Session, lines: list[LineInput]
+) -> tuple[dict[uuid.UUID, _ProductRow], dict[str, _ProductRow]]:
     """Products of the typed lines by id and by upper-case SKU, as plain rows (no ORM
     instances: a 60-line order would otherwise build 60 tracked objects just to read them)."""
     ids = {u for u in (_as_uuid(x.product) for x in lines) if u is not None}
     skus = {str(x.product).strip().upper() for x in lines if isinstance(x.product, str)}
-    by_id: dict = {}
-    by_sku: dict = {}
+    by_id: dict[uuid.UUID, _ProductRow] = {}
+    by_sku: dict[str, _ProductRow] = {}
     if ids:
         for p in session.execute(select(*_PRODUCT_COLUMNS).where(Product.id.in_(ids))):
             by_id[p.id] = p
@@ -78,8 +83,8 @@ def _load_products(session: Session, lines: list[LineInput]) -> tuple[dict, dict
     return by_id, by_sku
 
 
-def _label(p) -> str:  # noqa: ANN001 - a product row
-    return f"{p.sku} {p.name}" if p.sku else p.name
+def _label(p: _ProductRow) -> str:
+    return f"{p.sku} {p.name}" if p.sku else str(p.name)
 
 
 def _quantity(value: object) -> int | None:
@@ -152,7 +157,7 @@ def validate(
         errors.append(Issue("no_lines", "The order has no lines; add at least one product."))
 
     by_id, by_sku = _load_products(session, draft.lines)
-    merged: dict[uuid.UUID, dict] = {}
+    merged: dict[uuid.UUID, dict[str, Any]] = {}
     for n, line in enumerate(draft.lines, start=1):
         pid = _as_uuid(line.product)
         product = by_id.get(pid) if pid else None

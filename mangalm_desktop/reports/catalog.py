@@ -304,7 +304,7 @@ def get_spec(name: str) -> ReportSpec:
 
 
 def run_report(
-    engine: Engine, name: str, filters: ReportFilters, *, identity: Identity | None = None
+    engine: Engine, name: str, filters: ReportFilters, *, identity: Identity | None
 ) -> ReportResult:
     """Validate the filters and compute one report in a single read transaction.
 

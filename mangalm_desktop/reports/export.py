@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..db.files import atomic_target
 from ..domain.errors import UserError
-from ..domain.formatting import XLSX_FORMATS, cell, is_missing
+from ..domain.formatting import XLSX_FORMATS, cell, day_time, is_missing
 from ..domain.safe_cells import csv_row, safe_text, xlsx_cell
 from ..domain.tasks import NULL_TASK, TaskContext
 from ..security.roles import Identity, Permission, require
@@ -90,7 +90,8 @@ def export_xlsx(result: ReportResult, path: Path, ctx: TaskContext = NULL_TASK) 
     xlsx_cell(ws, 1, 1, result.title)
     ws["A1"].font = Font(bold=True, size=14)
     filters = "; ".join(f"{k}: {v}" for k, v in result.filter_lines()) or "no filters"
-    xlsx_cell(ws, 2, 1, f"{filters}. Generated {result.generated_at:%Y-%m-%d %H:%M %Z}")
+    generated = f"{day_time(result.generated_at)} {result.generated_at:%Z}".rstrip()
+    xlsx_cell(ws, 2, 1, f"{filters}. Generated {generated}")
     ws["A2"].font = Font(italic=True, color="555555")
     header_row = 4
     head_font = Font(bold=True, color="FFFFFF")
@@ -155,7 +156,7 @@ def export(
     path: Path,
     ctx: TaskContext = NULL_TASK,
     *,
-    identity: Identity | None = None,
+    identity: Identity | None,
 ) -> Path:
     """Write ``result`` as ``fmt`` (csv, xlsx or pdf) to ``path``.
 

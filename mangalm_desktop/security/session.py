@@ -148,7 +148,7 @@ def export_audited(
     fmt: str,
     path: Path,
     *,
-    identity: Identity | None = None,
+    identity: Identity | None,
     actor: str = "desktop",
 ) -> Path:
     """Export a report (permission checked) and audit it: what, which format, where, who."""

@@ -21,8 +21,11 @@ from ..db import migrate
 from ..db.engine import make_engine
 from ..domain.errors import UserError
 from ..security.roles import Identity, Permission, require
+from .central_guards import role_settings_sql
 from .central_sql import AGENT_ROLE, BRIDGE_ROLE, MANAGER_ROLE, central_statements
 from .connection import libpq_url, sqlalchemy_url
+
+INIT_LOCK_TIMEOUT = "30s"
 
 
 def init_central(url: str) -> str:
@@ -36,11 +39,20 @@ def init_central(url: str) -> str:
         raise UserError(f"Cannot reach the central database: {exc.orig}") from exc
     finally:
         engine.dispose()
-    with psycopg.connect(libpq_url(url)) as conn, conn.transaction():
-        # Serialise concurrent inits (two admins, or tests) on one advisory lock.
-        conn.execute("SELECT pg_advisory_xact_lock(74657)")
-        for stmt in central_statements():
-            conn.execute(stmt)
+    try:
+        with psycopg.connect(libpq_url(url)) as conn, conn.transaction():
+            # Serialise concurrent inits (two admins, or tests) on one advisory lock.
+            conn.execute("SELECT pg_advisory_xact_lock(74657)")
+            # DDL waiting for a table lock would queue every agent's sync behind it.
+            conn.execute(f"SET LOCAL lock_timeout = '{INIT_LOCK_TIMEOUT}'")
+            for stmt in central_statements():
+                conn.execute(stmt)
+    except psycopg.errors.LockNotAvailable as exc:
+        raise UserError(
+            "The central database is busy: a session holds a lock on a table "
+            f"that `central init` must change ({str(exc).strip()}).",
+            hint="Try again in a moment; pg_stat_activity shows who holds it.",
+        ) from exc
     return migrate.head_revision()
 
 
@@ -97,6 +109,8 @@ def add_user(
         conn.execute(
             sql.SQL("REVOKE {} FROM {}").format(sql.Identifier(other), sql.Identifier(role))
         )
+        for stmt in role_settings_sql(reset=manager):  # agents: timeouts (central_guards)
+            conn.execute(sql.SQL(stmt).format(sql.Identifier(role)))
         row = conn.execute(
             "SELECT id FROM agent WHERE code = %s OR db_role = %s", (code, role)
         ).fetchone()

@@ -296,7 +296,7 @@ def _apply_op(pg: psycopg.Connection, op: Op) -> Outcome:
         if op.op == OP_UPSERT_ORDER and op.table_name != "orders":
             raise Conflict("rejected", "upsert_order must target the orders table.", None)
     except Conflict as c:
-        pg.execute("DELETE FROM applied_ops WHERE op_id = %s", (op.op_id,))
+        pg.execute("SELECT mangalm_release_ops(%s)", ([op.op_id],))
         outcome = _conflict(op, c)
         if op.table_name == "orders":
             got = pg.execute(_CENTRAL_LINES_SQL, ([op.row_id],)).fetchone()
@@ -513,7 +513,7 @@ def _apply_batch_pipelined(pg: psycopg.Connection, ops: list[Op]) -> list[Outcom
         parked_orders = {o.seq: o for o in outcomes if o.kind == "conflict" and o.seq in order_seqs}
         with pg.pipeline():
             if unclaim:
-                pg.execute("DELETE FROM applied_ops WHERE op_id = ANY(%s)", (unclaim,))
+                pg.execute("SELECT mangalm_release_ops(%s)", (unclaim,))
             lines_cur = (
                 pg.execute(_CENTRAL_LINES_SQL, ([order_seqs[seq] for seq in parked_orders],))
                 if parked_orders

@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import psycopg
 from sqlalchemy import Engine
@@ -20,6 +21,7 @@ from ..domain.errors import Cancelled, UserError
 from ..domain.tasks import NULL_TASK, TaskContext
 from . import state
 from .central import check_central_schema
+from .devices import claim_device_code
 from .pull import PullResult, pull
 from .push import PushResult, pending_count, push, requeue_returned_stores
 
@@ -47,7 +49,7 @@ class SyncReport:
     push: PushResult | None = field(default=None, repr=False)
     pull: PullResult | None = field(default=None, repr=False)
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("push", None)
         d.pop("pull", None)
@@ -69,6 +71,9 @@ def sync_once(
         try:
             with connect() as pg:
                 check_central_schema(pg)
+                # Before anything moves: numbers pushed or pulled never clash between two
+                # laptops of one agent that drew the same device code (sync.devices).
+                claim_device_code(engine, pg)
                 if do_push:
                     report.push = push(engine, pg, ctx, check_schema=False)
                     report.pushed = report.push.applied

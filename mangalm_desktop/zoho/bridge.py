@@ -167,7 +167,8 @@ def _run_locked(
         with session_scope(engine) as s:  # fails early, in words, on a login without grants
             state.budget_used(s, today or utcnow().date())
         limiter = client.limiter
-        previous_store, limiter.store = limiter.store, CentralLimits(engine, today)
+        limits = CentralLimits(engine, today)
+        previous_store, limiter.store = limiter.store, limits
         start_requests, start_retries = client.requests, client.retries
         start_refreshes, start_wait = client.tokens.refreshes, limiter.waited_s
         try:
@@ -197,6 +198,7 @@ def _run_locked(
                     break
         finally:
             limiter.store = previous_store
+            limits.close()
             report.requests = client.requests - start_requests
             report.retries = client.retries - start_retries
             report.token_refreshes = client.tokens.refreshes - start_refreshes

@@ -11,7 +11,7 @@ Every request goes through :meth:`ZohoClient.call`, which
 
 Creates are not idempotent at Zoho, so a create whose outcome is unknown (timeout after the
 request went out, connection dropped, 5xx) is *not* resent here: :class:`ZohoUncertain` goes
-back to the caller, which looks the record up by its reference first (see ``jobs.push_orders``).
+back to the caller, which looks the record up by its reference first (see ``push.push_orders``).
 """
 
 from __future__ import annotations

@@ -124,6 +124,12 @@ class ZohoConfig:
             raise UserError("per_minute must be between 1 and 100 (Zoho's limit).")
         if not 1 <= self.page_size <= 200:
             raise UserError("page_size must be between 1 and 200 (Zoho's maximum).")
+        if self.maybe_created_window_minutes < 0 or self.deletion_sweep_hours < 0:
+            raise UserError(
+                "maybe_created_window_minutes and deletion_sweep_hours cannot be negative."
+            )
+        if self.interval_minutes <= 0:
+            raise UserError("interval_minutes must be more than 0.")
 
 
 def config_path() -> Path:

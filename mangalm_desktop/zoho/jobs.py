@@ -1,14 +1,10 @@
-"""The bridge's jobs: pull CRM accounts, Books contacts, items and invoices; push orders.
+"""The bridge's pulls: CRM accounts, Books contacts, items and invoices (the push of orders is
+:mod:`.push`, deletions :mod:`.deletions`; both are re-exported here as jobs).
 
 Pulls upsert on the Zoho id, so reading a record twice (overlap windows, a rerun after a crash)
 changes nothing; each page is committed on its own, so an interrupted run keeps what it did.
 Incremental pulls start ``overlap_minutes`` before the newest modification time seen last
 time, because Zoho's clock and commit order are not ours (DESIGN §4).
-
-The push is exactly-once by construction: an order moves to ``sent_to_zoho`` only in the
-transaction that stores Zoho's id, and before any create the bridge asks Zoho for a sales
-order whose ``reference_number`` is our order number; a create that died half-way (timeout,
-dropped connection, a killed process) is therefore found, not repeated.
 """
 
 from __future__ import annotations
@@ -17,24 +13,23 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from ..db.engine import session_scope
-from ..db.models import Invoice, InvoiceLine, Order, OrderLine, Product, Store
-from ..domain.enums import OrderKind, OrderState
+from ..db.models import Invoice, InvoiceLine, Product, Store
 from ..domain.tasks import NULL_TASK, TaskContext
 from . import state
 from .client import ZohoClient
-from .errors import ZohoRejected, ZohoUncertain
+from .deletions import INVOICE_MISSING, sweep_deleted_invoices, tombstone_invoices
+from .errors import ZohoRejected
 from .mapping import (
     CRM_ACCOUNT_FIELDS,
     MappingError,
-    OrderLineInfo,
     account_to_store,
     books_time,
     contact_to_customer,
@@ -42,31 +37,21 @@ from .mapping import (
     invoice_to_rows,
     item_to_product,
     parse_time,
-    salesorder_payload,
 )
+from .push import find_salesorder, push_orders
+from .results import JobResult
+
+__all__ = [
+    "JobResult",
+    "find_salesorder",
+    "pull_accounts",
+    "pull_contacts",
+    "pull_invoices",
+    "pull_items",
+    "push_orders",
+]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class JobResult:
-    job: str
-    fetched: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    sent: int = 0
-    parked: int = 0  # records or orders held back for a person (collisions, rejections)
-    waiting: int = 0  # orders "maybe created": looked up again on later runs, never re-created
-    deleted: int = 0  # invoices tombstoned because Books no longer has them
-    requests: int = 0
-    warnings: list[str] = field(default_factory=list)
-    error: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        d = dict(self.__dict__)
-        d["warnings"] = self.warnings[:20]
-        return d
 
 
 def _apply(row: Any, values: dict[str, Any]) -> bool:
@@ -147,7 +132,7 @@ def _pull_pages(
                 try:
                     with s.begin_nested():
                         write(s, values, res)
-                except IntegrityError as exc:
+                except (IntegrityError, DataError) as exc:
                     res.parked += 1
                     res.warnings.append(f"{label}: {_record_name(rec)} not written: {_why(exc)}")
         ctx.progress(res.fetched, 0, label)
@@ -161,7 +146,7 @@ def _record_name(rec: dict[str, Any]) -> str:
     return "a record"
 
 
-def _why(exc: IntegrityError) -> str:
+def _why(exc: IntegrityError | DataError) -> str:
     """The database's one-line reason (which constraint), without the SQL and parameters."""
     return str(getattr(exc, "orig", exc)).splitlines()[0][:200]
 
@@ -425,7 +410,7 @@ def pull_invoices(
             if batch:
                 _write_invoice_page(engine, batch, lookups, res)
             if gone:
-                _tombstone_invoices(engine, gone, res)
+                tombstone_invoices(engine, gone, res)
                 gone.clear()
         listed.update(ids)
         ctx.progress(res.fetched, 0, "Books invoices")
@@ -460,87 +445,6 @@ def _write_invoice_page(
             with session_scope(engine) as s:
                 fresh = _Lookups.load(s)
             lookups.stores, lookups.products = fresh.stores, fresh.products
-
-
-# ---- invoices deleted in Books → tombstones ----------------------------------------------------
-
-INVOICE_MISSING = 1002  # Books: "Invoice does not exist." (ZOHO_API.md §2.4, [OFF])
-
-
-def _tombstone_invoices(engine: Engine, zoho_ids: Iterable[str], res: JobResult) -> None:
-    """Tombstone the invoices (and their lines) of these Books ids, so every replica drops them;
-    rows stay, as every synced delete does."""
-    ids = list(zoho_ids)
-    if not ids:
-        return
-    with session_scope(engine) as s:
-        invoice_ids = s.scalars(
-            select(Invoice.id).where(Invoice.zoho_invoice_id.in_(ids), Invoice.deleted.is_(False))
-        ).all()
-        if not invoice_ids:
-            return
-        s.execute(
-            update(Invoice)
-            .where(Invoice.id.in_(invoice_ids))
-            .values(deleted=True, version=Invoice.version + 1)
-        )
-        s.execute(
-            update(InvoiceLine)
-            .where(InvoiceLine.invoice_id.in_(invoice_ids), InvoiceLine.deleted.is_(False))
-            .values(deleted=True, version=InvoiceLine.version + 1)
-        )
-    res.deleted += len(invoice_ids)
-    res.warnings.append(f"{len(invoice_ids)} invoice(s) deleted in Books: tombstoned")
-
-
-def sweep_deleted_invoices(
-    engine: Engine, client: ZohoClient, res: JobResult, listed: set[str] | None
-) -> None:
-    """Find invoices deleted in Books and tombstone them.
-
-    Books has no documented list of deleted records (ZOHO_API.md), and an incremental list
-    cannot show what is gone, so deletions are found by a sweep: every ``deletion_sweep_hours``
-    the full invoice list is read (one request per 200 invoices, no details) and our Zoho
-    invoices missing from it are tombstoned. That a complete unfiltered ``GET /invoices``
-    lists every invoice that still exists (void and draft too) is UNCONFIRMED, so the sweep is
-    a setting (0 = off). ``listed`` is the id set of a complete listing this run already made
-    (a first pull), which then costs nothing extra. A detail answering code 1002 ("does not
-    exist") tombstones that invoice at once, independent of the sweep.
-    """
-    hours = client.config.deletion_sweep_hours
-    if hours <= 0:
-        return
-    now = client.clock.now()
-    with session_scope(engine) as s:
-        last = state.get_number(s, SWEEP_KEY)
-    if listed is None:
-        if last is not None and now - last < hours * 3600:
-            return
-        listed = set()
-        for page in client.books_pages("/invoices", "invoices", {"sort_column": "created_time"}):
-            listed.update(str(r["invoice_id"]) for r in page if r.get("invoice_id"))
-    with session_scope(engine) as s:
-        ours = set(
-            s.scalars(
-                select(Invoice.zoho_invoice_id).where(
-                    Invoice.zoho_invoice_id.is_not(None), Invoice.deleted.is_(False)
-                )
-            ).all()
-        )
-        state.set_number(s, SWEEP_KEY, now)
-    missing = ours - listed
-    if missing and not listed:
-        # An empty listing against a non-empty history is more likely a wrong organization or
-        # a filter Books applied than every invoice deleted: do nothing, say so.
-        res.warnings.append(
-            f"deletion sweep: Books listed no invoices but {len(ours)} are linked here; "
-            "nothing tombstoned"
-        )
-        return
-    _tombstone_invoices(engine, missing, res)
-
-
-SWEEP_KEY = "zoho:sweep:invoices"
 
 
 def _store_for(s: Session, data: Any, lookups: _Lookups) -> uuid.UUID:
@@ -650,215 +554,3 @@ def _upsert_invoice(
     for line_no, row in existing.items():
         if line_no not in seen:
             _apply(row, {"deleted": True})
-
-
-# ---- orders → Books sales orders ------------------------------------------------------------
-
-
-def _mark(engine: Engine, order_id: uuid.UUID, **values: Any) -> bool:
-    """Update one order if it is still 'synced' (a cancelled order is left alone)."""
-    with session_scope(engine) as s:
-        result = s.execute(
-            update(Order)
-            .where(Order.id == order_id, Order.state == OrderState.SYNCED.value)
-            .values(version=Order.version + 1, **values)
-        )
-        return bool(result.rowcount)
-
-
-PUSH_CHUNK = 100
-
-
-def _payloads(s: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[str, Any]]:
-    """Order id → (number, sales-order payload or the MappingError) for a chunk of orders,
-    read with three queries. The state is re-checked at write time (``_mark``)."""
-    orders = s.scalars(select(Order).where(Order.id.in_(ids))).all()
-    stores = {
-        st.id: st
-        for st in s.scalars(select(Store).where(Store.id.in_({o.store_id for o in orders})))
-    }
-    lines: dict[uuid.UUID, list[OrderLineInfo]] = {}
-    for ln, p in s.execute(
-        select(OrderLine, Product)
-        .join(Product, Product.id == OrderLine.product_id)
-        .where(OrderLine.order_id.in_(ids), OrderLine.deleted.is_(False))
-        .order_by(OrderLine.order_id, OrderLine.line_no)
-    ).all():
-        lines.setdefault(ln.order_id, []).append(
-            OrderLineInfo(p.zoho_item_id, p.name, ln.quantity, ln.unit_price, ln.discount_pct)
-        )
-    out: dict[uuid.UUID, tuple[str, Any]] = {}
-    for order in orders:
-        if order.state != OrderState.SYNCED.value:
-            continue
-        store = stores.get(order.store_id)
-        try:
-            payload: Any = salesorder_payload(
-                number=order.number,
-                customer_id=store.zoho_customer_id if store else None,
-                store_name=store.name if store else "?",
-                order_date=order.order_date,
-                delivery_date=order.requested_delivery_date,
-                notes=order.notes,
-                lines=lines.get(order.id, []),
-                order_discount_pct=order.discount_pct,
-            )
-        except MappingError as exc:
-            payload = exc
-        out[order.id] = (order.number, payload)
-    return out
-
-
-def find_salesorder(
-    client: ZohoClient, reference: str, res: JobResult | None = None
-) -> dict[str, Any] | None:
-    """The sales order whose reference is exactly ``reference`` (Zoho's filter may be looser).
-
-    Two with one reference mean a duplicate was created in Zoho (by hand, or by a bridge before
-    "maybe created" existed): the oldest is used and the run record says so, so a person can
-    void the other."""
-    reply = client.call("GET", "books", "/salesorders", params={"reference_number": reference})
-    matches = [
-        so
-        for so in (reply.body or {}).get("salesorders") or []
-        if so.get("reference_number") == reference
-    ]
-    if len(matches) > 1:
-        matches.sort(key=lambda so: (so.get("created_time") or "", so.get("salesorder_id")))
-        message = (
-            f"order {reference}: {len(matches)} sales orders in Zoho carry this reference "
-            f"({', '.join(str(m.get('salesorder_number')) for m in matches)}); using the "
-            "oldest, void the others in Books"
-        )
-        log.warning(message)
-        if res is not None:
-            res.warnings.append(message)
-    return matches[0] if matches else None
-
-
-def _created(reply_body: dict[str, Any] | None) -> dict[str, Any]:
-    so = (reply_body or {}).get("salesorder")
-    if isinstance(so, list):  # the OAS models it as an array (ZOHO_API.md §2.3, unconfirmed)
-        so = so[0] if so else None
-    if not isinstance(so, dict) or not so.get("salesorder_id"):
-        raise ZohoUncertain("create answered without a salesorder_id")
-    return so
-
-
-def push_orders(
-    engine: Engine,
-    client: ZohoClient,
-    ctx: TaskContext = NULL_TASK,
-    *,
-    res: JobResult | None = None,
-    after_each: Callable[[], None] | None = None,
-) -> JobResult:
-    res = res or JobResult("orders")
-    with session_scope(engine) as s:
-        ids = s.scalars(
-            select(Order.id)
-            .where(
-                Order.state == OrderState.SYNCED.value,
-                Order.zoho_error.is_(None),
-                Order.kind == OrderKind.ORDER.value,
-                Order.deleted.is_(False),
-            )
-            .order_by(Order.created_at, Order.number)
-        ).all()
-        maybe = state.maybe_created(s)
-    done = 0
-    for chunk_start in range(0, len(ids), PUSH_CHUNK):
-        chunk = list(ids[chunk_start : chunk_start + PUSH_CHUNK])
-        with session_scope(engine) as s:
-            payloads = _payloads(s, chunk)
-        for order_id in chunk:
-            ctx.check()
-            done += 1
-            if order_id not in payloads:
-                continue
-            res.fetched += 1
-            number, payload = payloads[order_id]
-            if isinstance(payload, MappingError):
-                _mark(engine, order_id, zoho_error=str(payload))
-                res.parked += 1
-                continue
-            _push_one(engine, client, order_id, number, payload, res, maybe.get(number))
-            ctx.progress(done, len(ids), "sales orders")
-            if after_each is not None:
-                after_each()
-    return res
-
-
-def _push_one(
-    engine: Engine,
-    client: ZohoClient,
-    order_id: uuid.UUID,
-    number: str,
-    payload: dict[str, Any],
-    res: JobResult,
-    maybe_since: float | None,
-) -> None:
-    """Send one order, never twice.
-
-    Zoho may commit a create after the client gave up on it (a timeout, a lost answer, a killed
-    process), later than any lookup a few seconds on would see. So after a create whose outcome
-    is unknown the order is kept "maybe created" (``zoho:maybe:<number>`` in the central
-    bookkeeping, with the time): this run looks it up a few more times with backoff, later runs
-    look it up again, and it is created again only when Zoho still has no such sales order
-    ``maybe_created_window_minutes`` after the uncertain create.
-    """
-    cfg = client.config
-    uncertain = False
-    so = find_salesorder(client, number, res)
-    if so is None and maybe_since is not None:
-        age_min = (client.clock.now() - maybe_since) / 60
-        if age_min < cfg.maybe_created_window_minutes:
-            res.waiting += 1
-            return
-        res.warnings.append(
-            f"order {number}: still not in Zoho {age_min:.0f} min after a create whose outcome "
-            "was unknown; creating it again"
-        )
-    if so is None:
-        try:
-            reply = client.call("POST", "books", "/salesorders", json=payload, idempotent=False)
-            so = _created(reply.body)
-        except ZohoRejected as exc:
-            _mark(engine, order_id, zoho_error=f"Zoho: {exc.message} (code {exc.code})")
-            if maybe_since is not None:
-                _clear_maybe(engine, number)
-            res.parked += 1
-            return
-        except ZohoUncertain as exc:
-            log.info("order %s: %s; kept as maybe created", number, exc)
-            uncertain = True
-            with session_scope(engine) as s:
-                state.set_maybe(s, number, client.clock.now())
-            for attempt in range(cfg.max_attempts - 1):
-                client.clock.sleep(min(cfg.backoff_base_s * 2**attempt, cfg.backoff_max_s))
-                so = find_salesorder(client, number, res)
-                if so is not None:
-                    break
-            else:
-                res.waiting += 1
-                res.warnings.append(
-                    f"order {number}: create outcome unknown ({exc}); kept as 'maybe created' "
-                    "and looked up again on later runs, never created twice"
-                )
-                return
-    if _mark(
-        engine,
-        order_id,
-        state=OrderState.SENT_TO_ZOHO.value,
-        zoho_salesorder_id=str(so["salesorder_id"]),
-        zoho_salesorder_number=so.get("salesorder_number"),
-        zoho_error=None,
-    ):
-        res.sent += 1
-    if maybe_since is not None or uncertain:
-        _clear_maybe(engine, number)
-
-
-def _clear_maybe(engine: Engine, number: str) -> None:
-    with session_scope(engine) as s:
-        state.clear_maybe(s, number)

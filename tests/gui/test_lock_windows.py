@@ -24,6 +24,7 @@ from mangalm_desktop.gui.signin_dialog import (
 from mangalm_desktop.gui.views.store_detail import StoreDetailWindow
 from mangalm_desktop.security.roles import Identity
 from mangalm_desktop.security.signin import SignInFailed
+from tests.gui.test_signin_gui import _type_and_submit
 
 pytestmark = pytest.mark.gui
 
@@ -34,15 +35,6 @@ def fake_central(username: str, password: str) -> Identity:
     if username != "M01" or password != "mgr-pw":
         raise SignInFailed("Wrong user name or password.")
     return MANAGER
-
-
-def _type_and_submit(qtbot, dialog: SignInDialog, user: str | None, password: str) -> None:
-    if user is not None:
-        dialog.user_edit.clear()
-        qtbot.keyClicks(dialog.user_edit, user)
-    qtbot.keyClicks(dialog.password_edit, password)
-    qtbot.keyClick(dialog.password_edit, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: not dialog.busy, timeout=10_000)
 
 
 def _app_windows(kind: type) -> list:

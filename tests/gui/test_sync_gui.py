@@ -171,3 +171,119 @@ def test_background_sync_runs_on_the_one_writer_and_after_a_suspend(
         assert seen[1] == (True, 1, False)
     finally:
         ctrl.shutdown()
+
+
+def test_order_amended_on_two_devices_shows_its_lines_and_keep_mine_works(
+    world, qtbot, make_window, tmp_path
+):
+    from mangalm_desktop.db.models import Product
+    from mangalm_desktop.gui.sync_controller import start_background_sync
+    from mangalm_desktop.orders import service
+    from mangalm_desktop.orders.model import LineInput, OrderDraft
+    from mangalm_desktop.sync.service import sync_once
+
+    save_config(_config_for(world, world.agent_a))
+    path = tmp_path / "laptop.sqlite"
+    eng = local_db(path)
+    other = local_db(tmp_path / "second-laptop.sqlite")
+    conn = world.connector(world.agent_a)
+    assert sync_once(eng, conn).ok and sync_once(other, conn).ok
+    with session_scope(eng) as s:
+        sku = [p.sku for p in s.query(Product).order_by(Product.sku)]
+
+    def draft(*lines):
+        return OrderDraft(
+            store=world.stores_a[0], agent_id=world.agent_a.agent_id, lines=list(lines)
+        )
+
+    oid = service.submit(
+        eng, draft(LineInput(sku[0], 6), LineInput(sku[1], 12)), identity=None
+    ).order_id
+    assert sync_once(eng, conn).ok and sync_once(other, conn).ok
+    service.amend(other, oid, draft(LineInput(sku[0], 6), LineInput(sku[3], 24)), identity=None)
+    assert sync_once(other, conn).ok
+    service.amend(eng, oid, draft(LineInput(sku[0], 6), LineInput(sku[4], 36)), identity=None)
+
+    window = make_window(eng, path)
+    ctrl = start_background_sync(window, window.ctx)
+    try:
+        window.show_view("sync")
+        view = window.views["sync"]
+        with qtbot.waitSignal(ctrl.finished, timeout=60000) as ran:
+            qtbot.mouseClick(view.sync_button, Qt.MouseButton.LeftButton)
+        assert ran.args[0].ok, ran.args[0].error
+        qtbot.waitUntil(lambda: view.conflict_list.count() == 1, timeout=20000)
+        rows = {
+            view.compare.item(r, 0).text(): (
+                view.compare.item(r, 1).text(),
+                view.compare.item(r, 2).text(),
+            )
+            for r in range(view.compare.rowCount())
+        }
+        assert rows[f"line {sku[3]} Product 3"] == ("-", "24")
+        assert rows[f"line {sku[4]} Product 4"] == ("36", "-")
+        assert f"line {sku[1]} Product 1" not in rows  # removed on both: no difference
+        assert view.keep_mine.isEnabled()
+        qtbot.mouseClick(view.keep_mine, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: view.conflict_list.count() == 0, timeout=20000)
+        with qtbot.waitSignal(ctrl.finished, timeout=60000) as ran:
+            qtbot.mouseClick(view.sync_button, Qt.MouseButton.LeftButton)
+        assert ran.args[0].ok and ran.args[0].pushed == 1
+        import psycopg
+
+        with psycopg.connect(as_user(world.url, "postgres")) as c:
+            central = c.execute(
+                "SELECT p.sku, l.quantity FROM order_line l JOIN product p ON p.id = l.product_id "
+                "WHERE l.order_id = %s AND NOT l.deleted ORDER BY p.sku",
+                (oid,),
+            ).fetchall()
+        assert central == [(sku[0], 6), (sku[4], 36)]
+    finally:
+        ctrl.shutdown()
+
+
+def test_field_conflict_shows_only_the_field_both_changed_and_take_central_keeps_the_rest(
+    world, qtbot, make_window, tmp_path
+):
+    import psycopg
+
+    from mangalm_desktop.gui.sync_controller import start_background_sync
+    from mangalm_desktop.sync.service import sync_once
+    from tests.integration.sync_support import edit_store_profile
+
+    save_config(_config_for(world, world.agent_a))
+    path = tmp_path / "laptop.sqlite"
+    eng = local_db(path)
+    boss = local_db(tmp_path / "manager.sqlite")
+    assert sync_once(eng, world.connector(world.agent_a)).ok
+    assert sync_once(boss, world.connector(world.manager)).ok
+    store = world.stores_a[0]
+    edit_store_profile(eng, store, phone="+91 98200 11111", email="asha@example.com")
+    edit_store_profile(boss, store, phone="+91 98200 22222", credit_limit="70000")
+    assert sync_once(boss, world.connector(world.manager)).ok
+
+    window = make_window(eng, path)
+    ctrl = start_background_sync(window, window.ctx)
+    try:
+        window.show_view("sync")
+        view = window.views["sync"]
+        with qtbot.waitSignal(ctrl.finished, timeout=60000):
+            qtbot.mouseClick(view.sync_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: view.conflict_list.count() == 1, timeout=20000)
+        rows = [
+            tuple(view.compare.item(r, c).text() for c in range(3))
+            for r in range(view.compare.rowCount())
+        ]
+        assert rows == [("phone", "+91 98200 11111", "+91 98200 22222")]
+        qtbot.mouseClick(view.take_theirs, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: view.conflict_list.count() == 0, timeout=20000)
+        with qtbot.waitSignal(ctrl.finished, timeout=60000) as ran:
+            qtbot.mouseClick(view.sync_button, Qt.MouseButton.LeftButton)
+        assert ran.args[0].ok and ran.args[0].pushed == 1
+        with psycopg.connect(as_user(world.url, "postgres")) as c:
+            row = c.execute(
+                "SELECT phone, email, credit_limit::text FROM store WHERE id = %s", (store,)
+            ).fetchone()
+        assert row == ("+91 98200 22222", "asha@example.com", "70000.00")
+    finally:
+        ctrl.shutdown()

@@ -133,3 +133,13 @@ def unix_upstream(socket_path: str) -> Callable[[], socket.socket]:
         return s
 
     return connect
+
+
+def pg_proxy(pg_server: object) -> CuttingProxy:
+    """A proxy in front of the test session's PostgreSQL (its Unix socket)."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    uri = pg_server.get_uri()  # type: ignore[attr-defined]
+    socket_dir = dict(parse_qsl(urlsplit(uri).query))["host"]
+    port = pg_server.get_postmaster_info().port or 5432  # type: ignore[attr-defined]
+    return CuttingProxy(unix_upstream(f"{socket_dir}/.s.PGSQL.{port}"))

@@ -38,6 +38,7 @@ def test_confirmation_has_company_store_agent_lines_and_totals(engine, tmp_path)
             requested_delivery_date=TODAY + dt.timedelta(days=2),
         ),
         today=TODAY,
+        identity=None,
     )
     out = pdf.write_order_pdf(
         engine, res.order_id, tmp_path / "order.pdf", pdf.CompanyInfo(gstin="29ABCDE1234F1Z5")
@@ -73,6 +74,7 @@ def test_long_order_flows_onto_more_pages_with_every_line(engine, tmp_path):
         OrderDraft(store=sd.store_id, agent_id=sd.agent_id, lines=lines),
         accept_credit_warning=True,
         today=TODAY,
+        identity=None,
     )
     with session_scope(engine) as s:
         detail = queries.get_order(s, res.order_id)

@@ -135,6 +135,7 @@ def test_order_pdf_embeds_every_glyph_of_indian_store_names(engine, tmp_path) ->
                 notes=f"Deliver to {name}",
             ),
             today=dt.date(2026, 11, 25),
+            identity=None,
         )
         paths[script] = pdf.write_order_pdf(engine, res.order_id, tmp_path / f"{script}.pdf")
     for script, name in NAMES.items():
@@ -161,10 +162,10 @@ def report_db(tmp_path):
 
 def test_report_pdf_embeds_every_glyph_of_indian_store_names(report_db, tmp_path) -> None:
     filters = ReportFilters(date_from=dt.date(2024, 1, 1), date_to=dt.date(2024, 3, 31))
-    result = run_report(report_db, "sales-by-store", filters)
+    result = run_report(report_db, "sales-by-store", filters, identity=None)
     shown = set(result.frame["store"])
     assert shown, "the report has rows"
-    out = export(result, "pdf", tmp_path / "stores.pdf")
+    out = export(result, "pdf", tmp_path / "stores.pdf", identity=None)
     for name in shown:
         assert_printable(out, name)  # the table: paragraphs, shaped
         assert_printable(out, name[:18], shaped=False)  # the chart's category labels

@@ -4,6 +4,7 @@ field by field against the version both started from."""
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 import psycopg
@@ -13,26 +14,25 @@ from sqlalchemy import select
 from mangalm_desktop.cli.main import main
 from mangalm_desktop.db.engine import session_scope
 from mangalm_desktop.db.models import OrderLine, Outbox, Product, Store
-from mangalm_desktop.db.store_profile import ProfileEdit, save_store_profile
 from mangalm_desktop.orders import service
 from mangalm_desktop.orders.model import LineInput, OrderDraft
 from mangalm_desktop.sync.conflicts import list_conflicts, resolve
 from mangalm_desktop.sync.service import sync_once
 from mangalm_desktop.sync.state import history
-from tests.integration.sync_support import as_user, build_world, local_db
+from tests.integration.sync_support import (
+    as_user,
+    build_world,
+    central_query,
+    edit_store_profile,
+    local_db,
+    local_skus,
+)
 
 pytestmark = pytest.mark.pg
 
 
 def _central(world, sql: str, *args):
-    with psycopg.connect(as_user(world.url, "postgres"), autocommit=True) as c:
-        cur = c.execute(sql, args)
-        return cur.fetchall() if cur.description else []
-
-
-def _skus(eng) -> list[str]:
-    with session_scope(eng) as s:
-        return [p.sku for p in s.scalars(select(Product).order_by(Product.sku))]
+    return central_query(world.url, sql, *args)
 
 
 def _live_lines(eng, order_id) -> list[tuple[str, int]]:
@@ -66,20 +66,20 @@ def two_laptops(pg_url, tmp_path, monkeypatch):
     one, two = local_db(tmp_path / "one.sqlite"), local_db(tmp_path / "two.sqlite")
     conn = world.connector(world.agent_a)
     assert sync_once(one, conn).ok and sync_once(two, conn).ok
-    sku = _skus(one)
+    sku = local_skus(one)
     draft = OrderDraft(
         store=world.stores_a[0],
         agent_id=world.agent_a.agent_id,
         lines=[LineInput(sku[0], 6), LineInput(sku[1], 12), LineInput(sku[2], 6)],
     )
-    order = service.submit(one, draft)
+    order = service.submit(one, draft, identity=None)
     assert sync_once(one, conn).ok and sync_once(two, conn).ok
     return world, one, two, conn, sku, order.order_id
 
 
 def _amend(eng, world, order_id, *lines):
     draft = OrderDraft(store=world.stores_a[0], agent_id=world.agent_a.agent_id, lines=list(lines))
-    return service.amend(eng, order_id, draft)
+    return service.amend(eng, order_id, draft, identity=None)
 
 
 def test_order_amended_on_two_devices_is_a_conflict_with_lines_never_a_crash(two_laptops):
@@ -157,26 +157,6 @@ def test_cli_shows_order_lines_keeps_mine_and_lists_failed_runs(two_laptops, cap
     assert "ERR" in capsys.readouterr().out
 
 
-def _edit(eng, store_id, **changes) -> None:
-    """Save a store profile as the form does: every field as text, some changed."""
-    with session_scope(eng) as s:
-        st = s.get(Store, store_id)
-        current = {
-            "address": st.address or "",
-            "contact_name": st.contact_name or "",
-            "phone": st.phone or "",
-            "email": st.email or "",
-            "size_class": st.size_class or "",
-            "call_cadence_days": "" if st.call_cadence_days is None else str(st.call_cadence_days),
-            "credit_limit": "" if st.credit_limit is None else str(st.credit_limit),
-            "notes": st.notes or "",
-        }
-        version = st.version
-    save_store_profile(
-        eng, store_id, ProfileEdit(**{**current, **changes}), expected_version=version
-    )
-
-
 def _store(eng, store_id) -> Store:
     with session_scope(eng) as s:
         st = s.get(Store, store_id)
@@ -195,8 +175,8 @@ def agent_and_manager(pg_url, tmp_path):
 
 def test_agents_phone_edit_and_managers_credit_limit_edit_both_stay(agent_and_manager):
     world, agent, boss, a_conn, m_conn, store = agent_and_manager
-    _edit(agent, store, phone="+91 98200 11111")  # offline
-    _edit(boss, store, credit_limit="75000")
+    edit_store_profile(agent, store, phone="+91 98200 11111")  # offline
+    edit_store_profile(boss, store, credit_limit="75000")
     assert sync_once(boss, m_conn).ok
     report = sync_once(agent, a_conn)
     assert report.ok and report.parked == 0 and report.pushed == 1
@@ -212,8 +192,8 @@ def test_only_fields_changed_on_both_sides_are_parked_and_either_choice_keeps_th
     agent_and_manager,
 ):
     world, agent, boss, a_conn, m_conn, store = agent_and_manager
-    _edit(agent, store, phone="+91 98200 22222", email="asha@example.com")
-    _edit(boss, store, phone="+91 98200 33333", credit_limit="60000")
+    edit_store_profile(agent, store, phone="+91 98200 22222", email="asha@example.com")
+    edit_store_profile(boss, store, phone="+91 98200 33333", credit_limit="60000")
     assert sync_once(boss, m_conn).ok
     report = sync_once(agent, a_conn)
     assert report.ok and report.parked == 1
@@ -233,8 +213,8 @@ def test_only_fields_changed_on_both_sides_are_parked_and_either_choice_keeps_th
 
     # Again, now "keep mine": the agent's phone wins, the manager's new limit stays.
     assert sync_once(boss, m_conn).ok
-    _edit(agent, store, phone="+91 98200 44444")
-    _edit(boss, store, phone="+91 98200 55555", credit_limit="65000")
+    edit_store_profile(agent, store, phone="+91 98200 44444")
+    edit_store_profile(boss, store, phone="+91 98200 55555", credit_limit="65000")
     assert sync_once(boss, m_conn).ok
     assert sync_once(agent, a_conn).parked == 1
     [item] = list_conflicts(agent)
@@ -247,3 +227,69 @@ def test_only_fields_changed_on_both_sides_are_parked_and_either_choice_keeps_th
     assert (st.phone, st.credit_limit) == ("+91 98200 44444", Decimal("65000.00"))
     with session_scope(agent) as s:
         assert s.scalars(select(Outbox)).all() == []
+
+
+def test_pull_settles_a_line_number_central_gave_to_another_line(two_laptops):
+    """Central moved line 2 to number 9 and put a new line (ordered first by id) at number 2:
+    the laptop receives both without a clash on (order, line number)."""
+    world, one, two, conn, sku, oid = two_laptops
+    [(old_id,)] = _central(
+        world, "SELECT id FROM order_line WHERE order_id = %s AND line_no = 2", oid
+    )
+    [(product,)] = _central(world, "SELECT id FROM product WHERE sku = %s", sku[5])
+    first = uuid.UUID(int=1)  # sorts before every random id: pulled before the moved line
+    _central(world, "UPDATE order_line SET line_no = 9 WHERE id = %s", old_id)
+    _central(
+        world,
+        "INSERT INTO order_line (id, order_id, line_no, store_id, product_id, quantity, "
+        "unit_price, discount_pct, line_total) SELECT %s, order_id, 2, store_id, %s, 7, "
+        "unit_price, 0, unit_price * 7 FROM order_line WHERE id = %s",
+        first,
+        product,
+        old_id,
+    )
+    report = sync_once(two, conn)
+    assert report.ok, report.error
+    assert (sku[5], 7) in _live_lines(two, oid)
+    with session_scope(two) as s:
+        numbers = dict(
+            s.execute(
+                select(OrderLine.id, OrderLine.line_no).where(OrderLine.order_id == oid)
+            ).all()
+        )
+    assert numbers[first] == 2 and numbers[old_id] == 9
+
+
+def test_cli_shows_a_field_conflict_with_both_values_and_takes_central(
+    agent_and_manager, tmp_path, monkeypatch, capsys
+):
+    from urllib.parse import parse_qsl, urlsplit
+
+    from mangalm_desktop.sync.connection import CentralConfig, save_config
+
+    world, agent, boss, a_conn, m_conn, store = agent_and_manager
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    parts = urlsplit(as_user(world.url, world.agent_a.db_role))
+    save_config(
+        CentralConfig(
+            host=dict(parse_qsl(parts.query))["host"],
+            database=parts.path.lstrip("/"),
+            user=world.agent_a.db_role,
+            sslmode="disable",
+        )
+    )
+    edit_store_profile(agent, store, phone="+91 98200 66666", email="a@example.com")
+    edit_store_profile(boss, store, phone="+91 98200 77777")
+    assert sync_once(boss, m_conn).ok
+    db = str(agent.url.database)
+    assert main(["sync", "run", "--db", db, "-q"]) == 0
+    capsys.readouterr()
+    assert main(["sync", "conflicts", "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "phone: yours='+91 98200 66666' central='+91 98200 77777' (before both: None)" in out
+    assert "email" not in out  # merged, not a conflict
+    seq = list_conflicts(agent)[0].seq
+    assert main(["sync", "resolve", str(seq), "--keep", "theirs", "--db", db]) == 0
+    assert main(["sync", "run", "--db", db, "-q"]) == 0
+    [row] = _central(world, "SELECT phone, email FROM store WHERE id = %s", store)
+    assert row == ("+91 98200 77777", "a@example.com")

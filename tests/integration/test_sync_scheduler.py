@@ -4,13 +4,8 @@ late runs after a suspend or a clock jump (pinned clocks), and the CLI loop surv
 from __future__ import annotations
 
 import datetime as dt
-import os
 import random
-import signal
 import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -20,7 +15,13 @@ import pytest
 from mangalm_desktop.sync.connection import CentralConfig, save_config
 from mangalm_desktop.sync.scheduler import Backoff, SyncScheduler, SyncStatus
 from mangalm_desktop.sync.state import history
-from tests.integration.sync_support import as_user, build_world, local_db, new_order
+from tests.integration.sync_support import (
+    as_user,
+    build_world,
+    local_db,
+    new_order,
+    sync_loop_survives_stop,
+)
 
 pytestmark = pytest.mark.pg
 
@@ -188,10 +189,6 @@ def _save_agent_config(world, who, xdg: Path) -> None:
     )
 
 
-def _runs(db: Path) -> int:
-    return len(history(local_db(db)))
-
-
 def test_cli_loop_keeps_syncing_after_the_process_was_stopped(pg_url, tmp_path, monkeypatch):
     """SIGSTOP for longer than several intervals, then SIGCONT: syncing goes on (the
     APScheduler job was dropped for good by a stop of more than a second)."""
@@ -201,36 +198,5 @@ def test_cli_loop_keeps_syncing_after_the_process_was_stopped(pg_url, tmp_path, 
     _save_agent_config(world, world.agent_a, xdg)
     db = tmp_path / "laptop.sqlite"
     local_db(db).dispose()  # a plain (unencrypted) replica, as the tests use
-    env = {
-        **os.environ,
-        "XDG_DATA_HOME": str(xdg),
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mangalm_desktop.cli.main", "sync", "run", "--db", str(db)]
-        + ["--every", "0.02", "-q"],  # every 1.2 s
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while _runs(db) < 2 and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.3)
-        assert _runs(db) >= 2, proc.stderr.read() if proc.poll() is not None else "no runs"
-        proc.send_signal(signal.SIGSTOP)
-        time.sleep(5)
-        before = _runs(db)
-        proc.send_signal(signal.SIGCONT)
-        deadline = time.monotonic() + 30
-        while _runs(db) < before + 2 and time.monotonic() < deadline:
-            time.sleep(0.3)
-        assert _runs(db) >= before + 2, "sync stopped after the process was stopped"
-        assert all(entry["ok"] for entry in history(local_db(db)))
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err
-    assert "stopped" in out and "Traceback" not in err
+    sync_loop_survives_stop(db, xdg, stop_s=5, runs_first=2)
+    assert all(entry["ok"] for entry in history(local_db(db)))

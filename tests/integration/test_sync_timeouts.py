@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -15,7 +15,7 @@ from mangalm_desktop.sync import connection
 from mangalm_desktop.sync.connection import CentralConfig, connect, save_config
 from mangalm_desktop.sync.service import sync_once
 from mangalm_desktop.sync.state import history
-from tests.integration.cutting_proxy import CuttingProxy, unix_upstream
+from tests.integration.cutting_proxy import pg_proxy
 from tests.integration.sync_support import build_world, local_db
 
 pytestmark = pytest.mark.pg
@@ -30,10 +30,7 @@ def world(pg_url):
 
 @pytest.fixture
 def proxy(pg_server, world):
-    uri = pg_server.get_uri()
-    socket_dir = dict(parse_qsl(urlsplit(uri).query))["host"]
-    port = pg_server.get_postmaster_info().port or 5432
-    px = CuttingProxy(unix_upstream(f"{socket_dir}/.s.PGSQL.{port}"))
+    px = pg_proxy(pg_server)
     yield px
     px.close()
 

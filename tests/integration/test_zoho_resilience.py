@@ -63,6 +63,7 @@ def test_sku_moved_and_shared_account_number_do_not_stop_the_run(server, central
         T0 + dt.timedelta(hours=1),
         Account_Number="S0000",
     )
+    twin = server.add_item("Item 001 twin", "11.50", sku="SKU0001")  # Books lets two share it
     shared = seeded["accounts"][1]
     shared["Account_Number"] = "S0002"  # an existing account now shares a number too
     shared["Modified_Time"] = (T0 + dt.timedelta(hours=1)).isoformat()
@@ -75,9 +76,11 @@ def test_sku_moved_and_shared_account_number_do_not_stop_the_run(server, central
     assert "'S0000' is also store 'Store 000'" in warnings
     assert "'S0002' is also store 'Store 002'" in warnings
     assert "SKU 'SKU0003' moved in Books" in warnings
+    assert "SKU 'SKU0001' is also product 'Item 001'" in warnings
     with session_scope(central) as s:
         skus = dict(s.execute(select(Product.zoho_item_id, Product.sku)).all())
         assert skus[first["item_id"]] == "SKU0003" and skus[last["item_id"]] == "SKU0003-OLD"
+        assert skus[seeded["items"][1]["item_id"]] == "SKU0001" and skus[twin["item_id"]] is None
         codes = dict(s.execute(select(Store.zoho_account_id, Store.code)).all())
         assert codes[shared["id"]] == "S0001"  # kept its code; S0002 stays Store 002's
         assert sorted(codes.values()).count("S0000") == 1
@@ -92,7 +95,7 @@ def test_sku_moved_and_shared_account_number_do_not_stop_the_run(server, central
 
 def test_create_that_commits_after_the_timeout_is_not_duplicated(server, central, clock):
     seed_zoho(server, invoices=0)
-    client = connect(server, clock, timeout_s=0.5)
+    client = connect(server, clock, timeout_s=1.0)
     bridge.run_once(central, client, ["accounts", "contacts", "items"])
     numbers = make_orders(central, 3)
     # Zoho takes the first create, the client times out, and the sales order shows up in
@@ -102,7 +105,7 @@ def test_create_that_commits_after_the_timeout_is_not_duplicated(server, central
             "late_commit",
             path="/books/v3/salesorders",
             method="POST",
-            delay=0.8,
+            delay=2.0,
             commit_after=600,
         )
     )
@@ -116,10 +119,10 @@ def test_create_that_commits_after_the_timeout_is_not_duplicated(server, central
     res = bridge.run_once(central, client, ["orders"]).results[0]
     assert (res.sent, res.waiting) == (0, 1)
     clock.advance(600)  # now Zoho shows it: adopted, not created
-    posts = sum(1 for e in server.log if e.method == "POST")
+    posts = len([e for e in server.api_log() if e.method == "POST"])
     res = bridge.run_once(central, client, ["orders"]).results[0]
-    assert (res.sent, res.waiting) == (1, 0)
-    assert sum(1 for e in server.log if e.method == "POST") == posts
+    assert (res.sent, res.waiting) == (1, 0), res
+    assert len([e for e in server.api_log() if e.method == "POST"]) == posts == 3
     counts = server.by_reference()
     assert [counts[n] for n in numbers] == [1, 1, 1], counts
     with session_scope(central) as s:
@@ -248,3 +251,75 @@ def test_keyring_token_is_not_used_with_another_refresh_token(server, central, c
     client = bridge.make_client(bridge_config(server), clock)
     bridge.run_once(central, client, ["items"])
     assert server.tokens_minted() == minted + 1
+
+
+def test_status_says_when_the_daily_budget_is_below_what_a_first_pull_needs(
+    server, central, clock, pg_url, tmp_path, monkeypatch, capsys
+):
+    from decimal import Decimal
+
+    from mangalm_desktop.cli.main import main
+    from mangalm_desktop.zoho.config import save_config
+
+    seed_zoho(server, invoices=0)
+    bridge.run_once(central, connect(server, clock), ["accounts", "contacts"])
+    with session_scope(central) as s:  # a CSV-imported history, not yet linked to Zoho
+        store = s.scalars(select(Store).order_by(Store.code)).first()
+        for k in range(130):
+            s.add(
+                Invoice(
+                    number=f"INV-{k:06d}",
+                    store_id=store.id,
+                    invoice_date=T0.date(),
+                    total=Decimal("1.00"),
+                    source="import",
+                )
+            )
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    save_config(bridge_config(server, daily_budget=100))
+    assert main(["zoho", "status", "--central", pg_url]) == 0
+    out = capsys.readouterr().out
+    assert "The daily budget (100 requests) is below what the first pull needs" in out
+    assert "about 2 days" in out
+    save_config(bridge_config(server, daily_budget=5000))
+    assert main(["zoho", "status", "--central", pg_url]) == 0
+    assert "below what the first pull needs" not in capsys.readouterr().out
+
+
+def test_a_slow_token_refresh_does_not_push_requests_over_the_limit(server, central, clock):
+    """The slot is stamped when the request goes out, after the token is at hand: a refresh
+    that takes seconds must not let a stamp sit in the window while its request is sent later."""
+    seed_zoho(server, stores=2, items=2, invoices=60)
+    server.per_minute = 1000
+    server.token_ttl = 150  # a refresh every ~90 s of the run (60 s early refresh)
+    server.on_mint = lambda: clock.advance(5)  # minting takes 5 s
+    client = connect(server, clock, per_minute=10, page_size=20)
+    report = bridge.run_once(central, client, ["contacts", "items", "invoices"])
+    assert report.results[-1].error is None and report.token_refreshes > 3, report.as_dict()
+    assert server.max_per_minute() <= 10, server.max_per_minute()
+
+
+def test_a_duplicate_already_in_zoho_is_named_in_the_run_record(server, central, clock):
+    seed_zoho(server, invoices=0)
+    client = connect(server, clock)
+    bridge.run_once(central, client, ["accounts", "contacts", "items"])
+    (number,) = make_orders(central, 1)
+    for so_number in ("SO-90001", "SO-90002"):  # made by hand in Books, say
+        server.salesorders.append(
+            {
+                "salesorder_id": server.next_id(),
+                "salesorder_number": so_number,
+                "reference_number": number,
+                "customer_id": server.contacts[0]["contact_id"],
+                "status": "draft",
+                "created_time": f"2026-01-0{so_number[-1]}T10:00:00+0000",
+                "last_modified_time": "2026-01-05T10:00:00+0000",
+            }
+        )
+    report = bridge.run_once(central, client, ["orders"])
+    assert report.results[0].sent == 1 and len(server.salesorders) == 2
+    run = bridge.status(central).runs[0]
+    warning = " ".join(run["jobs"][0]["warnings"])
+    assert "2 sales orders in Zoho carry this reference (SO-90001, SO-90002)" in warning
+    with session_scope(central) as s:
+        assert s.scalar(select(Order.zoho_salesorder_number)) == "SO-90001"  # the oldest

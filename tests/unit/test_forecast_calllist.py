@@ -93,3 +93,52 @@ def test_likely_range_starts_at_zero_only_when_the_10th_percentile_is_zero(proba
     assert lo == low
     assert hi == pytest.approx(np.quantile(past, 0.9))
     assert (note in why) if note else why == ""
+
+
+def test_published_baselines_basket_rules():
+    """P-TopFreq takes the store's most frequent products, basket size = its median order
+    size; GP-TopFreq fills a short history with the most popular products; TIFU-KNN and
+    UP-CF@r score every product; tuning picks only from their grids."""
+    from mangalm_desktop.forecasting import nbr_baselines as nbr
+
+    rows = []
+    for s in range(12):  # stores 0-10: products 0,1 every order, 2 every other; store 11: one
+        for k, day in enumerate(range(0, 300, 14)):
+            rows += [(s, 0, day), (s, 1, day)] + ([(s, 2, day)] if k % 2 == 0 else [])
+            if s == 11:
+                break
+    lines = pd.DataFrame(rows, columns=["s", "p", "day"]).assign(qty=3, price=1.0)
+    lines.loc[lines["s"] == 11, "p"] = 2  # store 11 only ever bought product 2 (twice)
+    d = nbr._prepare(lines, 300, np.array([0, 11]))
+    top = nbr._baskets(d, nbr.p_topfreq(d), 1.0)
+    # store 0's orders hold 3 and 2 lines by turns: median 2.5, rounded to even → 2 lines,
+    # the two it buys every time (product 2 is in half its orders)
+    assert sorted(top[top["s"] == 0]["p"]) == [0, 1]
+    wide = nbr._baskets(d, nbr.p_topfreq(d), 1.5)
+    assert sorted(wide[wide["s"] == 0]["p"]) == [0, 1, 2]
+    assert set(top[top["s"] == 11]["p"]) == {2} and (top["qty"] == 3).all()
+    gp = nbr._baskets(d, nbr.gp_topfreq(d), 1.5)
+    assert list(gp[gp["s"] == 11]["p"]) == [2, 0, 1][: len(gp[gp["s"] == 11])]
+    assert nbr.tifu_knn(d, 7, 0.9, 0.9, 3, 0.7).shape == (2, 3)
+    assert nbr.up_cf(d, 5, 0.5, 1).shape == (2, 3)
+    chosen = nbr.tune(lines, 300, 56)
+    assert set(chosen) == set(nbr.PUBLISHED)
+    assert chosen["TIFU-KNN"]["k"] in nbr.TIFU_GRID["k"]
+    assert all(c["size_factor"] in nbr.SIZE_FACTORS for c in chosen.values())
+
+
+def test_evaluation_parts_merge_to_the_whole_run():
+    """benchmarks/forecast_accuracy.py --part/--merge: two runs of one origin each, merged,
+    give the same pooled figures as one run over both origins."""
+    history, end = _history(with_prices=True, n_stores=40)
+    last = int(day_number(pd.Series([end - pd.Timedelta(days=21)]))[0])
+    o2 = int(week_start_day((last + 3) // 7))
+    origins = [o2 - 28, o2]
+    whole = evaluate_history(history, origins, 2, sf_names=[]).as_json()
+    a = evaluate_history(history, origins[1:], 2, sf_names=[])
+    a.merge(evaluate_history(history, origins[:1], 2, sf_names=[]))
+    merged = a.as_json()
+    assert merged["origins"] == whole["origins"]
+    for key in ("methods", "call_list_lifts", "reliability", "n_baskets", "call_list_lift"):
+        assert merged[key] == whole[key], key
+    assert [o["origin"] for o in merged["per_origin"]] == whole["origins"]

@@ -35,17 +35,22 @@ def child(settings: dict) -> None:
         accounts_url=settings["server_url"],
         timeout_s=5.0,
         backoff_base_s=0.05,
-        per_minute=100,
+        per_minute=settings.get("per_minute", 100),
         daily_budget=100_000,
     )
     engine = make_engine(settings["pg_url"])
     # Simulated time from the real start: the bridges of 50 trials in a few seconds share the
     # central per-minute window, which on real time would make them sleep for minutes; the
     # kills, the server and the database run on real time all the same.
-    client = bridge.make_client(config, ManualClock(start=time.time()))
+    clock = ManualClock(start=time.time())
+    if "scaled" in settings:  # a clock shared with the server and the other processes
+        from tests.zoho_server.support import ScaledClock
+
+        clock = ScaledClock(*settings["scaled"])
+    client = bridge.make_client(config, clock)
     print(f"started {os.getpid()}", flush=True)
-    bridge.run_once(engine, client, ["orders"])
-    print("done", flush=True)
+    report = bridge.run_once(engine, client, ["orders"])
+    print(f"done {report.requests}", flush=True)
 
 
 def main() -> int:

@@ -102,6 +102,8 @@ class ZohoServer:
         # Books answers a dead token with code 57 and usually HTTP 401; some live reports
         # say 400 (ZOHO_API.md §2.4), so the status is a switch.
         self.books_auth_status = 401
+        # called when a token is minted: a test on simulated time makes minting take time
+        self.on_mint: Any = None
         self.lock = threading.RLock()
         self.faults: list[Fault] = []
         self.log: list[Logged] = []
@@ -332,6 +334,7 @@ class _Handler(BaseHTTPRequestHandler):
     _suppress = False
     _status = 0
     _late: Fault | None = None
+    _entry: Logged | None = None
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         return
@@ -347,6 +350,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._status = 0
             return
         data = b"" if body is None else json.dumps(body).encode()
+        if self._entry is not None:
+            self._entry.status = status  # before the client can see the answer
         self.send_response(status)
         if body is not None:
             self.send_header("Content-Type", "application/json;charset=UTF-8")
@@ -380,8 +385,11 @@ class _Handler(BaseHTTPRequestHandler):
         self._status = 0
         self._suppress = False
         self._late: Fault | None = None
-        arrived = z.clock()  # Zoho counts a request when it arrives
-        org = query.get("organization_id")
+        # Zoho counts a request when it arrives: it is logged then (its status when answered),
+        # so a slow or late-committing answer does not reorder or delay the log.
+        entry = self._entry = Logged(z.clock(), method, path, query.get("organization_id"), 0)
+        with z.lock:
+            z.log.append(entry)
         try:
             if z.latency:
                 time.sleep(z.latency)
@@ -424,8 +432,7 @@ class _Handler(BaseHTTPRequestHandler):
                     time.sleep(fault.delay)  # the client times out meanwhile
                 self._drop()
         finally:
-            with z.lock:
-                z.log.append(Logged(arrived, method, path, org, self._status))
+            entry.status = self._status  # 0 if the connection was dropped
 
     def _fault_reply(self, fault: Fault, path: str) -> None:
         headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
@@ -506,6 +513,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _mint(self, refresh: str) -> Json:
         z = self.zoho
+        if z.on_mint is not None:
+            z.on_mint()
         token = f"1000.{secrets.token_hex(16)}.{secrets.token_hex(16)}"
         now = z.clock()
         z.access_tokens[token] = now + z.token_ttl

@@ -59,7 +59,7 @@ def write_export(
 ) -> Path:
     """Export; with the engine the export is checked for the signed-in user and audited."""
     if engine is None:
-        return export(result, fmt, path, task)
+        return export(result, fmt, path, task, identity=identity)
     from ...security.session import export_audited
 
     actor = f"desktop:{identity.username}" if identity is not None else "desktop"

@@ -452,10 +452,10 @@ class PredictionsView(View):
             lines=[s.line() for s in suggestions],
             suggestions=suggestions,
         )
-        today = self.ctx.today()
+        today, who = self.ctx.today(), getattr(self.ctx, "identity", None)
 
         def write(_task, engine):  # noqa: ANN001, ANN202
-            result = save_draft(engine, draft, today=today)
+            result = save_draft(engine, draft, identity=who, today=today)
             return Written(result, Changes.of("orders", "order_line"))
 
         def done(result) -> None:  # noqa: ANN001

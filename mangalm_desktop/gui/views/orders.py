@@ -30,10 +30,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...cli.orders_cmd import order_audit
 from ...domain import formatting as fmt
 from ...domain.changes import Changes
 from ...orders import entry, pdf, service
+from ...orders.access import order_audit
 from ...orders.queries import OrderDetail, OrderFilter
 from ..call_dialogs import CallDialog, StockDialog
 from ..context import AppContext
@@ -320,9 +320,9 @@ class OrdersView(View):
         if d is None:
             return
         engine, agent = self.ctx.engine, getattr(self.ctx, "agent_id", None) or d.agent_id
-        today = self.ctx.today()
+        today, who = self.ctx.today(), getattr(self.ctx, "identity", None)
         self._write(
-            lambda: service.duplicate(engine, d.id, agent_id=agent, today=today),
+            lambda: service.duplicate(engine, d.id, agent_id=agent, identity=who, today=today),
             "duplicating the order",
         )
 
@@ -336,9 +336,9 @@ class OrdersView(View):
             if not ok:
                 return
         engine = self.ctx.engine
-        hook = order_audit(desktop_actor(self.ctx), getattr(self.ctx, "identity", None))
+        hook, who = order_audit(desktop_actor(self.ctx)), getattr(self.ctx, "identity", None)
         self._write(
-            lambda: service.cancel(engine, d.id, reason=reason, on_write=hook),
+            lambda: service.cancel(engine, d.id, identity=who, reason=reason, on_write=hook),
             "cancelling the order",
         )
 
@@ -354,7 +354,7 @@ class OrdersView(View):
                 return
         target = Path(path)
         self.ctx.runner.submit(
-            lambda _c: pdf.render_order_pdf(d, target),
+            lambda _c: pdf.save_order_pdf(d, target),
             on_done=lambda _r: self.ctx.status(f"Saved {target.name}"),
             on_error=lambda exc: show_error(self, exc, "writing the PDF"),
             name="writing the order PDF",
