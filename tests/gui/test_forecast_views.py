@@ -113,4 +113,10 @@ def test_today_leads_to_the_suggested_order_and_a_new_order(window, qtbot):
     dialog = w.views["orders"].dialogs[-1]
     qtbot.waitUntil(lambda: dialog.store is not None, timeout=20_000)
     assert dialog.store.id == ids["S3"]
-    dialog.reject()
+    from PySide6.QtWidgets import QMessageBox
+
+    from tests.gui.people import answer_modal, click_text
+
+    answer_modal(QMessageBox, lambda box: click_text(box, "Discard"), timeout_s=2)
+    qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=5_000)

@@ -114,7 +114,7 @@ class ReportsView(View):
         self.show_button.setDefault(True)
         self.show_button.clicked.connect(self.show_report)
         self.window_button = QPushButton("Open in new window", self)
-        self.window_button.clicked.connect(self.open_window)
+        self.window_button.clicked.connect(lambda: self.open_window())
         self.description = QLabel("", self)
         self.description.setWordWrap(True)
         self.description.setObjectName("reportDescription")
