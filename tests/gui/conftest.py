@@ -57,7 +57,8 @@ def no_tracebacks(request):
     ]
     tracebacks = [f"{r.getMessage()}: {r.exc_info[1]!r}" for r in handler.records if r.exc_info]
     assert not warnings, f"Qt warnings: {warnings}"
-    assert not tracebacks, f"tasks failed with a traceback: {tracebacks}"
+    if request.node.get_closest_marker("task_errors_expected") is None:
+        assert not tracebacks, f"tasks failed with a traceback: {tracebacks}"
 
 
 @pytest.fixture(autouse=True)

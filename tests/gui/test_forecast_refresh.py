@@ -90,6 +90,7 @@ def test_today_button_runs_it_with_progress(app, qtbot):
     assert live_predictions(engine) > 0
 
 
+@pytest.mark.task_errors_expected
 def test_a_failed_automatic_run_is_shown_without_a_dialog(app, qtbot, monkeypatch):
     import mangalm_desktop.forecasting.service as service
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
@@ -164,13 +165,13 @@ class ReportPanel(QWidget):
         self._busy(True, "Computing…")
 
         def done(result: ReportResult) -> None:
-            if request != self.request:  # an older answer: a newer request is on its way
+            if not self._alive() or request != self.request:  # closed, or an older answer
                 return
             self._busy(False)
             self.set_result(result)
 
         def failed(exc: BaseException) -> None:
-            if request != self.request:
+            if not self._alive() or request != self.request:
                 return
             self._busy(False)
             self.last_error = exc
@@ -185,7 +186,7 @@ class ReportPanel(QWidget):
             self.ctx.identity,
             on_done=done,
             on_error=failed,
-            on_cancelled=lambda: self._busy(False),
+            on_cancelled=lambda: self._alive() and self._busy(False),
             name=f"report {self.name}",
         )
 
@@ -209,6 +210,11 @@ class ReportPanel(QWidget):
         )
         self._set_enabled()
         self.loaded.emit(result)
+
+    def _alive(self) -> bool:
+        """False once the window showing this panel was closed while a task ran (its answer
+        then has nowhere to go)."""
+        return shiboken6.isValid(self) and shiboken6.isValid(self.progress)
 
     def cancel(self) -> None:
         if self.job is not None and not self.job.done:
@@ -280,16 +286,22 @@ class ReportPanel(QWidget):
         self._busy(True, f"Exporting {fmt.upper()}…")
 
         def progress(done: int, total: int, message: str) -> None:
+            if not self._alive():
+                return
             self.progress.setRange(0, max(total, 1))
             self.progress.setValue(done)
             self.progress.setFormat(f"{message} %p%")
 
         def done(written: Path) -> None:
+            if not self._alive():
+                return
             self._busy(False)
             self.ctx.status(f"Exported {written.name}")
             self.exported.emit(written)
 
         def failed(exc: BaseException) -> None:
+            if not self._alive():
+                return
             self._busy(False)
             self.last_error = exc
             show_error(self, exc, f"exporting {path.name}")
@@ -304,7 +316,7 @@ class ReportPanel(QWidget):
             on_done=done,
             on_error=failed,
             on_progress=progress,
-            on_cancelled=lambda: self._busy(False),
+            on_cancelled=lambda: self._alive() and self._busy(False),
             name=f"export {path.name}",
         )
 

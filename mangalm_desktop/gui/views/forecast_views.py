@@ -130,6 +130,7 @@ class TodayView(View):
         self.order_button.clicked.connect(self.new_order)
         self.table.activated.connect(lambda _index: self.show_suggested_order())
         self._asked = False  # the user pressed the button (errors then get a dialog)
+        self._forecast_note = ""  # why suggested orders are stale (kept across reloads)
         self.forecasts = refresher_for(ctx)
         self.forecasts.started.connect(self._forecast_started)
         self.forecasts.progress.connect(self._forecast_progress)
@@ -167,7 +168,9 @@ class TodayView(View):
                 if self.isVisible() and (focus is None or not self.isAncestorOf(focus)):
                     self.table.setFocus()
             risky = sum(1 for r in rows if r.churn_risk)
-            self.summary.setText(f"{len(rows)} stores to call; {risky} at churn risk")
+            self.summary.setText(
+                f"{len(rows)} stores to call; {risky} at churn risk{self._forecast_note}"
+            )
 
         self.ctx.runner.submit(
             lambda _t, engine: call_list(engine, today=today, agent_id=agent),
@@ -197,6 +200,7 @@ class TodayView(View):
         self._asked = False
 
     def _forecast_finished(self, summary) -> None:  # noqa: ANN001 - ForecastSummary | None
+        self._forecast_note = ""
         if self._asked and summary is not None:
             self.ctx.status(summary.describe())
         self._forecast_ended()
@@ -207,7 +211,8 @@ class TodayView(View):
         if asked:
             show_error(self, exc, "updating forecasts")
         else:
-            self.summary.setText(f"Suggested orders could not be updated: {exc}")
+            self._forecast_note = f" · Suggested orders could not be updated: {exc}"
+            self.summary.setText(self.summary.text().split(" · ")[0] + self._forecast_note)
 
     def selected_store(self):  # noqa: ANN201
         rows = self.table.selectionModel().selectedRows()
