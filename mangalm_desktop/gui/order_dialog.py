@@ -718,7 +718,7 @@ class OrderDialog(QDialog):
         """Esc, Close and the window's close button: ask before losing unsaved lines."""
         if self.busy:
             return  # a write is on its way; its answer closes or keeps the dialog
-        if not self.unsaved or self._confirm_close():
+        if not self.isVisible() or not self.unsaved or self._confirm_close():
             super().reject()
 
     def _confirm_close(self) -> bool:

@@ -30,6 +30,9 @@ class UpsellCache(QObject):
         self.answers: dict[tuple[uuid.UUID, int], list[Any]] = {}
         self._asked: dict[tuple[uuid.UUID, int], list[Callable[[list[Any]], None]]] = {}
         self.computed = 0  # how many searches really ran (tests, benchmark)
+        self._running: tuple[uuid.UUID, int] | None = None
+        self._newest: tuple[uuid.UUID, int] | None = None
+        self._kept: set[tuple[uuid.UUID, int]] = set()
         ctx.runner.changed.connect(self._on_changes)
 
     def _on_changes(self, changes: Changes) -> None:
@@ -37,40 +40,60 @@ class UpsellCache(QObject):
             self.run += 1
             self.answers.clear()
 
-    def get(self, store_id: uuid.UUID, on_done: Callable[[list[Any]], None]) -> bool:
+    def get(
+        self, store_id: uuid.UUID, on_done: Callable[[list[Any]], None], *, latest_only: bool = True
+    ) -> bool:
         """Call ``on_done(items)`` with ``store_id``'s upsell: at once when cached (returns
-        True), else once the search ran on a worker (one search however often it is asked)."""
+        True), else once the search ran on a worker. Only the newest store asked for is
+        searched next; callers for stores skipped meanwhile are not called (they were for a
+        store no longer on screen). ``latest_only=False`` (a store card that stays open) is
+        always served."""
         key = (store_id, self.run)
         if key in self.answers:
             on_done(self.answers[key])
             return True
-        waiting = self._asked.setdefault(key, [])
-        waiting.append(on_done)
-        if len(waiting) > 1:
-            return False  # already running
+        self._asked.setdefault(key, []).append(on_done)
+        if latest_only:
+            self._newest = key
+        else:
+            self._kept.add(key)
+        if self._running is None:
+            self._start(key)
+        return False
+
+    def _start(self, key: tuple[uuid.UUID, int]) -> None:
+        """One search at a time: a person flicking through stores queues only the last one
+        (the searches in between would all read the whole history for nothing)."""
         from ..forecasting.service import upsell_for_store
 
-        today = self.ctx.today()
+        self._running = key
+        store_id, today = key[0], self.ctx.today()
 
-        def done(items: list[Any]) -> None:
-            self.computed += 1
-            if key[1] == self.run:
-                self.answers[key] = list(items)
-            for callback in self._asked.pop(key, []):
-                callback(list(items))
-
-        def failed(exc: BaseException) -> None:
-            self._asked.pop(key, None)
-            self.ctx.runner.failed.emit("upsell", exc)
+        def finish(items: list[Any] | None, exc: BaseException | None) -> None:
+            self._running = None
+            if exc is None:
+                self.computed += 1
+                if key[1] == self.run:
+                    self.answers[key] = list(items or [])
+                for callback in self._asked.pop(key, []):
+                    callback(list(items or []))
+            else:
+                self._asked.pop(key, None)
+                self.ctx.runner.failed.emit("upsell", exc)
+            # drop what nobody waits for any more; serve the newest request still unanswered
+            self._kept.discard(key)
+            newest = self._newest
+            self._asked = {k: v for k, v in self._asked.items() if k == newest or k in self._kept}
+            if self._asked:
+                self._start(newest if newest in self._asked else next(iter(self._asked)))
 
         self.ctx.runner.submit(
             lambda _t, engine: upsell_for_store(engine, store_id, today),
             self.ctx.engine,
-            on_done=done,
-            on_error=failed,
+            on_done=lambda items: finish(items, None),
+            on_error=lambda exc: finish(None, exc),
             name="upsell",
         )
-        return False
 
 
 def upsell_cache_for(ctx: AppContext) -> UpsellCache:

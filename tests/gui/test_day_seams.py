@@ -76,6 +76,8 @@ def submit_from_today(window, qtbot):
     """Today → New order for the selected store (pre-filled) → Ctrl+Enter: the order."""
     today = window.show_view("today")
     qtbot.waitUntil(lambda: today.model.rowCount() > 0, timeout=WAIT)
+    rect = today.table.visualRect(today.model.index(0, 1))
+    QTest.mouseClick(today.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     click(today.order_button)
     qtbot.waitUntil(lambda: open_dialog() is not None, timeout=WAIT)
     dialog = open_dialog()
@@ -287,4 +289,34 @@ def test_the_keyboard_paths(demo_window, qtbot):
     QTest.keyClick(orders.table, Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)
     qtbot.waitUntil(lambda: open_dialog() is not None, timeout=WAIT)
     assert open_dialog().order_id == orders.detail.id
+    open_dialog().done(0)
+
+
+# ---- 12 ---------------------------------------------------------------------------------------
+def test_the_signed_in_agent_sees_their_stores_and_their_orders_are_theirs(demo_window, qtbot):
+    from mangalm_desktop.db.models import Agent
+    from mangalm_desktop.domain.enums import Role
+    from mangalm_desktop.security.roles import Identity
+
+    window, engine = demo_window
+    with session_scope(engine) as s:
+        agent = s.scalars(select(Agent).order_by(Agent.code)).first()
+        agent_id, code = agent.id, agent.code
+        theirs = {st.id for st in s.scalars(select(Store).where(Store.agent_id == agent_id))}
+        active = s.scalars(select(Store).where(Store.active.is_(True))).all()
+        mine_active = {st.id for st in active if st.agent_id == agent_id}
+    assert 0 < len(mine_active) < len(active)
+    # what the sign-in dialog sets (gui.signin_dialog.SessionGuard)
+    window.ctx.identity = Identity("asha", Role.AGENT, agent_id=agent_id, agent_code=code)
+
+    today = window.show_view("today")
+    qtbot.waitUntil(lambda: today.model.rowCount() > 0, timeout=WAIT)
+    assert {e.store_id for e in today.rows} <= theirs
+    view = predictions_ready(window, qtbot)
+    assert view.store_box.count() == len(mine_active)
+    assert {s.id for s in view.stores} == mine_active
+    click(view.accept_button)
+    qtbot.waitUntil(lambda: open_dialog() is not None, timeout=WAIT)
+    (order,) = orders_of(engine)
+    assert order.agent_id == agent_id and order.store_id in mine_active
     open_dialog().done(0)

@@ -129,7 +129,8 @@ class ReportPanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.verticalHeader().setVisible(False)
-        self.table.doubleClicked.connect(self._double_clicked)
+        # Enter or a double-click on a row drills down (activated is both)
+        self.table.activated.connect(self._double_clicked)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.drill_hint = QLabel("", self)
@@ -154,6 +155,12 @@ class ReportPanel(QWidget):
         self.name = name
         self.filters = filters
         self.title.setText(spec.title)
+        if self.result is not None and self.result.spec.name != name:
+            # another report: the last one's chart and rows go at once, not when this arrives
+            self.result = None
+            self.chart.set_result(None)
+            self.model.set_result(None)
+            self.drill_hint.setText("")
         self.refresh()
 
     def refresh(self) -> None:
@@ -201,10 +208,11 @@ class ReportPanel(QWidget):
         self.summary.setText(
             f"{'; '.join(parts)} — {len(result.frame):,} rows, "
             f"computed {result.generated_at:%H:%M:%S}"
+            + (f"<br><b>No rows.</b> {result.spec.empty_reason}" if result.frame.empty else "")
         )
         drill = result.spec.drill
         self.drill_hint.setText(
-            f"Double-click a row to open {get_spec(drill.report).title.lower()} for it"
+            f"Enter or double-click on a row opens {get_spec(drill.report).title.lower()} for it"
             if drill
             else ""
         )

@@ -345,8 +345,7 @@ class PredictionsView(View):
         self.stores = list(stores)
         self.store_box.blockSignals(True)
         self.store_box.clear()
-        for s in self.stores:
-            self.store_box.addItem(s.label)
+        self.store_box.addItems([s.label for s in self.stores])  # one call, also for 100k
         self.store_box.blockSignals(False)
         if self._wanted is not None:
             self.show_store(self._wanted)
@@ -541,4 +540,4 @@ class UpsellPanel(QWidget):
                 self.items = list(items)
                 self.model.set_rows(self.items)
 
-        upsell_cache_for(self.ctx).get(self.store_id, done)
+        upsell_cache_for(self.ctx).get(self.store_id, done, latest_only=False)

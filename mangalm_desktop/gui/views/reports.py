@@ -149,6 +149,8 @@ class ReportsView(View):
     def activated(self) -> None:
         if self.choices is None and not self._choices_loading:
             self.load_choices()
+        if self.panel.name is None:  # open on the chosen report with its result, not blank
+            self.show_report()
 
     def load_choices(self) -> None:
         self._choices_loading = True
