@@ -306,12 +306,15 @@ def test_the_signed_in_agent_sees_their_stores_and_their_orders_are_theirs(demo_
         active = s.scalars(select(Store).where(Store.active.is_(True))).all()
         mine_active = {st.id for st in active if st.agent_id == agent_id}
     assert 0 < len(mine_active) < len(active)
-    # what the sign-in dialog sets (gui.signin_dialog.SessionGuard)
+    # what signing in does (gui.signin_dialog.SessionGuard)
     window.ctx.identity = Identity("asha", Role.AGENT, agent_id=agent_id, agent_code=code)
+    window.apply_identity()
 
     today = window.show_view("today")
-    qtbot.waitUntil(lambda: today.model.rowCount() > 0, timeout=WAIT)
-    assert {e.store_id for e in today.rows} <= theirs
+    qtbot.waitUntil(
+        lambda: today.model.rowCount() > 0 and {e.store_id for e in today.rows} <= theirs,
+        timeout=WAIT,
+    )
     view = predictions_ready(window, qtbot)
     assert view.store_box.count() == len(mine_active)
     assert {s.id for s in view.stores} == mine_active

@@ -11,6 +11,7 @@ import datetime as dt
 import uuid
 
 import shiboken6
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -35,6 +36,8 @@ from ..workers import Written
 from .base import View
 
 FORECAST_TABLES = ("invoice_line", "orders", "order_line", "call_log", "prediction")
+UPSELL_AFTER_MS = 400
+"""Predictions asks for a store's upsell once its lines have been on screen this long."""
 
 
 def _snooze(  # noqa: ANN201
@@ -347,10 +350,14 @@ class PredictionsView(View):
         self.store_box.clear()
         self.store_box.addItems([s.label for s in self.stores])  # one call, also for 100k
         self.store_box.blockSignals(False)
-        if self._wanted is not None:
-            self.show_store(self._wanted)
+        if any(s.id == self._wanted for s in self.stores):
+            self.show_store(self._wanted)  # type: ignore[arg-type]
         elif self.stores:
-            self.load_store(0)
+            self._wanted = None  # not among this person's stores
+            if self.store_box.currentIndex() == 0:
+                self.load_store(0)
+            else:
+                self.store_box.setCurrentIndex(0)
         else:
             self.state_label.setText("No stores to show.")
 
@@ -367,7 +374,12 @@ class PredictionsView(View):
             self.store_box.setCurrentIndex(index)  # loads it
 
     def on_changes(self, changes: Changes) -> None:
-        if changes.touches("prediction", "store_stock_report") and self.stores:
+        if changes.touches("store") and self.stores:  # new stores, or another person
+            chosen = self.chosen_store()
+            self._wanted = chosen.id if chosen else None
+            self.stores = []
+            self.activated()
+        elif changes.touches("prediction", "store_stock_report") and self.stores:
             self.load_store(self.store_box.currentIndex())
 
     def chosen_store(self):  # noqa: ANN201 - StoreChoice | None
@@ -409,7 +421,9 @@ class PredictionsView(View):
             )
             self._update_accept()
             self.upsell_label.setText("Looking for what similar stores buy…")
-            self.upsell.get(store.id, lambda items: self._upsell_arrived(request, items))
+            # asked once the person stays on the store: flicking through stores starts no
+            # search whose work would only slow the next store's lines down
+            QTimer.singleShot(UPSELL_AFTER_MS, lambda: self._ask_upsell(request, store.id))
 
         self.ctx.runner.submit(
             lambda _t, engine: suggested_order(engine, store.id),
@@ -423,6 +437,10 @@ class PredictionsView(View):
         if request == self._request:
             self.state_label.setText(f"The suggested order could not be read: {exc}")
             show_error(self, exc, "reading the suggested order")
+
+    def _ask_upsell(self, request: int, store_id: uuid.UUID) -> None:
+        if request == self._request and shiboken6.isValid(self.upsell_label):
+            self.upsell.get(store_id, lambda items: self._upsell_arrived(request, items))
 
     def _upsell_arrived(self, request: int, items: list) -> None:
         if request != self._request:
