@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import sqlite3
 import statistics
 import subprocess
@@ -218,6 +219,35 @@ runner.wait_idle(60_000)
 app.processEvents()
 print(shown, time.perf_counter() - t0)
 """
+FIRST_DATA = """
+import time, sys
+t0 = time.perf_counter()
+from datetime import date
+from pathlib import Path
+from mangalm_desktop.gui.app import make_app, open_database, run_blocking
+from mangalm_desktop.gui.context import AppContext
+from mangalm_desktop.gui.main_window import MainWindow
+from mangalm_desktop.gui.settings import settings, use_settings_dir
+from mangalm_desktop.gui.workers import TaskRunner
+db, folder, first_view, day = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4]
+use_settings_dir(folder)
+settings().setValue("main/lastView", first_view)
+today = date.fromisoformat(day)
+app = make_app()
+runner = TaskRunner()
+w = MainWindow(AppContext(engine=None, db_path=db, runner=runner, today=lambda: today))
+w.show()
+app.processEvents()
+shown = time.perf_counter() - t0
+w.database_ready(run_blocking(runner, open_database, db, today))
+view = w.current_view()
+while view.model.rowCount() == 0:
+    app.processEvents()
+    time.sleep(0.002)
+first = time.perf_counter() - t0
+runner.wait_idle(120_000)  # stale figures redone in the background
+print(shown, first, time.perf_counter() - t0)
+"""
 BARE_START = """
 import time
 t0 = time.perf_counter()
@@ -246,16 +276,80 @@ def _run_timed(code: str, *args: str) -> tuple[float, float]:
     return boot + values[0], boot + values[-1]
 
 
-def bench_cold_start(db: Path, settings: Path, runs: int) -> tuple[float, float, float]:
+def _child_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+# the app's start up to the window shown, and then exit: its CPU time against the bare one's
+APP_SHOWN_ONLY = APP_START[: APP_START.index("engine = run_blocking")] + "print(shown)\n"
+
+
+def bench_cold_start(
+    db: Path, settings: Path, runs: int
+) -> tuple[float, float, float, float, float]:
+    """Best of ``runs`` (the least disturbed by other work on a shared machine): window shown,
+    data loaded, bare window; and the CPU seconds of a start that exits once the window is
+    shown vs the bare one's (a second witness, steadier than wall time under load)."""
     _run_timed(BARE_START)  # warm the OS file cache for both the same way
     _run_timed(APP_START, str(db), str(settings))
     app = [_run_timed(APP_START, str(db), str(settings)) for _ in range(runs)]
     bare = [_run_timed(BARE_START)[0] for _ in range(runs)]
+    app_cpu, bare_cpu = [], []
+    for _ in range(runs):
+        c = _child_cpu()
+        _run_timed(APP_SHOWN_ONLY, str(db), str(settings))
+        app_cpu.append(_child_cpu() - c)
+        c = _child_cpu()
+        _run_timed(BARE_START)
+        bare_cpu.append(_child_cpu() - c)
     return (
-        statistics.median(a[0] for a in app),
-        statistics.median(a[1] for a in app),
-        statistics.median(bare),
+        min(a[0] for a in app),
+        min(a[1] for a in app),
+        min(bare),
+        min(app_cpu),
+        min(bare_cpu),
     )
+
+
+def bench_first_data(
+    db: Path, settings: Path, view: str, day: dt.date, runs: int
+) -> tuple[float, float, float]:
+    """Best of ``runs``: process launch to the first view showing rows, when the store
+    figures are for another day (each run opens on a new day, so each finds them stale);
+    and to the background refresh done. The baseline: a bare window start plus reading the
+    first screenful (100 stores by name, with their figures) with sqlite3."""
+    results = []
+    for n in range(runs):
+        when = (day + dt.timedelta(days=n + 1)).isoformat()
+        values = _run_timed_all(FIRST_DATA, str(db), str(settings), view, when)
+        results.append(values)
+    best = min(results, key=lambda r: r[1])
+    conn = sqlite3.connect(db)
+    reads = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        conn.execute(
+            "SELECT s.code, s.name, s.city, st.last_order_date, st.sales_12m FROM store s"
+            " LEFT JOIN store_stats st ON st.store_rowid = s.rowid WHERE NOT s.deleted"
+            " ORDER BY s.name COLLATE NOCASE LIMIT 100"
+        ).fetchall()
+        reads.append(time.perf_counter() - t)
+    conn.close()
+    bare = min(_run_timed(BARE_START)[0] for _ in range(runs))
+    return best[1], best[2], bare + min(reads)
+
+
+def _run_timed_all(code: str, *args: str) -> list[float]:
+    """Like :func:`_run_timed`, every figure the child prints, from process launch."""
+    started = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    wall = time.perf_counter() - started
+    values = [float(v) for v in out.stdout.strip().splitlines()[-1].split()]
+    boot = wall - values[-1]
+    return [boot + v for v in values]
 
 
 # ---- 2. keystrokes ---------------------------------------------------------------------------
@@ -532,12 +626,23 @@ def main() -> int:
         if args.only == "predictions":
             return 0
 
-        app_s, ready_s, bare_s = bench_cold_start(db, settings, args.runs)
+        app_s, ready_s, bare_s, app_cpu, bare_cpu = bench_cold_start(db, settings, args.runs)
         print(
-            f"cold start to main window: {app_s * 1000:.0f} ms (bare QMainWindow {bare_s * 1000:.0f} ms,"
-            f" ratio {app_s / bare_s:.2f}; target < 1500 ms, ratio <= 3); database open and first"
-            f" view loaded at {ready_s * 1000:.0f} ms"
+            f"cold start to main window, best of {args.runs}: {app_s * 1000:.0f} ms (bare"
+            f" QMainWindow {bare_s * 1000:.0f} ms, ratio {app_s / bare_s:.2f}; target < 1500 ms,"
+            f" ratio <= 3); CPU to the window shown {app_cpu * 1000:.0f} ms vs bare"
+            f" {bare_cpu * 1000:.0f} ms (ratio {app_cpu / bare_cpu:.2f}); database open and"
+            f" first view loaded at {ready_s * 1000:.0f} ms"
         )
+        for view in ("stores", "today"):
+            first_s, settled_s, base_s = bench_first_data(db, settings, view, AS_OF, args.runs)
+            print(
+                f"first view with data ({view}) on {stores:,} stores, store figures of another"
+                f" day, best of {args.runs}: {first_s * 1000:.0f} ms (baseline: bare window +"
+                f" first 100 stores read raw {base_s * 1000:.0f} ms, ratio"
+                f" {first_s / base_s:.2f}; target < 1500 ms); figures redone in the background"
+                f" by {settled_s * 1000:.0f} ms"
+            )
         words = ["shree ganesh", "C-0012", "laxmi mart", "pune", "bal", "om sai provision"]
         lat, naive, total, lat_cpu = bench_keystrokes(db, settings, words)
         print(

@@ -64,7 +64,7 @@ def bench_submit(engine, db: Path, sd, repeat: int) -> tuple[float, float]:
         lines = [LineInput(s, 6 * (1 + (i + r) % 5), Decimal(i % 3)) for i, s in enumerate(skus)]
         draft = OrderDraft(store=sd.store_id, agent_id=sd.agent_id, lines=lines, notes="bench")
         t = time.perf_counter()
-        service.submit(engine, draft, accept_credit_warning=True)
+        service.submit(engine, draft, accept_credit_warning=True, identity=None)
         if r >= 0:
             ours.append(time.perf_counter() - t)
     # Baseline: the same rows, no validation/pricing/ORM, into the same tables.

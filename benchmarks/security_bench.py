@@ -58,7 +58,7 @@ def _read(path: Path, key: str | None) -> float:
     for i in range(2000):
         index.match(StoreFilter(text=WORDS[i % len(WORDS)][: 1 + i % 5]))
     for name in list(REPORTS)[:4]:
-        run_report(engine, name, ReportFilters())
+        run_report(engine, name, ReportFilters(), identity=None)
     engine.dispose()
     return time.perf_counter() - t
 

@@ -73,7 +73,9 @@ def import_once(book: Path, db: Path) -> tuple[float, int]:
     engine = open_local_database(db)
     try:
         t0 = time.perf_counter()
-        summary = import_history(engine, [book], parse_columns(COLUMNS), ImportOptions())
+        summary = import_history(
+            engine, [book], parse_columns(COLUMNS), ImportOptions(), identity=None
+        )
         seconds = time.perf_counter() - t0
         if not summary.all_committed:
             raise SystemExit(f"{book.name} was not imported: {summary.lines()}")

@@ -194,6 +194,9 @@ def smoke(tmp: Path) -> None:
         ],
         env=env,
     )
+    pdf = (tmp / "r.pdf").read_bytes()
+    if b"NotoSans" not in pdf:  # resources/fonts came along and were embedded
+        raise SystemExit("FAILED: the frozen report PDF does not embed the Noto fonts")
     history = tmp / "history.csv"
     small_history(history)
     run(

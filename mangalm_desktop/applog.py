@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import re
 from pathlib import Path
 
@@ -43,10 +44,14 @@ def setup_logging(log_dir: Path | None, *, verbose: bool = False) -> Path | None
     if log_dir is not None:
         try:
             log_dir.mkdir(parents=True, exist_ok=True)
+            if os.name == "posix":
+                os.chmod(log_dir, 0o700)  # logs name stores and people: this account only
             path = log_dir / "mangalm.log"
             handler = logging.handlers.RotatingFileHandler(
                 path, maxBytes=2_000_000, backupCount=5, encoding="utf-8"
             )
+            if os.name == "posix":
+                os.chmod(path, 0o600)
             handler.setFormatter(fmt)
             handler.addFilter(RedactingFilter())
             root.addHandler(handler)

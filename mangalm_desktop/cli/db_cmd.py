@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from ..db import migrate
+from ..domain.errors import UserError
 from .common import add_db_option, db_path, open_db
 
 
@@ -13,10 +15,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_db_option(p)
     p.add_argument(
         "action",
-        choices=["info", "upgrade", "encrypt"],
+        choices=["info", "upgrade", "encrypt", "remove-plain-copies"],
         nargs="?",
         default="info",
-        help="encrypt: rewrite a plain database encrypted (key in the OS keyring)",
+        help="encrypt: rewrite a plain database encrypted (key in the OS keyring); "
+        "remove-plain-copies: delete the unencrypted backups left beside an encrypted one",
     )
     p.set_defaults(func=run)
 
@@ -24,6 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.action == "encrypt":
         return run_encrypt(args)
+    if args.action == "remove-plain-copies":
+        return run_remove_plain(args)
     engine = open_db(args)  # opening upgrades (after a backup) or refuses a newer schema
     try:
         rev = migrate.current_revision(engine)
@@ -32,6 +37,43 @@ def run(args: argparse.Namespace) -> int:
         print(f"storage:  {'encrypted (SQLCipher)' if _encrypted(args) else 'NOT encrypted'}")
     finally:
         engine.dispose()
+    _warn_plain_copies(args)
+    return 0
+
+
+def _warn_plain_copies(args: argparse.Namespace) -> None:
+    from ..security.local_store import plain_copies
+
+    copies = plain_copies(db_path(args))
+    if not copies:
+        return
+    print(
+        f"WARNING: {len(copies)} UNENCRYPTED cop{'y' if len(copies) == 1 else 'ies'} of this "
+        "database lie beside it; anyone with the disk can read them:",
+        file=sys.stderr,
+    )
+    for p in copies:
+        print(f"  {p}", file=sys.stderr)
+    db = f" --db {db_path(args)}" if args.db else ""
+    print(
+        f"Once the app opens the database, remove them with:\n  mangalm db remove-plain-copies{db}",
+        file=sys.stderr,
+    )
+
+
+def run_remove_plain(args: argparse.Namespace) -> int:
+    from ..security.local_store import is_plain_sqlite, remove_plain_copies
+
+    path = db_path(args)
+    if path.is_file() and is_plain_sqlite(path):
+        raise UserError(
+            f"{path} itself is NOT encrypted; its copies are kept.",
+            hint="Run `mangalm db encrypt` first.",
+        )
+    gone = remove_plain_copies(path)
+    for p in gone:
+        print(f"deleted {p}")
+    print(f"{len(gone)} unencrypted cop{'y' if len(gone) == 1 else 'ies'} removed")
     return 0
 
 
@@ -48,4 +90,5 @@ def run_encrypt(args: argparse.Namespace) -> int:
     print(f"encrypted {result.path} ({result.tables} tables); the key is in the OS keyring")
     print(f"the unencrypted original was kept at {result.plain_backup}")
     print("delete it once the app opens the database (it is NOT encrypted)")
+    _warn_plain_copies(args)
     return 0

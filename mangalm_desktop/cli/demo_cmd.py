@@ -1,4 +1,8 @@
-"""``mangalm demo``: fill a database with the demo company (refuses one that holds data)."""
+"""``mangalm demo``: fill a database with the demo company (refuses one that holds data).
+
+Without ``--db`` it writes the demo database in the user data folder, the file
+``mangalm-desktop --demo`` opens, so orders taken on the CLI show in the app (docs/demo.md).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import logging
 from ..db.migrate import backup_sqlite
 from ..demo import DEFAULT_TODAY, SMALL, create_demo_company, existing_data
 from ..demo.company import check_sizes
+from ..domain import formatting as fmt
 from .common import add_db_option, cli_task, db_path, open_db
 
 log = logging.getLogger(__name__)
@@ -27,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="create a demo company (stores, products, two years of invoices)",
         description="Create a realistic demo company, the same for the same seed.",
     )
-    add_db_option(p)
+    add_db_option(p, demo=False)  # always the demo database unless --db names another file
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.add_argument("--stores", type=int, default=None, help="number of stores (default 250)")
     p.add_argument("--products", type=int, default=None, help="number of products (default 400)")
@@ -56,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
     if args.products is not None:
         sizes["products"] = args.products
     check_sizes(agents=args.agents, years=args.years, **sizes)  # before touching any file
+    args.demo = True  # --db, else the demo database (the app's --demo file)
     path = db_path(args)
     engine = open_db(args, encrypt_new=False)  # a demo company is made-up data: plain
     try:
@@ -77,9 +83,9 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"demo company (seed {summary.seed}) written to {path}:\n"
         f"  {summary.agents} agents, {summary.stores} stores, {summary.products} products\n"
-        f"  {summary.invoices:,} invoices and {summary.credit_notes:,} credit notes with "
-        f"{summary.invoice_lines:,} lines, {summary.start} to {summary.today - dt.timedelta(days=1)}\n"
-        f"  {summary.orders:,} orders taken in the app (last weeks), {summary.calls:,} calls "
+        f"  {fmt.number(summary.invoices)} invoices and {fmt.number(summary.credit_notes)} credit notes with "
+        f"{fmt.number(summary.invoice_lines)} lines, {summary.start} to {summary.today - dt.timedelta(days=1)}\n"
+        f"  {fmt.number(summary.orders)} orders taken in the app (last weeks), {fmt.number(summary.calls)} calls "
         f"in the call log; took {summary.seconds:.1f} s"
     )
     return 0

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 
 from ..domain.errors import UserError
-from .common import add_db_option, cli_task, open_db
+from .common import add_db_option, add_today_option, as_of, cli_task, open_db
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -64,6 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument(
         "--all", action="store_true", help="recompute every store, not just changed ones"
     )
+    add_today_option(f)
     f.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     f.set_defaults(func=run_forecast)
 
@@ -176,7 +177,9 @@ def run_forecast(args: argparse.Namespace) -> int:
 
     engine = open_db(args)
     try:
-        summary = service_run(engine, cli_task(quiet=args.quiet), only_changed=not args.all)
+        summary = service_run(
+            engine, cli_task(quiet=args.quiet), only_changed=not args.all, today=as_of(args, engine)
+        )
     finally:
         engine.dispose()
     print(summary.describe())

@@ -16,7 +16,7 @@ from ..imports.history import import_history, parse_columns
 from ..imports.pipeline import ImportOptions
 from ..imports.report import ImportSummary, default_error_report
 from ..imports.zoho import import_invoices
-from .common import add_db_option, cli_task, open_db
+from .common import add_db_option, cli_identity, cli_task, open_db
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -86,7 +86,10 @@ def run_invoices(args: argparse.Namespace) -> int:
     options = _options(args)
     engine = open_db(args)
     try:
-        return _finish(import_invoices(engine, args.files, options, cli_task(args.quiet)))
+        identity = cli_identity(engine)
+        return _finish(
+            import_invoices(engine, args.files, options, cli_task(args.quiet), identity=identity)
+        )
     finally:
         engine.dispose()
 
@@ -98,6 +101,11 @@ def run_history(args: argparse.Namespace) -> int:
     options = _options(args)
     engine = open_db(args)
     try:
-        return _finish(import_history(engine, args.files, columns, options, cli_task(args.quiet)))
+        identity = cli_identity(engine)
+        return _finish(
+            import_history(
+                engine, args.files, columns, options, cli_task(args.quiet), identity=identity
+            )
+        )
     finally:
         engine.dispose()

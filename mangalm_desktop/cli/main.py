@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from ..applog import setup_logging
 from ..db.errors import explain as explain_db_error
+from ..db.files import private_umask
 from ..db.paths import log_dir
 from ..domain.errors import Cancelled, UserError
 
@@ -47,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    with private_umask():  # everything a command writes is 0600 / 0700 (docs/security.md)
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     setup_logging(log_dir(), verbose=args.verbose)
     try:
         return int(args.func(args) or 0)

@@ -12,50 +12,15 @@ import getpass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from sqlalchemy.orm import Session
-
 from ..db.engine import session_scope
-from ..db.models import Order, Store
+from ..domain import formatting as fmt
 from ..domain.enums import CallOutcome, OrderKind, OrderState
 from ..domain.errors import UserError
-from ..orders import calls, numbering, pdf, queries, service
+from ..orders import calls, pdf, queries, service
+from ..orders.access import order_audit
 from ..orders.model import LineInput, OrderDraft, OrderResult
 from ..orders.prefill import prefill
-from ..security import audit
-from ..security.roles import Identity, Permission
-from .common import add_db_option, open_db
-
-
-def order_audit(actor: str, identity: Identity | None = None) -> service.OnWrite:
-    """The audit entry for a submit/amend/cancel, written in the order's own transaction.
-
-    With ``identity`` (the signed-in user) it first checks, in that same transaction, that the
-    user may take orders for the order's store (an agent: only its own stores); a refusal
-    rolls the whole write back. None = standalone / CLI, unrestricted (docs/security.md).
-    """
-
-    def write(session: Session, action: str, order: Order) -> None:
-        if identity is not None:
-            identity.require(Permission.TAKE_ORDERS)
-            store = session.get(Store, order.store_id)
-            identity.require_store_access(store.agent_id if store is not None else None)
-        audit.record(
-            session,
-            actor=actor,
-            action=action,
-            agent_id=order.agent_id,
-            entity="orders",
-            entity_id=str(order.id),
-            details={
-                "number": order.number,
-                "state": order.state,
-                "total": order.total,
-                "version": order.version,
-            },
-            device_id=numbering.device_code(session),
-        )
-
-    return write
+from .common import add_db_option, add_today_option, as_of, cli_identity, open_db
 
 
 def _cli_actor() -> str:
@@ -107,6 +72,7 @@ def _line_args(p: argparse.ArgumentParser) -> None:
 def register(sub: argparse._SubParsersAction) -> None:
     top = sub.add_parser("orders", help="take, change and print orders; log calls and stock")
     add_db_option(top)
+    add_today_option(top)
     osub = top.add_subparsers(dest="orders_cmd", metavar="ACTION", required=True)
 
     p = osub.add_parser("create", help="create a draft or submit a new order")
@@ -173,7 +139,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = osub.add_parser("stock", help="record what a store has on the shelf")
     p.add_argument("--store", required=True)
     p.add_argument("--agent", required=True)
-    p.add_argument("--date", type=_date, help="day reported (default today)")
+    p.add_argument("--date", type=_date, help="day reported (default: --today)")
     p.add_argument("items", nargs="+", metavar="SKU=QTY")
     p.set_defaults(func=cmd_stock)
 
@@ -183,12 +149,13 @@ def _print_result(res: OrderResult) -> None:
         print(f"note: {issue}")
     for issue in res.warnings:
         print(f"warning: {issue}")
-    print(f"{res.number}  {res.state}  total {res.total:,.2f}  (version {res.version})")
+    print(f"{res.number}  {res.state}  total {fmt.money(res.total)}  (version {res.version})")
 
 
 def cmd_create(args: argparse.Namespace) -> int:
     engine = open_db(args)
     try:
+        identity = cli_identity(engine)
         with session_scope(engine) as s:
             agent_id = queries.find_agent(s, args.agent)
             lines: list[LineInput] = []
@@ -209,12 +176,15 @@ def cmd_create(args: argparse.Namespace) -> int:
             requested_delivery_date=args.deliver,
             suggestions=suggestions,
         )
+        today = as_of(args, engine)
         if args.draft:
-            res = service.save_draft(engine, draft)
+            res = service.save_draft(engine, draft, today=today, identity=identity)
         else:
             res = service.submit(
                 engine,
                 draft,
+                today=today,
+                identity=identity,
                 accept_credit_warning=args.accept_credit_warning,
                 on_write=order_audit(f"{_cli_actor()} as {args.agent.upper()}"),
             )
@@ -237,6 +207,8 @@ def cmd_submit(args: argparse.Namespace) -> int:
             service.submit_saved(
                 engine,
                 oid,
+                today=as_of(args, engine),
+                identity=cli_identity(engine),
                 accept_credit_warning=args.accept_credit_warning,
                 on_write=order_audit(_cli_actor()),
             )
@@ -264,6 +236,8 @@ def cmd_amend(args: argparse.Namespace) -> int:
                 engine,
                 oid,
                 current,
+                today=as_of(args, engine),
+                identity=cli_identity(engine),
                 accept_credit_warning=args.accept_credit_warning,
                 on_write=order_audit(_cli_actor()),
             )
@@ -280,6 +254,7 @@ def cmd_cancel(args: argparse.Namespace) -> int:
             service.cancel(
                 engine,
                 _order_id(engine, args.order),
+                identity=cli_identity(engine),
                 reason=args.reason,
                 on_write=order_audit(_cli_actor()),
             )
@@ -295,7 +270,9 @@ def cmd_duplicate(args: argparse.Namespace) -> int:
         oid = _order_id(engine, args.order)
         with session_scope(engine) as s:
             agent_id = queries.find_agent(s, args.agent)
-        _print_result(service.duplicate(engine, oid, agent_id=agent_id))
+        _print_result(
+            service.duplicate(engine, oid, agent_id=agent_id, identity=cli_identity(engine))
+        )
     finally:
         engine.dispose()
     return 0
@@ -317,8 +294,8 @@ def cmd_list(args: argparse.Namespace) -> int:
             rows = queries.list_orders(s, f, limit=args.limit)
         for r in rows:
             print(
-                f"{r.number:<18} {r.order_date}  {r.state:<12} {r.agent_code:<5} "
-                f"{r.store_name[:32]:<32} {r.total:>12,.2f}"
+                f"{r.number:<18} {fmt.day(r.order_date)}  {r.state:<12} {r.agent_code:<5} "
+                f"{r.store_name[:32]:<32} {fmt.money(r.total):>15}"
             )
         print(f"{len(rows)} of {total} orders")
     finally:
@@ -333,15 +310,18 @@ def cmd_show(args: argparse.Namespace) -> int:
             o = queries.get_order(s, queries.find_order(s, args.order))
         print(f"{o.number}  {o.kind}  {o.state}  version {o.version}")
         print(f"store {o.store_code} {o.store_name}; agent {o.agent_code} {o.agent_name}")
-        print(f"date {o.order_date}; delivery {o.requested_delivery_date or '-'}")
+        delivery = fmt.day(o.requested_delivery_date) or "-"
+        print(f"date {fmt.day(o.order_date)}; delivery {delivery}")
         for ln in o.lines:
-            disc = f" -{ln.discount_pct}%" if ln.discount_pct else ""
+            disc = f" less {fmt.percent_points(ln.discount_pct)}" if ln.discount_pct else ""
             print(
-                f"  {ln.line_no:>3} {ln.sku or '':<12} {ln.name[:36]:<36} {ln.quantity:>6} × "
-                f"{ln.unit_price:,.2f}{disc} = {ln.line_total:,.2f}"
+                f"  {ln.line_no:>3} {ln.sku or '':<12} {ln.name[:36]:<36} "
+                f"{fmt.quantity(ln.quantity):>6} × {fmt.price(ln.unit_price)}{disc} = "
+                f"{fmt.money(ln.line_total)}"
             )
         print(
-            f"subtotal {o.subtotal:,.2f}  discounts {o.discount_total:,.2f}  total {o.total:,.2f}"
+            f"subtotal {fmt.money(o.subtotal)}  discounts {fmt.money(o.discount_total)}  "
+            f"total {fmt.money(o.total)}"
         )
         if o.notes:
             print(f"notes: {o.notes}")
@@ -378,6 +358,7 @@ def cmd_call(args: argparse.Namespace) -> int:
             notes=args.notes,
             next_call_date=args.next_call,
             order_id=order_id,
+            today=as_of(args, engine),
         )
         print(
             f"call logged: {args.outcome}"
@@ -407,7 +388,7 @@ def cmd_stock(args: argparse.Namespace) -> int:
             store=args.store,
             agent_id=agent_id,
             quantities=quantities,
-            reported_on=args.date,
+            reported_on=args.date or as_of(args, engine),
         )
         print(f"recorded shelf stock for {n} products")
     finally:

@@ -10,12 +10,13 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
+from ..demo import demo_today
 from ..domain.errors import UserError
+from ..domain.formatting import cell, number
 from ..reports.catalog import REPORTS, column_label, run_report
 from ..reports.export import FORMATS, format_from_path
 from ..reports.filters import PERIODS, ReportFilters
-from ..reports.formatting import format_value
-from .common import add_db_option, cli_task, open_db
+from .common import add_db_option, add_today_option, cli_identity, cli_task, open_db
 
 
 def _date(text: str) -> dt.date:
@@ -46,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, metavar="FILE", help="write here (else print a table)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     add_db_option(p)
+    add_today_option(p)
     p.set_defaults(func=run)
 
 
@@ -75,7 +77,12 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--format needs --out FILE")
     engine = open_db(args)
     try:
-        result = run_report(engine, args.name, filters)
+        identity = cli_identity(engine)
+        if filters.date_to is None:  # reports "as of" a day: --today, or a demo's own today
+            day = args.today or demo_today(engine)
+            if day is not None:
+                filters = filters.with_(date_to=day)
+        result = run_report(engine, args.name, filters, identity=identity)
         if args.out is None:
             _print_table(result)
             return 0
@@ -83,11 +90,19 @@ def run(args: argparse.Namespace) -> int:
         from .orders_cmd import _cli_actor
 
         # Data leaving the app is audited (and the entry is pushed with the next sync).
-        export_audited(cli_task(args.quiet), engine, result, fmt, args.out, actor=_cli_actor())
+        export_audited(
+            cli_task(args.quiet),
+            engine,
+            result,
+            fmt,
+            args.out,
+            identity=identity,
+            actor=_cli_actor(),
+        )
     finally:
         engine.dispose()
     if not args.quiet:
-        print(f"{result.title}: {len(result.frame):,} rows written to {args.out}")
+        print(f"{result.title}: {number(len(result.frame))} rows written to {args.out}")
     return 0
 
 
@@ -96,7 +111,7 @@ def _print_table(result) -> None:  # noqa: ANN001
     kinds = result.kinds()
     head = [column_label(c) for c in df.columns]
     body = [
-        [format_value(v, kinds[c]) for v, c in zip(row, df.columns, strict=True)]
+        [cell(v, kinds[c]) for v, c in zip(row, df.columns, strict=True)]
         for row in df.itertuples(index=False, name=None)
     ]
     widths = [max([len(h)] + [len(r[j]) for r in body]) for j, h in enumerate(head)]

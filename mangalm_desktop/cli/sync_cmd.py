@@ -5,15 +5,19 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import signal
 import sys
+import threading
 
 from ..domain.errors import UserError
+from ..security.secrets import KeyringUnavailable, get_secret, set_secret
 from ..sync.conflicts import list_conflicts, resolve
 from ..sync.connection import CentralConfig, check_connection, connect, load_config, save_config
 from ..sync.pull import build_deferred_indexes
-from ..sync.service import local_counts, sync_once
+from ..sync.scheduler import SyncScheduler, run_forever
+from ..sync.service import SyncReport, local_counts, sync_once
 from ..sync.state import history
-from .common import add_db_option, cli_task, open_db
+from .common import add_db_option, cli_task, open_db, password_source
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,6 +30,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     p.add_argument("--minutes", type=int, default=5, help="sync every N minutes (default 5)")
+    p.add_argument(
+        "--insecure",
+        action="store_true",
+        help="accept sslmode=disable/prefer/require (no server check: anyone on the network "
+        "can read or change the data and capture the password); default: verify-full",
+    )
     p.set_defaults(func=run_connect)
 
     p = ssub.add_parser("run", help="send local changes, then receive central changes")
@@ -33,6 +43,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pull-only", action="store_true")
     p.add_argument("--push-only", action="store_true")
     p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument(
+        "--every",
+        type=float,
+        metavar="MINUTES",
+        help="keep running: sync every MINUTES (after a failure sooner, with growing pauses) "
+        "until Ctrl+C; a run missed while the computer slept runs when it wakes",
+    )
     p.set_defaults(func=run_sync)
 
     p = ssub.add_parser("status", help="pending changes, conflicts and recent sync runs")
@@ -66,6 +83,10 @@ def _config() -> CentralConfig:
 def run_connect(args: argparse.Namespace) -> int:
     cfg = CentralConfig.from_url(args.url)
     cfg.sync_minutes = args.minutes
+    cfg.insecure = args.insecure
+    cfg.validate()  # an insecure TLS mode without --insecure stops here: nothing asked or saved
+    if cfg.insecure and cfg.insecure_warning:
+        print(cfg.insecure_warning, file=sys.stderr)
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -74,17 +95,46 @@ def run_connect(args: argparse.Namespace) -> int:
     print(result.message)
     if not result.ok:
         return 1
-    save_config(cfg, password)
+    save_config(cfg)
+    try:
+        set_secret(cfg.secret_key, password)
+    except KeyringUnavailable as exc:
+        print(
+            f"saved the settings, but NOT the password: {exc.message}\n"
+            "  `mangalm sync run` asks for it when run in a terminal; for scripts give it to\n"
+            "  the command only: PGPASSWORD=... mangalm sync run"
+        )
+        return 0
     print("saved; the password is in the OS keyring")
     return 0
+
+
+def _connector(cfg: CentralConfig):  # noqa: ANN202 - a Connector
+    """Connections with the keyring's password; without a keyring the password comes from
+    ``PGPASSWORD`` or a terminal prompt (asked once per command), else the error says how."""
+    try:
+        get_secret(cfg.secret_key)
+    except KeyringUnavailable as exc:
+        ask = password_source()
+        if ask is None:
+            raise UserError(
+                f"{exc.message} The password of {cfg.user} is therefore not stored here.",
+                hint="Run the command in a terminal (it asks for the password), or give it to "
+                "this command only: PGPASSWORD=... mangalm sync run",
+            ) from None
+        password = ask(f"Password for {cfg.user}@{cfg.host} (not stored: no OS keyring): ")
+        return lambda: connect(cfg, password=password)
+    return lambda: connect(cfg)
 
 
 def run_sync(args: argparse.Namespace) -> int:
     cfg = _config()
     engine = open_db(args)
+    if args.every is not None:
+        return _run_loop(args, cfg, engine)
     report = sync_once(
         engine,
-        lambda: connect(cfg),
+        _connector(cfg),
         cli_task(args.quiet),
         do_push=not args.pull_only,
         do_pull=not args.push_only,
@@ -98,6 +148,42 @@ def run_sync(args: argparse.Namespace) -> int:
     deferred = build_deferred_indexes(engine, cli_task(args.quiet))
     if deferred.built:
         print(f"prepared {len(deferred.built)} report index(es) in {deferred.seconds:.1f}s")
+    return 0
+
+
+def _run_loop(args: argparse.Namespace, cfg: CentralConfig, engine) -> int:  # noqa: ANN001
+    """``sync run --every``: the plain loop of :func:`run_forever`, one line per run."""
+    if args.every <= 0:
+        raise UserError("--every needs a number of minutes greater than 0.")
+    connector = _connector(cfg)  # asks for a password (no keyring) once, not every run
+
+    def report_line(report: SyncReport) -> None:
+        if report.ok:
+            line = (
+                f"sent {report.pushed} change(s), {report.parked} parked, "
+                f"received {report.pulled:,} row(s) in {report.seconds:.1f}s"
+            )
+        else:
+            line = f"sync failed: {report.error}"
+        print(f"{report.started_at} {line}", flush=True)
+
+    scheduler = SyncScheduler(
+        engine,
+        lambda: connector,
+        interval_minutes=args.every,
+        on_report=report_line,
+        on_progress=None if args.quiet else cli_task(args.quiet).on_progress,
+    )
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        run_forever(scheduler, stop)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        scheduler.shutdown()
+    print("stopped")
     return 0
 
 
@@ -124,7 +210,12 @@ def run_conflicts(args: argparse.Namespace) -> int:
     engine = open_db(args)
     items = list_conflicts(engine)
     if args.json:
-        print(json.dumps([item.__dict__ for item in items], default=str, indent=2))
+        shown = [
+            {k: v for k, v in item.__dict__.items() if k != "products"}
+            | {"line_differences": [d.__dict__ for d in item.line_differences()]}
+            for item in items
+        ]
+        print(json.dumps(shown, default=str, indent=2))
         return 0
     if not items:
         print("no conflicts")
@@ -132,6 +223,13 @@ def run_conflicts(args: argparse.Namespace) -> int:
         print(f"#{item.seq} {item.table_name} {item.row_id}: {item.message}")
         for field, mine, theirs in item.differences():
             print(f"    {field}: yours={mine!r} central={theirs!r}")
+        lines = item.line_differences()
+        if lines:
+            print("    lines:")
+        for d in lines:
+            mine_q = "-" if d.mine_qty is None else d.mine_qty
+            theirs_q = "-" if d.theirs_qty is None else d.theirs_qty
+            print(f"      {d.product}: yours={mine_q} central={theirs_q} ({d.name})")
         if not item.can_keep_mine:
             print("    (only the central version can be kept)")
     return 0
@@ -140,7 +238,7 @@ def run_conflicts(args: argparse.Namespace) -> int:
 def run_resolve(args: argparse.Namespace) -> int:
     cfg = _config()
     engine = open_db(args)
-    with connect(cfg) as pg:
+    with _connector(cfg)() as pg:
         resolve(engine, pg, args.seq, args.keep)
     print(f"#{args.seq}: kept {'your' if args.keep == 'mine' else 'the central'} version")
     return 0

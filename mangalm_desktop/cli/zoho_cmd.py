@@ -14,14 +14,24 @@ import logging
 import os
 import sys
 from dataclasses import fields
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from ..domain.errors import UserError
+from ..security.secrets import set_secret
 from ..zoho import bridge, panel
 from ..zoho.auth import exchange_grant_code
-from ..zoho.config import DATA_CENTRES, SCOPES, ZohoConfig, load_config, save_config
+from ..zoho.config import (
+    DATA_CENTRES,
+    SCOPES,
+    SECRET_CENTRAL,
+    ZohoConfig,
+    load_config,
+    save_config,
+)
 from .common import cli_task
 
 log = logging.getLogger(__name__)
@@ -29,7 +39,8 @@ log = logging.getLogger(__name__)
 _TUNABLE = {
     f.name: f.type
     for f in fields(ZohoConfig)
-    if f.name not in ("client_id", "organization_id", "dc", "accounts_url", "api_domain")
+    if f.name
+    not in ("client_id", "organization_id", "dc", "accounts_url", "api_domain", "central_url")
 }
 
 
@@ -57,11 +68,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     _central_option(r)
     r.add_argument("--once", action="store_true", help="one run, then exit")
     r.add_argument(
+        "--runs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="scheduled mode: stop after N runs (default: until Ctrl+C)",
+    )
+    r.add_argument(
         "--jobs",
         default=",".join(bridge.ALL_JOBS),
         help=f"comma-separated jobs (default all: {','.join(bridge.ALL_JOBS)})",
     )
     r.set_defaults(func=run_bridge)
+
+    c = zsub.add_parser(
+        "central", help="the bridge's own central login (from `mangalm central add-bridge`)"
+    )
+    c.add_argument("url", help="postgresql://mangalm_zoho_bridge@host:5432/mangalm (no password)")
+    c.set_defaults(func=run_central)
 
     s = zsub.add_parser("status", help="last runs, counts, parked orders")
     _central_option(s)
@@ -135,6 +159,26 @@ def run_auth(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_central(args: argparse.Namespace) -> int:
+    """Keep the bridge's central login: the URL in zoho.json, the password in the keyring."""
+    parts = urlsplit(args.url)
+    if parts.scheme not in ("postgresql", "postgres", "postgresql+psycopg") or parts.password:
+        raise UserError(
+            "Give the central URL as postgresql://LOGIN@HOST:PORT/DATABASE, without a password.",
+            hint="The password is asked for next (or taken from $MANGALM_ZOHO_CENTRAL_PASSWORD) "
+            "and goes only to the keyring.",
+        )
+    password = os.environ.get("MANGALM_ZOHO_CENTRAL_PASSWORD") or getpass.getpass(
+        f"Password of {parts.username or 'the bridge login'} (not shown): "
+    )
+    cfg = load_config()
+    cfg.central_url = args.url
+    set_secret(SECRET_CENTRAL, password)
+    save_config(cfg)
+    print(f"The bridge uses {args.url} (password in the system keyring).")
+    return 0
+
+
 def _print_report(report: bridge.RunReport) -> None:
     for r in report.results:
         line = (
@@ -142,12 +186,26 @@ def _print_report(report: bridge.RunReport) -> None:
             f"unchanged {r.unchanged:6} sent {r.sent:4} parked {r.parked:3} "
             f"requests {r.requests:5}"
         )
-        print(line + (f"  ERROR {r.error}" if r.error else ""))
+        extra = [f"{n} {v}" for n, v in (("waiting", r.waiting), ("deleted", r.deleted)) if v]
+        print(line + "".join(f" {e}" for e in extra) + (f"  ERROR {r.error}" if r.error else ""))
+        for w in r.warnings[:10]:
+            print(f"    {w}")
+        if len(r.warnings) > 10:
+            print(f"    ... {len(r.warnings) - 10} more (see `mangalm zoho status --json`)")
     print(
         f"requests {report.requests}, retries {report.retries}, token refreshes "
         f"{report.token_refreshes}, waited {report.rate_wait_s:.0f}s for the rate limit"
         + (f"; stopped: {report.stopped}" if report.stopped else "")
     )
+
+
+def _exit_code(report: bridge.RunReport | None) -> int:
+    """3 = another bridge held the lock, 1 = stopped early, 4 = a job failed, 0 = all ran."""
+    if report is None:
+        return 3
+    if report.stopped:
+        return 1
+    return 4 if report.failed else 0
 
 
 def run_bridge(args: argparse.Namespace) -> int:
@@ -156,34 +214,52 @@ def run_bridge(args: argparse.Namespace) -> int:
     jobs = [j.strip() for j in args.jobs.split(",") if j.strip()]
     engine = central_engine(args)
     client = bridge.make_client(cfg)
+    last: list[int] = []
 
     def once() -> bridge.RunReport | None:
         try:
             report = bridge.run_once(engine, client, jobs, cli_task(quiet=not args.once))
         except bridge.BridgeBusy as exc:
             print(f"skipped: {exc.message}", file=sys.stderr)
+            report = None
+        except (UserError, DBAPIError) as exc:
+            if args.once:
+                raise
+            # Scheduled: one bad run (central down, a login without grants) is reported in
+            # words and the schedule goes on.
+            message = exc.message if isinstance(exc, UserError) else str(exc.orig or exc)
+            print(f"run failed: {message.splitlines()[0]}", file=sys.stderr)
+            last.append(4)
             return None
-        _print_report(report)
+        else:
+            if report is not None:
+                _print_report(report)
+        last.append(_exit_code(report))
         return report
 
     try:
         if args.once:
-            report = once()
-            return 3 if report is None else (1 if report.stopped else 0)
+            return _exit_code(once())
         from apscheduler.schedulers.blocking import BlockingScheduler
 
         scheduler = BlockingScheduler(timezone="UTC")
+
+        def scheduled() -> None:
+            once()
+            if args.runs and len(last) >= args.runs:
+                scheduler.shutdown(wait=False)
+
         scheduler.add_job(
-            once,
+            scheduled,
             "interval",
-            minutes=cfg.interval_minutes,
+            seconds=cfg.interval_minutes * 60,
             next_run_time=dt.datetime.now(dt.UTC),
             max_instances=1,
             coalesce=True,
         )
-        print(f"Zoho bridge: every {cfg.interval_minutes} min; Ctrl+C to stop.", file=sys.stderr)
+        print(f"Zoho bridge: every {cfg.interval_minutes:g} min; Ctrl+C to stop.", file=sys.stderr)
         scheduler.start()
-        return 0
+        return last[-1] if args.runs and last else 0
     finally:
         client.close()
         engine.dispose()
@@ -203,6 +279,7 @@ def run_status(args: argparse.Namespace) -> int:
                     "runs": st.runs[:5],
                     "budget_used_today": st.budget_used_today,
                     "daily_budget": cfg.daily_budget,
+                    "first_pull_needs": st.first_pull_needs,
                     "cursors": st.cursors,
                     "counts": st.counts,
                     "parked": [p.__dict__ for p in st.parked],
@@ -213,6 +290,8 @@ def run_status(args: argparse.Namespace) -> int:
         return 0
     print(f"Zoho: {cfg.dc}, organization {cfg.organization_id or '(not set)'}")
     print(f"requests today: {st.budget_used_today} of {cfg.daily_budget}")
+    if st.first_pull_needs and st.first_pull_needs > cfg.daily_budget:
+        print(bridge.budget_warning(st.first_pull_needs, cfg.daily_budget))
     for key, value in st.counts.items():
         print(f"{key:20} {value}")
     for job, cursor in st.cursors.items():

@@ -18,6 +18,8 @@ from sqlalchemy import Engine, inspect
 
 from ..domain.errors import SchemaTooNewError, UserError
 from .engine import connect_sqlcipher, make_encrypted_engine, make_engine, sqlite_url
+from .files import make_private, private_dir
+from .paths import data_dir
 
 log = logging.getLogger(__name__)
 
@@ -79,14 +81,20 @@ def backup_sqlite(path: Path, label: str, key_hex: str | None = None) -> Path:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     target = path.with_name(f"{path.stem}.backup-{label}-{stamp}{path.suffix}")
     if key_hex is None:
-        src, dst = sqlite3.connect(path), sqlite3.connect(target)
+        plain_src, plain_dst = sqlite3.connect(path), sqlite3.connect(target)
+        try:
+            plain_src.backup(plain_dst)
+        finally:
+            plain_dst.close()
+            plain_src.close()
     else:
         src, dst = connect_sqlcipher(path, key_hex), connect_sqlcipher(target, key_hex)
-    try:
-        src.backup(dst)
-    finally:
-        dst.close()
-        src.close()
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+            src.close()
+    make_private(target)
     return target
 
 
@@ -110,6 +118,15 @@ def _check_key(engine: Engine, path: Path) -> None:
             hint="Sign in on the laptop that created it, or restore it from the central server "
             "by deleting the file and syncing again.",
         ) from exc
+
+
+def _make_private(path: Path) -> None:
+    """The database and its -wal/-shm 0600 (files of older versions were 0644), and the app's
+    own data folder 0700; a folder the person chose with --db is left as it is."""
+    if path.parent == data_dir():
+        private_dir(path.parent)
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        make_private(p)
 
 
 def open_local_database(path: Path, *, create: bool = True, key_hex: str | None = None) -> Engine:
@@ -153,6 +170,7 @@ def open_local_database(path: Path, *, create: bool = True, key_hex: str | None 
         rev = check_schema(engine)
         head = head_revision()
         if rev == head:
+            _make_private(path)
             return engine
         if existed and (rev is not None or inspect(engine).get_table_names()):
             if rev is None:
@@ -166,4 +184,5 @@ def open_local_database(path: Path, *, create: bool = True, key_hex: str | None 
     except Exception:
         engine.dispose()
         raise
+    _make_private(path)
     return engine

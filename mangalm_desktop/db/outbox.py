@@ -28,6 +28,10 @@ from .models import Outbox, new_id
 
 OP_UPSERT = "upsert"
 OP_UPSERT_ORDER = "upsert_order"
+# In an ``upsert`` payload: {field: value before this edit} for the fields the edit changed.
+# The push then writes only those fields and, if the central row moved on meanwhile, merges
+# field by field: only a field changed on both sides is a conflict.
+BASE_FIELD = "_base"
 
 
 def _json_default(value: object) -> object:
@@ -60,8 +64,13 @@ def enqueue(
     op: str,
     base_version: int | None,
     payload: dict[str, Any],
+    base: dict[str, Any] | None = None,
 ) -> Outbox:
-    """Add an outbox record to ``session``'s transaction (flushes nothing by itself)."""
+    """Add an outbox record to ``session``'s transaction (flushes nothing by itself).
+
+    ``base``: for an edit of an existing row, the changed fields' values before the edit."""
+    if base is not None:
+        payload = {**payload, BASE_FIELD: base}
     record = Outbox(
         op_id=new_id(),
         table_name=table_name,

@@ -170,13 +170,13 @@ def save_store_profile(
                 "were editing; your changes were not saved.",
                 hint="Close the store, open it again and repeat your edit.",
             )
-        changed = False
+        before: dict[str, object] = {}
         for f in fields(ParsedProfile):
             value = getattr(parsed, f.name)
             if getattr(store, f.name) != value:
+                before[f.name] = getattr(store, f.name)
                 setattr(store, f.name, value)
-                changed = True
-        if not changed:
+        if not before:
             return SaveResult(store_id, store.version, Changes.of())
         base = store.version
         store.version = base + 1
@@ -188,6 +188,7 @@ def save_store_profile(
             op=outbox.OP_UPSERT,
             base_version=base,
             payload=outbox.row_payload(store),
+            base=before,  # only these fields are sent: merged with others' edits centrally
         )
         version = store.version
     return SaveResult(store_id, version, Changes.of("store", "outbox", ids=(store_id,)))

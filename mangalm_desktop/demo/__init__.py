@@ -2,18 +2,22 @@
 
 from .company import (
     DEFAULT_TODAY,
+    DEMO_TODAY_KEY,
     SMALL,
     DemoSummary,
     build_demo,
     create_demo_company,
+    demo_today,
     existing_data,
 )
 
 __all__ = [
     "DEFAULT_TODAY",
+    "DEMO_TODAY_KEY",
     "SMALL",
     "DemoSummary",
     "build_demo",
     "create_demo_company",
+    "demo_today",
     "existing_data",
 ]

@@ -13,8 +13,9 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete, insert, select
 
+from ..db.models import SyncState
 from ..domain.errors import UserError
 from ..domain.tasks import NULL_TASK, TaskContext
 from .history import generate_history
@@ -24,6 +25,10 @@ from .writer import DemoWriter, business_row_counts, clear_all
 # The demo's "today" unless one is given: a Monday a week before Diwali 2026, so the history
 # ends in a festival build-up and the suggested orders have a season to show.
 DEFAULT_TODAY = dt.date(2026, 11, 2)
+
+DEMO_TODAY_KEY = "demo:today"
+"""``sync_state`` key of the demo's own "today" (ISO date): the CLI's ``--today`` default and
+the app's as-of date on a demo database, so both faces see the company as of the same day."""
 
 SMALL = {"stores": 30, "products": 60}
 """Sizes for tests and quick looks: a full two-year history in about a second."""
@@ -129,6 +134,8 @@ def create_demo_company(
             clear_all(conn)
         writer = DemoWriter(conn, m, h, ctx)
         writer.write()
+        conn.execute(delete(SyncState).where(SyncState.key == DEMO_TODAY_KEY))
+        conn.execute(insert(SyncState).values(key=DEMO_TODAY_KEY, value=m.today.isoformat()))
     kinds = h.orders["kind"].to_numpy()
     return DemoSummary(
         seed=seed,
@@ -144,3 +151,12 @@ def create_demo_company(
         orders=len(writer.app),
         seconds=time.perf_counter() - began,
     )
+
+
+def demo_today(engine: Engine) -> dt.date | None:
+    """The "today" the demo company in ``engine`` was made for; None when it is not a demo."""
+    with engine.connect() as conn:
+        value = conn.execute(
+            select(SyncState.value).where(SyncState.key == DEMO_TODAY_KEY)
+        ).scalar_one_or_none()
+    return dt.date.fromisoformat(value) if value else None

@@ -6,8 +6,11 @@ once on its change bus, and every view checks :meth:`Changes.touches` for the ta
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: importing uuid (and platform) costs the cold start
+    import uuid
 
 
 @dataclass(frozen=True)

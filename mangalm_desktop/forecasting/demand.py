@@ -127,7 +127,17 @@ class DemandModel:
 
 def season_ratio(y: np.ndarray, horizon: int, lo: float = 0.5, hi: float = 2.0) -> float:
     """How much the whole book grew from the last 13 weeks into the next ``horizon`` weeks
-    *last year* (e.g. the run-up to Christmas); 1 without a year of history.
+    *last year* (e.g. the run-up to Christmas); 1 without a year and 13 weeks of history.
+
+    Measured on 15 four-weekly origins (2010-07-05 … 2011-08-01, 8-week horizon), as mean
+    per-origin |bias| / pooled bias / total WAPE: this rule 0.291 / +8.6% / 1.448; last
+    year's factor shrunk toward 1 by its measured skill (slope of the growth that came on the
+    growth last year predicted, at every earlier origin where both were known) +9.0% / 1.451;
+    no season at all +8.7% / 1.450: the season factor is kept whole. A base of the 3-12
+    weeks a first year has (so the first December sees last year's closure) measured 0.225 /
+    +6.0% / 1.423, but an odd-length base misreads a fortnightly rhythm as a season (a
+    perfectly regular book then over-orders by 10%), so it is not adopted without a
+    rhythm-proof base (docs/forecasting.md).
 
     Clipped only against a broken year (a partial export): a real run-up is bigger than it
     looks from summer. On the real history the ratio for mid-September is 1.65 (the

@@ -9,7 +9,11 @@ origin; (3) the call list's lift and (4) upsell precision@5. Scores are pooled o
 Methods: ``mangalm`` (the app: propensity basket + class-combined demand with conformal
 intervals), every statsforecast model (its basket = its forecast over the store's usual
 cover period, rounded, lines ≥ 1 unit; its intervals use the same conformal rule as the
-app's), and the human baselines ``repeat_last_order``, ``frequent_items`` and ``zero``.
+app's), the published next-basket baselines P-TopFreq, GP-TopFreq, TIFU-KNN and UP-CF@r
+(:mod:`.nbr_baselines`, tuned on an inner origin), and the human baselines
+``repeat_last_order``, ``frequent_items`` and ``zero``. Also: the call list's lift beside the
+two hand rankings, with prices and as if there were none; reliability tables of the chances
+shown (by decile and by silence bucket); per-origin demand scores.
 """
 
 from __future__ import annotations
@@ -23,11 +27,15 @@ import pandas as pd
 
 from ..domain.errors import UserError
 from ..domain.tasks import NULL_TASK, TaskContext
+from .activity import fit_activity_model, order_table, silence_bucket, store_activity
 from .basket import BasketConfig, fit_basket_model
-from .calllist import call_priority, product_prices
-from .demand import conformal_quantile, fit_demand_model, series_scale
+from .calllist import call_priority, hand_rankings, product_prices
+from .demand import conformal_quantile, fit_demand_model, season_ratio, series_scale
 from .features import next_orders, store_orders, store_stats
 from .metrics import BasketScore, DemandScore
+from .nbr_baselines import PUBLISHED
+from .nbr_baselines import predict as nbr_predict
+from .nbr_baselines import tune as nbr_tune
 from .series import History, week_of_day, week_start_day, weekly_matrix
 from .suggest import DEFAULT_COVER_DAYS, suggest_quantities
 from .upsell import popular_products, precision_at, similar_store_upsell
@@ -130,6 +138,9 @@ class EvaluationResult:
     horizon_weeks: int = 0
     seconds: float = 0.0
     thresholds: list[float] = field(default_factory=list)
+    call_lists: dict[str, list[float]] = field(default_factory=dict)
+    per_origin: list[dict] = field(default_factory=list)
+    reliability: dict[str, Reliability] = field(default_factory=dict)
 
     def as_json(self) -> dict:
         methods = {}
@@ -149,9 +160,56 @@ class EvaluationResult:
             "popular_precision_at_5": _num(
                 self.popular[0] / self.popular[1] if self.popular[1] else None
             ),
+            "call_list_lifts": {
+                k: _num(n / d if d else None) for k, (n, d) in self.call_lists.items()
+            },
+            "reliability": {k: r.rows() for k, r in self.reliability.items()},
+            "per_origin": self.per_origin,
             "origins": self.origins,
             "horizon_weeks": self.horizon_weeks,
         }
+
+
+@dataclass
+class Reliability:
+    """Predicted vs observed, summed per group (probability decile or silence bucket)."""
+
+    groups: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, group: np.ndarray, predicted: np.ndarray, observed: np.ndarray) -> None:
+        df = pd.DataFrame({"g": group, "p": predicted, "y": observed})
+        for g, row in df.groupby("g")[["p", "y"]].agg(["sum", "size"]).iterrows():
+            acc = self.groups.setdefault(str(g), [0.0, 0.0, 0])
+            acc[0] += float(row[("p", "sum")])
+            acc[1] += float(row[("y", "sum")])
+            acc[2] += int(row[("p", "size")])
+
+    def rows(self) -> list[dict]:
+        return [
+            {"group": g, "n": n, "predicted": _num(p / n), "observed": _num(y / n)}
+            for g, (p, y, n) in sorted(self.groups.items(), key=lambda kv: _group_key(kv[0]))
+        ]
+
+
+SILENCE_ORDER = ("<1", "1-2", "2-3", "3-6", "6+", "one order")
+
+
+def _group_key(g: str):
+    return (SILENCE_ORDER.index(g), g) if g in SILENCE_ORDER else (-1, g)
+
+
+def decile(p: np.ndarray) -> np.ndarray:
+    """Probability decile label "0.0-0.1" … "0.9-1.0"."""
+    k = np.clip((np.asarray(p) * 10).astype(int), 0, 9)
+    return np.array([f"{i / 10:.1f}-{(i + 1) / 10:.1f}" for i in range(10)])[k]
+
+
+def _lift(score: np.ndarray, stores: np.ndarray, week1: np.ndarray) -> tuple[float, float]:
+    """(share of the top fifth ranked by ``score`` ordering in week 1, share of all)."""
+    if len(stores) == 0:
+        return 0.0, 0.0
+    top = stores[np.argsort(-score, kind="stable")[: max(1, len(stores) // 5)]]
+    return float(np.isin(top, week1).mean()), float(np.isin(stores, week1).mean())
 
 
 def _num(v):
@@ -202,6 +260,41 @@ def _app_quantities(app, ps, pp, point, high, st) -> pd.DataFrame:
     return pd.DataFrame({"s": app["s"].to_numpy(), "p": app["p"].to_numpy(), "qty": qty})
 
 
+def _calibrated(scored: pd.DataFrame, act: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """Lines of active stores at or above ``threshold`` (the basket's conditional probability),
+    with ``prob`` multiplied by P(store orders within the horizon), as the app shows them."""
+    c = scored[scored["s"].isin(act.index) & (scored["prob"] >= threshold)].copy()
+    c["prob_next_order"] = c["prob"]
+    c["prob"] = c["prob"] * act["p_horizon"].reindex(c["s"]).to_numpy()
+    return c
+
+
+def _reliability(res, cal, act, nxt, origin, end, lines) -> None:  # noqa: ANN001
+    """Predicted vs observed for lines (on the store's next order within the horizon) and
+    for stores (any order within the horizon), by decile and by silence bucket."""
+    got = pd.MultiIndex.from_arrays([nxt["s"], nxt["p"]])
+    y = pd.MultiIndex.from_arrays([cal["s"], cal["p"]]).isin(got).astype(float)
+    bucket = silence_bucket(act["silence"].reindex(cal["s"]).to_numpy())
+    for key, group in (("line_by_decile", decile(cal["prob"])), ("line_by_silence", bucket)):
+        res.reliability.setdefault(key, Reliability()).add(group, cal["prob"].to_numpy(), y)
+    res.reliability.setdefault("line_by_silence_uncalibrated", Reliability()).add(
+        bucket, cal["prob_next_order"].to_numpy(), y
+    )
+    came = lines[(lines["day"] >= origin) & (lines["day"] < end)]["s"].unique()
+    ordered = act.index.isin(came).astype(float)
+    sb = silence_bucket(act["silence"].to_numpy())
+    for key, col, group in (
+        ("store_by_silence", "p_horizon", sb),
+        ("store_by_decile", "p_horizon", decile(act["p_horizon"])),
+        ("store_week_by_decile", "p_week", decile(act["p_week"])),
+    ):
+        obs = ordered
+        if col == "p_week":
+            w1 = lines[(lines["day"] >= origin) & (lines["day"] < origin + 7)]["s"].unique()
+            obs = act.index.isin(w1).astype(float)
+        res.reliability.setdefault(key, Reliability()).add(group, act[col].to_numpy(), obs)
+
+
 def evaluate_history(
     history: History,
     origins: list[int],
@@ -214,7 +307,7 @@ def evaluate_history(
     t0 = time.monotonic()
     cfg = basket_cfg or BasketConfig(horizon_days=7 * horizon_weeks)
     names = list(STATSFORECAST_MODELS) if sf_names is None else sf_names
-    methods = [APP_METHOD, *names, *BASELINES]
+    methods = [APP_METHOD, *names, *PUBLISHED, *BASELINES]
     res = EvaluationResult(
         basket={m: BasketScore() for m in methods},
         demand={m: DemandScore() for m in methods},
@@ -240,23 +333,45 @@ def evaluate_history(
         res.thresholds.append(model.threshold)
         scored = model.score_all(known, origin)
         app = scored[(scored["prob"] >= model.threshold) & scored["s"].isin(targets)]
+        # published next-basket baselines, tuned on an inner origin before this one
+        ctx.progress(4 * i + 1, steps, f"origin {res.origins[-1]}: published baselines")
+        chosen_params = nbr_tune(history.before(origin), origin, 7 * h)
+        for name, basket in nbr_predict(known, origin, targets, chosen_params).items():
+            res.basket[name].add(basket, nxt)
         repeat, freq = _baseline_baskets(known, targets)
         res.basket["repeat_last_order"].add(repeat, nxt)
         res.basket["frequent_items"].add(freq, nxt)
         res.basket["zero"].add(nxt.iloc[:0], nxt)
 
-        # --- call list and upsell
+        # --- call list (with prices and as if there were none), dormancy, upsell
         ctx.check()
         so = store_orders(known)
         st = store_stats(so, origin)
-        active = st[st["last_order"] >= origin - 365]
-        prio = call_priority(active, scored, product_prices(known, history.n_products))
-        top = prio.nsmallest(max(1, len(prio) // 5), "rank")["s"].to_numpy()
-        week1 = set(lines[(lines["day"] >= origin) & (lines["day"] < origin + 7)]["s"].unique())
-        all_rate = np.mean([s in week1 for s in active.index]) if len(active) else 0.0
-        top_rate = np.mean([s in week1 for s in top]) if len(top) else 0.0
-        res.lift_num += top_rate
-        res.lift_den += all_rate
+        week1 = lines[(lines["day"] >= origin) & (lines["day"] < origin + 7)]["s"].unique()
+        orders = order_table(known)
+        lifts: dict[str, float] = {}
+        cal = scored
+        for tag, tab, prices in (
+            ("", orders, product_prices(known, history.n_products)),
+            ("_no_prices", orders.assign(value=np.nan), None),
+        ):
+            act = store_activity(tab, origin)
+            act = act[act["days_since"] <= 365]
+            act = act.join(fit_activity_model(tab, origin, 7 * h).predict(act))
+            chosen = _calibrated(scored, act, model.threshold)
+            prio = call_priority(act, chosen, prices, horizon_weeks=h)
+            stores = act.index.to_numpy()
+            ranked = {f"{APP_METHOD}{tag}": -prio.set_index("s")["rank"].reindex(stores)}
+            ranked.update({f"{k}{tag}": v for k, v in hand_rankings(act).items()})
+            for name, score in ranked.items():
+                num, den = _lift(np.asarray(score, dtype=float), stores, week1)
+                acc = res.call_lists.setdefault(name, [0.0, 0.0])
+                acc[0] += num
+                acc[1] += den
+                lifts[name] = round(num / den, 4) if den else float("nan")
+            if not tag:
+                cal = _calibrated(scored, act, 0.0)
+                _reliability(res, cal, act, nxt, origin, end, lines)
         horizon_lines = history.between(origin, end)
         ups = similar_store_upsell(known, targets, origin, history.n_stores, history.n_products)
         hit, n = precision_at(ups, horizon_lines)
@@ -292,6 +407,25 @@ def evaluate_history(
                 f, actual, y, np.maximum(f - q * scale[:, None], 0), f + q * scale[:, None]
             )
         res.demand["zero"].add(np.zeros_like(actual), actual, y)
+        here = DemandScore()
+        here.add(point, actual, y, low, high)
+        first4 = DemandScore()
+        first4.add(point[:, :4], actual[:, :4], y)
+        per_origin = {
+            "origin": res.origins[-1],
+            "threshold": round(model.threshold, 3),
+            "call_list_lifts": lifts,
+            APP_METHOD: {k: _num(v) for k, v in here.as_dict().items()},
+            "bias_first_4_weeks": _num(first4.as_dict()["bias"]),
+            "published_params": chosen_params,
+            "season_factor": round(season_ratio(y, h), 3),
+            "level_correction": round(dm.level_correction, 3),
+        }
+        for name in names:
+            one = DemandScore()
+            one.add(sf_fc[name], actual, y)
+            per_origin[name] = {k: _num(v) for k, v in one.as_dict().items()}
+        res.per_origin.append(per_origin)
         gap_w = st["store_gap"].reindex(ps).fillna(28).to_numpy() / 7.0
         gap_w = np.clip(gap_w, 1, None)
         rep_all, freq_all = _baseline_baskets(known, np.unique(ps))
@@ -326,5 +460,6 @@ def evaluate_history(
             )
         log.info("origin %s done after %.1fs", res.origins[-1], time.monotonic() - t0)
     ctx.progress(steps, steps, "evaluation done")
+    res.lift_num, res.lift_den = res.call_lists.get(APP_METHOD, [0.0, 0.0])
     res.seconds = time.monotonic() - t0
     return res

@@ -7,8 +7,10 @@ Public, Qt-free functions (long ones take a :class:`TaskContext` for progress an
   invoices, orders, shelf reports or calls changed since their last prediction are recomputed.
 - :func:`suggested_order` — a store's suggested lines (quantity, range, probability, reason),
   re-netted against shelf reports made after the forecast ran.
-- :func:`call_list` — stores ranked by expected order value × overdue, with churn flag and
-  snooze (a call logged with a future next-call date snoozes the store until then).
+- :func:`call_list` / :func:`win_back_list` / :func:`todays_calls` — stores ranked by the
+  chance they order this week × √(expected order value), and the stores gone quiet (silent
+  for more than three usual intervals) on a separate list with the reason and their chance;
+  snooze = a call logged with a future next-call date.
 - :func:`upsell_for_store` — similar-store suggestions with their evidence.
 
 Predictions are local, derived data: they are not queued in the outbox.
@@ -16,12 +18,14 @@ Predictions are local, derived data: they are not queued in the outbox.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import math
 import time
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -44,12 +48,13 @@ from ..db.models import (
 from ..db.types import utcnow
 from ..domain.enums import InvoiceKind, OrderKind, OrderState
 from ..domain.tasks import NULL_TASK, TaskContext
+from .activity import fit_activity_model, order_table, store_activity
 from .basket import BasketConfig, fit_basket_model
 from .calllist import call_priority, product_prices
 from .demand import fit_demand_model
 from .features import store_orders, store_stats
 from .series import History, build_history, day_number, week_of_day, weekly_matrix
-from .suggest import LineInput, cover_days, suggest_line
+from .suggest import LineInput, cover_days, likely_range, suggest_line
 from .upsell import UpsellConfig, similar_store_upsell
 from .upsell_pairs import purchase_pairs
 
@@ -102,6 +107,10 @@ class SuggestionLine:
 
 @dataclass(frozen=True)
 class CallListEntry:
+    """One store on Today: to call, or (``win_back``) gone quiet. ``expected_value`` is in
+    money when products have prices, else in units (``value_is_money``); it already counts the
+    chance that the store orders at all within ``horizon_weeks``."""
+
     store_id: uuid.UUID
     store_name: str
     rank: int
@@ -113,6 +122,16 @@ class CallListEntry:
     churn_reason: str
     snoozed_until: dt.date | None
     planned_call: dt.date | None
+    win_back: bool = False
+    reason: str = ""
+    chance_this_week: float = 0.0
+    chance_in_horizon: float = 0.0
+    horizon_weeks: int = 8
+    value_is_money: bool = True
+    phone: str | None = None
+    locality: str | None = None
+    outstanding_balance: Decimal | None = None
+    last_order: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -279,6 +298,11 @@ def run_forecast(
     rate_high = rate + dm.rate_halfwidth(y)
     pair_row = {(int(s), int(p)): i for i, (s, p) in enumerate(zip(ps, pp, strict=True))}
     st = store_stats(store_orders(known), origin)
+    # P(line on the next order) is learned from stores that did order; the chance shown is
+    # that times P(the store orders within the horizon), so silence lowers it honestly
+    orders = order_table(known)
+    act = store_activity(orders, origin)
+    chance = fit_activity_model(orders, origin, 7 * HORIZON_WEEKS).predict(act)["p_horizon"]
     ctx.check()
 
     ctx.progress(3, 5, "suggested orders")
@@ -290,6 +314,7 @@ def run_forecast(
     chosen = scored[(scored["prob"] >= model.threshold) & scored["s"].isin(todo_codes)]
     chosen = chosen.sort_values(["s", "prob"], ascending=[True, False], kind="stable")
     chosen = chosen[chosen.groupby("s").cumcount() < MAX_LINES_PER_STORE]
+    past_qty = _past_quantities(known, chosen)
     with session_scope(engine) as session:
         shelf = _latest_shelf(session, todo)
         session.execute(
@@ -315,6 +340,8 @@ def run_forecast(
                     continue
                 i = pair_row.get((int(row.s), int(row.p)))
                 shelf_qty = shelf.get((sid, pid))
+                store_chance = float(chance.get(int(row.s), 1.0))
+                prob = float(row.prob) * store_chance
                 pair_gap = (
                     (row.last_day - row.first_day) / (row.cnt - 1)
                     if row.cnt and row.cnt > 1
@@ -333,9 +360,15 @@ def run_forecast(
                         cover_days=cover,
                         shelf_qty=shelf_qty,
                         pack_size=max(product.pack_size or 1, 1),
-                        probability=float(row.prob),
+                        probability=prob,
+                        store_chance=store_chance,
+                        horizon_weeks=HORIZON_WEEKS,
                     )
                 )
+                low, high, note = likely_range(
+                    prob, past_qty.get((int(row.s), int(row.p)), ()), line.quantity, line.high
+                )
+                reason = f"{line.reason}; {note}" if note else line.reason
                 session.add(
                     Prediction(
                         store_id=sid,
@@ -343,11 +376,11 @@ def run_forecast(
                         horizon_start=today,
                         horizon_weeks=max(1, math.ceil(cover / 7)),
                         point=max(line.demand, float(row.qty_med or 0)),
-                        low=line.low,
-                        high=max(line.high, float(line.quantity)),
-                        probability=float(row.prob),
+                        low=low,
+                        high=high,
+                        probability=prob,
                         suggested_qty=line.quantity,
-                        reason=line.reason,
+                        reason=reason,
                         model=MODEL_NAME,
                         generated_at=now,
                     )
@@ -359,6 +392,18 @@ def run_forecast(
         session.add(run)
     ctx.progress(5, 5, "forecast done")
     return ForecastSummary(n_stores, len(todo), written, time.monotonic() - t0)
+
+
+PAST_QUANTITIES = 10
+"""A line's range is read off the store's last this-many quantities of the product."""
+
+
+def _past_quantities(known: pd.DataFrame, chosen: pd.DataFrame) -> dict[tuple[int, int], list]:
+    """The last :data:`PAST_QUANTITIES` order quantities of each chosen (store, product)."""
+    keys = pd.MultiIndex.from_arrays([chosen["s"], chosen["p"]])
+    k = known[pd.MultiIndex.from_arrays([known["s"], known["p"]]).isin(keys)]
+    k = k.sort_values("day", kind="stable").groupby(["s", "p"]).tail(PAST_QUANTITIES)
+    return {(int(s), int(p)): g.tolist() for (s, p), g in k.groupby(["s", "p"])["qty"]}
 
 
 def _latest_shelf(session: Session, store_ids) -> dict[tuple[uuid.UUID, uuid.UUID], int]:
@@ -426,30 +471,88 @@ def call_list(
     agent_id: uuid.UUID | None = None,
     include_snoozed: bool = False,
 ) -> list[CallListEntry]:
-    """Active stores ranked for today's calls (snoozed ones last or left out)."""
+    """Active stores to call today, best first (snoozed ones last or left out); stores gone
+    quiet are not here but in :func:`win_back_list`."""
+    return todays_calls(engine, today, agent_id, include_snoozed).to_call
+
+
+def win_back_list(
+    engine: Engine, today: dt.date | None = None, agent_id: uuid.UUID | None = None
+) -> list[CallListEntry]:
+    """Stores silent for more than three usual intervals (and 30 days), with the reason."""
+    return todays_calls(engine, today, agent_id, include_snoozed=True).win_back
+
+
+@dataclass(frozen=True)
+class TodaysCalls:
+    """Today's two lists: stores to call, and stores to win back."""
+
+    to_call: list[CallListEntry]
+    win_back: list[CallListEntry]
+
+
+def _order_days(session: Session, today: dt.date) -> pd.DataFrame:
+    """One row per (store, day) with an order: lines, units and value (NaN without prices)."""
+    inv = session.execute(
+        select(
+            InvoiceLine.store_id,
+            InvoiceLine.invoice_date,
+            func.count(),
+            func.sum(InvoiceLine.quantity),
+            func.sum(InvoiceLine.quantity * func.coalesce(InvoiceLine.unit_price, 0)),
+        )
+        .where(InvoiceLine.deleted.is_(False), InvoiceLine.quantity > 0)
+        .group_by(InvoiceLine.store_id, InvoiceLine.invoice_date)
+    ).all()
+    opn = session.execute(
+        select(
+            OrderLine.store_id,
+            Order.order_date,
+            func.count(),
+            func.sum(OrderLine.quantity),
+            func.sum(OrderLine.quantity * func.coalesce(OrderLine.unit_price, 0)),
+        )
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(
+            OrderLine.deleted.is_(False),
+            Order.deleted.is_(False),
+            Order.kind == OrderKind.ORDER.value,
+            Order.state.in_(OPEN_ORDER_STATES),
+        )
+        .group_by(OrderLine.store_id, Order.order_date)
+    ).all()
+    df = pd.DataFrame(
+        [r for r in inv + opn if r[1] is not None and r[1] <= today],
+        columns=["store_id", "date", "lines", "units", "value"],
+    )
+    df["value"] = pd.to_numeric(df["value"], errors="coerce").astype(float)
+    df["value"] = df["value"].where(df["value"] > 0)
+    df["units"] = pd.to_numeric(df["units"], errors="coerce").astype(float)
+    df["lines"] = df["lines"].astype(float)
+    return df.groupby(["store_id", "date"], as_index=False).sum(min_count=1)
+
+
+def todays_calls(
+    engine: Engine,
+    today: dt.date | None = None,
+    agent_id: uuid.UUID | None = None,
+    include_snoozed: bool = False,
+) -> TodaysCalls:
+    """Both of Today's lists in one pass (see :mod:`.calllist` for the ranking)."""
     today = today or dt.date.today()
     with session_scope(engine) as session:
-        # only the days each store ordered: cheap enough to run whenever Today is shown
-        order_days = (
-            session.execute(
-                select(InvoiceLine.store_id, InvoiceLine.invoice_date)
-                .where(InvoiceLine.deleted.is_(False), InvoiceLine.quantity > 0)
-                .distinct()
-            ).all()
-            + session.execute(
-                select(Order.store_id, Order.order_date)
-                .where(Order.deleted.is_(False), Order.state.in_(OPEN_ORDER_STATES))
-                .distinct()
-            ).all()
-        )
-        q = select(Store).where(Store.deleted.is_(False), Store.active.is_(True))
+        days = _order_days(session, today)
+        # the columns used, not Store objects: 100,000 ORM rows took seconds before Today showed
+        q = select(
+            *(Store.id, Store.name, Store.call_cadence_days, Store.phone),
+            *(Store.city, Store.region, Store.outstanding_balance),
+        ).where(Store.deleted.is_(False), Store.active.is_(True))
         if agent_id is not None:
             q = q.where(Store.agent_id == agent_id)
-        stores = list(session.scalars(q))
+        stores = list(session.execute(q))
         preds = session.execute(
             select(
                 Prediction.store_id,
-                Prediction.product_id,
                 Prediction.probability,
                 Prediction.suggested_qty,
                 Product.price,
@@ -458,67 +561,99 @@ def call_list(
             .where(Prediction.deleted.is_(False))
         ).all()
         planned = _planned_calls(session, today)
+        priced = bool(session.scalar(select(func.count()).where(Product.price > 0)))
         session.expunge_all()
     if not stores:
-        return []
-    idx = {s.id: i for i, s in enumerate(stores)}
-    origin = int(day_number(pd.Series([pd.Timestamp(today)]))[0]) + 1
-    stats = pd.DataFrame(
+        return TodaysCalls([], [])
+    # every store with orders teaches the activity model, not only this agent's
+    codes = {sid: i for i, sid in enumerate(days["store_id"].drop_duplicates())}
+    for st_ in stores:
+        codes.setdefault(st_.id, len(codes))
+    origin = int(day_number(pd.Series([pd.Timestamp(today)]))[0]) + 1  # today's orders count
+    orders = pd.DataFrame(
         {
-            "store_gap": [
-                float(s.call_cadence_days) if s.call_cadence_days else np.nan for s in stores
-            ],
-            "store_days_since_order": np.full(len(stores), np.nan),
+            "s": days["store_id"].map(codes).to_numpy(dtype=np.int64),
+            "day": np.asarray(day_number(pd.to_datetime(days["date"])), dtype=np.int64),
+            "lines": days["lines"].to_numpy(),
+            "units": days["units"].to_numpy(),
+            "value": days["value"].to_numpy(),
         }
     )
-    known = pd.DataFrame(
-        [(idx[sid], day) for sid, day in order_days if sid in idx and day is not None],
-        columns=["s", "date"],
-    )
-    if len(known):
-        known["day"] = day_number(pd.to_datetime(known["date"]))
-        known = known[known["day"] < origin].drop_duplicates(["s", "day"])
-    if len(known):
-        st = store_stats(store_orders(known), origin)
-        for i in st.index:
-            if not pd.isna(st.at[i, "store_gap"]):
-                stats.at[i, "store_gap"] = st.at[i, "store_gap"]
-            stats.at[i, "store_days_since_order"] = st.at[i, "store_days_since_order"] - 1
-    stats["store_days_since_order"] = stats["store_days_since_order"].fillna(0)
+    act = store_activity(orders, origin)
+    act = act.join(fit_activity_model(orders, origin, 7 * HORIZON_WEEKS).predict(act))
+    act["days_since"] -= 1  # the cut-off is tomorrow; "days since" is counted from today
+    mine = np.array([codes[st_.id] for st_ in stores])
+    act = act.reindex(mine)
+    cadence = pd.Series([st_.call_cadence_days or np.nan for st_ in stores], index=mine)
+    act["gap"] = act["gap"].fillna(cadence.astype(float))
+    no_orders = set(mine[act["days_since"].isna().to_numpy()].tolist())
+    act[["p_week", "p_horizon"]] = act[["p_week", "p_horizon"]].fillna(0.0)
+    act["days_since"] = act["days_since"].fillna(0.0)
     scored = pd.DataFrame(
         [
-            (idx[s], 0, float(pr or 0), int(q or 0), float(price or 0))
-            for s, _p, pr, q, price in preds
-            if s in idx
+            (codes[s], i, float(pr or 0), int(q or 0), float(price or 0))
+            for i, (s, pr, q, price) in enumerate(preds)
+            if s in codes
         ],
         columns=["s", "p", "prob", "qty", "price"],
     )
-    prices = scored["price"].to_numpy() if len(scored) else np.zeros(1)
-    scored["p"] = np.arange(len(scored))
-    ranked = call_priority(stats, scored, prices if len(scored) else np.zeros(1))
-    out = []
+    d = orders["day"].to_numpy()
+    recent = orders[d >= origin - 90].groupby("s").size()
+    before = orders[(d >= origin - 180) & (d < origin - 90)].groupby("s").size()
+    ranked = call_priority(
+        act,
+        scored[["s", "p", "prob", "qty"]],
+        scored["price"].to_numpy(),
+        horizon_weeks=HORIZON_WEEKS,
+        orders_recent=recent,
+        orders_before=before,
+    )
+    by_code = {codes[st_.id]: st_ for st_ in stores}
+    last_day = orders.groupby("s")["day"].max()
+    to_call: list[CallListEntry] = []
+    win_back: list[CallListEntry] = []
     for row in ranked.itertuples(index=False):
-        store = stores[int(row.s)]
+        store = by_code[int(row.s)]
         snooze = planned.get(store.id)
-        if snooze and not include_snoozed:
+        if snooze and not include_snoozed and not row.win_back:
             continue
-        out.append(
-            CallListEntry(
-                store_id=store.id,
-                store_name=store.name,
-                rank=0,
-                expected_value=float(row.expected_value),
-                days_since_order=int(row.days_since),
-                usual_every_days=float(row.gap_days),
-                overdue=float(row.overdue),
-                churn_risk=bool(row.churn_risk),
-                churn_reason=str(row.churn_reason),
-                snoozed_until=snooze,
-                planned_call=snooze,
-            )
+        last = last_day.get(int(row.s))
+        reason = str(row.reason)
+        if int(row.s) in no_orders:
+            reason = "no orders yet"
+        entry = CallListEntry(
+            store_id=store.id,
+            store_name=store.name,
+            rank=0,
+            expected_value=float(row.expected_value),
+            days_since_order=None if last is None else int(row.days_since),
+            usual_every_days=float(row.gap_days),
+            overdue=float(row.overdue),
+            churn_risk=bool(row.churn_risk),
+            churn_reason=str(row.churn_reason),
+            snoozed_until=snooze,
+            planned_call=snooze,
+            win_back=bool(row.win_back),
+            reason=reason,
+            chance_this_week=float(row.p_week),
+            chance_in_horizon=float(row.p_horizon),
+            horizon_weeks=HORIZON_WEEKS,
+            value_is_money=priced,
+            phone=store.phone,
+            locality=", ".join(x for x in (store.city, store.region) if x) or None,
+            outstanding_balance=store.outstanding_balance,
+            last_order=None if last is None else _date_of_day(int(last)),
         )
-    out.sort(key=lambda e: e.snoozed_until is not None)  # stable: snoozed ones last
-    return [CallListEntry(**{**e.__dict__, "rank": r}) for r, e in enumerate(out)]
+        (win_back if entry.win_back else to_call).append(entry)
+    to_call.sort(key=lambda e: e.snoozed_until is not None)  # stable: snoozed ones last
+    return TodaysCalls(
+        [dataclasses.replace(e, rank=r) for r, e in enumerate(to_call)],
+        [dataclasses.replace(e, rank=r) for r, e in enumerate(win_back)],
+    )
+
+
+def _date_of_day(day: int) -> dt.date:
+    return dt.date(1970, 1, 1) + dt.timedelta(days=day)
 
 
 def upsell_for_store(
@@ -569,7 +704,10 @@ __all__ = [
     "ForecastSummary",
     "SuggestionLine",
     "UpsellItem",
+    "TodaysCalls",
     "call_list",
+    "todays_calls",
+    "win_back_list",
     "load_history",
     "product_prices",
     "run_forecast",

@@ -87,6 +87,8 @@ class LineInput:
     pack_size: int = 1
     min_qty: int = 1
     probability: float | None = None
+    store_chance: float | None = None
+    horizon_weeks: int = 8
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,7 @@ def suggest_line(inp: LineInput) -> SuggestedLine:
     if inp.pack_size > 1:
         parts.append(f"packs of {inp.pack_size}")
     if inp.probability is not None:
-        parts.append(f"{round(100 * inp.probability)}% likely on this order")
+        parts.append(_likelihood(inp.probability, inp.store_chance, inp.horizon_weeks))
     return SuggestedLine(
         quantity=int(qty[0]),
         demand=float(demand[0]),
@@ -148,3 +150,51 @@ def suggest_line(inp: LineInput) -> SuggestedLine:
         high=high,
         reason="; ".join(parts),
     )
+
+
+def _likelihood(probability: float, store_chance: float | None, weeks: int) -> str:
+    """The line's chance in words; when the store itself may not order, say both parts."""
+    if store_chance is None or store_chance >= 0.95:
+        return f"{round(100 * probability)}% likely on this order"
+    on_order = probability / store_chance if store_chance > 0 else 0.0
+    return (
+        f"{round(100 * probability)}% likely within {weeks} weeks: the store orders within "
+        f"{weeks} weeks {round(100 * store_chance)}% of the time after such a silence, and "
+        f"then takes this line {round(100 * min(on_order, 1.0))}% of the time"
+    )
+
+
+RANGE_LEVELS = (0.1, 0.9)
+"""The range shown is the 10th to 90th percentile of the quantity on this order."""
+
+
+def likely_range(
+    probability: float, past_quantities: np.ndarray, suggested: int, upper: float
+) -> tuple[float, float, str]:
+    """(low, high, note): "likely between low and high" units on this order.
+
+    The quantity on the order is 0 with chance 1 − ``probability`` and otherwise like the
+    store's past quantities of the product (or the suggested quantity for a product it never
+    bought). Its 10th percentile is therefore 0 whenever the line is at most 90% likely, and
+    the note says why; above 90% it is the matching low percentile of the past quantities,
+    never 0. The high end is the 90th percentile of what the store takes when it orders the
+    line (at least the suggestion and the demand interval's ``upper``), so a line unlikely to
+    be ordered still shows how much it would be.
+    """
+    past = np.sort(np.asarray(past_quantities, dtype=float))
+    past = past[past > 0]
+    if len(past) == 0:
+        past = np.array([max(float(suggested), 1.0)])
+    lo_level, hi_level = RANGE_LEVELS
+    high = max(float(np.quantile(past, hi_level)), float(suggested), float(upper))
+    if probability <= 1 - lo_level:
+        miss = 1 - probability
+        note = (
+            f"range starts at 0: about {round(100 * miss)} in 100 such orders leave this line out"
+            if miss > 0
+            else ""
+        )
+        return 0.0, high, note
+    level = (lo_level - (1 - probability)) / probability
+    low = float(np.quantile(past, level, method="inverted_cdf"))
+    return max(low, 1.0), high, ""

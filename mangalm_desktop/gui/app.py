@@ -20,11 +20,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QProgressDialog
 
-from ..applog import setup_logging
-from ..db.paths import data_dir, default_db_path, log_dir
-from ..domain.tasks import TaskContext
-from .errors import ErrorDialog, describe
-from .first_run import FirstRunChoice, FirstRunDialog
+from ..db.paths import data_dir, default_db_path, demo_db_path, log_dir
 from .resources import icon, stylesheet
 from .settings import APPLICATION, ORGANIZATION
 from .workers import TaskRunner
@@ -32,9 +28,18 @@ from .workers import TaskRunner
 if TYPE_CHECKING:  # SQLAlchemy loads in the worker that opens the database, after the window
     from sqlalchemy import Engine
 
+    from ..domain.tasks import TaskContext
+    from .first_run import FirstRunChoice
+
+# Error dialogs, the welcome dialog and the log file's handlers are imported where they are
+# used: the first frame needs none of them (cold start, benchmarks/gui_bench.py).
+
 log = logging.getLogger(__name__)
 
-DEMO_DB_NAME = "demo.sqlite"
+DEMO_LABEL = (
+    "Creating the demo company (about 10–20 seconds, only the first time; its suggested "
+    "orders follow in the background)…"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -166,7 +171,9 @@ def open_database(
 
         engine = open_store(path, encrypt_new=encrypt_new)
     ctx.progress(1, 2, "preparing search")
-    ensure_search_schema(engine, as_of)
+    # stale store figures are brought up to date in the background once the window has its
+    # first view (gui/store_figures.py), so a new day or a big import never delays the start
+    ensure_search_schema(engine, as_of, refresh_stale=False)
     return engine
 
 
@@ -182,9 +189,12 @@ def ensure_demo(
 
     ``today``: the history ends the day before (the app passes the real date, so a new user
     sees recent orders; tests pass a fixed date). ``forecast``: also compute the suggested
-    orders and the call list's expected values, so a new user's Today and Predictions views
-    are filled at once (about 12 s for the full company).
+    orders and the call list's expected values before returning (screenshots want them; the
+    app instead shows the company at once and runs the forecast in the background, because
+    the fit takes longer than writing the company). The write-ahead log is checkpointed and
+    truncated afterwards, so a killed app leaves no log as large as the database behind.
     """
+    from ..db.engine import checkpoint_wal
     from ..db.search import rebuild_search, refresh_store_stats
     from ..demo import create_demo_company, existing_data
 
@@ -197,7 +207,14 @@ def ensure_demo(
         from ..forecasting.service import run_forecast
 
         run_forecast(engine, ctx, today=today)
+    checkpoint_wal(engine)
     return True
+
+
+def database_path(args: argparse.Namespace) -> Path:
+    """``--db``, else with ``--demo`` the demo database (the file ``mangalm demo`` writes, so
+    both faces show one demo company, docs/demo.md), else ``MANGALM_DB`` or the default."""
+    return demo_db_path(args.db) if args.demo else default_db_path(args.db)
 
 
 def is_first_run(args: argparse.Namespace) -> bool:
@@ -208,6 +225,8 @@ def is_first_run(args: argparse.Namespace) -> bool:
 
 
 def ask_first_run() -> FirstRunChoice:
+    from .first_run import FirstRunDialog
+
     dialog = FirstRunDialog(str(data_dir()))
     dialog.exec()
     return dialog.choice
@@ -220,11 +239,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .selftest import run_self_test
 
         return run_self_test(verbose=args.verbose)
+    from ..applog import setup_logging
+    from ..db.files import PRIVATE_UMASK
+
+    if os.name == "posix":
+        os.umask(PRIVATE_UMASK)  # database, logs, settings, reports: 0600 / 0700 (security.md)
     setup_logging(log_dir(), verbose=args.verbose)
     app = make_app()
     try:
         return _run(app, args)
     except Exception as exc:
+        from .errors import ErrorDialog, describe
+
         log.exception("start-up failed")
         ErrorDialog(describe(exc, "starting Mangalm Sales")).exec()
         return 1
@@ -232,13 +258,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(app: QApplication, args: argparse.Namespace) -> int:
     runner = TaskRunner()
-    choice = ask_first_run() if is_first_run(args) else None
-    if choice is FirstRunChoice.DEMO:
-        args.demo = True
-    if args.demo:
-        path = Path(args.db).expanduser() if args.db else data_dir() / DEMO_DB_NAME
-    else:
-        path = default_db_path(args.db)
+    choice = None
+    if is_first_run(args):
+        from .first_run import FirstRunChoice  # only a first start shows the welcome dialog
+
+        choice = ask_first_run()
+        args.demo = args.demo or choice is FirstRunChoice.DEMO
+    path = database_path(args)
     from .context import AppContext
     from .main_window import MainWindow
 
@@ -256,21 +282,29 @@ def _run(app: QApplication, args: argparse.Namespace) -> int:
             encrypt_new=not args.demo,
             label="Opening the database…",
         )
+        demo_written = False
         if args.demo:
-            run_blocking(
+            demo_written = run_blocking(
                 runner,
                 ensure_demo,
                 engine,
                 dt.date.today(),
-                forecast=True,
-                label="Creating the demo company and its suggested orders "
-                "(about 30 seconds, only the first time)…",
+                label=DEMO_LABEL,
             )
     except Exception as exc:  # shown in words; nothing was changed
+        from .errors import ErrorDialog, describe
+
         log.warning("could not open %s: %s", path, exc)
         ErrorDialog(describe(exc, "opening the database"), window).exec()
         window.close()
         return 2
+    if args.demo:
+        from ..demo import demo_today
+
+        # the company as of the day it was made for (a CLI demo: 2 Nov 2026), as the CLI sees it
+        made_for = run_blocking(runner, lambda _ctx: demo_today(engine))
+        if made_for is not None:
+            ctx.today = lambda: made_for
     if not args.demo:
         from .signin_dialog import sign_in_at_start
 
@@ -284,8 +318,12 @@ def _run(app: QApplication, args: argparse.Namespace) -> int:
     sync = start_background_sync(window, ctx)  # status bar + scheduled sync (if configured)
     from .forecast_refresher import start_forecast_refresher
 
-    start_forecast_refresher(window, ctx)  # suggested orders follow imports and syncs
-    if choice is FirstRunChoice.CONNECT:
+    refresher = start_forecast_refresher(window, ctx)  # suggested orders follow imports/syncs
+    if demo_written:
+        # the new demo's suggested orders: computed in the background while the person already
+        # looks at the company (progress in the Today view and the status bar)
+        refresher.run_now()
+    if choice is not None and choice is FirstRunChoice.CONNECT:
         from .sync_settings_dialog import CentralSettingsDialog
 
         dialog = CentralSettingsDialog(runner, window)
@@ -295,6 +333,12 @@ def _run(app: QApplication, args: argparse.Namespace) -> int:
         # start-up probe for build/build_app.py: quit as soon as the window has its data
         QTimer.singleShot(0, app.quit)
     code = app.exec()
+    from ..db.engine import checkpoint_wal
+
+    try:
+        checkpoint_wal(engine)  # leave no write-ahead log behind
+    except Exception:  # a busy or vanished file must not turn a clean exit into an error
+        log.warning("could not checkpoint the database at exit", exc_info=True)
     engine.dispose()
     return code
 

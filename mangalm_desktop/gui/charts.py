@@ -15,7 +15,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QApplication, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ..db.queries.store_detail import WeekPoint
-from . import format as fmt
+from ..domain import formatting as fmt
 
 RANGES: list[tuple[str, int | None]] = [
     ("Last 13 weeks", 13),
@@ -100,7 +100,7 @@ class WeeklySalesChart(QWidget):
             self.plot.removeItem(self.bars)
             self.bars = None
         total = sum((w.value for w in self.shown), Decimal("0.00"))
-        self.total_label.setText(f"Total {fmt.rupees(total, paise=False)}")
+        self.total_label.setText(f"Total {fmt.money(total, paise=False)}")
         if not self.shown:
             self.hover_label.setText("No sales in this period")
             return
@@ -125,8 +125,8 @@ class WeeklySalesChart(QWidget):
 
     def hover_text(self, week: WeekPoint) -> str:
         return (
-            f"Week of {fmt.day(week.week)}: {fmt.rupees(week.value, paise=False)}"
-            f" · {week.quantity:,} units"
+            f"Week of {fmt.day(week.week)}: {fmt.money(week.value, paise=False)}"
+            f" · {fmt.number(week.quantity)} units"
         )
 
     def _mouse_moved(self, pos: QPointF) -> None:

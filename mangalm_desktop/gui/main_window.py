@@ -12,6 +12,7 @@ import logging
 from PySide6.QtCore import QByteArray, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QFrame,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -24,11 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..domain import formatting as fmt
 from ..domain.changes import Changes
 from .context import AppContext
-from .errors import show_error
-from .resources import icon, load_ui
+from .resources import icon
 from .settings import settings
+from .store_figures import StoreFiguresKeeper
 from .views import VIEW_CLASSES
 from .views.base import LazyView, View, ViewEntry
 
@@ -46,11 +48,22 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(icon("app"))
         self.setObjectName("MainWindow")
 
-        content = load_ui("main_window.ui", self)
-        self.setCentralWidget(content)
-        self.splitter: QSplitter = content.findChild(QSplitter, "mainSplitter")
-        self.nav: QListWidget = content.findChild(QListWidget, "navList")
-        self.stack: QStackedWidget = content.findChild(QStackedWidget, "viewStack")
+        # Built in code, not from a Designer form: the first frame then needs no QUiLoader
+        # (cold start, benchmarks/gui_bench.py). Navigation list | stack of views.
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.nav = QListWidget(self.splitter)
+        self.nav.setObjectName("navList")
+        self.nav.setMinimumWidth(150)
+        self.nav.setMaximumWidth(260)
+        self.nav.setFrameShape(QFrame.Shape.NoFrame)
+        self.nav.setIconSize(QSize(22, 22))
+        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.nav.setAccessibleName("Navigation")
+        self.stack = QStackedWidget(self.splitter)
+        self.stack.setObjectName("viewStack")
+        self.setCentralWidget(self.splitter)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([180, 1020])
 
@@ -76,12 +89,14 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
 
         ctx.status = lambda msg: self.statusBar().showMessage(msg, 5000)
+        self.store_figures = StoreFiguresKeeper(ctx, self.statusBar(), self)
         ctx.runner.changed.connect(self._on_changes)
         ctx.runner.failed.connect(self._on_task_failed)
         ctx.runner.busy_changed.connect(self._on_busy)
         self.restore_layout()
         if ctx.engine is not None:
             self.refresh_counts()
+            self.store_figures.request()
         else:
             self.counts_label.setText("Opening the database…")
             self._set_actions_enabled(False)
@@ -279,6 +294,7 @@ class MainWindow(QMainWindow):
         self.apply_identity()
         self._nav_changed(self.nav.currentRow())
         self.refresh_counts()
+        self.store_figures.run_now()  # stale figures: redone in the background, status shown
 
     def allowed(self, permission: str | None) -> bool:
         """May the signed-in person use this? (Nobody signed in: a standalone laptop, yes.)"""
@@ -315,10 +331,12 @@ class MainWindow(QMainWindow):
 
     def _show_counts(self, counts: object) -> None:
         self.counts_label.setText(
-            f"{counts.stores:,} stores · {counts.products:,} products · "
-            f"{counts.invoices:,} invoices"
+            f"{fmt.number(counts.stores)} stores · {fmt.number(counts.products)} products · "
+            f"{fmt.number(counts.invoices)} invoices"
         )
-        self.counts_label.setToolTip(f"{counts.pending_changes:,} local changes not yet synced")
+        self.counts_label.setToolTip(
+            f"{fmt.number(counts.pending_changes)} local changes not yet synced"
+        )
         self.record_counts = counts
 
     def _on_busy(self, running: int) -> None:
@@ -334,6 +352,8 @@ class MainWindow(QMainWindow):
         self.report_error(exc, name)
 
     def report_error(self, exc: BaseException, doing: str = "") -> None:
+        from .errors import show_error  # the error dialog's module: not needed to start
+
         self.last_error = exc
         show_error(self, exc, doing)
 

@@ -42,15 +42,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..cli.orders_cmd import order_audit
+from ..domain import formatting as fmt
 from ..domain.changes import Changes
 from ..domain.enums import OrderKind
 from ..orders import entry, service
+from ..orders.access import order_audit
 from ..orders.errors import CreditLimitExceeded, OrderInvalid
 from ..orders.model import Checked, LineInput, OrderDraft, OrderResult, Suggestion
-from ..orders.pricing import fmt_pct, line_money, order_money, pack_hint
+from ..orders.pricing import line_money, order_money, pack_hint
 from ..orders.queries import OrderDetail
-from . import format as fmt
 from .context import AppContext
 from .errors import show_error
 from .latest import LatestOnly
@@ -508,7 +508,7 @@ class OrderDialog(QDialog):
             self.pack_label.setText("")
             return
         unit = p.unit or "units"
-        text = f"{p.label}: pack of {p.pack_size} {unit} · {fmt.rupees(p.price)} each"
+        text = f"{p.label}: pack of {p.pack_size} {unit} · {fmt.money(p.price)} each"
         hint = pack_hint(self.qty_edit.value(), p.pack_size)
         if hint:
             text += f" · {hint}"
@@ -552,9 +552,9 @@ class OrderDialog(QDialog):
                 ln.product.name,
                 str(ln.quantity),
                 str(ln.product.pack_size),
-                fmt.rupees(ln.product.price),
-                fmt_pct(ln.discount_pct),
-                fmt.rupees(money.total),
+                fmt.money(ln.product.price),
+                fmt.pct_number(ln.discount_pct),
+                fmt.money(money.total),
             ]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -594,8 +594,8 @@ class OrderDialog(QDialog):
             t = order_money(monies, Decimal(str(round(self.order_disc.value(), 2))))
             units = sum(x.quantity for x in self.lines)
             self.totals_label.setText(
-                f"{len(self.lines)} lines · {units:,} units · subtotal {fmt.rupees(t.subtotal)}"
-                f" · discounts {fmt.rupees(t.discount_total)} · <b>total {fmt.rupees(t.total)}</b>"
+                f"{len(self.lines)} lines · {fmt.number(units)} units · subtotal {fmt.money(t.subtotal)}"
+                f" · discounts {fmt.money(t.discount_total)} · <b>total {fmt.money(t.total)}</b>"
             )
         except ArithmeticError:
             self.totals_label.setText("")
@@ -672,24 +672,31 @@ class OrderDialog(QDialog):
         if self.mode == "amend" or self.busy:
             return
         engine, draft, oid = self.ctx.engine, self.draft(), self.order_id
-        self._write(lambda: service.save_draft(engine, draft, order_id=oid))
+        who = self.ctx.identity
+        self._write(lambda: service.save_draft(engine, draft, identity=who, order_id=oid))
 
     def submit(self, accept_credit_warning: bool = False) -> None:
         if self.busy or not self.ready:
             return
         engine, draft, oid = self.ctx.engine, self.draft(), self.order_id
         accept = bool(accept_credit_warning)
-        hook = order_audit(desktop_actor(self.ctx), self.ctx.identity)
+        who = self.ctx.identity
+        hook = order_audit(desktop_actor(self.ctx))
         if self.mode == "amend":
             self._write(
                 lambda: service.amend(
-                    engine, oid, draft, accept_credit_warning=accept, on_write=hook
+                    engine, oid, draft, identity=who, accept_credit_warning=accept, on_write=hook
                 )
             )
         else:
             self._write(
                 lambda: service.submit(
-                    engine, draft, order_id=oid, accept_credit_warning=accept, on_write=hook
+                    engine,
+                    draft,
+                    identity=who,
+                    order_id=oid,
+                    accept_credit_warning=accept,
+                    on_write=hook,
                 )
             )
 
@@ -768,7 +775,7 @@ class OrderDialog(QDialog):
                 self.accept()
             return
         verb = "amended" if self.mode == "amend" else "submitted"
-        self.ctx.status(f"Order {w.value.number} {verb}: {fmt.rupees(w.value.total)}")
+        self.ctx.status(f"Order {w.value.number} {verb}: {fmt.money(w.value.total)}")
         self.accept()
 
     def _write_failed(self, exc: BaseException) -> None:

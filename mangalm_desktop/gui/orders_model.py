@@ -12,9 +12,9 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from sqlalchemy import Engine
 
+from ..domain import formatting as fmt
 from ..orders import entry
 from ..orders.queries import OrderFilter, OrderRow
-from . import format as fmt
 from .tablemodels import LEFT, RIGHT, Column
 from .workers import TaskRunner
 
@@ -37,7 +37,7 @@ COLUMNS = [
     Column("kind", "Kind", lambda r: "Return" if r.kind == "return" else "Order", LEFT),
     Column("store", "Store", lambda r: r.store_name),
     Column("agent", "Agent", lambda r: r.agent_code),
-    Column("total", "Total", lambda r: fmt.rupees(r.total), RIGHT),
+    Column("total", "Total", lambda r: fmt.money(r.total), RIGHT),
     Column("delivery", "Delivery", lambda r: fmt.day(r.requested_delivery_date), RIGHT),
 ]
 

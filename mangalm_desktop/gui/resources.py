@@ -13,7 +13,6 @@ from pathlib import Path
 
 from PySide6.QtCore import QFile, QIODevice
 from PySide6.QtGui import QIcon
-from PySide6.QtUiTools import QUiLoader
 from PySide6.QtWidgets import QWidget
 
 
@@ -34,6 +33,8 @@ def resource_path(*parts: str) -> Path:
 
 def load_ui(name: str, parent: QWidget | None = None) -> QWidget:
     """Load ``ui/<name>`` and return the top widget; a missing form is a packaging bug."""
+    from PySide6.QtUiTools import QUiLoader  # only when a form is first needed (cold start)
+
     path = ui_path(name)
     file = QFile(str(path))
     if not file.open(QIODevice.OpenModeFlag.ReadOnly):

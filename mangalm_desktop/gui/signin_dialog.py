@@ -52,14 +52,25 @@ log = logging.getLogger(__name__)
 
 LOCK_MINUTES_KEY = "security/lock_minutes"
 DEFAULT_LOCK_MINUTES = 10
+MIN_LOCK_MINUTES, MAX_LOCK_MINUTES = 1, 240
+"""The auto-lock is always on: between 1 minute and 4 hours of idle time (issue 23)."""
 
 
 def lock_minutes() -> int:
-    """Idle minutes before the lock screen (0 = never)."""
+    """Idle minutes before the lock screen, 1–240.
+
+    A value outside that range in the settings file (0 or -5 used to turn the lock off, and
+    nobody saw it) is not honoured: the default applies and a warning is logged.
+    """
+    raw = settings().value(LOCK_MINUTES_KEY, DEFAULT_LOCK_MINUTES)
     try:
-        return max(0, int(settings().value(LOCK_MINUTES_KEY, DEFAULT_LOCK_MINUTES)))
+        minutes = int(raw)
     except (TypeError, ValueError):
+        minutes = None
+    if minutes is None or not MIN_LOCK_MINUTES <= minutes <= MAX_LOCK_MINUTES:
+        log.warning("auto-lock setting %r is out of range; using %d min", raw, DEFAULT_LOCK_MINUTES)
         return DEFAULT_LOCK_MINUTES
+    return minutes
 
 
 def _message(exc: BaseException) -> str:
@@ -249,6 +260,7 @@ class SessionGuard(QObject):
         self.engine = engine
         self.online_check = online_check
         self.dialog: SignInDialog | None = None
+        self._hidden: list[QWidget] = []  # windows hidden by the lock, shown again on unlock
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.timeout.connect(self.lock)
@@ -283,14 +295,17 @@ class SessionGuard(QObject):
         self.window.addAction(self.lock_action)
 
     def apply_lock_minutes(self) -> None:
-        minutes = lock_minutes()
         self.timer.stop()
-        if minutes > 0:
-            self.timer.setInterval(minutes * 60_000)
-            self.timer.start()
+        self.timer.setInterval(lock_minutes() * 60_000)
+        self.timer.start()
 
     def set_lock_minutes(self, minutes: int) -> None:
-        """Change the idle time (audited as a settings change)."""
+        """Change the idle time, 1–240 minutes (audited as a settings change)."""
+        if not MIN_LOCK_MINUTES <= int(minutes) <= MAX_LOCK_MINUTES:
+            raise UserError(
+                f"The auto-lock must be between {MIN_LOCK_MINUTES} and {MAX_LOCK_MINUTES} "
+                f"minutes, not {minutes}."
+            )
         settings().setValue(LOCK_MINUTES_KEY, int(minutes))
         self.apply_lock_minutes()
         who = self.identity.username if self.identity else "desktop"
@@ -309,10 +324,11 @@ class SessionGuard(QObject):
         minutes, ok = QInputDialog.getInt(
             self.window,
             "Auto-lock",
-            "Lock the screen after this many idle minutes (0 = never):",
+            f"Lock the screen after this many idle minutes ({MIN_LOCK_MINUTES}–"
+            f"{MAX_LOCK_MINUTES}):",
             lock_minutes(),
-            0,
-            240,
+            MIN_LOCK_MINUTES,
+            MAX_LOCK_MINUTES,
         )
         if ok:
             self.set_lock_minutes(minutes)
@@ -334,7 +350,7 @@ class SessionGuard(QObject):
         if identity is None or self.dialog is not None:
             return
         self.timer.stop()
-        self.window.hide()
+        self._hide_windows()
         self.locked.emit()
         dialog = SignInDialog(self.ctx.runner, self.engine, lock_for=identity)  # type: ignore[attr-defined]
         dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
@@ -345,17 +361,43 @@ class SessionGuard(QObject):
     def _lock_finished(self, code: int) -> None:
         dialog, self.dialog = self.dialog, None
         if code == QDialog.DialogCode.Accepted and dialog is not None and dialog.identity:
+            hidden, self._hidden = self._hidden, []
             self.window.show()
+            for w in hidden:
+                if w is not self.window and not _deleted(w):
+                    w.show()
             self.apply_lock_minutes()
             self.unlocked.emit()
         else:
             self.sign_out()
 
+    def _hide_windows(self) -> None:
+        """Hide every window of the app — report and store windows too, not only the main one
+        (they stayed on screen with their data) — and remember them for the unlock."""
+        app = QApplication.instance()
+        others = [
+            w
+            for w in (app.topLevelWidgets() if isinstance(app, QApplication) else [])
+            if w.isVisible() and not isinstance(w, SignInDialog)
+        ]
+        self._hidden = [*self._hidden, *(w for w in others if w not in self._hidden)]
+        self.window.hide()
+        for w in others:
+            w.hide()
+
     def sign_out(self) -> None:
-        """Forget who is signed in and show the sign-in again; quitting it closes the app."""
+        """Forget who is signed in and show the sign-in again; quitting it closes the app.
+
+        Every other window (reports, store cards) is closed: it holds the previous person's
+        data, and the next person may be someone else.
+        """
         self.timer.stop()
         self.ctx.identity = None  # type: ignore[attr-defined]
-        self.window.hide()
+        self._hide_windows()
+        hidden, self._hidden = self._hidden, []
+        for w in hidden:
+            if w is not self.window and not _deleted(w):
+                w.close()
         self.signed_out.emit()
         dialog = SignInDialog(self.ctx.runner, self.engine, self.online_check)  # type: ignore[attr-defined]
         self.dialog = dialog
@@ -373,6 +415,13 @@ class SessionGuard(QObject):
             self.apply_lock_minutes()
         else:
             self.window.close()
+
+
+def _deleted(widget: QWidget) -> bool:
+    """True when Qt already destroyed the window (closed with delete-on-close)."""
+    from shiboken6 import isValid
+
+    return not isValid(widget)
 
 
 def sign_in_at_start(window: QWidget, ctx: object, engine: Engine) -> bool:

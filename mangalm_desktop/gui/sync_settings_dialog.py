@@ -8,6 +8,7 @@ down, schema too new/old, TLS on or off).
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -53,6 +54,13 @@ class CentralSettingsDialog(QDialog):
         self.sslmode = QComboBox(self)
         self.sslmode.addItems(list(SSL_MODES))
         self.sslmode.setCurrentText(cfg.sslmode)
+        self.insecure = QCheckBox("Allow an insecure connection (no certificate check)", self)
+        self.insecure.setObjectName("allowInsecure")
+        self.insecure.setToolTip(
+            "TLS modes disable, prefer and require do not check who the server is: anyone on "
+            "the network can read or change the data and capture the password."
+        )
+        self.insecure.setChecked(cfg.insecure)
         self.ca = QLineEdit(cfg.sslrootcert, self)
         browse = QPushButton("Browse…", self)
         browse.clicked.connect(self._browse)
@@ -69,6 +77,7 @@ class CentralSettingsDialog(QDialog):
         form.addRow("User", self.user)
         form.addRow("Password", self.password)
         form.addRow("TLS", self.sslmode)
+        form.addRow("", self.insecure)
         form.addRow("CA certificate", ca_row)
         form.addRow("Sync every", self.minutes)
         self.extra = dict(cfg.extra)
@@ -107,6 +116,7 @@ class CentralSettingsDialog(QDialog):
             sslrootcert=self.ca.text().strip(),
             sync_minutes=self.minutes.value(),
             extra=self.extra,
+            insecure=self.insecure.isChecked(),
         )
 
     def _password(self, cfg: CentralConfig) -> str | None:

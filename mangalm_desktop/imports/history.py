@@ -33,12 +33,13 @@ from sqlalchemy import Engine
 from ..domain.errors import UserError
 from ..domain.money import round_money
 from ..domain.tasks import NULL_TASK, TaskContext
+from ..security.roles import Identity, Permission, require
 from .columns import ColumnMap
 from .pipeline import ImportOptions, Skip, run_import
 from .records import InvoiceIn, LineIn, ProductIn, StoreIn
 from .report import ImportSummary, RowRejected
 from .source import Cell, SourceFile
-from .values import BadValue, DateReader, NumberReader
+from .values import BadValue, DateReader, NumberReader, check_amount
 
 SOURCE = "history"
 ROLES_REQUIRED = ("store", "product", "date", "quantity")
@@ -90,8 +91,13 @@ def import_history(
     columns: Mapping[str, str],
     options: ImportOptions | None = None,
     ctx: TaskContext = NULL_TASK,
+    *,
+    identity: Identity | None,
 ) -> ImportSummary:
-    """Import sales history files; each file all-or-nothing (see module docstring)."""
+    """Import sales history files; each file all-or-nothing (see module docstring).
+
+    ``identity`` needs the import permission (managers, admins); None = standalone laptop."""
+    require(identity, Permission.IMPORT_DATA)
 
     def make(src: SourceFile, dates: DateReader) -> HistoryMapper:
         return HistoryMapper(src, dates, columns)
@@ -141,7 +147,7 @@ class HistoryMapper:
         self.width = len(src.header)
         self.dates = dates
         self.nums = NumberReader()
-        self.date_columns = [self.ix["date"]]  # type: ignore[list-item]
+        self.date_columns = [self.ix["date"]]
         self.date_column_name = columns["date"]
         self.notes: Counter[str] = Counter()
         self._stores: dict[str, StoreIn] = {}
@@ -193,6 +199,10 @@ class HistoryMapper:
             day = self.dates.parse(raw_date)
         except BadValue as exc:
             raise RowRejected(self.names["date"], raw_date, str(exc)) from None
+        try:
+            line_total = check_amount(round_money(price * qty))
+        except BadValue as exc:
+            raise RowRejected(self.names["quantity"], raw_qty, f"line total: {exc}") from None
         store = self._store(store_code, cells)
         invoice = self._invoice(store, day, cells)
         if price == 0:
@@ -203,7 +213,7 @@ class HistoryMapper:
             self.notes["negative-quantity lines kept as returns"] += 1
         return LineIn(
             row=row_no, invoice=invoice, product=self._product(code, price, cells), quantity=qty,
-            unit_price=price, line_total=round_money(price * qty),
+            unit_price=price, line_total=line_total,
         )  # fmt: skip
 
     def _store(self, code: str, cells: list[Cell]) -> StoreIn:

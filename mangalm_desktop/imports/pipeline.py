@@ -187,6 +187,8 @@ def _import_file_body(
                 if part.sheet is not None:
                     result.sheets.setdefault(part.sheet, 0)  # a data sheet with no rows
             ctx.check()
+            if result.rows_read == 0:
+                result.notes.append("no data rows: the file holds only its column names")
             result.counts = writer.finish()
             result.rejected = len(errors)
             result.kept_notes = mapper.notes
@@ -228,9 +230,9 @@ def _map_chunk(
         try:
             out = map_row(row_no, cells)
             if out.__class__ is Skip:
-                result.skipped[out.rule] += 1  # type: ignore[union-attr]
-                if out.void_key:  # type: ignore[union-attr]
-                    writer.void(out.void_key)  # type: ignore[union-attr]
+                result.skipped[out.rule] += 1
+                if out.void_key:
+                    writer.void(out.void_key)
                 continue
             add(out)  # type: ignore[arg-type]
             imported += 1

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..db.files import atomic_target, private_dir
 from ..db.paths import data_dir
+from ..domain.safe_cells import csv_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,29 +52,63 @@ SHEET_REPORT_COLUMNS = ("file", "sheet", "row", "column", "value", "reason")
 """Used when a rejected row came from a workbook read from several sheets."""
 
 
+REPORTS_KEPT_DAYS = 30
+"""Error reports in the app's own folder hold rejected values (names, amounts) in plain text;
+they are deleted this many days after they were written (docs/import.md)."""
+
+
+def reports_dir() -> Path:
+    return data_dir() / "import-reports"
+
+
 def default_error_report() -> Path:
     """Where rejected rows go when the user names no file: the app's data folder, one per run,
-    so an earlier report is never overwritten (CLI and GUI alike)."""
+    so an earlier report is never overwritten (CLI and GUI alike). Reports older than
+    :data:`REPORTS_KEPT_DAYS` are removed from that folder first."""
+    folder = private_dir(reports_dir())
+    expire_error_reports(folder)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return data_dir() / "import-reports" / f"import-errors-{stamp}.csv"
+    return folder / f"import-errors-{stamp}.csv"
+
+
+def expire_error_reports(folder: Path, days: int = REPORTS_KEPT_DAYS) -> list[Path]:
+    """Delete the app's own error reports in ``folder`` older than ``days``; returns them."""
+    if not folder.is_dir():
+        return []
+    cutoff = time.time() - days * 86_400
+    gone = []
+    for report in folder.glob("import-errors-*.csv"):
+        try:
+            if report.is_file() and not report.is_symlink() and report.stat().st_mtime < cutoff:
+                report.unlink()
+                gone.append(report)
+        except OSError:  # a report in use or already gone: try again next time
+            continue
+    return gone
 
 
 def write_error_report(path: Path, errors: list[RowError]) -> Path:
     """Write every rejected row to ``path`` (UTF-8 with BOM so Excel shows it right).
 
+    The rejected values are whatever the file held, so text cells get the OWASP apostrophe
+    (:mod:`..domain.safe_cells`): a hostile name is shown, never run, when the report is opened.
+
     The ``sheet`` column appears only when some row came from a several-sheet workbook, so a
     report about CSV files keeps the columns it always had.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.exists():
+        private_dir(path.parent)
     sheets = any(e.sheet is not None for e in errors)
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+    with atomic_target(path) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(SHEET_REPORT_COLUMNS if sheets else REPORT_COLUMNS)
         for e in errors:
             if sheets:
-                writer.writerow((e.file, e.sheet or "", e.row, e.column, e.value, e.reason))
+                writer.writerow(
+                    csv_row((e.file, e.sheet or "", e.row, e.column, e.value, e.reason))
+                )
             else:
-                writer.writerow((e.file, e.row, e.column, e.value, e.reason))
+                writer.writerow(csv_row((e.file, e.row, e.column, e.value, e.reason)))
     return path
 
 

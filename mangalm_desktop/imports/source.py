@@ -14,7 +14,9 @@ import csv
 import datetime as dt
 import gzip
 import io
+import stat
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import chain
@@ -79,8 +81,7 @@ class SourceFile:
 def open_source(path: Path, encoding: str = "utf-8") -> SourceFile:
     """Open ``path`` for reading rows; raise :class:`UserError` for anything unreadable."""
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: no such file")
+    _refuse_not_a_file(path)
     size = path.stat().st_size
     if size == 0:
         raise UserError(f"{path.name}: the file is empty (0 bytes); nothing to import")
@@ -89,6 +90,26 @@ def open_source(path: Path, encoding: str = "utf-8") -> SourceFile:
     if magic.startswith(ZIP_MAGIC) or path.suffix.lower() in (".xlsx", ".xlsm"):
         return _open_xlsx(path, size)
     return _open_csv(path, size, gz=magic.startswith(GZIP_MAGIC), encoding=encoding)
+
+
+def _refuse_not_a_file(path: Path) -> None:
+    """Say what ``path`` is when it is not a file to read: missing, a folder, or a device or
+    pipe (``/dev/zero`` would otherwise be read for ever)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(mode):
+        raise UserError(
+            f"{path}: is a folder, not a file", hint="Give the export files inside it instead."
+        )
+    if not stat.S_ISREG(mode):
+        raise UserError(
+            f"{path}: is not a regular file (a device, pipe or socket); nothing to import",
+            hint="Give a CSV, CSV.gz or XLSX file.",
+        )
 
 
 # ---- CSV ------------------------------------------------------------------------------------
@@ -105,7 +126,11 @@ def _open_csv(path: Path, size: int, *, gz: bool, encoding: str) -> SourceFile:
     if not head.strip(b"\r\n\t \xef\xbb\xbf"):
         raw.close()
         raise UserError(f"{path.name}: the file is empty; nothing to import")
-    _refuse_utf16(path, head)
+    try:
+        _refuse_binary(path, head)
+    except UserError:
+        raw.close()
+        raise
     stream = _ChainedReader(head, binary)
     text = io.TextIOWrapper(stream, encoding=_with_bom(encoding), errors="strict", newline="")
     first_line = head.split(b"\n", 1)[0]
@@ -136,6 +161,18 @@ def _peek(binary: BinaryIO, path: Path) -> bytes:
 def _with_bom(encoding: str) -> str:
     # A UTF-8 byte-order mark (Excel's "CSV UTF-8") must not end up in the first column name.
     return "utf-8-sig" if encoding.replace("_", "-").lower() in ("utf-8", "utf8") else encoding
+
+
+def _refuse_binary(path: Path, head: bytes) -> None:
+    """UTF-16 or NUL bytes in the first 64 KB (later ones are caught while reading)."""
+    _refuse_utf16(path, head)
+    if b"\x00" in head:
+        row = head[: head.index(b"\x00")].count(b"\n") + 1
+        raise UserError(
+            f"{path.name}: holds a NUL byte (binary data) near row {row}; not a text CSV, "
+            "nothing from it was imported",
+            hint="Export the file again as CSV UTF-8; a NUL byte is never part of a name.",
+        )
 
 
 def _refuse_utf16(path: Path, head: bytes) -> None:
@@ -174,8 +211,18 @@ def _numbered(path: Path, reader, encoding: str, raw: BinaryIO) -> Iterator[tupl
         ) from exc
     except csv.Error as exc:
         raise UserError(f"{path.name}: malformed CSV near row {row_no + 1}: {exc}") from exc
+    except _NulByte:
+        raise UserError(
+            f"{path.name}: holds a NUL byte (binary data) near row {row_no + 1}; not a text CSV, "
+            "nothing from it was imported",
+            hint="Export the file again as CSV UTF-8; a NUL byte is never part of a name.",
+        ) from None
     finally:
         raw.close()
+
+
+class _NulByte(Exception):
+    """A NUL byte past the sniffed head: binary data, never text (issue 23 finding 7)."""
 
 
 class _ChainedReader(io.RawIOBase):
@@ -195,6 +242,8 @@ class _ChainedReader(io.RawIOBase):
             self._head = self._head[n:]
             return n
         data = self._rest.read(len(buffer))
+        if b"\x00" in data:
+            raise _NulByte
         buffer[: len(data)] = data
         return len(data)
 
@@ -227,12 +276,18 @@ def _open_xlsx(path: Path, size: int) -> SourceFile:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    _refuse_oversized_parts(path)
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
         raise UserError(f"{path.name}: not a readable Excel workbook ({exc})") from exc
+    except XLSX_PARSE_ERRORS as exc:
+        raise UserError(f"{path.name}: not a readable Excel workbook ({_why(exc)})") from exc
     try:
         sheets, notes = _data_sheets(path, wb.worksheets)
+    except XLSX_PARSE_ERRORS as exc:
+        wb.close()
+        raise UserError(f"{path.name}: not a readable Excel workbook ({_why(exc)})") from exc
     except BaseException:
         wb.close()
         raise
@@ -247,11 +302,17 @@ def _open_xlsx(path: Path, size: int) -> SourceFile:
             it = sheet.ws.iter_rows(values_only=True)
             next(it, None)  # the header, checked already
             order, width = sheet.order, len(sheet.header)
-            for row_no, values in enumerate(it, start=2):
-                state["row"] = row_no
-                cells = [_cell(v) for v in values]
-                if any(c != "" for c in cells):
-                    yield row_no, (cells if order is None else _reordered(cells, order, width))
+            try:
+                for row_no, values in enumerate(it, start=2):
+                    state["row"] = row_no
+                    cells = [_cell(v) for v in values]
+                    if any(c != "" for c in cells):
+                        yield row_no, (cells if order is None else _reordered(cells, order, width))
+            except XLSX_PARSE_ERRORS as exc:
+                raise UserError(
+                    f"{path.name}: the workbook is damaged after row {state['row']} of sheet "
+                    f"{sheet.title!r} ({_why(exc)}); nothing from it was imported"
+                ) from exc
             finished = True
         finally:
             state["open"] -= 1
@@ -267,6 +328,61 @@ def _open_xlsx(path: Path, size: int) -> SourceFile:
     return SourceFile(
         path, sheets[0].header, rows_all, size, _position=position, parts=parts, notes=notes
     )
+
+
+XLSX_PARSE_ERRORS: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    KeyError,
+    ValueError,
+    TypeError,
+    IndexError,
+    AttributeError,
+    SyntaxError,  # xml.etree's ParseError is a SyntaxError
+)
+"""What openpyxl raises on a damaged or hostile workbook (truncated parts, bad XML, a CRC
+failure, a cell type it does not know): every one means "not a readable workbook"."""
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if len(text) <= 200 else text[:200] + "…"
+
+
+XLSX_PART_CAP = 100 * 1024 * 1024
+"""Largest unpacked size of a workbook part openpyxl loads whole, even in read-only mode
+(shared strings, styles, workbook): 100 MB. Worksheets are streamed row by row, so they may be
+bigger, up to :data:`XLSX_SHEET_CAP`. A 2.3 MB file whose shared strings unpack to a gigabyte
+took a gigabyte of memory before this check (issue 23 finding 7)."""
+XLSX_SHEET_CAP = 2 * 1024 * 1024 * 1024
+"""Largest unpacked worksheet: 2 GB of XML is over ten million rows (Excel stops at about one
+million); beyond that it is a zip bomb."""
+
+
+def _refuse_oversized_parts(path: Path) -> None:
+    """Refuse a workbook whose parts would unpack past the caps, before openpyxl reads it.
+
+    The sizes come from the zip directory; Python's zip reader never returns more bytes than a
+    member declares (and then fails its CRC), so a member cannot lie its way past the cap.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = zf.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise UserError(f"{path.name}: not a readable Excel workbook ({exc})") from exc
+    for m in members:
+        sheet = m.filename.startswith("xl/worksheets/")
+        cap = XLSX_SHEET_CAP if sheet else XLSX_PART_CAP
+        if m.file_size > cap:
+            what = "a worksheet" if sheet else f"its part {m.filename!r}"
+            raise UserError(
+                f"{path.name}: {what} unpacks to {m.file_size / 2**20:,.0f} MB, more than the "
+                f"{cap / 2**20:,.0f} MB an import reads (a damaged or hostile workbook?); "
+                "nothing was imported",
+                hint="Export the data as CSV (or CSV.gz) instead.",
+            )
 
 
 def _data_sheets(path: Path, worksheets: list[Any]) -> tuple[list[_Sheet], list[str]]:

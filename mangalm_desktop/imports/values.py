@@ -20,6 +20,41 @@ from .source import Cell
 
 CACHE_LIMIT = 100_000
 
+EARLIEST_DATE = dt.date(2000, 1, 1)
+"""No sale in a file is older than this: earlier years are a typo or a spreadsheet's zero date
+(0001-01-01, 1900-01-00), and they broke the period reports and the forecast (issue 23)."""
+FUTURE_DAYS = 366
+"""A date may be at most a year ahead of today (a due date); 2099 or 9999-12-31 is a typo."""
+MAX_QUANTITY = 1_000_000
+"""Units on one line: far above any real line (the busiest real history's largest is 80,995),
+far below what a 64-bit integer column holds."""
+MAX_AMOUNT = Decimal(10) ** 10
+"""₹1,000 crore: no price, line or invoice amount of a field sales business comes near it, and
+with the scale of 4 it still fits the integer minor units the SQLite money column stores."""
+
+
+def latest_date(today: dt.date | None = None) -> dt.date:
+    """The last plausible date of an import run today."""
+    return (today or dt.date.today()) + dt.timedelta(days=FUTURE_DAYS)
+
+
+def check_date(day: dt.date) -> dt.date:
+    """``day`` if it lies in the plausible window, else :class:`BadValue` saying the window."""
+    last = latest_date()
+    if not EARLIEST_DATE <= day <= last:
+        raise BadValue(
+            f"date {day.isoformat()} is outside the plausible range "
+            f"{EARLIEST_DATE.isoformat()} to {last.isoformat()}"
+        )
+    return day
+
+
+def check_amount(d: Decimal) -> Decimal:
+    """``d`` if its size is plausible for money, else :class:`BadValue`."""
+    if abs(d) > MAX_AMOUNT:
+        raise BadValue(f"amount {d:,} is out of range (more than {MAX_AMOUNT:,} in one cell)")
+    return d
+
 
 class BadValue(ValueError):
     """A cell that cannot be read; the message is the reason shown in the error report."""
@@ -70,7 +105,7 @@ class DateReader:
 
     def parse(self, value: Cell) -> dt.date:
         if isinstance(value, dt.date):
-            return value
+            return check_date(value)
         hit = self._cache.get(value)
         if hit is not None:
             return hit
@@ -84,7 +119,7 @@ class DateReader:
             raise BadValue(f"not a date in the file's format ({fmts})")
         if len(days) > 1:
             raise BadValue(f"ambiguous date; pass --date-format ({', '.join(parsed)})")
-        day = days.pop()
+        day = check_date(days.pop())
         self._cache[value] = day
         return day
 
@@ -134,6 +169,8 @@ class NumberReader:
             raise BadValue("not a number") from None
         if not d.is_finite():
             raise BadValue("not a number")
+        if abs(d) > MAX_QUANTITY:
+            raise BadValue(f"quantity {d:,} is out of range (more than {MAX_QUANTITY:,} units)")
         if d != d.to_integral_value():
             raise BadValue("not a whole number of units")
         q = int(d)
@@ -155,6 +192,7 @@ class NumberReader:
             raise BadValue("not an amount") from None
         if not d.is_finite():
             raise BadValue("not an amount")
+        check_amount(d)
         d = d.quantize(self._quanta[scale], rounding=ROUND_HALF_UP)
         if len(cache) >= CACHE_LIMIT:
             cache.clear()  # line totals are nearly all distinct: keep memory bounded

@@ -130,6 +130,7 @@ class _Existing:
 
 
 _NO_HEADER: dict[str, Any] = {}
+_INVOICE_STORE_AT = INVOICE_FIELDS.index("store_id")
 CACHE_LIMIT = 100_000  # distinct values kept per column; line totals are nearly all distinct
 
 
@@ -183,6 +184,7 @@ class Writer:
         self._file_products: dict[tuple[str, str], tuple[uuid.UUID, Any]] = {}
         self._file_invoices: dict[str, _InvoiceState] = {}
         self._void_keys: set[str] = set()
+        self._store_codes: dict[Any, str] | None = None  # store id -> code, built when needed
         self._new: dict[str, list[Any]] = {t: [] for t in self._enc}
         self._updates: dict[str, list[dict[str, Any]]] = {"store": [], "product": []}
         self._pending_existing_lines: list[tuple[_InvoiceState, int, tuple[Any, ...]]] = []
@@ -365,7 +367,7 @@ class Writer:
 
     def product(self, p: ProductIn, column: str) -> tuple[uuid.UUID, Any]:
         key = ("z", p.zoho_item_id) if p.zoho_item_id else ("s", p.sku or "")
-        hit = self._file_products.get(key)  # type: ignore[arg-type]
+        hit = self._file_products.get(key)
         if hit is not None:
             return hit
         ex = self._products_by_zoho.get(p.zoho_item_id) if p.zoho_item_id else None
@@ -413,7 +415,7 @@ class Writer:
         else:
             self.counts.products.unchanged += 1
         resolved = (ex.id, self._line_enc.value("product_id", ex.id))
-        self._file_products[key] = resolved  # type: ignore[index]
+        self._file_products[key] = resolved
         return resolved
 
     def invoice(self, inv: InvoiceIn) -> _InvoiceState:
@@ -440,6 +442,8 @@ class Writer:
                 inv.number,
                 f"invoice number {inv.number} is already used by another invoice",
             )
+        if ex is not None:
+            self._refuse_store_move(inv, ex)
         store_id, store_p = self.store(inv.store, "Customer ID")
         agent = self.agent(inv.salesperson)
         header = {
@@ -472,6 +476,30 @@ class Writer:
         self._numbers[inv.number] = (inv.zoho_invoice_id, self.source)
         self._file_invoices[inv.key] = st
         return st
+
+    def _refuse_store_move(self, inv: InvoiceIn, ex: _Existing) -> None:
+        """An invoice imported earlier stays with its store: a later file naming another store
+        for the same invoice (a re-used number in a second history file, a re-keyed export) is
+        rejected row by row, never a silent move that leaves the first store without its sale.
+        """
+        was = ex.values[_INVOICE_STORE_AT]
+        now = (
+            self._stores_by_zoho.get(inv.store.zoho_customer_id)
+            if inv.store.zoho_customer_id
+            else None
+        )
+        now = now or self._stores_by_code.get(inv.store.code)
+        if now is not None and now.id == was:
+            return
+        if self._store_codes is None:
+            self._store_codes = {e.id: e.extra["code"] for e in self._stores_by_code.values()}
+        raise RowRejected(
+            "Invoice Number",
+            inv.number,
+            f"invoice {inv.number} was imported earlier for store "
+            f"{self._store_codes.get(was, '?')}; this file puts it under store {inv.store.code}"
+            " (an import never moves an invoice to another store)",
+        )
 
     def void(self, key: str) -> None:
         """An invoice the file says is void or draft: remove it if an earlier import kept it."""

@@ -23,12 +23,13 @@ from sqlalchemy import Engine
 
 from ..domain.money import round_money
 from ..domain.tasks import NULL_TASK, TaskContext
+from ..security.roles import Identity, Permission, require
 from .columns import ColumnMap
 from .pipeline import ImportOptions, Skip, run_import
 from .records import InvoiceIn, LineIn, ProductIn, StoreIn
 from .report import ImportSummary, RowRejected
 from .source import Cell, SourceFile
-from .values import BadValue, DateReader, NumberReader
+from .values import BadValue, DateReader, NumberReader, check_amount
 
 SOURCE = "zoho_books_export"
 REQUIRED = (
@@ -56,8 +57,13 @@ def import_invoices(
     paths: Sequence[Path],
     options: ImportOptions | None = None,
     ctx: TaskContext = NULL_TASK,
+    *,
+    identity: Identity | None,
 ) -> ImportSummary:
-    """Import Zoho Books invoice exports; each file all-or-nothing (see module docstring)."""
+    """Import Zoho Books invoice exports; each file all-or-nothing (see module docstring).
+
+    ``identity`` needs the import permission (managers, admins); None = standalone laptop."""
+    require(identity, Permission.IMPORT_DATA)
     return run_import(
         engine,
         paths,
@@ -142,10 +148,10 @@ class ZohoMapper:
         else:
             self._fit(cells)
         raw_status = cells[self._i_status]
-        rule = self._status_rules.get(raw_status)  # type: ignore[arg-type]
+        rule = self._status_rules.get(raw_status)
         if rule is None:
             rule = SKIPPED_STATUSES.get(str(raw_status).strip().casefold(), "")
-            self._status_rules[raw_status] = rule  # type: ignore[index]
+            self._status_rules[raw_status] = rule
         invoice_id = str(cells[self._i_invoice]).strip()
         if rule:
             return Skip(rule, invoice_id if rule == SKIPPED_STATUSES["void"] else None)
@@ -157,7 +163,7 @@ class ZohoMapper:
             raise RowRejected("Invoice ID", "", "missing Invoice ID")
         invoice = self._invoices.get(invoice_id) or self._invoice(invoice_id, cells)
         item_id = cells[self._i_item]
-        product = self._products.get(item_id) if item_id else None  # type: ignore[arg-type]
+        product = self._products.get(item_id) if item_id else None
         if product is None:
             product = self._product(cells)
         nums = self.nums
@@ -181,7 +187,10 @@ class ZohoMapper:
             raise
         assert price is not None
         if total is None:
-            total = round_money(price * qty)
+            try:
+                total = check_amount(round_money(price * qty))
+            except BadValue as exc:
+                raise RowRejected("Quantity", cells[self._i_qty], f"line total: {exc}") from None
         if qty < 0:
             self.notes["negative-quantity lines kept as returns"] += 1
         return LineIn(row_no, invoice, product, qty, price, total, None, mrp)
@@ -249,5 +258,5 @@ class ZohoMapper:
         )  # fmt: skip
         key = cells[self._i_item]
         if key:
-            self._products[key] = product  # type: ignore[index]
+            self._products[key] = product
         return product

@@ -80,7 +80,11 @@ def product_choices(engine: Engine) -> list[ProductChoice]:
             .where(Product.active.is_(True), Product.deleted.is_(False), Product.price.is_not(None))
             .order_by(Product.sku, Product.name)
         )
-        return [ProductChoice(i, sku, n, u, p or 1, price) for i, sku, n, u, p, price in rows]
+        return [
+            ProductChoice(i, sku, n, u, p or 1, price)
+            for i, sku, n, u, p, price in rows
+            if price is not None
+        ]
 
 
 def agent_choices(engine: Engine) -> list[AgentChoice]:

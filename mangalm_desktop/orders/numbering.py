@@ -1,98 +1,23 @@
-"""Order numbers: ``<agent code>-<device code>-<6 digits>``, e.g. ``A07-K3M-000123``.
+"""Order numbers (``A07-K3M-000123``): the rules live in :mod:`mangalm_desktop.db.numbering`,
+below both the orders service and sync (sync renumbers unsent orders when the central server
+refuses a device code). Re-exported here for the orders service and the CLI."""
 
-Why this shape (docs/orders.md "Numbers"):
-- the agent prefix makes numbers unique across agents without any coordination;
-- the device code (3 random Crockford base-32 characters, made once per database and kept in
-  ``sync_state``) keeps a second or reinstalled laptop of the same agent from reusing a number
-  that an unsynced order on the old laptop already holds;
-- the counter continues from ``max(number_sequence, highest local number with that prefix)``,
-  so if a reinstalled laptop happens to draw an old device code, the numbers it pulled from the
-  central server still push it past every number already used;
-- the number is allocated in the same SQLite transaction that stores the order: a crash
-  either keeps both the order and the bumped counter, or neither (then no order holds it).
-The central ``orders.number`` unique constraint is the last line of defence.
-"""
+from ..db.numbering import (
+    DEVICE_KEY,
+    allocate,
+    device_code,
+    format_number,
+    note_central_number,
+    parse_number,
+    prefix_for,
+)
 
-from __future__ import annotations
-
-import re
-import secrets
-
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
-
-from ..db.models import NumberSequence, Order, SyncState
-from ..domain.errors import UserError
-
-DEVICE_KEY = "orders.device_code"
-_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
-DIGITS = 6
-_NUMBER = re.compile(r"^(?P<prefix>.+)-(?P<n>\d+)$")
-
-
-def device_code(session: Session) -> str:
-    """This database's device code, created (in the caller's transaction) on first use."""
-    row = session.get(SyncState, DEVICE_KEY)
-    if row is not None and row.value:
-        return row.value
-    code = "".join(secrets.choice(_ALPHABET) for _ in range(3))
-    session.add(SyncState(key=DEVICE_KEY, value=code))
-    session.flush()
-    return code
-
-
-def prefix_for(agent_code: str, device: str) -> str:
-    if not agent_code or not re.fullmatch(r"[A-Za-z0-9]+", agent_code):
-        raise UserError(
-            f"Agent code {agent_code!r} cannot start an order number.",
-            hint="Agent codes are letters and digits, e.g. A07.",
-        )
-    return f"{agent_code.upper()}-{device}"
-
-
-def format_number(prefix: str, value: int) -> str:
-    return f"{prefix}-{value:0{DIGITS}d}"
-
-
-def parse_number(number: str) -> tuple[str, int] | None:
-    m = _NUMBER.match(number)
-    return (m["prefix"], int(m["n"])) if m else None
-
-
-def _highest_local(session: Session, prefix: str) -> int:
-    # Zero-padded numbers sort as text; LIKE's wildcards cannot occur in the prefix.
-    top = session.scalar(select(func.max(Order.number)).where(Order.number.like(f"{prefix}-%")))
-    parsed = parse_number(top) if top else None
-    return parsed[1] if parsed else 0
-
-
-def allocate(session: Session, agent_code: str) -> str:
-    """The next number for this agent on this device; part of the caller's transaction."""
-    prefix = prefix_for(agent_code, device_code(session))
-    floor = _highest_local(session, prefix)
-    seq = session.get(NumberSequence, prefix, with_for_update=True)
-    if seq is None:
-        value = floor + 1
-        session.add(NumberSequence(prefix=prefix, last_value=value))
-    else:
-        value = max(seq.last_value, floor) + 1
-        session.execute(
-            update(NumberSequence).where(NumberSequence.prefix == prefix).values(last_value=value)
-        )
-        session.expire(seq)
-    session.flush()
-    return format_number(prefix, value)
-
-
-def note_central_number(session: Session, number: str) -> None:
-    """Raise the local counter past a number seen centrally (sync may call this after a pull)."""
-    parsed = parse_number(number)
-    if parsed is None:
-        return
-    prefix, value = parsed
-    seq = session.get(NumberSequence, prefix)
-    if seq is None:
-        session.add(NumberSequence(prefix=prefix, last_value=value))
-    elif seq.last_value < value:
-        seq.last_value = value
-    session.flush()
+__all__ = [
+    "DEVICE_KEY",
+    "allocate",
+    "device_code",
+    "format_number",
+    "note_central_number",
+    "parse_number",
+    "prefix_for",
+]

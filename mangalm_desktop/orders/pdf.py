@@ -2,8 +2,9 @@
 
 Branded header (company), order number and dates, the store and the agent, every line with
 SKU, quantity, pack, price, discount and amount, then subtotal, discounts and total — the same
-Decimal figures the order stores, never recomputed as floats. Amounts are printed as
-``Rs 1,234.50`` because the PDF base fonts have no rupee glyph. The GUI prints this same file.
+Decimal figures the order stores, never recomputed as floats, written by
+:mod:`..domain.formatting` (``₹1,23,456.50``). Text is set in the embedded Noto fonts of
+:mod:`..reports.fonts`, so ₹ and store names in Indian scripts print. The GUI prints this file.
 """
 
 from __future__ import annotations
@@ -11,22 +12,23 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
 from typing import BinaryIO
-from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from sqlalchemy import Engine
 
 from ..db.engine import session_scope
-from .pricing import fmt_pct
+from ..db.files import atomic_target
+from ..domain import formatting as fmt
+from ..reports import fonts
 from .queries import OrderDetail, get_order
 
 BRAND = colors.HexColor("#B23A17")  # the Mangalm saffron-red
@@ -55,42 +57,32 @@ STATE_LABEL = {
 }
 
 
-def money(value: Decimal) -> str:
-    sign = "-" if value < 0 else ""
-    return f"{sign}Rs {abs(value):,.2f}"
-
-
 def _styles() -> dict[str, ParagraphStyle]:
-    base = getSampleStyleSheet()["Normal"]
+    regular, bold = fonts.register()
+    base = ParagraphStyle("base", getSampleStyleSheet()["Normal"], fontName=regular, shaping=1)
     mk = ParagraphStyle
     return {
-        "company": mk(
-            "company", base, fontName="Helvetica-Bold", fontSize=17, textColor=BRAND, leading=21
-        ),
+        "company": mk("company", base, fontName=bold, fontSize=17, textColor=BRAND, leading=21),
         "small": mk("small", base, fontSize=8.5, textColor=MUTED, leading=11),
         "title": mk(
             "title",
             base,
-            fontName="Helvetica-Bold",
+            fontName=bold,
             fontSize=13,
             textColor=INK,
             alignment=TA_RIGHT,
             leading=16,
         ),
         "meta": mk("meta", base, fontSize=9, textColor=INK, alignment=TA_RIGHT, leading=12),
-        "label": mk(
-            "label", base, fontName="Helvetica-Bold", fontSize=8, textColor=BRAND, leading=10
-        ),
+        "label": mk("label", base, fontName=bold, fontSize=8, textColor=BRAND, leading=10),
         "body": mk("body", base, fontSize=9.5, textColor=INK, leading=12.5),
         "cell": mk("cell", base, fontSize=8.5, textColor=INK, leading=10.5),
         "num": mk("num", base, fontSize=8.5, textColor=INK, leading=10.5, alignment=TA_RIGHT),
-        "head": mk(
-            "head", base, fontName="Helvetica-Bold", fontSize=8, textColor=colors.white, leading=10
-        ),
+        "head": mk("head", base, fontName=bold, fontSize=8, textColor=colors.white, leading=10),
         "headr": mk(
             "headr",
             base,
-            fontName="Helvetica-Bold",
+            fontName=bold,
             fontSize=8,
             textColor=colors.white,
             leading=10,
@@ -100,10 +92,10 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 
 def _p(text: str | None, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(text or "").replace("\n", "<br/>"), style)
+    return Paragraph(fonts.markup(text, bold=style.fontName.endswith("-Bold")), style)
 
 
-def _header(o: OrderDetail, company: CompanyInfo, st: dict) -> Table:
+def _header(o: OrderDetail, company: CompanyInfo, st: dict[str, ParagraphStyle]) -> Table:
     contact = " · ".join(x for x in (company.phone, company.email) if x)
     left = [_p(company.name, st["company"]), _p(company.address, st["small"])]
     if contact:
@@ -114,7 +106,7 @@ def _header(o: OrderDetail, company: CompanyInfo, st: dict) -> Table:
     right = [
         _p(title, st["title"]),
         _p(f"No. {o.number}", st["meta"]),
-        _p(f"Date {o.order_date:%d %b %Y}", st["meta"]),
+        _p(f"Date {fmt.day(o.order_date)}", st["meta"]),
         _p(f"Status: {STATE_LABEL.get(o.state, o.state)}", st["meta"]),
     ]
     t = Table([[left, right]], colWidths=[100 * mm, 80 * mm])
@@ -132,7 +124,7 @@ def _header(o: OrderDetail, company: CompanyInfo, st: dict) -> Table:
     return t
 
 
-def _parties(o: OrderDetail, st: dict) -> Table:
+def _parties(o: OrderDetail, st: dict[str, ParagraphStyle]) -> Table:
     store_lines = [
         o.store_name,
         o.store_address,
@@ -142,7 +134,7 @@ def _parties(o: OrderDetail, st: dict) -> Table:
     ]
     agent_lines = [f"{o.agent_name} ({o.agent_code})", o.agent_phone]
     if o.requested_delivery_date:
-        agent_lines.append(f"Requested delivery: {o.requested_delivery_date:%d %b %Y}")
+        agent_lines.append(f"Requested delivery: {fmt.day(o.requested_delivery_date)}")
     if o.zoho_salesorder_number:
         agent_lines.append(f"Sales order: {o.zoho_salesorder_number}")
     left = [_p("STORE", st["label"])] + [_p(x, st["body"]) for x in store_lines if x]
@@ -161,7 +153,7 @@ def _parties(o: OrderDetail, st: dict) -> Table:
     return t
 
 
-def _lines(o: OrderDetail, st: dict) -> Table:
+def _lines(o: OrderDetail, st: dict[str, ParagraphStyle]) -> Table:
     heads = ["#", "SKU", "Product", "Qty", "Pack", "Price", "Disc.", "Amount"]
     rows = [
         [_p(h, st["headr"] if i >= 3 else st["head"]) for i, h in enumerate(heads)],
@@ -173,16 +165,11 @@ def _lines(o: OrderDetail, st: dict) -> Table:
                 _p(str(n), st["cell"]),
                 _p(ln.sku or "", st["cell"]),
                 _p(ln.name, st["cell"]),
-                _p(f"{ln.quantity:,}{unit}", st["num"]),
+                _p(f"{fmt.quantity(ln.quantity)}{unit}", st["num"]),
                 _p(str(ln.pack_size), st["num"]),
-                _p(
-                    f"{ln.unit_price:,.2f}"
-                    if ln.unit_price == ln.unit_price.quantize(Decimal("0.01"))
-                    else f"{ln.unit_price:,.4f}",
-                    st["num"],
-                ),
-                _p(f"{fmt_pct(ln.discount_pct)} %" if ln.discount_pct else "", st["num"]),
-                _p(f"{ln.line_total:,.2f}", st["num"]),
+                _p(fmt.price(ln.unit_price), st["num"]),
+                _p(fmt.percent_points(ln.discount_pct) if ln.discount_pct else "", st["num"]),
+                _p(fmt.money(ln.line_total), st["num"]),
             ]
         )
     widths = [8 * mm, 24 * mm, 62 * mm, 19 * mm, 11 * mm, 20 * mm, 13 * mm, 23 * mm]
@@ -199,23 +186,24 @@ def _lines(o: OrderDetail, st: dict) -> Table:
     return t
 
 
-def _totals(o: OrderDetail, st: dict) -> Table:
-    rows = [["Subtotal", money(o.subtotal)]]
+def _totals(o: OrderDetail, st: dict[str, ParagraphStyle]) -> Table:
+    regular, bold = fonts.register()
+    rows = [["Subtotal", fmt.money(o.subtotal)]]
     if o.discount_total:
         label = "Discounts"
         if o.discount_pct:
-            label += f" (incl. {fmt_pct(o.discount_pct)} % on the order)"
-        rows.append([label, f"- {money(o.discount_total)}"])
-    rows.append(["Total (GST inclusive)", money(o.total)])
+            label += f" (incl. {fmt.percent_points(o.discount_pct)} on the order)"
+        rows.append([label, f"- {fmt.money(o.discount_total)}"])
+    rows.append(["Total (GST inclusive)", fmt.money(o.total)])
     t = Table(rows, colWidths=[60 * mm, 32 * mm], hAlign="RIGHT")
     t.setStyle(
         TableStyle(
             [
                 ("ALIGN", (1, 0), (1, -1), "RIGHT"),
-                ("FONTNAME", (0, 0), (-1, -1), "Helvetica"),
+                ("FONTNAME", (0, 0), (-1, -1), regular),
                 ("FONTSIZE", (0, 0), (-1, -1), 9.5),
                 ("TEXTCOLOR", (0, 0), (-1, -1), INK),
-                ("FONTNAME", (0, -1), (-1, -1), "Helvetica-Bold"),
+                ("FONTNAME", (0, -1), (-1, -1), bold),
                 ("FONTSIZE", (0, -1), (-1, -1), 11),
                 ("LINEABOVE", (0, -1), (-1, -1), 1, BRAND),
                 ("TOPPADDING", (0, -1), (-1, -1), 6),
@@ -231,16 +219,14 @@ def render_order_pdf(
     """Write the confirmation for ``o`` to a path or a binary stream."""
     company = company or CompanyInfo()
     st = _styles()
-    generated = dt.datetime.now().strftime("%d %b %Y %H:%M")
+    generated = fmt.day_time(dt.datetime.now())
 
-    def footer(canvas, doc) -> None:  # noqa: ANN001 - reportlab callback
+    def footer(canvas: Canvas, doc: SimpleDocTemplate) -> None:
         canvas.saveState()
-        canvas.setFont("Helvetica", 7.5)
         canvas.setFillColor(MUTED)
-        canvas.drawString(
-            15 * mm, 10 * mm, f"{company.name} · order {o.number} · printed {generated}"
-        )
-        canvas.drawRightString(195 * mm, 10 * mm, f"Page {doc.page}")
+        line = f"{company.name} · order {o.number} · printed {generated}"
+        fonts.draw(canvas, 15 * mm, 10 * mm, line, 7.5)
+        fonts.draw(canvas, 195 * mm, 10 * mm, f"Page {doc.page}", 7.5, right=True)
         canvas.restoreState()
 
     doc = SimpleDocTemplate(
@@ -286,5 +272,12 @@ def write_order_pdf(
     """Read the order (one short transaction) and write its confirmation to ``path``."""
     with session_scope(engine) as session:
         detail = get_order(session, order_id)
-    render_order_pdf(detail, Path(path), company)
+    return save_order_pdf(detail, Path(path), company)
+
+
+def save_order_pdf(o: OrderDetail, path: Path, company: CompanyInfo | None = None) -> Path:
+    """Write the confirmation to ``path`` (CLI and GUI): never through a symbolic link, never
+    half-written (``db.files.atomic_target``)."""
+    with atomic_target(Path(path)) as tmp:
+        render_order_pdf(o, tmp, company)
     return Path(path)

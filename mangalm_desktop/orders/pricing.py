@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ..domain.formatting import percent_points
 from ..domain.money import ZERO, round_money
 
 HUNDRED = Decimal(100)
@@ -36,16 +37,10 @@ class OrderMoney:
     total: Decimal
 
 
-def fmt_pct(pct: Decimal) -> str:
-    """``Decimal("5.00")`` → ``5``, ``Decimal("2.50")`` → ``2.5`` (for messages and the PDF)."""
-    text = f"{pct.normalize():f}"
-    return "0" if text in ("-0", "0") else text
-
-
 def check_pct(pct: Decimal, what: str = "Discount") -> str | None:
     """A message when ``pct`` is not a percentage between 0 and 100, else None."""
     if pct < 0 or pct > HUNDRED:
-        return f"{what} must be between 0 and 100 % (got {fmt_pct(pct)} %)."
+        return f"{what} must be between 0 and 100% (got {percent_points(pct)})."
     return None
 
 

@@ -10,12 +10,15 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TypeVarTuple
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ..db.models import Agent, Order, OrderLine, Product, Store
 from ..domain.errors import UserError
+
+_Cols = TypeVarTuple("_Cols")
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,7 @@ class OrderDetail:
     lines: list[LineView] = field(default_factory=list)
 
 
-def _filtered(stmt: Select, f: OrderFilter) -> Select:
+def _filtered(stmt: Select[*_Cols], f: OrderFilter) -> Select[*_Cols]:
     stmt = stmt.where(Order.deleted.is_(False))
     if f.states:
         stmt = stmt.where(Order.state.in_(f.states))

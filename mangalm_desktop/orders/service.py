@@ -27,15 +27,21 @@ from ..db.models import Agent, Order, OrderLine, Prediction, SuggestionFeedback,
 from ..db.types import utcnow
 from ..domain.enums import OrderKind, OrderState
 from ..domain.errors import UserError
+from ..security.roles import Identity
+from .access import authorise_order
 from .errors import CreditLimitExceeded, OrderInvalid, OrderStateError
-from .model import Checked, LineInput, OrderDraft, OrderResult, Suggestion
+from .model import Checked, LineInput, OrderDraft, OrderResult, PricedLine, Suggestion
 from .numbering import allocate
 from .validation import validate
 
 OnWrite = Callable[[Session, str, Order], None]
 """Called inside the write's transaction with ("order_submit" | "order_amend" | "order_cancel",
-the order). The CLI and GUI pass one that writes the audit entry (``security.audit``, a sibling
-layer this package may not import), so the entry commits or rolls back with the order."""
+the order). The CLI and GUI pass :func:`.access.order_audit`, so the audit entry commits or
+rolls back with the order.
+
+Every write takes ``identity`` (required, keyword-only): the signed-in person, checked by
+:func:`.access.authorise_order` in the write's transaction; ``None`` only on a standalone laptop
+with nobody signed in (docs/security.md)."""
 
 AMENDABLE = frozenset({OrderState.SUBMITTED.value, OrderState.SYNCED.value})
 SERVER_AUTHORITATIVE = frozenset({OrderState.SENT_TO_ZOHO.value, OrderState.INVOICED.value})
@@ -85,7 +91,7 @@ def _fill_header(order: Order, draft: OrderDraft, checked: Checked, today: dt.da
     order.total = checked.total
 
 
-def _new_line(order: Order, line_no: int, pl) -> OrderLine:  # noqa: ANN001 - PricedLine
+def _new_line(order: Order, line_no: int, pl: PricedLine) -> OrderLine:
     return OrderLine(
         id=new_id(),
         order_id=order.id,
@@ -276,10 +282,25 @@ def _store_draft(
     return order, lines
 
 
+def _authorise_draft(
+    session: Session,
+    identity: Identity | None,
+    draft: OrderDraft,
+    checked: Checked,
+    order_id: uuid.UUID | None,
+) -> None:
+    """The person may write this draft: its store and agent, and the draft it overwrites."""
+    if order_id is not None:
+        existing = _get_order(session, order_id)
+        authorise_order(session, identity, store_id=existing.store_id, agent_id=existing.agent_id)
+    authorise_order(session, identity, store_id=checked.store_id, agent_id=draft.agent_id)
+
+
 def save_draft(
     engine: Engine,
     draft: OrderDraft,
     *,
+    identity: Identity | None,
     order_id: uuid.UUID | None = None,
     today: dt.date | None = None,
 ) -> OrderResult:
@@ -288,6 +309,7 @@ def save_draft(
         checked = _checked(
             session, draft, order_id=order_id, today=today, accept_credit_warning=True
         )
+        _authorise_draft(session, identity, draft, checked, order_id)
         order, _ = _store_draft(session, draft, order_id, checked, today)
         session.flush()
         return _result(order, checked)
@@ -297,6 +319,7 @@ def submit(
     engine: Engine,
     draft: OrderDraft,
     *,
+    identity: Identity | None,
     order_id: uuid.UUID | None = None,
     accept_credit_warning: bool = False,
     today: dt.date | None = None,
@@ -315,6 +338,7 @@ def submit(
             today=today,
             accept_credit_warning=accept_credit_warning,
         )
+        _authorise_draft(session, identity, draft, checked, order_id)
         order, lines = _store_draft(session, draft, order_id, checked, today)
         order.state = OrderState.SUBMITTED.value
         order.submitted_at = utcnow()
@@ -355,6 +379,7 @@ def submit_saved(
     engine: Engine,
     order_id: uuid.UUID,
     *,
+    identity: Identity | None,
     accept_credit_warning: bool = False,
     today: dt.date | None = None,
     on_write: OnWrite | None = None,
@@ -365,6 +390,7 @@ def submit_saved(
     return submit(
         engine,
         draft,
+        identity=identity,
         order_id=order_id,
         accept_credit_warning=accept_credit_warning,
         today=today,
@@ -393,6 +419,7 @@ def amend(
     order_id: uuid.UUID,
     draft: OrderDraft,
     *,
+    identity: Identity | None,
     accept_credit_warning: bool = False,
     today: dt.date | None = None,
     on_write: OnWrite | None = None,
@@ -400,6 +427,7 @@ def amend(
     """Change a submitted or synced order: one new outbox op against its current version."""
     with session_scope(engine) as session:
         order = _get_order(session, order_id)
+        authorise_order(session, identity, store_id=order.store_id, agent_id=order.agent_id)
         if order.state == OrderState.DRAFT.value:
             raise OrderStateError(
                 f"Order {order.number} is a draft; save or submit it instead of amending."
@@ -434,12 +462,14 @@ def cancel(
     engine: Engine,
     order_id: uuid.UUID,
     *,
+    identity: Identity | None,
     reason: str | None = None,
     on_write: OnWrite | None = None,
 ) -> OrderResult:
     """Discard a draft, or cancel a submitted/synced order (one outbox op)."""
     with session_scope(engine) as session:
         order = _get_order(session, order_id)
+        authorise_order(session, identity, store_id=order.store_id, agent_id=order.agent_id)
         if order.state == OrderState.DRAFT.value:
             # Drafts never left the laptop: delete them. The number is not reused, because
             # number_sequence keeps counting.
@@ -461,17 +491,27 @@ def cancel(
 
 
 def duplicate(
-    engine: Engine, order_id: uuid.UUID, *, agent_id: uuid.UUID, today: dt.date | None = None
+    engine: Engine,
+    order_id: uuid.UUID,
+    *,
+    agent_id: uuid.UUID,
+    identity: Identity | None,
+    today: dt.date | None = None,
 ) -> OrderResult:
-    """A new draft with the same store, lines and discounts, priced at today's prices."""
+    """A new draft with the same store, lines and discounts, priced at today's prices.
+
+    The person must be allowed the source order (reading another agent's order through a
+    duplicate is refused) and the new draft (checked again by :func:`save_draft`)."""
     with session_scope(engine) as session:
+        source = _get_order(session, order_id)
+        authorise_order(session, identity, store_id=source.store_id, agent_id=agent_id)
         draft = draft_from_order(session, order_id)
     draft.agent_id = agent_id
     draft.order_date = today
     draft.requested_delivery_date = None
     for line in draft.lines:
         line.suggested_qty = None
-    return save_draft(engine, draft, today=today)
+    return save_draft(engine, draft, identity=identity, today=today)
 
 
 def order_count(session: Session) -> int:

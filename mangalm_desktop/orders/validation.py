@@ -11,22 +11,19 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from ..db.models import Order, Product, Store
+from ..domain import formatting as fmt
 from ..domain.enums import OrderKind, OrderState
 from ..domain.money import ZERO
 from .model import Checked, Issue, LineInput, OrderDraft, PricedLine
-from .pricing import check_pct, fmt_pct, line_money, order_money, pack_hint
+from .pricing import check_pct, line_money, order_money, pack_hint
 
 OPEN_STATES = (OrderState.SUBMITTED, OrderState.SYNCED, OrderState.SENT_TO_ZOHO)
-
-
-def rupees(amount: Decimal) -> str:
-    sign = "-" if amount < 0 else ""
-    return f"{sign}₹{abs(amount):,.2f}"
 
 
 def _as_uuid(value: object) -> uuid.UUID | None:
@@ -64,14 +61,18 @@ _PRODUCT_COLUMNS = (
     Product.deleted,
 )
 
+_ProductRow = Row[*tuple[Any, ...]]  # one row of _PRODUCT_COLUMNS
 
-def _load_products(session: Session, lines: list[LineInput]) -> tuple[dict, dict]:
+
+def _load_products(
+    session: Session, lines: list[LineInput]
+) -> tuple[dict[uuid.UUID, _ProductRow], dict[str, _ProductRow]]:
     """Products of the typed lines by id and by upper-case SKU, as plain rows (no ORM
     instances: a 60-line order would otherwise build 60 tracked objects just to read them)."""
     ids = {u for u in (_as_uuid(x.product) for x in lines) if u is not None}
     skus = {str(x.product).strip().upper() for x in lines if isinstance(x.product, str)}
-    by_id: dict = {}
-    by_sku: dict = {}
+    by_id: dict[uuid.UUID, _ProductRow] = {}
+    by_sku: dict[str, _ProductRow] = {}
     if ids:
         for p in session.execute(select(*_PRODUCT_COLUMNS).where(Product.id.in_(ids))):
             by_id[p.id] = p
@@ -82,8 +83,8 @@ def _load_products(session: Session, lines: list[LineInput]) -> tuple[dict, dict
     return by_id, by_sku
 
 
-def _label(p) -> str:  # noqa: ANN001 - a product row
-    return f"{p.sku} {p.name}" if p.sku else p.name
+def _label(p: _ProductRow) -> str:
+    return f"{p.sku} {p.name}" if p.sku else str(p.name)
 
 
 def _quantity(value: object) -> int | None:
@@ -156,7 +157,7 @@ def validate(
         errors.append(Issue("no_lines", "The order has no lines; add at least one product."))
 
     by_id, by_sku = _load_products(session, draft.lines)
-    merged: dict[uuid.UUID, dict] = {}
+    merged: dict[uuid.UUID, dict[str, Any]] = {}
     for n, line in enumerate(draft.lines, start=1):
         pid = _as_uuid(line.product)
         product = by_id.get(pid) if pid else None
@@ -212,7 +213,7 @@ def validate(
                     Issue(
                         "duplicate_discount",
                         f"{_label(product)} is on lines {m['lines'][0]} and {n} with different "
-                        f"discounts ({fmt_pct(m['pct'])} % and {fmt_pct(pct)} %); keep one line.",
+                        f"discounts ({fmt.percent_points(m['pct'])} and {fmt.percent_points(pct)}); keep one line.",
                         n,
                     )
                 )
@@ -275,9 +276,9 @@ def validate(
                 Issue(
                     "credit_limit",
                     f"Credit limit exceeded for {store.name}: outstanding balance "
-                    f"{rupees(balance)} + open orders {rupees(open_total)} + this order "
-                    f"{rupees(totals.total)} = {rupees(exposure)}, over the limit of "
-                    f"{rupees(store.credit_limit)} by {rupees(exposure - store.credit_limit)}.",
+                    f"{fmt.money(balance)} + open orders {fmt.money(open_total)} + this order "
+                    f"{fmt.money(totals.total)} = {fmt.money(exposure)}, over the limit of "
+                    f"{fmt.money(store.credit_limit)} by {fmt.money(exposure - store.credit_limit)}.",
                 )
             )
     return Checked(

@@ -13,9 +13,21 @@ WAPE = Σ|actual − forecast| / Σ actual (lower is better); bias = Σ(forecast
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Float, and_, cast, false, func, literal, select
+from sqlalchemy import (
+    Connection,
+    Float,
+    FromClause,
+    Label,
+    and_,
+    cast,
+    false,
+    func,
+    literal,
+    select,
+)
 
 from ..db.models import Agent, InvoiceLine, Prediction, Product, Store
 from ..domain.errors import UserError
@@ -108,6 +120,8 @@ def forecast_accuracy(conn: Connection, f: ReportFilters, by: str = "agent") -> 
     pp = per_pred.c
     err = pp.forecast - cast(pp.actual, Float)
     abs_err = func.abs(err)
+    src: FromClause
+    keys: list[Label[Any]]
     if by == "agent":
         keys = [
             func.coalesce(Agent.code, "(none)").label("agent_code"),
@@ -120,7 +134,7 @@ def forecast_accuracy(conn: Connection, f: ReportFilters, by: str = "agent") -> 
         keys = [Store.code.label("store_code"), Store.name.label("store")]
         src = per_pred.join(Store, Store.id == pp.store_id)
     elif by == "product":
-        keys = [Product.sku, Product.name.label("product")]
+        keys = [Product.sku.label("sku"), Product.name.label("product")]
         src = per_pred.join(Product, Product.id == pp.product_id)
     else:
         keys = [sqlfn.period_start(pp.horizon_start, f.period, dialect).label("period_start")]

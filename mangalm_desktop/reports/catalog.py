@@ -16,11 +16,12 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from ..domain.errors import UserError
+from ..domain.formatting import Kind
 from ..security.roles import Identity, Permission, require
 from . import accuracy, agents, sales, stores
 from .filters import ReportFilters, validate
 
-ColumnKind = Literal["text", "date", "money", "int", "pct", "float", "bool"]
+ColumnKind = Kind
 
 _MONEY = {
     "sales",
@@ -310,7 +311,7 @@ def get_spec(name: str) -> ReportSpec:
 
 
 def run_report(
-    engine: Engine, name: str, filters: ReportFilters, *, identity: Identity | None = None
+    engine: Engine, name: str, filters: ReportFilters, *, identity: Identity | None
 ) -> ReportResult:
     """Validate the filters and compute one report in a single read transaction.
 

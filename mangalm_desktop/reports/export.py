@@ -1,5 +1,9 @@
 """Report exports: CSV, XLSX (openpyxl) and PDF (reportlab), all Qt-free.
 
+Every text cell of a CSV or XLSX goes through :mod:`..domain.safe_cells` (OWASP CSV-injection
+rule; XLSX text always typed as a string), so a name such as ``=HYPERLINK(...)`` from a Zoho pull
+or a history file is shown, never run.
+
 Each exporter writes to a temporary file beside the target and renames it into place only when
 complete, so a failed or cancelled export never leaves a half-written file that looks finished,
 and never destroys the previous export of the same name. Progress is reported through
@@ -9,48 +13,21 @@ and never destroys the previous export of the same name. Progress is reported th
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from collections.abc import Callable
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
+from ..db.files import atomic_target
 from ..domain.errors import UserError
+from ..domain.formatting import XLSX_FORMATS, cell, day_time, is_missing
+from ..domain.safe_cells import csv_row, safe_text, xlsx_cell
 from ..domain.tasks import NULL_TASK, TaskContext
 from ..security.roles import Identity, Permission, require
 from .catalog import ReportResult
-from .formatting import is_missing
 
 FORMATS: tuple[str, ...] = ("csv", "xlsx", "pdf")
 
-XLSX_FORMATS = {
-    "money": "#,##0.00",
-    "int": "#,##0",
-    "pct": "0.0%",
-    "float": "#,##0.00",
-    "date": "yyyy-mm-dd",
-}
-
 PROGRESS_EVERY = 500
-
-
-@contextmanager
-def _atomic_target(path: Path):  # noqa: ANN202 - yields the temporary path
-    path = Path(path)
-    if not path.parent.exists():
-        raise UserError(
-            f"the folder {path.parent} does not exist", hint="create it or pick another"
-        )
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.replace(tmp_path, path)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
 
 
 def _cell(value: object, kind: str) -> object:
@@ -64,7 +41,7 @@ def _cell(value: object, kind: str) -> object:
     if kind == "money":
         return value if isinstance(value, Decimal) else Decimal(str(value))
     if hasattr(value, "item"):  # numpy scalar
-        return value.item()  # type: ignore[union-attr]
+        return value.item()
     return value
 
 
@@ -73,9 +50,9 @@ def export_csv(result: ReportResult, path: Path, ctx: TaskContext = NULL_TASK) -
     df = result.frame
     kinds = result.kinds()
     total = len(df)
-    with _atomic_target(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+    with atomic_target(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(result.labels())
+        w.writerow(csv_row(result.labels()))
         for i, row in enumerate(df.itertuples(index=False, name=None), start=1):
             out = []
             for v, c in zip(row, df.columns, strict=True):
@@ -86,6 +63,8 @@ def export_csv(result: ReportResult, path: Path, ctx: TaskContext = NULL_TASK) -
                     out.append(f"{cell:.6g}")
                 elif kinds[c] == "bool":
                     out.append("yes" if cell else "no")
+                elif isinstance(cell, str):
+                    out.append(safe_text(cell))  # text only: -12.50 is a number, not a formula
                 else:
                     out.append(str(cell))
             w.writerow(out)
@@ -108,17 +87,18 @@ def export_xlsx(result: ReportResult, path: Path, ctx: TaskContext = NULL_TASK) 
     wb = Workbook()
     ws = wb.active
     ws.title = result.spec.name[:31]
-    ws["A1"] = result.title
+    xlsx_cell(ws, 1, 1, result.title)
     ws["A1"].font = Font(bold=True, size=14)
     filters = "; ".join(f"{k}: {v}" for k, v in result.filter_lines()) or "no filters"
-    ws["A2"] = f"{filters}. Generated {result.generated_at:%Y-%m-%d %H:%M %Z}"
+    generated = f"{day_time(result.generated_at)} {result.generated_at:%Z}".rstrip()
+    xlsx_cell(ws, 2, 1, f"{filters}. Generated {generated}")
     ws["A2"].font = Font(italic=True, color="555555")
     header_row = 4
     head_font = Font(bold=True, color="FFFFFF")
     head_fill = PatternFill("solid", fgColor="2F5597")
     thin = Side(style="thin", color="999999")
     for j, label in enumerate(labels, start=1):
-        c = ws.cell(row=header_row, column=j, value=label)
+        c = xlsx_cell(ws, header_row, j, label)
         c.font = head_font
         c.fill = head_fill
         c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -130,11 +110,11 @@ def export_xlsx(result: ReportResult, path: Path, ctx: TaskContext = NULL_TASK) 
         for j, (v, col) in enumerate(zip(row, df.columns, strict=True), start=1):
             kind = kinds[col]
             value = _cell(v, kind)
-            c = ws.cell(row=r, column=j, value=value)
+            c = xlsx_cell(ws, r, j, value)
             if kind in XLSX_FORMATS:
                 c.number_format = XLSX_FORMATS[kind]
             if value is not None and i <= 1000:  # widths from a sample is plenty
-                shown = len(f"{value:,.2f}") if kind in ("money", "float") else len(str(value))
+                shown = len(cell(value, kind)) if kind != "text" else len(str(value))
                 widths[j - 1] = max(widths[j - 1], min(60, shown + 2))
         if i % PROGRESS_EVERY == 0:
             ctx.check()
@@ -149,7 +129,7 @@ def export_xlsx(result: ReportResult, path: Path, ctx: TaskContext = NULL_TASK) 
     ws.print_title_rows = f"{header_row}:{header_row}"
     ws.page_setup.orientation = "landscape" if len(labels) > 7 else "portrait"
     ws.page_setup.fitToWidth = 1
-    with _atomic_target(path) as tmp:
+    with atomic_target(path) as tmp:
         wb.save(tmp)
     ctx.progress(total, total, "writing XLSX")
     return Path(path)
@@ -158,7 +138,7 @@ def export_xlsx(result: ReportResult, path: Path, ctx: TaskContext = NULL_TASK) 
 def export_pdf(result: ReportResult, path: Path, ctx: TaskContext = NULL_TASK) -> Path:
     from .pdf import write_pdf
 
-    with _atomic_target(path) as tmp:
+    with atomic_target(path) as tmp:
         write_pdf(result, tmp, ctx)
     return Path(path)
 
@@ -176,7 +156,7 @@ def export(
     path: Path,
     ctx: TaskContext = NULL_TASK,
     *,
-    identity: Identity | None = None,
+    identity: Identity | None,
 ) -> Path:
     """Write ``result`` as ``fmt`` (csv, xlsx or pdf) to ``path``.
 

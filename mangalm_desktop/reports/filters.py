@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select
 
 from ..db.models import Agent, Invoice, InvoiceLine, Product, Store
 from ..domain.errors import UserError
+from ..domain.formatting import day
 
 Period = Literal["day", "week", "month", "quarter", "year"]
 PERIODS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
@@ -73,7 +74,8 @@ class ReportFilters:
         for f in fields(self):
             value = getattr(self, f.name)
             if f.name in labels and value is not None:
-                out.append((labels[f.name], str(value)))
+                shown = day(value) if isinstance(value, dt.date) else str(value)
+                out.append((labels[f.name], shown))
         return out
 
 

@@ -40,11 +40,11 @@ def filter_choices(engine: Engine) -> FilterChoices:
         ).all()
         return FilterChoices(
             regions=_distinct(conn, Store.region),
-            agents=[(a, n) for a, n in agents],
+            agents=[(a or n, n) for a, n in agents],  # the filter takes a code or a name
             brands=_distinct(conn, Product.brand),
             categories=_distinct(conn, Product.category),
             stores=[(c, n) for c, n in stores],
-            products=[(s, n) for s, n in products],
+            products=[(s, n) for s, n in products if s is not None],  # None: not selected
         )
 
 

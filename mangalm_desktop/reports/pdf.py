@@ -2,7 +2,9 @@
 
 Layout: title, filter line, generated time, a chart drawn with reportlab graphics, then the
 table with its header repeated on every page, and "page N of M" in the footer. Wide reports
-(more than seven columns) go landscape so numbers are not squeezed.
+(more than seven columns) go landscape so numbers are not squeezed. Text is set in the embedded
+Noto fonts of :mod:`.fonts` (₹, Devanagari, Bengali, Gujarati, Tamil); figures are written by
+:mod:`..domain.formatting`, as on screen.
 """
 
 from __future__ import annotations
@@ -18,38 +20,18 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from ..domain import formatting as fmt
+from ..domain.formatting import Kind, axis, cell, to_number
 from ..domain.tasks import NULL_TASK, TaskContext
+from . import fonts
 from .catalog import ReportResult, column_label
-from .formatting import format_value, to_number
 
 PALETTE = ["#2F5597", "#C55A11", "#548235", "#7030A0", "#BF9000", "#2E75B6"]
 NUMERIC_KINDS = {"money", "int", "pct", "float"}
 WIDE_COLUMNS = 7
-
-_FONT_CANDIDATES = [
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/Library/Fonts/Arial Unicode.ttf",
-    "C:/Windows/Fonts/arial.ttf",
-]
-
-
-def _fonts() -> tuple[str, str]:
-    """A Unicode TrueType font when the system has one (store names are not always Latin-1)."""
-    if "ReportSans" in pdfmetrics.getRegisteredFontNames():
-        return "ReportSans", "ReportSans-Bold"
-    for cand in _FONT_CANDIDATES:
-        p = Path(cand)
-        if p.exists():
-            bold = p.with_name(p.stem + "-Bold" + p.suffix)
-            pdfmetrics.registerFont(TTFont("ReportSans", str(p)))
-            pdfmetrics.registerFont(TTFont("ReportSans-Bold", str(bold if bold.exists() else p)))
-            return "ReportSans", "ReportSans-Bold"
-    return "Helvetica", "Helvetica-Bold"
 
 
 def _numbered_canvas(footer_left: str, font: str) -> type[canvas.Canvas]:
@@ -69,10 +51,10 @@ def _numbered_canvas(footer_left: str, font: str) -> type[canvas.Canvas]:
             for state in self._pages:
                 self.__dict__.update(state)
                 w, _h = self._pagesize
-                self.setFont(font, 8)
                 self.setFillColor(colors.grey)
-                self.drawString(15 * mm, 8 * mm, footer_left)
-                self.drawRightString(w - 15 * mm, 8 * mm, f"Page {self._pageNumber} of {total}")
+                fonts.draw(self, 15 * mm, 8 * mm, footer_left, 8)
+                page = f"Page {self._pageNumber} of {total}"
+                fonts.draw(self, w - 15 * mm, 8 * mm, page, 8, right=True)
                 super().showPage()
             super().save()
 
@@ -98,6 +80,10 @@ def _chart(result: ReportResult, width: float, font: str) -> Drawing | None:
     chart.data = data
     chart.categoryAxis.categoryNames = names
     chart.categoryAxis.labels.fontName = font
+    for i, name in enumerate(names):  # one font per label: a store name in its own script
+        label_font = fonts.main_font(name)
+        if label_font != font:
+            chart.categoryAxis.labels[i].fontName = label_font
     chart.categoryAxis.labels.fontSize = 6.5
     chart.categoryAxis.labels.boxAnchor = "ne"
     chart.categoryAxis.labels.angle = 30 if len(names) > 6 else 0
@@ -106,7 +92,9 @@ def _chart(result: ReportResult, width: float, font: str) -> Drawing | None:
         chart.categoryAxis.categoryNames = [n if i % step == 0 else "" for i, n in enumerate(names)]
     chart.valueAxis.labels.fontName = font
     chart.valueAxis.labels.fontSize = 7
-    chart.valueAxis.labelTextFormat = _axis_format
+    axis_kind = _axis_kind(result, ys)
+    small = max((abs(v) for row in data for v in row), default=0.0) < 10
+    chart.valueAxis.labelTextFormat = lambda v: axis(v, axis_kind, decimals=2 if small else 0)
     chart.valueAxis.forceZero = 1  # amounts are read against zero
     for i in range(len(ys)):
         colour = colors.HexColor(PALETTE[i % len(PALETTE)])
@@ -144,40 +132,30 @@ def _chart(result: ReportResult, width: float, font: str) -> Drawing | None:
     return d
 
 
-def _axis_format(v: float) -> str:
-    a = abs(v)
-    if a >= 1e7:
-        return f"{v / 1e7:.1f} Cr"
-    if a >= 1e5:
-        return f"{v / 1e5:.1f} L"
-    if a >= 1e4:
-        return f"{v / 1e3:.0f}k"
-    if a >= 1e3:
-        return f"{v / 1e3:.1f}k"
-    return f"{v:g}"
+def _axis_kind(result: ReportResult, ys: list[str]) -> Kind:
+    """The y columns' kind when they share one (money, ratio), else plain numbers."""
+    kinds = {result.kinds()[y] for y in ys}
+    return kinds.pop() if len(kinds) == 1 else "float"
 
 
 CELL_PAD = 6.0  # reportlab's default left + right cell padding is 6 pt each side together
 
 
 def _column_widths(
-    header: list[str], body: list[list[str]], font: str, bold: str, avail: float, size: float
+    header: list[str], body: list[list[str]], avail: float, size: float
 ) -> tuple[float, list[float]]:
     """Column widths that never break a header word, shared out by content; smaller type if
     even the header words do not fit the page."""
     sample = body[:300]
     while True:
         mins = [
-            max(pdfmetrics.stringWidth(w, bold, size) for w in (lbl.split() or [""])) + 2 * CELL_PAD
+            max(fonts.width(w, size, bold=True) for w in (lbl.split() or [""])) + 2 * CELL_PAD
             for lbl in header
         ]
         want = [
             max(
                 [mins[j]]
-                + [
-                    min(pdfmetrics.stringWidth(r[j], font, size), 40 * size * 0.55) + 2 * CELL_PAD
-                    for r in sample
-                ]
+                + [min(fonts.width(r[j], size), 40 * size * 0.55) + 2 * CELL_PAD for r in sample]
             )
             for j in range(len(header))
         ]
@@ -198,7 +176,7 @@ def _column_widths(
 
 
 def write_pdf(result: ReportResult, path: Path, ctx: TaskContext = NULL_TASK) -> None:
-    font, bold = _fonts()
+    font, bold = fonts.register()
     df = result.frame
     kinds = result.kinds()
     wide = len(df.columns) > WIDE_COLUMNS
@@ -216,21 +194,26 @@ def write_pdf(result: ReportResult, path: Path, ctx: TaskContext = NULL_TASK) ->
     )
     avail = pagesize[0] - 2 * margin
     styles = getSampleStyleSheet()
-    h = ParagraphStyle("t", parent=styles["Title"], fontName=bold, alignment=0, fontSize=16)
+    h = ParagraphStyle(
+        "t", parent=styles["Title"], fontName=bold, alignment=0, fontSize=16, shaping=1
+    )
     small = ParagraphStyle(
         "s",
         parent=styles["Normal"],
         fontName=font,
         fontSize=8.5,
         textColor=colors.HexColor("#444444"),
+        shaping=1,
     )
     filters = (
-        "; ".join(f"<b>{k}:</b> {escape(v)}" for k, v in result.filter_lines()) or "No filters"
+        "; ".join(f"<b>{escape(k)}:</b> {fonts.markup(v)}" for k, v in result.filter_lines())
+        or "No filters"
     )
-    story: list = [
-        Paragraph(escape(result.title), h),
+    generated = f"{fmt.day_time(result.generated_at)} {result.generated_at:%Z}".rstrip()
+    story: list[Flowable] = [
+        Paragraph(fonts.markup(result.title, bold=True), h),
         Paragraph(filters, small),
-        Paragraph(f"Generated {result.generated_at:%Y-%m-%d %H:%M %Z} · {len(df):,} rows", small),
+        Paragraph(f"Generated {generated} · {fmt.number(len(df))} rows", small),
         Spacer(1, 4 * mm),
     ]
     chart = _chart(result, avail, font)
@@ -241,31 +224,34 @@ def write_pdf(result: ReportResult, path: Path, ctx: TaskContext = NULL_TASK) ->
     body: list[list[str]] = []
     total = len(df)
     for i, row in enumerate(df.itertuples(index=False, name=None), start=1):
-        body.append([format_value(v, kinds[c]) for v, c in zip(row, df.columns, strict=True)])
+        body.append([cell(v, kinds[c]) for v, c in zip(row, df.columns, strict=True)])
         if i % 500 == 0:
             ctx.check()
             ctx.progress(i, total, "laying out PDF")
     if not body:
         story.append(Paragraph("No rows match these filters.", small))
     else:
-        size, widths = _column_widths(header, body, font, bold, avail, 7.0 if wide else 8.0)
+        size, widths = _column_widths(header, body, avail, 7.0 if wide else 8.0)
         hstyle = ParagraphStyle(
             "h", fontName=bold, fontSize=size, leading=size + 1.5, textColor=colors.white
         )
-        head_cells = [Paragraph(escape(lbl), hstyle) for lbl in header]
+        head_cells = [Paragraph(fonts.markup(lbl, bold=True), hstyle) for lbl in header]
+        cstyle = ParagraphStyle("c", fontName=font, fontSize=size, leading=size + 2, shaping=1)
+        rows: list[list[str | Paragraph]] = [list(r) for r in body]
         # Text that does not fit its column is shortened with an ellipsis rather than running
-        # into the next column.
+        # into the next column; text in another script is a paragraph set in its own font.
         for j, c in enumerate(df.columns):
             if kinds[c] != "text":
                 continue
             room = widths[j] - 2 * CELL_PAD
-            for r in body:
-                if pdfmetrics.stringWidth(r[j], font, size) > room:
-                    text = r[j]
-                    while text and pdfmetrics.stringWidth(text + "…", font, size) > room:
+            for r, out in zip(body, rows, strict=True):
+                text = r[j]
+                if fonts.width(text, size) > room:
+                    while text and fonts.width(text + "…", size) > room:
                         text = text[:-1]
-                    r[j] = text + "…"
-        table = Table([head_cells, *body], colWidths=widths, repeatRows=1)
+                    text += "…"
+                out[j] = Paragraph(fonts.markup(text), cstyle) if fonts.needs_runs(text) else text
+        table = Table([head_cells, *rows], colWidths=widths, repeatRows=1)
         ts = [
             ("FONT", (0, 1), (-1, -1), font, size),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#2F5597")),

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, case, func, or_, select, union_all
+from sqlalchemy import Connection, Label, case, func, or_, select, union_all
 
 from ..db.models import Agent, Invoice, InvoiceLine, Product, Store
 from ..domain.errors import UserError
@@ -226,17 +227,27 @@ def sales_by(conn: Connection, f: ReportFilters, by: str) -> pd.DataFrame:
     if by not in SALES_DIMENSIONS:
         raise UserError(f"cannot group sales by {by!r}", hint=f"use one of {SALES_DIMENSIONS}")
     il = InvoiceLine
+    keys: list[Label[Any]]
     if by in ("store", "region"):
         sub = _grouped(f, [il.store_id])
         if by == "store":
-            keys = [Store.code.label("store_code"), Store.name.label("store"), Store.region]
+            keys = [
+                Store.code.label("store_code"),
+                Store.name.label("store"),
+                Store.region.label("region"),
+            ]
         else:
             keys = [func.coalesce(Store.region, "(none)").label("region")]
         q = select(*keys, *_sums(sub)).join(Store, Store.id == sub.c.store_id).group_by(*keys)
     elif by in ("product", "brand", "category"):
         sub = _grouped(f, [il.product_id])
         if by == "product":
-            keys = [Product.sku, Product.name.label("product"), Product.brand, Product.category]
+            keys = [
+                Product.sku.label("sku"),
+                Product.name.label("product"),
+                Product.brand.label("brand"),
+                Product.category.label("category"),
+            ]
         else:
             keys = [func.coalesce(getattr(Product, by), "(none)").label(by)]
         q = select(*keys, *_sums(sub)).join(Product, Product.id == sub.c.product_id)
@@ -291,8 +302,9 @@ def top_movers(conn: Connection, f: ReportFilters, by: str = "product") -> pd.Da
     )
     cur = func.sum(sub.c.cur).label("current_sales")
     prev = func.sum(sub.c.prev).label("previous_sales")
+    keys: list[Label[Any]]
     if by == "product":
-        keys = [Product.sku, Product.name.label("product")]
+        keys = [Product.sku.label("sku"), Product.name.label("product")]
     elif by in ("brand", "category"):
         keys = [func.coalesce(getattr(Product, by), "(none)").label(by)]
     elif by == "store":

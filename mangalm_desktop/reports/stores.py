@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pandas as pd
-from sqlalchemy import Connection, and_, case, false, func, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, case, false, func, or_, select
 
 from ..db.models import Agent, Invoice, Order, Store
 from ..domain.enums import InvoiceKind, OrderState
@@ -130,7 +130,7 @@ def outstanding_ageing(conn: Connection, f: ReportFilters) -> pd.DataFrame:
     age = sqlfn.days_between(as_of, due, dialect)
     bal = Invoice.balance
 
-    def bucket(cond) -> object:  # noqa: ANN001
+    def bucket(cond: ColumnElement[bool]) -> ColumnElement[Decimal]:
         return func.sum(case((cond, bal), else_=ZERO))
 
     sums = [

@@ -26,6 +26,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from ..db.engine import connect_sqlcipher
+from ..db.files import make_private
 from ..db.migrate import open_local_database
 from ..domain.errors import UserError
 from .local_key import KEY_NAME, get_or_create_db_key
@@ -154,8 +155,47 @@ def encrypt_database(path: Path) -> EncryptResult:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     backup = path.with_name(f"{path.stem}.backup-plain-{stamp}{path.suffix}")
     path.rename(backup)
+    make_private(backup)  # an original from before 0600 files keeps no wider mode
     for suffix in ("-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
     tmp.rename(path)
     log.info("encrypted %s (%d tables); plain original kept at %s", path, len(tables), backup)
     return EncryptResult(path, backup, len(tables))
+
+
+def plain_copies(path: Path) -> list[Path]:
+    """Unencrypted copies of the database ``path`` lying beside it: the ``*.backup-plain-*``
+    original kept by :func:`encrypt_database`, backups made before upgrades while the file was
+    still plain, a ``*.encrypting`` left by an interrupted run. Empty while ``path`` itself is
+    plain (then the copies are no worse than the file) or missing."""
+    path = Path(path)
+    if not _exists(path) or is_plain_sqlite(path):
+        return []
+    found = []
+    for p in sorted(path.parent.glob(f"{path.stem}.backup-*{path.suffix}")):
+        if p.is_file() and not p.is_symlink() and _exists(p) and is_plain_sqlite(p):
+            found.append(p)
+    found.extend(
+        p
+        for p in path.parent.glob(f"{path.name}.encrypting*")
+        if p.is_file() and not p.is_symlink()
+    )
+    return found
+
+
+def remove_plain_copies(path: Path) -> list[Path]:
+    """Delete :func:`plain_copies` (with their -wal/-shm); returns what was deleted.
+
+    Only once the database itself is encrypted and opens with this computer's key, so the last
+    readable copy of unsent work is never the one deleted.
+    """
+    path = Path(path)
+    copies = plain_copies(path)
+    if not copies:
+        return []
+    open_store(path, create=False).dispose()  # raises in words if the key does not open it
+    for p in copies:
+        for q in (p, Path(f"{p}-wal"), Path(f"{p}-shm")):
+            q.unlink(missing_ok=True)
+    log.info("removed %d unencrypted copies of %s", len(copies), path)
+    return copies

@@ -8,9 +8,13 @@ dialogs stay thin and the rules are tested without Qt.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from ..db.engine import session_scope
 from ..db.models import Agent
@@ -19,6 +23,9 @@ from ..domain.tasks import TaskContext
 from . import audit, totp
 from .roles import Identity
 from .signin import OnlineCheck, SignInFailed, SignInResult, SignInThrottled, sign_in
+
+if TYPE_CHECKING:  # reports imports this layer's roles, so only the type is named here
+    from ..reports.catalog import ReportResult
 
 
 @dataclass(frozen=True)
@@ -33,14 +40,16 @@ class SignInOutcome:
         return self.result.identity
 
 
-def _local_agent_id(session, identity: Identity):  # noqa: ANN001, ANN202
+def _local_agent_id(session: Session, identity: Identity) -> uuid.UUID | None:
     """The agent id to link, only if that row exists here (before the first pull it does not)."""
     if identity.agent_id is None:
         return None
     return identity.agent_id if session.get(Agent, identity.agent_id) is not None else None
 
 
-def _audit(engine: Engine, action: str, username: str, identity: Identity | None, **details):
+def _audit(
+    engine: Engine, action: str, username: str, identity: Identity | None, **details: object
+) -> None:
     with session_scope(engine) as s:
         audit.record(
             s,
@@ -135,13 +144,13 @@ def record_setting_change(
 def export_audited(
     ctx: TaskContext | None,
     engine: Engine,
-    result,  # noqa: ANN001 - reports.catalog.ReportResult (reports imports this layer's roles)
+    result: ReportResult,
     fmt: str,
-    path,  # noqa: ANN001 - pathlib.Path
+    path: Path,
     *,
-    identity: Identity | None = None,
+    identity: Identity | None,
     actor: str = "desktop",
-):  # noqa: ANN201 - the written Path
+) -> Path:
     """Export a report (permission checked) and audit it: what, which format, where, who."""
     from ..domain.tasks import NULL_TASK
     from ..reports.export import export

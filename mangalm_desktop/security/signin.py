@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from ..db.engine import session_scope
 from ..db.models import SyncState
@@ -65,18 +66,27 @@ def failure_delay(failures: int) -> int:
     return 0 if failures <= 0 else min(2 ** (failures - 1), MAX_DELAY_S)
 
 
-def _load(session, kind: str, username: str) -> SyncState | None:
+def _load(session: Session, kind: str, username: str) -> SyncState | None:
     return session.get(SyncState, _key(kind, username))
 
 
 def _throttle_check(engine: Engine, username: str, now: dt.datetime) -> None:
-    with session_scope(engine) as s:
+    wait = 0.0
+    with session_scope(engine) as s:  # commits a re-anchored failure time before raising
         row = _load(s, "failures", username)
         if row is None or not row.number:
             return
-        wait = failure_delay(row.number) - (now - row.updated_at).total_seconds()
-        if wait > 0:
-            raise SignInThrottled(wait)
+        delay = failure_delay(row.number)
+        elapsed = (now - row.updated_at).total_seconds()
+        if elapsed < 0:
+            # The clock was set back since the failure: count the wait from now, so it is never
+            # longer than the delay itself (it was 3,660 s after a one-hour change) and ends
+            # after at most 60 s of real time, whatever the clock does.
+            row.updated_at = now
+            elapsed = 0.0
+        wait = delay - elapsed
+    if wait > 0:
+        raise SignInThrottled(wait)
 
 
 def _record_failure(engine: Engine, username: str, now: dt.datetime) -> None:

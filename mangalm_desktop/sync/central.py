@@ -21,8 +21,11 @@ from ..db import migrate
 from ..db.engine import make_engine
 from ..domain.errors import UserError
 from ..security.roles import Identity, Permission, require
-from .central_sql import AGENT_ROLE, MANAGER_ROLE, central_statements
+from .central_guards import role_settings_sql
+from .central_sql import AGENT_ROLE, BRIDGE_ROLE, MANAGER_ROLE, central_statements
 from .connection import libpq_url, sqlalchemy_url
+
+INIT_LOCK_TIMEOUT = "30s"
 
 
 def init_central(url: str) -> str:
@@ -36,11 +39,20 @@ def init_central(url: str) -> str:
         raise UserError(f"Cannot reach the central database: {exc.orig}") from exc
     finally:
         engine.dispose()
-    with psycopg.connect(libpq_url(url)) as conn, conn.transaction():
-        # Serialise concurrent inits (two admins, or tests) on one advisory lock.
-        conn.execute("SELECT pg_advisory_xact_lock(74657)")
-        for stmt in central_statements():
-            conn.execute(stmt)
+    try:
+        with psycopg.connect(libpq_url(url)) as conn, conn.transaction():
+            # Serialise concurrent inits (two admins, or tests) on one advisory lock.
+            conn.execute("SELECT pg_advisory_xact_lock(74657)")
+            # DDL waiting for a table lock would queue every agent's sync behind it.
+            conn.execute(f"SET LOCAL lock_timeout = '{INIT_LOCK_TIMEOUT}'")
+            for stmt in central_statements():
+                conn.execute(stmt)
+    except psycopg.errors.LockNotAvailable as exc:
+        raise UserError(
+            "The central database is busy: a session holds a lock on a table "
+            f"that `central init` must change ({str(exc).strip()}).",
+            hint="Try again in a moment; pg_stat_activity shows who holds it.",
+        ) from exc
     return migrate.head_revision()
 
 
@@ -97,6 +109,8 @@ def add_user(
         conn.execute(
             sql.SQL("REVOKE {} FROM {}").format(sql.Identifier(other), sql.Identifier(role))
         )
+        for stmt in role_settings_sql(reset=manager):  # agents: timeouts (central_guards)
+            conn.execute(sql.SQL(stmt).format(sql.Identifier(role)))
         row = conn.execute(
             "SELECT id FROM agent WHERE code = %s OR db_role = %s", (code, role)
         ).fetchone()
@@ -115,6 +129,70 @@ def add_user(
                 (agent_id, code, name, email, "manager" if manager else "agent", role),
             )
     return NewUser(agent_id, code, role, password, manager)
+
+
+BRIDGE_LOGIN = "mangalm_zoho_bridge"
+
+
+@dataclass(frozen=True)
+class BridgeLogin:
+    """What ``add-bridge`` created: the login and its password (shown once)."""
+
+    db_role: str
+    password: str
+
+
+def add_bridge(
+    url: str,
+    login: str = BRIDGE_LOGIN,
+    *,
+    password: str | None = None,
+    identity: Identity | None = None,
+) -> BridgeLogin:
+    """Create (or reset the password of) the Zoho bridge's login, a member of
+    ``mangalm_bridge`` only: exactly the grants the bridge needs (``central_sql.bridge_sql``),
+    so neither a manager's nor the admin's login has to run it. The password is returned once.
+    """
+    require(identity, Permission.MANAGE_USERS)
+    role = login.strip()
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role):
+        raise UserError(
+            f"{login!r} is not a usable login name.",
+            hint="Use lower-case letters, digits and underscores, e.g. mangalm_zoho_bridge.",
+        )
+    password = password or secrets.token_urlsafe(18)
+    try:
+        _create_bridge_login(url, role, password)
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise UserError(
+            f"This database login may not create roles ({str(exc).splitlines()[0]}).",
+            hint="Run add-bridge with the central database's admin login (--url).",
+        ) from exc
+    return BridgeLogin(role, password)
+
+
+def _create_bridge_login(url: str, role: str, password: str) -> None:
+    with psycopg.connect(libpq_url(url)) as conn, conn.transaction():
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (BRIDGE_ROLE,)).fetchone():
+            raise UserError(
+                "The central database has no bridge role yet.",
+                hint="Run `mangalm central init` (after updating the app) first.",
+            )
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+        verb = "ALTER" if exists else "CREATE"
+        conn.execute(
+            sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(
+                sql.Identifier(role), sql.Literal(password)
+            )
+        )
+        conn.execute(
+            sql.SQL("GRANT {} TO {}").format(sql.Identifier(BRIDGE_ROLE), sql.Identifier(role))
+        )
+        conn.execute(
+            sql.SQL("REVOKE {}, {} FROM {}").format(
+                sql.Identifier(AGENT_ROLE), sql.Identifier(MANAGER_ROLE), sql.Identifier(role)
+            )
+        )
 
 
 def central_revision(conn: psycopg.Connection) -> str | None:

@@ -13,16 +13,18 @@ lives here, applied idempotently after the history:
   deletes it and the new one backfills its history;
 - group roles ``mangalm_agent`` / ``mangalm_manager`` and Row-Level Security policies: an agent
   sees and changes only its own stores and their rows (and all products and agents), and cannot
-  write another agent's id; a manager sees all.
+  write another agent's id; a manager sees all;
+- what RLS alone cannot say (parent ownership, order states, Zoho-owned columns, order numbers,
+  device codes, no table locks, timeouts, the audit actor): :mod:`.central_guards`.
 """
 
 from __future__ import annotations
 
 from ..db.models import SYNCED_TABLES
+from .central_guards import AGENT_ROLE as AGENT_ROLE  # the group roles (re-exported)
+from .central_guards import MANAGER_ROLE as MANAGER_ROLE
+from .central_guards import agent_write_grants, guard_statements
 from .tables import STORE_SCOPED
-
-AGENT_ROLE = "mangalm_agent"
-MANAGER_ROLE = "mangalm_manager"
 
 # Tables an agent may write (rows of its own stores, with its own agent_id where there is one).
 AGENT_WRITABLE: tuple[str, ...] = (
@@ -147,15 +149,16 @@ def _policies(table: str) -> list[str]:
     elif table == "store":
         read = "agent_id = mangalm_my_agent_id()"
         write = read
-        grants.append(f'GRANT INSERT, UPDATE ON "{table}" TO {AGENT_ROLE}')  # new shops too
+        grants += agent_write_grants(table)  # new shops too
     elif table == "audit_log":
-        # Entries without an agent (e.g. a failed sign-in on the laptop) may be sent too.
+        # The guard trigger (central_guards) names the session's agent and actor on every
+        # entry, also those the laptop wrote without an agent (e.g. a failed sign-in).
         # Append-only for everyone but the owner: no UPDATE policy for anyone (managers get
         # read + insert policies instead of manager_all), no DELETE/TRUNCATE grant. Push
         # inserts entries plainly (push.APPEND_ONLY) but locks rows with SELECT ... FOR UPDATE,
         # which needs UPDATE on one column: ``deleted`` only, and RLS lets no row be updated.
         read = "agent_id = mangalm_my_agent_id()"
-        write = "agent_id IS NULL OR agent_id = mangalm_my_agent_id()"
+        write = read
         stmts += [
             f'DROP POLICY IF EXISTS manager_all ON "{table}"',
             f'DROP POLICY IF EXISTS manager_read ON "{table}"',
@@ -167,7 +170,8 @@ def _policies(table: str) -> list[str]:
         grants = [
             f'REVOKE UPDATE, DELETE, TRUNCATE ON "{table}" FROM {AGENT_ROLE}, {MANAGER_ROLE}',
             f'GRANT SELECT, INSERT, UPDATE (deleted) ON "{table}" TO {MANAGER_ROLE}',
-            f'GRANT INSERT, UPDATE (deleted) ON "{table}" TO {AGENT_ROLE}',
+            *agent_write_grants(table, update=False),
+            f'GRANT UPDATE (deleted) ON "{table}" TO {AGENT_ROLE}',
         ]
     elif table in STORE_SCOPED:
         read = mine
@@ -176,7 +180,7 @@ def _policies(table: str) -> list[str]:
             write = mine
             if table in AGENT_ID_CHECKED:
                 write += " AND agent_id = mangalm_my_agent_id()"
-            grants.append(f'GRANT INSERT, UPDATE ON "{table}" TO {AGENT_ROLE}')
+            grants += agent_write_grants(table)
     else:  # pragma: no cover - a new synced table must be given a policy here
         raise ValueError(f"no Row-Level Security rule for synced table {table!r}")
     grants.append(f'GRANT SELECT ON "{table}" TO {AGENT_ROLE}')
@@ -209,7 +213,8 @@ def _bookkeeping_sql() -> list[str]:
         "CREATE POLICY own_scope ON scope_change FOR SELECT TO PUBLIC "
         "USING (agent_id = mangalm_my_agent_id() OR mangalm_sees_all())",
         f"GRANT USAGE ON SCHEMA public TO {both}",
-        f"GRANT SELECT, INSERT, DELETE ON applied_ops TO {both}",
+        f"GRANT SELECT ON applied_ops TO {both}",
+        f"GRANT INSERT, DELETE ON applied_ops TO {MANAGER_ROLE}",
         f"GRANT SELECT ON scope_change TO {both}",
         f"GRANT SELECT ON alembic_version TO {both}",
         # Laptop-only bookkeeping tables exist centrally too (one history); nobody uses them.
@@ -224,4 +229,60 @@ def central_statements() -> list[str]:
     for table in SYNCED_TABLES:
         stmts += _table_sql(table)
         stmts += _policies(table)
-    return stmts + _bookkeeping_sql()
+    return stmts + _bookkeeping_sql() + bridge_sql() + guard_statements()
+
+
+# ---- the Zoho bridge's group role (issue 22; owned by the Zoho bridge, kept apart) -------------
+#
+# The bridge is a program, not a person: it gets exactly what its jobs do and nothing else.
+# Pulls upsert stores, products, invoices and their lines; the push reads orders and their
+# lines and writes only the Zoho columns and the state of an order; its bookkeeping (cursors,
+# runs, the shared rate-limit window and daily count, "maybe created" orders) lives in
+# ``sync_state`` rows whose keys start with ``zoho:``. It deletes nothing (Books deletions
+# become tombstones, which are updates) and cannot touch agents, audit entries or the
+# laptops' bookkeeping. ``mangalm central add-bridge`` creates a login in this role.
+
+BRIDGE_ROLE = "mangalm_bridge"
+BRIDGE_UPSERTS: tuple[str, ...] = ("store", "product", "invoice", "invoice_line")
+BRIDGE_READS: tuple[str, ...] = ("order_line",)
+BRIDGE_ORDER_COLUMNS: tuple[str, ...] = (
+    "state",
+    "zoho_salesorder_id",
+    "zoho_salesorder_number",
+    "zoho_error",
+    "version",
+    "updated_at",
+)
+
+
+def bridge_sql() -> list[str]:
+    role = BRIDGE_ROLE
+    stmts = [
+        """DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'mangalm_bridge') THEN
+        CREATE ROLE mangalm_bridge NOLOGIN;
+    END IF;
+END $$""",
+        f"GRANT USAGE ON SCHEMA public TO {role}",
+        f"GRANT SELECT ON alembic_version TO {role}",
+    ]
+    for table in (*BRIDGE_UPSERTS, *BRIDGE_READS, "orders"):
+        stmts += [
+            f'DROP POLICY IF EXISTS bridge_all ON "{table}"',
+            f'CREATE POLICY bridge_all ON "{table}" FOR ALL TO {role} USING (true) '
+            "WITH CHECK (true)",
+        ]
+    for table in BRIDGE_UPSERTS:
+        stmts.append(f'GRANT SELECT, INSERT, UPDATE ON "{table}" TO {role}')
+    for table in BRIDGE_READS:
+        stmts.append(f'GRANT SELECT ON "{table}" TO {role}')
+    stmts += [
+        f"GRANT SELECT, UPDATE ({', '.join(BRIDGE_ORDER_COLUMNS)}) ON orders TO {role}",
+        # sync_state is the laptops' table centrally unused but for the bridge's zoho: rows.
+        "ALTER TABLE sync_state ENABLE ROW LEVEL SECURITY",
+        "DROP POLICY IF EXISTS bridge_zoho ON sync_state",
+        f"CREATE POLICY bridge_zoho ON sync_state FOR ALL TO {role} "
+        "USING (key LIKE 'zoho:%') WITH CHECK (key LIKE 'zoho:%')",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON sync_state TO {role}",
+    ]
+    return stmts

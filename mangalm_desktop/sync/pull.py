@@ -53,6 +53,8 @@ from .tables import STORE_SCOPED, TableSpec, all_specs
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 20_000
+# Line tables: (parent, line number) is unique on both sides; see _Applier._clash_clearer.
+LINE_KEYS = {"order_line": ("order_id", "line_no"), "invoice_line": ("invoice_id", "line_no")}
 BULK_BATCHES_PER_COMMIT = 12  # initial loads: one transaction per ~240k rows
 _SQLITE = sqlite.dialect()
 
@@ -163,6 +165,7 @@ class _Applier:
         self.ctx = ctx
         self.total = total
         self.done = 0
+        self.bulk_tables: set[str] = set()  # loaded without their indexes in this pull
 
     def close(self) -> None:
         try:
@@ -182,6 +185,7 @@ class _Applier:
     def drop_indexes(self, table: str) -> None:
         """Loading into an empty table is faster with its indexes built afterwards."""
         self.checkpointer.start()
+        self.bulk_tables.add(table)
         for ix in _bulk_indexes(table):
             self.cur.execute(f'DROP INDEX IF EXISTS "{ix.name}"')
         self.raw.commit()
@@ -256,11 +260,19 @@ class _Applier:
         self.raw.commit()
 
     def apply(
-        self, sql: str, rows: list[tuple], state_updates: list[tuple], *, commit: bool = True
+        self,
+        sql: str,
+        rows: list[tuple],
+        state_updates: list[tuple],
+        *,
+        commit: bool = True,
+        before=None,  # noqa: ANN001 - called with the rows first, in the same transaction
     ) -> None:
         """Write ``rows`` and state marks; commit unless more batches join this transaction."""
         try:
             if rows:
+                if before is not None:
+                    before(rows)
                 self.cur.executemany(sql, rows)
             for key, value, number in state_updates:
                 if number is None and value is None:
@@ -298,6 +310,8 @@ class _Applier:
         SQLite's writes overlap too little to measure on a busy two-core machine.)
         """
         sql = spec.sqlite_upsert(force=force)
+        keep = self._row_filter(spec, force)
+        clear = None if spec.name in self.bulk_tables or force else self._clash_clearer(spec)
         count = 0
         since_commit = 0
         commit_every = max(commit_every, batch_size)
@@ -305,6 +319,8 @@ class _Applier:
         batch: list[tuple] = []
         with pg.cursor() as cur, cur.copy(spec.copy_sql(where), params) as copy:
             for row in copy.rows():
+                if keep is not None and not keep(row):
+                    continue
                 batch.append(row)
                 if len(batch) >= batch_size:
                     self.ctx.check()
@@ -313,7 +329,7 @@ class _Applier:
                     marks = []
                     if resume_key is not None and commit:
                         marks = [(resume_key, batch[-1][id_at], resume_horizon)]
-                    self.apply(sql, batch, marks, commit=commit)
+                    self.apply(sql, batch, marks, commit=commit, before=clear)
                     if commit:
                         since_commit = 0
                     count += len(batch)
@@ -321,8 +337,39 @@ class _Applier:
         self.ctx.check()
         if final_state is None and resume_key is not None and batch:
             final_state = [(resume_key, batch[-1][id_at], resume_horizon)]
-        self.apply(sql, batch, final_state or [])
+        self.apply(sql, batch, final_state or [], before=clear)
         return count + len(batch)
+
+    def _row_filter(self, spec: TableSpec, force: bool):  # noqa: ANN202 - a predicate or None
+        """For child tables guarded by their parent (order lines by their order): skip the
+        rows of a parent with unsent or parked local changes. The upsert's own guard only
+        protects rows that exist locally; a *new* central line of such an order (another
+        device amended it) would otherwise be inserted beside the local lines and clash with
+        them on (order, line number). The conflict brings the central lines when settled."""
+        if force or spec.guard_column == "id":
+            return None
+        self.cur.execute("SELECT row_id FROM outbox WHERE status IN ('pending', 'parked')")
+        guarded = {r[0] for r in self.cur.fetchall()}
+        if not guarded:
+            return None
+        at = spec.columns.index(spec.guard_column)
+        return lambda row: row[at] not in guarded
+
+    def _clash_clearer(self, spec: TableSpec):  # noqa: ANN202 - a callable or None
+        """For line tables: before a batch is written, remove local lines that hold an
+        incoming line's (parent, line number) under another id. Central keeps that pair
+        unique, so such a local line was renumbered or replaced centrally (e.g. an order
+        amended on two devices and settled with one device's lines); its own new version
+        is in this pull if it is still visible."""
+        key = LINE_KEYS.get(spec.name)
+        if key is None:
+            return None
+        at = [spec.columns.index(c) for c in (*key, "id")]
+        sql = (
+            f'DELETE FROM "{spec.name}" WHERE "{key[0]}" = ? AND "{key[1]}" = ? '  # noqa: S608
+            "AND id <> ?"
+        )
+        return lambda rows: self.cur.executemany(sql, [[r[i] for i in at] for r in rows])
 
 
 def _scope_changes(pg: psycopg.Connection, since: int) -> tuple[list[uuid.UUID], list[uuid.UUID]]:

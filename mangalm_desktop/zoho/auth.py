@@ -9,6 +9,8 @@ a new ``api_domain`` (the account's data centre), which the client follows as th
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import threading
 from dataclasses import dataclass
@@ -17,7 +19,7 @@ import httpx
 
 from ..security.secrets import delete_secret, get_secret, set_secret
 from .clock import Clock
-from .config import SECRET_CLIENT, SECRET_REFRESH, ZohoConfig
+from .config import SECRET_ACCESS, SECRET_CLIENT, SECRET_REFRESH, ZohoConfig
 from .errors import ZohoAuthError, ZohoNotConfigured, ZohoRetryable
 
 log = logging.getLogger(__name__)
@@ -77,8 +79,20 @@ def request_token(http: httpx.Client, config: ZohoConfig, form: dict[str, str]) 
     )
 
 
+def _fingerprint(refresh_token: str) -> str:
+    return hashlib.sha256(refresh_token.encode()).hexdigest()[:16]
+
+
 class TokenManager:
-    """Hands out a valid access token; refreshes it on expiry or when told it went bad."""
+    """Hands out a valid access token; refreshes it on expiry or when told it went bad.
+
+    Zoho lets one refresh token mint only 10 access tokens per 10 minutes (ZOHO_API.md §1.4),
+    and every ``--once``, "Run now" and restart is a new process. So the access token, with
+    its expiry (wall-clock seconds) and API domain, is kept in the OS keyring
+    (``zoho:access_token``) for its lifetime and every process on the machine uses it until
+    it is near expiry or Zoho rejects it. It is tied to the refresh token it came from (a hash,
+    not the token), so a new ``zoho auth`` never reuses an old access token.
+    """
 
     def __init__(self, config: ZohoConfig, http: httpx.Client, clock: Clock) -> None:
         self.config = config
@@ -102,16 +116,55 @@ class TokenManager:
 
     def access_token(self) -> str:
         with self._lock:
-            if self._token is None or self.clock.now() >= self._expires_at - EARLY_REFRESH_S:
+            stale = self._token is None or self.clock.now() >= self._expires_at - EARLY_REFRESH_S
+            if stale and not self._adopt_cached():
                 self._refresh_locked()
             assert self._token is not None
             return self._token
 
     def invalidate(self, token: str) -> None:
-        """Zoho rejected ``token`` (401): forget it unless another thread already replaced it."""
+        """Zoho rejected ``token`` (401): forget it, here and in the keyring, unless it was
+        already replaced."""
         with self._lock:
             if self._token == token:
                 self._token = None
+            cached = self._cached()
+            if cached is not None and cached.get("token") == token:
+                delete_secret(SECRET_ACCESS)
+
+    def _cached(self) -> dict[str, object] | None:
+        raw = get_secret(SECRET_ACCESS)
+        if not raw:
+            return None
+        try:
+            cached = json.loads(raw)
+        except ValueError:
+            return None
+        return cached if isinstance(cached, dict) else None
+
+    def _adopt_cached(self) -> bool:
+        """Use the token another run stored, if it is for this client and refresh token and not
+        near expiry."""
+        cached = self._cached()
+        refresh = get_secret(SECRET_REFRESH)
+        if cached is None or not refresh:
+            return False
+        try:
+            expires_at = float(cached["expires_at"])  # type: ignore[arg-type]
+            token = str(cached["token"])
+        except (KeyError, TypeError, ValueError):
+            return False
+        if (
+            cached.get("client_id") != self.config.client_id
+            or cached.get("refresh") != _fingerprint(refresh)
+            or self.clock.now() >= expires_at - EARLY_REFRESH_S
+        ):
+            return False
+        self._token, self._expires_at = token, expires_at
+        domain = cached.get("api_domain")
+        if isinstance(domain, str) and domain and not self.config.api_domain:
+            self.api_domain = domain
+        return True
 
     def _refresh_locked(self) -> None:
         secret, refresh = self._secrets()
@@ -130,6 +183,14 @@ class TokenManager:
         self._expires_at = self.clock.now() + tok.expires_in
         if tok.api_domain and not self.config.api_domain:
             self.api_domain = tok.api_domain.rstrip("/")
+        cache = {
+            "token": tok.access_token,
+            "expires_at": self._expires_at,
+            "api_domain": tok.api_domain.rstrip("/") if tok.api_domain else None,
+            "client_id": self.config.client_id,
+            "refresh": _fingerprint(refresh),
+        }
+        set_secret(SECRET_ACCESS, json.dumps(cache))
         log.info("zoho access token refreshed (expires in %.0f s)", tok.expires_in)
 
 
@@ -162,6 +223,7 @@ def exchange_grant_code(
         revoke(http, config, old)
     set_secret(SECRET_CLIENT, client_secret)
     set_secret(SECRET_REFRESH, tok.refresh_token)
+    delete_secret(SECRET_ACCESS)
     return tok
 
 
@@ -185,3 +247,4 @@ def disconnect(http: httpx.Client, config: ZohoConfig) -> None:
     if old:
         revoke(http, config, old)
     delete_secret(SECRET_REFRESH)
+    delete_secret(SECRET_ACCESS)

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from ..db.engine import session_scope
 from ..db.models import Invoice, Order, Product, Store
@@ -26,6 +27,7 @@ from ..domain.errors import Cancelled, UserError
 from ..domain.tasks import NULL_TASK, TaskContext
 from . import jobs as J
 from . import state
+from .central_limits import CentralLimits
 from .client import ZohoClient
 from .clock import Clock, SystemClock
 from .config import ZohoConfig
@@ -55,6 +57,11 @@ class RunReport:
     token_refreshes: int = 0
     rate_wait_s: float = 0.0
     stopped: str | None = None  # why the run stopped early (budget, auth, cancel)
+
+    @property
+    def failed(self) -> bool:
+        """A job ended with an error (its partial counts are in ``results``)."""
+        return any(r.error for r in self.results)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -100,24 +107,26 @@ class BridgeLock:
                 self.conn.close()
 
 
-_LIMITERS: dict[tuple[str, int], RateLimiter] = {}
-_LIMITERS_LOCK = threading.Lock()
-
-
 def make_client(config: ZohoConfig, clock: Clock | None = None, **kwargs: Any) -> ZohoClient:
-    """A client on real time shares one rate limiter per organization within the process, so
-    "Run now" clicked twice in a minute still stays under the per-minute limit."""
-    if clock is None:
-        clock = SystemClock()
-        with _LIMITERS_LOCK:
-            key = (config.organization_id, config.per_minute)
-            limiter = _LIMITERS.get(key)
-            if limiter is None:
-                limiter = _LIMITERS[key] = RateLimiter(clock, per_minute=config.per_minute)
-        limiter.daily_budget = config.daily_budget
-    else:
-        limiter = RateLimiter(clock, per_minute=config.per_minute, daily_budget=config.daily_budget)
+    """A client for ``config`` on ``clock`` (real time by default). Its rate limiter counts in
+    the central database while a run holds it (:func:`run_once`), so runs in other processes
+    share one window and one daily count."""
+    clock = clock or SystemClock()
+    limiter = RateLimiter(clock, per_minute=config.per_minute, daily_budget=config.daily_budget)
     return ZohoClient(config, clock, limiter=limiter, **kwargs)
+
+
+def _permission_error(exc: DBAPIError) -> UserError | None:
+    """A clear message for a login that lacks the bridge's grants (no traceback)."""
+    if not isinstance(getattr(exc, "orig", None), psycopg.errors.InsufficientPrivilege):
+        return None
+    detail = str(exc.orig).splitlines()[0]
+    return UserError(
+        f"The central database login cannot do what the Zoho bridge needs ({detail}).",
+        hint="Create the bridge's own login with `mangalm central add-bridge` (docs/admin.md) "
+        "and run the bridge with it (--central, $MANGALM_CENTRAL_URL or `mangalm zoho "
+        "central`).",
+    )
 
 
 def run_once(
@@ -137,37 +146,65 @@ def run_once(
     if unknown:
         raise UserError(f"Unknown Zoho job(s): {', '.join(unknown)}; known: {', '.join(JOBS)}")
     client.config.validate()
-    today = today or utcnow().date()
+    try:
+        return _run_locked(engine, client, jobs, ctx, today)
+    except DBAPIError as exc:
+        problem = _permission_error(exc)
+        if problem is None:
+            raise
+        raise problem from exc
+
+
+def _run_locked(
+    engine: Engine,
+    client: ZohoClient,
+    jobs: Sequence[str],
+    ctx: TaskContext,
+    today: dt.date | None,
+) -> RunReport:
     report = RunReport(started_at=utcnow().isoformat(timespec="seconds"))
     with BridgeLock(engine):
-        with session_scope(engine) as s:
-            start_used = state.budget_used(s, today)
-        client.limiter.used_today = start_used
+        with session_scope(engine) as s:  # fails early, in words, on a login without grants
+            state.budget_used(s, today or utcnow().date())
+        limiter = client.limiter
+        limits = CentralLimits(engine, today)
+        previous_store, limiter.store = limiter.store, limits
         start_requests, start_retries = client.requests, client.retries
-        start_refreshes, start_wait = client.tokens.refreshes, client.limiter.waited_s
+        start_refreshes, start_wait = client.tokens.refreshes, limiter.waited_s
         try:
             for name in jobs:
                 before = client.requests
+                # The job fills ``result`` as it goes, so a failure keeps its partial counts.
+                result = J.JobResult(name)
                 try:
-                    result = JOBS[name](engine, client, ctx)
+                    JOBS[name](engine, client, ctx, res=result)
                 except (BudgetExhausted, ZohoAuthError, Cancelled) as exc:
-                    result = J.JobResult(name, error=str(exc))
+                    result.error = str(exc)
                     report.stopped = type(exc).__name__
                 except (ZohoError, UserError) as exc:
                     log.warning("zoho job %s failed: %s", name, exc)
-                    result = J.JobResult(name, error=str(exc))
+                    result.error = str(exc)
+                except DBAPIError as exc:  # one job's database trouble must not stop the push
+                    problem = _permission_error(exc)
+                    result.error = (
+                        problem.message
+                        if problem
+                        else f"central database: {str(exc.orig or exc).splitlines()[0]}"
+                    )
+                    log.warning("zoho job %s failed: %s", name, result.error)
                 result.requests = client.requests - before
                 report.results.append(result)
                 if report.stopped:
                     break
         finally:
+            limiter.store = previous_store
+            limits.close()
             report.requests = client.requests - start_requests
             report.retries = client.retries - start_retries
             report.token_refreshes = client.tokens.refreshes - start_refreshes
-            report.rate_wait_s = client.limiter.waited_s - start_wait
+            report.rate_wait_s = limiter.waited_s - start_wait
             report.finished_at = utcnow().isoformat(timespec="seconds")
             with session_scope(engine) as s:
-                state.set_budget_used(s, today, start_used + report.requests)
                 state.add_run(s, report.as_dict())
     return report
 
@@ -190,10 +227,59 @@ class BridgeStatus:
     cursors: dict[str, str]
     counts: dict[str, int]
     parked: list[ParkedOrder]
+    # Requests the first invoice pull still needs, estimated (None once it has finished, or
+    # when nothing tells how many invoices Zoho has). See :func:`first_pull_needs`.
+    first_pull_needs: int | None = None
+
+
+PAGE = 200
+
+
+def first_pull_needs(s: Any) -> int | None:
+    """An estimate of the requests a first pull needs, while it has not finished.
+
+    Books' invoice list has no line items, so a first pull costs one request per invoice plus
+    one per 200 list entries (ZOHO_API.md §2.2). Before the first pull the number of invoices
+    in Zoho is unknown; the invoices already here (a CSV-imported history, adopted by number)
+    are the best guide, and each of them still needs its detail request once.
+    """
+    if state.get_cursor(s, "invoices") is not None:
+        return None
+    pending = (
+        s.scalar(
+            select(func.count()).select_from(Invoice).where(Invoice.zoho_modified_at.is_(None))
+        )
+        or 0
+    )
+    if not pending:
+        return None
+    stores = s.scalar(select(func.count()).select_from(Store)) or 0
+    products = s.scalar(select(func.count()).select_from(Product)) or 0
+    pages = sum(-(-n // PAGE) for n in (pending, stores, stores, products))
+    return int(pending + pages)
+
+
+def budget_warning(needs: int, daily_budget: int) -> str:
+    days = -(-needs // max(daily_budget, 1))
+    return (
+        f"The daily budget ({daily_budget:,} requests) is below what the first pull needs "
+        f"(about {needs:,}: one request per invoice). It will take about {days} days; raise "
+        "daily_budget to your Zoho plan's figure (`mangalm zoho auth --set daily_budget=N`) "
+        "or import the history by CSV first (docs/zoho.md)."
+    )
 
 
 def status(engine: Engine, *, today: dt.date | None = None) -> BridgeStatus:
-    today = today or utcnow().date()
+    try:
+        return _status(engine, today or utcnow().date())
+    except DBAPIError as exc:
+        problem = _permission_error(exc)
+        if problem is None:
+            raise
+        raise problem from exc
+
+
+def _status(engine: Engine, today: dt.date) -> BridgeStatus:
     with session_scope(engine) as s:
         synced = Order.state == OrderState.SYNCED.value
         counts = {
@@ -221,6 +307,7 @@ def status(engine: Engine, *, today: dt.date | None = None) -> BridgeStatus:
                 select(func.count()).where(synced, Order.zoho_error.is_not(None))
             )
             or 0,
+            "orders_maybe_created": len(state.maybe_created(s)),
         }
         parked = [
             ParkedOrder(str(o.id), o.number, name, o.zoho_error or "")
@@ -243,12 +330,23 @@ def status(engine: Engine, *, today: dt.date | None = None) -> BridgeStatus:
             cursors=cursors,
             counts=counts,
             parked=parked,
+            first_pull_needs=first_pull_needs(s),
         )
 
 
 def retry_parked(engine: Engine, order_numbers: Sequence[str] | None = None) -> int:
     """Clear Zoho's message on parked orders (all, or the given numbers) so the next run
     pushes them again. Returns how many were released."""
+    try:
+        return _retry_parked(engine, order_numbers)
+    except DBAPIError as exc:
+        problem = _permission_error(exc)
+        if problem is None:
+            raise
+        raise problem from exc
+
+
+def _retry_parked(engine: Engine, order_numbers: Sequence[str] | None) -> int:
     with session_scope(engine) as s:
         stmt = update(Order).where(
             Order.state == OrderState.SYNCED.value, Order.zoho_error.is_not(None)

@@ -3,14 +3,15 @@
 Every request goes through :meth:`ZohoClient.call`, which
 - waits for the rate limiter (per-minute window + daily budget),
 - sends ``Authorization: Zoho-oauthtoken <token>`` and, for Books, ``organization_id``,
-- on 401 drops the token, refreshes it and sends the same request again (nothing is lost),
+- on 401 (or Books' 400 with code 57) drops the token, refreshes it and sends the same request
+  again (nothing is lost),
 - on 429 waits ``Retry-After`` (or a configured pause when Zoho sends none) and retries,
 - on 5xx, timeouts and dropped connections backs off exponentially with jitter (tenacity),
 - raises :class:`ZohoRejected` with Zoho's message for any other 4xx or a non-zero Books code.
 
 Creates are not idempotent at Zoho, so a create whose outcome is unknown (timeout after the
 request went out, connection dropped, 5xx) is *not* resent here: :class:`ZohoUncertain` goes
-back to the caller, which looks the record up by its reference first (see ``jobs.push_orders``).
+back to the caller, which looks the record up by its reference first (see ``push.push_orders``).
 """
 
 from __future__ import annotations
@@ -49,6 +50,19 @@ def _retry_after(resp: httpx.Response) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         return None  # an HTTP date: rare from Zoho; fall back to the configured pause
+
+
+BOOKS_NOT_AUTHORIZED = 57  # "You are not authorized to perform this operation"
+
+
+def _dead_token_400(api: str, resp: httpx.Response) -> bool:
+    """Books reports a dead token as code 57, usually with HTTP 401 but by several live reports
+    with 400 (ZOHO_API.md §2.4): both get one token refresh. A second 57 right after a fresh
+    token means a missing scope, an auth error for a person."""
+    if api != "books" or resp.status_code != 400:
+        return False
+    code, _ = _error_of(resp)
+    return code == BOOKS_NOT_AUTHORIZED
 
 
 def _error_of(resp: httpx.Response) -> tuple[object, str]:
@@ -144,8 +158,10 @@ class ZohoClient:
         if api == "books":
             query["organization_id"] = self.config.organization_id
         for auth_try in range(2):
-            self.limiter.acquire()
+            # The token first: a refresh may wait (Zoho throttles minting), and the rate-limit
+            # slot must be stamped when the request really goes out.
             token = self.tokens.access_token()
+            self.limiter.acquire()
             hdrs = {"Authorization": f"Zoho-oauthtoken {token}", **(headers or {})}
             self.requests += 1
             if self.on_request is not None:
@@ -166,7 +182,7 @@ class ZohoClient:
                     raise ZohoRetryable(f"network: {type(exc).__name__}") from exc
                 raise ZohoUncertain(f"{method} {path}: {type(exc).__name__}") from exc
             status = resp.status_code
-            if status == 401:
+            if status == 401 or _dead_token_400(api, resp):
                 self.tokens.invalidate(token)
                 if auth_try == 0:
                     log.info("zoho said 401 (%s); refreshing the token", _error_of(resp)[1])

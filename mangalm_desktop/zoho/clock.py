@@ -14,17 +14,20 @@ from typing import Protocol
 
 class Clock(Protocol):
     def now(self) -> float:
-        """Seconds on a monotonic scale (only differences matter)."""
+        """Seconds; only differences matter, but real time is shared by every process."""
         ...
 
     def sleep(self, seconds: float) -> None: ...
 
 
 class SystemClock:
-    """Real time."""
+    """Real time: wall-clock seconds, not ``time.monotonic()``, because the bridge's shared state
+    holds times other processes read (the send times of the last minute in the central database,
+    the access token's expiry in the keyring), and a monotonic clock means nothing outside the
+    process (or the boot) that read it."""
 
     def now(self) -> float:
-        return time.monotonic()
+        return time.time()
 
     def sleep(self, seconds: float) -> None:
         if seconds > 0:

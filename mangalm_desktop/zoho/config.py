@@ -20,6 +20,8 @@ from ..domain.errors import UserError
 
 SECRET_CLIENT = "zoho:client_secret"
 SECRET_REFRESH = "zoho:refresh_token"
+SECRET_ACCESS = "zoho:access_token"  # the current access token, shared by runs (JSON)
+SECRET_CENTRAL = "zoho:central_password"  # password of the bridge's central login
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,17 @@ class ZohoConfig:
     items_modified_filter: bool = False  # send last_modified_time to /items
     contacts_modified_filter: bool = False  # send last_modified_time to /contacts
     crm_if_modified_since: bool = True  # CRM answers 304 for nothing new
-    # scheduling
-    interval_minutes: int = 15
+    # exactly-once push: an order whose create had an unknown outcome is looked up on every
+    # run and created again only after this long without Zoho showing it (docs/zoho.md)
+    maybe_created_window_minutes: int = 120
+    # deletions: a full invoice listing every this many hours finds invoices deleted in Books
+    # (UNCONFIRMED that the listing shows every live invoice; 0 turns the sweep off)
+    deletion_sweep_hours: int = 24
+    # scheduling (minutes; a fraction is allowed)
+    interval_minutes: float = 15
+    # the bridge's own central login (`mangalm central add-bridge`); its password is in the
+    # keyring. Empty = $MANGALM_CENTRAL_URL or the Sync settings' connection.
+    central_url: str = ""
 
     @property
     def accounts(self) -> str:
@@ -113,6 +124,12 @@ class ZohoConfig:
             raise UserError("per_minute must be between 1 and 100 (Zoho's limit).")
         if not 1 <= self.page_size <= 200:
             raise UserError("page_size must be between 1 and 200 (Zoho's maximum).")
+        if self.maybe_created_window_minutes < 0 or self.deletion_sweep_hours < 0:
+            raise UserError(
+                "maybe_created_window_minutes and deletion_sweep_hours cannot be negative."
+            )
+        if self.interval_minutes <= 0:
+            raise UserError("interval_minutes must be more than 0.")
 
 
 def config_path() -> Path:

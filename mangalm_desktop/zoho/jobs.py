@@ -1,14 +1,10 @@
-"""The bridge's jobs: pull CRM accounts, Books contacts, items and invoices; push orders.
+"""The bridge's pulls: CRM accounts, Books contacts, items and invoices (the push of orders is
+:mod:`.push`, deletions :mod:`.deletions`; both are re-exported here as jobs).
 
 Pulls upsert on the Zoho id, so reading a record twice (overlap windows, a rerun after a crash)
 changes nothing; each page is committed on its own, so an interrupted run keeps what it did.
 Incremental pulls start ``overlap_minutes`` before the newest modification time seen last
 time, because Zoho's clock and commit order are not ours (DESIGN §4).
-
-The push is exactly-once by construction: an order moves to ``sent_to_zoho`` only in the
-transaction that stores Zoho's id, and before any create the bridge asks Zoho for a sales
-order whose ``reference_number`` is our order number; a create that died half-way (timeout,
-dropped connection, a killed process) is therefore found, not repeated.
 """
 
 from __future__ import annotations
@@ -17,23 +13,23 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from ..db.engine import session_scope
-from ..db.models import Invoice, InvoiceLine, Order, OrderLine, Product, Store
-from ..domain.enums import OrderKind, OrderState
+from ..db.models import Invoice, InvoiceLine, Product, Store
 from ..domain.tasks import NULL_TASK, TaskContext
 from . import state
 from .client import ZohoClient
-from .errors import ZohoRejected, ZohoUncertain
+from .deletions import INVOICE_MISSING, sweep_deleted_invoices, tombstone_invoices
+from .errors import ZohoRejected
 from .mapping import (
     CRM_ACCOUNT_FIELDS,
     MappingError,
-    OrderLineInfo,
     account_to_store,
     books_time,
     contact_to_customer,
@@ -41,29 +37,21 @@ from .mapping import (
     invoice_to_rows,
     item_to_product,
     parse_time,
-    salesorder_payload,
 )
+from .push import find_salesorder, push_orders
+from .results import JobResult
+
+__all__ = [
+    "JobResult",
+    "find_salesorder",
+    "pull_accounts",
+    "pull_contacts",
+    "pull_invoices",
+    "pull_items",
+    "push_orders",
+]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class JobResult:
-    job: str
-    fetched: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    sent: int = 0
-    parked: int = 0
-    requests: int = 0
-    warnings: list[str] = field(default_factory=list)
-    error: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        d = dict(self.__dict__)
-        d["warnings"] = self.warnings[:20]
-        return d
 
 
 def _apply(row: Any, values: dict[str, Any]) -> bool:
@@ -85,8 +73,10 @@ def _since(cursor: dt.datetime | None, overlap_minutes: int) -> dt.datetime | No
 # ---- CRM accounts → stores -------------------------------------------------------------------
 
 
-def pull_accounts(engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TASK) -> JobResult:
-    res = JobResult("accounts")
+def pull_accounts(
+    engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TASK, res: JobResult | None = None
+) -> JobResult:
+    res = res or JobResult("accounts")
     cfg = client.config
     with session_scope(engine) as s:
         since = _since(state.get_cursor(s, "accounts"), cfg.overlap_minutes)
@@ -119,7 +109,11 @@ def _pull_pages(
 ) -> dt.datetime | None:
     """The page loop of the master-data pulls: one transaction per page (a stop keeps the pages
     already written), a record that does not map is a warning rather than a failed job, and the
-    newest modification time seen is returned as the next cursor."""
+    newest modification time seen is returned as the next cursor.
+
+    Each record is written in its own savepoint: a record that still collides with another row
+    (a unique code or SKU) after the write function's own resolution is parked with a warning
+    naming it, and the rest of the page and the run go on."""
     newest: dt.datetime | None = None
     for page in pages:
         ctx.check()
@@ -135,9 +129,26 @@ def _pull_pages(
                     modified = parse_time(rec.get(modified_field))
                     if modified and (newest is None or modified > newest):
                         newest = modified
-                write(s, values, res)
+                try:
+                    with s.begin_nested():
+                        write(s, values, res)
+                except (IntegrityError, DataError) as exc:
+                    res.parked += 1
+                    res.warnings.append(f"{label}: {_record_name(rec)} not written: {_why(exc)}")
         ctx.progress(res.fetched, 0, label)
     return newest
+
+
+def _record_name(rec: dict[str, Any]) -> str:
+    for key in ("Account_Name", "name", "contact_name", "id", "item_id", "contact_id"):
+        if rec.get(key):
+            return repr(str(rec[key]))
+    return "a record"
+
+
+def _why(exc: IntegrityError | DataError) -> str:
+    """The database's one-line reason (which constraint), without the SQL and parameters."""
+    return str(getattr(exc, "orig", exc)).splitlines()[0][:200]
 
 
 def _books_since(engine: Engine, client: ZohoClient, job: str, params: dict[str, Any]) -> None:
@@ -155,13 +166,24 @@ def _save_cursor(engine: Engine, job: str, newest: dt.datetime | None) -> None:
 
 
 def _upsert_store(s: Session, values: dict[str, Any], res: JobResult) -> None:
-    store = s.scalar(select(Store).where(Store.zoho_account_id == values["zoho_account_id"]))
-    if store is None:
-        same_code = s.scalar(select(Store).where(Store.code == values["code"]))
-        if same_code is not None and same_code.zoho_account_id is None:
-            store = same_code  # a store imported before Zoho was connected: adopt it
-        elif same_code is not None:
-            values["code"] = f"ZA-{values['zoho_account_id']}"
+    """Upsert on the CRM account id. The account number becomes the store code, but CRM does
+    not keep account numbers unique: when another store already holds the number, a store
+    imported before Zoho was connected is adopted; otherwise this account keeps the code it
+    has (``ZA-<account id>`` if it is new) and the run's warnings say which two collide."""
+    account_id = values["zoho_account_id"]
+    store = s.scalar(select(Store).where(Store.zoho_account_id == account_id))
+    holder = s.scalar(select(Store).where(Store.code == values["code"]))
+    if holder is not None and holder is not store:
+        if store is None and holder.zoho_account_id is None:
+            store = holder  # a store imported before Zoho was connected: adopt it
+        else:
+            kept = store.code if store is not None else f"ZA-{account_id}"
+            res.warnings.append(
+                f"CRM account {account_id} ({values['name']!r}): account number "
+                f"{values['code']!r} is also store {holder.name!r} (account "
+                f"{holder.zoho_account_id}); this store keeps code {kept!r}"
+            )
+            values["code"] = kept
     if store is None:
         s.add(Store(**values))
         res.created += 1
@@ -174,10 +196,12 @@ def _upsert_store(s: Session, values: dict[str, Any], res: JobResult) -> None:
 # ---- Books contacts → store.zoho_customer_id -------------------------------------------------
 
 
-def pull_contacts(engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TASK) -> JobResult:
+def pull_contacts(
+    engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TASK, res: JobResult | None = None
+) -> JobResult:
     """Link each Books customer to its store (by ``zcrm_account_id``, else by exact name), or
     create the store, so invoices and sales orders always have a customer on both sides."""
-    res = JobResult("contacts")
+    res = res or JobResult("contacts")
     params: dict[str, Any] = {"contact_type": "customer"}
     if client.config.contacts_modified_filter:
         _books_since(engine, client, "contacts", params)
@@ -227,24 +251,68 @@ def _link_customer(s: Session, cust: Any, res: JobResult) -> None:
 # ---- Books items → products -----------------------------------------------------------------
 
 
-def pull_items(engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TASK) -> JobResult:
-    res = JobResult("items")
+def pull_items(
+    engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TASK, res: JobResult | None = None
+) -> JobResult:
+    res = res or JobResult("items")
     params: dict[str, Any] = {"filter_by": "Status.All"}
     if client.config.items_modified_filter:
         _books_since(engine, client, "items", params)
-    pages = client.books_pages("/items", "items", params)
-    _pull_pages(engine, pages, res, ctx, item_to_product, _upsert_product, "Books items")
+    # Items are few (hundreds): the whole listing is read before writing, so a SKU that Books
+    # moved from one item to another can be told from one that two items share.
+    pages = list(client.books_pages("/items", "items", params))
+    listed = {
+        str(rec["item_id"]): (str(rec["sku"]) if rec.get("sku") else None)
+        for page in pages
+        for rec in page
+        if rec.get("item_id")
+    }
+
+    def write(s: Session, values: dict[str, Any], res: JobResult) -> None:
+        _upsert_product(s, values, res, listed if not client.config.items_modified_filter else None)
+
+    _pull_pages(engine, pages, res, ctx, item_to_product, write, "Books items")
     return res
 
 
-def _upsert_product(s: Session, values: dict[str, Any], res: JobResult) -> Product:
-    product = s.scalar(select(Product).where(Product.zoho_item_id == values["zoho_item_id"]))
-    if product is None and values.get("sku"):
-        same_sku = s.scalar(select(Product).where(Product.sku == values["sku"]))
-        if same_sku is not None and same_sku.zoho_item_id is None:
-            product = same_sku
-        elif same_sku is not None:
-            values["sku"] = None  # the SKU belongs to another Zoho item; keep ours unique
+def _upsert_product(
+    s: Session,
+    values: dict[str, Any],
+    res: JobResult,
+    listed: dict[str, str | None] | None = None,
+) -> Product:
+    """Upsert on the Books item id; the SKU is unique on our side.
+
+    ``listed`` (item id → SKU, from the full item listing of this run) tells a moved SKU from
+    a duplicated one: when the product holding the SKU belongs to a Books item that no longer
+    carries it, Books moved the SKU to this item and the holder gives it up; when both items
+    carry it (or we cannot tell), the holder keeps it and this item keeps the SKU it had.
+    A product imported before Zoho was connected (same SKU, no item id) is adopted."""
+    item_id = values["zoho_item_id"]
+    product = s.scalar(select(Product).where(Product.zoho_item_id == item_id))
+    sku = values.get("sku")
+    holder = s.scalar(select(Product).where(Product.sku == sku)) if sku else None
+    if holder is not None and holder is not product:
+        if product is None and holder.zoho_item_id is None:
+            product = holder
+        elif (
+            listed is not None
+            and holder.zoho_item_id is not None
+            and listed.get(holder.zoho_item_id) != sku
+        ):
+            res.warnings.append(
+                f"SKU {sku!r} moved in Books from item {holder.zoho_item_id} ({holder.name!r}) "
+                f"to item {item_id} ({values['name']!r})"
+            )
+            _apply(holder, {"sku": None})
+            s.flush()  # the holder lets go before this row takes the SKU (unique index)
+        else:
+            kept = product.sku if product is not None else None
+            res.warnings.append(
+                f"Books item {item_id} ({values['name']!r}): SKU {sku!r} is also product "
+                f"{holder.name!r}'s; this product keeps SKU {kept!r}"
+            )
+            values["sku"] = kept
     if product is None:
         product = Product(**values)
         s.add(product)
@@ -281,8 +349,10 @@ class _Lookups:
         return cls(stores, products)  # type: ignore[arg-type]
 
 
-def pull_invoices(engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TASK) -> JobResult:
-    res = JobResult("invoices")
+def pull_invoices(
+    engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TASK, res: JobResult | None = None
+) -> JobResult:
+    res = res or JobResult("invoices")
     cfg = client.config
     with session_scope(engine) as s:
         cursor = state.get_cursor(s, "invoices")
@@ -294,6 +364,8 @@ def pull_invoices(engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TA
     if since:
         params["last_modified_time"] = books_time(since)
     newest = cursor
+    listed: set[str] = set()  # every id listed; a full listing (no ``since``) is the sweep
+    gone: list[str] = []
     for page in client.books_pages("/invoices", "invoices", params):
         ctx.check()
         ids = [str(r["invoice_id"]) for r in page if r.get("invoice_id")]
@@ -321,6 +393,8 @@ def pull_invoices(engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TA
                     detail = client.call("GET", "books", f"/invoices/{inv_id}").body or {}
                 except ZohoRejected as exc:  # deleted in Zoho between the list and now
                     res.warnings.append(f"invoice {inv_id}: {exc.message}")
+                    if exc.code == INVOICE_MISSING:
+                        gone.append(inv_id)
                     continue
                 try:
                     data = invoice_to_rows(detail.get("invoice") or {})
@@ -334,13 +408,43 @@ def pull_invoices(engine: Engine, client: ZohoClient, ctx: TaskContext = NULL_TA
             # One transaction per page; on a stop (budget, cancel, error) the details already
             # paid for are still written, so the next run does not ask for them again.
             if batch:
-                with session_scope(engine) as s:
-                    _write_invoices(s, batch, lookups, res)
+                _write_invoice_page(engine, batch, lookups, res)
+            if gone:
+                tombstone_invoices(engine, gone, res)
+                gone.clear()
+        listed.update(ids)
         ctx.progress(res.fetched, 0, "Books invoices")
     if newest and newest != cursor:
         with session_scope(engine) as s:
             state.set_cursor(s, "invoices", newest)
+    sweep_deleted_invoices(engine, client, res, listed if since is None else None)
     return res
+
+
+def _write_invoice_page(
+    engine: Engine, batch: list[Any], lookups: _Lookups, res: JobResult
+) -> None:
+    """One transaction for the page; if it collides (an invoice number Books reused, say), the
+    page is written again one invoice at a time so only the colliding invoice is parked."""
+    try:
+        with session_scope(engine) as s:
+            _write_invoices(s, batch, lookups, res)
+        return
+    except IntegrityError:
+        pass
+    with session_scope(engine) as s:  # the failed page may have added lookups that rolled back
+        fresh = _Lookups.load(s)
+    lookups.stores, lookups.products = fresh.stores, fresh.products
+    for data in batch:
+        try:
+            with session_scope(engine) as s:
+                _write_invoices(s, [data], lookups, res)
+        except IntegrityError as exc:
+            res.parked += 1
+            res.warnings.append(f"invoice {data.header['number']} not written: {_why(exc)}")
+            with session_scope(engine) as s:
+                fresh = _Lookups.load(s)
+            lookups.stores, lookups.products = fresh.stores, fresh.products
 
 
 def _store_for(s: Session, data: Any, lookups: _Lookups) -> uuid.UUID:
@@ -415,6 +519,7 @@ def _upsert_invoice(
         **data.header,
         "store_id": _store_for(s, data, lookups),
         "zoho_modified_at": data.modified,
+        "deleted": False,  # listed again in Books: live again
     }
     # a CSV-imported invoice (same number, no Zoho id yet) is adopted, not duplicated
     inv = by_zoho.get(values["zoho_invoice_id"]) or by_number.pop(values["number"], None)
@@ -449,163 +554,3 @@ def _upsert_invoice(
     for line_no, row in existing.items():
         if line_no not in seen:
             _apply(row, {"deleted": True})
-
-
-# ---- orders → Books sales orders ------------------------------------------------------------
-
-
-def _mark(engine: Engine, order_id: uuid.UUID, **values: Any) -> bool:
-    """Update one order if it is still 'synced' (a cancelled order is left alone)."""
-    with session_scope(engine) as s:
-        result = s.execute(
-            update(Order)
-            .where(Order.id == order_id, Order.state == OrderState.SYNCED.value)
-            .values(version=Order.version + 1, **values)
-        )
-        return bool(result.rowcount)
-
-
-PUSH_CHUNK = 100
-
-
-def _payloads(s: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[str, Any]]:
-    """Order id → (number, sales-order payload or the MappingError) for a chunk of orders,
-    read with three queries. The state is re-checked at write time (``_mark``)."""
-    orders = s.scalars(select(Order).where(Order.id.in_(ids))).all()
-    stores = {
-        st.id: st
-        for st in s.scalars(select(Store).where(Store.id.in_({o.store_id for o in orders})))
-    }
-    lines: dict[uuid.UUID, list[OrderLineInfo]] = {}
-    for ln, p in s.execute(
-        select(OrderLine, Product)
-        .join(Product, Product.id == OrderLine.product_id)
-        .where(OrderLine.order_id.in_(ids), OrderLine.deleted.is_(False))
-        .order_by(OrderLine.order_id, OrderLine.line_no)
-    ).all():
-        lines.setdefault(ln.order_id, []).append(
-            OrderLineInfo(p.zoho_item_id, p.name, ln.quantity, ln.unit_price, ln.discount_pct)
-        )
-    out: dict[uuid.UUID, tuple[str, Any]] = {}
-    for order in orders:
-        if order.state != OrderState.SYNCED.value:
-            continue
-        store = stores.get(order.store_id)
-        try:
-            payload: Any = salesorder_payload(
-                number=order.number,
-                customer_id=store.zoho_customer_id if store else None,
-                store_name=store.name if store else "?",
-                order_date=order.order_date,
-                delivery_date=order.requested_delivery_date,
-                notes=order.notes,
-                lines=lines.get(order.id, []),
-                order_discount_pct=order.discount_pct,
-            )
-        except MappingError as exc:
-            payload = exc
-        out[order.id] = (order.number, payload)
-    return out
-
-
-def find_salesorder(client: ZohoClient, reference: str) -> dict[str, Any] | None:
-    """The sales order whose reference is exactly ``reference`` (Zoho's filter may be looser)."""
-    reply = client.call("GET", "books", "/salesorders", params={"reference_number": reference})
-    matches = [
-        so
-        for so in (reply.body or {}).get("salesorders") or []
-        if so.get("reference_number") == reference
-    ]
-    if len(matches) > 1:
-        log.warning("%d sales orders carry reference %s; using the oldest", len(matches), reference)
-        matches.sort(key=lambda so: (so.get("created_time") or "", so.get("salesorder_id")))
-    return matches[0] if matches else None
-
-
-def _created(reply_body: dict[str, Any] | None) -> dict[str, Any]:
-    so = (reply_body or {}).get("salesorder")
-    if isinstance(so, list):  # the OAS models it as an array (ZOHO_API.md §2.3, unconfirmed)
-        so = so[0] if so else None
-    if not isinstance(so, dict) or not so.get("salesorder_id"):
-        raise ZohoUncertain("create answered without a salesorder_id")
-    return so
-
-
-def push_orders(
-    engine: Engine,
-    client: ZohoClient,
-    ctx: TaskContext = NULL_TASK,
-    *,
-    after_each: Callable[[], None] | None = None,
-) -> JobResult:
-    res = JobResult("orders")
-    with session_scope(engine) as s:
-        ids = s.scalars(
-            select(Order.id)
-            .where(
-                Order.state == OrderState.SYNCED.value,
-                Order.zoho_error.is_(None),
-                Order.kind == OrderKind.ORDER.value,
-                Order.deleted.is_(False),
-            )
-            .order_by(Order.created_at, Order.number)
-        ).all()
-    done = 0
-    for chunk_start in range(0, len(ids), PUSH_CHUNK):
-        chunk = list(ids[chunk_start : chunk_start + PUSH_CHUNK])
-        with session_scope(engine) as s:
-            payloads = _payloads(s, chunk)
-        for order_id in chunk:
-            ctx.check()
-            done += 1
-            if order_id not in payloads:
-                continue
-            res.fetched += 1
-            number, payload = payloads[order_id]
-            if isinstance(payload, MappingError):
-                _mark(engine, order_id, zoho_error=str(payload))
-                res.parked += 1
-                continue
-            _push_one(engine, client, order_id, number, payload, res)
-            ctx.progress(done, len(ids), "sales orders")
-            if after_each is not None:
-                after_each()
-    return res
-
-
-def _push_one(
-    engine: Engine,
-    client: ZohoClient,
-    order_id: uuid.UUID,
-    number: str,
-    payload: dict[str, Any],
-    res: JobResult,
-) -> None:
-    cfg = client.config
-    for attempt in range(cfg.max_attempts):
-        existing = find_salesorder(client, number)
-        if existing is not None:
-            so = existing
-            break
-        try:
-            reply = client.call("POST", "books", "/salesorders", json=payload, idempotent=False)
-            so = _created(reply.body)
-            break
-        except ZohoRejected as exc:
-            _mark(engine, order_id, zoho_error=f"Zoho: {exc.message} (code {exc.code})")
-            res.parked += 1
-            return
-        except ZohoUncertain as exc:
-            log.info("order %s: %s; looking it up before trying again", number, exc)
-            client.clock.sleep(min(cfg.backoff_base_s * 2**attempt, cfg.backoff_max_s))
-    else:
-        raise ZohoUncertain(f"order {number}: still unknown after {cfg.max_attempts} tries")
-    if _mark(
-        engine,
-        order_id,
-        state=OrderState.SENT_TO_ZOHO.value,
-        zoho_salesorder_id=str(so["salesorder_id"]),
-        zoho_salesorder_number=so.get("salesorder_number"),
-        zoho_error=None,
-    ):
-        res.sent += 1

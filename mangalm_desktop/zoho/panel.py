@@ -24,15 +24,23 @@ from ..sync.connection import connect as central_connect
 from ..sync.connection import load_config as load_central_config
 from ..sync.connection import sqlalchemy_url
 from . import bridge
-from .config import SECRET_REFRESH, load_config
+from .config import SECRET_CENTRAL, SECRET_REFRESH, load_config
 
 
 def central_engine(url: str | None = None) -> Engine:
-    """``url``, else ``$MANGALM_CENTRAL_URL``, else the saved central connection (password
-    from the keyring)."""
+    """``url``, else ``$MANGALM_CENTRAL_URL``, else the bridge's own central login (`mangalm
+    zoho central`, password from the keyring), else the saved Sync connection (password from
+    the keyring)."""
     url = url or os.environ.get("MANGALM_CENTRAL_URL")
     if url:
         return make_engine(sqlalchemy_url(url), connect_args={"connect_timeout": 10})
+    zcfg = load_config()
+    if zcfg.central_url:
+        args: dict[str, object] = {"connect_timeout": 10}
+        password = get_secret(SECRET_CENTRAL)
+        if password:
+            args["password"] = password
+        return make_engine(sqlalchemy_url(zcfg.central_url), connect_args=args)
     cfg = load_central_config()
     if not cfg.configured:
         raise UserError(

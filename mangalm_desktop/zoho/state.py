@@ -11,6 +11,7 @@ import datetime as dt
 import json
 from typing import Any
 
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ..db.models import SyncState
@@ -20,6 +21,8 @@ CURSOR = "zoho:cursor:"  # + job name; value = ISO time of the newest record see
 BUDGET = "zoho:budget"  # value = UTC date, number = requests used that day
 RUNS = "zoho:runs"  # value = JSON list of recent runs, newest first
 RUNS_KEPT = 30
+MAYBE = "zoho:maybe:"  # + order number; number = clock time of the create whose outcome is unknown
+WINDOW = "zoho:window"  # value = JSON list of the last minute's send times (clock seconds)
 
 
 def get(session: Session, key: str) -> SyncState | None:
@@ -61,3 +64,28 @@ def runs(session: Session) -> list[dict[str, Any]]:
 
 def add_run(session: Session, run: dict[str, Any]) -> None:
     put(session, RUNS, json.dumps(([run] + runs(session))[:RUNS_KEPT]))
+
+
+def get_number(session: Session, key: str) -> int | None:
+    row = get(session, key)
+    return None if row is None else row.number
+
+
+def set_number(session: Session, key: str, number: float) -> None:
+    put(session, key, None, int(number))
+
+
+def maybe_created(session: Session) -> dict[str, float]:
+    """Order number → when its create went out with an unknown outcome (clock seconds)."""
+    rows = session.execute(
+        select(SyncState.key, SyncState.number).where(SyncState.key.startswith(MAYBE))
+    ).all()
+    return {key[len(MAYBE) :]: float(number or 0) for key, number in rows}
+
+
+def set_maybe(session: Session, order_number: str, at: float) -> None:
+    put(session, MAYBE + order_number, None, int(at))
+
+
+def clear_maybe(session: Session, order_number: str) -> None:
+    session.execute(delete(SyncState).where(SyncState.key == MAYBE + order_number))

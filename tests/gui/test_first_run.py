@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 
@@ -66,3 +67,43 @@ def test_exit_when_shown_probe_opens_the_database_and_quits(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert db.exists() and db.read_bytes()[:16] == b"SQLite format 3\x00"
+
+
+def test_app_demo_opens_the_database_the_cli_demo_wrote(tmp_path):
+    """`mangalm demo` then `mangalm-desktop --demo`: one file, kept as the CLI left it."""
+    env = {
+        "QT_QPA_PLATFORM": "offscreen",
+        "MANGALM_EXIT_WHEN_SHOWN": "1",
+        "MANGALM_DB_ENCRYPTION": "off",
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),  # the tree under test
+    }
+    cli = [sys.executable, "-m", "mangalm_desktop.cli.main"]
+    made = subprocess.run(
+        [*cli, "demo", "--small", "-q"], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert made.returncode == 0, made.stderr[-2000:]
+    demo = tmp_path / "data" / "MangalmSales" / "demo.sqlite"
+    assert f"written to {demo}" in made.stdout
+    before = _orders(demo)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mangalm_desktop", "--demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    files = sorted(p.name for p in demo.parent.glob("*.sqlite"))
+    assert files == ["demo.sqlite"]  # no second demo was made
+    assert before and _orders(demo) == before  # the CLI's company, not a new one
+
+
+def _orders(path) -> list[str]:
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        return [r[0] for r in conn.execute("SELECT number FROM orders ORDER BY number")]

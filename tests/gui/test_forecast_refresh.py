@@ -86,7 +86,9 @@ def test_today_button_runs_it_with_progress(app, qtbot):
     qtbot.waitUntil(lambda: idle(refresher) and view.refresh_button.isEnabled(), timeout=60_000)
     assert not view.progress.isVisible()
     assert progress[0] == "reading history" and progress[-1] == "forecast done"
-    qtbot.waitUntil(lambda: view.model.rowCount() == 8, timeout=20_000)
+    qtbot.waitUntil(
+        lambda: view.model.rowCount() + view.win_back_model.rowCount() == 8, timeout=20_000
+    )
     assert live_predictions(engine) > 0
 
 

@@ -35,13 +35,14 @@ def window(qtbot, runner, shop, tmp_path):  # noqa: F811 - the imported fixture
 def test_today_lists_stores_and_snooze_hides_one(window, qtbot):
     w, engine, ids = window
     view = w.show_view("today")
-    qtbot.waitUntil(lambda: view.model.rowCount() == 8, timeout=20_000)
-    assert "1 at churn risk" in view.summary.text()
-    row = next(i for i, e in enumerate(view.rows) if e.store_id == ids["S5"])
+    qtbot.waitUntil(lambda: view.model.rowCount() == 7, timeout=20_000)
+    assert "7 stores to call; 1 to win back" in view.summary.text()
+    assert [e.store_id for e in view.win_back_rows] == [ids["S5"]]
+    row = next(i for i, e in enumerate(view.rows) if e.store_id == ids["S3"])
     view.table.selectRow(row)
     view.snooze_selected()
-    qtbot.waitUntil(lambda: view.model.rowCount() == 7, timeout=20_000)
-    assert ids["S5"] not in {e.store_id for e in view.rows}
+    qtbot.waitUntil(lambda: view.model.rowCount() == 6, timeout=20_000)
+    assert ids["S3"] not in {e.store_id for e in view.rows}
 
 
 def test_accept_suggestions_into_a_draft_order(window, qtbot):
@@ -93,7 +94,7 @@ def test_today_leads_to_the_suggested_order_and_a_new_order(window, qtbot):
 
     w, engine, ids = window
     view = w.show_view("today")
-    qtbot.waitUntil(lambda: view.model.rowCount() == 8, timeout=20_000)
+    qtbot.waitUntil(lambda: view.model.rowCount() == 7, timeout=20_000)
     row = next(i for i, e in enumerate(view.rows) if e.store_id == ids["S0"])
     view.table.selectRow(row)
     qtbot.mouseClick(view.suggested_button, Qt.MouseButton.LeftButton)

@@ -243,6 +243,7 @@ def submit_directly(engine, seeded, **kw) -> service.OrderResult:
             lines=[LineInput("ATTA-5", 4), LineInput("DAL-1", 10)],
             **kw,
         ),
+        identity=None,
     )
 
 
@@ -258,6 +259,7 @@ def test_list_filters_detail_and_actions(window, qtbot, engine, seeded, tmp_path
     b = service.save_draft(
         engine,
         OrderDraft(store="ST-002", agent_id=seeded.agent_id, lines=[LineInput("TEA-250", 24)]),
+        identity=None,
     )
     view = show_orders(window, qtbot)
     assert view.count_label.text() == "2 orders"
@@ -357,6 +359,7 @@ def test_printing_paints_every_pdf_page(qapp, engine, seeded, tmp_path):
     res = service.submit(
         engine,
         OrderDraft(store=seeded.store_id, agent_id=seeded.agent_id, lines=[LineInput("ATTA-5", 4)]),
+        identity=None,
     )
     with scope(engine) as s:
         data = pdf.order_pdf_bytes(queries.get_order(s, res.order_id))

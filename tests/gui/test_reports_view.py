@@ -56,7 +56,7 @@ def test_filter_chart_drilldown_export(view, qtbot, runner, tmp_path):
     model = panel.model
     assert model.rowCount() == 2
     shown = [[model.index(r, c).data() for c in range(3)] for r in range(2)]
-    assert shown == [["North", "2,860.50", "22"], ["South", "950.25", "11"]]
+    assert shown == [["North", "₹2,860.50", "22"], ["South", "₹950.25", "11"]]
 
     # Chart: one bar per region, heights are the sales; hovering shows the values.
     assert panel.chart.categories == ["North", "South"]
@@ -64,7 +64,7 @@ def test_filter_chart_drilldown_export(view, qtbot, runner, tmp_path):
     vb = panel.chart.plot.getPlotItem().vb
     scene_pos = vb.mapViewToScene(QPointF(1.0, 100.0))
     panel.chart._mouse_moved(scene_pos)
-    assert panel.chart.hover_label.text() == "South: Sales 950.25"
+    assert panel.chart.hover_label.text() == "South: Sales ₹950.25"
 
     # Drill-down: region North → its stores, in a new window, filter carried over.
     with qtbot.waitSignal(view.panel.drill_requested, timeout=5000):

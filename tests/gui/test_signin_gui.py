@@ -136,11 +136,11 @@ def test_lock_minutes_setting_is_kept_and_audited(qtbot, runner, engine, make_wi
     guard.set_lock_minutes(3)
     assert lock_minutes() == 3 and guard.timer.interval() == 180_000
     qtbot.waitUntil(lambda: ("settings_change", "desktop:desktop") in _actions(engine))
-    guard.set_lock_minutes(0)
-    assert not guard.timer.isActive()
+    guard.set_lock_minutes(240)  # 1–240: the lock can no longer be turned off (issue 23)
+    assert guard.timer.isActive() and guard.timer.interval() == 240 * 60_000
     from mangalm_desktop.gui.settings import settings
 
-    assert int(settings().value(LOCK_MINUTES_KEY)) == 0
+    assert int(settings().value(LOCK_MINUTES_KEY)) == 240
 
 
 def test_standalone_laptop_opens_without_sign_in(

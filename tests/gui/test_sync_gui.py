@@ -113,3 +113,130 @@ def test_sync_now_status_bar_and_conflict_choice(world, qtbot, make_window, tmp_
             assert s.get(Order, oid).notes == "from manager"
     finally:
         ctrl.shutdown()
+
+
+def test_background_sync_runs_on_the_one_writer_and_after_a_suspend(
+    world, qtbot, make_window, tmp_path
+):
+    """The QTimer hands due runs to the TaskRunner's write queue (never a thread of its own),
+    and a run missed while the laptop slept (pinned wall clock moved, monotonic clock not)
+    runs at the next tick."""
+    import datetime as dt
+    import threading
+
+    from PySide6.QtCore import QThread
+
+    from mangalm_desktop.gui.sync_controller import SyncController
+
+    save_config(_config_for(world, world.agent_a))
+    path = tmp_path / "laptop.sqlite"
+    eng = local_db(path)
+    window = make_window(eng, path)
+    clock = {"wall": dt.datetime(2026, 6, 1, 9, tzinfo=dt.UTC), "mono": 100.0}
+    seen: list[tuple[bool, int, bool]] = []
+    ctrl = SyncController(
+        window.ctx,
+        tick_ms=50,
+        clock=lambda: clock["wall"],
+        monotonic=lambda: clock["mono"],
+    )
+    connect = ctrl._connector()
+
+    def watched_connect():
+        runner = window.ctx.runner
+        seen.append(
+            (
+                QThread.currentThread() is not window.thread(),
+                runner.write_pool.activeThreadCount(),
+                threading.current_thread() is threading.main_thread(),
+            )
+        )
+        return connect()
+
+    ctrl._connector = lambda: watched_connect
+    ctrl.scheduler.connector = ctrl._connector
+    try:
+        with qtbot.waitSignal(ctrl.finished, timeout=60000) as first:
+            ctrl.start()  # first run planned 2 s later on the pinned clock...
+            clock["wall"] += dt.timedelta(seconds=2)
+            clock["mono"] += 2
+        assert first.args[0].ok
+        assert seen == [(True, 1, False)], "the sync must run on the TaskRunner's writer"
+        qtbot.wait(300)  # many ticks: nothing is due within the 5-minute interval
+        assert len(seen) == 1
+        clock["wall"] += dt.timedelta(hours=3)  # asleep for three hours
+        with qtbot.waitSignal(ctrl.finished, timeout=60000) as late:
+            pass
+        assert late.args[0].ok and len(seen) == 2
+        assert seen[1] == (True, 1, False)
+    finally:
+        ctrl.shutdown()
+
+
+def test_order_amended_on_two_devices_shows_its_lines_and_keep_mine_works(
+    world, qtbot, make_window, tmp_path
+):
+    from mangalm_desktop.db.models import Product
+    from mangalm_desktop.gui.sync_controller import start_background_sync
+    from mangalm_desktop.orders import service
+    from mangalm_desktop.orders.model import LineInput, OrderDraft
+    from mangalm_desktop.sync.service import sync_once
+
+    save_config(_config_for(world, world.agent_a))
+    path = tmp_path / "laptop.sqlite"
+    eng = local_db(path)
+    other = local_db(tmp_path / "second-laptop.sqlite")
+    conn = world.connector(world.agent_a)
+    assert sync_once(eng, conn).ok and sync_once(other, conn).ok
+    with session_scope(eng) as s:
+        sku = [p.sku for p in s.query(Product).order_by(Product.sku)]
+
+    def draft(*lines):
+        return OrderDraft(
+            store=world.stores_a[0], agent_id=world.agent_a.agent_id, lines=list(lines)
+        )
+
+    oid = service.submit(
+        eng, draft(LineInput(sku[0], 6), LineInput(sku[1], 12)), identity=None
+    ).order_id
+    assert sync_once(eng, conn).ok and sync_once(other, conn).ok
+    service.amend(other, oid, draft(LineInput(sku[0], 6), LineInput(sku[3], 24)), identity=None)
+    assert sync_once(other, conn).ok
+    service.amend(eng, oid, draft(LineInput(sku[0], 6), LineInput(sku[4], 36)), identity=None)
+
+    window = make_window(eng, path)
+    ctrl = start_background_sync(window, window.ctx)
+    try:
+        window.show_view("sync")
+        view = window.views["sync"]
+        with qtbot.waitSignal(ctrl.finished, timeout=60000) as ran:
+            qtbot.mouseClick(view.sync_button, Qt.MouseButton.LeftButton)
+        assert ran.args[0].ok, ran.args[0].error
+        qtbot.waitUntil(lambda: view.conflict_list.count() == 1, timeout=20000)
+        rows = {
+            view.compare.item(r, 0).text(): (
+                view.compare.item(r, 1).text(),
+                view.compare.item(r, 2).text(),
+            )
+            for r in range(view.compare.rowCount())
+        }
+        assert rows[f"line {sku[3]} Product 3"] == ("-", "24")
+        assert rows[f"line {sku[4]} Product 4"] == ("36", "-")
+        assert f"line {sku[1]} Product 1" not in rows  # removed on both: no difference
+        assert view.keep_mine.isEnabled()
+        qtbot.mouseClick(view.keep_mine, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: view.conflict_list.count() == 0, timeout=20000)
+        with qtbot.waitSignal(ctrl.finished, timeout=60000) as ran:
+            qtbot.mouseClick(view.sync_button, Qt.MouseButton.LeftButton)
+        assert ran.args[0].ok and ran.args[0].pushed == 1
+        import psycopg
+
+        with psycopg.connect(as_user(world.url, "postgres")) as c:
+            central = c.execute(
+                "SELECT p.sku, l.quantity FROM order_line l JOIN product p ON p.id = l.product_id "
+                "WHERE l.order_id = %s AND NOT l.deleted ORDER BY p.sku",
+                (oid,),
+            ).fetchall()
+        assert central == [(sku[0], 6), (sku[4], 36)]
+    finally:
+        ctrl.shutdown()

@@ -13,6 +13,7 @@ from mangalm_desktop.zoho import bridge
 from mangalm_desktop.zoho.clock import ManualClock
 from mangalm_desktop.zoho.config import SECRET_CLIENT, SECRET_REFRESH, save_config
 from tests.zoho_server import ZohoServer
+from tests.zoho_server.roles import bridge_url
 from tests.zoho_server.support import bridge_config, central_engine, connect, make_orders, seed_zoho
 
 pytestmark = [pytest.mark.gui, pytest.mark.pg]
@@ -20,9 +21,11 @@ pytestmark = [pytest.mark.gui, pytest.mark.pg]
 
 @pytest.fixture
 def zoho_world(pg_url, tmp_path, monkeypatch):
+    """The panel works on the central database through the bridge's own login (`central
+    add-bridge`), not the admin's or a manager's; the test reads results as the admin."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setenv("MANGALM_CENTRAL_URL", pg_url)
     central = central_engine(pg_url)
+    monkeypatch.setenv("MANGALM_CENTRAL_URL", bridge_url(pg_url))
     with ZohoServer() as server:
         seeded = seed_zoho(server, invoices=5)
         bridge.run_once(central, connect(server, ManualClock()), ["accounts", "contacts", "items"])
@@ -93,3 +96,45 @@ def test_panel_without_central_database_explains(view, qtbot, tmp_path, monkeypa
     qtbot.waitUntil(lambda: "No central database" in view.message.text(), timeout=20000)
     assert not view.run_button.isEnabled()
     assert "not set up" in view.connection.text()
+
+
+def test_panel_warns_when_the_daily_budget_is_below_a_first_pull(zoho_world, view, qtbot):
+    from decimal import Decimal
+
+    from mangalm_desktop.db.models import Invoice, Store
+    from tests.zoho_server.support import T0
+
+    central, server, _ = zoho_world
+    save_config(bridge_config(server, daily_budget=100))
+    with session_scope(central) as s:  # a CSV-imported history of 150 invoices
+        store = s.scalars(select(Store).order_by(Store.code)).first()
+        for k in range(150):
+            s.add(
+                Invoice(
+                    number=f"H-{k:05d}",
+                    store_id=store.id,
+                    invoice_date=T0.date(),
+                    total=Decimal("1.00"),
+                    source="import",
+                )
+            )
+    view.activated()
+    qtbot.waitUntil(lambda: "below what the first pull needs" in view.message.text(), timeout=20000)
+    assert "The daily budget (100 requests)" in view.message.text()
+    assert "Orders maybe created: 0" in view.counts.text()
+
+
+def test_panel_on_a_managers_login_says_the_bridge_needs_its_own(
+    pg_url, tmp_path, monkeypatch, view, qtbot
+):
+    from tests.zoho_server.roles import bridge_url, manager_url
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    central = central_engine(pg_url)
+    bridge_url(pg_url)  # central init
+    monkeypatch.setenv("MANGALM_CENTRAL_URL", manager_url(pg_url))
+    view.activated()
+    qtbot.waitUntil(lambda: "add-bridge" in view.message.text(), timeout=20000)
+    assert "cannot do what the Zoho bridge needs" in view.message.text()
+    assert "Traceback" not in view.message.text() and not view.run_button.isEnabled()
+    central.dispose()

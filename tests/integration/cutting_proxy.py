@@ -7,6 +7,9 @@ Each accepted connection gets a cut plan from ``proxy.plan`` (a callable, or Non
 - ``("commit",)``: cut when the server's ``COMMIT`` completion arrives, *without* passing it
   on: the transaction is committed but the client never hears so (the lost-ack case).
 
+- ``("silent", n)``: once n bytes went from server to client, pass nothing more either way
+  but keep both connections open (a stuck middlebox: no error, no data, ever).
+
 Cutting means both sockets are shut down at once, as a dropped Wi-Fi link or a NAT timeout
 would look to both ends.
 """
@@ -81,6 +84,7 @@ class CuttingProxy:
                     s.close()
 
         sent_to_client = 0
+        silent = threading.Event()
 
         def pump(src: socket.socket, dst: socket.socket, to_client: bool) -> None:
             nonlocal sent_to_client
@@ -89,6 +93,16 @@ class CuttingProxy:
                     data = src.recv(65536)
                     if not data:
                         break
+                    if silent.is_set():
+                        continue  # swallowed: the link carries nothing any more
+                    going_silent = plan is not None and plan[0] == "silent"
+                    if to_client and going_silent and sent_to_client + len(data) >= plan[1]:
+                        keep = max(0, plan[1] - sent_to_client)
+                        dst.sendall(data[:keep])
+                        silent.set()
+                        with self._lock:
+                            self.cuts += 1
+                        continue
                     if to_client and plan is not None:
                         if plan[0] == "commit" and b"COMMIT\x00" in data:
                             cut()
@@ -119,3 +133,13 @@ def unix_upstream(socket_path: str) -> Callable[[], socket.socket]:
         return s
 
     return connect
+
+
+def pg_proxy(pg_server: object) -> CuttingProxy:
+    """A proxy in front of the test session's PostgreSQL (its Unix socket)."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    uri = pg_server.get_uri()  # type: ignore[attr-defined]
+    socket_dir = dict(parse_qsl(urlsplit(uri).query))["host"]
+    port = pg_server.get_postmaster_info().port or 5432  # type: ignore[attr-defined]
+    return CuttingProxy(unix_upstream(f"{socket_dir}/.s.PGSQL.{port}"))

@@ -33,21 +33,25 @@ def main(argv: list[str], engine: Engine | None = None) -> None:
             store=uuid.UUID(store), agent_id=uuid.UUID(agent), lines=lines, notes=f"lines={n}"
         )
         if rng.random() < 0.3:
-            res = service.save_draft(engine, draft)
+            res = service.save_draft(engine, draft, identity=None)
             print(f"committed {res.number} {n} draft", flush=True)
-            res = service.submit_saved(engine, res.order_id, accept_credit_warning=True)
+            res = service.submit_saved(
+                engine, res.order_id, accept_credit_warning=True, identity=None
+            )
         else:
-            res = service.submit(engine, draft, accept_credit_warning=True)
+            res = service.submit(engine, draft, accept_credit_warning=True, identity=None)
         print(f"committed {res.number} {n} submitted", flush=True)
         roll = rng.random()
         if roll < 0.25:  # amend: a second op against version 1
             n = rng.randint(1, len(skus))
             draft.lines = [LineInput(sku, rng.randint(1, 30)) for sku in rng.sample(skus, n)]
             draft.notes = f"lines={n}"
-            res = service.amend(engine, res.order_id, draft, accept_credit_warning=True)
+            res = service.amend(
+                engine, res.order_id, draft, accept_credit_warning=True, identity=None
+            )
             print(f"committed {res.number} {n} submitted", flush=True)
         elif roll < 0.35:
-            res = service.cancel(engine, res.order_id)
+            res = service.cancel(engine, res.order_id, identity=None)
             print(f"committed {res.number} {n} cancelled", flush=True)
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, select
 from mangalm_desktop.db.engine import make_engine, session_scope
 from mangalm_desktop.db.migrate import open_local_database
 from mangalm_desktop.db.models import (
+    Agent,
     Invoice,
     InvoiceLine,
     Order,
@@ -105,6 +106,7 @@ def build_world(
     tag = tag or uuid.uuid4().hex[:6]
     people = [add_user(url, f"{chr(65 + i)}{tag}", f"Agent {chr(65 + i)}") for i in range(agents)]
     m = add_user(url, f"M{tag}", "Meera Shah", manager=True)
+    _AGENT_CODES.update({p.agent_id: p.code for p in [*people, m]})
     engine = make_engine(sqlalchemy_url(url))
     try:
         with session_scope(engine) as s:
@@ -179,6 +181,17 @@ def build_world(
         engine.dispose()
 
 
+# Agent codes of the worlds built in this process: the central database accepts only order
+# numbers that start with the agent's own code, and new_order makes such numbers.
+_AGENT_CODES: dict[uuid.UUID, str] = {}
+
+
+def _code_of(session, agent_id: uuid.UUID) -> str:  # noqa: ANN001 - a Session
+    """The agent's code from the replica (after a first pull) or from the world built here."""
+    agent = session.get(Agent, agent_id)
+    return (agent.code if agent is not None else _AGENT_CODES.get(agent_id, "T")).upper()
+
+
 def local_db(path: Path) -> Engine:
     return open_local_database(path)
 
@@ -196,7 +209,7 @@ def new_order(
     """Save a submitted order locally with its outbox op, in one SQLite transaction."""
     with session_scope(engine) as s:
         order = Order(
-            number=number or f"T-{uuid.uuid4().hex[:12]}",
+            number=number or f"{_code_of(s, agent_id)}-T-{uuid.uuid4().hex[:12]}",
             state="submitted",
             store_id=store_id,
             agent_id=agent_field or agent_id,
@@ -254,9 +267,9 @@ def edit_order(engine: Engine, order_id: uuid.UUID, notes: str) -> None:
         )
 
 
-def central_rows(url: str, user: str | None = None) -> dict[str, list[tuple]]:
+def central_rows(url: str, user: str | None = None, password: str = "") -> dict[str, list[tuple]]:
     """Every synced row ``user`` may see, converted exactly as a pull would store it."""
-    target = as_user(url, user) if user else libpq_url(url)
+    target = as_user(url, user, password) if user else libpq_url(url)
     out: dict[str, list[tuple]] = {}
     with psycopg.connect(target) as conn:
         for spec in all_specs():
@@ -322,3 +335,96 @@ def worker_main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(worker_main(sys.argv[1:]))
+
+
+# ---- helpers shared by the conflict, scheduler and field-week tests --------------------------
+
+
+def central_query(url: str, sql: str, *args: object) -> list[tuple]:
+    """Run ``sql`` on the central database as its owner (autocommit); the rows, if any."""
+    with psycopg.connect(as_user(url, "postgres"), autocommit=True) as c:
+        cur = c.execute(sql, args)
+        return cur.fetchall() if cur.description else []
+
+
+def local_skus(engine: Engine) -> list[str]:
+    with session_scope(engine) as s:
+        return [p.sku for p in s.scalars(select(Product).order_by(Product.sku))]
+
+
+def edit_store_profile(engine: Engine, store_id: uuid.UUID, **changes: str) -> None:
+    """Save a store profile as the store form does: every field as text, some changed."""
+    from mangalm_desktop.db.store_profile import ProfileEdit, save_store_profile
+
+    with session_scope(engine) as s:
+        st = s.get(Store, store_id)
+        current = {
+            "address": st.address or "",
+            "contact_name": st.contact_name or "",
+            "phone": st.phone or "",
+            "email": st.email or "",
+            "size_class": st.size_class or "",
+            "call_cadence_days": "" if st.call_cadence_days is None else str(st.call_cadence_days),
+            "credit_limit": "" if st.credit_limit is None else str(st.credit_limit),
+            "notes": st.notes or "",
+        }
+        version = st.version
+    edit = ProfileEdit(**{**current, **changes})
+    save_store_profile(engine, store_id, edit, expected_version=version)
+
+
+def sync_loop_survives_stop(
+    db: Path, xdg: Path, *, password: str = "", stop_s: float = 3.0, runs_first: int = 1
+) -> None:
+    """Run ``mangalm sync run --every`` (every 1.2 s) on ``db`` with the settings saved under
+    ``xdg``; once ``runs_first`` runs are recorded, stop it (SIGSTOP) for ``stop_s`` seconds,
+    continue it (SIGCONT) and require two more runs; SIGTERM must end it cleanly."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from mangalm_desktop.sync.state import history
+
+    def runs() -> int:
+        engine = local_db(db)
+        try:
+            return len(history(engine))
+        finally:
+            engine.dispose()
+
+    env = {
+        **os.environ,
+        "XDG_DATA_HOME": str(xdg),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+    if password:
+        env["PGPASSWORD"] = password
+    start = runs()
+    cmd = [sys.executable, "-m", "mangalm_desktop.cli.main", "sync", "run", "--db", str(db)]
+    proc = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
+        [*cmd, "--every", "0.02", "-q"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while runs() < start + runs_first and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+        assert runs() >= start + runs_first, "the sync loop did not run"
+        proc.send_signal(signal.SIGSTOP)
+        time.sleep(stop_s)
+        stopped_at = runs()
+        proc.send_signal(signal.SIGCONT)
+        deadline = time.monotonic() + 30
+        while runs() < stopped_at + 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert runs() >= stopped_at + 2, "sync stopped after the process was stopped"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "stopped" in out and "Traceback" not in err, err

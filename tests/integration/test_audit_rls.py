@@ -1,7 +1,8 @@
 """The central audit log is append-only: checked with raw SQL as agent and manager roles.
 
-An agent may insert entries for itself (or with no agent, e.g. a failed sign-in) but never in
-another agent's name, and may not update or delete any entry; a manager reads every entry and
+An agent may insert entries, which always carry its own agent id and code as actor (the
+central guard takes them from the session's role; an entry sent without an agent, e.g. a failed
+sign-in, gets them too), never another agent's, and may not update or delete any entry; a manager reads every entry and
 cannot change them either. A laptop's sign-in entries reach the central log through a real sync.
 """
 
@@ -38,7 +39,7 @@ def test_agents_append_only_managers_read_all(world):
     with psycopg.connect(world.url_for(a), autocommit=True) as as_a:
         own = uuid.uuid4()
         as_a.execute(INSERT, (own, "A", a.agent_id))
-        as_a.execute(INSERT, (uuid.uuid4(), "someone", None))  # failed sign-in: no agent
+        as_a.execute(INSERT, (uuid.uuid4(), "someone", None))  # failed sign-in: bound to A
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             as_a.execute(INSERT, (uuid.uuid4(), "forged", b.agent_id))
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -53,10 +54,10 @@ def test_agents_append_only_managers_read_all(world):
     with psycopg.connect(world.url_for(b), autocommit=True) as as_b:
         as_b.execute(INSERT, (uuid.uuid4(), "B", b.agent_id))
         seen = as_b.execute("SELECT actor FROM audit_log").fetchall()
-        assert seen == [("B",)]  # not A's entries
+        assert seen == [(b.code,)]  # not A's entries; the actor is B's own code
     with psycopg.connect(world.url_for(world.manager), autocommit=True) as m:
         actors = sorted(r[0] for r in m.execute("SELECT actor FROM audit_log"))
-        assert actors == ["A", "B", "someone"]
+        assert actors == sorted([a.code, a.code, b.code])
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             m.execute("UPDATE audit_log SET actor = 'x'")
         assert m.execute("UPDATE audit_log SET deleted = true").rowcount == 0
@@ -88,4 +89,5 @@ def test_laptop_sign_ins_reach_the_central_log(world, tmp_path):
     assert report.ok, report.error
     with psycopg.connect(world.url_for(world.manager)) as m:
         rows = m.execute("SELECT action, actor, agent_id FROM audit_log ORDER BY at").fetchall()
-    assert rows == [("sign_in_failed", a.code, None), ("sign_in", a.code, a.agent_id)]
+    # The failed sign-in left the laptop without an agent; centrally it names the session's.
+    assert rows == [("sign_in_failed", a.code, a.agent_id), ("sign_in", a.code, a.agent_id)]

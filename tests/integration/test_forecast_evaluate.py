@@ -73,6 +73,10 @@ def test_evaluate_known_answer(regular_history, capsys):
         "mangalm",
         "Naive",
         "CrostonSBA",
+        "P-TopFreq",
+        "GP-TopFreq",
+        "TIFU-KNN",
+        "UP-CF@r",
         "repeat_last_order",
         "frequent_items",
         "zero",
@@ -93,7 +97,7 @@ def test_evaluate_known_answer(regular_history, capsys):
     assert out["n_baskets"] == 12  # every store orders within 4 weeks
     assert out["n_series"] == 24
     app = out["methods"]["mangalm"]
-    for name in ("mangalm", "repeat_last_order", "frequent_items"):
+    for name in ("mangalm", "repeat_last_order", "frequent_items", "P-TopFreq", "GP-TopFreq"):
         row = out["methods"][name]
         assert row["basket_f1"] == pytest.approx(1.0), name
         assert row["qty_fill"] == pytest.approx(1.0), name
@@ -159,7 +163,16 @@ def test_evaluate_without_statsforecast_scores_the_rest(regular_history, monkeyp
     assert main([*argv, "--json"]) == 0
     captured = capsys.readouterr()
     out = json.loads(captured.out)
-    assert set(out["methods"]) == {"mangalm", "repeat_last_order", "frequent_items", "zero"}
+    assert set(out["methods"]) == {
+        "mangalm",
+        "P-TopFreq",
+        "GP-TopFreq",
+        "TIFU-KNN",
+        "UP-CF@r",
+        "repeat_last_order",
+        "frequent_items",
+        "zero",
+    }
     assert out["not_scored"] == list(STATSFORECAST_MODELS)
     assert out["methods"]["mangalm"]["basket_f1"] == pytest.approx(1.0)
     assert "statsforecast is not part of this build" in captured.err

@@ -1,5 +1,5 @@
 """``mangalm forecast`` on a real SQLite database: predictions, shelf-aware suggestions,
-only-changed recompute, call list with churn flag and snooze, upsell with evidence."""
+only-changed recompute, call list, Win-back list and snooze, upsell with evidence."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from mangalm_desktop.forecasting.service import (
     run_forecast,
     suggested_order,
     upsell_for_store,
+    win_back_list,
 )
 
 TODAY = dt.date(2024, 6, 3)  # a Monday
@@ -134,22 +135,28 @@ def test_forecast_writes_shelf_aware_suggestions_and_recomputes_only_changed(sho
         assert live == len(s1)
 
 
-def test_call_list_churn_flag_snooze_and_upsell(shop):
+def test_call_list_win_back_snooze_and_upsell(shop):
     engine, ids = shop
     run_forecast(engine, today=TODAY)
     ranked = call_list(engine, today=TODAY)
-    assert len(ranked) == 8
-    # stores 6 and 7 buy the most (tea too) and are as late as the rest: they come first
+    # store 5 has been silent 45 days (usually every 7): it is on the Win-back list instead
+    assert len(ranked) == 7 and ids["S5"] not in {e.store_id for e in ranked}
+    # stores 6 and 7 buy the most (tea too) and are as likely to order: they come first
     assert {ranked[0].store_id, ranked[1].store_id} == {ids["S6"], ids["S7"]}
-    quiet = next(e for e in ranked if e.store_id == ids["S5"])
-    assert quiet.churn_risk
-    assert quiet.churn_reason == "no order for 45 days; usually every 7"
-    assert [e.store_id for e in ranked if e.churn_risk] == [ids["S5"]]
+    assert ranked[0].value_is_money and ranked[0].expected_value > ranked[-1].expected_value
+    assert ranked[0].last_order == TODAY - dt.timedelta(days=10)
+    (quiet,) = win_back_list(engine, today=TODAY)
+    assert quiet.store_id == ids["S5"] and quiet.win_back and quiet.churn_risk
+    assert quiet.reason.startswith("no order for 45 days; usually every 7 days; ")
+    assert f"{round(100 * quiet.chance_in_horizon)}% likely to order" in quiet.reason
+    # silence lowers the chance and the expected order, not only the rank
+    assert quiet.chance_in_horizon < min(e.chance_in_horizon for e in ranked)
+    assert quiet.expected_value < min(e.expected_value for e in ranked)
 
     with session_scope(engine) as s:
         s.add(
             CallLog(
-                store_id=ids["S5"],
+                store_id=ids["S3"],
                 called_at=utcnow(),
                 outcome="call_back",
                 next_call_date=TODAY + dt.timedelta(days=3),
@@ -157,9 +164,9 @@ def test_call_list_churn_flag_snooze_and_upsell(shop):
             )
         )
     ranked = call_list(engine, today=TODAY)
-    assert ids["S5"] not in {e.store_id for e in ranked}
+    assert ids["S3"] not in {e.store_id for e in ranked}
     with_snoozed = call_list(engine, today=TODAY, include_snoozed=True)
-    assert with_snoozed[-1].store_id == ids["S5"]
+    assert with_snoozed[-1].store_id == ids["S3"]
     assert with_snoozed[-1].snoozed_until == TODAY + dt.timedelta(days=3)
 
     ups = upsell_for_store(engine, ids["S0"], today=TODAY)

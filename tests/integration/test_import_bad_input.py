@@ -42,7 +42,9 @@ def read_report(path: Path) -> list[dict[str, str]]:
 
 def run(engine, path: Path, tmp_path: Path, **kw):
     report = tmp_path / "errors.csv"
-    return import_invoices(engine, [path], ImportOptions(error_report=report, **kw)), report
+    return import_invoices(
+        engine, [path], ImportOptions(error_report=report, **kw), identity=None
+    ), report
 
 
 def test_missing_column_stops_the_file_and_names_the_columns(engine, tmp_path) -> None:

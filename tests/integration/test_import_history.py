@@ -48,7 +48,7 @@ D = Decimal
 def test_sample_rules_are_applied_and_counted(engine, tmp_path: Path) -> None:
     path = tmp_path / "sample.csv"
     path.write_text(SAMPLE, encoding="utf-8")
-    summary = import_history(engine, [path], COLUMNS)
+    summary = import_history(engine, [path], COLUMNS, identity=None)
 
     f = summary.files[0]
     assert f.committed and f.rows_read == 13 and f.imported == 7 and f.rejected == 0
@@ -94,7 +94,7 @@ def test_sample_rules_are_applied_and_counted(engine, tmp_path: Path) -> None:
         ).all()
         assert [tuple(r) for r in lantern] == [(2, 6, D("20.34")), (3, 2, D("6.78"))]
 
-    again = import_history(engine, [path], COLUMNS).counts
+    again = import_history(engine, [path], COLUMNS, identity=None).counts
     assert (again.lines.created, again.lines.updated, again.lines.unchanged) == (0, 0, 7)
     assert (again.invoices.updated, again.stores.updated, again.products.updated) == (0, 0, 0)
 
@@ -105,7 +105,7 @@ def test_history_rows_with_bad_cells_are_rejected(engine, tmp_path: Path) -> Non
     lines[1] = lines[1].replace(",6,", ",six,")
     lines[2] = lines[2].replace("2010-12-01 08:26:00", "yesterday")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    summary = import_history(engine, [path], COLUMNS)
+    summary = import_history(engine, [path], COLUMNS, identity=None)
     assert not summary.files[0].committed
     assert [(e.row, e.column, e.reason) for e in summary.errors] == [
         (2, "Quantity", "not a number"),
@@ -119,7 +119,9 @@ def test_history_refuses_a_zoho_invoice_number(engine, tmp_path: Path) -> None:
     from mangalm_desktop.imports.zoho import import_invoices
 
     import_invoices(
-        engine, [Path(__file__).resolve().parents[1] / "fixtures/imports/zoho_golden.csv"]
+        engine,
+        [Path(__file__).resolve().parents[1] / "fixtures/imports/zoho_golden.csv"],
+        identity=None,
     )
     path = tmp_path / "h.csv"
     path.write_text(
@@ -127,7 +129,7 @@ def test_history_refuses_a_zoho_invoice_number(engine, tmp_path: Path) -> None:
         "INV-0001,X1,Thing,1,2024-01-02 10:00:00,1.00,99,India\n",
         encoding="utf-8",
     )
-    summary = import_history(engine, [path], COLUMNS)
+    summary = import_history(engine, [path], COLUMNS, identity=None)
     assert not summary.files[0].committed
     assert "another source" in summary.errors[0].reason
 
@@ -149,7 +151,7 @@ def test_columns_not_in_the_file(engine, tmp_path: Path) -> None:
     path = tmp_path / "sample.csv"
     path.write_text(SAMPLE, encoding="utf-8")
     cols = dict(COLUMNS, store="Customer")
-    summary = import_history(engine, [path], cols)
+    summary = import_history(engine, [path], cols, identity=None)
     assert "missing column(s) Customer for --columns" in summary.file_errors[0]
 
 
@@ -164,7 +166,7 @@ def test_repair_text_only_touches_mojibake() -> None:
 @pytest.mark.skipif(not RETAIL_HISTORY.exists(), reason="shared history file not present")
 def test_real_history_file_imports_completely(engine) -> None:
     t0 = time.perf_counter()
-    summary = import_history(engine, [RETAIL_HISTORY], COLUMNS)
+    summary = import_history(engine, [RETAIL_HISTORY], COLUMNS, identity=None)
     seconds = time.perf_counter() - t0
     f = summary.files[0]
     assert f.committed and f.rejected == 0 and not summary.file_errors

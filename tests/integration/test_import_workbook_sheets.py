@@ -96,7 +96,7 @@ def two_years(tmp_path: Path, y1: list[list[object]], y2: list[list[object]]) ->
 
 def test_every_data_sheet_is_imported_and_other_sheets_are_named(engine, tmp_path) -> None:
     path = two_years(tmp_path, year_rows(2010, 7), year_rows(2011, 5))
-    summary = import_history(engine, [path], COLUMNS)
+    summary = import_history(engine, [path], COLUMNS, identity=None)
 
     f = summary.files[0]
     assert f.committed and f.rows_read == 12 and f.imported == 12 and f.rejected == 0
@@ -115,9 +115,9 @@ def test_every_data_sheet_is_imported_and_other_sheets_are_named(engine, tmp_pat
 
 def test_reimporting_the_workbook_adds_nothing(engine, tmp_path) -> None:
     path = two_years(tmp_path, year_rows(2010, 6), year_rows(2011, 6))
-    first = import_history(engine, [path], COLUMNS)
+    first = import_history(engine, [path], COLUMNS, identity=None)
     assert first.all_committed and counts(engine) == (6, 4, 12, 12)
-    again = import_history(engine, [path], COLUMNS)
+    again = import_history(engine, [path], COLUMNS, identity=None)
     assert again.all_committed and counts(engine) == (6, 4, 12, 12)
     c = again.counts
     assert (c.lines.created, c.lines.updated, c.lines.unchanged) == (0, 0, 12)
@@ -130,7 +130,9 @@ def test_a_bad_row_on_sheet_two_is_named_by_sheet_and_row(engine, tmp_path) -> N
     y2[1][RETAIL.index("Quantity")] = "lots"  # spreadsheet row 3 of sheet 2
     path = two_years(tmp_path, year_rows(2010, 4), y2)
     report = tmp_path / "errors.csv"
-    summary = import_history(engine, [path], COLUMNS, ImportOptions(error_report=report))
+    summary = import_history(
+        engine, [path], COLUMNS, ImportOptions(error_report=report), identity=None
+    )
 
     assert not summary.files[0].committed and counts(engine) == (0, 0, 0, 0)  # all-or-nothing
     assert [e.where for e in summary.errors] == [f"sheet {Y2!r} row 3"]
@@ -146,7 +148,11 @@ def test_a_bad_row_on_sheet_two_is_named_by_sheet_and_row(engine, tmp_path) -> N
     ]
     # told to skip bad rows, every other row of both sheets is imported
     summary = import_history(
-        engine, [path], COLUMNS, ImportOptions(error_report=report, skip_bad_rows=True)
+        engine,
+        [path],
+        COLUMNS,
+        ImportOptions(error_report=report, skip_bad_rows=True),
+        identity=None,
     )
     assert summary.files[0].committed and counts(engine)[3] == 7
 
@@ -159,7 +165,7 @@ def test_a_sheet_with_a_renamed_column_is_refused_before_anything_is_written(
         tmp_path / "renamed.xlsx",
         [(Y1, RETAIL, year_rows(2010, 3)), (Y2, header2, [r + ["X"] for r in year_rows(2011, 3)])],
     )
-    summary = import_history(engine, [path], COLUMNS)
+    summary = import_history(engine, [path], COLUMNS, identity=None)
 
     [err] = summary.file_errors
     assert f"sheet {Y2!r} has different columns from sheet {Y1!r}" in err
@@ -172,7 +178,7 @@ def test_a_data_sheet_under_a_title_row_is_refused_not_skipped(engine, tmp_path)
         tmp_path / "titled.xlsx",
         [(Y1, RETAIL, year_rows(2010, 3)), (Y2, ["Sales 2011"], [[], RETAIL, *year_rows(2011, 3)])],
     )
-    summary = import_history(engine, [path], COLUMNS)
+    summary = import_history(engine, [path], COLUMNS, identity=None)
 
     [err] = summary.file_errors
     assert f"sheet {Y2!r} has the columns of sheet {Y1!r} in row 3, not in row 1" in err
@@ -184,7 +190,9 @@ def test_one_data_sheet_reads_as_before_and_names_the_notes_sheet(engine, tmp_pa
     rows[2][RETAIL.index("InvoiceDate")] = "someday"
     path = write_book(tmp_path / "one.xlsx", [(Y1, RETAIL, rows), notes_sheet()])
     report = tmp_path / "errors.csv"
-    summary = import_history(engine, [path], COLUMNS, ImportOptions(error_report=report))
+    summary = import_history(
+        engine, [path], COLUMNS, ImportOptions(error_report=report), identity=None
+    )
 
     # rows are "row N" and the report has the columns it always had: one sheet holds the data
     assert [e.where for e in summary.errors] == ["row 4"]
@@ -200,7 +208,7 @@ def test_columns_missing_from_a_notes_first_workbook_name_the_skipped_sheets(
     path = write_book(
         tmp_path / "notes_first.xlsx", [notes_sheet(), (Y1, RETAIL, year_rows(2010, 2))]
     )
-    summary = import_history(engine, [path], COLUMNS)
+    summary = import_history(engine, [path], COLUMNS, identity=None)
 
     [err] = summary.file_errors
     assert "missing column(s)" in err and f"sheet {Y1!r} skipped: not data" in err
@@ -210,12 +218,12 @@ def test_zoho_export_split_over_sheets_is_the_same_import_as_the_csv(engine, tmp
     typed = [[_typed(c, v) for c, v in zip(HEADER, r, strict=True)] for r in ROWS]
     header2, rows2 = reordered(HEADER, typed[4:])
     path = write_book(tmp_path / "zoho.xlsx", [("Jan", HEADER, typed[:4]), ("Feb", header2, rows2)])
-    summary = import_invoices(engine, [path], ImportOptions())
+    summary = import_invoices(engine, [path], ImportOptions(), identity=None)
     assert summary.all_committed and summary.rows_read == len(ROWS)
 
     csv_path = tmp_path / "zoho.csv"
     write_csv(csv_path, HEADER, ROWS)
-    again = import_invoices(engine, [csv_path], ImportOptions())
+    again = import_invoices(engine, [csv_path], ImportOptions(), identity=None)
     c = again.counts  # the CSV of the same rows finds every record already there, unchanged
     assert (c.invoices.created, c.invoices.updated) == (0, 0) and c.invoices.unchanged == 3
     assert (c.lines.created, c.lines.updated, c.lines.unchanged) == (0, 0, 6)
@@ -225,7 +233,7 @@ def test_progress_runs_through_both_sheets(engine, tmp_path) -> None:
     path = two_years(tmp_path, year_rows(2010, 30), year_rows(2011, 30))
     seen: list[tuple[int, int, str]] = []
     ctx = TaskContext(lambda done, total, msg: seen.append((done, total, msg)))
-    import_history(engine, [path], COLUMNS, ImportOptions(chunk_rows=10), ctx)
+    import_history(engine, [path], COLUMNS, ImportOptions(chunk_rows=10), ctx, identity=None)
 
     done = [d for d, _, _ in seen]
     assert done == sorted(done) and done[-1] == seen[-1][1]
@@ -284,5 +292,5 @@ def test_cancelling_on_sheet_two_rolls_back_sheet_one_too(engine, tmp_path) -> N
 
     ctx.on_progress = cancel_on_sheet_two
     with pytest.raises(Cancelled):
-        import_history(engine, [path], COLUMNS, ImportOptions(chunk_rows=10), ctx)
+        import_history(engine, [path], COLUMNS, ImportOptions(chunk_rows=10), ctx, identity=None)
     assert counts(engine) == (0, 0, 0, 0)  # the file is one import: sheet 1 is not kept alone

@@ -137,7 +137,7 @@ EXPECTED = {
 
 @pytest.mark.parametrize("golden", [GOLDEN_CSV, GOLDEN_XLSX], ids=["csv", "xlsx"])
 def test_golden_file_gives_exactly_the_expected_rows(engine, golden: Path) -> None:
-    summary = import_invoices(engine, [golden])
+    summary = import_invoices(engine, [golden], identity=None)
 
     assert summary.all_committed and summary.rejected == 0
     f = summary.files[0]
@@ -157,8 +157,8 @@ def test_golden_file_gives_exactly_the_expected_rows(engine, golden: Path) -> No
 
 
 def test_csv_and_xlsx_of_the_same_export_are_the_same_import(engine) -> None:
-    import_invoices(engine, [GOLDEN_CSV])
-    again = import_invoices(engine, [GOLDEN_XLSX])
+    import_invoices(engine, [GOLDEN_CSV], identity=None)
+    again = import_invoices(engine, [GOLDEN_XLSX], identity=None)
     c = again.counts
     assert (c.stores.created, c.stores.updated, c.stores.unchanged) == (0, 0, 2)
     assert (c.invoices.created, c.invoices.updated, c.invoices.unchanged) == (0, 0, 3)
@@ -167,10 +167,10 @@ def test_csv_and_xlsx_of_the_same_export_are_the_same_import(engine) -> None:
 
 
 def test_importing_the_same_file_again_changes_nothing(engine) -> None:
-    import_invoices(engine, [GOLDEN_CSV])
+    import_invoices(engine, [GOLDEN_CSV], identity=None)
     with Session(engine) as s:
         stamps_before = sorted(s.scalars(select(InvoiceLine.updated_at)))
-    summary = import_invoices(engine, [GOLDEN_CSV])
+    summary = import_invoices(engine, [GOLDEN_CSV], identity=None)
 
     c = summary.counts
     assert c.agents_created == 0
@@ -194,7 +194,7 @@ def col(name: str) -> int:
 
 
 def test_a_changed_export_updates_only_what_changed_and_bumps_versions(engine, tmp_path) -> None:
-    import_invoices(engine, [GOLDEN_CSV])
+    import_invoices(engine, [GOLDEN_CSV], identity=None)
     rows = [list(r) for r in ROWS]
     rows[0][col("Quantity")] = "1,300"  # INV-0001 line 1 changes
     rows[0][col("Item Total")] = "3,19,150.00"
@@ -202,7 +202,7 @@ def test_a_changed_export_updates_only_what_changed_and_bumps_versions(engine, t
         if r[col("Customer ID")] == "C-200":
             r[col("Customer Name")] = "Patel Stores (new owner)"
     rows = [r for r in rows if not (r[col("Invoice ID")] == "1005" and r[col("Quantity")] == "-2")]
-    summary = import_invoices(engine, [_edited(tmp_path, rows)])
+    summary = import_invoices(engine, [_edited(tmp_path, rows)], identity=None)
 
     c = summary.counts
     assert (c.stores.updated, c.stores.unchanged) == (1, 1)
@@ -226,18 +226,18 @@ def test_a_changed_export_updates_only_what_changed_and_bumps_versions(engine, t
     assert removed[-2:] == (2, True)  # tombstoned (synced tables never hard-delete)
 
     # and that edited file is itself idempotent
-    again = import_invoices(engine, [_edited(tmp_path, rows, "edited2.csv")]).counts
+    again = import_invoices(engine, [_edited(tmp_path, rows, "edited2.csv")], identity=None).counts
     assert (again.lines.updated, again.lines.created, again.lines_removed) == (0, 0, 0)
     assert again.stores.updated == 0 and again.invoices.updated == 0
 
 
 def test_an_invoice_voided_after_import_is_removed(engine, tmp_path) -> None:
-    import_invoices(engine, [GOLDEN_CSV])
+    import_invoices(engine, [GOLDEN_CSV], identity=None)
     rows = [list(r) for r in ROWS]
     for r in rows:
         if r[col("Invoice ID")] == "1005":
             r[col("Invoice Status")] = "Void"
-    summary = import_invoices(engine, [_edited(tmp_path, rows)])
+    summary = import_invoices(engine, [_edited(tmp_path, rows)], identity=None)
 
     assert summary.counts.invoices_voided == 1
     assert summary.counts.lines_removed == 3
@@ -250,7 +250,7 @@ def test_an_invoice_voided_after_import_is_removed(engine, tmp_path) -> None:
 def test_sales_person_matches_an_existing_agent_by_name(engine) -> None:
     with Session(engine) as s, s.begin():
         s.add(Agent(code="A07", name="ravi kumar"))
-    import_invoices(engine, [GOLDEN_CSV])
+    import_invoices(engine, [GOLDEN_CSV], identity=None)
     with Session(engine) as s:
         assert s.scalar(select(func.count()).select_from(Agent)) == 2  # Priya created, Ravi matched
         a07 = s.scalar(select(Agent).where(Agent.code == "A07"))
@@ -272,7 +272,7 @@ def test_big_file_reports_progress_and_cancel_rolls_back(engine, tmp_path) -> No
     path = _edited(tmp_path, rows, "big.csv")
     seen: list[tuple[int, int]] = []
     ctx = TaskContext(on_progress=lambda done, total, msg: seen.append((done, total)))
-    import_invoices(engine, [path], ImportOptions(chunk_rows=500), ctx)
+    import_invoices(engine, [path], ImportOptions(chunk_rows=500), ctx, identity=None)
     assert len(seen) >= 6 and seen[-1][0] == seen[-1][1] == path.stat().st_size
 
     fresh = tmp_path / "fresh.sqlite"
@@ -290,7 +290,7 @@ def test_big_file_reports_progress_and_cancel_rolls_back(engine, tmp_path) -> No
 
     ctx2.on_progress = cancel_after_two
     with pytest.raises(Cancelled):
-        import_invoices(eng2, [path], ImportOptions(chunk_rows=500), ctx2)
+        import_invoices(eng2, [path], ImportOptions(chunk_rows=500), ctx2, identity=None)
     with Session(eng2) as s:
         assert s.scalar(select(func.count()).select_from(InvoiceLine)) == 0
         assert s.scalar(select(func.count()).select_from(Store)) == 0
@@ -303,7 +303,9 @@ def test_several_files_each_all_or_nothing(engine, tmp_path) -> None:
     rows = [list(r) for r in ROWS]
     rows[1][col("Quantity")] = "lots"
     bad = _edited(tmp_path, rows, "bad.csv")
-    summary = import_invoices(engine, [good, bad], ImportOptions(error_report=tmp_path / "err.csv"))
+    summary = import_invoices(
+        engine, [good, bad], ImportOptions(error_report=tmp_path / "err.csv"), identity=None
+    )
     assert [f.committed for f in summary.files] == [True, False]
     assert snapshot(engine) == EXPECTED
 
@@ -323,7 +325,7 @@ def test_bulk_load_into_empty_history_leaves_the_line_indexes_as_the_schema_has_
 ) -> None:
     before = _line_indexes(engine)
     assert len(before) >= 2
-    import_invoices(engine, [GOLDEN_CSV])  # indexes deferred and rebuilt
+    import_invoices(engine, [GOLDEN_CSV], identity=None)  # indexes deferred and rebuilt
     assert _line_indexes(engine) == before
 
     # a rejected file rolls the DROP INDEX back too
@@ -333,7 +335,7 @@ def test_bulk_load_into_empty_history_leaves_the_line_indexes_as_the_schema_has_
     eng2 = open_local_database(fresh)
     rows = [list(r) for r in ROWS]
     rows[-1][col("Quantity")] = "x"
-    summary = import_invoices(eng2, [_edited(tmp_path, rows)])
+    summary = import_invoices(eng2, [_edited(tmp_path, rows)], identity=None)
     assert not summary.files[0].committed
     assert _line_indexes(eng2) == before
     eng2.dispose()

@@ -16,13 +16,13 @@ import pytest
 from sqlalchemy import func, inspect, select
 
 from mangalm_desktop.cli.main import main
-from mangalm_desktop.cli.orders_cmd import order_audit
 from mangalm_desktop.db.engine import session_scope
 from mangalm_desktop.db.migrate import open_local_database
 from mangalm_desktop.db.models import Order, Store
 from mangalm_desktop.db.queries.stores import StoreFilter, StoreIndex, fts_query
 from mangalm_desktop.db.search import ensure_search_schema, rebuild_search
 from mangalm_desktop.orders import service
+from mangalm_desktop.orders.access import order_audit
 from mangalm_desktop.orders.model import LineInput, OrderDraft
 from tests.integration.orders_support import seed
 
@@ -74,7 +74,7 @@ def test_order_notes_are_kept_verbatim_or_refused_in_words(engine):
         draft = OrderDraft(
             store=s.store_id, agent_id=s.agent_id, lines=[LineInput("DAL-1", 10)], notes=notes
         )
-        result = service.submit(engine, draft, on_write=order_audit("test"))
+        result = service.submit(engine, draft, on_write=order_audit("test"), identity=None)
         with session_scope(engine) as db:
             assert db.get(Order, result.order_id).notes == notes  # verbatim, even 100k chars
     with session_scope(engine) as db:

@@ -38,10 +38,13 @@ def test_create_submit_amend_cancel_list_pdf_call_stock(engine, db_path, tmp_pat
     assert "note: Line 2: DAL-1 Toor Dal 1 kg: 7 is not a whole number of packs of 10" in out
 
     code, out, _ = run(capsys, db_path, "submit", number)
-    assert code == 0 and f"{number}  submitted  total 2,845.73  (version 1)" in out
+    assert code == 0 and f"{number}  submitted  total ₹2,845.73  (version 1)" in out
+    code, out, _ = run(capsys, db_path, "show", number)  # one formatter: ₹, no "-5.0000%"
+    assert "Mangalm Chakki Atta 5 kg                  8 × ₹245.50 less 5% = ₹1,865.80" in out
+    assert "subtotal ₹2,943.93  discounts ₹98.20  total ₹2,845.73" in out
 
     code, out, _ = run(capsys, db_path, "amend", number, "--line", "DAL-1=20", "--notes", "urgent")
-    assert code == 0 and f"{number}  submitted  total 2,799.80  (version 2)" in out
+    assert code == 0 and f"{number}  submitted  total ₹2,799.80  (version 2)" in out
 
     code, out, _ = run(capsys, db_path, "show", number)
     assert "DAL-1" in out and "ATTA-5" not in out and "notes: urgent" in out

@@ -106,6 +106,7 @@ def test_sigkill_while_submitting_loses_nothing_and_reuses_no_number(engine, db_
             store=sd.store_id, agent_id=sd.agent_id, lines=[LineInput("ATTA-5", 1)], notes="lines=1"
         ),
         accept_credit_warning=True,
+        identity=None,
     )
     engine.dispose()
     rng = random.Random(20261125)

@@ -38,6 +38,7 @@ def test_confirmation_has_company_store_agent_lines_and_totals(engine, tmp_path)
             requested_delivery_date=TODAY + dt.timedelta(days=2),
         ),
         today=TODAY,
+        identity=None,
     )
     out = pdf.write_order_pdf(
         engine, res.order_id, tmp_path / "order.pdf", pdf.CompanyInfo(gstin="29ABCDE1234F1Z5")
@@ -56,10 +57,10 @@ def test_confirmation_has_company_store_agent_lines_and_totals(engine, tmp_path)
         "Mangalm Chakki Atta 5 kg",
         "1,865.80",
         "2,620.80",
-        "Rs 6,051.90",
-        "- Rs 342.00",
-        "incl. 3 % on the order",
-        "Rs 5,709.90",
+        "₹6,051.90",
+        "- ₹342.00",
+        "incl. 3% on the order",
+        "₹5,709.90",
         "Deliver before 10 am & collect empties",
     ]:
         assert expected in text, expected
@@ -73,6 +74,7 @@ def test_long_order_flows_onto_more_pages_with_every_line(engine, tmp_path):
         OrderDraft(store=sd.store_id, agent_id=sd.agent_id, lines=lines),
         accept_credit_warning=True,
         today=TODAY,
+        identity=None,
     )
     with session_scope(engine) as s:
         detail = queries.get_order(s, res.order_id)
@@ -82,5 +84,6 @@ def test_long_order_flows_onto_more_pages_with_every_line(engine, tmp_path):
     assert len(reader.pages) >= 2
     text = _text(path)
     assert set(re.findall(r"GEN-\d{3}", text)) == {f"GEN-{i:03d}" for i in range(70)}
-    assert f"Rs {detail.total:,.2f}" in text
+    assert detail.total == D("139781.25")
+    assert "₹1,39,781.25" in text  # Indian grouping, the rupee sign (not "Rs 139,781.25")
     assert "Page 2" in text

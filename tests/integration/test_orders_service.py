@@ -61,7 +61,7 @@ def test_submit_writes_order_lines_and_one_outbox_op(engine, seeded):
         notes="  ring bell twice ",
         requested_delivery_date=TODAY + dt.timedelta(days=2),
     )
-    res = service.submit(engine, d, today=TODAY)
+    res = service.submit(engine, d, today=TODAY, identity=None)
     assert re.fullmatch(r"A07-[0-9A-HJKMNP-TV-Z]{3}-000001", res.number)
     assert res.state == "submitted" and res.version == 1
     # the hand-computed invoice of tests/unit/test_order_pricing.py
@@ -81,32 +81,39 @@ def test_submit_writes_order_lines_and_one_outbox_op(engine, seeded):
 
 
 def test_draft_is_local_then_submitted_with_the_same_number(engine, seeded):
-    res = service.save_draft(engine, draft(seeded, LineInput("ATTA-5", 4)), today=TODAY)
+    res = service.save_draft(
+        engine, draft(seeded, LineInput("ATTA-5", 4)), today=TODAY, identity=None
+    )
     assert res.state == "draft" and ops(engine) == []
     res2 = service.save_draft(
         engine,
         draft(seeded, LineInput("DAL-1", 10), LineInput("OIL-1", 12)),
         order_id=res.order_id,
         today=TODAY,
+        identity=None,
     )
     assert res2.number == res.number and ops(engine) == []
-    sub = service.submit_saved(engine, res.order_id, today=TODAY)
+    sub = service.submit_saved(engine, res.order_id, today=TODAY, identity=None)
     assert sub.number == res.number and sub.state == "submitted"
     [op] = ops(engine)
     assert [x["line_no"] for x in json.loads(op.payload)["lines"]] == [1, 2]
     with pytest.raises(OrderStateError, match="not a draft"):
-        service.submit_saved(engine, res.order_id, today=TODAY)
+        service.submit_saved(engine, res.order_id, today=TODAY, identity=None)
 
 
 def test_amend_is_a_new_op_against_the_current_version(engine, seeded):
     res = service.submit(
-        engine, draft(seeded, LineInput("ATTA-5", 4), LineInput("DAL-1", 10)), today=TODAY
+        engine,
+        draft(seeded, LineInput("ATTA-5", 4), LineInput("DAL-1", 10)),
+        today=TODAY,
+        identity=None,
     )
     am = service.amend(
         engine,
         res.order_id,
         draft(seeded, LineInput("DAL-1", 20), LineInput("OIL-1", 12)),
         today=TODAY,
+        identity=None,
     )
     assert am.version == 2 and am.state == "submitted" and am.number == res.number
     first, second = ops(engine)
@@ -121,7 +128,9 @@ def test_amend_is_a_new_op_against_the_current_version(engine, seeded):
     # the synced state may be amended too; another op against version 2
     with session_scope(engine) as s:
         s.get(Order, res.order_id).state = "synced"
-    service.amend(engine, res.order_id, draft(seeded, LineInput("DAL-1", 30)), today=TODAY)
+    service.amend(
+        engine, res.order_id, draft(seeded, LineInput("DAL-1", 30)), today=TODAY, identity=None
+    )
     assert ops(engine)[-1].base_version == 2
     with pytest.raises(OrderStateError, match="store of order"):
         service.amend(
@@ -129,23 +138,28 @@ def test_amend_is_a_new_op_against_the_current_version(engine, seeded):
             res.order_id,
             draft(seeded, LineInput("DAL-1", 1), store=seeded.tight_store_id),
             today=TODAY,
+            identity=None,
         )
 
 
 def test_cancel_rules(engine, seeded):
-    d = service.save_draft(engine, draft(seeded, LineInput("ATTA-5", 4)), today=TODAY)
-    assert service.cancel(engine, d.order_id).state == "discarded"
-    sub = service.submit(engine, draft(seeded, LineInput("ATTA-5", 4)), today=TODAY)
+    d = service.save_draft(
+        engine, draft(seeded, LineInput("ATTA-5", 4)), today=TODAY, identity=None
+    )
+    assert service.cancel(engine, d.order_id, identity=None).state == "discarded"
+    sub = service.submit(engine, draft(seeded, LineInput("ATTA-5", 4)), today=TODAY, identity=None)
     assert sub.number.endswith("-000002")  # the discarded draft's number is not reused
-    c = service.cancel(engine, sub.order_id, reason="store closed for Diwali")
+    c = service.cancel(engine, sub.order_id, reason="store closed for Diwali", identity=None)
     assert c.state == "cancelled" and c.version == 2
     last = ops(engine)[-1]
     assert last.base_version == 1 and json.loads(last.payload)["order"]["state"] == "cancelled"
     with pytest.raises(OrderStateError, match="is cancelled"):
-        service.cancel(engine, sub.order_id)
+        service.cancel(engine, sub.order_id, identity=None)
     with pytest.raises(OrderStateError, match="is cancelled"):
-        service.amend(engine, sub.order_id, draft(seeded, LineInput("ATTA-5", 1)), today=TODAY)
-    z = service.submit(engine, draft(seeded, LineInput("ATTA-5", 4)), today=TODAY)
+        service.amend(
+            engine, sub.order_id, draft(seeded, LineInput("ATTA-5", 1)), today=TODAY, identity=None
+        )
+    z = service.submit(engine, draft(seeded, LineInput("ATTA-5", 4)), today=TODAY, identity=None)
     with session_scope(engine) as s:
         o = s.get(Order, z.order_id)
         o.state, o.zoho_salesorder_number = "sent_to_zoho", "SO-00042"
@@ -153,15 +167,19 @@ def test_cancel_rules(engine, seeded):
     with pytest.raises(
         OrderStateError, match=r"already sent to zoho \(Zoho sales order SO-00042\)"
     ):
-        service.cancel(engine, z.order_id)
+        service.cancel(engine, z.order_id, identity=None)
     with pytest.raises(OrderStateError, match="can no longer be amended"):
-        service.amend(engine, z.order_id, draft(seeded, LineInput("ATTA-5", 8)), today=TODAY)
+        service.amend(
+            engine, z.order_id, draft(seeded, LineInput("ATTA-5", 8)), today=TODAY, identity=None
+        )
     assert len(ops(engine)) == before
 
 
 def test_numbers_never_reused_and_device_segment(engine, seeded):
     nums = [
-        service.submit(engine, draft(seeded, LineInput("ATTA-5", 4)), today=TODAY).number
+        service.submit(
+            engine, draft(seeded, LineInput("ATTA-5", 4)), today=TODAY, identity=None
+        ).number
         for _ in range(3)
     ]
     assert [n[-6:] for n in nums] == ["000001", "000002", "000003"]
@@ -170,15 +188,15 @@ def test_numbers_never_reused_and_device_segment(engine, seeded):
         assert s.get(SyncState, numbering.DEVICE_KEY).value == prefix.split("-")[1]
         # a reinstall that drew the same device code, after pulling its old orders:
         s.get(NumberSequence, prefix).last_value = 0
-    assert service.submit(engine, draft(seeded, LineInput("ATTA-5", 4)), today=TODAY).number == (
-        f"{prefix}-000004"
-    )
+    assert service.submit(
+        engine, draft(seeded, LineInput("ATTA-5", 4)), today=TODAY, identity=None
+    ).number == (f"{prefix}-000004")
     with session_scope(engine) as s:
         numbering.note_central_number(s, f"{prefix}-000120")
         numbering.note_central_number(s, f"{prefix}-000007")  # lower: ignored
-    assert service.submit(engine, draft(seeded, LineInput("ATTA-5", 4)), today=TODAY).number == (
-        f"{prefix}-000121"
-    )
+    assert service.submit(
+        engine, draft(seeded, LineInput("ATTA-5", 4)), today=TODAY, identity=None
+    ).number == (f"{prefix}-000121")
 
 
 def test_second_laptop_gets_its_own_device_segment(tmp_path, seeded, engine):
@@ -187,8 +205,12 @@ def test_second_laptop_gets_its_own_device_segment(tmp_path, seeded, engine):
     other = open_local_database(tmp_path / "laptop2.sqlite")
     try:
         seed_other = seed(other)
-        a = service.submit(engine, draft(seeded, LineInput("ATTA-5", 4)), today=TODAY).number
-        b = service.submit(other, draft(seed_other, LineInput("ATTA-5", 4)), today=TODAY).number
+        a = service.submit(
+            engine, draft(seeded, LineInput("ATTA-5", 4)), today=TODAY, identity=None
+        ).number
+        b = service.submit(
+            other, draft(seed_other, LineInput("ATTA-5", 4)), today=TODAY, identity=None
+        ).number
     finally:
         other.dispose()
     # Both start at 1 but differ in the device segment (32**3 codes); equal codes would be
@@ -234,7 +256,7 @@ def test_every_validation_message(engine, seeded):
         "Line 4: Quantity of DAL-1 Toor Dal 1 kg must be at least 1 (got -2); "
         "record returned goods as a separate return.",
         "Line 5: Quantity '2.5' is not a whole number.",
-        "Line 6: Discount on TEA-250 Assam Tea 250 g must be between 0 and 100 % (got 101 %).",
+        "Line 6: Discount on TEA-250 Assam Tea 250 g must be between 0 and 100% (got 101%).",
         f"Line 7: Unknown product {c.errors[-1].message.split()[-1][:-1]}.",
     ]
     c = messages(
@@ -250,7 +272,7 @@ def test_every_validation_message(engine, seeded):
         ),
     )
     assert [str(e) for e in c.errors] == [
-        "Order discount must be between 0 and 100 % (got -1 %).",
+        "Order discount must be between 0 and 100% (got -1%).",
         "Requested delivery date 24 Nov 2026 is before the order date 25 Nov 2026.",
     ]
     assert [str(n) for n in c.notices] == [
@@ -260,7 +282,7 @@ def test_every_validation_message(engine, seeded):
     c = messages(engine, draft(seeded, LineInput("ATTA-5", 3, D("5")), LineInput("ATTA-5", 1)))
     assert [str(e) for e in c.errors] == [
         "Line 2: ATTA-5 Mangalm Chakki Atta 5 kg is on lines 1 and 2 with different discounts "
-        "(5 % and 0 %); keep one line."
+        "(5% and 0%); keep one line."
     ]
     c = messages(engine, draft(seeded, LineInput("DAL-1", 7)))
     assert [str(n) for n in c.notices] == [
@@ -279,10 +301,10 @@ def test_credit_limit_warning_needs_confirmation(engine, seeded):
         "₹928.00."
     ]
     with pytest.raises(CreditLimitExceeded, match="over the limit of ₹15,000.00"):
-        service.submit(engine, d, today=TODAY)
+        service.submit(engine, d, today=TODAY, identity=None)
     assert ops(engine) == []
-    service.save_draft(engine, d, today=TODAY)  # a draft is kept regardless
-    res = service.submit(engine, d, accept_credit_warning=True, today=TODAY)
+    service.save_draft(engine, d, today=TODAY, identity=None)  # a draft is kept regardless
+    res = service.submit(engine, d, accept_credit_warning=True, today=TODAY, identity=None)
     assert res.warnings and res.state == "submitted"
     # the open order now counts: 4 × 245.50 = 982 would fit alone but not on top of it
     c = messages(engine, draft(seeded, LineInput("ATTA-5", 4), store="ST-002"))
@@ -291,7 +313,9 @@ def test_credit_limit_warning_needs_confirmation(engine, seeded):
 
 def test_invalid_submit_writes_nothing(engine, seeded):
     with pytest.raises(OrderInvalid) as err:
-        service.submit(engine, draft(seeded, LineInput("ATTA-5", 0), store=None), today=TODAY)
+        service.submit(
+            engine, draft(seeded, LineInput("ATTA-5", 0), store=None), today=TODAY, identity=None
+        )
     assert [i.code for i in err.value.issues] == ["store_missing", "quantity_not_positive"]
     assert "The order cannot be saved:" in str(err.value)
     with session_scope(engine) as s:
@@ -302,7 +326,10 @@ def test_invalid_submit_writes_nothing(engine, seeded):
 
 def test_return_order_is_explicit_and_negative(engine, seeded):
     res = service.submit(
-        engine, draft(seeded, LineInput("OIL-1", 2), kind=OrderKind.RETURN), today=TODAY
+        engine,
+        draft(seeded, LineInput("OIL-1", 2), kind=OrderKind.RETURN),
+        today=TODAY,
+        identity=None,
     )
     with session_scope(engine) as s:
         o = queries.get_order(s, res.order_id)
@@ -318,7 +345,7 @@ def test_suggestion_feedback_includes_deleted_suggestions(engine, seeded):
     p = seeded.products
     sugg = [Suggestion(p["ATTA-5"], 8), Suggestion(p["DAL-1"], 10)]
     d = draft(seeded, LineInput("ATTA-5", 12, suggested_qty=8), suggestions=sugg)
-    res = service.submit(engine, d, today=TODAY)
+    res = service.submit(engine, d, today=TODAY, identity=None)
     with session_scope(engine) as s:
         fb = s.scalars(
             select(SuggestionFeedback).where(SuggestionFeedback.order_id == res.order_id)
@@ -333,7 +360,10 @@ def test_prefill_suggestions_then_last_order(engine, seeded):
     with session_scope(engine) as s:
         assert prefill(s, seeded.store_id).source == "none"
     service.submit(
-        engine, draft(seeded, LineInput("DAL-1", 10), LineInput("OIL-1", 12)), today=TODAY
+        engine,
+        draft(seeded, LineInput("DAL-1", 10), LineInput("OIL-1", 12)),
+        today=TODAY,
+        identity=None,
     )
     with session_scope(engine) as s:
         pf = prefill(s, seeded.store_id)
@@ -363,9 +393,13 @@ def test_prefill_suggestions_then_last_order(engine, seeded):
 
 
 def test_duplicate_and_list(engine, seeded):
-    a = service.submit(engine, draft(seeded, LineInput("DAL-1", 10)), today=TODAY)
-    service.submit(engine, draft(seeded, LineInput("ATTA-5", 4), store="ST-002"), today=TODAY)
-    dup = service.duplicate(engine, a.order_id, agent_id=seeded.agent_id, today=TODAY)
+    a = service.submit(engine, draft(seeded, LineInput("DAL-1", 10)), today=TODAY, identity=None)
+    service.submit(
+        engine, draft(seeded, LineInput("ATTA-5", 4), store="ST-002"), today=TODAY, identity=None
+    )
+    dup = service.duplicate(
+        engine, a.order_id, agent_id=seeded.agent_id, today=TODAY, identity=None
+    )
     assert dup.state == "draft" and dup.number != a.number and dup.total == a.total
     with session_scope(engine) as s:
         assert queries.count_orders(s) == 3
@@ -445,7 +479,9 @@ def test_on_write_hook_shares_the_order_transaction(engine, seeded):
         raise RuntimeError("audit failed")
 
     with pytest.raises(RuntimeError, match="audit failed"):
-        service.submit(engine, draft(seeded, LineInput("ATTA-5", 4)), today=TODAY, on_write=hook)
+        service.submit(
+            engine, draft(seeded, LineInput("ATTA-5", 4)), today=TODAY, on_write=hook, identity=None
+        )
     assert seen and seen[0][0] == "order_submit" and seen[0][2] == "submitted"
     with session_scope(engine) as s:
         assert s.scalar(select(func.count()).select_from(Order)) == 0  # all rolled back
@@ -455,6 +491,7 @@ def test_on_write_hook_shares_the_order_transaction(engine, seeded):
         draft(seeded, LineInput("ATTA-5", 4)),
         today=TODAY,
         on_write=lambda s, a, o: seen.append((a, o.number, o.state)),
+        identity=None,
     )
     service.amend(
         engine,
@@ -462,9 +499,13 @@ def test_on_write_hook_shares_the_order_transaction(engine, seeded):
         draft(seeded, LineInput("ATTA-5", 8)),
         today=TODAY,
         on_write=lambda s, a, o: seen.append((a, o.number, o.state)),
+        identity=None,
     )
     service.cancel(
-        engine, res.order_id, on_write=lambda s, a, o: seen.append((a, o.number, o.state))
+        engine,
+        res.order_id,
+        on_write=lambda s, a, o: seen.append((a, o.number, o.state)),
+        identity=None,
     )
     assert [x[0] for x in seen[1:]] == ["order_submit", "order_amend", "order_cancel"]
     assert seen[1][1].endswith("-000001")  # the failed attempt's number was rolled back too

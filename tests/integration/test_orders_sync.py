@@ -10,29 +10,21 @@ from __future__ import annotations
 
 import json
 
-import psycopg
 import pytest
 from sqlalchemy import select
 
 from mangalm_desktop.db.engine import session_scope
-from mangalm_desktop.db.models import Order, Outbox, Product
+from mangalm_desktop.db.models import Order, Outbox
 from mangalm_desktop.orders import service
 from mangalm_desktop.orders.model import LineInput, OrderDraft
 from mangalm_desktop.sync.service import sync_once
-from tests.integration.sync_support import as_user, build_world, local_db
+from tests.integration.sync_support import build_world, central_query, local_db, local_skus
 
 pytestmark = pytest.mark.pg
 
 
 def _central(world, sql: str, *args):
-    with psycopg.connect(as_user(world.url, "postgres"), autocommit=True) as c:
-        cur = c.execute(sql, args)
-        return cur.fetchall() if cur.description else []
-
-
-def _skus(eng) -> list[str]:
-    with session_scope(eng) as s:
-        return [p.sku for p in s.scalars(select(Product).order_by(Product.sku))]
+    return central_query(world.url, sql, *args)
 
 
 def test_submit_amend_cancel_round_trip_through_central(pg_url, tmp_path):
@@ -40,14 +32,14 @@ def test_submit_amend_cancel_round_trip_through_central(pg_url, tmp_path):
     eng = local_db(tmp_path / "a.sqlite")
     conn = world.connector(world.agent_a)
     assert sync_once(eng, conn).ok  # agents, stores, products arrive
-    sku = _skus(eng)
+    sku = local_skus(eng)
     store, agent = world.stores_a[0], world.agent_a.agent_id
 
     def draft(*lines):
         return OrderDraft(store=store, agent_id=agent, lines=list(lines))
 
     res = service.submit(
-        eng, draft(LineInput(sku[0], 6), LineInput(sku[1], 12), LineInput(sku[2], 6))
+        eng, draft(LineInput(sku[0], 6), LineInput(sku[1], 12), LineInput(sku[2], 6)), identity=None
     )
     assert res.number.startswith(f"{world.agent_a.code.upper()}-")
     assert sync_once(eng, conn).ok
@@ -59,9 +51,14 @@ def test_submit_amend_cancel_round_trip_through_central(pg_url, tmp_path):
         assert s.get(Order, res.order_id).state == "synced"  # pulled back
 
     # two amends queued offline, then one sync: both apply, against versions 1 and 2
-    service.amend(eng, res.order_id, draft(LineInput(sku[1], 24), LineInput(sku[3], 6)))
+    service.amend(
+        eng, res.order_id, draft(LineInput(sku[1], 24), LineInput(sku[3], 6)), identity=None
+    )
     am = service.amend(
-        eng, res.order_id, draft(LineInput(sku[1], 36), LineInput(sku[3], 6), LineInput(sku[4], 6))
+        eng,
+        res.order_id,
+        draft(LineInput(sku[1], 36), LineInput(sku[3], 6), LineInput(sku[4], 6)),
+        identity=None,
     )
     assert am.version == 3
     report = sync_once(eng, conn)
@@ -79,7 +76,7 @@ def test_submit_amend_cancel_round_trip_through_central(pg_url, tmp_path):
     )
     assert version == 3 and total == am.total
 
-    service.cancel(eng, res.order_id, reason="shop closed")
+    service.cancel(eng, res.order_id, reason="shop closed", identity=None)
     assert sync_once(eng, conn).ok
     assert _central(world, "SELECT state, version FROM orders WHERE id = %s", res.order_id) == [
         ("cancelled", 4)
@@ -93,25 +90,25 @@ def test_manager_edit_parks_the_agents_amend_and_zoho_orders_stay_central(pg_url
     eng = local_db(tmp_path / "a.sqlite")
     conn = world.connector(world.agent_a)
     assert sync_once(eng, conn).ok
-    sku = _skus(eng)
+    sku = local_skus(eng)
     store, agent = world.stores_a[0], world.agent_a.agent_id
 
     def draft(*lines):
         return OrderDraft(store=store, agent_id=agent, lines=list(lines))
 
-    a = service.submit(eng, draft(LineInput(sku[0], 6)))
-    z = service.submit(eng, draft(LineInput(sku[1], 6)))
+    a = service.submit(eng, draft(LineInput(sku[0], 6)), identity=None)
+    z = service.submit(eng, draft(LineInput(sku[1], 6)), identity=None)
     assert sync_once(eng, conn).ok
     _central(
         world, "UPDATE orders SET notes = 'office: deliver Monday' WHERE id = %s", a.order_id
     )  # version 2 centrally
-    service.amend(eng, a.order_id, draft(LineInput(sku[0], 12)))  # made on version 1
+    service.amend(eng, a.order_id, draft(LineInput(sku[0], 12)), identity=None)  # made on version 1
     _central(
         world,
         "UPDATE orders SET state = 'sent_to_zoho', zoho_salesorder_number = 'SO-7' WHERE id = %s",
         z.order_id,
     )
-    service.cancel(eng, z.order_id)  # the laptop still thinks it is synced
+    service.cancel(eng, z.order_id, identity=None)  # the laptop still thinks it is synced
     report = sync_once(eng, conn)
     assert report.parked == 2
     with session_scope(eng) as s:

@@ -33,8 +33,8 @@ def report_db(tmp_path_factory):
 
 def test_csv_export(report_db, tmp_path):
     _, eng = report_db
-    res = run_report(eng, "sales-by-store", Q1)
-    out = export(res, "csv", tmp_path / "s.csv")
+    res = run_report(eng, "sales-by-store", Q1, identity=None)
+    out = export(res, "csv", tmp_path / "s.csv", identity=None)
     rows = list(csv.reader(out.open(encoding="utf-8")))
     assert rows[0] == [
         "Store code",
@@ -53,11 +53,11 @@ def test_csv_export(report_db, tmp_path):
 
 def test_xlsx_export_is_typed_and_formatted(report_db, tmp_path):
     _, eng = report_db
-    res = run_report(eng, "sales-by-period", Q1.with_(region=None))
-    out = export(res, "xlsx", tmp_path / "p.xlsx")
+    res = run_report(eng, "sales-by-period", Q1.with_(region=None), identity=None)
+    out = export(res, "xlsx", tmp_path / "p.xlsx", identity=None)
     ws = load_workbook(out).active
     assert ws["A1"].value == "Sales by period"
-    assert "From: 2024-01-01" in ws["A2"].value
+    assert "From: 01 Jan 2024" in ws["A2"].value  # en-IN dates, as on screen
     header = [c.value for c in ws[4]]
     assert header[:3] == ["Period start", "Period", "Sales"]
     assert ws.freeze_panes == "A5"
@@ -65,9 +65,11 @@ def test_xlsx_export_is_typed_and_formatted(report_db, tmp_path):
     # Month rows: Jan 1100.00, Feb 1900.50, Mar 810.25.
     sales = [ws.cell(row=r, column=3).value for r in range(5, 8)]
     assert sales == [1100.0, 1900.5, 810.25]
-    assert ws.cell(row=5, column=3).number_format == "#,##0.00"
+    # Typed numbers with the en-IN rupee format (lakh/crore grouping), never text.
+    assert ws.cell(row=5, column=3).data_type == "n"
+    assert ws.cell(row=5, column=3).number_format == "[$₹-4009]#,##,##0.00;-[$₹-4009]#,##,##0.00"
     assert ws.cell(row=5, column=1).value.date() == dt.date(2024, 1, 1)
-    assert ws.cell(row=5, column=1).number_format == "yyyy-mm-dd"
+    assert ws.cell(row=5, column=1).number_format == "dd mmm yyyy"
     growth = ws.cell(row=6, column=header.index("Growth vs prev.") + 1)
     assert growth.value == pytest.approx(800.50 / 1100)
     assert growth.number_format == "0.0%"
@@ -76,12 +78,12 @@ def test_xlsx_export_is_typed_and_formatted(report_db, tmp_path):
 
 def test_pdf_export_text_has_the_figures(report_db, tmp_path):
     _, eng = report_db
-    res = run_report(eng, "ageing", ReportFilters(date_to=dt.date(2024, 4, 30)))
-    out = export(res, "pdf", tmp_path / "a.pdf")
+    res = run_report(eng, "ageing", ReportFilters(date_to=dt.date(2024, 4, 30)), identity=None)
+    out = export(res, "pdf", tmp_path / "a.pdf", identity=None)
     reader = PdfReader(str(out))
     text = "\n".join(p.extract_text() for p in reader.pages)
     assert "Outstanding balances and ageing" in text
-    assert "To: 2024-04-30" in text
+    assert "To: 30 Apr 2024" in text
     assert "Generated" in text
     assert "Page 1 of" in text
     # S2: 1,560.50 in 31–60 days, 1,640.50 in total; S1: 150.00 over 90 days.
@@ -93,7 +95,7 @@ def test_pdf_export_text_has_the_figures(report_db, tmp_path):
 
 def test_failed_export_keeps_previous_file(report_db, tmp_path):
     _, eng = report_db
-    res = run_report(eng, "sales-by-store", Q1)
+    res = run_report(eng, "sales-by-store", Q1, identity=None)
     target = tmp_path / "s.csv"
     target.write_text("previous export\n")
     ctx = TaskContext()
@@ -104,13 +106,13 @@ def test_failed_export_keeps_previous_file(report_db, tmp_path):
     ex.PROGRESS_EVERY = 1
     try:
         with pytest.raises(Cancelled):
-            export(res, "csv", target, ctx)
+            export(res, "csv", target, ctx, identity=None)
     finally:
         ex.PROGRESS_EVERY = old
     assert target.read_text() == "previous export\n"
     assert [p.name for p in tmp_path.iterdir()] == ["s.csv"]
     with pytest.raises(UserError, match="does not exist"):
-        export(res, "csv", tmp_path / "nope" / "s.csv")
+        export(res, "csv", tmp_path / "nope" / "s.csv", identity=None)
 
 
 def test_cli_report_writes_each_format(report_db, tmp_path, capsys):
@@ -135,6 +137,11 @@ def test_cli_report_writes_each_format(report_db, tmp_path, capsys):
             ]
         )
         assert code == 0 and out.stat().st_size > 0
+    capsys.readouterr()
+    out = tmp_path / "loud.csv"
+    code = cli_main(["report", "sales-by-region", "--out", str(out), "--db", str(path)])
+    assert code == 0
+    assert capsys.readouterr().out == f"Sales by region: 2 rows written to {out}\n"
     rows = list(csv.reader((tmp_path / "r.csv").open(encoding="utf-8")))
     assert [(r[0], r[1]) for r in rows[1:]] == [("North", "2860.50"), ("South", "950.25")]
     code = cli_main(["report", "sales-by-region", "--region", "Nowhere", "--db", str(path)])

@@ -13,12 +13,12 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from mangalm_desktop.cli.orders_cmd import order_audit
 from mangalm_desktop.db.engine import session_scope
 from mangalm_desktop.db.models import Agent, AuditLog, Order, Outbox, Store
 from mangalm_desktop.db.store_profile import ProfileEdit, save_store_profile
 from mangalm_desktop.domain.enums import Role
 from mangalm_desktop.orders import service
+from mangalm_desktop.orders.access import order_audit
 from mangalm_desktop.orders.model import LineInput, OrderDraft
 from mangalm_desktop.reports.catalog import REPORTS, run_report
 from mangalm_desktop.reports.export import export
@@ -57,12 +57,16 @@ def _draft(s, store_id) -> OrderDraft:
 def test_agent_orders_only_for_own_stores(engine, world):
     s, theirs, agent, manager, _ = world
     with pytest.raises(PermissionDenied, match="A07 is not the agent of this store"):
-        service.submit(engine, _draft(s, theirs), on_write=order_audit("desktop:A07", agent))
+        service.submit(
+            engine, _draft(s, theirs), identity=agent, on_write=order_audit("desktop:A07")
+        )
     assert _count(engine, Order) == 0 and _count(engine, Outbox) == 0  # rolled back
-    mine = service.submit(engine, _draft(s, s.store_id), on_write=order_audit("d:A07", agent))
+    mine = service.submit(
+        engine, _draft(s, s.store_id), identity=agent, on_write=order_audit("d:A07")
+    )
     assert mine.state == "submitted"
     # A manager may act on any store; the cancel is audited in the same transaction.
-    service.cancel(engine, mine.order_id, on_write=order_audit("d:M01", manager))
+    service.cancel(engine, mine.order_id, identity=manager, on_write=order_audit("d:M01"))
     with session_scope(engine) as db:
         actions = db.scalars(select(AuditLog.action).order_by(AuditLog.at)).all()
     assert actions == ["order_submit", "order_cancel"]

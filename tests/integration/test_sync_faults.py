@@ -14,7 +14,6 @@ import signal
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
 
 import psycopg
 import pytest
@@ -26,7 +25,7 @@ from mangalm_desktop.db.models import Order, Outbox, Store
 from mangalm_desktop.sync.conflicts import list_conflicts, resolve
 from mangalm_desktop.sync.push import push
 from mangalm_desktop.sync.service import sync_once
-from tests.integration.cutting_proxy import CuttingProxy, unix_upstream
+from tests.integration.cutting_proxy import pg_proxy
 from tests.integration.sync_support import (
     as_user,
     build_world,
@@ -142,10 +141,7 @@ def test_sigkill_during_push_loses_and_duplicates_nothing(world, tmp_path):
 
 @pytest.fixture
 def proxy(pg_server, world):
-    uri = pg_server.get_uri()
-    socket_dir = dict(parse_qsl(urlsplit(uri).query))["host"]
-    port = pg_server.get_postmaster_info().port or 5432
-    px = CuttingProxy(unix_upstream(f"{socket_dir}/.s.PGSQL.{port}"))
+    px = pg_proxy(pg_server)
     yield px
     px.close()
 

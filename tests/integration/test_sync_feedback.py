@@ -56,7 +56,7 @@ def test_submitted_orders_feedback_arrives_centrally_and_is_not_parked(pg_url, t
         lines=[LineInput(taken, 12, suggested_qty=8, prediction_id=pid_taken)],
         suggestions=[Suggestion(taken, 8, pid_taken), Suggestion(dropped, 5, pid_dropped)],
     )
-    res = orders.submit(eng, draft)
+    res = orders.submit(eng, draft, identity=None)
 
     report = sync_once(eng, world.connector(world.agent_a))
     assert report.ok, report.error

@@ -189,3 +189,34 @@ def test_newer_client_refuses_older_central(world, tmp_path, newer_app):
     assert not report.ok
     assert "newer than the central database" in report.error
     assert "mangalm central init" in report.error
+
+
+def test_order_for_a_moved_store_is_kept_and_sent_when_the_store_comes_back(world, tmp_path):
+    from mangalm_desktop.sync.conflicts import list_conflicts
+
+    ea = local_db(tmp_path / "a.sqlite")
+    ca = world.connector(world.agent_a)
+    assert sync_once(ea, ca).ok
+    moved = world.stores_a[1]
+    oid = new_order(ea, store_id=moved, agent_id=world.agent_a.agent_id, products=world.products)
+    _move(world, moved, world.agent_b.agent_id)
+    report = sync_once(ea, ca)
+    assert report.ok and report.parked == 1
+    [item] = list_conflicts(ea)
+    assert item.kind == "store_moved" and item.can_keep_mine
+    assert "no longer yours" in item.message
+    assert sync_once(ea, ca).parked == 0  # stays parked quietly, nothing re-sent in vain
+    with _owner(world) as c:
+        assert c.execute("SELECT count(*) FROM orders WHERE id = %s", (oid,)).fetchone()[0] == 0
+
+    _move(world, moved, world.agent_a.agent_id)  # the store comes back
+    report = sync_once(ea, ca)
+    assert report.ok and report.pushed == 1 and report.parked == 0
+    with _owner(world) as c:
+        got = c.execute("SELECT version, store_id FROM orders WHERE id = %s", (oid,)).fetchall()
+    assert got == [(1, moved)]
+    assert sync_once(ea, ca).ok
+    with session_scope(ea) as s:
+        assert s.scalars(select(Outbox)).all() == []
+        assert s.get(Order, oid).state == "synced"
+    _same_as_central(world, ea, world.agent_a)

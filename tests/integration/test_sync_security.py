@@ -58,12 +58,12 @@ def test_agent_cannot_update_other_agents_rows_or_take_a_store(world, as_a):
         assert _count(owner, "SELECT count(*) FROM store WHERE notes = 'mine now'") == 0
 
 
-def _insert_order(conn, store_id, agent_id):
+def _insert_order(conn, store_id, agent_id, code="X"):
     conn.execute(
         "INSERT INTO orders (id, number, kind, state, store_id, agent_id, order_date, "
         "discount_pct, subtotal, discount_total, total, version, deleted, updated_at, created_at)"
         " VALUES (%s, %s, 'order', 'submitted', %s, %s, %s, 0, 0, 0, 0, 1, false, now(), now())",
-        (uuid.uuid4(), f"X-{uuid.uuid4().hex[:8]}", store_id, agent_id, dt.date(2024, 1, 1)),
+        (uuid.uuid4(), f"{code}-{uuid.uuid4().hex[:8]}", store_id, agent_id, dt.date(2024, 1, 1)),
     )
 
 
@@ -73,7 +73,7 @@ def test_agent_cannot_insert_into_other_stores_or_forge_agent_id(world, as_a):
         _insert_order(as_a, world.stores_b[0], a)
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         _insert_order(as_a, world.stores_a[0], b)  # forged agent_id
-    _insert_order(as_a, world.stores_a[0], a)  # its own: allowed
+    _insert_order(as_a, world.stores_a[0], a, world.agent_a.code)  # its own: allowed
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         as_a.execute(
             "INSERT INTO invoice (id, number, store_id, invoice_date, total, source, version,"

@@ -210,14 +210,3 @@ def test_two_bridges_started_at_once_only_one_runs(pg_url):
         # The lock was released: the next run goes ahead.
         assert bridge.run_once(engine, connect(server, ManualClock()), ["items"]).results
     engine.dispose()
-
-
-def test_clients_on_real_time_share_one_limiter_per_organization():
-    cfg = ZohoConfig(client_id="c", organization_id="org-1", per_minute=50)
-    a, b = bridge.make_client(cfg), bridge.make_client(cfg)
-    other = bridge.make_client(ZohoConfig(client_id="c", organization_id="org-2", per_minute=50))
-    try:
-        assert a.limiter is b.limiter and a.limiter is not other.limiter
-    finally:
-        for c in (a, b, other):
-            c.close()

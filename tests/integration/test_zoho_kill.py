@@ -23,12 +23,20 @@ from sqlalchemy import select
 
 from mangalm_desktop.db.engine import session_scope
 from mangalm_desktop.db.models import Order
+from mangalm_desktop.db.types import utcnow
 from mangalm_desktop.zoho import bridge
+from mangalm_desktop.zoho import state as zoho_state
 from mangalm_desktop.zoho.clock import ManualClock
 from mangalm_desktop.zoho.errors import BridgeBusy
 from tests.conftest import REPO_ROOT
 from tests.zoho_server import ZohoServer
-from tests.zoho_server.support import central_engine, connect, make_orders, seed_zoho
+from tests.zoho_server.support import (
+    ScaledClock,
+    central_engine,
+    connect,
+    make_orders,
+    seed_zoho,
+)
 
 pytestmark = [
     pytest.mark.pg,
@@ -104,6 +112,51 @@ def _check(engine, server: ZohoServer, numbers: list[str]) -> None:
         assert state == "sent_to_zoho" and so_id == by_ref[number], number
 
 
+def _check_budget(engine, server: ZohoServer, kills: int) -> None:
+    """The day's count covers every API request Zoho saw, killed runs included: a slot is
+    counted before its request is sent, so the count may be one over per kill, never under."""
+    served = len(server.api_log("/books/")) + len(server.api_log("/crm/"))
+    with session_scope(engine) as s:
+        counted = zoho_state.budget_used(s, utcnow().date())
+    assert served <= counted <= served + kills, (served, counted, kills)
+
+
+def test_sigkill_leaves_the_daily_budget_right(pg_url):
+    """A few kills, quickly (the long trial below checks the same after each of its kills)."""
+    rng = random.Random(3)
+    engine = central_engine(pg_url)
+    with ZohoServer(latency=0.005, per_minute=1_000_000) as server:
+        seed_zoho(server, stores=2, items=3, invoices=0)
+        client = connect(server, ManualClock())
+        bridge.run_once(engine, client, ["accounts", "contacts", "items"])
+        zygote = Zygote()
+        for kills in range(1, 5):
+            make_orders(engine, ORDERS_PER_TRIAL)
+            base = len(server.log)
+            pid = zygote.go(_settings(pg_url, server))
+            while len(server.log) < base + rng.randint(2, 6):
+                time.sleep(0.0005)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            zygote.wait_exit()
+            _check_budget(engine, server, kills)
+            _recover(engine, client)
+            _check_budget(engine, server, kills)
+        zygote.close()
+    engine.dispose()
+
+
+def _settings(pg_url: str, server: ZohoServer) -> dict:
+    return {
+        "pg_url": pg_url,
+        "server_url": server.url,
+        "org_id": server.org_id,
+        "client_id": server.client_id,
+        "client_secret": server.client_secret,
+        "refresh_token": server.new_refresh_token(),
+    }
+
+
 def test_sigkill_during_push_never_duplicates_or_loses_orders(pg_url):
     rng = random.Random(int(os.environ.get("MANGALM_SEED", "8")))
     engine = central_engine(pg_url)
@@ -113,14 +166,7 @@ def test_sigkill_during_push_never_duplicates_or_loses_orders(pg_url):
         bridge.run_once(engine, client, ["accounts", "contacts", "items"])
 
         def settings() -> dict:
-            return {
-                "pg_url": pg_url,
-                "server_url": server.url,
-                "org_id": server.org_id,
-                "client_id": server.client_id,
-                "client_secret": server.client_secret,
-                "refresh_token": server.new_refresh_token(),
-            }
+            return _settings(pg_url, server)
 
         zygote = Zygote()
         numbers: list[str] = []
@@ -128,7 +174,7 @@ def test_sigkill_during_push_never_duplicates_or_loses_orders(pg_url):
         numbers += make_orders(engine, ORDERS_PER_TRIAL)
         base = len(server.log)
         zygote.go(settings())
-        assert zygote.wait_exit() == ["done"]
+        assert zygote.wait_exit()[0].startswith("done")
         per_push = len(server.log) - base  # token + lookup and create per order
         _check(engine, server, numbers)
 
@@ -148,6 +194,7 @@ def test_sigkill_during_push_never_duplicates_or_loses_orders(pg_url):
             with contextlib.suppress(ProcessLookupError):  # it may have finished already
                 os.kill(pid, signal.SIGKILL)
             zygote.wait_exit()
+            _check_budget(engine, server, _trial + 1)
             with session_scope(engine) as s:
                 states = dict(
                     s.execute(
@@ -167,3 +214,33 @@ def test_sigkill_during_push_never_duplicates_or_loses_orders(pg_url):
         f"whose answer died with the process ({per_push} requests per push)"
     )
     assert interrupted >= max(1, TRIALS // 2)  # the kills did land mid-push
+
+
+def test_two_processes_in_one_minute_stay_under_the_limit_together(pg_url):
+    """Two bridge processes, one after the other in the same minute, on a clock shared with the
+    server (30x real time): together they stay within Zoho's limit (10 a minute here) on the
+    server's arrival times. The bridges keep to 9, the margin the default 90 keeps under 100:
+    a slot is stamped just before sending, and the network's jitter (30x here) moves the
+    arrival a little."""
+    engine = central_engine(pg_url)
+    scaled = ScaledClock(time.time(), 30.0)
+    with ZohoServer(clock=scaled.now, per_minute=1_000_000) as server:
+        seed_zoho(server, stores=2, items=3, invoices=0)
+        bridge.run_once(engine, connect(server, ManualClock()), ["accounts", "contacts", "items"])
+        zygote = Zygote()
+        start = len(server.log)
+        sent = []
+        for _ in range(2):
+            make_orders(engine, 6)
+            zygote.go(
+                {**_settings(pg_url, server), "per_minute": 9, "scaled": [scaled.origin, 30.0]}
+            )
+            lines = zygote.wait_exit()
+            assert lines[0].startswith("done"), lines
+            sent.append(int(lines[0].split()[1]))
+        zygote.close()
+        arrivals = sorted(e.at for e in server.log[start:] if e.path.startswith("/books/"))
+    engine.dispose()
+    assert sent == [12, 12] and len(arrivals) == 24
+    busiest = max(sum(1 for t in arrivals if a <= t < a + 60.0) for a in arrivals)
+    assert busiest <= 10, busiest

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 
 
 def child(settings: dict) -> None:
@@ -22,7 +23,7 @@ def child(settings: dict) -> None:
     from mangalm_desktop.security.memory_keyring import MemoryKeyring
     from mangalm_desktop.security.secrets import set_secret
     from mangalm_desktop.zoho import bridge
-    from mangalm_desktop.zoho.clock import SystemClock
+    from mangalm_desktop.zoho.clock import ManualClock
     from mangalm_desktop.zoho.config import SECRET_CLIENT, SECRET_REFRESH, ZohoConfig
 
     keyring.set_keyring(MemoryKeyring())
@@ -34,14 +35,22 @@ def child(settings: dict) -> None:
         accounts_url=settings["server_url"],
         timeout_s=5.0,
         backoff_base_s=0.05,
-        per_minute=100,
+        per_minute=settings.get("per_minute", 100),
         daily_budget=100_000,
     )
     engine = make_engine(settings["pg_url"])
-    client = bridge.make_client(config, SystemClock())
+    # Simulated time from the real start: the bridges of 50 trials in a few seconds share the
+    # central per-minute window, which on real time would make them sleep for minutes; the
+    # kills, the server and the database run on real time all the same.
+    clock = ManualClock(start=time.time())
+    if "scaled" in settings:  # a clock shared with the server and the other processes
+        from tests.zoho_server.support import ScaledClock
+
+        clock = ScaledClock(*settings["scaled"])
+    client = bridge.make_client(config, clock)
     print(f"started {os.getpid()}", flush=True)
-    bridge.run_once(engine, client, ["orders"])
-    print("done", flush=True)
+    report = bridge.run_once(engine, client, ["orders"])
+    print(f"done {report.requests}", flush=True)
 
 
 def main() -> int:

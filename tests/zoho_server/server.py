@@ -37,8 +37,11 @@ class Fault:
     """One injected misbehaviour, applied to the next ``count`` matching requests.
 
     kind: ``401`` (all access tokens expire now), ``429``, ``500``, ``503``, ``slow``
-    (answer after ``delay`` s), ``drop`` (close without answering, nothing done) or
-    ``drop_after`` (do the work, then close without answering).
+    (answer after ``delay`` s), ``drop`` (close without answering, nothing done),
+    ``drop_after`` (do the work, then close without answering) or ``late_commit`` (a create
+    is accepted, the answer is lost after ``delay`` real seconds, and the record becomes
+    visible to lists only ``commit_after`` seconds later on the server's clock: Zoho
+    committing after the client gave up).
     """
 
     kind: str
@@ -47,6 +50,8 @@ class Fault:
     count: int = 1
     retry_after: int | None = None
     delay: float = 0.0
+    commit_after: float = 0.0
+    skip: int = 0  # let this many matching requests through untouched first
 
 
 @dataclass
@@ -94,6 +99,11 @@ class ZohoServer:
         self.token_ttl = token_ttl
         self.latency = latency
         self.rate_limit_retry_after = rate_limit_retry_after
+        # Books answers a dead token with code 57 and usually HTTP 401; some live reports
+        # say 400 (ZOHO_API.md §2.4), so the status is a switch.
+        self.books_auth_status = 401
+        # called when a token is minted: a test on simulated time makes minting take time
+        self.on_mint: Any = None
         self.lock = threading.RLock()
         self.faults: list[Fault] = []
         self.log: list[Logged] = []
@@ -101,6 +111,7 @@ class ZohoServer:
         self.refresh_tokens: dict[str, _Refresh] = {}
         self.access_tokens: dict[str, float] = {}  # token -> expires at (clock)
         self.token_requests = 0
+        self._minted = 0
         self.revoked: list[str] = []
         self.accounts: list[Json] = []
         self.contacts: list[Json] = []
@@ -113,6 +124,8 @@ class ZohoServer:
         self._org_window: dict[str, deque[float]] = {}
         self._seq = 460000000000000
         self._so_number = 0
+        # sales order id -> server-clock time before which lists do not show it
+        self.invisible_until: dict[str, float] = {}
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -260,6 +273,16 @@ class ZohoServer:
             self.invoices.append(rec)
         return rec
 
+    def tokens_minted(self) -> int:
+        """Access tokens minted so far, over every refresh token (grant exchanges included)."""
+        with self.lock:
+            return self._minted
+
+    def delete_invoice(self, invoice_id: str) -> None:
+        """Delete an invoice in "Books": gone from lists and details (code 1002 on a detail)."""
+        with self.lock:
+            self.invoices = [i for i in self.invoices if i["invoice_id"] != invoice_id]
+
     def by_reference(self) -> Counter[str]:
         with self.lock:
             return Counter(so["reference_number"] for so in self.salesorders)
@@ -284,6 +307,9 @@ class ZohoServer:
         with self.lock:
             for f in self.faults:
                 if path.startswith(f.path) and (f.method is None or f.method == method):
+                    if f.skip > 0:
+                        f.skip -= 1
+                        return None
                     f.count -= 1
                     if f.count <= 0:
                         self.faults.remove(f)
@@ -307,6 +333,8 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # headers and body go out in separate writes
     _suppress = False
     _status = 0
+    _late: Fault | None = None
+    _entry: Logged | None = None
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         return
@@ -322,6 +350,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._status = 0
             return
         data = b"" if body is None else json.dumps(body).encode()
+        if self._entry is not None:
+            self._entry.status = status  # before the client can see the answer
         self.send_response(status)
         if body is not None:
             self.send_header("Content-Type", "application/json;charset=UTF-8")
@@ -354,8 +384,12 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._body()
         self._status = 0
         self._suppress = False
-        arrived = z.clock()  # Zoho counts a request when it arrives
-        org = query.get("organization_id")
+        self._late: Fault | None = None
+        # Zoho counts a request when it arrives: it is logged then (its status when answered),
+        # so a slow or late-committing answer does not reorder or delay the log.
+        entry = self._entry = Logged(z.clock(), method, path, query.get("organization_id"), 0)
+        with z.lock:
+            z.log.append(entry)
         try:
             if z.latency:
                 time.sleep(z.latency)
@@ -373,6 +407,9 @@ class _Handler(BaseHTTPRequestHandler):
                     return
                 elif fault.kind == "drop_after":
                     self._suppress = True
+                elif fault.kind == "late_commit":
+                    self._suppress = True
+                    self._late = fault
                 elif fault.kind in ("429", "500", "503"):
                     self._fault_reply(fault, path)
                     return
@@ -391,10 +428,11 @@ class _Handler(BaseHTTPRequestHandler):
                     },
                 )
             if self._suppress:
+                if fault is not None and fault.kind == "late_commit" and fault.delay:
+                    time.sleep(fault.delay)  # the client times out meanwhile
                 self._drop()
         finally:
-            with z.lock:
-                z.log.append(Logged(arrived, method, path, org, self._status))
+            entry.status = self._status  # 0 if the connection was dropped
 
     def _fault_reply(self, fault: Fault, path: str) -> None:
         headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
@@ -475,9 +513,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _mint(self, refresh: str) -> Json:
         z = self.zoho
+        if z.on_mint is not None:
+            z.on_mint()
         token = f"1000.{secrets.token_hex(16)}.{secrets.token_hex(16)}"
         now = z.clock()
         z.access_tokens[token] = now + z.token_ttl
+        z._minted += 1
         z.refresh_tokens[refresh].minted.append(now)
         return {
             "access_token": token,
@@ -504,7 +545,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _books(self, method: str, path: str, query: dict[str, str], body: bytes) -> None:
         z = self.zoho
         if not self._authorized():
-            self._books_error(401, 57, "You are not authorized to perform this operation")
+            self._books_error(
+                z.books_auth_status, 57, "You are not authorized to perform this operation"
+            )
             return
         if path == "/organizations" and method == "GET":
             self._send(
@@ -596,6 +639,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self._books_error(400, 2, "Invalid value passed for last_modified_time")
                 return
             rows = [r for r in rows if _books_time(r["last_modified_time"]) >= since]
+        if path == "/salesorders":  # a create that has not committed yet is not listed
+            now = z.clock()
+            with z.lock:
+                hidden = {k for k, until in z.invisible_until.items() if now < until}
+            rows = [r for r in rows if r["salesorder_id"] not in hidden]
         if path == "/salesorders" and "reference_number" in query:
             rows = [r for r in rows if r.get("reference_number") == query["reference_number"]]
         start = (page - 1) * per_page
@@ -691,6 +739,8 @@ class _Handler(BaseHTTPRequestHandler):
                 "last_modified_time": stamp,
             }
             z.salesorders.append(so)
+            if self._late is not None:
+                z.invisible_until[so["salesorder_id"]] = z.clock() + self._late.commit_after
         self._send(201, {"code": 0, "message": "Sales Order has been created.", "salesorder": so})
 
     # ---- CRM -----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ orders waiting to be pushed, and a bridge client wired to the local server."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -22,6 +23,22 @@ from mangalm_desktop.zoho.config import SECRET_CLIENT, SECRET_REFRESH, ZohoConfi
 from .server import ZohoServer
 
 T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+
+
+class ScaledClock:
+    """Real time running ``speed`` times faster, the same in every process given the same
+    ``origin``: bridges in separate processes and the server agree on it, and a one-minute
+    rate window passes in 60/speed real seconds."""
+
+    def __init__(self, origin: float, speed: float) -> None:
+        self.origin, self.speed = origin, speed
+
+    def now(self) -> float:
+        return self.origin + (time.time() - self.origin) * self.speed
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds / self.speed)
 
 
 def central_engine(url: str) -> Engine:

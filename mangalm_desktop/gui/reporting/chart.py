@@ -9,29 +9,21 @@ from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
+from ...domain.formatting import Kind, axis, cell, to_number
 from ...reports.catalog import ReportResult, column_kind, column_label
-from ...reports.formatting import format_value, to_number
 
 PALETTE = ["#2F5597", "#C55A11", "#548235", "#7030A0", "#BF9000", "#2E75B6"]
 MAX_TICKS = 16
 
 
 class AmountAxis(pg.AxisItem):
-    """Left axis labels as a manager reads them: 12,500 / 4.5 L / 1.2 Cr, not 1.2e+07."""
+    """Left axis labels as a manager reads them: ₹12,500 / ₹4.5 L / ₹1.2 Cr, not 1.2e+07."""
+
+    kind: Kind = "float"  # the plotted columns' kind, set with each result
 
     def tickStrings(self, values, scale, spacing) -> list[str]:  # noqa: ANN001, N802
-        out = []
-        for v in values:
-            a = abs(v * scale)
-            if a >= 1e7:
-                out.append(f"{v * scale / 1e7:,.2f} Cr")
-            elif a >= 1e5:
-                out.append(f"{v * scale / 1e5:,.1f} L")
-            elif spacing * scale < 1:
-                out.append(f"{v * scale:,.2f}")
-            else:
-                out.append(f"{v * scale:,.0f}")
-        return out
+        decimals = 2 if spacing * scale < 1 else 0
+        return [axis(v * scale, self.kind, decimals=decimals) for v in values]
 
 
 class ReportChart(QWidget):
@@ -45,12 +37,13 @@ class ReportChart(QWidget):
         self.hover_label = QLabel("Point at the chart to see values", self)
         self.hover_label.setObjectName("chartHover")
         palette = (QApplication.instance() or self).palette()
-        self.plot = pg.PlotWidget(self, axisItems={"left": AmountAxis(orientation="left")})
+        self.amount_axis = AmountAxis(orientation="left")
+        self.plot = pg.PlotWidget(self, axisItems={"left": self.amount_axis})
         self.plot.setObjectName("reportChart")
         self.plot.setBackground(palette.base().color())
-        for axis in ("left", "bottom"):
-            self.plot.getAxis(axis).setTextPen(palette.text().color())
-            self.plot.getAxis(axis).setPen(palette.mid().color())
+        for side in ("left", "bottom"):
+            self.plot.getAxis(side).setTextPen(palette.text().color())
+            self.plot.getAxis(side).setPen(palette.mid().color())
         self.plot.showGrid(x=False, y=True, alpha=0.25)
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
@@ -96,6 +89,8 @@ class ReportChart(QWidget):
         ys = [y for y in spec.y if y in part.columns]
         self.series = {y: [to_number(v) for v in part[y]] for y in ys}
         self._kinds = {y: column_kind(y) for y in ys}
+        kinds = set(self._kinds.values())
+        self.amount_axis.kind = kinds.pop() if len(kinds) == 1 else "float"
         n = len(self.categories)
         x = np.arange(n, dtype=float)
         width = 0.8 / (1 if spec.stacked or spec.kind == "line" else max(1, len(ys)))
@@ -160,7 +155,7 @@ class ReportChart(QWidget):
         if not 0 <= index < len(self.categories):
             return ""
         parts = [
-            f"{column_label(y)} {format_value(vals[index], self._kinds[y])}"
+            f"{column_label(y)} {cell(vals[index], self._kinds[y])}"
             for y, vals in self.series.items()
         ]
         return f"{self.categories[index]}: " + ", ".join(parts)

@@ -12,8 +12,8 @@ from typing import Any
 import pandas as pd
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
+from ...domain.formatting import Kind, cell, is_missing
 from ...reports.catalog import ReportResult
-from ...reports.formatting import format_value, is_missing
 
 Index = QModelIndex | QPersistentModelIndex
 PAGE_ROWS = 500
@@ -26,7 +26,7 @@ class FrameModel(QAbstractTableModel):
         super().__init__(parent)
         self.result: ReportResult | None = None
         self.frame = pd.DataFrame()
-        self.kinds: dict[str, str] = {}
+        self.kinds: dict[str, Kind] = {}
         self.labels: list[str] = []
         self.loaded = 0
 
@@ -71,7 +71,7 @@ class FrameModel(QAbstractTableModel):
         kind = self.kinds.get(name, "text")
         value = self.raw(index.row(), index.column())
         if role == Qt.ItemDataRole.DisplayRole:
-            return format_value(value, kind)  # type: ignore[arg-type]
+            return cell(value, kind)
         if role == Qt.ItemDataRole.TextAlignmentRole:
             if kind in NUMERIC:
                 return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...domain.formatting import number
 from ...domain.tasks import TaskContext
 from ...reports.catalog import ReportResult, get_spec, run_report
 from ...reports.export import FORMATS, export
@@ -59,7 +60,7 @@ def write_export(
 ) -> Path:
     """Export; with the engine the export is checked for the signed-in user and audited."""
     if engine is None:
-        return export(result, fmt, path, task)
+        return export(result, fmt, path, task, identity=identity)
     from ...security.session import export_audited
 
     actor = f"desktop:{identity.username}" if identity is not None else "desktop"
@@ -97,8 +98,8 @@ class ReportPanel(QWidget):
         self.export_button.setText("Export")
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.export_button)
-        for fmt in FORMATS:
-            menu.addAction(f"{fmt.upper()}…", lambda fmt=fmt: self.choose_export(fmt))
+        for kind in FORMATS:
+            menu.addAction(f"{kind.upper()}…", lambda kind=kind: self.choose_export(kind))
         self.export_button.setMenu(menu)
         self.print_button = QPushButton("Print…", self)
         self.print_button.clicked.connect(self.print_preview)
@@ -206,7 +207,7 @@ class ReportPanel(QWidget):
             self.table.setColumnWidth(col, min(self.table.columnWidth(col), 260))
         parts = [f"{k}: {v}" for k, v in result.filter_lines()] or ["all data"]
         self.summary.setText(
-            f"{'; '.join(parts)} — {len(result.frame):,} rows, "
+            f"{'; '.join(parts)} — {number(len(result.frame))} rows, "
             f"computed {result.generated_at:%H:%M:%S}"
             + (f"<br><b>No rows.</b> {result.spec.empty_reason}" if result.frame.empty else "")
         )

@@ -10,8 +10,9 @@ from PySide6.QtGui import QImage, QPageLayout, QPageSize, QTextDocument
 from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import QWidget
 
+from ...domain import formatting as fmt
+from ...domain.formatting import cell
 from ...reports.catalog import ReportResult
-from ...reports.formatting import format_value
 
 NUMERIC = {"money", "int", "pct", "float"}
 WIDE_COLUMNS = 7
@@ -31,14 +32,15 @@ def report_html(result: ReportResult, with_chart: bool = False) -> str:
         cells = []
         for v, c in zip(row, df.columns, strict=True):
             align = "right" if kinds[c] in NUMERIC else "left"
-            cells.append(f'<td align="{align}">{escape(format_value(v, kinds[c]))}</td>')
+            cells.append(f'<td align="{align}">{escape(cell(v, kinds[c]))}</td>')
         rows.append(f'<tr style="background:{bg}">{"".join(cells)}</tr>')
     img = f'<p><img src="{CHART_URL}" width="640"></p>' if with_chart else ""
     return (
         "<html><body style='font-family:sans-serif; font-size:8pt'>"
         f"<h2>{escape(result.title)}</h2>"
         f"<p style='color:#444'>{filters or 'No filters'}<br>"
-        f"Generated {result.generated_at:%Y-%m-%d %H:%M %Z} · {len(df):,} rows</p>{img}"
+        f"Generated {fmt.day_time(result.generated_at)} {result.generated_at:%Z} · "
+        f"{fmt.number(len(df))} rows</p>{img}"
         "<table border='0' cellspacing='0' cellpadding='3' width='100%'>"
         f"<thead><tr style='background:#2F5597; color:white'>{head}</tr></thead>"
         f"<tbody>{''.join(rows) or '<tr><td>No rows match these filters.</td></tr>'}</tbody>"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 
 import shiboken6
 from PySide6.QtCore import QTimer
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...domain.changes import Changes
+from ...domain.formatting import day, money, number
 from ..context import AppContext
 from ..errors import show_error
 from ..forecast_refresher import refresher_for
@@ -74,11 +76,43 @@ def _table(parent: QWidget, model: RowsModel) -> QTableView:
     return view
 
 
+def _expected_order(e) -> str:  # noqa: ANN001 - CallListEntry
+    if not e.value_is_money:  # a history without prices: the order in units
+        return f"{number(e.expected_value)} units"
+    return money(Decimal(str(round(e.expected_value))), paise=False)
+
+
+def _chance_tip(e) -> str:  # noqa: ANN001 - CallListEntry
+    return (
+        f"{round(100 * e.chance_this_week)}% likely to order within 7 days, "
+        f"{round(100 * e.chance_in_horizon)}% within {e.horizon_weeks} weeks (learned from "
+        "stores with the same silence and rhythm). The expected order already counts the "
+        f"chance: lines the store usually takes × their chance × price"
+    )
+
+
+def _last_order(e) -> str:  # noqa: ANN001 - CallListEntry
+    if e.last_order is None:
+        return "never"
+    return f"{day(e.last_order)} ({e.days_since_order} days ago)"
+
+
+def _usual(e) -> str:  # noqa: ANN001 - CallListEntry
+    return f"{e.usual_every_days:.0f} days" if e.usual_every_days else ""
+
+
+def _balance(e) -> str:  # noqa: ANN001 - CallListEntry
+    return "" if e.outstanding_balance is None else money(e.outstanding_balance, paise=False)
+
+
 class TodayView(View):
     view_id = "today"
     title = "Today"
     icon_name = "today"
-    description = "Stores to call, ranked by expected order value × how overdue they are."
+    description = (
+        "Stores to call, ranked by their chance to order this week × √(expected order); "
+        "stores gone quiet on a separate Win-back list."
+    )
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -106,32 +140,76 @@ class TodayView(View):
             [
                 Column("rank", "#", lambda e: str(e.rank + 1), RIGHT),
                 Column("store", "Store", lambda e: e.store_name),
-                Column("value", "Expected order", lambda e: f"{e.expected_value:,.0f}", RIGHT),
+                Column("locality", "Locality", lambda e: e.locality or ""),
+                Column("phone", "Phone", lambda e: e.phone or ""),
                 Column(
-                    "since",
-                    "Last order",
-                    lambda e: f"{e.days_since_order} days ago",
+                    "chance",
+                    "Orders this week",
+                    lambda e: f"{round(100 * e.chance_this_week)}%",
                     RIGHT,
+                    tooltip=lambda e: _chance_tip(e),
                 ),
-                Column("usual", "Usually every", lambda e: f"{e.usual_every_days:.0f} days", RIGHT),
                 Column(
-                    "churn",
-                    "Churn risk",
-                    lambda e: e.churn_reason if e.churn_risk else "",
-                    tooltip=lambda e: e.churn_reason,
+                    "value",
+                    "Expected order",
+                    _expected_order,
+                    RIGHT,
+                    tooltip=lambda e: _chance_tip(e),
                 ),
+                Column("last", "Last order", _last_order, RIGHT),
+                Column("usual", "Usually every", _usual, RIGHT),
+                Column("balance", "Outstanding", _balance, RIGHT),
+                Column("note", "Note", lambda e: e.reason, tooltip=lambda e: e.reason),
             ],
             self,
         )
         self.table = _table(self, self.model)
         self.table.setObjectName("todayTable")
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        layout.addWidget(self.table)
+        layout.addWidget(self.table, 3)
+        self.win_back_label = QLabel(
+            "<b>Win back</b> — silent for more than three of their usual intervals: "
+            "a call to find out why, not an order to expect",
+            self,
+        )
+        self.win_back_label.setWordWrap(True)  # a long caption must not widen the window
+        layout.addWidget(self.win_back_label)
+        self.win_back_rows: list = []
+        self.win_back_model = RowsModel(
+            [
+                Column("store", "Store", lambda e: e.store_name),
+                Column("locality", "Locality", lambda e: e.locality or ""),
+                Column("phone", "Phone", lambda e: e.phone or ""),
+                Column("last", "Last order", _last_order, RIGHT),
+                Column("usual", "Usually every", _usual, RIGHT),
+                Column(
+                    "chance",
+                    "Orders in 8 weeks",
+                    lambda e: f"{round(100 * e.chance_in_horizon)}%",
+                    RIGHT,
+                    tooltip=lambda e: _chance_tip(e),
+                ),
+                Column("value", "Expected order", _expected_order, RIGHT),
+                Column("balance", "Outstanding", _balance, RIGHT),
+                Column("why", "Why", lambda e: e.reason, tooltip=lambda e: e.reason),
+            ],
+            self,
+        )
+        self.win_back_table = _table(self, self.win_back_model)
+        self.win_back_table.setObjectName("winBackTable")
+        self.win_back_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        layout.addWidget(self.win_back_table, 1)
+        # the buttons act on the row last chosen, in either list
+        self._chosen_table = self.table
+        for table in (self.table, self.win_back_table):
+            table.selectionModel().currentRowChanged.connect(
+                lambda _cur, _prev, t=table: self._choose(t)
+            )
+            table.activated.connect(lambda _index: self.show_suggested_order())
         self.refresh_button.clicked.connect(self.update_forecasts)
         self.snooze_button.clicked.connect(self.snooze_selected)
         self.suggested_button.clicked.connect(self.show_suggested_order)
         self.order_button.clicked.connect(self.new_order)
-        self.table.activated.connect(lambda _index: self.show_suggested_order())
         self._asked = False  # the user pressed the button (errors then get a dialog)
         self._forecast_note = ""  # why suggested orders are stale (kept across reloads)
         self.forecasts = refresher_for(ctx)
@@ -150,33 +228,37 @@ class TodayView(View):
             self.load()
 
     def load(self) -> None:
-        from ...forecasting.service import call_list
+        from ...forecasting.service import todays_calls
 
         self._request += 1
         request = self._request
         today, agent = self.ctx.today(), self.ctx.own_stores_only
 
-        def done(rows) -> None:  # noqa: ANN001
+        def done(calls) -> None:  # noqa: ANN001 - TodaysCalls
             if request != self._request:
                 return  # an older answer
             keep = self.selected_store()
-            self.rows = rows
-            self.model.set_rows(rows)
-            if rows:  # a store is always selected, so Enter opens its suggested order
-                ids = [r.store_id for r in rows]
+            self.rows = calls.to_call
+            self.win_back_rows = calls.win_back
+            self.model.set_rows(self.rows)
+            self.win_back_model.set_rows(self.win_back_rows)
+            if self.rows:  # a store is always selected, so Enter opens its suggested order
+                ids = [r.store_id for r in self.rows]
                 self.table.selectRow(
                     ids.index(keep.store_id) if keep and keep.store_id in ids else 0
                 )
+                self._chosen_table = self.table
                 focus = QApplication.focusWidget()
                 if self.isVisible() and (focus is None or not self.isAncestorOf(focus)):
                     self.table.setFocus()
-            risky = sum(1 for r in rows if r.churn_risk)
+            falling = sum(1 for r in self.rows if r.churn_risk)
+            text = f"{len(self.rows)} stores to call; {len(self.win_back_rows)} to win back"
             self.summary.setText(
-                f"{len(rows)} stores to call; {risky} at churn risk{self._forecast_note}"
+                text + (f"; {falling} ordering less" if falling else "") + self._forecast_note
             )
 
         self.ctx.runner.submit(
-            lambda _t, engine: call_list(engine, today=today, agent_id=agent),
+            lambda _t, engine: todays_calls(engine, today=today, agent_id=agent),
             self.ctx.engine,
             on_done=done,
             name="call list",
@@ -217,9 +299,16 @@ class TodayView(View):
             self._forecast_note = f" · Suggested orders could not be updated: {exc}"
             self.summary.setText(self.summary.text().split(" · ")[0] + self._forecast_note)
 
+    def _choose(self, table: QTableView) -> None:
+        self._chosen_table = table
+
     def selected_store(self):  # noqa: ANN201
-        rows = self.table.selectionModel().selectedRows()
-        return self.rows[rows[0].row()] if rows else None
+        """The chosen store: the selected row of the list last clicked (call or win back)."""
+        table = self._chosen_table
+        rows = table.selectionModel().selectedRows()
+        row = rows[0].row() if rows else table.currentIndex().row()  # keys move the current row
+        source = self.rows if table is self.table else self.win_back_rows
+        return source[row] if 0 <= row < len(source) else None
 
     def _main_window(self):  # noqa: ANN202 - the MainWindow (views do not import it)
         main = self.window()
@@ -304,7 +393,7 @@ class PredictionsView(View):
             [
                 Column("product", "Product", lambda s: s.product_name),
                 Column("qty", "Suggested", lambda s: str(s.quantity), RIGHT),
-                Column("range", "Range", lambda s: f"{s.low:.0f}–{s.high:.0f}", RIGHT),
+                Column("range", "Likely between", lambda s: f"{s.low:.0f}–{s.high:.0f}", RIGHT),
                 Column(
                     "prob",
                     "Likely",
@@ -491,11 +580,11 @@ class PredictionsView(View):
             lines=[s.line() for s in suggestions],
             suggestions=suggestions,
         )
-        today = self.ctx.today()
+        today, who = self.ctx.today(), self.ctx.identity
         self.accept_button.setEnabled(False)
 
         def write(_task, engine):  # noqa: ANN001, ANN202
-            result = save_draft(engine, draft, today=today)
+            result = save_draft(engine, draft, identity=who, today=today)
             return Written(result, Changes.of("orders", "order_line"))
 
         def done(result) -> None:  # noqa: ANN001

@@ -30,13 +30,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...cli.orders_cmd import order_audit
+from ...domain import formatting as fmt
 from ...domain.changes import Changes
 from ...domain.errors import UserError
 from ...orders import entry, pdf, service
+from ...orders.access import order_audit
 from ...orders.queries import OrderDetail, OrderFilter
-from ...reports.export import _atomic_target as atomic_target  # the one whole-or-nothing writer
-from .. import format as fmt
 from ..call_dialogs import CallDialog, StockDialog
 from ..context import AppContext
 from ..errors import show_error
@@ -51,32 +50,29 @@ LINE_COLUMNS = [
     Column("no", "#", lambda ln: str(ln.line_no), RIGHT),
     Column("sku", "SKU", lambda ln: ln.sku or ""),
     Column("name", "Product", lambda ln: ln.name),
-    Column("qty", "Qty", lambda ln: f"{ln.quantity:,}", RIGHT),
-    Column("price", "Price", lambda ln: fmt.rupees(ln.unit_price), RIGHT),
+    Column("qty", "Qty", lambda ln: f"{fmt.number(ln.quantity)}", RIGHT),
+    Column("price", "Price", lambda ln: fmt.money(ln.unit_price), RIGHT),
     Column(
         "disc",
         "Disc. %",
         lambda ln: f"{ln.discount_pct.normalize():f}" if ln.discount_pct else "",
         RIGHT,
     ),
-    Column("total", "Amount", lambda ln: fmt.rupees(ln.line_total), RIGHT),
+    Column("total", "Amount", lambda ln: fmt.money(ln.line_total), RIGHT),
 ]
 ANY_DATE = QDate(2000, 1, 1)
 
 
 def save_order_pdf(d: OrderDetail, target: Path) -> Path:
-    """The confirmation PDF at ``target``, whole or not at all; a folder that is missing or
-    not writable is said in words."""
-    data = pdf.order_pdf_bytes(d)
+    """``orders.pdf.save_order_pdf`` (whole or not at all), with a folder that cannot be
+    written said in words."""
     try:
-        with atomic_target(target) as part:
-            part.write_bytes(data)
+        return pdf.save_order_pdf(d, target)
     except OSError as exc:
         raise UserError(
             f"{target.name} could not be saved in {target.parent}: {exc.strerror or exc}.",
             hint="Choose another folder or file name.",
         ) from exc
-    return target
 
 
 class OrdersView(View):
@@ -197,7 +193,7 @@ class OrdersView(View):
         self.date_to.dateChanged.connect(self.refresh)
         self.model.loaded.connect(self._page_loaded)
         self.model.counted.connect(
-            lambda: self.count_label.setText(f"{self.model.total or 0:,} orders")
+            lambda: self.count_label.setText(f"{fmt.number(self.model.total or 0)} orders")
         )
         self.table.selectionModel().currentRowChanged.connect(
             lambda cur, _prev: self._select(cur.row())
@@ -252,7 +248,7 @@ class OrdersView(View):
 
     def _page_loaded(self) -> None:
         if self.model.total is None:
-            self.count_label.setText(f"{len(self.model.rows):,}+ orders")
+            self.count_label.setText(f"{fmt.number(len(self.model.rows))}+ orders")
         if self.table.currentIndex().row() >= 0 or not self.model.rows:
             return
         ids = [r.id for r in self.model.rows]
@@ -293,8 +289,8 @@ class OrdersView(View):
         self.detail_info.setText("\n".join(parts))
         self.lines_model.set_rows(d.lines)
         self.detail_totals.setText(
-            f"Subtotal {fmt.rupees(d.subtotal)} · discounts {fmt.rupees(d.discount_total)} · "
-            f"<b>total {fmt.rupees(d.total)}</b>"
+            f"Subtotal {fmt.money(d.subtotal)} · discounts {fmt.money(d.discount_total)} · "
+            f"<b>total {fmt.money(d.total)}</b>"
         )
         self._update_buttons()
 
@@ -353,9 +349,9 @@ class OrdersView(View):
         if d is None:
             return
         engine, agent = self.ctx.engine, self.ctx.order_agent(d.agent_id)
-        today = self.ctx.today()
+        today, who = self.ctx.today(), self.ctx.identity
         self._write(
-            lambda: service.duplicate(engine, d.id, agent_id=agent, today=today),
+            lambda: service.duplicate(engine, d.id, agent_id=agent, identity=who, today=today),
             "duplicating the order",
         )
 
@@ -367,7 +363,7 @@ class OrdersView(View):
             return
         draft = d.state == "draft"
         what = "Discard draft" if draft else "Cancel order"
-        question = f"{what} {d.number} for {d.store_name} ({fmt.rupees(d.total)})?\n" + (
+        question = f"{what} {d.number} for {d.store_name} ({fmt.money(d.total)})?\n" + (
             "Reason (optional):" if draft else "Reason (required):"
         )
         while True:
@@ -379,9 +375,9 @@ class OrdersView(View):
                 break
             question = f"A reason is needed to cancel {d.number}.\nReason (required):"
         engine = self.ctx.engine
-        hook = order_audit(desktop_actor(self.ctx), self.ctx.identity)
+        hook, who = order_audit(desktop_actor(self.ctx)), self.ctx.identity
         self._write(
-            lambda: service.cancel(engine, d.id, reason=reason, on_write=hook),
+            lambda: service.cancel(engine, d.id, identity=who, reason=reason, on_write=hook),
             "cancelling the order",
         )
 

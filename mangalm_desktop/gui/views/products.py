@@ -32,8 +32,8 @@ from ...db.queries.products import (
     product_sales,
     search_products,
 )
+from ...domain import formatting as fmt
 from ...domain.changes import Changes
-from .. import format as fmt
 from ..charts import WeeklySalesChart
 from ..context import AppContext
 from ..latest import LatestOnly
@@ -46,15 +46,15 @@ PRODUCT_COLUMNS = [
     Column("brand", "Brand", lambda p: p.brand),
     Column("category", "Category", lambda p: p.category),
     Column("pack", "Pack", lambda p: f"{p.pack_size} {p.unit}".strip(), RIGHT),
-    Column("price", "Price", lambda p: fmt.rupees(p.price), RIGHT),
-    Column("mrp", "MRP", lambda p: fmt.rupees(p.mrp), RIGHT),
+    Column("price", "Price", lambda p: fmt.money(p.price), RIGHT),
+    Column("mrp", "MRP", lambda p: fmt.money(p.mrp), RIGHT),
     Column("active", "Active", lambda p: "yes" if p.active else "no"),
 ]
 TOP_STORE_COLUMNS = [
     Column("name", "Store", lambda s: s.name),
     Column("city", "City", lambda s: s.city),
-    Column("qty", "Units, 12 mo", lambda s: f"{s.quantity:,}", RIGHT),
-    Column("value", "Value, 12 mo", lambda s: fmt.rupees(s.value, paise=False), RIGHT),
+    Column("qty", "Units, 12 mo", lambda s: f"{fmt.number(s.quantity)}", RIGHT),
+    Column("value", "Value, 12 mo", lambda s: fmt.money(s.value, paise=False), RIGHT),
 ]
 
 
@@ -183,7 +183,7 @@ class ProductsView(View):
 
         def show(rows: list[ProductRow]) -> None:
             self.model.set_rows(rows)
-            self.count_label.setText(f"{len(rows):,} products")
+            self.count_label.setText(f"{fmt.number(len(rows))} products")
             ids = [r.id for r in rows]
             if selected is not None and selected.id in ids:
                 self.table.selectRow(ids.index(selected.id))
@@ -213,8 +213,8 @@ class ProductsView(View):
         self.top_model.set_rows(sales.top_stores)
         self.detail_sub.setText(
             self.detail_sub.text().split("  —  ")[0]
-            + f"  —  {sales.stores_buying:,} stores bought {sales.quantity_12m:,} units"
-            f" ({fmt.rupees(sales.value_12m, paise=False)}) in the last 12 months"
+            + f"  —  {fmt.number(sales.stores_buying)} stores bought {fmt.number(sales.quantity_12m)} units"
+            f" ({fmt.money(sales.value_12m, paise=False)}) in the last 12 months"
         )
 
     def product_id_shown(self) -> uuid.UUID | None:

@@ -48,9 +48,9 @@ from ...db.store_profile import (
     SaveResult,
     save_store_profile,
 )
+from ...domain import formatting as fmt
 from ...domain.changes import Changes
 from ...security.roles import Permission
-from .. import format as fmt
 from ..charts import WeeklySalesChart
 from ..context import AppContext
 from ..errors import show_error
@@ -61,14 +61,16 @@ from .forecast_views import UpsellPanel
 TOP_COLUMNS = [
     Column("name", "Product", lambda p: p.name),
     Column("brand", "Brand", lambda p: p.brand),
-    Column("qty", "Units, 12 mo", lambda p: f"{p.quantity_12m:,}", RIGHT),
-    Column("value", "Value, 12 mo", lambda p: fmt.rupees(p.value_12m, paise=False), RIGHT),
+    Column("qty", "Units, 12 mo", lambda p: f"{fmt.number(p.quantity_12m)}", RIGHT),
+    Column("value", "Value, 12 mo", lambda p: fmt.money(p.value_12m, paise=False), RIGHT),
     Column(
         "trend",
         "Trend",
-        lambda p: fmt.percent(p.trend_pct),
+        lambda p: fmt.trend(p.trend_pct),
         RIGHT,
-        tooltip=lambda p: f"Last 13 weeks {p.recent_qty:,} units, the 13 before {p.previous_qty:,}",
+        tooltip=lambda p: (
+            f"Last 13 weeks {fmt.number(p.recent_qty)} units, the 13 before {fmt.number(p.previous_qty)}"
+        ),
     ),
 ]
 INVOICE_COLUMNS = [
@@ -76,17 +78,17 @@ INVOICE_COLUMNS = [
     Column("date", "Date", lambda i: fmt.day(i.date), RIGHT),
     Column("kind", "Kind", lambda i: "credit note" if i.kind == "credit_note" else i.kind),
     Column("status", "Status", lambda i: i.status.replace("_", " ")),
-    Column("lines", "Lines", lambda i: f"{i.lines:,}", RIGHT),
-    Column("total", "Total", lambda i: fmt.rupees(i.total), RIGHT),
-    Column("balance", "Balance due", lambda i: fmt.rupees(i.balance), RIGHT),
+    Column("lines", "Lines", lambda i: f"{fmt.number(i.lines)}", RIGHT),
+    Column("total", "Total", lambda i: fmt.money(i.total), RIGHT),
+    Column("balance", "Balance due", lambda i: fmt.money(i.balance), RIGHT),
 ]
 LINE_COLUMNS = [
     Column("line", "#", lambda line: str(line.line_no), RIGHT),
     Column("product", "Product", lambda line: line.product),
     Column("sku", "SKU", lambda line: line.sku),
-    Column("qty", "Qty", lambda line: f"{line.quantity:,}", RIGHT),
-    Column("price", "Unit price", lambda line: fmt.rupees(line.unit_price), RIGHT),
-    Column("total", "Line total", lambda line: fmt.rupees(line.line_total), RIGHT),
+    Column("qty", "Qty", lambda line: f"{fmt.number(line.quantity)}", RIGHT),
+    Column("price", "Unit price", lambda line: fmt.money(line.unit_price), RIGHT),
+    Column("total", "Line total", lambda line: fmt.money(line.line_total), RIGHT),
 ]
 CALL_COLUMNS = [
     Column("at", "When", lambda c: c.called_at.astimezone().strftime("%d %b %Y %H:%M"), RIGHT),
@@ -278,11 +280,11 @@ class StoreDetailWindow(QWidget):
         self.sub_label.setText(
             " · ".join(x for x in (p.code, p.city, p.region, p.agent and f"Agent: {p.agent}") if x)
         )
-        self.kpi["balance"].setText(fmt.rupees(p.outstanding_balance))
+        self.kpi["balance"].setText(fmt.money(p.outstanding_balance))
         self.kpi["limit"].setText(
-            fmt.rupees(p.credit_limit, paise=False) if p.credit_limit is not None else "none"
+            fmt.money(p.credit_limit, paise=False) if p.credit_limit is not None else "none"
         )
-        self.kpi["sales"].setText(fmt.rupees(detail.sales_12m, paise=False))
+        self.kpi["sales"].setText(fmt.money(detail.sales_12m, paise=False))
         if detail.last_order:
             days = (detail.as_of - detail.last_order).days
             self.kpi["last"].setText(f"{fmt.day(detail.last_order)} ({days} d)")

@@ -34,9 +34,8 @@ from ...db.queries.stores import (
     fetch_store_rows,
     filter_options,
 )
-from ...db.search import refresh_store_stats
+from ...domain import formatting as fmt
 from ...domain.changes import Changes
-from .. import format as fmt
 from ..context import AppContext
 from ..latest import LatestOnly
 from ..tablemodels import PAGE, RIGHT, Column, WindowedModel
@@ -51,11 +50,11 @@ STORE_COLUMNS = [
     Column(
         "days_since",
         "Days since",
-        lambda r: "" if r.days_since is None else f"{r.days_since:,}",
+        lambda r: "" if r.days_since is None else f"{fmt.number(r.days_since)}",
         RIGHT,
     ),
-    Column("sales_12m", "Sales, 12 months", lambda r: fmt.rupees(r.sales_12m, paise=False), RIGHT),
-    Column("balance", "Outstanding", lambda r: fmt.rupees(r.balance), RIGHT),
+    Column("sales_12m", "Sales, 12 months", lambda r: fmt.money(r.sales_12m, paise=False), RIGHT),
+    Column("balance", "Outstanding", lambda r: fmt.money(r.balance), RIGHT),
 ]
 DEFAULT_WIDTHS = [230, 115, 140, 120, 95, 75, 125, 115]
 
@@ -230,7 +229,9 @@ class StoresView(View):
             total = index.count
             shown = len(ids)
             self.count_label.setText(
-                f"{shown:,} stores" if shown == total else f"{shown:,} of {total:,} stores"
+                f"{fmt.number(shown)} stores"
+                if shown == total
+                else f"{fmt.number(shown)} of {fmt.number(total)} stores"
             )
             if shown and self.table.currentIndex().row() < 0:
                 self.table.selectRow(0)
@@ -242,19 +243,19 @@ class StoresView(View):
         return self._latest.idle and not self._loading_index
 
     def on_changes(self, changes: Changes) -> None:
-        """Profile edits only repaint rows; anything else recomputes figures and the index."""
-        if not changes.touches("store", "agent", "invoice", "invoice_line"):
+        """Profile edits only repaint rows; new stores or new figures reload the index.
+
+        Invoices changed by an import or sync do not reload here: the main window's
+        :class:`~mangalm_desktop.gui.store_figures.StoreFiguresKeeper` recomputes the changed
+        stores' figures and then announces ``store_stats``.
+        """
+        if not changes.touches("store", "agent", "invoice", "invoice_line", "store_stats"):
             return
         self.model.invalidate_rows()
-        if changes.ids and not changes.touches("agent", "invoice", "invoice_line"):
+        if changes.ids and not changes.touches("agent", "store_stats"):
             return  # an edited store: its list columns (name, city, figures) did not change
-        engine, as_of = self.ctx.engine, self.ctx.today()
-        self.ctx.runner.submit(
-            lambda _ctx: refresh_store_stats(engine, as_of),
-            write=True,
-            on_done=lambda _n: self.reload_index(),
-            name="updating store figures",
-        )
+        if changes.touches("store", "agent", "store_stats"):
+            self.reload_index()
 
     # ---- opening a store --------------------------------------------------------------------
     def _into_table(self) -> None:

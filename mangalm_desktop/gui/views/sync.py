@@ -206,7 +206,15 @@ class SyncView(View):
             self.compare.setRowCount(0)
             return
         self.conflict_message.setText(item.message)
-        diffs = item.differences()
+        diffs = list(item.differences())
+        for d in item.line_differences():  # an order's lines: quantity per product, "-" = none
+            diffs.append(
+                (
+                    f"line {d.product} {d.name}".rstrip(),
+                    "-" if d.mine_qty is None else d.mine_qty,
+                    "-" if d.theirs_qty is None else d.theirs_qty,
+                )
+            )
         self.compare.setRowCount(len(diffs))
         for r, (field, mine, theirs) in enumerate(diffs):
             for c, value in enumerate((field, mine, theirs)):

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from ...domain.changes import Changes
 from ...zoho import panel
-from ...zoho.bridge import RunReport
+from ...zoho.bridge import RunReport, budget_warning
 from ...zoho.errors import BridgeBusy
 from ..context import AppContext
 from .base import View
@@ -36,6 +36,7 @@ COUNT_LABELS = {
     "orders_waiting": "Orders waiting",
     "orders_sent": "Orders sent",
     "orders_parked": "Orders parked",
+    "orders_maybe_created": "Orders maybe created",
 }
 
 
@@ -132,6 +133,8 @@ class ZohoView(View):
             "   ".join(f"{COUNT_LABELS[k]}: {v:,}" for k, v in st.counts.items())
             + f"   Requests today: {st.budget_used_today:,} of {data.daily_budget:,}"
         )
+        if st.first_pull_needs and st.first_pull_needs > data.daily_budget:
+            self.message.setText(budget_warning(st.first_pull_needs, data.daily_budget))
         self.runs.setRowCount(len(st.runs))
         for r, run in enumerate(st.runs):
             jobs = ", ".join(
@@ -183,7 +186,10 @@ class ZohoView(View):
         errors = [f"{r.job}: {r.error}" for r in report.results if r.error]
         sent = sum(r.sent for r in report.results)
         parked = sum(r.parked for r in report.results)
+        waiting = sum(r.waiting for r in report.results)
         text = f"Done: {report.requests:,} requests, {sent} orders sent, {parked} parked."
+        if waiting:
+            text += f" {waiting} maybe created in Zoho (looked up again next run)."
         if report.stopped:
             text += f" Stopped early ({report.stopped})."
         self.message.setText(text + (" " + "; ".join(errors) if errors else ""))
