@@ -99,7 +99,7 @@ def purchase_pairs(
     ever = session.execute(_pairs_query(skip_statuses, open_states, None, today, store_id)).all()
     if not recent:
         return None
-    rows = recent + ever
+    rows = [*recent, *ever]
     # sorted codes, as build_history gives them: hex text (SQLite) sorts as the dashed form
     s_codes, stores = pd.factorize(pd.Series([str(s) for s, _ in rows]), sort=True)
     p_codes, products = pd.factorize(pd.Series([str(p) for _, p in rows]), sort=True)
