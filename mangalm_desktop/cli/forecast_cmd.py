@@ -10,7 +10,7 @@ import sys
 import numpy as np
 
 from ..domain.errors import UserError
-from .common import add_db_option, add_today_option, as_of, cli_task, open_db
+from .common import add_db_option, add_today_option, as_of, cli_identity, cli_task, open_db
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -177,6 +177,7 @@ def run_forecast(args: argparse.Namespace) -> int:
 
     engine = open_db(args)
     try:
+        cli_identity(engine)  # with a central server: sign in first (docs/security.md)
         summary = service_run(
             engine, cli_task(quiet=args.quiet), only_changed=not args.all, today=as_of(args, engine)
         )

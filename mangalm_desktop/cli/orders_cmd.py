@@ -281,6 +281,7 @@ def cmd_duplicate(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     engine = open_db(args)
     try:
+        cli_identity(engine)  # with a central server: sign in first (docs/security.md)
         with session_scope(engine) as s:
             f = queries.OrderFilter(
                 states=tuple(args.state) if args.state else None,
@@ -306,6 +307,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     engine = open_db(args)
     try:
+        cli_identity(engine)  # with a central server: sign in first (docs/security.md)
         with session_scope(engine) as s:
             o = queries.get_order(s, queries.find_order(s, args.order))
         print(f"{o.number}  {o.kind}  {o.state}  version {o.version}")
@@ -333,6 +335,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_pdf(args: argparse.Namespace) -> int:
     engine = open_db(args)
     try:
+        cli_identity(engine)  # with a central server: sign in first (docs/security.md)
         oid = _order_id(engine, args.order)
         with session_scope(engine) as s:
             number = queries.get_order(s, oid).number
@@ -347,6 +350,7 @@ def cmd_pdf(args: argparse.Namespace) -> int:
 def cmd_call(args: argparse.Namespace) -> int:
     engine = open_db(args)
     try:
+        cli_identity(engine)  # with a central server: sign in first (docs/security.md)
         with session_scope(engine) as s:
             agent_id = queries.find_agent(s, args.agent)
         order_id = _order_id(engine, args.order) if args.order else None
@@ -381,6 +385,7 @@ def cmd_stock(args: argparse.Namespace) -> int:
             raise UserError(f"{item!r} is not SKU=QTY.")
     engine = open_db(args)
     try:
+        cli_identity(engine)  # with a central server: sign in first (docs/security.md)
         with session_scope(engine) as s:
             agent_id = queries.find_agent(s, args.agent)
         n = calls.record_stock(

@@ -222,7 +222,10 @@ def run_conflicts(args: argparse.Namespace) -> int:
     for item in items:
         print(f"#{item.seq} {item.table_name} {item.row_id}: {item.message}")
         for field, mine, theirs in item.differences():
-            print(f"    {field}: yours={mine!r} central={theirs!r}")
+            was = f" (before both: {item.fields[field]['base']!r})" if item.fields else ""
+            print(f"    {field}: yours={mine!r} central={theirs!r}{was}")
+        if item.fields:
+            print("    (only these fields differ; your other changes are sent either way)")
         lines = item.line_differences()
         if lines:
             print("    lines:")

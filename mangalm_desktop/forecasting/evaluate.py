@@ -142,6 +142,41 @@ class EvaluationResult:
     per_origin: list[dict] = field(default_factory=list)
     reliability: dict[str, Reliability] = field(default_factory=dict)
 
+    def merge(self, other: EvaluationResult) -> None:
+        """Add another run's sums (other origins, same horizon): pooling stays micro."""
+        for name, b in other.basket.items():
+            mine = self.basket.setdefault(name, BasketScore())
+            for f in ("suggested", "actual", "hits", "qty_min", "qty_suggested", "qty_actual"):
+                setattr(mine, f, getattr(mine, f) + getattr(b, f))
+        for name, d in other.demand.items():
+            md = self.demand.setdefault(name, DemandScore())
+            for f in ("abs_err", "abs_err_total", "err", "actual", "covered", "cells"):
+                setattr(md, f, getattr(md, f) + getattr(d, f))
+            md.rmsse.extend(d.rmsse)
+            md.has_interval = md.has_interval or d.has_interval
+        self.n_baskets += other.n_baskets
+        self.n_series += other.n_series
+        for key, (n, dd) in other.call_lists.items():
+            acc = self.call_lists.setdefault(key, [0.0, 0.0])
+            acc[0] += n
+            acc[1] += dd
+        self.lift_num, self.lift_den = self.call_lists.get(APP_METHOD, [0.0, 0.0])
+        for mine_l, theirs in ((self.upsell, other.upsell), (self.popular, other.popular)):
+            mine_l[0] += theirs[0]
+            mine_l[1] += theirs[1]
+        for key, rel in other.reliability.items():
+            target = self.reliability.setdefault(key, Reliability())
+            for g, (p, y, n) in rel.groups.items():
+                acc = target.groups.setdefault(g, [0.0, 0.0, 0])
+                acc[0] += p
+                acc[1] += y
+                acc[2] += n
+        order = np.argsort(self.origins + other.origins, kind="stable")
+        self.origins = [(self.origins + other.origins)[i] for i in order]
+        self.per_origin = [(self.per_origin + other.per_origin)[i] for i in order]
+        self.thresholds = [(self.thresholds + other.thresholds)[i] for i in order]
+        self.seconds = max(self.seconds, other.seconds)
+
     def as_json(self) -> dict:
         methods = {}
         for name in self.basket:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QComboBox, QHBoxLayout, QLabel, QVBo
 
 from ..db.queries.store_detail import WeekPoint
 from ..domain import formatting as fmt
+from .reporting.chart import AmountAxis
 
 RANGES: list[tuple[str, int | None]] = [
     ("Last 13 weeks", 13),
@@ -64,7 +65,12 @@ class WeeklySalesChart(QWidget):
 
         palette = (QApplication.instance() or self).palette()
         self.plot = pg.PlotWidget(  # no context menu: it costs a third of the chart's build time
-            self, axisItems={"bottom": pg.DateAxisItem(orientation="bottom")}, enableMenu=False
+            self,
+            axisItems={
+                "bottom": pg.DateAxisItem(orientation="bottom"),
+                "left": AmountAxis("left", "money"),  # ₹12,500 / ₹4.5 L, as every chart reads
+            },
+            enableMenu=False,
         )
         self.plot.setObjectName("weeklyChart")
         self.plot.setBackground(palette.base().color())

@@ -59,7 +59,7 @@ STATE_LABEL = {
 
 def _styles() -> dict[str, ParagraphStyle]:
     regular, bold = fonts.register()
-    base = ParagraphStyle("base", getSampleStyleSheet()["Normal"], fontName=regular, shaping=1)
+    base = ParagraphStyle("base", getSampleStyleSheet()["Normal"], fontName=regular)
     mk = ParagraphStyle
     return {
         "company": mk("company", base, fontName=bold, fontSize=17, textColor=BRAND, leading=21),
@@ -92,7 +92,7 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 
 def _p(text: str | None, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(fonts.markup(text, bold=style.fontName.endswith("-Bold")), style)
+    return fonts.paragraph(text, style)
 
 
 def _header(o: OrderDetail, company: CompanyInfo, st: dict[str, ParagraphStyle]) -> Table:

@@ -20,9 +20,11 @@ from functools import cache
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph
 
 BASE = "NotoSans"
 SCRIPTS = ("NotoSansDevanagari", "NotoSansBengali", "NotoSansGujarati", "NotoSansTamil")
@@ -119,6 +121,15 @@ def markup(text: str | None, *, bold: bool = False) -> str:
         escape(part) if name == base else f'<font face="{name}">{escape(part)}</font>'
         for name, part in runs(text, bold=bold)
     ).replace("\n", "<br/>")
+
+
+def paragraph(text: str | None, style: ParagraphStyle) -> Paragraph:
+    """A paragraph of ``text`` in ``style``, other scripts in their fonts; shaped (HarfBuzz)
+    only when it has such text, as shaping every Latin cell would cost a long PDF ~60% more."""
+    bold = style.fontName.endswith("-Bold")
+    if text and needs_runs(text):
+        style = ParagraphStyle(f"{style.name}-shaped", parent=style, shaping=1)
+    return Paragraph(markup(text, bold=bold), style)
 
 
 def width(text: str, size: float, *, bold: bool = False) -> float:

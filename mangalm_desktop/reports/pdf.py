@@ -194,25 +194,21 @@ def write_pdf(result: ReportResult, path: Path, ctx: TaskContext = NULL_TASK) ->
     )
     avail = pagesize[0] - 2 * margin
     styles = getSampleStyleSheet()
-    h = ParagraphStyle(
-        "t", parent=styles["Title"], fontName=bold, alignment=0, fontSize=16, shaping=1
-    )
+    h = ParagraphStyle("t", parent=styles["Title"], fontName=bold, alignment=0, fontSize=16)
     small = ParagraphStyle(
         "s",
         parent=styles["Normal"],
         fontName=font,
         fontSize=8.5,
         textColor=colors.HexColor("#444444"),
-        shaping=1,
     )
-    filters = (
-        "; ".join(f"<b>{escape(k)}:</b> {fonts.markup(v)}" for k, v in result.filter_lines())
-        or "No filters"
-    )
+    lines = result.filter_lines()
+    filters = "; ".join(f"<b>{escape(k)}:</b> {fonts.markup(v)}" for k, v in lines) or "No filters"
+    shaped = ParagraphStyle("s-shaped", parent=small, shaping=1)  # a store named in its script
     generated = f"{fmt.day_time(result.generated_at)} {result.generated_at:%Z}".rstrip()
     story: list[Flowable] = [
-        Paragraph(fonts.markup(result.title, bold=True), h),
-        Paragraph(filters, small),
+        fonts.paragraph(result.title, h),
+        Paragraph(filters, shaped if any(fonts.needs_runs(v) for _, v in lines) else small),
         Paragraph(f"Generated {generated} · {fmt.number(len(df))} rows", small),
         Spacer(1, 4 * mm),
     ]
@@ -235,8 +231,8 @@ def write_pdf(result: ReportResult, path: Path, ctx: TaskContext = NULL_TASK) ->
         hstyle = ParagraphStyle(
             "h", fontName=bold, fontSize=size, leading=size + 1.5, textColor=colors.white
         )
-        head_cells = [Paragraph(fonts.markup(lbl, bold=True), hstyle) for lbl in header]
-        cstyle = ParagraphStyle("c", fontName=font, fontSize=size, leading=size + 2, shaping=1)
+        head_cells = [fonts.paragraph(lbl, hstyle) for lbl in header]
+        cstyle = ParagraphStyle("c", fontName=font, fontSize=size, leading=size + 2)
         rows: list[list[str | Paragraph]] = [list(r) for r in body]
         # Text that does not fit its column is shortened with an ellipsis rather than running
         # into the next column; text in another script is a paragraph set in its own font.
@@ -250,7 +246,7 @@ def write_pdf(result: ReportResult, path: Path, ctx: TaskContext = NULL_TASK) ->
                     while text and fonts.width(text + "…", size) > room:
                         text = text[:-1]
                     text += "…"
-                out[j] = Paragraph(fonts.markup(text), cstyle) if fonts.needs_runs(text) else text
+                out[j] = fonts.paragraph(text, cstyle) if fonts.needs_runs(text) else text
         table = Table([head_cells, *rows], colWidths=widths, repeatRows=1)
         ts = [
             ("FONT", (0, 1), (-1, -1), font, size),

@@ -260,7 +260,9 @@ def _take_central_fields(engine: Engine, pg: psycopg.Connection, item: ConflictI
         )
 
 
-def _fetch(pg: psycopg.Connection, table: str, where: str, value: uuid.UUID) -> list[tuple]:
+def _fetch(
+    pg: psycopg.Connection, table: str, where: str, value: uuid.UUID
+) -> list[tuple[Any, ...]]:
     spec = table_spec(table)
     with pg.cursor() as cur, cur.copy(spec.copy_sql(where), (value,)) as copy:
         return [tuple(r) for r in copy.rows()]

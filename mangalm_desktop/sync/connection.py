@@ -22,16 +22,19 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
+from psycopg.abc import PQGen
 from psycopg.conninfo import make_conninfo
 
 from ..db.files import atomic_target, private_dir
 from ..db.paths import data_dir
 from ..domain.errors import UserError
 from ..security.secrets import get_secret, set_secret
+
+RV = TypeVar("RV")
 
 SSL_MODES = ("disable", "prefer", "require", "verify-ca", "verify-full")
 CONNECT_TIMEOUT_S = 8
@@ -78,7 +81,7 @@ SESSION_LIMITS_MS: dict[str, int] = {
 }
 
 
-def _watch(gen, silence_s: float):  # noqa: ANN001, ANN202 - psycopg's waiting generator protocol
+def _watch(gen: PQGen[RV], silence_s: float) -> PQGen[RV]:
     """Pass a psycopg wait generator through, failing when nothing arrives for ``silence_s``.
 
     psycopg's wait loop wakes every 0.1 s and sends ``Ready.NONE`` when the socket had nothing;
@@ -101,7 +104,8 @@ def _watch(gen, silence_s: float):  # noqa: ANN001, ANN202 - psycopg's waiting g
                 )
             state = gen.send(ready)
     except StopIteration as stop:
-        return stop.value
+        result: RV = stop.value
+        return result
 
 
 class LinkSilent(psycopg.OperationalError):
@@ -116,7 +120,7 @@ class SyncConnection(psycopg.Connection):
 
     silence_s: float = SILENCE_S
 
-    def wait(self, gen, interval: float = 0.1, timeout: float | None = None):  # noqa: ANN001, ANN201
+    def wait(self, gen: PQGen[RV], interval: float = 0.1, timeout: float | None = None) -> RV:
         try:
             return super().wait(_watch(gen, self.silence_s), interval=interval, timeout=timeout)
         except LinkSilent:
@@ -227,7 +231,7 @@ class CentralConfig:
     def conninfo(self, password: str | None = None) -> str:
         """A libpq connection string (the password, if any, only in memory)."""
         self.validate()
-        params: dict[str, object] = {
+        params: dict[str, Any] = {
             "host": self.host,
             "port": self.port,
             "dbname": self.database,
@@ -292,7 +296,7 @@ def save_config(
         set_secret(config.secret_key, password)
 
 
-def open_bounded(conninfo: str, **kwargs) -> psycopg.Connection:
+def open_bounded(conninfo: str, **kwargs: Any) -> psycopg.Connection[Any]:
     """A :class:`SyncConnection` with the session limits applied (every network path of a
     sync opens its connection here)."""
     conn = SyncConnection.connect(conninfo, **kwargs)
@@ -330,7 +334,8 @@ def check_connection(config: CentralConfig, password: str | None = None) -> Conn
     try:
         pw = password if password is not None else get_secret(config.secret_key)
         with open_bounded(config.conninfo(pw)) as conn:
-            version = conn.execute("SHOW server_version").fetchone()[0]
+            row = conn.execute("SHOW server_version").fetchone()
+            version = row[0] if row else "?"
             rev = check_central_schema(conn)
             ssl = conn.pgconn.ssl_in_use
     except UserError as exc:

@@ -266,14 +266,23 @@ class _Applier:
         state_updates: list[tuple],
         *,
         commit: bool = True,
-        before=None,  # noqa: ANN001 - called with the rows first, in the same transaction
+        before=None,  # noqa: ANN001 - clears what blocks the rows, if they clash
     ) -> None:
-        """Write ``rows`` and state marks; commit unless more batches join this transaction."""
+        """Write ``rows`` and state marks; commit unless more batches join this transaction.
+
+        ``before(rows)`` runs only when the rows clash with a unique key (rare): the batch is
+        rolled back, cleared for and written again, so a normal pull pays nothing for it.
+        It is given only where each batch is its own transaction (incremental pulls)."""
         try:
             if rows:
-                if before is not None:
+                try:
+                    self.cur.executemany(sql, rows)
+                except self.integrity_error:
+                    if before is None:
+                        raise
+                    self.raw.rollback()
                     before(rows)
-                self.cur.executemany(sql, rows)
+                    self.cur.executemany(sql, rows)
             for key, value, number in state_updates:
                 if number is None and value is None:
                     state.drop(self.cur, key)
@@ -356,8 +365,8 @@ class _Applier:
         return lambda row: row[at] not in guarded
 
     def _clash_clearer(self, spec: TableSpec):  # noqa: ANN202 - a callable or None
-        """For line tables: before a batch is written, remove local lines that hold an
-        incoming line's (parent, line number) under another id. Central keeps that pair
+        """For line tables, when a batch clashes: remove local lines that hold an incoming
+        line's (parent, line number) under another id. Central keeps that pair
         unique, so such a local line was renumbered or replaced centrally (e.g. an order
         amended on two devices and settled with one device's lines); its own new version
         is in this pull if it is still visible."""

@@ -29,10 +29,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from types import SimpleNamespace
+from typing import Any
 
 from sqlalchemy import Engine
-from tenacity import wait_exponential
 
 from ..domain.errors import Cancelled
 from ..domain.tasks import ProgressCallback, TaskContext
@@ -92,12 +91,13 @@ class Backoff:
     """Seconds to wait after the n-th failure in a row: exponential, capped, jittered down."""
 
     def __init__(self, start_s: float, max_s: float, rng: random.Random | None = None) -> None:
-        self._exp = wait_exponential(multiplier=start_s, max=max_s)
-        self._rng = rng or random.Random()
+        self.start_s = start_s
+        self.max_s = max_s
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
 
     def ceiling(self, failures: int) -> float:
         """The un-jittered delay: ``start * 2**(failures-1)``, at most ``max``."""
-        return float(self._exp(SimpleNamespace(attempt_number=max(1, failures))))
+        return float(min(self.max_s, self.start_s * 2 ** (max(1, failures) - 1)))
 
     def __call__(self, failures: int) -> float:
         top = self.ceiling(failures)
@@ -239,7 +239,7 @@ class SyncScheduler:
         """Re-read pending/conflict counts (after a local edit or a conflict was settled)."""
         self._publish()
 
-    def _publish(self, **changes) -> None:
+    def _publish(self, **changes: Any) -> None:
         try:
             pending, parked = pending_count(self.engine)
         except Exception:  # a locked or closing database must not kill the scheduler

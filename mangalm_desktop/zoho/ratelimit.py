@@ -48,7 +48,7 @@ class RateLimiter:
     clock: Clock
     per_minute: int = 90
     daily_budget: int | None = None
-    used_today: int = 0
+    used_today: int = 0  # counted here only without a store (the store counts centrally)
     waited_s: float = 0.0
     store: LimitStore | None = None
     _times: deque[float] = field(default_factory=deque)
@@ -61,7 +61,8 @@ class RateLimiter:
             while True:
                 wait = self._reserve(self.clock.now())
                 if wait <= 0:
-                    self.used_today += 1
+                    if self.store is None:
+                        self.used_today += 1
                     return
                 self.waited_s += wait
                 self.clock.sleep(wait)

@@ -53,10 +53,6 @@ def budget_used(session: Session, today: dt.date) -> int:
     return int(row.number or 0)
 
 
-def set_budget_used(session: Session, today: dt.date, used: int) -> None:
-    put(session, BUDGET, today.isoformat(), used)
-
-
 def runs(session: Session) -> list[dict[str, Any]]:
     row = get(session, RUNS)
     return json.loads(row.value) if row and row.value else []

@@ -157,6 +157,12 @@ def test_enter_opens_the_store_with_its_sales_in_the_chart(window, qtbot, demo_d
     detail.tabs.setCurrentIndex(0)
     qtbot.wait(100)  # pyqtgraph applies the new x range on its next layout pass
     plot = detail.chart.plot
+    # the amount axis reads in rupees, lakh and crore (one formatter for every chart)
+    assert plot.getAxis("left").tickStrings([0.0, 150000.0, 2.5e7], 1.0, 50000.0) == [
+        "₹0",
+        "₹1.5 L",
+        "₹2.5 Cr",
+    ]
     scene_pos = plot.getPlotItem().vb.mapViewToScene(QPointF(x, float(week.value) / 2))
     local = QPointF(plot.mapFromScene(scene_pos))
     move = QMouseEvent(

@@ -240,3 +240,50 @@ def test_order_amended_on_two_devices_shows_its_lines_and_keep_mine_works(
         assert central == [(sku[0], 6), (sku[4], 36)]
     finally:
         ctrl.shutdown()
+
+
+def test_field_conflict_shows_only_the_field_both_changed_and_take_central_keeps_the_rest(
+    world, qtbot, make_window, tmp_path
+):
+    import psycopg
+
+    from mangalm_desktop.gui.sync_controller import start_background_sync
+    from mangalm_desktop.sync.service import sync_once
+    from tests.integration.sync_support import edit_store_profile
+
+    save_config(_config_for(world, world.agent_a))
+    path = tmp_path / "laptop.sqlite"
+    eng = local_db(path)
+    boss = local_db(tmp_path / "manager.sqlite")
+    assert sync_once(eng, world.connector(world.agent_a)).ok
+    assert sync_once(boss, world.connector(world.manager)).ok
+    store = world.stores_a[0]
+    edit_store_profile(eng, store, phone="+91 98200 11111", email="asha@example.com")
+    edit_store_profile(boss, store, phone="+91 98200 22222", credit_limit="70000")
+    assert sync_once(boss, world.connector(world.manager)).ok
+
+    window = make_window(eng, path)
+    ctrl = start_background_sync(window, window.ctx)
+    try:
+        window.show_view("sync")
+        view = window.views["sync"]
+        with qtbot.waitSignal(ctrl.finished, timeout=60000):
+            qtbot.mouseClick(view.sync_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: view.conflict_list.count() == 1, timeout=20000)
+        rows = [
+            tuple(view.compare.item(r, c).text() for c in range(3))
+            for r in range(view.compare.rowCount())
+        ]
+        assert rows == [("phone", "+91 98200 11111", "+91 98200 22222")]
+        qtbot.mouseClick(view.take_theirs, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: view.conflict_list.count() == 0, timeout=20000)
+        with qtbot.waitSignal(ctrl.finished, timeout=60000) as ran:
+            qtbot.mouseClick(view.sync_button, Qt.MouseButton.LeftButton)
+        assert ran.args[0].ok and ran.args[0].pushed == 1
+        with psycopg.connect(as_user(world.url, "postgres")) as c:
+            row = c.execute(
+                "SELECT phone, email, credit_limit::text FROM store WHERE id = %s", (store,)
+            ).fetchone()
+        assert row == ("+91 98200 22222", "asha@example.com", "70000.00")
+    finally:
+        ctrl.shutdown()

@@ -4,6 +4,7 @@ field by field against the version both started from."""
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 import psycopg
@@ -226,3 +227,69 @@ def test_only_fields_changed_on_both_sides_are_parked_and_either_choice_keeps_th
     assert (st.phone, st.credit_limit) == ("+91 98200 44444", Decimal("65000.00"))
     with session_scope(agent) as s:
         assert s.scalars(select(Outbox)).all() == []
+
+
+def test_pull_settles_a_line_number_central_gave_to_another_line(two_laptops):
+    """Central moved line 2 to number 9 and put a new line (ordered first by id) at number 2:
+    the laptop receives both without a clash on (order, line number)."""
+    world, one, two, conn, sku, oid = two_laptops
+    [(old_id,)] = _central(
+        world, "SELECT id FROM order_line WHERE order_id = %s AND line_no = 2", oid
+    )
+    [(product,)] = _central(world, "SELECT id FROM product WHERE sku = %s", sku[5])
+    first = uuid.UUID(int=1)  # sorts before every random id: pulled before the moved line
+    _central(world, "UPDATE order_line SET line_no = 9 WHERE id = %s", old_id)
+    _central(
+        world,
+        "INSERT INTO order_line (id, order_id, line_no, store_id, product_id, quantity, "
+        "unit_price, discount_pct, line_total) SELECT %s, order_id, 2, store_id, %s, 7, "
+        "unit_price, 0, unit_price * 7 FROM order_line WHERE id = %s",
+        first,
+        product,
+        old_id,
+    )
+    report = sync_once(two, conn)
+    assert report.ok, report.error
+    assert (sku[5], 7) in _live_lines(two, oid)
+    with session_scope(two) as s:
+        numbers = dict(
+            s.execute(
+                select(OrderLine.id, OrderLine.line_no).where(OrderLine.order_id == oid)
+            ).all()
+        )
+    assert numbers[first] == 2 and numbers[old_id] == 9
+
+
+def test_cli_shows_a_field_conflict_with_both_values_and_takes_central(
+    agent_and_manager, tmp_path, monkeypatch, capsys
+):
+    from urllib.parse import parse_qsl, urlsplit
+
+    from mangalm_desktop.sync.connection import CentralConfig, save_config
+
+    world, agent, boss, a_conn, m_conn, store = agent_and_manager
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    parts = urlsplit(as_user(world.url, world.agent_a.db_role))
+    save_config(
+        CentralConfig(
+            host=dict(parse_qsl(parts.query))["host"],
+            database=parts.path.lstrip("/"),
+            user=world.agent_a.db_role,
+            sslmode="disable",
+        )
+    )
+    edit_store_profile(agent, store, phone="+91 98200 66666", email="a@example.com")
+    edit_store_profile(boss, store, phone="+91 98200 77777")
+    assert sync_once(boss, m_conn).ok
+    db = str(agent.url.database)
+    assert main(["sync", "run", "--db", db, "-q"]) == 0
+    capsys.readouterr()
+    assert main(["sync", "conflicts", "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "phone: yours='+91 98200 66666' central='+91 98200 77777' (before both: None)" in out
+    assert "email" not in out  # merged, not a conflict
+    seq = list_conflicts(agent)[0].seq
+    assert main(["sync", "resolve", str(seq), "--keep", "theirs", "--db", db]) == 0
+    assert main(["sync", "run", "--db", db, "-q"]) == 0
+    [row] = _central(world, "SELECT phone, email FROM store WHERE id = %s", store)
+    assert row == ("+91 98200 77777", "a@example.com")

@@ -124,3 +124,31 @@ def test_cli_add_bridge_once_exit_codes_and_scheduled_mode(
         assert [j["job"] for j in st.runs[0]["jobs"]][-1] == "orders"
     with session_scope(admin) as s:
         assert set(s.scalars(select(Order.state))) == {"sent_to_zoho"}
+
+
+def test_zoho_central_saves_the_bridge_login_with_its_password_in_the_keyring(
+    pg_url, admin, tmp_path, monkeypatch, capsys
+):
+    import json
+
+    from mangalm_desktop.security.secrets import get_secret
+    from mangalm_desktop.sync.central import add_bridge, init_central
+    from mangalm_desktop.zoho.config import SECRET_CENTRAL, config_path
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.delenv("MANGALM_CENTRAL_URL", raising=False)
+    init_central(pg_url)
+    login = add_bridge(pg_url, password="Br1dge-pass")
+    scheme, _, rest = pg_url.partition("://")
+    url = f"{scheme}://{login.db_role}@{rest.partition('@')[2]}"
+    with ZohoServer() as server:
+        save_config(bridge_config(server))
+        monkeypatch.setenv("MANGALM_ZOHO_CENTRAL_PASSWORD", "Br1dge-pass")
+        assert main(["zoho", "central", url]) == 0
+        assert get_secret(SECRET_CENTRAL) == "Br1dge-pass"
+        saved = config_path().read_text()
+        assert json.loads(saved)["central_url"] == url and "Br1dge-pass" not in saved
+        capsys.readouterr()
+        assert main(["zoho", "status"]) == 0  # no --central, no $MANGALM_CENTRAL_URL
+        assert "orders_sent" in capsys.readouterr().out
+        assert main(["zoho", "central", f"{scheme}://x:secret@host/db"]) == 2  # no passwords

@@ -125,3 +125,20 @@ def test_published_baselines_basket_rules():
     assert set(chosen) == set(nbr.PUBLISHED)
     assert chosen["TIFU-KNN"]["k"] in nbr.TIFU_GRID["k"]
     assert all(c["size_factor"] in nbr.SIZE_FACTORS for c in chosen.values())
+
+
+def test_evaluation_parts_merge_to_the_whole_run():
+    """benchmarks/forecast_accuracy.py --part/--merge: two runs of one origin each, merged,
+    give the same pooled figures as one run over both origins."""
+    history, end = _history(with_prices=True, n_stores=40)
+    last = int(day_number(pd.Series([end - pd.Timedelta(days=21)]))[0])
+    o2 = int(week_start_day((last + 3) // 7))
+    origins = [o2 - 28, o2]
+    whole = evaluate_history(history, origins, 2, sf_names=[]).as_json()
+    a = evaluate_history(history, origins[1:], 2, sf_names=[])
+    a.merge(evaluate_history(history, origins[:1], 2, sf_names=[]))
+    merged = a.as_json()
+    assert merged["origins"] == whole["origins"]
+    for key in ("methods", "call_list_lifts", "reliability", "n_baskets", "call_list_lift"):
+        assert merged[key] == whole[key], key
+    assert [o["origin"] for o in merged["per_origin"]] == whole["origins"]

@@ -19,7 +19,10 @@ MAX_TICKS = 16
 class AmountAxis(pg.AxisItem):
     """Left axis labels as a manager reads them: ₹12,500 / ₹4.5 L / ₹1.2 Cr, not 1.2e+07."""
 
-    kind: Kind = "float"  # the plotted columns' kind, set with each result
+    def __init__(self, orientation: str, kind: Kind = "float") -> None:
+        super().__init__(orientation)
+        self.kind: Kind = kind  # the plotted columns' kind (a report sets it with each result)
+        self.enableAutoSIPrefix(False)  # ₹1.5 L on the tick, never "(x1e+05)" on the axis
 
     def tickStrings(self, values, scale, spacing) -> list[str]:  # noqa: ANN001, N802
         decimals = 2 if spacing * scale < 1 else 0
