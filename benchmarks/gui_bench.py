@@ -19,6 +19,12 @@ Measured in the same run, each against a baseline:
    ``LIKE '%text%' ... ORDER BY name`` query per keystroke). Target: p95 < 50 ms.
 3. Store detail open for a store with 5,000 invoice lines: from ``open_store`` to everything
    shown, vs reading those 5,000 lines raw with sqlite3. Target: < 150 ms.
+4. Predictions: choosing a store → its suggested lines on screen (p50/p95 over ``--picks``
+   stores), while the upsell search for the store runs behind, on the N-store database (5
+   suggested lines per store, 40 for the stores chosen) and on a demo database
+   (``--demo-db``); vs the bare ``suggested_order`` query on the same stores. Target: p95 <
+   300 ms (issue 17: the lines used to wait 12–24 s for the upsell).
+   ``--only predictions`` skips 1-3.
 """
 
 from __future__ import annotations
@@ -450,6 +456,108 @@ def bench_detail(
     return times, raw, cpu
 
 
+def add_predictions(path: Path, per_store: int = 5, measured: int = 40, lines: int = 40) -> None:
+    """Suggested lines for the bench database: ``per_store`` for every store (the table as
+    big as a 100k-store run makes it) and ``lines`` for the first ``measured`` stores by name
+    (the ones the Predictions benchmark chooses)."""
+    conn = sqlite3.connect(path)
+    stores = [r[0] for r in conn.execute("SELECT id FROM store ORDER BY name")]
+    products = [r[0] for r in conn.execute("SELECT id FROM product")]
+    rng = random.Random(11)
+    ts = "2026-11-02 06:00:00.000000"
+    rows = []
+    for i, sid in enumerate(stores):
+        for pid in rng.sample(products, lines if i < measured else per_store):
+            point = rng.uniform(0.5, 30)
+            rows.append(
+                (
+                    uuid.uuid4().hex,
+                    sid,
+                    pid,
+                    point,
+                    point * 0.5,
+                    point * 1.6,
+                    rng.uniform(0.3, 0.99),
+                    max(1, round(point)),
+                    f"usually {round(point)} every 2 weeks",
+                )
+            )
+    conn.executemany(
+        "INSERT INTO prediction (id, store_id, product_id, horizon_start, horizon_weeks, point,"
+        " low, high, probability, suggested_qty, reason, model, generated_at, version, deleted,"
+        f" updated_at) VALUES (?, ?, ?, '{AS_OF}', 2, ?, ?, ?, ?, ?, ?, 'bench', '{ts}', 1, 0,"
+        f" '{ts}')",
+        rows,
+    )
+    conn.commit()
+    conn.close()
+
+
+def bench_predictions(
+    db: Path, settings: Path, picks: int, as_of: dt.date = AS_OF, dwell_ms: int = 0
+) -> tuple[list[float], list[float], list[float]]:
+    """Choosing a store in Predictions → its suggested lines on screen (ms per pick); and
+    the bare query (``suggested_order`` on the same stores) as the baseline. ``dwell_ms``:
+    how long the person stays on each store before choosing the next (at 0 no upsell search
+    starts; at 600 the last store's search is running when the next is chosen: the worst
+    case). Also returns the upsell searches' durations (ms)."""
+    from PySide6.QtCore import QCoreApplication
+
+    from mangalm_desktop.forecasting.service import suggested_order, upsell_for_store
+    from mangalm_desktop.gui.app import make_app, open_database, run_blocking
+    from mangalm_desktop.gui.context import AppContext
+    from mangalm_desktop.gui.main_window import MainWindow
+    from mangalm_desktop.gui.settings import use_settings_dir
+    from mangalm_desktop.gui.workers import TaskRunner
+
+    use_settings_dir(settings)
+    make_app()
+    runner = TaskRunner()
+    engine = run_blocking(runner, open_database, db, as_of)
+    window = MainWindow(AppContext(engine=engine, db_path=db, runner=runner, today=lambda: as_of))
+    window.show()
+    view = window.show_view("predictions")
+    deadline = time.perf_counter() + 300
+    while not view.stores and time.perf_counter() < deadline:
+        QCoreApplication.processEvents()
+        time.sleep(0.002)
+    with_lines = {
+        r[0]
+        for r in sqlite3.connect(db).execute(
+            "SELECT DISTINCT store_id FROM prediction WHERE suggested_qty > 0"
+        )
+    }
+    chosen = [i for i, st in enumerate(view.stores) if st.id.hex in with_lines][: picks + 1]
+    times = []
+    for n, index in enumerate(chosen):
+        started = time.perf_counter()
+        view.store_box.setCurrentIndex(index)  # what choosing it in the box does
+        while view.shown_store is None or view.shown_store.id != view.stores[index].id:
+            QCoreApplication.processEvents()
+            time.sleep(0.0005)
+        if n:  # the first pick warms the connection pool
+            times.append((time.perf_counter() - started) * 1000)
+        assert view.model.rowCount() > 0
+        stay = time.perf_counter() + dwell_ms / 1000
+        while time.perf_counter() < stay:
+            QCoreApplication.processEvents()
+            time.sleep(0.001)
+    upsell_ms = []
+    for store in view.stores[:5]:  # the upsell search itself, alone
+        t = time.perf_counter()
+        upsell_for_store(engine, store.id, as_of)
+        upsell_ms.append((time.perf_counter() - t) * 1000)
+    window.close()
+    runner.shutdown(600_000)  # the upsell search still running must not outlive the engine
+    bare = []
+    for index in chosen[1:]:
+        t = time.perf_counter()
+        suggested_order(engine, view.stores[index].id)
+        bare.append((time.perf_counter() - t) * 1000)
+    engine.dispose()
+    return times, bare, upsell_ms
+
+
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
@@ -462,6 +570,17 @@ def main() -> int:
     parser.add_argument("--stores", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--db", type=Path, help="reuse/keep the generated database here")
+    parser.add_argument(
+        "--demo-db",
+        type=Path,
+        help="also measure Predictions on this demo database (made by `mangalm demo` and"
+        " `mangalm forecast`); its as-of date is --demo-today",
+    )
+    parser.add_argument("--demo-today", type=dt.date.fromisoformat, default=dt.date(2026, 11, 3))
+    parser.add_argument("--picks", type=int, default=20, help="stores chosen in Predictions")
+    parser.add_argument(
+        "--only", choices=["predictions"], help="run only this part (the others take minutes)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="gui-bench-") as tmp:
         db = args.db or Path(tmp) / "bench.sqlite"
@@ -477,8 +596,31 @@ def main() -> int:
                 stores = conn.execute("SELECT count(*) FROM store").fetchone()[0]
         else:
             big = build_db(db, args.stores)
+            add_predictions(db)
             stores = args.stores
         print(f"database: {stores:,} stores ({time.perf_counter() - started:.1f} s to prepare)")
+        targets = [(f"{stores:,} stores x 400 products", db, AS_OF)]
+        if args.demo_db:
+            targets.insert(0, ("the demo company", args.demo_db, args.demo_today))
+        for label, path, as_of in targets:
+            for dwell, how in [
+                (0, "stores chosen one after another"),
+                (
+                    600,
+                    "staying 600 ms"
+                    " on each, so the last store's upsell search runs when the next is chosen",
+                ),
+            ]:
+                shown, bare, ups = bench_predictions(path, settings, args.picks, as_of, dwell)
+                print(
+                    f"Predictions, choose a store -> its lines on screen ({label}; {how}):"
+                    f" p50 {statistics.median(shown):.1f} ms, p95 {p95(shown):.1f} ms over"
+                    f" {len(shown)} stores (bare suggested_order query p95 {p95(bare):.1f} ms,"
+                    f" ratio {p95(shown) / p95(bare):.1f}; target p95 < 300 ms); one upsell"
+                    f" search alone: median {statistics.median(ups):.0f} ms"
+                )
+        if args.only == "predictions":
+            return 0
 
         app_s, ready_s, bare_s, app_cpu, bare_cpu = bench_cold_start(db, settings, args.runs)
         print(

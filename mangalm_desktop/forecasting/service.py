@@ -56,6 +56,7 @@ from .features import store_orders, store_stats
 from .series import History, build_history, day_number, week_of_day, weekly_matrix
 from .suggest import LineInput, cover_days, likely_range, suggest_line
 from .upsell import UpsellConfig, similar_store_upsell
+from .upsell_pairs import purchase_pairs
 
 log = logging.getLogger(__name__)
 
@@ -658,28 +659,29 @@ def _date_of_day(day: int) -> dt.date:
 def upsell_for_store(
     engine: Engine, store_id: uuid.UUID, today: dt.date | None = None, top_n: int = 5
 ) -> list[UpsellItem]:
-    """Products similar stores buy and this one never bought, with the evidence in words."""
+    """Products similar stores buy and this one never bought, with the evidence in words.
+
+    Reads only distinct (store, product) purchases (:mod:`.upsell_pairs`), not the history.
+    """
     today = today or dt.date.today()
     with session_scope(engine) as session:
-        loaded = load_history(session)
-        if loaded is None:
+        pairs = purchase_pairs(session, store_id, today, SKIP_INVOICE_STATUSES, OPEN_ORDER_STATES)
+        if pairs is None:
             return []
-        history, _ = loaded
-        codes = {uuid.UUID(str(s)): i for i, s in enumerate(history.stores)}
+        codes = {sid: i for i, sid in enumerate(pairs.stores)}
         if store_id not in codes:
             return []
-        origin = int(day_number(pd.Series([pd.Timestamp(today)]))[0]) + 1
         ups = similar_store_upsell(
-            history.before(origin),
+            pairs.train,
             np.array([codes[store_id]]),
-            origin,
-            history.n_stores,
-            history.n_products,
+            pairs.origin,
+            len(pairs.stores),
+            len(pairs.products),
             UpsellConfig(top_n=top_n * 2),
         )
         out = []
         for row in ups.itertuples(index=False):
-            pid = uuid.UUID(str(history.products[row.p]))
+            pid = pairs.products[row.p]
             product = session.get(Product, pid)
             if product is None or not product.active or product.deleted:
                 continue

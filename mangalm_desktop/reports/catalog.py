@@ -172,6 +172,8 @@ class ReportSpec:
     uses: tuple[str, ...] = ("dates", "region", "agent", "store", "brand", "category", "product")
     description: str = ""
     as_of_only: bool = False  # the end date is an "as of" date; a start date means nothing
+    empty_reason: str = "No invoice in these dates matches the filters."
+    """Shown instead of an empty table: why this report can have no rows."""
 
 
 @dataclass
@@ -276,6 +278,11 @@ _SPECS: list[ReportSpec] = [
             ),
             uses=("dates", "region", "agent", "store", "brand", "category", "product"),
             description="WAPE and bias of stored predictions against invoiced quantities.",
+            empty_reason=(
+                "A prediction is scored only once its whole horizon has passed by the end "
+                "date; no stored prediction has finished its horizon in these dates (the "
+                "suggested orders are for the coming weeks). Widen the dates or wait."
+            ),
         )
         for by in accuracy.ACCURACY_DIMENSIONS
     ),

@@ -67,13 +67,25 @@ class ReportChart(QWidget):
         self.legend.clear()
         self.categories = []
         self.series = {}
+        # the last report's category labels and ranges go too (they outlive its items)
+        self.plot.getAxis("bottom").setTicks(None)
+        self.plot.setXRange(0, 1, padding=0)
+        self.plot.setYRange(0, 1, padding=0)
+        self.plot.getAxis("left").setStyle(showValues=False)
 
     def set_result(self, result: ReportResult | None) -> None:
         self.clear()
         spec = result.spec.chart if result is not None else None
         if result is None or spec is None or result.frame.empty or spec.x not in result.frame:
-            self.hover_label.setText("No chart for this report" if result else "")
+            self.hover_label.setText(
+                ""
+                if result is None
+                else "No rows to chart"
+                if result.frame.empty
+                else "No chart for this report"
+            )
             return
+        self.plot.getAxis("left").setStyle(showValues=True)
         part = result.frame.head(spec.max_points)
         self.kind = spec.kind
         self.categories = [str(v) for v in part[spec.x]]

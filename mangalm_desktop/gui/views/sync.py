@@ -257,7 +257,7 @@ class SyncView(View):
         """Record who changed the central connection to what (never the password)."""
         from ...security.session import record_setting_change
 
-        identity = getattr(self.ctx, "identity", None)
+        identity = self.ctx.identity
         who = f"desktop:{identity.username}" if identity is not None else "desktop"
         value = {k: getattr(cfg, k) for k in ("host", "port", "database", "user", "sslmode")}
         self.ctx.runner.submit(
