@@ -13,9 +13,8 @@ from ..domain.errors import UserError
 from ..security.secrets import KeyringUnavailable, get_secret, set_secret
 from ..sync.conflicts import list_conflicts, resolve
 from ..sync.connection import CentralConfig, check_connection, connect, load_config, save_config
-from ..sync.handover import hand_over
+from ..sync.handover import can_hand_over, hand_over
 from ..sync.pull import build_deferred_indexes
-from ..sync.push import STORE_MOVED
 from ..sync.scheduler import SyncScheduler, run_forever
 from ..sync.service import SyncReport, local_counts, sync_once
 from ..sync.state import history
@@ -245,7 +244,7 @@ def run_conflicts(args: argparse.Namespace) -> int:
             print(f"      {d.product}: yours={mine_q} central={theirs_q} ({d.name})")
         if not item.can_keep_mine:
             print("    (only the central version can be kept)")
-        if item.kind == STORE_MOVED and item.table_name == "orders":
+        if can_hand_over(item):
             print(f"    (or give it to the store's agent: mangalm sync hand-over {item.seq})")
     return 0
 

@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 
 from ..db.outbox import OP_UPSERT_ORDER
 from ..domain.errors import UserError
+from .conflicts import ConflictItem
 from .push import STORE_MOVED
 
 
@@ -32,6 +33,12 @@ class HandOver:
     order_id: uuid.UUID
     old_number: str
     number: str  # the order's number in the new agent's series
+
+
+def can_hand_over(item: ConflictItem) -> bool:
+    """Whether a parked change is an order kept for a moved store (the Sync view's button;
+    :func:`hand_over` checks the rest)."""
+    return item.kind == STORE_MOVED and item.table_name == "orders" and "lines" in item.mine
 
 
 def _parked_order(engine: Engine, seq: int) -> tuple[uuid.UUID, uuid.UUID, dict[str, Any]]:
