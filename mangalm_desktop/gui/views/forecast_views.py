@@ -550,7 +550,8 @@ class PredictionsView(View):
             self.upsell.get(store_id, lambda items: self._upsell_arrived(request, items))
 
     def _upsell_arrived(self, request: int, items: list) -> None:
-        if request != self._request:
+        # the search outlives a closed window: its answer then has nowhere to go
+        if request != self._request or not shiboken6.isValid(self.upsell_label):
             return
         self.upsell_items = items
         self.upsell_label.setText(
