@@ -11,10 +11,11 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 
 def is_blank(image: QImage, *, min_colours: int = 8) -> bool:
@@ -47,6 +48,11 @@ def shoot_all(window, out: Path, *, store_search: str = "") -> dict[str, Path]: 
     for number, cls in enumerate(window.view_classes, start=1):
         view = window.show_view(cls.view_id)
         runner.wait_idle(30_000)
+        if cls.view_id == "predictions":  # its upsell is asked for a moment after the lines
+            deadline = time.monotonic() + 30
+            while getattr(view, "upsell_items", []) is None and time.monotonic() < deadline:
+                QApplication.processEvents()
+                runner.wait_idle(100)
         if cls.view_id == "stores" and store_search:
             view.search.setText(store_search)
             runner.wait_idle(30_000)

@@ -46,8 +46,11 @@ def test_reports_open_on_a_result_explain_no_rows_and_label_the_partial_month(de
     qtbot.waitUntil(lambda: view.panel.result is not None, timeout=WAIT)
     assert view.panel.model.rowCount() > 0 and view.panel.chart.items
     periods = list(view.panel.result.frame["period"])
-    assert periods[-1] == f"{AS_OF:%Y-%m} (partial, to {AS_OF:%d %b})" or "partial" in periods[-1]
+    assert periods[-1] == f"{AS_OF:%Y-%m} (partial, to {AS_OF:%d %b})"
     assert all("partial" not in p for p in periods[:-1])
+    # the cut period is compared with the same first days of last year, and not charted
+    chart = view.panel.chart
+    assert chart.categories == periods[:-1] and "not charted" in chart.hover_label.text()
 
     choose_report(view, qtbot, "Forecast accuracy by agent")
     assert view.panel.model.rowCount() == 0

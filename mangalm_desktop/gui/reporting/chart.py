@@ -87,6 +87,11 @@ class ReportChart(QWidget):
             return
         self.plot.getAxis("left").setStyle(showValues=True)
         part = result.frame.head(spec.max_points)
+        # a period cut by the end date ("2026-11 (partial, to 02 Nov)") would plot as a cliff:
+        # it stays in the table, labelled, and out of the chart
+        partial = part[spec.x].astype(str).str.contains("(partial", regex=False)
+        left_out = list(part[spec.x][partial].astype(str))
+        part = part[~partial]
         self.kind = spec.kind
         self.categories = [str(v) for v in part[spec.x]]
         ys = [y for y in spec.y if y in part.columns]
@@ -151,6 +156,8 @@ class ReportChart(QWidget):
             if len(result.frame) > spec.max_points
             else ""
         )
+        if left_out:
+            shown += f"; not charted: {', '.join(left_out)} (see the table)"
         self.hover_label.setText("Point at the chart to see values" + shown)
 
     def values_at(self, index: int) -> str:

@@ -127,12 +127,15 @@ class TodayView(View):
         self.suggested_button.setToolTip("What this store will likely need, line by line (Enter)")
         self.order_button = QPushButton("New order", self)
         self.order_button.setToolTip("Take an order from the selected store")
+        self.call_button = QPushButton("Log call…", self)
+        self.call_button.setToolTip("A call that ended without an order: outcome, notes, next call")
         self.progress = QProgressBar(self)
         self.progress.setVisible(False)
         bar.addWidget(self.summary, 1)
         bar.addWidget(self.progress)
         bar.addWidget(self.suggested_button)
         bar.addWidget(self.order_button)
+        bar.addWidget(self.call_button)
         bar.addWidget(self.snooze_button)
         bar.addWidget(self.refresh_button)
         layout.addLayout(bar)
@@ -210,6 +213,7 @@ class TodayView(View):
         self.snooze_button.clicked.connect(self.snooze_selected)
         self.suggested_button.clicked.connect(self.show_suggested_order)
         self.order_button.clicked.connect(self.new_order)
+        self.call_button.clicked.connect(lambda: self.log_call())
         self._asked = False  # the user pressed the button (errors then get a dialog)
         self._forecast_note = ""  # why suggested orders are stale (kept across reloads)
         self.forecasts = refresher_for(ctx)
@@ -325,6 +329,20 @@ class TodayView(View):
         if entry is None or main is None:
             return None
         return main.show_view("orders").new_order(entry.store_id)
+
+    def log_call(self):  # noqa: ANN201 - CallDialog | None
+        """The call to the selected store, logged without an order."""
+        from ..call_dialogs import CallDialog
+
+        entry = self.selected_store()
+        if entry is None:
+            return None
+        dialog = CallDialog(
+            self.ctx, entry.store_id, entry.store_name, self, agent_id=self.ctx.agent_id
+        )
+        self.call_dialog = dialog
+        dialog.open()
+        return dialog
 
     def snooze_selected(self) -> None:
         entry = self.selected_store()
@@ -532,7 +550,8 @@ class PredictionsView(View):
             self.upsell.get(store_id, lambda items: self._upsell_arrived(request, items))
 
     def _upsell_arrived(self, request: int, items: list) -> None:
-        if request != self._request:
+        # the search outlives a closed window: its answer then has nowhere to go
+        if request != self._request or not shiboken6.isValid(self.upsell_label):
             return
         self.upsell_items = items
         self.upsell_label.setText(
