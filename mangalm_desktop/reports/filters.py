@@ -17,6 +17,7 @@ from typing import Literal
 from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select
 
 from ..db.models import Agent, Invoice, InvoiceLine, Product, Store
+from ..domain.date_window import EARLIEST_DATE, latest_date
 from ..domain.errors import UserError
 from ..domain.formatting import day
 
@@ -134,11 +135,44 @@ def product_ids(f: ReportFilters):  # noqa: ANN201
     return select(Product.id).where(*conds)
 
 
+def implausible_date(column) -> ColumnElement[bool]:  # noqa: ANN001 - a date column
+    """``column`` outside the plausible window (domain.date_window): a typo such as 0001-01-01
+    or 9999-12-31 that reached the database before the importer refused it, or from Zoho or
+    central. Reports leave such rows out (pandas cannot even hold those dates)."""
+    return or_(column < EARLIEST_DATE, column > latest_date())
+
+
 def excluded_invoices():  # noqa: ANN201
-    """Invoices that are not sales (void, draft, deleted); usually a tiny set."""
+    """Invoices that are not sales (void, draft, deleted, implausible date); usually tiny."""
     return select(Invoice.id).where(
-        or_(Invoice.deleted.is_(True), Invoice.status.in_(EXCLUDED_INVOICE_STATUSES))
+        or_(
+            Invoice.deleted.is_(True),
+            Invoice.status.in_(EXCLUDED_INVOICE_STATUSES),
+            implausible_date(Invoice.invoice_date),
+        )
     )
+
+
+def last_sale_day(conn: Connection) -> dt.date | None:
+    """The last invoiced day in the plausible window (an index lookup), None with no sales."""
+    il = InvoiceLine
+    last = conn.execute(
+        select(func.max(il.invoice_date)).where(
+            il.invoice_date.between(EARLIEST_DATE, latest_date())
+        )
+    ).scalar_one()
+    return dt.date.fromisoformat(last) if isinstance(last, str) else last
+
+
+def implausible_lines(conn: Connection) -> int:
+    """How many live invoice lines the reports leave out for an implausible date.
+
+    Counted through the invoice's indexed date, so the check costs nothing on a big database."""
+    il = InvoiceLine
+    bad = select(Invoice.id).where(implausible_date(Invoice.invoice_date))
+    return conn.execute(
+        select(func.count()).where(il.deleted == false(), il.invoice_id.in_(bad))
+    ).scalar_one()
 
 
 def agent_invoices(f: ReportFilters):  # noqa: ANN201
@@ -164,6 +198,7 @@ def line_conditions(
     conds: list[ColumnElement[bool]] = [
         il.deleted == false(),
         il.invoice_id.not_in(excluded_invoices()),
+        il.invoice_date.between(EARLIEST_DATE, latest_date()),
     ]
     if use_dates and lo is not None:
         conds.append(il.invoice_date >= lo)

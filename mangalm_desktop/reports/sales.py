@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Label, case, func, or_, select, union_all
 from ..db.models import Agent, Invoice, InvoiceLine, Product, Store
 from ..domain.errors import UserError
 from . import sqlfn
-from .filters import ReportFilters, all_of, line_conditions
+from .filters import ReportFilters, all_of, last_sale_day, line_conditions
 
 ZERO = Decimal("0.00")
 
@@ -272,11 +272,7 @@ def movers_windows(conn: Connection, f: ReportFilters) -> tuple[dt.date, dt.date
     """(previous window start, current window start, current window end) for top movers."""
     hi = f.date_to
     if hi is None:  # the last invoiced day (an index lookup, whatever the other filters)
-        hi = conn.execute(select(func.max(InvoiceLine.invoice_date))).scalar_one()
-        if isinstance(hi, str):
-            hi = dt.date.fromisoformat(hi)
-        if hi is None:
-            hi = dt.date.today()
+        hi = last_sale_day(conn) or dt.date.today()
     lo = f.date_from or hi - dt.timedelta(days=DEFAULT_MOVERS_DAYS - 1)
     days = (hi - lo).days + 1
     return lo - dt.timedelta(days=days), lo, hi
