@@ -154,14 +154,21 @@ def excluded_invoices():  # noqa: ANN201
 
 
 def last_sale_day(conn: Connection) -> dt.date | None:
-    """The last invoiced day in the plausible window (an index lookup), None with no sales."""
+    """The last invoiced day in the plausible window, None with no sales.
+
+    The plain ``max`` is an index lookup; only when it is implausible (rare) is the window
+    searched, since a WHERE on the column makes SQLite walk the index instead."""
     il = InvoiceLine
-    last = conn.execute(
-        select(func.max(il.invoice_date)).where(
-            il.invoice_date.between(EARLIEST_DATE, latest_date())
-        )
-    ).scalar_one()
-    return dt.date.fromisoformat(last) if isinstance(last, str) else last
+    last = _as_date(conn.execute(select(func.max(il.invoice_date))).scalar_one())
+    if last is None or EARLIEST_DATE <= last <= latest_date():
+        return last
+    window = il.invoice_date.between(EARLIEST_DATE, latest_date())
+    return _as_date(conn.execute(select(func.max(il.invoice_date)).where(window)).scalar_one())
+
+
+def _as_date(value: dt.date | str | None) -> dt.date | None:
+    """A date column's value (SQLite may hand back the ISO text)."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def implausible_lines(conn: Connection) -> int:
@@ -198,12 +205,13 @@ def line_conditions(
     conds: list[ColumnElement[bool]] = [
         il.deleted == false(),
         il.invoice_id.not_in(excluded_invoices()),
-        il.invoice_date.between(EARLIEST_DATE, latest_date()),
     ]
-    if use_dates and lo is not None:
-        conds.append(il.invoice_date >= lo)
-    if use_dates and hi is not None:
-        conds.append(il.invoice_date <= hi)
+    # always bounded by the plausible window, one condition a side (a second range on the
+    # same column changed SQLite's plan and tripled top-movers' time)
+    lo = max(lo, EARLIEST_DATE) if use_dates and lo is not None else EARLIEST_DATE
+    hi = min(hi, latest_date()) if use_dates and hi is not None else latest_date()
+    conds.append(il.invoice_date >= lo)
+    conds.append(il.invoice_date <= hi)
     sids = store_ids(f)
     if sids is not None:
         conds.append(il.store_id.in_(sids))
