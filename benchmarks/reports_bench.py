@@ -1,11 +1,12 @@
 """Report speed on 1,000,000 invoice lines (issue 9, item 6).
 
-For every report: the median wall time of ``run_report`` (filters validated, SQL aggregation,
-DataFrame shaping) and, measured in the same run on the same file, the median time of a plain
-hand-written SQL ``GROUP BY`` that computes the same main totals through the bare sqlite3 driver.
-Targets: each report < 1 s and report/baseline ratio ≤ 2 (wall time, runs alternated). CPU
-time is printed too: on a shared machine the wall time of both sides stretches with the load,
-the CPU time (SQLite runs in-process) shows the work itself; "< 1 s" passes on either.
+For every report: the best (least disturbed) wall time of ``run_report`` over ``--repeat`` runs
+(filters validated, SQL aggregation, DataFrame shaping) and, measured in the same run on the same
+file, the best time of a plain hand-written SQL ``GROUP BY`` that computes the same main totals
+through the bare sqlite3 driver. Targets: each report < 1 s wall and report/baseline ratio ≤ 2
+(runs alternated). CPU time is printed too: on a shared machine the wall time of both sides
+stretches with the load, the CPU time (SQLite runs in-process) shows the work itself. The
+verdict is on wall time; the load average is printed before and after.
 
     .venv/bin/python benchmarks/reports_bench.py [--lines 1000000] [--repeat 3] [--db FILE]
 
@@ -17,7 +18,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -341,7 +341,7 @@ def main() -> int:
         "top-movers-stores": ReportFilters(date_from=movers_lo, date_to=last),
     }
     names = args.only.split(",") if args.only else list(BASELINES)
-    print(f"{n:,} invoice lines; median of {args.repeat} runs\n")
+    print(f"{n:,} invoice lines; best of {args.repeat} runs\n")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"{'':30} {'wall seconds':^24}  {'CPU seconds':^24}")
     print(
@@ -373,10 +373,10 @@ def main() -> int:
                 r_runs.append(
                     _timed(lambda name=name, f=f: run_report(engine, name, f, identity=None))
                 )
-            t_base = statistics.median(w for w, _c in b_runs)
-            t_rep = statistics.median(w for w, _c in r_runs)
-            c_base = statistics.median(c for _w, c in b_runs)
-            c_rep = statistics.median(c for _w, c in r_runs)
+            t_base = min(w for w, _c in b_runs)
+            t_rep = min(w for w, _c in r_runs)
+            c_base = min(c for _w, c in b_runs)
+            c_rep = min(c for _w, c in r_runs)
             sql = sqls[0]
             if name in SAME_TOTAL:
                 cur = raw.cursor()
@@ -389,7 +389,7 @@ def main() -> int:
                     print(f"{name}: total {got} differs from the GROUP BY's {expected}")
             ratio = t_rep / t_base if t_base else float("inf")
             c_ratio = c_rep / c_base if c_base else float("inf")
-            ok = min(t_rep, c_rep) < 1.0 and ratio <= 2.0
+            ok = t_rep < 1.0 and ratio <= 2.0
             failures += not ok
             worst = max(worst, ratio)
             print(
@@ -400,6 +400,7 @@ def main() -> int:
         raw.close()
         engine.dispose()
     print(f"\nworst ratio {worst:.2f}; {failures} report(s) missing a target")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     return 1 if failures else 0
 
 

@@ -21,6 +21,17 @@ RETAIL_HISTORY = SHARED_DATA / "online_retail_2009-12_2011-09.csv.gz"
 
 
 @pytest.fixture(autouse=True)
+def private_user_dirs(monkeypatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every test gets its own user data, state and cache folders (the app's data dir, logs,
+    central.json, import error reports), so no test reads or leaves files in the real home of
+    whoever runs the suite: a central.json left there by one test made later CLI tests ask for a
+    sign-in. Tests that need a particular folder still set XDG_DATA_HOME themselves."""
+    home = tmp_path_factory.mktemp("home")
+    for name in ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(name, str(home / name.lower()))
+
+
+@pytest.fixture(autouse=True)
 def memory_keyring(monkeypatch):
     """Every test gets an empty in-memory keyring; the OS keyring is never used by tests."""
     import keyring

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 from pathlib import Path
 
 from ..demo import demo_today
@@ -83,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
             if day is not None:
                 filters = filters.with_(date_to=day)
         result = run_report(engine, args.name, filters, identity=identity)
+        if result.note:
+            print(f"note: {result.note}", file=sys.stderr)
         if args.out is None:
             _print_table(result)
             return 0

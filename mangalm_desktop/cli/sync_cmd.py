@@ -13,6 +13,7 @@ from ..domain.errors import UserError
 from ..security.secrets import KeyringUnavailable, get_secret, set_secret
 from ..sync.conflicts import list_conflicts, resolve
 from ..sync.connection import CentralConfig, check_connection, connect, load_config, save_config
+from ..sync.handover import can_hand_over, hand_over
 from ..sync.pull import build_deferred_indexes
 from ..sync.scheduler import SyncScheduler, run_forever
 from ..sync.service import SyncReport, local_counts, sync_once
@@ -68,6 +69,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("seq", type=int, help="the number shown by `mangalm sync conflicts`")
     p.add_argument("--keep", choices=("mine", "theirs"), required=True)
     p.set_defaults(func=run_resolve)
+
+    p = ssub.add_parser(
+        "hand-over",
+        help="give an order kept for a store moved to another agent to that agent",
+    )
+    add_db_option(p)
+    p.add_argument("seq", type=int, help="the number shown by `mangalm sync conflicts`")
+    p.set_defaults(func=run_hand_over)
 
 
 def _config() -> CentralConfig:
@@ -235,6 +244,8 @@ def run_conflicts(args: argparse.Namespace) -> int:
             print(f"      {d.product}: yours={mine_q} central={theirs_q} ({d.name})")
         if not item.can_keep_mine:
             print("    (only the central version can be kept)")
+        if can_hand_over(item):
+            print(f"    (or give it to the store's agent: mangalm sync hand-over {item.seq})")
     return 0
 
 
@@ -244,4 +255,16 @@ def run_resolve(args: argparse.Namespace) -> int:
     with _connector(cfg)() as pg:
         resolve(engine, pg, args.seq, args.keep)
     print(f"#{args.seq}: kept {'your' if args.keep == 'mine' else 'the central'} version")
+    return 0
+
+
+def run_hand_over(args: argparse.Namespace) -> int:
+    cfg = _config()
+    engine = open_db(args)
+    with _connector(cfg)() as pg:
+        done = hand_over(engine, pg, args.seq)
+    print(
+        f"#{args.seq}: order {done.old_number} handed over to the store's agent as "
+        f"{done.number}; it is no longer on this computer"
+    )
     return 0

@@ -46,6 +46,7 @@ from ..db.models import (
     SyncState,
 )
 from ..db.types import utcnow
+from ..domain.date_window import is_plausible, window_text
 from ..domain.enums import InvoiceKind, OrderKind, OrderState
 from ..domain.tasks import NULL_TASK, TaskContext
 from .activity import fit_activity_model, order_table, store_activity
@@ -56,6 +57,7 @@ from .features import store_orders, store_stats
 from .series import History, build_history, day_number, week_of_day, weekly_matrix
 from .suggest import LineInput, cover_days, likely_range, suggest_line
 from .upsell import UpsellConfig, similar_store_upsell
+from .upsell_pairs import purchase_pairs
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +80,16 @@ class ForecastSummary:
     predictions_written: int
     seconds: float
     note: str = ""
+    ignored_lines: int = 0
+    """History lines left out for a date outside the plausible window."""
 
     def describe(self) -> str:
         text = (
             f"forecast: {self.stores_recomputed} of {self.stores_total} stores recomputed, "
             f"{self.predictions_written} suggested lines written in {self.seconds:.1f} s"
         )
-        return f"{text} ({self.note})" if self.note else text
+        text = f"{text} ({self.note})" if self.note else text
+        return f"{text}\n{ignored_note(self.ignored_lines)}" if self.ignored_lines else text
 
 
 @dataclass(frozen=True)
@@ -142,9 +147,26 @@ class UpsellItem:
     evidence: str
 
 
-def load_history(session: Session) -> tuple[History, pd.DataFrame] | None:
+def ignored_note(n: int) -> str:
+    """The summary line for ``n`` history lines left out for an implausible date."""
+    return (
+        f"{n:,} invoice lines dated outside {window_text()} were ignored "
+        "(a typo such as 0001-01-01 or 9999-12-31; correct them in Zoho or re-import)"
+    )
+
+
+def _as_date(value: object) -> dt.date:
+    """A date column's value as a date (a datetime keeps its day)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value  # type: ignore[return-value]
+
+
+def load_history(session: Session) -> tuple[tuple[History, pd.DataFrame] | None, int]:
     """Invoice lines (credit notes as returns; void/draft invoices skipped) plus lines of
-    orders submitted but not yet invoiced, as a :class:`History`. None when empty."""
+    orders submitted but not yet invoiced, as a :class:`History` (None when empty), and how
+    many lines were left out for a date outside the plausible window (domain.date_window:
+    pandas cannot hold 0001 or 9999, and a 1900 or 2099 typo would distort every series)."""
     inv = session.execute(
         select(
             InvoiceLine.store_id,
@@ -193,14 +215,19 @@ def load_history(session: Session) -> tuple[History, pd.DataFrame] | None:
     rows += [
         (str(s), str(p), f"order:{n}", d, q, float(price or 0)) for s, p, n, d, q, price in orders
     ]
+    kept = [r for r in rows if is_plausible(_as_date(r[3]))]
+    ignored = len(rows) - len(kept)
+    if ignored:
+        log.warning("forecast: %s", ignored_note(ignored))
+    rows = kept
     if not rows:
-        return None
+        return None, ignored
     raw = pd.DataFrame(rows, columns=["store", "product", "invoice", "date", "quantity", "price"])
     raw["date"] = pd.to_datetime(raw["date"])
     history, _ = build_history(raw)
     if len(history.lines) == 0:
-        return None
-    return history, raw
+        return None, ignored
+    return (history, raw), ignored
 
 
 def _changed_stores(session: Session) -> set[uuid.UUID]:
@@ -255,7 +282,7 @@ def run_forecast(
     today = today or dt.date.today()
     ctx.progress(0, 5, "reading history")
     with session_scope(engine) as session:
-        loaded = load_history(session)
+        loaded, ignored = load_history(session)
         n_stores = session.scalar(select(func.count()).select_from(Store)) or 0
         changed = _changed_stores(session) if only_changed else None
         planned = _planned_calls(session, today)
@@ -265,7 +292,9 @@ def run_forecast(
         stores = {s.id: s for s in session.scalars(select(Store).where(Store.deleted.is_(False)))}
         session.expunge_all()
     if loaded is None:
-        return ForecastSummary(n_stores, 0, 0, time.monotonic() - t0, "no sales history yet")
+        return ForecastSummary(
+            n_stores, 0, 0, time.monotonic() - t0, "no sales history yet", ignored_lines=ignored
+        )
     history, _ = loaded
     store_code = {uuid.UUID(str(s)): i for i, s in enumerate(history.stores)}
     todo = [
@@ -274,7 +303,9 @@ def run_forecast(
         if st.active and sid in store_code and (changed is None or sid in changed)
     ]
     if not todo:
-        return ForecastSummary(n_stores, 0, 0, time.monotonic() - t0, "nothing changed")
+        return ForecastSummary(
+            n_stores, 0, 0, time.monotonic() - t0, "nothing changed", ignored_lines=ignored
+        )
     ctx.check()
     origin = int(day_number(pd.Series([pd.Timestamp(today)]))[0]) + 1  # today's sales count
     known = history.before(origin)
@@ -390,7 +421,9 @@ def run_forecast(
         run.updated_at = now
         session.add(run)
     ctx.progress(5, 5, "forecast done")
-    return ForecastSummary(n_stores, len(todo), written, time.monotonic() - t0)
+    return ForecastSummary(
+        n_stores, len(todo), written, time.monotonic() - t0, ignored_lines=ignored
+    )
 
 
 PAST_QUANTITIES = 10
@@ -521,7 +554,8 @@ def _order_days(session: Session, today: dt.date) -> pd.DataFrame:
         .group_by(OrderLine.store_id, Order.order_date)
     ).all()
     df = pd.DataFrame(
-        [r for r in inv + opn if r[1] is not None and r[1] <= today],
+        # an implausible date (0001-01-01, 9999-12-31) is left out as in load_history
+        [r for r in inv + opn if r[1] is not None and r[1] <= today and is_plausible(r[1])],
         columns=["store_id", "date", "lines", "units", "value"],
     )
     df["value"] = pd.to_numeric(df["value"], errors="coerce").astype(float)
@@ -658,28 +692,29 @@ def _date_of_day(day: int) -> dt.date:
 def upsell_for_store(
     engine: Engine, store_id: uuid.UUID, today: dt.date | None = None, top_n: int = 5
 ) -> list[UpsellItem]:
-    """Products similar stores buy and this one never bought, with the evidence in words."""
+    """Products similar stores buy and this one never bought, with the evidence in words.
+
+    Reads only distinct (store, product) purchases (:mod:`.upsell_pairs`), not the history.
+    """
     today = today or dt.date.today()
     with session_scope(engine) as session:
-        loaded = load_history(session)
-        if loaded is None:
+        pairs = purchase_pairs(session, store_id, today, SKIP_INVOICE_STATUSES, OPEN_ORDER_STATES)
+        if pairs is None:
             return []
-        history, _ = loaded
-        codes = {uuid.UUID(str(s)): i for i, s in enumerate(history.stores)}
+        codes = {sid: i for i, sid in enumerate(pairs.stores)}
         if store_id not in codes:
             return []
-        origin = int(day_number(pd.Series([pd.Timestamp(today)]))[0]) + 1
         ups = similar_store_upsell(
-            history.before(origin),
+            pairs.train,
             np.array([codes[store_id]]),
-            origin,
-            history.n_stores,
-            history.n_products,
+            pairs.origin,
+            len(pairs.stores),
+            len(pairs.products),
             UpsellConfig(top_n=top_n * 2),
         )
         out = []
         for row in ups.itertuples(index=False):
-            pid = uuid.UUID(str(history.products[row.p]))
+            pid = pairs.products[row.p]
             product = session.get(Product, pid)
             if product is None or not product.active or product.deleted:
                 continue

@@ -152,6 +152,20 @@ def run_blocking(
     return outcome.get("result")
 
 
+def when_idle(runner: TaskRunner, fn: Callable[[], None], *, wait_ms: int = 20_000) -> None:
+    """Call ``fn`` on the UI thread once ``runner`` has no task running (the first view's
+    reads), or after ``wait_ms`` at the latest."""
+    step = 100
+
+    def check(left: int) -> None:
+        if runner.running == 0 or left <= 0:
+            fn()
+        else:
+            QTimer.singleShot(step, lambda: check(left - step))
+
+    QTimer.singleShot(step, lambda: check(wait_ms))
+
+
 def open_database(
     ctx: TaskContext, path: Path, as_of: dt.date | None = None, *, encrypt_new: bool = False
 ) -> Engine:
@@ -321,8 +335,9 @@ def _run(app: QApplication, args: argparse.Namespace) -> int:
     refresher = start_forecast_refresher(window, ctx)  # suggested orders follow imports/syncs
     if demo_written:
         # the new demo's suggested orders: computed in the background while the person already
-        # looks at the company (progress in the Today view and the status bar)
-        refresher.run_now()
+        # looks at the company (progress in the Today view and the status bar) — started once
+        # the first view has its data, so the fit does not slow that down
+        when_idle(runner, refresher.run_now)
     if choice is not None and choice is FirstRunChoice.CONNECT:
         from .sync_settings_dialog import CentralSettingsDialog
 

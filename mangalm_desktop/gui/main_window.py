@@ -316,6 +316,8 @@ class MainWindow(QMainWindow):
         current = self.nav.currentRow()
         if current >= 0 and self.nav.item(current).isHidden():
             self.show_view(self.view_classes[0].view_id)
+        # whose stores and orders the views show follows the person: reload them
+        self.ctx.runner.changed.emit(Changes.of("store", "orders", "prediction"))
 
     def refresh_counts(self) -> None:
         from ..db.queries.counts import record_counts  # SQLAlchemy: not needed to show the window

@@ -59,7 +59,7 @@ from .workers import Written
 
 def desktop_actor(ctx: AppContext) -> str:
     """Who the audit log names: the signed-in user when the app knows one."""
-    identity = getattr(ctx, "identity", None)
+    identity = ctx.identity
     return f"desktop:{identity.username}" if identity is not None else "desktop"
 
 
@@ -123,9 +123,9 @@ class Catalogue:
     order: OrderDetail | None
 
 
-def _load(engine, order_id: uuid.UUID | None) -> Catalogue:  # noqa: ANN001
+def _load(engine, order_id: uuid.UUID | None, agent_id: uuid.UUID | None) -> Catalogue:  # noqa: ANN001
     return Catalogue(
-        entry.store_choices(engine),
+        entry.store_choices(engine, agent_id),
         entry.product_choices(engine),
         entry.detail(engine, order_id) if order_id else None,
     )
@@ -163,6 +163,8 @@ class OrderDialog(QDialog):
         self.result: OrderResult | None = None
         self.ready = False
         self.busy = False
+        self._saved: tuple | None = None  # what was last loaded or saved (None: nothing yet)
+        self._close_after_save = False
         self._initial_store = store_id
         self._typed_messages: list[tuple[str, str]] = []
         self._checked_messages: list[tuple[str, str]] = []
@@ -174,7 +176,7 @@ class OrderDialog(QDialog):
         self._build()
         self._wire()
         ctx.runner.submit(
-            lambda _c: _load(ctx.engine, order_id),
+            lambda _c: _load(ctx.engine, order_id, ctx.own_stores_only),
             on_done=self._loaded,
             on_error=lambda exc: show_error(self, exc, "opening the order"),
             name="loading stores and products",
@@ -325,18 +327,19 @@ class OrderDialog(QDialog):
         self.qty_edit.valueChanged.connect(self._show_pack_hint)
         self.qty_edit.entered.connect(self._add_line)
         self.line_disc.entered.connect(self._add_line)
-        self.add_button.clicked.connect(self._add_line)
+        self.add_button.clicked.connect(lambda: self._add_line())
         self.table.itemChanged.connect(self._cell_edited)
         self.order_disc.valueChanged.connect(self._changed)
         self.return_check.toggled.connect(self._changed)
         self.delivery_check.toggled.connect(self.delivery_edit.setEnabled)
         self.delivery_check.toggled.connect(self._changed)
         self.delivery_edit.dateChanged.connect(self._changed)
-        self.draft_button.clicked.connect(self.save_draft)
-        self.submit_button.clicked.connect(self.submit)
-        self.close_button.clicked.connect(self.reject)
-        QShortcut(QKeySequence("Ctrl+Return"), self, self.submit)
-        QShortcut(QKeySequence("Ctrl+Enter"), self, self.submit)
+        # clicked(bool) must not reach submit()'s accept_credit_warning argument
+        self.draft_button.clicked.connect(lambda: self.save_draft())
+        self.submit_button.clicked.connect(lambda: self.submit())
+        self.close_button.clicked.connect(lambda: self.reject())
+        QShortcut(QKeySequence("Ctrl+Return"), self, lambda: self.submit())
+        QShortcut(QKeySequence("Ctrl+Enter"), self, lambda: self.submit())
         QShortcut(QKeySequence("Ctrl+S"), self, self.save_draft)
         self.table.installEventFilter(self)
         self._check_timer = QTimer(self)
@@ -365,6 +368,7 @@ class OrderDialog(QDialog):
         self.product_completer.setModel(QStringListModel([p.label for p in self.products], self))
         if cat.order is not None:
             self._show_order(cat.order)
+            self._saved = self._signature()
         elif self._initial_store is not None:
             store = next((s for s in self.stores if s.id == self._initial_store), None)
             if store is not None:
@@ -443,8 +447,8 @@ class OrderDialog(QDialog):
         self._changed()
 
     def ctx_agent(self) -> uuid.UUID | None:
-        """The signed-in agent, when the app knows one (``ctx.agent_id``)."""
-        return getattr(self.ctx, "agent_id", None)
+        """The signed-in agent, when the app knows one."""
+        return self.ctx.agent_id
 
     def _prefilled(self, pf) -> None:  # noqa: ANN001 - orders.prefill.Prefill
         if self.lines or pf.source == "none":
@@ -668,7 +672,7 @@ class OrderDialog(QDialog):
         if self.mode == "amend" or self.busy:
             return
         engine, draft, oid = self.ctx.engine, self.draft(), self.order_id
-        who = getattr(self.ctx, "identity", None)
+        who = self.ctx.identity
         self._write(lambda: service.save_draft(engine, draft, identity=who, order_id=oid))
 
     def submit(self, accept_credit_warning: bool = False) -> None:
@@ -676,7 +680,7 @@ class OrderDialog(QDialog):
             return
         engine, draft, oid = self.ctx.engine, self.draft(), self.order_id
         accept = bool(accept_credit_warning)
-        who = getattr(self.ctx, "identity", None)
+        who = self.ctx.identity
         hook = order_audit(desktop_actor(self.ctx))
         if self.mode == "amend":
             self._write(
@@ -695,6 +699,57 @@ class OrderDialog(QDialog):
                     on_write=hook,
                 )
             )
+
+    # ---- closing ----------------------------------------------------------------------------
+    def _signature(self) -> tuple:
+        """What the person would lose by closing: lines and the order's own fields."""
+        d = self.delivery_edit.date() if self.delivery_check.isChecked() else None
+        return (
+            self.store.id if self.store else None,
+            tuple((x.product.id, x.quantity, x.discount_pct) for x in self.lines),
+            round(self.order_disc.value(), 2),
+            self.return_check.isChecked(),
+            d.toString("yyyy-MM-dd") if d is not None else None,
+            self.notes_edit.toPlainText(),
+        )
+
+    @property
+    def unsaved(self) -> bool:
+        """True when closing would lose lines or changes (a new order with no lines loses
+        nothing)."""
+        if self._saved is None:
+            return bool(self.lines)
+        return self._signature() != self._saved
+
+    def reject(self) -> None:
+        """Esc, Close and the window's close button: ask before losing unsaved lines."""
+        if self.busy:
+            return  # a write is on its way; its answer closes or keeps the dialog
+        if not self.isVisible() or not self.unsaved or self._confirm_close():
+            super().reject()
+
+    def _confirm_close(self) -> bool:
+        n = len(self.lines)
+        box = QMessageBox(self)
+        box.setObjectName("unsavedOrder")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Unsaved order")
+        box.setText(f"This order has {n} unsaved line{'s' if n != 1 else ''}.")
+        box.setInformativeText("Close it and lose them?")
+        save = None
+        if self.mode != "amend" and self.store is not None:
+            save = box.addButton("Save &draft", QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton("&Discard", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("&Keep editing", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        box.exec()
+        clicked = box.clickedButton()
+        if save is not None and clicked is save:
+            self._close_after_save = True
+            self.save_draft()
+            return False
+        return clicked is discard
 
     def _write(self, fn) -> None:  # noqa: ANN001
         self.busy = True
@@ -715,6 +770,9 @@ class OrderDialog(QDialog):
             self.title.setText(f"Edit draft {w.value.number}")
             self.ctx.status(f"Draft {w.value.number} saved")
             self._say([("notice", f"Draft {w.value.number} saved.")])
+            self._saved = self._signature()
+            if self._close_after_save:
+                self.accept()
             return
         verb = "amended" if self.mode == "amend" else "submitted"
         self.ctx.status(f"Order {w.value.number} {verb}: {fmt.money(w.value.total)}")
@@ -722,6 +780,7 @@ class OrderDialog(QDialog):
 
     def _write_failed(self, exc: BaseException) -> None:
         self.busy = False
+        self._close_after_save = False
         if isinstance(exc, OrderInvalid):
             self._show_messages([("error", str(i)) for i in exc.issues])
         elif isinstance(exc, CreditLimitExceeded):

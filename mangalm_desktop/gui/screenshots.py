@@ -11,10 +11,11 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 
 def is_blank(image: QImage, *, min_colours: int = 8) -> bool:
@@ -47,6 +48,11 @@ def shoot_all(window, out: Path, *, store_search: str = "") -> dict[str, Path]: 
     for number, cls in enumerate(window.view_classes, start=1):
         view = window.show_view(cls.view_id)
         runner.wait_idle(30_000)
+        if cls.view_id == "predictions":  # its upsell is asked for a moment after the lines
+            deadline = time.monotonic() + 30
+            while getattr(view, "upsell_items", []) is None and time.monotonic() < deadline:
+                QApplication.processEvents()
+                runner.wait_idle(100)
         if cls.view_id == "stores" and store_search:
             view.search.setText(store_search)
             runner.wait_idle(30_000)
@@ -72,7 +78,51 @@ def shoot_all(window, out: Path, *, store_search: str = "") -> dict[str, Path]: 
     grab(detail, paths["store-profile"])
     detail.close()
     paths["import-dialog"] = shoot_import_dialog(window, out / "import-dialog.png")
+    paths["order-dialog"] = shoot_order_dialog(window, out / "order-dialog.png")
     return paths
+
+
+def shoot_order_dialog(window, path: Path) -> Path:  # noqa: ANN001
+    """A new order for the store Predictions shows, pre-filled from its suggested order."""
+    predictions = window.show_view("predictions")
+    window.ctx.runner.wait_idle(30_000)
+    store = predictions.shown_store
+    dialog = window.show_view("orders").new_order(store.id if store else None)
+    window.ctx.runner.wait_idle(30_000)
+    dialog.resize(1100, 720)
+    grab(dialog, path)
+    dialog.done(0)
+    return path
+
+
+def use_dark_palette(app) -> None:  # noqa: ANN001 - QApplication
+    """The Fusion style's dark palette, as a dark OS theme gives (the stylesheet and charts
+    follow the palette)."""
+    from PySide6.QtGui import QColor, QPalette
+
+    from .app import apply_style
+
+    app.setStyle("Fusion")
+    p = QPalette()
+    role = QPalette.ColorRole
+    for r, colour in [
+        (role.Window, "#2b2b2b"),
+        (role.WindowText, "#e8e8e8"),
+        (role.Base, "#1f1f1f"),
+        (role.AlternateBase, "#2a2a2a"),
+        (role.Text, "#e8e8e8"),
+        (role.Button, "#353535"),
+        (role.ButtonText, "#e8e8e8"),
+        (role.Highlight, "#3d6fb6"),
+        (role.HighlightedText, "#ffffff"),
+        (role.ToolTipBase, "#353535"),
+        (role.ToolTipText, "#e8e8e8"),
+        (role.PlaceholderText, "#9a9a9a"),
+        (role.Mid, "#555555"),
+    ]:
+        p.setColor(r, QColor(colour))
+    app.setPalette(p)
+    apply_style(app)
 
 
 def shoot_import_dialog(window, path: Path) -> Path:  # noqa: ANN001
@@ -98,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("out", type=Path)
     parser.add_argument("--db", type=Path, help="an existing demo database to show")
+    parser.add_argument("--dark", action="store_true", help="a dark palette (file names dark-*)")
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from ..demo import DEFAULT_TODAY
@@ -111,7 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     private_keyring()  # pictures never show (or need) anyone's real secrets
     with tempfile.TemporaryDirectory() as tmp:
         use_settings_dir(Path(tmp) / "settings")
-        make_app(["screenshots"])
+        app = make_app(["screenshots"])
+        if args.dark:
+            use_dark_palette(app)
         runner = TaskRunner()
         path = args.db or Path(tmp) / "demo.sqlite"
         engine = run_blocking(runner, open_database, path, DEFAULT_TODAY)
@@ -121,7 +174,16 @@ def main(argv: list[str] | None = None) -> int:
         )
         window.resize(1280, 800)
         window.show()
-        for name, file in shoot_all(window, args.out).items():
+        out = Path(tmp) / "shots" if args.dark else args.out
+        for name, file in shoot_all(window, out).items():
+            if args.dark:  # the same pictures, named dark-<name>.png
+                target = (
+                    args.out
+                    / f"dark-{file.name.split('-', 1)[-1] if file.name[0].isdigit() else file.name}"
+                )
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(file.read_bytes())
+                file = target
             print(f"{name}: {file}")
         window.close()
         runner.shutdown()

@@ -273,7 +273,7 @@ class SessionGuard(QObject):
 
     @property
     def identity(self) -> Identity | None:
-        return getattr(self.ctx, "identity", None)
+        return self.ctx.identity
 
     def _add_actions(self) -> None:
         self.lock_action = QAction("&Lock", self)

@@ -33,8 +33,15 @@ view's reads do not share the two cores of a laptop with a recomputation of ever
 
 
 def refresh_figures(_task: Any, engine: Any, today: dt.date) -> Written:
-    """Worker side: the least work that brings the figures up to date; what was stale."""
+    """Worker side: the least work that brings the figures up to date; what was stale.
+    A database without the search tables (made by hand, not by ``open_database``) has no
+    figures to keep: nothing to do, not a traceback."""
+    from sqlalchemy import inspect
+
     from ..db.search import refresh_stale_store_stats
+
+    if not inspect(engine).has_table("search_meta"):
+        return Written("current", Changes.of())
 
     stale = refresh_stale_store_stats(engine, today)
     changes = Changes.of() if stale == "current" else Changes.of("store_stats")

@@ -15,16 +15,12 @@ from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from ..domain.date_formats import COMMON_DATE_FORMATS
+from ..domain.date_window import is_plausible, window_text
 from ..domain.errors import UserError
 from .source import Cell
 
 CACHE_LIMIT = 100_000
 
-EARLIEST_DATE = dt.date(2000, 1, 1)
-"""No sale in a file is older than this: earlier years are a typo or a spreadsheet's zero date
-(0001-01-01, 1900-01-00), and they broke the period reports and the forecast (issue 23)."""
-FUTURE_DAYS = 366
-"""A date may be at most a year ahead of today (a due date); 2099 or 9999-12-31 is a typo."""
 MAX_QUANTITY = 1_000_000
 """Units on one line: far above any real line (the busiest real history's largest is 80,995),
 far below what a 64-bit integer column holds."""
@@ -33,19 +29,10 @@ MAX_AMOUNT = Decimal(10) ** 10
 with the scale of 4 it still fits the integer minor units the SQLite money column stores."""
 
 
-def latest_date(today: dt.date | None = None) -> dt.date:
-    """The last plausible date of an import run today."""
-    return (today or dt.date.today()) + dt.timedelta(days=FUTURE_DAYS)
-
-
 def check_date(day: dt.date) -> dt.date:
     """``day`` if it lies in the plausible window, else :class:`BadValue` saying the window."""
-    last = latest_date()
-    if not EARLIEST_DATE <= day <= last:
-        raise BadValue(
-            f"date {day.isoformat()} is outside the plausible range "
-            f"{EARLIEST_DATE.isoformat()} to {last.isoformat()}"
-        )
+    if not is_plausible(day):
+        raise BadValue(f"date {day.isoformat()} is outside the plausible range {window_text()}")
     return day
 
 

@@ -55,14 +55,15 @@ class AgentChoice:
     name: str
 
 
-def store_choices(engine: Engine) -> list[StoreChoice]:
+def store_choices(engine: Engine, agent_id: uuid.UUID | None = None) -> list[StoreChoice]:
+    """Active stores by name; only ``agent_id``'s when given (an agent sees their own)."""
+    query = select(Store.id, Store.code, Store.name, Store.city, Store.agent_id).where(
+        Store.active.is_(True), Store.deleted.is_(False)
+    )
+    if agent_id is not None:
+        query = query.where(Store.agent_id == agent_id)
     with session_scope(engine) as s:
-        rows = s.execute(
-            select(Store.id, Store.code, Store.name, Store.city, Store.agent_id)
-            .where(Store.active.is_(True), Store.deleted.is_(False))
-            .order_by(Store.name)
-        )
-        return [StoreChoice(*r) for r in rows]
+        return [StoreChoice(*r) for r in s.execute(query.order_by(Store.name))]
 
 
 def product_choices(engine: Engine) -> list[ProductChoice]:

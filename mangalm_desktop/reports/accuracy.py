@@ -32,7 +32,14 @@ from sqlalchemy import (
 from ..db.models import Agent, InvoiceLine, Prediction, Product, Store
 from ..domain.errors import UserError
 from . import sqlfn
-from .filters import ReportFilters, agent_ids, excluded_invoices, product_ids, store_ids
+from .filters import (
+    ReportFilters,
+    agent_ids,
+    excluded_invoices,
+    last_sale_day,
+    product_ids,
+    store_ids,
+)
 
 ACCURACY_DIMENSIONS: tuple[str, ...] = ("agent", "store", "product", "period")
 
@@ -40,10 +47,7 @@ ACCURACY_DIMENSIONS: tuple[str, ...] = ("agent", "store", "product", "period")
 def _as_of(conn: Connection, f: ReportFilters) -> dt.date:
     if f.date_to is not None:
         return f.date_to
-    last = conn.execute(select(func.max(InvoiceLine.invoice_date))).scalar_one()
-    if isinstance(last, str):
-        last = dt.date.fromisoformat(last)
-    return last or dt.date.today()
+    return last_sale_day(conn) or dt.date.today()
 
 
 def forecast_accuracy(conn: Connection, f: ReportFilters, by: str = "agent") -> pd.DataFrame:

@@ -27,7 +27,13 @@ from sqlalchemy import Connection, case, false, func, or_, select
 
 from ..db.models import Agent, CallLog, Invoice, Order, OrderLine, Store, SuggestionFeedback
 from ..domain.enums import CallOutcome, InvoiceKind, OrderKind, OrderState
-from .filters import EXCLUDED_INVOICE_STATUSES, ReportFilters, agent_ids, store_ids
+from .filters import (
+    EXCLUDED_INVOICE_STATUSES,
+    ReportFilters,
+    agent_ids,
+    implausible_date,
+    store_ids,
+)
 
 ZERO = Decimal("0.00")
 
@@ -179,6 +185,7 @@ def agent_performance(conn: Connection, f: ReportFilters) -> pd.DataFrame:
             or_(Invoice.status.is_(None), Invoice.status.not_in(EXCLUDED_INVOICE_STATUSES)),
             Invoice.kind.in_([InvoiceKind.INVOICE.value, InvoiceKind.CREDIT_NOTE.value]),
             *_date_bounds(Invoice.invoice_date, f),
+            ~implausible_date(Invoice.invoice_date),
             *_store_scope(Invoice.store_id, f),
         )
         .group_by(Invoice.store_id, Invoice.agent_id)

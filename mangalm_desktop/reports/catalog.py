@@ -7,6 +7,7 @@ up everywhere with the same column labels, number formats and chart.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -15,11 +16,14 @@ from typing import Literal
 import pandas as pd
 from sqlalchemy import Engine
 
+from ..domain.date_window import window_text
 from ..domain.errors import UserError
 from ..domain.formatting import Kind
 from ..security.roles import Identity, Permission, require
 from . import accuracy, agents, sales, stores
-from .filters import ReportFilters, validate
+from .filters import ReportFilters, implausible_lines, validate
+
+log = logging.getLogger(__name__)
 
 ColumnKind = Kind
 
@@ -172,6 +176,8 @@ class ReportSpec:
     uses: tuple[str, ...] = ("dates", "region", "agent", "store", "brand", "category", "product")
     description: str = ""
     as_of_only: bool = False  # the end date is an "as of" date; a start date means nothing
+    empty_reason: str = "No invoice in these dates matches the filters."
+    """Shown instead of an empty table: why this report can have no rows."""
 
 
 @dataclass
@@ -182,6 +188,18 @@ class ReportResult:
     filters: ReportFilters
     frame: pd.DataFrame
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now().astimezone())
+    ignored_lines: int = 0
+    """Invoice lines left out for a date outside the plausible window (domain.date_window)."""
+
+    @property
+    def note(self) -> str:
+        """A line saying what was left out and why, or "" when nothing was."""
+        if not self.ignored_lines:
+            return ""
+        return (
+            f"{self.ignored_lines:,} invoice lines dated outside {window_text()} were left out "
+            "(a typo such as 0001-01-01 or 9999-12-31; correct them in Zoho or re-import)"
+        )
 
     @property
     def title(self) -> str:
@@ -276,6 +294,11 @@ _SPECS: list[ReportSpec] = [
             ),
             uses=("dates", "region", "agent", "store", "brand", "category", "product"),
             description="WAPE and bias of stored predictions against invoiced quantities.",
+            empty_reason=(
+                "A prediction is scored only once its whole horizon has passed by the end "
+                "date; no stored prediction has finished its horizon in these dates (the "
+                "suggested orders are for the coming weeks). Widen the dates or wait."
+            ),
         )
         for by in accuracy.ACCURACY_DIMENSIONS
     ),
@@ -318,4 +341,8 @@ def run_report(
     with engine.connect() as conn:
         validate(conn, filters)
         frame = spec.run(conn, filters)
-    return ReportResult(spec, filters, frame)
+        ignored = implausible_lines(conn)
+    result = ReportResult(spec, filters, frame, ignored_lines=ignored)
+    if ignored:
+        log.warning("report %s: %s", name, result.note)
+    return result

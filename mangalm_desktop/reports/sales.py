@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Label, case, func, or_, select, union_all
 from ..db.models import Agent, Invoice, InvoiceLine, Product, Store
 from ..domain.errors import UserError
 from . import sqlfn
-from .filters import ReportFilters, all_of, line_conditions
+from .filters import ReportFilters, all_of, last_sale_day, line_conditions
 
 ZERO = Decimal("0.00")
 
@@ -68,8 +68,11 @@ def _sums(sub) -> tuple:  # noqa: ANN001
 def sales_by_period(conn: Connection, f: ReportFilters) -> pd.DataFrame:
     """Sales per whole period, with growth vs the previous period and vs the same period a year ago.
 
-    The range is widened to whole periods (a month report from the 10th starts on the 1st), so
-    every row compares like with like. Without dates it spans the first to the last sale.
+    The range is widened to whole periods at the start (a month report from the 10th starts on
+    the 1st), so every row compares like with like. An end date inside its period makes that
+    last period partial: it is labelled "(partial, to 3 Nov)" and compared with the same number
+    of first days of the previous period and of last year's. Without dates it spans the first
+    to the last sale.
     """
     columns = [
         "period_start",
@@ -86,7 +89,7 @@ def sales_by_period(conn: Connection, f: ReportFilters) -> pd.DataFrame:
     first = pd.Period(f.date_from, freq=freq) if f.date_from else None
     last = pd.Period(f.date_to, freq=freq) if f.date_to else None
     lo = min(first - 1, sqlfn.year_ago(first, f.period)).start_time.date() if first else None
-    hi = last.end_time.date() if last else None
+    hi = f.date_to  # not widened: sales after the end date belong to no row
     il = InvoiceLine
     daily = _grouped(f, [il.invoice_date], date_from=lo, date_to=hi, use_dates=True)
     pstart = sqlfn.period_start(daily.c.invoice_date, f.period, conn.dialect.name).label("p")
@@ -101,16 +104,42 @@ def sales_by_period(conn: Connection, f: ReportFilters) -> pd.DataFrame:
         r = got.get(p)
         return r.sales if r is not None else ZERO
 
+    # The end date inside the last period (a month report on 3 November): that period is
+    # partial, labelled so, and compared with the same number of days of the periods before.
+    cut = f.date_to if f.date_to is not None and f.date_to < last.end_time.date() else None
+    first_days: dict[pd.Period, Decimal] = {}
+    if cut is not None:
+        days = (cut - last.start_time.date()).days
+        windows = [last - 1, sqlfn.year_ago(last, f.period)]
+        bounds = [
+            (w.start_time.date(), w.start_time.date() + dt.timedelta(days=days)) for w in windows
+        ]
+        day_sales = conn.execute(
+            select(daily.c.invoice_date, daily.c.sales).where(
+                or_(*(daily.c.invoice_date.between(a, b) for a, b in bounds))
+            )
+        ).all()
+        for w, (a, b) in zip(windows, bounds, strict=True):
+            first_days[w] = sum(
+                (v or ZERO for d, v in day_sales if a <= _day(d) <= min(b, w.end_time.date())),
+                ZERO,
+            )
+
     rows = []
     for p in pd.period_range(first, last, freq=freq):
         r = got.get(p)
         cur = sales_of(p)
-        prev = sales_of(p - 1)
-        ly = sales_of(sqlfn.year_ago(p, f.period))
+        partial = cut is not None and p == last
+        prev = first_days[p - 1] if partial else sales_of(p - 1)
+        ly = sqlfn.year_ago(p, f.period)
+        ly = first_days[ly] if partial else sales_of(ly)
+        label = sqlfn.period_label(p, f.period)
+        if partial:
+            label = f"{label} (partial, to {cut:%d %b})"
         rows.append(
             {
                 "period_start": p.start_time.date(),
-                "period": sqlfn.period_label(p, f.period),
+                "period": label,
                 "sales": cur,
                 "quantity": int(r.quantity) if r is not None else 0,
                 "lines": int(r.lines) if r is not None else 0,
@@ -121,6 +150,15 @@ def sales_by_period(conn: Connection, f: ReportFilters) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=columns)
+
+
+def _day(value: object) -> dt.date:
+    """A grouped invoice date as a date (SQLite may hand back the ISO text)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
 
 
 def _with_share(df: pd.DataFrame) -> pd.DataFrame:
@@ -234,11 +272,7 @@ def movers_windows(conn: Connection, f: ReportFilters) -> tuple[dt.date, dt.date
     """(previous window start, current window start, current window end) for top movers."""
     hi = f.date_to
     if hi is None:  # the last invoiced day (an index lookup, whatever the other filters)
-        hi = conn.execute(select(func.max(InvoiceLine.invoice_date))).scalar_one()
-        if isinstance(hi, str):
-            hi = dt.date.fromisoformat(hi)
-        if hi is None:
-            hi = dt.date.today()
+        hi = last_sale_day(conn) or dt.date.today()
     lo = f.date_from or hi - dt.timedelta(days=DEFAULT_MOVERS_DAYS - 1)
     days = (hi - lo).days + 1
     return lo - dt.timedelta(days=days), lo, hi

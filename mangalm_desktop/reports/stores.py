@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Connection, and_, case, false, func, or_, 
 from ..db.models import Agent, Invoice, Order, Store
 from ..domain.enums import InvoiceKind, OrderState
 from . import sqlfn
-from .filters import EXCLUDED_INVOICE_STATUSES, ReportFilters, agent_ids
+from .filters import EXCLUDED_INVOICE_STATUSES, ReportFilters, agent_ids, implausible_date
 
 ZERO = Decimal("0.00")
 
@@ -52,6 +52,7 @@ def dormant_stores(conn: Connection, f: ReportFilters) -> pd.DataFrame:
             Invoice.kind == InvoiceKind.INVOICE.value,
             or_(Invoice.status.is_(None), Invoice.status.not_in(EXCLUDED_INVOICE_STATUSES)),
             Invoice.invoice_date <= as_of,
+            ~implausible_date(Invoice.invoice_date),
         )
         .group_by(Invoice.store_id)
         .subquery()
@@ -160,6 +161,7 @@ def outstanding_ageing(conn: Connection, f: ReportFilters) -> pd.DataFrame:
             or_(Invoice.status.is_(None), Invoice.status.not_in(EXCLUDED_INVOICE_STATUSES)),
             Invoice.balance > ZERO,
             Invoice.invoice_date <= as_of,
+            ~implausible_date(Invoice.invoice_date),
             *_store_conditions(f),
         )
         .group_by(*keys)

@@ -30,6 +30,7 @@ rule, never another agent's row: the same words whether the row exists or not.
 from __future__ import annotations
 
 from ..db.models import Base
+from .central_handover import handover_statements
 
 AGENT_ROLE = "mangalm_agent"
 MANAGER_ROLE = "mangalm_manager"
@@ -130,6 +131,8 @@ BEGIN
     END IF;
     IF TG_OP = 'INSERT' AND mangalm_row_exists('orders', NEW.id) THEN
         RETURN NEW;  -- an upsert's insert attempt: the UPDATE trigger judges the change
+    ELSIF TG_OP = 'INSERT' AND mangalm_handing_over(NEW.id) THEN
+        RETURN NEW;  -- mangalm_hand_over_order checked it (central_handover)
     ELSIF TG_OP = 'INSERT' THEN
         PERFORM mangalm_check_own_prefix(NEW.number, 'order numbers');
         IF NEW.zoho_salesorder_id IS NOT NULL OR NEW.zoho_salesorder_number IS NOT NULL
@@ -166,6 +169,9 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
     IF NOT mangalm_is_agent() THEN
         RETURN NEW;
+    END IF;
+    IF TG_OP = 'INSERT' AND TG_TABLE_NAME = 'order_line' AND mangalm_handing_over(NEW.order_id) THEN
+        RETURN NEW;  -- the lines of an order mangalm_hand_over_order inserts
     END IF;
     IF TG_OP = 'UPDATE' AND (NEW.order_id, NEW.store_id)
                              IS DISTINCT FROM (OLD.order_id, OLD.store_id) THEN
@@ -343,7 +349,7 @@ def guard_statements() -> list[str]:
         f"GRANT INSERT (op_id, table_name, row_id) ON applied_ops TO {AGENT_ROLE}",
         _timeouts_for_existing_agents(),
     ]
-    return stmts
+    return stmts + handover_statements()
 
 
 def _timeouts_for_existing_agents() -> str:

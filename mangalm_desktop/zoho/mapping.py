@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from ..domain.date_window import is_plausible, window_text
+
 Json = dict[str, Any]
 
 CRM_ACCOUNT_FIELDS = [
@@ -160,13 +162,21 @@ def invoice_to_rows(rec: Json) -> InvoiceData:
         if not rec.get(key):
             raise MappingError(f"invoice {rec.get('invoice_id')!r} has no {key}")
     status = str(rec.get("status") or "")
+    day = parse_date(rec["date"])
+    if day is not None and not is_plausible(day):
+        # a typo in Zoho (0001-01-01, 9999-12-31) would reach the forecast and the reports;
+        # skipped with a warning naming it, and pulled again once corrected (modified time)
+        raise MappingError(
+            f"invoice {rec['invoice_number']} (id {rec['invoice_id']}) skipped: its date "
+            f"{day.isoformat()} is outside the plausible range {window_text()}"
+        )
     header: Json = {
         "zoho_invoice_id": str(rec["invoice_id"]),
         "number": _clip(rec["invoice_number"], 64),
         "kind": "invoice",
         "status": _clip(status, 32),
         "salesperson": _clip(rec.get("salesperson_name"), 200),
-        "invoice_date": parse_date(rec["date"]),
+        "invoice_date": day,
         "due_date": parse_date(rec.get("due_date")),
         "subtotal": money(rec.get("sub_total")),
         "discount_amount": money(rec.get("discount_amount") or rec.get("discount_total")),
@@ -182,6 +192,13 @@ def invoice_to_rows(rec: Json) -> InvoiceData:
         customer_name=str(rec.get("customer_name") or rec["customer_id"]),
         modified=parse_time(rec.get("last_modified_time")),
     )
+    due = header["due_date"]
+    if due is not None and not is_plausible(due):
+        header["due_date"] = None  # due on its invoice date, as an invoice without a due date
+        data.warnings.append(
+            f"invoice {header['number']}: due date {due.isoformat()} is outside the plausible "
+            f"range {window_text()}; treated as due on the invoice date"
+        )
     for i, li in enumerate(rec.get("line_items") or [], start=1):
         where = f"invoice {header['number']} line {i}"
         if not li.get("item_id"):

@@ -1,8 +1,17 @@
-"""GUI fixtures: UI state in a temp dir, a task runner, and a window on a migrated database."""
+"""GUI fixtures: UI state in a temp dir, a task runner, a window on a migrated database, and a
+guard that fails any GUI test on a traceback or a Qt warning.
+
+The guard: pytest-qt already installs a ``sys.excepthook`` for the test (an exception in a slot
+or a Qt virtual fails the test) and a Qt message handler (``qtlog``); :func:`no_tracebacks`
+adds the failure on any Qt warning beyond the offscreen platform's noise, and on any task that
+failed with a programming error (a worker logs it with its traceback; a ``UserError`` is an
+answer in words, not a defect).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from pathlib import Path
 
 import pytest
@@ -10,6 +19,46 @@ import pytest
 from mangalm_desktop.gui.settings import use_settings_dir
 
 AS_OF = dt.date(2026, 11, 3)
+
+OFFSCREEN_NOISE = (
+    "This plugin does not support",  # offscreen: propagateSizeHints, raise, grabbing the mouse
+    "QFont::setPointSizeF: Point size <= 0",  # offscreen: no screen DPI for some styles
+)
+
+
+class _TaskTracebacks(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from mangalm_desktop.domain.errors import UserError
+
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and not isinstance(exc, UserError):
+            self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def no_tracebacks(request):
+    """Fail the test on a Qt warning (beyond offscreen noise) or a task's traceback."""
+    handler = _TaskTracebacks()
+    logger = logging.getLogger("mangalm_desktop")
+    logger.addHandler(handler)
+    yield
+    logger.removeHandler(handler)
+    capture = getattr(request.node, "qt_log_capture", None)
+    records = capture.records if capture is not None else []
+    warnings = [
+        r.message
+        for r in records
+        if r.type_name in ("QtWarningMsg", "QtCriticalMsg", "QtFatalMsg")
+        and not any(n in r.message for n in OFFSCREEN_NOISE)
+    ]
+    tracebacks = [f"{r.getMessage()}: {r.exc_info[1]!r}" for r in handler.records if r.exc_info]
+    assert not warnings, f"Qt warnings: {warnings}"
+    if request.node.get_closest_marker("task_errors_expected") is None:
+        assert not tracebacks, f"tasks failed with a traceback: {tracebacks}"
 
 
 @pytest.fixture(autouse=True)
@@ -80,4 +129,36 @@ def demo_db(demo_template: Path, tmp_path: Path):
     engine = open_local_database(path)
     ensure_search_schema(engine, AS_OF)
     yield engine, path
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_forecast_template(demo_template: Path, tmp_path_factory) -> Path:
+    """The small demo company with its suggested orders computed (Today and Predictions)."""
+    import shutil
+
+    from mangalm_desktop.db.migrate import open_local_database
+    from mangalm_desktop.forecasting.service import run_forecast
+
+    path = tmp_path_factory.mktemp("demo_forecast") / "demo.sqlite"
+    shutil.copy(demo_template, path)
+    engine = open_local_database(path)
+    run_forecast(engine, today=AS_OF)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def demo_window(demo_forecast_template: Path, tmp_path: Path, make_window):
+    """The main window on a private copy of the forecast demo: (window, engine)."""
+    import shutil
+
+    from mangalm_desktop.db.migrate import open_local_database
+    from mangalm_desktop.db.search import ensure_search_schema
+
+    path = tmp_path / "demo.sqlite"
+    shutil.copy(demo_forecast_template, path)
+    engine = open_local_database(path)
+    ensure_search_schema(engine, AS_OF)
+    yield make_window(engine, path), engine
     engine.dispose()

@@ -20,6 +20,9 @@ def window(qtbot, runner, shop, tmp_path):  # noqa: F811 - the imported fixture
     from mangalm_desktop.gui.main_window import MainWindow
 
     engine, ids = shop
+    from mangalm_desktop.db.search import ensure_search_schema
+
+    ensure_search_schema(engine, TODAY)  # as the app opens a database (open_database)
     run_forecast(engine, today=TODAY)
     ctx = AppContext(
         engine=engine, db_path=tmp_path / "laptop.sqlite", runner=runner, today=lambda: TODAY
@@ -114,4 +117,10 @@ def test_today_leads_to_the_suggested_order_and_a_new_order(window, qtbot):
     dialog = w.views["orders"].dialogs[-1]
     qtbot.waitUntil(lambda: dialog.store is not None, timeout=20_000)
     assert dialog.store.id == ids["S3"]
-    dialog.reject()
+    from PySide6.QtWidgets import QMessageBox
+
+    from tests.gui.people import answer_modal, click_text
+
+    answer_modal(QMessageBox, lambda box: click_text(box, "Discard"), timeout_s=2)
+    qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=5_000)

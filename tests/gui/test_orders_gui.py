@@ -9,7 +9,7 @@ import pytest
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
 from PySide6.QtPrintSupport import QPrinter
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QInputDialog
 from sqlalchemy import select
 
 from mangalm_desktop.db.engine import session_scope
@@ -18,6 +18,7 @@ from mangalm_desktop.db.search import ensure_search_schema
 from mangalm_desktop.gui.order_print import make_printer, paint_pdf
 from mangalm_desktop.orders import pdf, queries, service
 from mangalm_desktop.orders.model import LineInput, OrderDraft
+from tests.gui.people import answer_modal, click, type_and_ok
 from tests.integration.orders_support import seed
 
 pytestmark = pytest.mark.gui
@@ -271,7 +272,10 @@ def test_list_filters_detail_and_actions(window, qtbot, engine, seeded, tmp_path
     assert [ln.sku for ln in view.lines_model.rows] == ["ATTA-5", "DAL-1"]
 
     out = tmp_path / "a.pdf"
-    view.save_pdf(str(out))
+    monkeypatch.setattr(
+        "PySide6.QtWidgets.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), "")
+    )
+    click(view.buttons["pdf"])
     qtbot.waitUntil(lambda: out.exists() and out.stat().st_size > 0, timeout=10_000)
     window.ctx.runner.wait_idle()
     assert a.number in PdfReader(out).pages[0].extract_text()
@@ -298,7 +302,9 @@ def test_list_filters_detail_and_actions(window, qtbot, engine, seeded, tmp_path
         ),
         timeout=10_000,
     )
-    view.cancel_selected(reason="shop shut")
+    asked = answer_modal(QInputDialog, type_and_ok("shop shut"))
+    click(view.buttons["cancel"])
+    assert asked.done and "Reason (required)" in asked.text
     window.ctx.runner.wait_idle()
     with session_scope(engine) as s:
         assert s.get(Order, a.order_id).state == "cancelled"

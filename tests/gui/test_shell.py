@@ -133,6 +133,7 @@ def test_error_dialog_words_details_and_copy(qtbot):
     assert (report.message, report.hint) == ("No database at x.", "Pick one.")
 
 
+@pytest.mark.task_errors_expected
 def test_unhandled_worker_error_is_shown_in_words(window, runner, qtbot):
     def broken(_ctx):
         raise RuntimeError("disk on fire")

@@ -8,12 +8,13 @@ from decimal import Decimal
 import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from sqlalchemy import text
 
 from mangalm_desktop.gui.charts import EPOCH, WEEK_SECONDS
 from mangalm_desktop.gui.screenshots import is_blank, shoot_all
 from tests.gui.conftest import AS_OF
+from tests.gui.people import answer_modal, click_text
 
 pytestmark = pytest.mark.gui
 
@@ -277,7 +278,9 @@ def test_layout_columns_and_last_view_restored_after_restart(make_window, demo_d
 
 def test_screenshots_of_every_view_are_not_blank(window, qtbot, tmp_path):
     paths = shoot_all(window, tmp_path / "shots")
-    assert len(paths) == len(window.view_classes) + 4  # + store detail tabs, import dialog
+    assert (
+        len(paths) == len(window.view_classes) + 5
+    )  # + store detail tabs, import and order dialogs
     from PySide6.QtGui import QImage
 
     for name, path in paths.items():
@@ -321,3 +324,6 @@ def test_new_order_button_in_store_detail_opens_an_order_for_that_store(window, 
     qtbot.waitUntil(lambda: getattr(dialog, "store", None) is not None, timeout=10_000)
     assert dialog.store.id == store.id
     assert window.current_view() is orders
+    answer_modal(QMessageBox, lambda box: click_text(box, "Discard"), timeout_s=3)
+    qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)  # pre-filled: it asks
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=5_000)

@@ -3,6 +3,7 @@ central server (issue 23 finding 1, deliver 2)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import uuid
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from mangalm_desktop.cli.main import main
 from mangalm_desktop.db.engine import session_scope
 from mangalm_desktop.db.models import Agent, AuditLog, Order, Outbox, Store
+from mangalm_desktop.db.types import utcnow
 from mangalm_desktop.domain.enums import Role
 from mangalm_desktop.orders import service
 from mangalm_desktop.orders.model import LineInput, OrderDraft
@@ -120,6 +122,13 @@ def test_cli_wrong_or_missing_password_is_refused_and_throttled(
     monkeypatch.setattr("sys.stdin", io.StringIO("guess\n"))
     assert main(_create(central_laptop, "--agent", "A07")) == 2
     assert "Wrong user name or password" in capsys.readouterr().err
+    # More guesses (timed through the service, so a loaded machine cannot outwait a 1 s delay):
+    # five more failures, each after its wait; the next wait is 32 s.
+    t = utcnow()
+    for wait in (1, 2, 4, 8, 16):
+        t += dt.timedelta(seconds=wait)
+        with pytest.raises(signin.SignInFailed):
+            signin.sign_in(engine, "A07", "guess", now=t)
     monkeypatch.setattr("sys.stdin", io.StringIO("agent-pw\n"))
     assert main(_create(central_laptop, "--agent", "A07")) == 2  # same throttle as the app
     assert "Try again in" in capsys.readouterr().err

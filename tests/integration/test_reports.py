@@ -60,13 +60,25 @@ def test_sales_by_month_with_growth(rengine):
     assert got[2]["growth_last_year"] == pytest.approx(0.1575)
 
 
-def test_sales_by_quarter_and_partial_range_widens_to_whole_periods(rengine):
+def test_sales_by_quarter_widens_the_start_and_labels_a_partial_end(rengine):
+    """Issue 17: a period cut by the end date is labelled partial and compared like for like
+    (the same first days of the previous period and of last year), never as if complete."""
     f = ReportFilters(date_from=dt.date(2024, 2, 10), date_to=dt.date(2024, 3, 1), period="quarter")
     got = rows("sales-by-period", rengine, f)
-    assert [r["period"] for r in got] == ["2024-Q1"]
-    assert got[0]["sales"] == D("3810.75")
-    assert got[0]["prev_sales"] == D("300.00")  # 2023-Q4: I11
-    assert got[0]["last_year_sales"] == D("1180.00")  # 2023-Q1: I7 + I8
+    assert [r["period"] for r in got] == ["2024-Q1 (partial, to 01 Mar)"]
+    assert got[0]["sales"] == D("3000.50")  # I1 + I2 + I3 (from 1 Jan; nothing after 1 Mar)
+    assert got[0]["prev_sales"] == D("0.00")  # 1 Oct-30 Nov 2023: I11 (1 Dec) is not in it
+    assert got[0]["growth_prev"] is None
+    assert got[0]["last_year_sales"] == D("480.00")  # 1 Jan-2 Mar 2023: I7, not I8 (15 Mar)
+    assert got[0]["growth_last_year"] == pytest.approx(3000.50 / 480 - 1)
+
+    whole = ReportFilters(
+        date_from=dt.date(2024, 1, 1), date_to=dt.date(2024, 3, 31), period="quarter"
+    )
+    (q1,) = rows("sales-by-period", rengine, whole)
+    assert q1["period"] == "2024-Q1" and q1["sales"] == D("3810.75")
+    assert q1["prev_sales"] == D("300.00")  # 2023-Q4: I11
+    assert q1["last_year_sales"] == D("1180.00")  # 2023-Q1: I7 + I8
 
 
 def test_sales_by_week_fills_empty_weeks(rengine):

@@ -67,14 +67,31 @@ class ReportChart(QWidget):
         self.legend.clear()
         self.categories = []
         self.series = {}
+        # the last report's category labels and ranges go too (they outlive its items)
+        self.plot.getAxis("bottom").setTicks(None)
+        self.plot.setXRange(0, 1, padding=0)
+        self.plot.setYRange(0, 1, padding=0)
+        self.plot.getAxis("left").setStyle(showValues=False)
 
     def set_result(self, result: ReportResult | None) -> None:
         self.clear()
         spec = result.spec.chart if result is not None else None
         if result is None or spec is None or result.frame.empty or spec.x not in result.frame:
-            self.hover_label.setText("No chart for this report" if result else "")
+            self.hover_label.setText(
+                ""
+                if result is None
+                else "No rows to chart"
+                if result.frame.empty
+                else "No chart for this report"
+            )
             return
+        self.plot.getAxis("left").setStyle(showValues=True)
         part = result.frame.head(spec.max_points)
+        # a period cut by the end date ("2026-11 (partial, to 02 Nov)") would plot as a cliff:
+        # it stays in the table, labelled, and out of the chart
+        partial = part[spec.x].astype(str).str.contains("(partial", regex=False)
+        left_out = list(part[spec.x][partial].astype(str))
+        part = part[~partial]
         self.kind = spec.kind
         self.categories = [str(v) for v in part[spec.x]]
         ys = [y for y in spec.y if y in part.columns]
@@ -139,6 +156,8 @@ class ReportChart(QWidget):
             if len(result.frame) > spec.max_points
             else ""
         )
+        if left_out:
+            shown += f"; not charted: {', '.join(left_out)} (see the table)"
         self.hover_label.setText("Point at the chart to see values" + shown)
 
     def values_at(self, index: int) -> str:

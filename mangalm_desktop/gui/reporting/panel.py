@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
@@ -129,7 +130,8 @@ class ReportPanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.verticalHeader().setVisible(False)
-        self.table.doubleClicked.connect(self._double_clicked)
+        # Enter or a double-click on a row drills down (activated is both)
+        self.table.activated.connect(self._double_clicked)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.drill_hint = QLabel("", self)
@@ -154,6 +156,12 @@ class ReportPanel(QWidget):
         self.name = name
         self.filters = filters
         self.title.setText(spec.title)
+        if self.result is not None and self.result.spec.name != name:
+            # another report: the last one's chart and rows go at once, not when this arrives
+            self.result = None
+            self.chart.set_result(None)
+            self.model.set_result(None)
+            self.drill_hint.setText("")
         self.refresh()
 
     def refresh(self) -> None:
@@ -165,13 +173,13 @@ class ReportPanel(QWidget):
         self._busy(True, "Computing…")
 
         def done(result: ReportResult) -> None:
-            if request != self.request:  # an older answer: a newer request is on its way
+            if not self._alive() or request != self.request:  # closed, or an older answer
                 return
             self._busy(False)
             self.set_result(result)
 
         def failed(exc: BaseException) -> None:
-            if request != self.request:
+            if not self._alive() or request != self.request:
                 return
             self._busy(False)
             self.last_error = exc
@@ -183,10 +191,10 @@ class ReportPanel(QWidget):
             self.ctx.engine,
             self.name,
             self.filters,
-            getattr(self.ctx, "identity", None),
+            self.ctx.identity,
             on_done=done,
             on_error=failed,
-            on_cancelled=lambda: self._busy(False),
+            on_cancelled=lambda: self._alive() and self._busy(False),
             name=f"report {self.name}",
         )
 
@@ -201,15 +209,21 @@ class ReportPanel(QWidget):
         self.summary.setText(
             f"{'; '.join(parts)} — {number(len(result.frame))} rows, "
             f"computed {result.generated_at:%H:%M:%S}"
+            + (f"<br><b>No rows.</b> {result.spec.empty_reason}" if result.frame.empty else "")
         )
         drill = result.spec.drill
         self.drill_hint.setText(
-            f"Double-click a row to open {get_spec(drill.report).title.lower()} for it"
+            f"Enter or double-click on a row opens {get_spec(drill.report).title.lower()} for it"
             if drill
             else ""
         )
         self._set_enabled()
         self.loaded.emit(result)
+
+    def _alive(self) -> bool:
+        """False once the window showing this panel was closed while a task ran (its answer
+        then has nowhere to go)."""
+        return shiboken6.isValid(self) and shiboken6.isValid(self.progress)
 
     def cancel(self) -> None:
         if self.job is not None and not self.job.done:
@@ -281,16 +295,22 @@ class ReportPanel(QWidget):
         self._busy(True, f"Exporting {fmt.upper()}…")
 
         def progress(done: int, total: int, message: str) -> None:
+            if not self._alive():
+                return
             self.progress.setRange(0, max(total, 1))
             self.progress.setValue(done)
             self.progress.setFormat(f"{message} %p%")
 
         def done(written: Path) -> None:
+            if not self._alive():
+                return
             self._busy(False)
             self.ctx.status(f"Exported {written.name}")
             self.exported.emit(written)
 
         def failed(exc: BaseException) -> None:
+            if not self._alive():
+                return
             self._busy(False)
             self.last_error = exc
             show_error(self, exc, f"exporting {path.name}")
@@ -301,11 +321,11 @@ class ReportPanel(QWidget):
             fmt,
             path,
             self.ctx.engine,
-            getattr(self.ctx, "identity", None),
+            self.ctx.identity,
             on_done=done,
             on_error=failed,
             on_progress=progress,
-            on_cancelled=lambda: self._busy(False),
+            on_cancelled=lambda: self._alive() and self._busy(False),
             name=f"export {path.name}",
         )
 

@@ -82,6 +82,10 @@ def preview(parent: QWidget, result: ReportResult, chart: QImage | None) -> QPri
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     configure_printer(printer, result)
     dialog = QPrintPreviewDialog(printer, parent)
+    # the dialog does not own the printer: without this reference Python frees it when this
+    # function returns and the preview paints on a deleted printer (a crash, found by
+    # tests/gui/test_click_everything.py)
+    dialog.printer_ref = printer  # type: ignore[attr-defined]
     dialog.setWindowTitle(f"Print preview — {result.title}")
     dialog.paintRequested.connect(lambda p: print_to(p, result, chart))
     return dialog

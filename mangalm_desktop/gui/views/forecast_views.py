@@ -11,8 +11,11 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
+import shiboken6
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -30,19 +33,29 @@ from ..context import AppContext
 from ..errors import show_error
 from ..forecast_refresher import refresher_for
 from ..tablemodels import RIGHT, Column, RowsModel
+from ..upsell_cache import upsell_cache_for
 from ..workers import Written
 from .base import View
 
 FORECAST_TABLES = ("invoice_line", "orders", "order_line", "call_log", "prediction")
+UPSELL_AFTER_MS = 400
+"""Predictions asks for a store's upsell once its lines have been on screen this long."""
 
 
-def _snooze(task, engine, store_id: uuid.UUID, until: dt.date, today: dt.date):  # noqa: ANN001
+def _snooze(  # noqa: ANN201
+    task,  # noqa: ANN001
+    engine,  # noqa: ANN001
+    store_id: uuid.UUID,
+    until: dt.date,
+    today: dt.date,
+    agent_id: uuid.UUID | None = None,
+):
     from ...orders.calls import log_call
 
     log_call(
         engine,
         store=store_id,
-        agent_id=None,
+        agent_id=agent_id,
         outcome="call_back",
         notes="snoozed from Today",
         next_call_date=until,
@@ -59,6 +72,7 @@ def _table(parent: QWidget, model: RowsModel) -> QTableView:
     view.verticalHeader().hide()
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     view.horizontalHeader().setStretchLastSection(True)
+    view.setTabKeyNavigation(False)  # Tab moves on to the next control, not cell by cell
     return view
 
 
@@ -113,12 +127,15 @@ class TodayView(View):
         self.suggested_button.setToolTip("What this store will likely need, line by line (Enter)")
         self.order_button = QPushButton("New order", self)
         self.order_button.setToolTip("Take an order from the selected store")
+        self.call_button = QPushButton("Log call…", self)
+        self.call_button.setToolTip("A call that ended without an order: outcome, notes, next call")
         self.progress = QProgressBar(self)
         self.progress.setVisible(False)
         bar.addWidget(self.summary, 1)
         bar.addWidget(self.progress)
         bar.addWidget(self.suggested_button)
         bar.addWidget(self.order_button)
+        bar.addWidget(self.call_button)
         bar.addWidget(self.snooze_button)
         bar.addWidget(self.refresh_button)
         layout.addLayout(bar)
@@ -150,6 +167,8 @@ class TodayView(View):
             self,
         )
         self.table = _table(self, self.model)
+        self.table.setObjectName("todayTable")
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         layout.addWidget(self.table, 3)
         self.win_back_label = QLabel(
             "<b>Win back</b> — silent for more than three of their usual intervals: "
@@ -180,6 +199,8 @@ class TodayView(View):
             self,
         )
         self.win_back_table = _table(self, self.win_back_model)
+        self.win_back_table.setObjectName("winBackTable")
+        self.win_back_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         layout.addWidget(self.win_back_table, 1)
         # the buttons act on the row last chosen, in either list
         self._chosen_table = self.table
@@ -192,7 +213,9 @@ class TodayView(View):
         self.snooze_button.clicked.connect(self.snooze_selected)
         self.suggested_button.clicked.connect(self.show_suggested_order)
         self.order_button.clicked.connect(self.new_order)
+        self.call_button.clicked.connect(lambda: self.log_call())
         self._asked = False  # the user pressed the button (errors then get a dialog)
+        self._forecast_note = ""  # why suggested orders are stale (kept across reloads)
         self.forecasts = refresher_for(ctx)
         self.forecasts.started.connect(self._forecast_started)
         self.forecasts.progress.connect(self._forecast_progress)
@@ -213,21 +236,33 @@ class TodayView(View):
 
         self._request += 1
         request = self._request
-        today = self.ctx.today()
+        today, agent = self.ctx.today(), self.ctx.own_stores_only
 
         def done(calls) -> None:  # noqa: ANN001 - TodaysCalls
             if request != self._request:
                 return  # an older answer
+            keep = self.selected_store()
             self.rows = calls.to_call
             self.win_back_rows = calls.win_back
             self.model.set_rows(self.rows)
             self.win_back_model.set_rows(self.win_back_rows)
+            if self.rows:  # a store is always selected, so Enter opens its suggested order
+                ids = [r.store_id for r in self.rows]
+                self.table.selectRow(
+                    ids.index(keep.store_id) if keep and keep.store_id in ids else 0
+                )
+                self._chosen_table = self.table
+                focus = QApplication.focusWidget()
+                if self.isVisible() and (focus is None or not self.isAncestorOf(focus)):
+                    self.table.setFocus()
             falling = sum(1 for r in self.rows if r.churn_risk)
             text = f"{len(self.rows)} stores to call; {len(self.win_back_rows)} to win back"
-            self.summary.setText(text + (f"; {falling} ordering less" if falling else ""))
+            self.summary.setText(
+                text + (f"; {falling} ordering less" if falling else "") + self._forecast_note
+            )
 
         self.ctx.runner.submit(
-            lambda _t, engine: todays_calls(engine, today=today),
+            lambda _t, engine: todays_calls(engine, today=today, agent_id=agent),
             self.ctx.engine,
             on_done=done,
             name="call list",
@@ -254,6 +289,7 @@ class TodayView(View):
         self._asked = False
 
     def _forecast_finished(self, summary) -> None:  # noqa: ANN001 - ForecastSummary | None
+        self._forecast_note = ""
         if self._asked and summary is not None:
             self.ctx.status(summary.describe())
         self._forecast_ended()
@@ -264,7 +300,8 @@ class TodayView(View):
         if asked:
             show_error(self, exc, "updating forecasts")
         else:
-            self.summary.setText(f"Suggested orders could not be updated: {exc}")
+            self._forecast_note = f" · Suggested orders could not be updated: {exc}"
+            self.summary.setText(self.summary.text().split(" · ")[0] + self._forecast_note)
 
     def _choose(self, table: QTableView) -> None:
         self._chosen_table = table
@@ -293,6 +330,20 @@ class TodayView(View):
             return None
         return main.show_view("orders").new_order(entry.store_id)
 
+    def log_call(self):  # noqa: ANN201 - CallDialog | None
+        """The call to the selected store, logged without an order."""
+        from ..call_dialogs import CallDialog
+
+        entry = self.selected_store()
+        if entry is None:
+            return None
+        dialog = CallDialog(
+            self.ctx, entry.store_id, entry.store_name, self, agent_id=self.ctx.agent_id
+        )
+        self.call_dialog = dialog
+        dialog.open()
+        return dialog
+
     def snooze_selected(self) -> None:
         entry = self.selected_store()
         if entry is None:
@@ -304,6 +355,7 @@ class TodayView(View):
             entry.store_id,
             today + dt.timedelta(days=3),
             today,
+            self.ctx.agent_id,
             write=True,
             on_error=lambda exc: show_error(self, exc, "snoozing the store"),
             name="snooze",
@@ -315,6 +367,15 @@ class TodayView(View):
 
 
 class PredictionsView(View):
+    """Suggested order of the store chosen in the box, and its upsell underneath.
+
+    Rule: Accept acts on exactly what is shown. Choosing a store clears the lines at once and
+    disables Accept until *that* store's lines arrived (older answers are dropped by a request
+    counter), and the order is made for the store whose lines are on screen. The lines come
+    from a quick indexed read; the upsell (a search over the whole history) is asked for
+    afterwards, through the per-forecast-run cache (:mod:`..upsell_cache`).
+    """
+
     view_id = "predictions"
     title = "Predictions"
     icon_name = "predictions"
@@ -325,15 +386,27 @@ class PredictionsView(View):
         self._request = 0
         self.stores: list = []
         self.lines: list = []
+        self.shown_store = None  # the StoreChoice whose lines are on screen (None: loading)
+        self.upsell_items: list | None = None
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
         self.store_box = QComboBox(self)
-        self.accept_button = QPushButton("Accept into new order", self)
-        self.accept_button.setToolTip("Selected lines, or all lines when none is selected")
-        bar.addWidget(QLabel("Store:", self))
+        self.store_box.setObjectName("predictionsStore")
+        self.accept_button = QPushButton("&Accept into new order", self)
+        self.accept_button.setObjectName("acceptSuggestions")
+        self.accept_button.setToolTip(
+            "All lines, or only the lines you selected; the new draft order opens"
+        )
+        self.accept_button.setEnabled(False)
+        store_label = QLabel("&Store:", self)
+        store_label.setBuddy(self.store_box)
+        bar.addWidget(store_label)
         bar.addWidget(self.store_box, 1)
         bar.addWidget(self.accept_button)
         layout.addLayout(bar)
+        self.state_label = QLabel("", self)
+        self.state_label.setObjectName("predictionsState")
+        layout.addWidget(self.state_label)
         self.model = RowsModel(
             [
                 Column("product", "Product", lambda s: s.product_name),
@@ -350,23 +423,29 @@ class PredictionsView(View):
             self,
         )
         self.table = _table(self, self.model)
+        self.table.setObjectName("predictionsLines")
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         layout.addWidget(self.table, 3)
         layout.addWidget(QLabel("<b>Also worth offering</b>", self))
         self.upsell_label = QLabel("", self)
+        self.upsell_label.setObjectName("predictionsUpsell")
         self.upsell_label.setWordWrap(True)
         layout.addWidget(self.upsell_label, 1)
         self.store_box.currentIndexChanged.connect(self.load_store)
-        self.accept_button.clicked.connect(self.accept_lines)
+        self.accept_button.clicked.connect(lambda: self.accept_lines())
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_accept())
+        self.upsell = upsell_cache_for(ctx)
         self.last_order = None
+        self.last_dialog = None
         self._wanted: uuid.UUID | None = None  # asked for before the store list arrived
 
     def activated(self) -> None:
         if not self.stores:
             from ...orders.entry import store_choices
 
+            agent = self.ctx.own_stores_only
             self.ctx.runner.submit(
-                lambda _t, engine: store_choices(engine),
+                lambda _t, engine: store_choices(engine, agent_id=agent),
                 self.ctx.engine,
                 on_done=self._stores_arrived,
                 name="stores",
@@ -376,13 +455,18 @@ class PredictionsView(View):
         self.stores = list(stores)
         self.store_box.blockSignals(True)
         self.store_box.clear()
-        for s in self.stores:
-            self.store_box.addItem(s.label)
+        self.store_box.addItems([s.label for s in self.stores])  # one call, also for 100k
         self.store_box.blockSignals(False)
-        if self._wanted is not None:
-            self.show_store(self._wanted)
+        if any(s.id == self._wanted for s in self.stores):
+            self.show_store(self._wanted)  # type: ignore[arg-type]
         elif self.stores:
-            self.load_store(0)
+            self._wanted = None  # not among this person's stores
+            if self.store_box.currentIndex() == 0:
+                self.load_store(0)
+            else:
+                self.store_box.setCurrentIndex(0)
+        else:
+            self.state_label.setText("No stores to show.")
 
     def show_store(self, store_id: uuid.UUID) -> None:
         """Select ``store_id`` (now, or as soon as the store list has arrived)."""
@@ -397,49 +481,112 @@ class PredictionsView(View):
             self.store_box.setCurrentIndex(index)  # loads it
 
     def on_changes(self, changes: Changes) -> None:
-        if changes.touches("prediction", "store_stock_report") and self.stores:
+        if changes.touches("store") and self.stores:  # new stores, or another person
+            chosen = self.chosen_store()
+            self._wanted = chosen.id if chosen else None
+            self.stores = []
+            self.activated()
+        elif changes.touches("prediction", "store_stock_report") and self.stores:
             self.load_store(self.store_box.currentIndex())
 
+    def chosen_store(self):  # noqa: ANN201 - StoreChoice | None
+        index = self.store_box.currentIndex()
+        return self.stores[index] if 0 <= index < len(self.stores) else None
+
+    @property
+    def loading(self) -> bool:
+        return self.shown_store is None
+
     def load_store(self, index: int) -> None:
-        from ...forecasting.service import suggested_order, upsell_for_store
+        """Show ``index``'s lines: the old ones go at once, Accept waits for the new ones."""
+        from ...forecasting.service import suggested_order
 
         if index < 0 or index >= len(self.stores):
             return
-        store_id = self.stores[index].id
-        today = self.ctx.today()
+        store = self.stores[index]
         self._request += 1
         request = self._request
+        self.shown_store = None
+        self.lines = []
+        self.model.set_rows([])
+        self.upsell_items = None
+        self.upsell_label.setText("")
+        self.state_label.setText(f"Loading the suggested order of {store.label}…")
+        self._update_accept()
 
-        def fetch(_task, engine):  # noqa: ANN001, ANN202
-            return suggested_order(engine, store_id), upsell_for_store(engine, store_id, today)
-
-        def done(result) -> None:  # noqa: ANN001
+        def done(lines) -> None:  # noqa: ANN001
             if request != self._request:
-                return
-            self.lines, ups = result
+                return  # the person chose another store meanwhile
+            self.lines = list(lines)
+            self.shown_store = store
             self.model.set_rows(self.lines)
-            self.upsell_label.setText(
-                "<br>".join(f"{u.product_name} — {u.evidence}" for u in ups)
-                or "Nothing to suggest yet."
+            n = len(self.lines)
+            self.state_label.setText(
+                f"{n} suggested line{'s' if n != 1 else ''} for {store.label}"
+                if n
+                else f"No suggested order for {store.label} yet (Today → Update forecasts)."
             )
+            self._update_accept()
+            self.upsell_label.setText("Looking for what similar stores buy…")
+            # asked once the person stays on the store: flicking through stores starts no
+            # search whose work would only slow the next store's lines down
+            QTimer.singleShot(UPSELL_AFTER_MS, lambda: self._ask_upsell(request, store.id))
 
-        self.ctx.runner.submit(fetch, self.ctx.engine, on_done=done, name="suggestions")
+        self.ctx.runner.submit(
+            lambda _t, engine: suggested_order(engine, store.id),
+            self.ctx.engine,
+            on_done=done,
+            on_error=lambda exc: self._failed(request, exc),
+            name="suggestions",
+        )
+
+    def _failed(self, request: int, exc: BaseException) -> None:
+        if request == self._request:
+            self.state_label.setText(f"The suggested order could not be read: {exc}")
+            show_error(self, exc, "reading the suggested order")
+
+    def _ask_upsell(self, request: int, store_id: uuid.UUID) -> None:
+        if request == self._request and shiboken6.isValid(self.upsell_label):
+            self.upsell.get(store_id, lambda items: self._upsell_arrived(request, items))
+
+    def _upsell_arrived(self, request: int, items: list) -> None:
+        # the search outlives a closed window: its answer then has nowhere to go
+        if request != self._request or not shiboken6.isValid(self.upsell_label):
+            return
+        self.upsell_items = items
+        self.upsell_label.setText(
+            "<br>".join(f"{u.product_name} — {u.evidence}" for u in items)
+            or "Nothing to suggest yet."
+        )
 
     def chosen_lines(self) -> list:
+        """The selected lines, or all lines when none is selected (zero quantities left out)."""
         rows = sorted(i.row() for i in self.table.selectionModel().selectedRows())
-        chosen = [self.lines[r] for r in rows] if rows else list(self.lines)
+        chosen = [self.lines[r] for r in rows if r < len(self.lines)] if rows else self.lines
         return [s for s in chosen if s.quantity > 0]
 
+    def _update_accept(self) -> None:
+        chosen = self.chosen_lines() if not self.loading else []
+        n = len(chosen)
+        selected = bool(self.table.selectionModel().selectedRows())
+        lines = f"{n} line{'s' if n != 1 else ''}"
+        self.accept_button.setText(
+            f"&Accept {lines if selected else f'all {lines}'} into new order"
+            if n
+            else "&Accept into new order"
+        )
+        self.accept_button.setEnabled(bool(n) and not self.loading)
+
     def accept_lines(self) -> None:
+        """A draft order for the shown store with the chosen lines, opened for editing."""
         from ...orders.model import OrderDraft, Suggestion
         from ...orders.service import save_draft
 
-        index = self.store_box.currentIndex()
-        chosen = self.chosen_lines()
-        if index < 0 or not chosen:
-            return
-        store = self.stores[index]
-        agent = getattr(self.ctx, "agent_id", None) or store.agent_id
+        store, chosen = self.shown_store, self.chosen_lines()
+        current = self.chosen_store()
+        if store is None or current is None or current.id != store.id or not chosen:
+            return  # still loading the chosen store's lines (the button is disabled)
+        agent = self.ctx.order_agent(store.agent_id)
         if agent is None:
             show_error(self, ValueError("This store has no agent; assign one first."), "accepting")
             return
@@ -452,7 +599,8 @@ class PredictionsView(View):
             lines=[s.line() for s in suggestions],
             suggestions=suggestions,
         )
-        today, who = self.ctx.today(), getattr(self.ctx, "identity", None)
+        today, who = self.ctx.today(), self.ctx.identity
+        self.accept_button.setEnabled(False)
 
         def write(_task, engine):  # noqa: ANN001, ANN202
             result = save_draft(engine, draft, identity=who, today=today)
@@ -460,14 +608,26 @@ class PredictionsView(View):
 
         def done(result) -> None:  # noqa: ANN001
             self.last_order = result.value
-            self.ctx.status(f"Draft order {result.value.number} created with {len(chosen)} lines")
+            n = len(chosen)
+            self.ctx.status(
+                f"Draft order {result.value.number} created for {store.name} with {n} "
+                f"line{'s' if n != 1 else ''}"
+            )
+            self._update_accept()
+            main = self.window()
+            if hasattr(main, "show_view"):
+                self.last_dialog = main.show_view("orders").open_order(result.value.order_id)
+
+        def failed(exc: BaseException) -> None:
+            self._update_accept()
+            show_error(self, exc, "creating the order")
 
         self.ctx.runner.submit(
             write,
             self.ctx.engine,
             write=True,
             on_done=done,
-            on_error=lambda exc: show_error(self, exc, "creating the order"),
+            on_error=failed,
             name="accept suggestions",
         )
 
@@ -501,17 +661,9 @@ class UpsellPanel(QWidget):
             self.load()
 
     def load(self) -> None:
-        from ...forecasting.service import upsell_for_store
-
-        store_id, today = self.store_id, self.ctx.today()
-
         def done(items) -> None:  # noqa: ANN001
-            self.items = list(items)
-            self.model.set_rows(self.items)
+            if shiboken6.isValid(self.model):
+                self.items = list(items)
+                self.model.set_rows(self.items)
 
-        self.ctx.runner.submit(
-            lambda _t, engine: upsell_for_store(engine, store_id, today),
-            self.ctx.engine,
-            on_done=done,
-            name="upsell",
-        )
+        upsell_cache_for(self.ctx).get(self.store_id, done, latest_only=False)

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from ...domain import formatting as fmt
 from ...domain.changes import Changes
+from ...domain.errors import UserError
 from ...orders import entry, pdf, service
 from ...orders.access import order_audit
 from ...orders.queries import OrderDetail, OrderFilter
@@ -60,6 +61,18 @@ LINE_COLUMNS = [
     Column("total", "Amount", lambda ln: fmt.money(ln.line_total), RIGHT),
 ]
 ANY_DATE = QDate(2000, 1, 1)
+
+
+def save_order_pdf(d: OrderDetail, target: Path) -> Path:
+    """``orders.pdf.save_order_pdf`` (whole or not at all), with a folder that cannot be
+    written said in words."""
+    try:
+        return pdf.save_order_pdf(d, target)
+    except OSError as exc:
+        raise UserError(
+            f"{target.name} could not be saved in {target.parent}: {exc.strerror or exc}.",
+            hint="Choose another folder or file name.",
+        ) from exc
 
 
 class OrdersView(View):
@@ -106,7 +119,7 @@ class OrdersView(View):
         actions = QHBoxLayout()
         for key, text, slot in [
             ("new", "&New order", self.new_order),
-            ("edit", "&Edit / amend", self.edit_selected),
+            ("edit", "Edit / &amend", self.edit_selected),
             ("duplicate", "D&uplicate", self.duplicate_selected),
             ("cancel", "&Cancel order", self.cancel_selected),
             ("pdf", "Save &PDF…", self.save_pdf),
@@ -116,7 +129,9 @@ class OrdersView(View):
         ]:
             button = QPushButton(text, self)
             button.setObjectName(f"order_{key}")
-            button.clicked.connect(slot)
+            # clicked(bool) would land in a slot's first optional argument (the cancel reason,
+            # the PDF path): every button calls its slot with no argument.
+            button.clicked.connect(lambda _checked=False, slot=slot: slot())
             actions.addWidget(button)
             self.buttons[key] = button
         actions.addStretch(1)
@@ -183,7 +198,9 @@ class OrdersView(View):
         self.table.selectionModel().currentRowChanged.connect(
             lambda cur, _prev: self._select(cur.row())
         )
-        self.table.doubleClicked.connect(lambda _i: self.edit_selected())
+        # Enter or a double-click opens the order (activated is both; doubleClicked as well
+        # would open it twice)
+        self.table.activated.connect(lambda _i: self.open_selected())
         self._update_buttons()
 
     def _date_edit(self, name: str, special: str) -> QDateEdit:
@@ -301,6 +318,18 @@ class OrdersView(View):
         """Ctrl+N (main window), the store detail and the call list start here."""
         return self._open_dialog(OrderDialog(self.ctx, self, store_id=store_id))  # type: ignore[return-value]
 
+    def open_selected(self) -> OrderDialog | None:
+        """Enter on a row: edit or amend it when it still can change (else the detail pane
+        already shows it)."""
+        row = self.table.currentIndex().row()
+        if self.detail is None or self.selected_id() != self.detail.id or row < 0:
+            return None
+        return self.edit_selected()
+
+    def open_order(self, order_id: uuid.UUID) -> OrderDialog:
+        """Open ``order_id`` for editing (Predictions opens the draft it just made here)."""
+        return self._open_dialog(OrderDialog(self.ctx, self, order_id=order_id))  # type: ignore[return-value]
+
     def edit_selected(self) -> OrderDialog | None:
         if self.detail is None or self.detail.state not in ("draft", *service.AMENDABLE):
             return None
@@ -319,42 +348,54 @@ class OrdersView(View):
         d = self.detail
         if d is None:
             return
-        engine, agent = self.ctx.engine, getattr(self.ctx, "agent_id", None) or d.agent_id
-        today, who = self.ctx.today(), getattr(self.ctx, "identity", None)
+        engine, agent = self.ctx.engine, self.ctx.order_agent(d.agent_id)
+        today, who = self.ctx.today(), self.ctx.identity
         self._write(
             lambda: service.duplicate(engine, d.id, agent_id=agent, identity=who, today=today),
             "duplicating the order",
         )
 
-    def cancel_selected(self, reason: str | None = None) -> None:
+    def cancel_selected(self) -> None:
+        """Asks first, with the reason (required to cancel a submitted order, optional to
+        discard a draft); nothing happens when the person says no."""
         d = self.detail
         if d is None:
             return
-        if reason is None:
-            what = "Discard draft" if d.state == "draft" else "Cancel order"
-            reason, ok = QInputDialog.getText(self, what, f"{what} {d.number}? Reason (optional):")
+        draft = d.state == "draft"
+        what = "Discard draft" if draft else "Cancel order"
+        question = f"{what} {d.number} for {d.store_name} ({fmt.money(d.total)})?\n" + (
+            "Reason (optional):" if draft else "Reason (required):"
+        )
+        while True:
+            reason, ok = QInputDialog.getText(self, what, question)
             if not ok:
                 return
+            reason = reason.strip()
+            if reason or draft:
+                break
+            question = f"A reason is needed to cancel {d.number}.\nReason (required):"
         engine = self.ctx.engine
-        hook, who = order_audit(desktop_actor(self.ctx)), getattr(self.ctx, "identity", None)
+        hook, who = order_audit(desktop_actor(self.ctx)), self.ctx.identity
         self._write(
             lambda: service.cancel(engine, d.id, identity=who, reason=reason, on_write=hook),
             "cancelling the order",
         )
 
-    def save_pdf(self, path: str | None = None) -> None:
+    def save_pdf(self) -> None:
+        """Asks where, then writes the order confirmation there (errors in words)."""
         d = self.detail
         if d is None:
             return
-        if path is None:
-            path, _ = QFileDialog.getSaveFileName(
-                self, "Save order PDF", f"{d.number}.pdf", "PDF files (*.pdf)"
-            )
-            if not path:
-                return
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save order PDF", f"{d.number}.pdf", "PDF files (*.pdf)"
+        )
+        if not path:
+            return
         target = Path(path)
+        if target.suffix.lower() != ".pdf":
+            target = target.with_name(target.name + ".pdf")
         self.ctx.runner.submit(
-            lambda _c: pdf.save_order_pdf(d, target),
+            lambda _c: save_order_pdf(d, target),
             on_done=lambda _r: self.ctx.status(f"Saved {target.name}"),
             on_error=lambda exc: show_error(self, exc, "writing the PDF"),
             name="writing the order PDF",

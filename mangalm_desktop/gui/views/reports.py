@@ -114,7 +114,7 @@ class ReportsView(View):
         self.show_button.setDefault(True)
         self.show_button.clicked.connect(self.show_report)
         self.window_button = QPushButton("Open in new window", self)
-        self.window_button.clicked.connect(self.open_window)
+        self.window_button.clicked.connect(lambda: self.open_window())
         self.description = QLabel("", self)
         self.description.setWordWrap(True)
         self.description.setObjectName("reportDescription")
@@ -149,6 +149,8 @@ class ReportsView(View):
     def activated(self) -> None:
         if self.choices is None and not self._choices_loading:
             self.load_choices()
+        if self.panel.name is None:  # open on the chosen report with its result, not blank
+            self.show_report()
 
     def load_choices(self) -> None:
         self._choices_loading = True

@@ -393,7 +393,7 @@ class StoreDetailWindow(QWidget):
             return
         edit = self._form_edit()
         engine, store_id, version = self.ctx.engine, self.store_id, self.version
-        identity = getattr(self.ctx, "identity", None)
+        identity = self.ctx.identity
         authorize = None
         if identity is not None:  # an agent may edit only its own stores (checked in the save)
 

@@ -162,8 +162,7 @@ class StoresView(View):
 
         def load(_ctx: Any) -> tuple[StoreIndex, FilterOptions]:
             index = StoreIndex(engine, as_of)
-            index.order("name", False)  # warm the default order in the worker
-            index.warm()  # and the first letter a person types
+            index.order("name", False)  # the default order, in the worker
             return index, filter_options(engine)
 
         def done(result: tuple[StoreIndex, FilterOptions]) -> None:
@@ -171,6 +170,9 @@ class StoresView(View):
             self.index, options = result
             self._set_options(options)
             self.refresh()
+            # the first letter a person types, prepared after the first screenful is asked for
+            # (100,000 stores: 36 prefix searches, ~0.15 s that need not delay the list)
+            self.ctx.runner.submit(lambda _ctx: result[0].warm(), name="preparing store search")
 
         def failed(exc: BaseException) -> None:
             self._loading_index = False

@@ -31,6 +31,7 @@ from ...domain.changes import Changes
 from ...domain.tasks import TaskContext
 from ...sync.conflicts import ConflictItem, list_conflicts, resolve
 from ...sync.connection import connect, load_config
+from ...sync.handover import can_hand_over, hand_over
 from ...sync.scheduler import SyncStatus
 from ...sync.service import SyncReport
 from ...sync.state import history
@@ -55,6 +56,13 @@ def resolve_conflict(_ctx: TaskContext, engine: Engine, seq: int, choice: str) -
     cfg = load_config()
     with connect(cfg) as pg:
         resolve(engine, pg, seq, choice)
+    return Changes.of("orders", "order_line", "outbox")
+
+
+def hand_over_order(_ctx: TaskContext, engine: Engine, seq: int) -> Changes:
+    cfg = load_config()
+    with connect(cfg) as pg:
+        hand_over(engine, pg, seq)
     return Changes.of("orders", "order_line", "outbox")
 
 
@@ -121,12 +129,20 @@ class SyncView(View):
         self.take_theirs = QPushButton("Take central version", self)
         self.take_theirs.setObjectName("takeTheirs")
         self.take_theirs.clicked.connect(lambda: self._resolve("theirs"))
+        self.hand_over = QPushButton("Hand over to the store's agent", self)
+        self.hand_over.setObjectName("handOver")
+        self.hand_over.setToolTip(
+            "The store was moved to another agent: give this order to that agent "
+            "(it then leaves this computer)"
+        )
+        self.hand_over.clicked.connect(self._hand_over)
         detail = QWidget(self)
         dl = QVBoxLayout(detail)
         dl.addWidget(self.conflict_message)
         dl.addWidget(self.compare, 1)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
+        buttons.addWidget(self.hand_over)
         buttons.addWidget(self.keep_mine)
         buttons.addWidget(self.take_theirs)
         dl.addLayout(buttons)
@@ -201,6 +217,7 @@ class SyncView(View):
         item = self.conflicts[row] if 0 <= row < len(self.conflicts) else None
         self.keep_mine.setEnabled(bool(item and item.can_keep_mine))
         self.take_theirs.setEnabled(item is not None)
+        self.hand_over.setEnabled(bool(item and can_hand_over(item)))
         if item is None:
             self.conflict_message.setText("No conflicts." if not self.conflicts else "")
             self.compare.setRowCount(0)
@@ -238,6 +255,22 @@ class SyncView(View):
             name="resolve conflict",
         )
 
+    def _hand_over(self) -> None:
+        row = self.conflict_list.currentRow()
+        if not 0 <= row < len(self.conflicts):
+            return
+        for button in (self.hand_over, self.keep_mine, self.take_theirs):
+            button.setEnabled(False)
+        self.ctx.runner.submit(
+            hand_over_order,
+            self.ctx.engine,
+            self.conflicts[row].seq,
+            write=True,
+            on_done=lambda _c: (self.controller.scheduler.refresh_counts(), self.reload()),
+            on_error=self._resolve_failed,
+            name="hand over order",
+        )
+
     def _resolve_failed(self, exc: BaseException) -> None:
         from ..errors import show_error
 
@@ -257,7 +290,7 @@ class SyncView(View):
         """Record who changed the central connection to what (never the password)."""
         from ...security.session import record_setting_change
 
-        identity = getattr(self.ctx, "identity", None)
+        identity = self.ctx.identity
         who = f"desktop:{identity.username}" if identity is not None else "desktop"
         value = {k: getattr(cfg, k) for k in ("host", "port", "database", "user", "sslmode")}
         self.ctx.runner.submit(

@@ -167,7 +167,7 @@ class ZohoView(View):
         self.message.setText("Running the Zoho bridge…")
         self.ctx.runner.submit(
             panel.run_now,
-            identity=getattr(self.ctx, "identity", None),
+            identity=self.ctx.identity,
             write=False,
             on_done=self._run_done,
             on_error=self._run_failed,
@@ -214,7 +214,7 @@ class ZohoView(View):
         self.ctx.runner.submit(
             panel.release_parked,
             numbers or None,
-            identity=getattr(self.ctx, "identity", None),
+            identity=self.ctx.identity,
             on_done=lambda n: (
                 self.message.setText(f"{n} order(s) will be sent on the next run."),
                 self.reload(),
