@@ -111,7 +111,8 @@ def checks(out: dict) -> list[tuple[str, bool, str]]:
     return rows
 
 
-def _table(header: list[str], rows: list[list]) -> list[str]:
+def _table(header: list[str], rows: list[list], signed: tuple[int, ...] = ()) -> list[str]:
+    """A markdown table; the columns in ``signed`` (biases) print with their sign."""
     out = ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
     for r in rows:
         out.append(
@@ -120,7 +121,7 @@ def _table(header: list[str], rows: list[list]) -> list[str]:
                 "–"
                 if v is None
                 else f"{v:+.3f}"
-                if isinstance(v, float) and k in (1, 2)
+                if isinstance(v, float) and k in signed
                 else f"{v:.3f}"
                 if isinstance(v, float)
                 else str(v)
@@ -166,7 +167,7 @@ def per_origin_tables(out: dict) -> list[str]:
             + [o[n]["bias"] for n in sf]
             + [o[n]["wape_total"] for n in sf]
         )
-    md += _table(header, rows)
+    md += _table(header, rows, signed=(1, 2))
     md += ["", "## Per origin: call list lift (top fifth ordering in week 1 ÷ all active)", ""]
     keys = list(out["call_list_lifts"])
     md += _table(
