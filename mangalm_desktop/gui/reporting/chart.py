@@ -1,23 +1,39 @@
 """The report chart (pyqtgraph): bars or lines from the report's ChartSpec, a legend, and the
-values of the category under the mouse in a label above the plot."""
+values of the category under the mouse in a label above the plot.
+
+Axis labels fit: the left axis is as wide as its widest ₹ tick (fitted when the range is set,
+not a frame later, when pyqtgraph would first drop the labels that do not fit), and long
+category names (store names) are elided to the room each shown tick has, never overlapping
+or cut off at the plot's edge; the hover label and the table give the full name."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF
 from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
 from ...domain.formatting import Kind, axis, cell, to_number
 from ...reports.catalog import ReportResult, column_kind, column_label
 
 PALETTE = ["#2F5597", "#C55A11", "#548235", "#7030A0", "#BF9000", "#2E75B6"]
-MAX_TICKS = 16
+LABEL_GAP = 12  # pixels between two category labels
+MIN_LABEL = "Mmmmmm…"  # a category label is never elided shorter than this
+
+
+def tick_font(axis_item: pg.AxisItem) -> QFont:
+    """The font the axis draws its tick labels in."""
+    font = axis_item.style["tickFont"]
+    return QFont(font) if font is not None else axis_item.font()
 
 
 class AmountAxis(pg.AxisItem):
     """Left axis labels as a manager reads them: ₹12,500 / ₹4.5 L / ₹1.2 Cr, not 1.2e+07."""
+
+    kind: Kind = "float"  # here too: pyqtgraph resizes the axis inside its __init__
 
     def __init__(self, orientation: str, kind: Kind = "float") -> None:
         super().__init__(orientation)
@@ -27,6 +43,75 @@ class AmountAxis(pg.AxisItem):
     def tickStrings(self, values, scale, spacing) -> list[str]:  # noqa: ANN001, N802
         decimals = 2 if spacing * scale < 1 else 0
         return [axis(v * scale, self.kind, decimals=decimals) for v in values]
+
+    def tick_texts(self) -> list[str]:
+        """Every label the axis may draw for its current range and height."""
+        lo, hi = self.range
+        size = max(self.geometry().height(), 100.0)
+        return [
+            text
+            for spacing, values in self.tickValues(lo, hi, size)
+            for text in self.tickStrings(values, 1.0, spacing)
+        ]
+
+    def fit_width(self) -> None:
+        """Reserve the widest tick label's width (plus tick and offset) for the labels."""
+        if not self.style["showValues"]:
+            return
+        metrics = QFontMetricsF(tick_font(self))
+        widest = max((metrics.horizontalAdvance(t) for t in self.tick_texts()), default=0.0)
+        width = (
+            math.ceil(widest) + self.style["tickTextOffset"][0] + max(0, self.style["tickLength"])
+        )
+        width += 4  # pyqtgraph's text rectangles are a little wider than the advance
+        if width != self.fixedWidth:
+            self.setWidth(width)
+
+    def setRange(self, mn: float, mx: float) -> None:  # noqa: N802 - pyqtgraph's name
+        super().setRange(mn, mx)
+        self.fit_width()
+
+    def resizeEvent(self, ev=None) -> None:  # noqa: ANN001, N802
+        super().resizeEvent(ev)
+        self.fit_width()
+
+
+class CategoryAxis(pg.AxisItem):
+    """The bottom axis of categories: as many labels as fit, each elided to its room."""
+
+    categories: tuple[str, ...] = ()  # a class default: pyqtgraph resizes it inside __init__
+
+    def set_categories(self, categories: list[str]) -> None:
+        self.categories = tuple(categories)
+        self.fit_ticks()
+
+    def fit_ticks(self) -> None:
+        if not self.categories:
+            self.setTicks(None)
+            return
+        lo, hi = self.range
+        pixels = self.geometry().width() or 600.0
+        per = pixels / max(hi - lo, 1e-9)  # pixels per category
+        metrics = QFontMetricsF(tick_font(self))
+        natural = max(metrics.horizontalAdvance(c) for c in self.categories) + LABEL_GAP
+        least = min(natural, metrics.horizontalAdvance(MIN_LABEL) + LABEL_GAP)
+        step = max(1, math.ceil(least / per))
+        ticks = []
+        for i in range(0, len(self.categories), step):
+            # centred on its bar: no wider than its share, nor than twice the room to an edge
+            room = min(step * per - LABEL_GAP, 2 * (i - lo) * per - 2, 2 * (hi - i) * per - 2)
+            ticks.append(
+                (i, metrics.elidedText(self.categories[i], Qt.TextElideMode.ElideRight, room))
+            )
+        self.setTicks([ticks])
+
+    def setRange(self, mn: float, mx: float) -> None:  # noqa: N802 - pyqtgraph's name
+        super().setRange(mn, mx)
+        self.fit_ticks()
+
+    def resizeEvent(self, ev=None) -> None:  # noqa: ANN001, N802
+        super().resizeEvent(ev)
+        self.fit_ticks()
 
 
 class ReportChart(QWidget):
@@ -41,7 +126,10 @@ class ReportChart(QWidget):
         self.hover_label.setObjectName("chartHover")
         palette = (QApplication.instance() or self).palette()
         self.amount_axis = AmountAxis(orientation="left")
-        self.plot = pg.PlotWidget(self, axisItems={"left": self.amount_axis})
+        self.category_axis = CategoryAxis(orientation="bottom")
+        self.plot = pg.PlotWidget(
+            self, axisItems={"left": self.amount_axis, "bottom": self.category_axis}
+        )
         self.plot.setObjectName("reportChart")
         self.plot.setBackground(palette.base().color())
         for side in ("left", "bottom"):
@@ -68,7 +156,7 @@ class ReportChart(QWidget):
         self.categories = []
         self.series = {}
         # the last report's category labels and ranges go too (they outlive its items)
-        self.plot.getAxis("bottom").setTicks(None)
+        self.category_axis.set_categories([])
         self.plot.setXRange(0, 1, padding=0)
         self.plot.setYRange(0, 1, padding=0)
         self.plot.getAxis("left").setStyle(showValues=False)
@@ -133,12 +221,8 @@ class ReportChart(QWidget):
             self.items.append(item)
         self.legend.setColumnCount(max(1, len(ys)))
         self.legend.setVisible(len(ys) > 1)
-        longest = max((len(c) for c in self.categories), default=1)
-        max_ticks = max(3, min(MAX_TICKS, int(MAX_TICKS * 6 / max(6, min(longest, 16)))))
-        step = max(1, int(np.ceil(n / max_ticks)))
-        ticks = [(i, self.categories[i][:16]) for i in range(0, n, step)]
-        self.plot.getAxis("bottom").setTicks([ticks])
         self.plot.setXRange(-0.6, n - 0.4, padding=0)
+        self.category_axis.set_categories(self.categories)
         # Amounts are read against zero: a line from 350k to 600k must not look like a 5× rise.
         lows = [min(0.0, float(np.min(bottom if spec.stacked else 0.0)))]
         highs = [float(np.max(bottom))] if spec.stacked and n else []
@@ -151,6 +235,7 @@ class ReportChart(QWidget):
         span = (hi - lo) or 1.0
         top = span * (0.22 if len(ys) > 1 else 0.08)  # room for the legend above the bars
         self.plot.setYRange(lo - (span * 0.08 if lo < 0 else 0), hi + top, padding=0)
+        self.amount_axis.fit_width()  # the kind may have changed with the same range
         shown = (
             f" (first {spec.max_points} of {len(result.frame)})"
             if len(result.frame) > spec.max_points
