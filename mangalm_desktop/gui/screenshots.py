@@ -79,7 +79,26 @@ def shoot_all(window, out: Path, *, store_search: str = "") -> dict[str, Path]: 
     detail.close()
     paths["import-dialog"] = shoot_import_dialog(window, out / "import-dialog.png")
     paths["order-dialog"] = shoot_order_dialog(window, out / "order-dialog.png")
+    paths["report-stores"] = shoot_store_report(window, out / "report-stores.png")
     return paths
+
+
+def shoot_store_report(window, path: Path) -> Path:  # noqa: ANN001
+    """Sales by store: long store names on the category axis and crore-sized ₹ ticks."""
+    reports = window.show_view("reports")
+    window.ctx.runner.wait_idle(30_000)
+    reports.select_report("sales-by-store")
+    reports.show_report()
+    deadline = time.monotonic() + 30
+    panel = reports.panel
+    while time.monotonic() < deadline and (
+        panel.result is None or panel.result.spec.name != "sales-by-store"
+    ):
+        window.ctx.runner.wait_idle(100)
+        QApplication.processEvents()
+    window.repaint()
+    grab(window, path)
+    return path
 
 
 def shoot_order_dialog(window, path: Path) -> Path:  # noqa: ANN001
