@@ -146,3 +146,32 @@ def test_bad_filter_is_shown_in_words(view, qtbot, runner, monkeypatch):
     assert runner.wait_idle(10_000)
     assert shown and "no store called 'No Such Store'" in shown[0]
     assert "Could not compute" in view.panel.summary.text()
+
+
+def test_note_on_left_out_lines_is_shown(view, qtbot, runner, engine):
+    """An invoice dated 1900-01-01 (inserted straight into the tables, as an old import left
+    it) is left out of the report; the panel says so next to the summary, as the CLI does."""
+    from tests.integration.test_implausible_dates import _add_bad_invoices
+
+    panel = view.panel
+    # first without bad rows: no note
+    item = next(
+        view.report_list.item(i)
+        for i in range(view.report_list.count())
+        if view.report_list.item(i).data(Qt.ItemDataRole.UserRole) == "sales-by-store"
+    )
+    rect = view.report_list.visualItemRect(item)
+    qtbot.mouseClick(view.report_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert view.current_name() == "sales-by-store"
+    qtbot.mouseClick(view.show_button, Qt.MouseButton.LeftButton)
+    _wait_loaded(qtbot, panel, runner)
+    assert not panel.note.isVisible()
+
+    _add_bad_invoices(engine)  # 0001-01-01, 1900-01-01, 2099-12-31, 9999-12-31
+    qtbot.mouseClick(panel.refresh_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Computing" not in panel.summary.text())
+    _wait_loaded(qtbot, panel, runner)
+    assert panel.result.ignored_lines == 4
+    assert panel.note.isVisible()
+    assert "4 invoice lines dated outside" in panel.note.text()
+    assert "left out" in panel.note.text()

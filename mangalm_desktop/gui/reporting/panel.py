@@ -92,6 +92,13 @@ class ReportPanel(QWidget):
         self.summary = QLabel("", self)
         self.summary.setObjectName("reportSummary")
         self.summary.setWordWrap(True)
+        # what the report left out (invoice lines with implausible dates): said, not hidden
+        self.note = QLabel("", self)
+        self.note.setObjectName("reportNote")
+        self.note.setWordWrap(True)
+        self.note.setTextFormat(Qt.TextFormat.PlainText)
+        self.note.setStyleSheet("color: palette(link);")
+        self.note.setVisible(False)
         self.refresh_button = QPushButton("Refresh", self)
         self.refresh_button.clicked.connect(self.refresh)
         self.export_button = QToolButton(self)
@@ -146,6 +153,7 @@ class ReportPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.summary)
+        layout.addWidget(self.note)
         layout.addWidget(split, 1)
         layout.addWidget(self.drill_hint)
         self._set_enabled()
@@ -162,6 +170,7 @@ class ReportPanel(QWidget):
             self.chart.set_result(None)
             self.model.set_result(None)
             self.drill_hint.setText("")
+            self._set_note("")
         self.refresh()
 
     def refresh(self) -> None:
@@ -211,6 +220,7 @@ class ReportPanel(QWidget):
             f"computed {result.generated_at:%H:%M:%S}"
             + (f"<br><b>No rows.</b> {result.spec.empty_reason}" if result.frame.empty else "")
         )
+        self._set_note(result.note)
         drill = result.spec.drill
         self.drill_hint.setText(
             f"Enter or double-click on a row opens {get_spec(drill.report).title.lower()} for it"
@@ -219,6 +229,10 @@ class ReportPanel(QWidget):
         )
         self._set_enabled()
         self.loaded.emit(result)
+
+    def _set_note(self, note: str) -> None:
+        self.note.setText(f"Note: {note}." if note else "")
+        self.note.setVisible(bool(note))
 
     def _alive(self) -> bool:
         """False once the window showing this panel was closed while a task ran (its answer
