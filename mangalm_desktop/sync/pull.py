@@ -34,7 +34,9 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import psycopg
 from psycopg import IsolationLevel
@@ -85,10 +87,19 @@ _NORMAL_PRAGMAS = ("foreign_keys=ON", "synchronous=FULL", "cache_size=-2000")
 # 8.2 with 64 MB (9.5 with the sort in memory; extra sorter threads did not help).
 _INDEX_BUILD_CACHE = "cache_size=-4000"
 
+Row = tuple[Any, ...]
+# A sync_state mark: (key, value, number); both None drops the key.
+StateMark = tuple[str, str | None, int | None]
+
+
+def _index_name(ix: Index) -> str:
+    assert ix.name is not None  # the metadata's naming convention names every index
+    return ix.name
+
 
 def _bulk_indexes(table: str) -> list[Index]:
     """The indexes a bulk load drops (all but the primary key's)."""
-    return sorted(Base.metadata.tables[table].indexes, key=lambda ix: ix.name)
+    return sorted(Base.metadata.tables[table].indexes, key=_index_name)
 
 
 def _unique_indexes(table: str) -> list[Index]:
@@ -138,7 +149,7 @@ def build_deferred_indexes(engine: Engine, ctx: TaskContext = NULL_TASK) -> Defe
             ctx.progress(n, len(todo), f"preparing reports: index {n + 1} of {len(todo)}")
             cur.execute(_index_ddl(ix))
             raw.commit()
-            result.built.append(ix.name)
+            result.built.append(_index_name(ix))
         ctx.progress(len(todo), len(todo), "reports ready")
     finally:
         raw.rollback()
@@ -146,6 +157,13 @@ def build_deferred_indexes(engine: Engine, ctx: TaskContext = NULL_TASK) -> Defe
     result.seconds = time.monotonic() - started
     log.info("built %d deferred indexes in %.1fs", len(result.built), result.seconds)
     return result
+
+
+def _one(cur: psycopg.Cursor[Row]) -> Row:
+    """The row of a query that always returns exactly one (an aggregate, a function call)."""
+    row = cur.fetchone()
+    assert row is not None
+    return row
 
 
 def _index_ddl(ix: Index) -> str:
@@ -156,7 +174,9 @@ class _Applier:
     """Applies streamed rows to SQLite in batches, one transaction per batch."""
 
     def __init__(self, engine: Engine, ctx: TaskContext, total: int) -> None:
-        self.integrity_error = engine.dialect.dbapi.IntegrityError
+        dbapi = engine.dialect.dbapi
+        assert dbapi is not None  # the engine's driver module, loaded when it was created
+        self.integrity_error = dbapi.IntegrityError
         self.raw = engine.raw_connection()
         self.cur = self.raw.cursor()
         for pragma in _BULK_PRAGMAS:
@@ -214,6 +234,7 @@ class _Applier:
     def duplicates(self, ix: Index) -> list[str]:
         """Ids of the rows sharing a key of unique index ``ix`` (hex, as stored)."""
         cols = ", ".join(f'"{c.name}"' for c in ix.columns)
+        assert ix.table is not None  # every index here belongs to a model table
         table = ix.table.name
         self.cur.execute(
             f'SELECT id FROM "{table}" WHERE ({cols}) IN '  # noqa: S608 - model identifiers
@@ -262,11 +283,11 @@ class _Applier:
     def apply(
         self,
         sql: str,
-        rows: list[tuple],
-        state_updates: list[tuple],
+        rows: list[Row],
+        state_updates: list[StateMark],
         *,
         commit: bool = True,
-        before=None,  # noqa: ANN001 - clears what blocks the rows, if they clash
+        before: Callable[[list[Row]], object] | None = None,  # clears what blocks the rows
     ) -> None:
         """Write ``rows`` and state marks; commit unless more batches join this transaction.
 
@@ -301,12 +322,12 @@ class _Applier:
         pg: psycopg.Connection,
         spec: TableSpec,
         where: str,
-        params: tuple,
+        params: tuple[Any, ...],
         batch_size: int,
         *,
         resume_key: str | None = None,
         resume_horizon: int | None = None,
-        final_state: list[tuple] | None = None,
+        final_state: list[StateMark] | None = None,
         force: bool = False,
         commit_every: int = 0,
     ) -> int:
@@ -325,7 +346,7 @@ class _Applier:
         since_commit = 0
         commit_every = max(commit_every, batch_size)
         id_at = spec.columns.index("id")
-        batch: list[tuple] = []
+        batch: list[Row] = []
         with pg.cursor() as cur, cur.copy(spec.copy_sql(where), params) as copy:
             for row in copy.rows():
                 if keep is not None and not keep(row):
@@ -335,7 +356,7 @@ class _Applier:
                     self.ctx.check()
                     since_commit += len(batch)
                     commit = since_commit >= commit_every
-                    marks = []
+                    marks: list[StateMark] = []
                     if resume_key is not None and commit:
                         marks = [(resume_key, batch[-1][id_at], resume_horizon)]
                     self.apply(sql, batch, marks, commit=commit, before=clear)
@@ -349,7 +370,7 @@ class _Applier:
         self.apply(sql, batch, final_state or [], before=clear)
         return count + len(batch)
 
-    def _row_filter(self, spec: TableSpec, force: bool):  # noqa: ANN202 - a predicate or None
+    def _row_filter(self, spec: TableSpec, force: bool) -> Callable[[Row], bool] | None:
         """For child tables guarded by their parent (order lines by their order): skip the
         rows of a parent with unsent or parked local changes. The upsert's own guard only
         protects rows that exist locally; a *new* central line of such an order (another
@@ -364,7 +385,7 @@ class _Applier:
         at = spec.columns.index(spec.guard_column)
         return lambda row: row[at] not in guarded
 
-    def _clash_clearer(self, spec: TableSpec):  # noqa: ANN202 - a callable or None
+    def _clash_clearer(self, spec: TableSpec) -> Callable[[list[Row]], object] | None:
         """For line tables, when a batch clashes: remove local lines that hold an incoming
         line's (parent, line number) under another id. Central keeps that pair
         unique, so such a local line was renumbered or replaced centrally (e.g. an order
@@ -441,10 +462,10 @@ def pull(
         with pg.transaction():
             # The first statement takes the snapshot; the horizon is its xmin.
             horizon = int(
-                pg.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text").fetchone()[0]
+                _one(pg.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text"))[0]
             )
             result.horizon = horizon
-            sees_all = bool(pg.execute("SELECT mangalm_sees_all()").fetchone()[0])
+            sees_all = bool(_one(pg.execute("SELECT mangalm_sees_all()"))[0])
             scope_cursor = state.cursor_of(local, "scope_change")
             lost: list[uuid.UUID] = []
             gained: list[uuid.UUID] = []
@@ -453,7 +474,7 @@ def pull(
             result.lost_stores, result.gained_stores = lost, gained
             delete_store_rows(engine, lost)
 
-            plans = []
+            plans: list[tuple[TableSpec, str, tuple[Any, ...], int, bool]] = []
             total = 0
             for spec in specs:
                 cursor = state.cursor_of(local, spec.name)
@@ -465,10 +486,12 @@ def pull(
                     params.append(str(uuid.UUID(resume[0])))
                     final = min(int(resume[1] or horizon), horizon)
                     result.resumed.append(spec.name)
-                n = pg.execute(
-                    f'SELECT count(*) FROM "{spec.name}" WHERE {where}',  # noqa: S608 - model identifiers
-                    params,
-                ).fetchone()[0]
+                n = _one(
+                    pg.execute(
+                        f'SELECT count(*) FROM "{spec.name}" WHERE {where}',  # noqa: S608 - model identifiers
+                        params,
+                    )
+                )[0]
                 total += n
                 bulk = n > batch_size and (
                     bool(resume and resume[0]) or applier.is_empty(spec.name)
@@ -477,7 +500,7 @@ def pull(
             applier.total = total
             ctx.progress(0, total, "Receiving data")
 
-            for spec, where, params, final, bulk in plans:
+            for spec, where, where_params, final, bulk in plans:
                 ctx.check()
                 if bulk:
                     applier.drop_indexes(spec.name)
@@ -494,12 +517,15 @@ def pull(
                         batch_size,
                     )
                 resume_key = f"resume:{spec.name}"
-                done_marks = [(f"pull:{spec.name}", None, final), (resume_key, None, None)]
+                done_marks: list[StateMark] = [
+                    (f"pull:{spec.name}", None, final),
+                    (resume_key, None, None),
+                ]
                 got += applier.stream(
                     pg,
                     spec,
                     where,
-                    params,
+                    where_params,
                     batch_size,
                     commit_every=batch_size * BULK_BATCHES_PER_COMMIT if bulk else 0,
                     resume_key=resume_key,

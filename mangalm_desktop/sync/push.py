@@ -18,6 +18,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -178,7 +179,7 @@ def _check(op: Op, central: dict[str, Any] | None) -> None:
     sent = central is not None and (
         central.get("state") in SERVER_AUTHORITATIVE_STATES or central.get("zoho_salesorder_id")
     )
-    if op.table_name == "orders" and sent:
+    if op.table_name == "orders" and central is not None and sent:
         raise Conflict(
             "server_authoritative",
             f"Order {central.get('number')} was already sent to Zoho "
@@ -224,6 +225,7 @@ def _upsert_row(pg: psycopg.Connection, table: str, row: dict[str, Any]) -> tupl
         pg.execute(_append_sql(table, cols), [row[c] for c in cols])
         return uuid.UUID(str(row["id"])), 1
     got = pg.execute(_write_sql(table, cols), [row[c] for c in cols]).fetchone()
+    assert got is not None  # INSERT … ON CONFLICT DO UPDATE … RETURNING always returns the row
     return got[0], got[1]
 
 
@@ -307,6 +309,7 @@ def _apply_op(pg: psycopg.Connection, op: Op) -> Outcome:
         row = _upsert_payload(op)
         cols = _columns(op.table_name, row)
         got = pg.execute(*_update_sql(op.table_name, cols, row)).fetchone()
+        assert got is not None  # _check found the central row, locked FOR UPDATE
         versions[op.table_name] = [(got[0], got[1])]
     elif op.op == OP_UPSERT:
         row = dict(op.payload)
@@ -386,7 +389,9 @@ def apply_batch(pg: psycopg.Connection, ops: list[Op]) -> list[Outcome]:
     return apply_batch_stepwise(pg, ops)
 
 
-def _multi_upsert(table: str, cols: tuple[str, ...], rows: list[dict[str, Any]]):
+def _multi_upsert(
+    table: str, cols: tuple[str, ...], rows: list[dict[str, Any]]
+) -> Iterator[tuple[str, list[str]]]:
     """One upsert of all ``rows`` (same columns), sent as one JSON document.
 
     ``json_to_recordset`` turns the document into typed rows on the server, so the statement
@@ -542,8 +547,8 @@ def _apply_batch_pipelined(pg: psycopg.Connection, ops: list[Op]) -> list[Outcom
                         cur = pg.execute(sql, params)
                         if table not in APPEND_ONLY:
                             cursors.append((table, cur))
-                for table, cols, row in partial:  # field-level edits (rare): one UPDATE each
-                    cursors.append((table, pg.execute(*_update_sql(table, cols, row))))
+                for table, fields, row in partial:  # field-level edits (rare): one UPDATE each
+                    cursors.append((table, pg.execute(*_update_sql(table, fields, row))))
                 orders = [op for op in wave if op.op == OP_UPSERT_ORDER]
                 if orders:
                     keep = [
@@ -558,7 +563,7 @@ def _apply_batch_pipelined(pg: psycopg.Connection, ops: list[Op]) -> list[Outcom
                     )
                 results.append((wave, cursors))
         if lines_cur is not None:
-            central_lines = dict(lines_cur.fetchall())
+            central_lines: dict[uuid.UUID, list[dict[str, Any]]] = dict(lines_cur.fetchall())
             for seq, outcome in parked_orders.items():
                 outcome.detail["central_lines"] = central_lines.get(order_seqs[seq], [])
         for wave, cursors in results:
@@ -730,7 +735,7 @@ def record_outcomes(engine: Engine, outcomes: list[Outcome]) -> None:
 def pending_count(engine: Engine) -> tuple[int, int]:
     """(pending, parked) op counts for the status bar."""
     with engine.connect() as conn:
-        rows = dict(
+        rows: dict[str, int] = dict(
             conn.exec_driver_sql("SELECT status, count(*) FROM outbox GROUP BY status").all()
         )
     return int(rows.get("pending", 0)), int(rows.get("parked", 0))
