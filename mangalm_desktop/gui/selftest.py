@@ -16,6 +16,7 @@ import traceback
 from pathlib import Path
 
 SELF_TEST_SIZES = {"stores": 30, "products": 60, "agents": 3, "years": 1}
+WAIT_MS = 30_000  # per view: its data and any background work it started
 
 
 def private_keyring() -> object:
@@ -79,8 +80,11 @@ def _run(say, *, verbose: bool, sizes: dict[str, int] | None) -> int:  # noqa: A
         for cls in window.view_classes:
             try:
                 view = window.show_view(cls.view_id)
-                if not runner.wait_idle(30_000):
-                    raise TimeoutError("the view's data did not arrive within 30 s")
+                if not runner.wait_idle(WAIT_MS):
+                    raise TimeoutError(
+                        f"the view's data did not arrive within {WAIT_MS // 1000} s "
+                        f"(still running: {', '.join(runner.running_names)})"
+                    )
                 view.self_test()
                 if window.last_error is not None:
                     raise RuntimeError(f"error shown: {window.last_error}")
@@ -94,8 +98,11 @@ def _run(say, *, verbose: bool, sizes: dict[str, int] | None) -> int:  # noqa: A
             if open_first is None:
                 raise RuntimeError("the Stores view cannot open a store")
             detail = open_first()
-            if not runner.wait_idle(30_000):
-                raise TimeoutError("the store's data did not arrive within 30 s")
+            if not runner.wait_idle(WAIT_MS):
+                raise TimeoutError(
+                    f"the store's data did not arrive within {WAIT_MS // 1000} s "
+                    f"(still running: {', '.join(runner.running_names)})"
+                )
             detail.self_test()
             if window.last_error is not None:
                 raise RuntimeError(f"error shown: {window.last_error}")

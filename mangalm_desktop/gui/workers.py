@@ -163,15 +163,23 @@ class TaskRunner(QObject):
         self._running.discard(worker)
         self.busy_changed.emit(len(self._running))
 
+    @property
+    def running_names(self) -> list[str]:
+        """What is still running, for a message that says what a wait waited for."""
+        return sorted(worker.name for worker in self._running)
+
     def wait_idle(self, timeout_ms: int = 30_000) -> bool:
         """Process events until every submitted task reported (tests, self-test, shutdown)."""
         deadline = QDeadlineTimer(timeout_ms)
-        while self._running and not deadline.hasExpired():
+        while True:
+            # Events first, then the check: a result's callbacks or a timer firing in this
+            # pass may submit more work (the store figures keeper does), which is waited for
+            # too, rather than answered "not idle" at once.
             QCoreApplication.processEvents()
+            if not self._running or deadline.hasExpired():
+                return not self._running
             self.read_pool.waitForDone(5)
             self.write_pool.waitForDone(5)
-        QCoreApplication.processEvents()
-        return not self._running
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
         for worker in list(self._running):

@@ -82,6 +82,30 @@ def test_worker_reports_progress_result_and_changes(runner, qtbot):
     assert changes and changes[0].touches("store") and not changes[0].touches("product")
 
 
+def test_wait_idle_waits_for_work_submitted_while_it_processes_events(runner, qtbot):
+    """A result whose callback arms a timer that submits more work (as the store figures keeper
+    does) is still 'waiting': wait_idle used to answer 'not idle' at once when that work was
+    submitted in its last pass of events, and the self-test then failed a view in ~1 of 3 runs."""
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    finished: list[str] = []
+
+    def follow_up() -> None:
+        runner.submit(lambda _ctx: time.sleep(0.2), on_done=lambda _r: finished.append("second"))
+
+    def first_done(_result: object) -> None:
+        finished.append("first")
+        QTimer.singleShot(0, follow_up)
+
+    runner.submit(lambda _ctx: None, on_done=first_done)
+    assert runner.wait_idle(5000)
+    # the follow-up may start after the first wait; a second wait covers it either way
+    assert runner.wait_idle(5000)
+    assert finished == ["first", "second"]
+
+
 def test_worker_cancel_and_failure_are_reported(runner, qtbot):
     started = threading.Event()
     outcome: list[str] = []

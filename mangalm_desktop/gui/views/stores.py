@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -225,6 +226,8 @@ class StoresView(View):
             return ids, first
 
         def show(result: tuple[Any, list[StoreRow]]) -> None:
+            if not shiboken6.isValid(self.model):
+                return  # the window closed while the search ran
             ids, first = result
             self.last_filter = flt
             self.model.set_result(ids, first)
