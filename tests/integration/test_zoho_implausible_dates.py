@@ -13,29 +13,9 @@ from sqlalchemy import select
 from mangalm_desktop.db.engine import session_scope
 from mangalm_desktop.db.models import Invoice
 from mangalm_desktop.zoho import bridge
-from mangalm_desktop.zoho.clock import ManualClock
-from tests.zoho_server import ZohoServer
-from tests.zoho_server.support import central_engine, connect, seed_zoho
+from tests.zoho_server.support import connect, seed_zoho
 
 pytestmark = pytest.mark.pg
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def server(clock):
-    with ZohoServer(clock=clock.now) as srv:
-        yield srv
-
-
-@pytest.fixture
-def central(pg_url):
-    engine = central_engine(pg_url)
-    yield engine
-    engine.dispose()
 
 
 def test_pull_skips_invoices_with_implausible_dates_and_names_them(server, central, clock):

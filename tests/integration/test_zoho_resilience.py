@@ -12,36 +12,16 @@ from sqlalchemy import func, select
 from mangalm_desktop.db.engine import session_scope
 from mangalm_desktop.db.models import Invoice, InvoiceLine, Order, Product, Store
 from mangalm_desktop.zoho import bridge
-from mangalm_desktop.zoho.clock import ManualClock
-from tests.zoho_server import Fault, ZohoServer
+from tests.zoho_server import Fault
 from tests.zoho_server.support import (
     T0,
     bridge_config,
-    central_engine,
     connect,
     make_orders,
     seed_zoho,
 )
 
 pytestmark = pytest.mark.pg
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def server(clock):
-    with ZohoServer(clock=clock.now) as srv:
-        yield srv
-
-
-@pytest.fixture
-def central(pg_url):
-    engine = central_engine(pg_url)
-    yield engine
-    engine.dispose()
 
 
 def _job(report: bridge.RunReport, name: str):
