@@ -93,6 +93,15 @@ def upgrade() -> None:
         batch_op.create_index("ix_product_name", ["name"], unique=False)
 
     op.create_table(
+        "activity_model",
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("fitted_for", sa.Date(), nullable=False),
+        sa.Column("horizon_days", sa.Integer(), nullable=False),
+        sa.Column("payload", sa.LargeBinary(), nullable=False),
+        sa.Column("generated_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_activity_model")),
+    )
+    op.create_table(
         "sync_state",
         sa.Column("key", sa.String(length=100), nullable=False),
         sa.Column("value", sa.Text(), nullable=True),
@@ -499,6 +508,7 @@ def downgrade() -> None:
 
     op.drop_table("audit_log")
     op.drop_table("sync_state")
+    op.drop_table("activity_model")
     with op.batch_alter_table("product", schema=None) as batch_op:
         batch_op.drop_index("ix_product_name")
         batch_op.drop_index("ix_product_category")
