@@ -32,10 +32,12 @@ DAY = dt.date(2026, 12, 6)
 def world(pg_url):
     w = build_world(pg_url, stores_per_agent=2, invoices_per_store=1, products=3)
     with psycopg.connect(as_user(w.url, "postgres"), autocommit=True) as owner:
-        owner.execute("UPDATE store SET region = 'Pune', size_class = 'A' WHERE id = ANY(%s)",
-                      (w.stores_a,))
-        owner.execute("UPDATE store SET region = 'Delhi', size_class = 'B' WHERE id = ANY(%s)",
-                      (w.stores_b,))
+        owner.execute(
+            "UPDATE store SET region = 'Pune', size_class = 'A' WHERE id = ANY(%s)", (w.stores_a,)
+        )
+        owner.execute(
+            "UPDATE store SET region = 'Delhi', size_class = 'B' WHERE id = ANY(%s)", (w.stores_b,)
+        )
         sku = owner.execute("SELECT sku FROM product WHERE id = %s", (w.products[0],)).fetchone()
     manager = Identity(w.manager.db_role, Role.MANAGER, w.manager.agent_id, w.manager.code)
     engine = make_engine(sqlalchemy_url(w.url_for(w.manager)))
@@ -46,10 +48,22 @@ def world(pg_url):
             ("DELHI-7", ["Delhi"], [], RuleInput(1, D("7"))),
             ("PUNE-C", ["Pune"], ["C"], RuleInput(1, D("9"))),  # no class-C store anywhere
         ):
-            create_scheme(engine, manager, SchemeInput(
-                code, code, "percent", dt.date(2026, 12, 1), dt.date(2026, 12, 31),
-                product=sku[0], regions=regions, store_classes=classes, rules=[rule],
-                stackable=True))
+            create_scheme(
+                engine,
+                manager,
+                SchemeInput(
+                    code,
+                    code,
+                    "percent",
+                    dt.date(2026, 12, 1),
+                    dt.date(2026, 12, 31),
+                    product=sku[0],
+                    regions=regions,
+                    store_classes=classes,
+                    rules=[rule],
+                    stackable=True,
+                ),
+            )
     finally:
         engine.dispose()
     return w
@@ -77,15 +91,21 @@ def test_an_agent_can_write_no_scheme_nor_rule(world) -> None:
     with psycopg.connect(world.url_for(world.agent_a), autocommit=True) as a:
         sid = a.execute("SELECT id FROM scheme WHERE code = 'PUNE-5'").fetchone()[0]
         attacks = [
-            ("INSERT INTO scheme (id, code, name, kind, valid_from, stackable, created_at, "
-             "updated_at) VALUES (%s, 'MINE-90', 'x', 'percent', '2026-12-01', true, now(), "
-             "now())", (uuid.uuid4(),)),
+            (
+                "INSERT INTO scheme (id, code, name, kind, valid_from, stackable, created_at, "
+                "updated_at) VALUES (%s, 'MINE-90', 'x', 'percent', '2026-12-01', true, now(), "
+                "now())",
+                (uuid.uuid4(),),
+            ),
             ("UPDATE scheme SET valid_to = '2030-01-01' WHERE id = %s", (sid,)),
             ("UPDATE scheme SET regions = NULL WHERE code = 'DELHI-7'", ()),
             ("DELETE FROM scheme WHERE id = %s", (sid,)),
             ("UPDATE scheme_rule SET discount_pct = 90 WHERE scheme_id = %s", (sid,)),
-            ("INSERT INTO scheme_rule (id, scheme_id, min_qty, discount_pct, free_qty, "
-             "updated_at) VALUES (%s, %s, 1, 50, 0, now())", (uuid.uuid4(), sid)),
+            (
+                "INSERT INTO scheme_rule (id, scheme_id, min_qty, discount_pct, free_qty, "
+                "updated_at) VALUES (%s, %s, 1, 50, 0, now())",
+                (uuid.uuid4(), sid),
+            ),
             ("DELETE FROM scheme_rule WHERE scheme_id = %s", (sid,)),
             ("TRUNCATE scheme_rule", ()),
         ]
@@ -95,9 +115,12 @@ def test_an_agent_can_write_no_scheme_nor_rule(world) -> None:
     with psycopg.connect(as_user(world.url, "postgres"), autocommit=True) as owner:
         rows = owner.execute(
             "SELECT s.code, s.valid_to, r.discount_pct FROM scheme s JOIN scheme_rule r "
-            "ON r.scheme_id = s.id WHERE s.code IN ('PUNE-5', 'DELHI-7') ORDER BY 1").fetchall()
-    assert rows == [("DELHI-7", dt.date(2026, 12, 31), D("7")),
-                    ("PUNE-5", dt.date(2026, 12, 31), D("5"))]
+            "ON r.scheme_id = s.id WHERE s.code IN ('PUNE-5', 'DELHI-7') ORDER BY 1"
+        ).fetchall()
+    assert rows == [
+        ("DELHI-7", dt.date(2026, 12, 31), D("7")),
+        ("PUNE-5", dt.date(2026, 12, 31), D("5")),
+    ]
 
 
 def test_sync_brings_the_schemes_orders_apply_them_and_the_push_keeps_their_effect(
@@ -108,8 +131,9 @@ def test_sync_brings_the_schemes_orders_apply_them_and_the_push_keeps_their_effe
     assert sync_once(engine, world.connector(a)).ok
     with engine.connect() as c:
         assert {r[0] for r in c.exec_driver_sql("SELECT code FROM scheme")} == {"ALL-2", "PUNE-5"}
-    draft = OrderDraft(store=world.stores_a[0], agent_id=a.agent_id,
-                       lines=[LineInput(world.products[0], 10)])
+    draft = OrderDraft(
+        store=world.stores_a[0], agent_id=a.agent_id, lines=[LineInput(world.products[0], 10)]
+    )
     res = service.submit(engine, draft, identity=None, today=DAY)
     # 10 × 10.50 = 105.00; ALL-2 + PUNE-5 stacked = 7% → 7.35; total 97.65
     assert res.total == D("97.65")
@@ -119,19 +143,28 @@ def test_sync_brings_the_schemes_orders_apply_them_and_the_push_keeps_their_effe
         row = owner.execute(
             "SELECT l.discount_pct, l.scheme_pct, l.scheme_value, l.line_total, s.code, "
             "l.scheme_reason, l.scheme_split IS NOT NULL FROM order_line l "
-            "JOIN scheme s ON s.id = l.scheme_id WHERE l.order_id = %s", (res.order_id,)
+            "JOIN scheme s ON s.id = l.scheme_id WHERE l.order_id = %s",
+            (res.order_id,),
         ).fetchone()
     # the shares: PUNE-5 5% of 105.00 = 5.25, ALL-2 takes the rest 7.35 − 5.25 = 2.10
-    assert row == (D("7"), D("7"), D("7.35"), D("97.65"), "PUNE-5",
-                   "PUNE-5: 5% off Product 0; ALL-2: 2% off Product 0", True)
+    assert row == (
+        D("7"),
+        D("7"),
+        D("7.35"),
+        D("97.65"),
+        "PUNE-5",
+        "PUNE-5: 5% off Product 0; ALL-2: 2% off Product 0",
+        True,
+    )
 
     # A line naming a scheme not meant for the agent's stores is refused centrally.
     with psycopg.connect(world.url_for(a), autocommit=True) as conn:
         with psycopg.connect(as_user(world.url, "postgres"), autocommit=True) as owner:
             delhi = owner.execute("SELECT id FROM scheme WHERE code = 'DELHI-7'").fetchone()[0]
         with pytest.raises(Refused, match="scheme meant for your stores"):
-            conn.execute("UPDATE order_line SET scheme_id = %s WHERE order_id = %s",
-                         (delhi, res.order_id))
+            conn.execute(
+                "UPDATE order_line SET scheme_id = %s WHERE order_id = %s", (delhi, res.order_id)
+            )
 
     # A manager ends a scheme: the laptop follows at its next sync.
     manager = Identity(world.manager.db_role, Role.MANAGER, world.manager.agent_id)
