@@ -323,7 +323,9 @@ def cmd_show(args: argparse.Namespace) -> int:
             )
             if ln.scheme_reason:
                 worth = f" (worth {fmt.money(ln.scheme_value)})" if ln.free_goods else ""
-                print(f"        {'free: ' if ln.free_goods else 'scheme: '}{ln.scheme_reason}{worth}")
+                print(
+                    f"        {'free: ' if ln.free_goods else 'scheme: '}{ln.scheme_reason}{worth}"
+                )
         print(
             f"subtotal {fmt.money(o.subtotal)}  discounts {fmt.money(o.discount_total)}  "
             f"total {fmt.money(o.total)}"

@@ -298,9 +298,10 @@ class OrderLine(Synced, Base):
     # JSON ``{"<scheme id>": "12.50"}`` when schemes were stacked. Not a foreign key: a
     # scheme may later leave an agent's replica while its orders stay.
     scheme_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    scheme_pct: Mapped[Decimal] = mapped_column(Money(4), default=Decimal("0"), server_default="0")
-    scheme_value: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"), server_default="0")
-    free_goods: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # (server defaults only: bulk writers such as the demo insert lines without these)
+    scheme_pct: Mapped[Decimal] = mapped_column(Money(4), server_default="0")
+    scheme_value: Mapped[Decimal] = mapped_column(Money(), server_default="0")
+    free_goods: Mapped[bool] = mapped_column(Boolean, server_default="0")
     scheme_reason: Mapped[str | None] = mapped_column(Text)
     scheme_split: Mapped[str | None] = mapped_column(Text)
 
