@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import Engine, Select, false, select
 from sqlalchemy.orm import Session
@@ -58,7 +58,7 @@ class PaymentDetail:
         return sum((a.amount for a in self.allocations), Decimal("0.00"))
 
 
-def _select() -> Select[Unpack[tuple[Any, ...]]]:
+def _select() -> Select[*tuple[Any, ...]]:
     return (
         select(
             Payment.id,
