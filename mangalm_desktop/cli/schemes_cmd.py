@@ -34,11 +34,11 @@ from ..schemes.service import (
     create_scheme,
     end_scheme,
     list_schemes,
-    scheme_store,
     show_scheme,
 )
 from ..security.roles import Identity
 from ..sync.connection import sqlalchemy_url
+from ..sync.targets import manager_target
 from .common import add_db_option, add_today_option, as_of, cli_identity, iso_date, open_db
 
 
@@ -158,7 +158,7 @@ def _target(args: argparse.Namespace) -> Iterator[tuple[Engine, Identity | None,
         return
     local = open_db(args)
     identity = cli_identity(local)
-    with scheme_store(local) as (engine, central):
+    with manager_target(local) as (engine, central):
         yield engine, identity, "on the central database" if central else "on this laptop"
 
 

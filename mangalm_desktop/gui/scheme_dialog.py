@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
 from ..domain.changes import Changes
 from ..domain.errors import UserError
 from ..schemes.pricing import SchemeKind
-from ..schemes.service import RuleInput, SchemeInfo, SchemeInput, create_scheme, scheme_store
+from ..schemes.service import RuleInput, SchemeInfo, SchemeInput, create_scheme
+from ..sync.targets import manager_target
 from .context import AppContext
 from .errors import show_error
 
@@ -51,7 +52,7 @@ def _date(edit: QDateEdit) -> dt.date:
 
 
 def _create(engine, identity, inp: SchemeInput) -> Changes:  # noqa: ANN001
-    with scheme_store(engine) as (target, _central):
+    with manager_target(engine) as (target, _central):
         info: SchemeInfo = create_scheme(target, identity, inp)
     return Changes.of("scheme", "scheme_rule", ids=(info.id,))
 

@@ -4,7 +4,7 @@ Branded header (company), order number and dates, the store and the agent, every
 SKU, quantity, pack, price, discount and amount, then subtotal, discounts and total — the same
 Decimal figures the order stores, never recomputed as floats, written by
 :mod:`..domain.formatting` (``₹1,23,456.50``). Text is set in the embedded Noto fonts of
-:mod:`..reports.fonts`, so ₹ and store names in Indian scripts print. The GUI prints this file.
+:mod:`..printing.fonts`, so ₹ and store names in Indian scripts print. The GUI prints this file.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from sqlalchemy import Engine
 from ..db.engine import session_scope
 from ..db.files import atomic_target
 from ..domain import formatting as fmt
-from ..reports import fonts
-from .queries import OrderDetail, get_order
+from ..printing import fonts
+from .queries import LineView, OrderDetail, get_order
 
 BRAND = colors.HexColor("#B23A17")  # the Mangalm saffron-red
 INK = colors.HexColor("#222222")
@@ -153,6 +153,14 @@ def _parties(o: OrderDetail, st: dict[str, ParagraphStyle]) -> Table:
     return t
 
 
+def _product_cell(ln: LineView, st: dict[str, ParagraphStyle]) -> Paragraph | list[Paragraph]:
+    """The product's name, and under it the scheme behind the line (free goods say so)."""
+    if not ln.scheme_reason:
+        return _p(ln.name, st["cell"])
+    why = f"{'Free: ' if ln.free_goods else ''}{ln.scheme_reason}"
+    return [_p(ln.name, st["cell"]), _p(why, st["small"])]
+
+
 def _lines(o: OrderDetail, st: dict[str, ParagraphStyle]) -> Table:
     heads = ["#", "SKU", "Product", "Qty", "Pack", "Price", "Disc.", "Amount"]
     rows = [
@@ -164,7 +172,7 @@ def _lines(o: OrderDetail, st: dict[str, ParagraphStyle]) -> Table:
             [
                 _p(str(n), st["cell"]),
                 _p(ln.sku or "", st["cell"]),
-                _p(ln.name, st["cell"]),
+                _product_cell(ln, st),
                 _p(f"{fmt.quantity(ln.quantity)}{unit}", st["num"]),
                 _p(str(ln.pack_size), st["num"]),
                 _p(fmt.price(ln.unit_price), st["num"]),

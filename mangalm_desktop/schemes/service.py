@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import Engine, create_engine, func, or_, select
+from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import NullPool
 
 from ..db.engine import session_scope
 from ..db.models import Product, Scheme, SchemeRule, new_id
@@ -335,25 +332,3 @@ def end_scheme(
         s.valid_to = last_day
         session.flush()
         return _infos(session, [s], last_day)[0]
-
-
-@contextmanager
-def scheme_store(local: Engine) -> Iterator[tuple[Engine, bool]]:
-    """Where schemes are created and ended: (engine, is_central).
-
-    A laptop set up for a central server writes them there, signed in as its own login (a
-    manager's; the central grants refuse an agent whatever the app does), and receives them
-    back at its next sync. A standalone laptop keeps them in its own database."""
-    from ..sync.connection import connect, load_config
-
-    config = load_config()
-    if not config.configured:
-        yield local, False
-        return
-    engine = create_engine(
-        "postgresql+psycopg://", creator=lambda: connect(config), poolclass=NullPool
-    )
-    try:
-        yield engine, True
-    finally:
-        engine.dispose()

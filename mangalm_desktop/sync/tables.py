@@ -34,6 +34,9 @@ STORE_SCOPED: tuple[str, ...] = (
     "call_log",
     "prediction",
     "suggestion_feedback",
+    "payment",
+    "payment_allocation",
+    "payment_promise",
 )
 
 # Tables without a store_id whose rows an agent sees because of its stores (schemes meant for

@@ -25,8 +25,9 @@ from PySide6.QtWidgets import (
 
 from ...domain import formatting as fmt
 from ...domain.changes import Changes
-from ...schemes.service import SchemeInfo, end_scheme, list_schemes, scheme_store
+from ...schemes.service import SchemeInfo, end_scheme, list_schemes
 from ...security.roles import Permission
+from ...sync.targets import manager_target
 from ..context import AppContext
 from ..errors import show_error
 from ..latest import LatestOnly
@@ -47,7 +48,7 @@ SCHEME_COLUMNS = [
 
 
 def _end(engine, identity, code: str, last_day: dt.date) -> Changes:  # noqa: ANN001
-    with scheme_store(engine) as (target, _central):
+    with manager_target(engine) as (target, _central):
         end_scheme(target, identity, code, last_day=last_day)
     return Changes.of("scheme")
 
