@@ -220,7 +220,7 @@ def ensure_demo(
     if forecast:
         from ..forecasting.service import run_forecast
 
-        run_forecast(engine, ctx, today=today)
+        run_forecast(engine, ctx, today=today, identity=None)  # made-up data, nobody signed in
     checkpoint_wal(engine)
     return True
 

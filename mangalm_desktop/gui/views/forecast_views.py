@@ -236,7 +236,7 @@ class TodayView(View):
 
         self._request += 1
         request = self._request
-        today, agent = self.ctx.today(), self.ctx.own_stores_only
+        today, agent, identity = self.ctx.today(), self.ctx.own_stores_only, self.ctx.identity
 
         def done(calls) -> None:  # noqa: ANN001 - TodaysCalls
             if request != self._request:
@@ -262,7 +262,7 @@ class TodayView(View):
             )
 
         self.ctx.runner.submit(
-            lambda _t, engine: todays_calls(engine, today=today, agent_id=agent),
+            lambda _t, engine: todays_calls(engine, today=today, agent_id=agent, identity=identity),
             self.ctx.engine,
             on_done=done,
             name="call list",
@@ -504,6 +504,7 @@ class PredictionsView(View):
         if index < 0 or index >= len(self.stores):
             return
         store = self.stores[index]
+        identity = self.ctx.identity
         self._request += 1
         request = self._request
         self.shown_store = None
@@ -533,7 +534,7 @@ class PredictionsView(View):
             QTimer.singleShot(UPSELL_AFTER_MS, lambda: self._ask_upsell(request, store.id))
 
         self.ctx.runner.submit(
-            lambda _t, engine: suggested_order(engine, store.id),
+            lambda _t, engine: suggested_order(engine, store.id, identity=identity),
             self.ctx.engine,
             on_done=done,
             on_error=lambda exc: self._failed(request, exc),
