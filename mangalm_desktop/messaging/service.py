@@ -69,6 +69,10 @@ STALE_WORDS = (
 )
 
 
+class AlreadySent(UserError):
+    """That confirmation went out already; another copy only when a person asks (``again``)."""
+
+
 def backoff(attempts: int) -> dt.timedelta:
     """Wait before attempt ``attempts + 1``: 1, 2, 4, 8, 16, 32, then 60 minutes."""
     return dt.timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
@@ -214,7 +218,7 @@ def queue_order_confirmation(
         if existing is not None and existing.status in (QUEUED, SENDING):
             return QueuedMail(existing.id, order.number, address, existing.status, False)
         if existing is not None and existing.status == SENT and not again:
-            raise UserError(
+            raise AlreadySent(
                 f"The confirmation of order {order.number} was already sent to {address}.",
                 hint="Send it again only if the store asks (Send again / --again).",
             )
