@@ -29,6 +29,7 @@ from ..db.engine import session_scope
 from ..db.files import atomic_target
 from ..domain import formatting as fmt
 from ..printing import fonts
+from ..security.roles import Identity
 from .queries import OrderDetail, get_order
 
 BRAND = colors.HexColor("#B23A17")  # the Mangalm saffron-red
@@ -267,11 +268,16 @@ def order_pdf_bytes(o: OrderDetail, company: CompanyInfo | None = None) -> bytes
 
 
 def write_order_pdf(
-    engine: Engine, order_id: uuid.UUID, path: Path, company: CompanyInfo | None = None
+    engine: Engine,
+    order_id: uuid.UUID,
+    path: Path,
+    company: CompanyInfo | None = None,
+    *,
+    identity: Identity | None,
 ) -> Path:
     """Read the order (one short transaction) and write its confirmation to ``path``."""
     with session_scope(engine) as session:
-        detail = get_order(session, order_id)
+        detail = get_order(session, order_id, identity=identity)
     return save_order_pdf(detail, Path(path), company)
 
 
