@@ -31,14 +31,18 @@ class Permission(StrEnum):
     MANAGE_CONNECTIONS = "manage_connections"
     MANAGE_USERS = "manage_users"
     MANAGE_SETTINGS = "manage_settings"
+    COLLECT_PAYMENTS = "collect_payments"
+    APPROVE_PAYMENTS = "approve_payments"
 
 
 _AGENT = {
     Permission.VIEW_OWN_STORES,
     Permission.TAKE_ORDERS,
     Permission.EDIT_STORE_PROFILE,
+    Permission.COLLECT_PAYMENTS,
 }
 _MANAGER = _AGENT | {
+    Permission.APPROVE_PAYMENTS,
     Permission.VIEW_ALL_STORES,
     Permission.RUN_REPORTS,
     Permission.EXPORT_DATA,
