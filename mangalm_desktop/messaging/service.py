@@ -342,8 +342,10 @@ def send_pending(
         return report
     try:
         settings = settings or load_settings()
+        if settings.configured:
+            settings.validate()  # a hand-edited file asking for an unverified remote server
     except UserError as exc:
-        report.problem = str(exc)
+        report.problem = f"{exc} The confirmations wait in the queue."
         return report
     if not settings.configured:
         report.problem = (
