@@ -223,7 +223,7 @@ def queue_order_confirmation(
                 hint="Send it again only if the store asks (Send again / --again).",
             )
         subject, body, name, pdf = confirmation_message(
-            get_order(session, order.id), company or CompanyInfo()
+            get_order(session, order.id, identity=identity), company or CompanyInfo()
         )
         row = MailQueue(
             id=uuid.uuid4(),
@@ -529,6 +529,6 @@ def order_whatsapp_link(
                 f"Order {order.number} is {order.state}; only a submitted order is shared "
                 "with the store."
             )
-        detail = get_order(session, order.id)
+        detail = get_order(session, order.id, identity=identity)
     phone = normalise_phone(detail.store_phone, default_country or "91")
     return whatsapp_link(phone, order_summary(detail))

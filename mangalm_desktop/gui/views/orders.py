@@ -142,7 +142,7 @@ class OrdersView(View):
             self.buttons[key] = button
         actions.addStretch(1)
 
-        self.model = OrdersModel(ctx.engine, ctx.runner, self)
+        self.model = OrdersModel(ctx.engine, ctx.runner, self, identity=lambda: ctx.identity)
         self.table = QTableView(self)
         self.table.setObjectName("ordersTable")
         self.table.setModel(self.model)
@@ -270,11 +270,11 @@ class OrdersView(View):
     def _select(self, row: int) -> None:
         if not 0 <= row < len(self.model.rows):
             return
-        oid, engine = self.model.rows[row].id, self.ctx.engine
+        oid, engine, identity = self.model.rows[row].id, self.ctx.engine, self.ctx.identity
         self._detail_request += 1
         request = self._detail_request
         self.ctx.runner.submit(
-            lambda _c: entry.detail(engine, oid),
+            lambda _c: entry.detail(engine, oid, identity=identity),
             on_done=lambda d: self._show_detail(request, d),
             name="loading the order",
         )
