@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..db.engine import session_scope
 from ..db.models import Agent, Invoice, Payment, PaymentAllocation, Store
+from ..db.queries.balances import OpenInvoice, StoreBalance, open_invoices, store_balance
 from ..domain.enums import Role
 from ..domain.errors import UserError
 from ..security.roles import Identity, Permission, require, require_store_access
@@ -137,4 +138,31 @@ def payment_detail(
         agent_name=agent.name,
         notes=payment.notes,
         allocations=[AllocationRow(*a) for a in allocs],
+    )
+
+
+@dataclass(frozen=True)
+class StoreDues:
+    """What the payment panel and ``payments invoices`` show for one store."""
+
+    store_id: uuid.UUID
+    store_name: str
+    invoices: list[OpenInvoice]
+    balance: StoreBalance
+
+
+def store_dues(
+    session: Session, identity: Identity | None, store_id: uuid.UUID, today: dt.date
+) -> StoreDues:
+    """A store's open invoices and balance after collections; an agent only its own stores."""
+    require(identity, Permission.COLLECT_PAYMENTS)
+    store = session.get(Store, store_id)
+    if store is None or store.deleted:
+        raise UserError("That store was not found.")
+    require_store_access(identity, store.agent_id)
+    return StoreDues(
+        store.id,
+        store.name,
+        open_invoices(session, store_id),
+        store_balance(session, store_id, today),
     )

@@ -134,11 +134,40 @@ def test_the_order_pdf_names_the_scheme_under_each_line(engine, db_path, tmp_pat
 
     seed(engine)
     db = ["--db", str(db_path)]
-    assert run(capsys, "schemes", "create", "DAL-10+1", "--name", "Dal", "--kind",
-               "free_goods", "--product", "DAL-1", "--from", "2026-12-01", "--rule",
-               "10:free=1", *db)[0] == 0
-    code, out, _ = run(capsys, "orders", *db, "--today", "2026-12-06", "create", "--store",
-                       "ST-001", "--agent", "A07", "-l", "DAL-1=20")
+    assert (
+        run(
+            capsys,
+            "schemes",
+            "create",
+            "DAL-10+1",
+            "--name",
+            "Dal",
+            "--kind",
+            "free_goods",
+            "--product",
+            "DAL-1",
+            "--from",
+            "2026-12-01",
+            "--rule",
+            "10:free=1",
+            *db,
+        )[0]
+        == 0
+    )
+    code, out, _ = run(
+        capsys,
+        "orders",
+        *db,
+        "--today",
+        "2026-12-06",
+        "create",
+        "--store",
+        "ST-001",
+        "--agent",
+        "A07",
+        "-l",
+        "DAL-1=20",
+    )
     number = out.split()[0]
     target = tmp_path / "o.pdf"
     assert run(capsys, "orders", *db, "pdf", number, "-o", str(target))[0] == 0
