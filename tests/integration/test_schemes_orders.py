@@ -139,7 +139,7 @@ def test_submit_applies_slab_and_free_goods_and_keeps_their_effect(engine, sd) -
     # Amend to 30 atta: the slab moves to 8%, the agent's 1% stays; the free line is kept
     # (same id and number), not doubled.
     with session_scope(engine) as s:
-        draft2 = service.draft_from_order(s, res.order_id)
+        draft2 = service.draft_from_order(s, res.order_id, identity=None)
     assert [(x.quantity, x.discount_pct) for x in draft2.lines] == [(12, D("1")), (20, D("0"))]
     draft2.lines[0].quantity = 30
     service.amend(engine, res.order_id, draft2, identity=None, today=TODAY)
