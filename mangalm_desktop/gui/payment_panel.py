@@ -208,7 +208,14 @@ class PaymentPanel(QWidget):
         for row, inv in enumerate(self.dues.invoices):
             part = min(left, inv.open) if left > 0 else ZERO
             left -= part
-            self.invoices.item(row, 4).setText(f"{part:.2f}" if part else "")
+            self._settle_cell(row).setText(f"{part:.2f}" if part else "")
+
+    def _settle_cell(self, row: int) -> QTableWidgetItem:
+        item = self.invoices.item(row, 4)
+        if item is None:  # cleared by a person (Delete on the cell): an empty one again
+            item = QTableWidgetItem("")
+            self.invoices.setItem(row, 4, item)
+        return item
 
     # ---- what a host saves -------------------------------------------------------------------
     def is_empty(self) -> bool:
@@ -221,7 +228,7 @@ class PaymentPanel(QWidget):
             return None
         allocations = []
         for row, inv in enumerate(self.dues.invoices if self.dues else []):
-            part = parse_amount(self.invoices.item(row, 4).text(), f"The amount for {inv.number}")
+            part = parse_amount(self._settle_cell(row).text(), f"The amount for {inv.number}")
             if part is not None and part != 0:
                 allocations.append(AllocationInput(inv.invoice_id, part))
         mode = self.mode.currentData()
