@@ -37,11 +37,18 @@ class BooksRecord:
     record_key: str  # "salesorder": the create reply's record
     id_key: str  # "salesorder_id"
     number_key: str  # "salesorder_number"
+    plural: str  # "sales orders": words in warnings
     maybe_prefix: str = state.MAYBE
 
 
 SALES_ORDER = BooksRecord(
-    "order", "/salesorders", "salesorders", "salesorder", "salesorder_id", "salesorder_number"
+    "order",
+    "/salesorders",
+    "salesorders",
+    "salesorder",
+    "salesorder_id",
+    "salesorder_number",
+    "sales orders",
 )
 CUSTOMER_PAYMENT = BooksRecord(
     "payment",
@@ -50,6 +57,7 @@ CUSTOMER_PAYMENT = BooksRecord(
     "payment",
     "payment_id",
     "payment_number",
+    "customer payments",
     state.MAYBE_PAYMENT,
 )
 
@@ -70,7 +78,7 @@ def find_by_reference(
     if len(matches) > 1:
         matches.sort(key=lambda rec: (rec.get("created_time") or "", rec.get(kind.id_key)))
         message = (
-            f"{kind.what} {reference}: {len(matches)} records in Zoho carry this reference "
+            f"{kind.what} {reference}: {len(matches)} {kind.plural} in Zoho carry this reference "
             f"({', '.join(str(m.get(kind.number_key)) for m in matches)}); using the "
             "oldest, void the others in Books"
         )
