@@ -28,6 +28,7 @@ from ..domain import formatting as fmt
 from ..printing import document, fonts
 from ..printing.document import BAND, BRAND, INK, MUTED, RULE
 from ..printing.document import CompanyInfo as CompanyInfo  # re-exported for callers
+from ..security.roles import Identity
 from .queries import OrderDetail, get_order
 
 STATE_LABEL = {
@@ -220,11 +221,16 @@ def order_pdf_bytes(o: OrderDetail, company: CompanyInfo | None = None) -> bytes
 
 
 def write_order_pdf(
-    engine: Engine, order_id: uuid.UUID, path: Path, company: CompanyInfo | None = None
+    engine: Engine,
+    order_id: uuid.UUID,
+    path: Path,
+    company: CompanyInfo | None = None,
+    *,
+    identity: Identity | None,
 ) -> Path:
     """Read the order (one short transaction) and write its confirmation to ``path``."""
     with session_scope(engine) as session:
-        detail = get_order(session, order_id)
+        detail = get_order(session, order_id, identity=identity)
     return save_order_pdf(detail, Path(path), company)
 
 

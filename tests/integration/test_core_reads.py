@@ -13,12 +13,24 @@ from decimal import Decimal
 import pytest
 
 from mangalm_desktop.db.engine import session_scope
-from mangalm_desktop.db.models import Agent, Invoice, InvoiceLine, Prediction, Store
+from mangalm_desktop.db.models import (
+    Agent,
+    CallLog,
+    Invoice,
+    InvoiceLine,
+    Prediction,
+    Store,
+    StoreStockReport,
+)
 from mangalm_desktop.db.queries import products, store_detail, stores
 from mangalm_desktop.db.search import ensure_search_schema
 from mangalm_desktop.db.store_profile import ProfileEdit, save_store_profile
 from mangalm_desktop.domain.enums import Role
 from mangalm_desktop.forecasting import service as forecasting
+from mangalm_desktop.orders import calls, entry, pdf, queries
+from mangalm_desktop.orders import service as orders
+from mangalm_desktop.orders.model import LineInput, OrderDraft
+from mangalm_desktop.orders.prefill import prefill
 from mangalm_desktop.security.roles import Identity, PermissionDenied
 
 from .orders_support import seed
@@ -154,6 +166,52 @@ def test_store_list_and_product_sales_of_an_agent_hold_only_his_stores(engine, w
     assert sales.stores_buying == 2 and sales.value_12m == Decimal("200.00")
 
 
+def test_orders_calls_and_shelf_stock_of_another_agents_store(engine, world, tmp_path) -> None:
+    s, theirs, other, agent, manager = world
+    draft = OrderDraft(store=theirs, agent_id=other, lines=[LineInput("DAL-1", 10)])
+    their_order = orders.submit(engine, draft, identity=manager).order_id
+    mine = orders.submit(
+        engine,
+        OrderDraft(store=s.store_id, agent_id=s.agent_id, lines=[LineInput("DAL-1", 2)]),
+        identity=agent,
+    ).order_id
+    with session_scope(engine) as db:
+        for read in (
+            lambda who: queries.get_order(db, their_order, identity=who),
+            lambda who: orders.draft_from_order(db, their_order, identity=who),
+            lambda who: prefill(db, theirs, identity=who),
+            lambda who: calls.recent_calls(db, theirs, identity=who),
+            lambda who: calls.latest_stock(db, theirs, identity=who),
+        ):
+            with pytest.raises(PermissionDenied, match="not the agent of this store"):
+                read(agent)
+            read(manager)
+        assert [r.id for r in queries.list_orders(db, identity=agent)] == [mine]
+        assert queries.count_orders(db, identity=agent) == 1
+        assert queries.count_orders(db, identity=manager) == 2
+    with pytest.raises(PermissionDenied, match="not the agent of this store"):
+        pdf.write_order_pdf(engine, their_order, tmp_path / "theirs.pdf", identity=agent)
+    assert not (tmp_path / "theirs.pdf").exists()
+    assert {c.code for c in entry.store_choices(engine, identity=agent)} == {"ST-001", "ST-002"}
+    # writes at his store in his name pass; at another's, or in another's name, nothing written
+    for write in (
+        lambda who, store, name: calls.log_call(
+            engine, identity=who, store=store, agent_id=name, outcome="no_answer"
+        ),
+        lambda who, store, name: calls.record_stock(
+            engine, identity=who, store=store, agent_id=name, quantities={"DAL-1": 3}
+        ),
+    ):
+        with pytest.raises(PermissionDenied, match="not the agent of this store"):
+            write(agent, theirs, s.agent_id)
+        with pytest.raises(PermissionDenied, match="only in their own name"):
+            write(agent, s.store_id, other)
+        write(agent, s.store_id, s.agent_id)
+    with session_scope(engine) as db:
+        assert {c.store_id for c in db.query(CallLog)} == {s.store_id}
+        assert {r.store_id for r in db.query(StoreStockReport)} == {s.store_id}
+
+
 READS = [
     store_detail.load_profile,
     store_detail.load_store_detail,
@@ -171,6 +229,21 @@ READS = [
     forecasting.win_back_list,
     forecasting.todays_calls,
     forecasting.upsell_for_store,
+    queries.list_orders,
+    queries.count_orders,
+    queries.get_order,
+    orders.draft_from_order,
+    prefill,
+    calls.log_call,
+    calls.record_stock,
+    calls.recent_calls,
+    calls.latest_stock,
+    entry.store_choices,
+    entry.start_lines,
+    entry.detail,
+    entry.page,
+    entry.count,
+    pdf.write_order_pdf,
 ]
 
 

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from ...domain.changes import Changes
 from ...domain.formatting import day, money, number
+from ...security.roles import Identity
 from ..context import AppContext
 from ..errors import show_error
 from ..forecast_refresher import refresher_for
@@ -48,12 +49,14 @@ def _snooze(  # noqa: ANN201
     store_id: uuid.UUID,
     until: dt.date,
     today: dt.date,
-    agent_id: uuid.UUID | None = None,
+    agent_id: uuid.UUID | None,
+    identity: Identity | None,
 ):
     from ...orders.calls import log_call
 
     log_call(
         engine,
+        identity=identity,
         store=store_id,
         agent_id=agent_id,
         outcome="call_back",
@@ -356,6 +359,7 @@ class TodayView(View):
             today + dt.timedelta(days=3),
             today,
             self.ctx.agent_id,
+            self.ctx.identity,
             write=True,
             on_error=lambda exc: show_error(self, exc, "snoozing the store"),
             name="snooze",
@@ -443,9 +447,9 @@ class PredictionsView(View):
         if not self.stores:
             from ...orders.entry import store_choices
 
-            agent = self.ctx.own_stores_only
+            agent, identity = self.ctx.own_stores_only, self.ctx.identity
             self.ctx.runner.submit(
-                lambda _t, engine: store_choices(engine, agent_id=agent),
+                lambda _t, engine: store_choices(engine, agent_id=agent, identity=identity),
                 self.ctx.engine,
                 on_done=self._stores_arrived,
                 name="stores",
