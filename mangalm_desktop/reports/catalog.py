@@ -20,7 +20,7 @@ from ..domain.date_window import window_text
 from ..domain.errors import UserError
 from ..domain.formatting import Kind
 from ..security.roles import Identity, Permission, require
-from . import accuracy, agents, collections, sales, stores
+from . import accuracy, agents, collections, sales, schemes, stores
 from .filters import ReportFilters, implausible_lines, validate
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,9 @@ _MONEY = {
     "pending",
     "rejected",
     "amount",
+    "discount_given",
+    "free_goods_value",
+    "cost",
 }
 _PCT = {
     "growth_prev",
@@ -61,6 +64,7 @@ _PCT = {
     "quantity_match",
     "wape",
     "bias",
+    "cost_share",
 }
 _DATE = {"period_start", "last_purchase", "received_on"}
 _FLOAT = {"forecast", "abs_error", "lines_per_call"}
@@ -86,6 +90,7 @@ _INT = {
     "oldest_days",
     "payments",
     "days_waiting",
+    "free_quantity",
 }
 _BOOL = {"over_limit"}
 
@@ -136,6 +141,11 @@ LABELS: dict[str, str] = {
     "abs_error": "Abs. error",
     "wape": "WAPE",
     "bias": "Bias",
+    "scheme_code": "Scheme code",
+    "free_quantity": "Free quantity",
+    "discount_given": "Discount given",
+    "free_goods_value": "Free goods value",
+    "cost_share": "Cost / order value",
 }
 
 
@@ -314,6 +324,14 @@ _SPECS: list[ReportSpec] = [
             ),
         )
         for by in accuracy.ACCURACY_DIMENSIONS
+    ),
+    ReportSpec(
+        "scheme-uptake",
+        "Scheme uptake and cost",
+        schemes.scheme_uptake,
+        ChartSpec("scheme_code", ("discount_given", "free_goods_value"), stacked=True),
+        description="Orders and lines using each scheme, discount given, free goods value.",
+        empty_reason="No scheme was valid in these dates.",
     ),
     ReportSpec(
         "ageing",

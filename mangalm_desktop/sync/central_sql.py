@@ -108,6 +108,21 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     SELECT id FROM store WHERE agent_id = mangalm_my_agent_id()
 $$;
 
+-- A scheme is visible to an agent when it is meant for at least one of the agent's stores
+-- (regions and store classes: comma-separated, empty = all). Read-only to agents.
+CREATE OR REPLACE FUNCTION mangalm_scheme_visible(regions text, classes text) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT EXISTS (
+        SELECT 1 FROM store s
+        WHERE s.agent_id = mangalm_my_agent_id() AND NOT s.deleted
+          AND (coalesce(btrim(regions), '') = ''
+               OR lower(btrim(s.region)) IN (SELECT lower(btrim(x))
+                                             FROM unnest(string_to_array(regions, ',')) x))
+          AND (coalesce(btrim(classes), '') = ''
+               OR lower(btrim(s.size_class)) IN (SELECT lower(btrim(x))
+                                                 FROM unnest(string_to_array(classes, ',')) x)))
+$$;
+
 CREATE OR REPLACE FUNCTION mangalm_sees_all() RETURNS boolean
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     SELECT r.rolsuper OR r.rolbypassrls OR pg_has_role(session_user, 'mangalm_manager', 'MEMBER')
@@ -155,6 +170,11 @@ def _policies(table: str) -> list[str]:
     grants = [f'GRANT SELECT, INSERT, UPDATE, DELETE ON "{table}" TO {MANAGER_ROLE}']
     if table in ("agent", "product"):
         read, write = "true", None
+    elif table == "scheme":
+        # Managed centrally: agents read the schemes meant for their stores and write none.
+        read, write = "mangalm_scheme_visible(regions, store_classes)", None
+    elif table == "scheme_rule":
+        read, write = "scheme_id IN (SELECT id FROM scheme)", None  # scheme's RLS applies
     elif table == "store":
         read = "agent_id = mangalm_my_agent_id()"
         write = read

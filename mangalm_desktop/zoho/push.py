@@ -23,6 +23,7 @@ from ..domain.enums import OrderKind, OrderState
 from ..domain.tasks import NULL_TASK, TaskContext
 from . import once, state
 from .client import ZohoClient
+from .config import ZohoConfig
 from .mapping import MappingError, OrderLineInfo, salesorder_payload
 from .results import JobResult
 
@@ -46,7 +47,9 @@ def _mark(engine: Engine, order_id: uuid.UUID, **values: Any) -> bool:
 PUSH_CHUNK = 100
 
 
-def _payloads(s: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[str, Any]]:
+def _payloads(
+    s: Session, ids: list[uuid.UUID], cfg: ZohoConfig | None = None
+) -> dict[uuid.UUID, tuple[str, Any]]:
     """Order id → (number, sales-order payload or the MappingError) for a chunk of orders,
     read with three queries. The state is re-checked at write time (``_mark``)."""
     orders = s.scalars(select(Order).where(Order.id.in_(ids))).all()
@@ -62,7 +65,19 @@ def _payloads(s: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[str, An
         .order_by(OrderLine.order_id, OrderLine.line_no)
     ).all():
         lines.setdefault(ln.order_id, []).append(
-            OrderLineInfo(p.zoho_item_id, p.name, ln.quantity, ln.unit_price, ln.discount_pct)
+            OrderLineInfo(
+                p.zoho_item_id,
+                p.name,
+                ln.quantity,
+                ln.unit_price,
+                ln.discount_pct,
+                free=bool(ln.free_goods),
+                # a free line's worth at list price, per unit
+                list_price=(ln.scheme_value / ln.quantity)
+                if ln.free_goods and ln.quantity
+                else None,
+                reason=ln.scheme_reason,
+            )
         )
     out: dict[uuid.UUID, tuple[str, Any]] = {}
     for order in orders:
@@ -79,6 +94,8 @@ def _payloads(s: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[str, An
                 notes=order.notes,
                 lines=lines.get(order.id, []),
                 order_discount_pct=order.discount_pct,
+                line_discount=cfg.line_discount if cfg else "percent",
+                free_goods=cfg.free_goods if cfg else "zero_rate",
             )
         except MappingError as exc:
             payload = exc
@@ -125,7 +142,7 @@ def push_orders(
     for chunk_start in range(0, len(ids), PUSH_CHUNK):
         chunk = list(ids[chunk_start : chunk_start + PUSH_CHUNK])
         with session_scope(engine) as s:
-            payloads = _payloads(s, chunk)
+            payloads = _payloads(s, chunk, client.config)
         for order_id in chunk:
             ctx.check()
             done += 1

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import secrets
 import threading
 import time
@@ -67,6 +68,28 @@ class Logged:
 class _Refresh:
     client_id: str
     minted: deque[float] = field(default_factory=deque)
+
+
+# What a sales-order line may carry (Books' create-sales-order line item, ZOHO_API.md §2.3;
+# ``discount`` as Books' invoice line has it): anything else is refused, as Books refuses an
+# unknown field.
+SALESORDER_LINE_FIELDS = frozenset({"item_id", "quantity", "rate", "description", "discount"})
+_PCT = re.compile(r"^(\d{1,3}(?:\.\d+)?)%$")
+
+
+def _line_discount_pct(value: object, gross: float) -> float | None:
+    """A line ``discount`` as a percentage of the line: ``"12.5%"`` (0-100) or an amount in
+    the currency (0 up to the line's gross); None when it is neither."""
+    if isinstance(value, str):
+        m = _PCT.match(value)
+        if m is None or float(m.group(1)) > 100:
+            return None
+        return float(m.group(1))
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if value < 0 or value > gross:
+        return None
+    return 100 * value / gross if gross else 0.0
 
 
 def _now_text(ts: dt.datetime) -> str:
@@ -732,14 +755,30 @@ class _Handler(BaseHTTPRequestHandler):
             if not isinstance(rate, int | float) or rate < 0:
                 self._books_error(400, 4, "Invalid value passed for rate")
                 return
+            pct = _line_discount_pct(ln.get("discount", 0), qty * rate)
+            if pct is None:
+                self._books_error(400, 4, "Invalid value passed for discount")
+                return
+            described = ln.get("description", "")
+            if not isinstance(described, str) or len(described) > 2000:
+                self._books_error(400, 4, "Invalid value passed for description")
+                return
+            unknown = set(ln) - SALESORDER_LINE_FIELDS
+            if unknown:
+                self._books_error(400, 4, f"Invalid line item field {sorted(unknown)[0]}")
+                return
+            gross = qty * rate
             out_lines.append(
                 {
                     "line_item_id": z.next_id(),
                     "item_id": item["item_id"],
                     "name": item["name"],
+                    "description": described,
                     "quantity": qty,
                     "rate": rate,
-                    "item_total": round(qty * rate, 2),
+                    "discount": ln.get("discount", 0),
+                    "discount_amount": round(gross * pct / 100, 2),
+                    "item_total": round(gross - round(gross * pct / 100, 2), 2),
                 }
             )
         stamp = _now_text(dt.datetime.now(dt.UTC))

@@ -25,4 +25,5 @@ VIEW_CLASSES: list[ViewEntry] = [
     LazyView("sync", "Sync", "sync", ".sync:SyncView"),
     LazyView("zoho", "Zoho", "zoho", ".zoho:ZohoView", permission="run_zoho"),
     LazyView("collections", "Collections", "collections", ".collections:CollectionsView"),
+    LazyView("schemes", "Schemes", "schemes", ".schemes:SchemesView"),
 ]
