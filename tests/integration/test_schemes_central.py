@@ -176,7 +176,7 @@ def test_sync_brings_the_schemes_orders_apply_them_and_the_push_keeps_their_effe
     # The agent gains a Delhi store: the Delhi scheme arrives with it although it is older
     # than the laptop's cursor.
     b_store_code = f"S-{world.agent_b.code}-0"
-    move_store(world.url, b_store_code, a.code)
+    move_store(world.url, b_store_code, a.code, identity=None)
     assert sync_once(engine, world.connector(a)).ok
     with engine.connect() as c:
         got = dict(c.exec_driver_sql("SELECT code, valid_to FROM scheme").fetchall())

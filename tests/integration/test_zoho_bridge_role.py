@@ -140,7 +140,7 @@ def test_zoho_central_saves_the_bridge_login_with_its_password_in_the_keyring(
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.delenv("MANGALM_CENTRAL_URL", raising=False)
     init_central(pg_url)
-    login = add_bridge(pg_url, password="Br1dge-pass")
+    login = add_bridge(pg_url, password="Br1dge-pass", identity=None)
     scheme, _, rest = pg_url.partition("://")
     url = f"{scheme}://{login.db_role}@{rest.partition('@')[2]}"
     with ZohoServer() as server:
