@@ -284,7 +284,11 @@ def central_statements() -> list[str]:
 
 BRIDGE_ROLE = "mangalm_bridge"
 BRIDGE_UPSERTS: tuple[str, ...] = ("store", "product", "invoice", "invoice_line")
-BRIDGE_READS: tuple[str, ...] = ("order_line",)
+BRIDGE_READS: tuple[str, ...] = ("order_line", "payment_allocation")
+# Customer payments (docs/collections.md): the push reads approved payments and their
+# allocations and writes only the Zoho columns of a payment (and lowers the balance of the
+# invoices it settles, which it may write as an upserted table).
+BRIDGE_PAYMENT_COLUMNS: tuple[str, ...] = ("zoho_payment_id", "zoho_error", "version", "updated_at")
 BRIDGE_ORDER_COLUMNS: tuple[str, ...] = (
     "state",
     "zoho_salesorder_id",
@@ -306,7 +310,7 @@ END $$""",
         f"GRANT USAGE ON SCHEMA public TO {role}",
         f"GRANT SELECT ON alembic_version TO {role}",
     ]
-    for table in (*BRIDGE_UPSERTS, *BRIDGE_READS, "orders"):
+    for table in (*BRIDGE_UPSERTS, *BRIDGE_READS, "orders", "payment"):
         stmts += [
             f'DROP POLICY IF EXISTS bridge_all ON "{table}"',
             f'CREATE POLICY bridge_all ON "{table}" FOR ALL TO {role} USING (true) '
@@ -318,6 +322,7 @@ END $$""",
         stmts.append(f'GRANT SELECT ON "{table}" TO {role}')
     stmts += [
         f"GRANT SELECT, UPDATE ({', '.join(BRIDGE_ORDER_COLUMNS)}) ON orders TO {role}",
+        f"GRANT SELECT, UPDATE ({', '.join(BRIDGE_PAYMENT_COLUMNS)}) ON payment TO {role}",
         # sync_state is the laptops' table centrally unused but for the bridge's zoho: rows.
         "ALTER TABLE sync_state ENABLE ROW LEVEL SECURITY",
         "DROP POLICY IF EXISTS bridge_zoho ON sync_state",
