@@ -120,7 +120,9 @@ def test_the_order_dialog_applies_schemes_and_shows_the_reason_per_line(
 
 
 def test_schemes_view_lists_them_and_a_manager_creates_and_ends_one(window, qtbot, engine, seeded):
-    qtbot.keyClick(window, Qt.Key.Key_9, Qt.KeyboardModifier.ControlModifier)
+    index = [c.view_id for c in window.view_classes].index("schemes")
+    rect = window.nav.visualItemRect(window.nav.item(index))  # a click in the navigation
+    qtbot.mouseClick(window.nav.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     view = window.views["schemes"]
     qtbot.waitUntil(lambda: len(view.model.rows) == 2 and view.idle, timeout=10_000)
     rows = {r.code: r for r in view.model.rows}
