@@ -20,7 +20,7 @@ from ..domain.date_window import window_text
 from ..domain.errors import UserError
 from ..domain.formatting import Kind
 from ..security.roles import Identity, Permission, require
-from . import accuracy, agents, sales, stores
+from . import accuracy, agents, beats, sales, stores
 from .filters import ReportFilters, implausible_lines, validate
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ _PCT = {
     "wape",
     "bias",
 }
-_DATE = {"period_start", "last_purchase"}
+_DATE = {"period_start", "last_purchase", "day"}
 _FLOAT = {"forecast", "abs_error", "lines_per_call"}
 _INT = {
     "quantity",
@@ -79,6 +79,11 @@ _INT = {
     "predictions",
     "actual",
     "oldest_days",
+    "scheduled",
+    "visited",
+    "visited_on_plan",
+    "off_plan",
+    "productive",
 }
 _BOOL = {"over_limit"}
 
@@ -123,6 +128,11 @@ LABELS: dict[str, str] = {
     "abs_error": "Abs. error",
     "wape": "WAPE",
     "bias": "Bias",
+    "agent_day": "Agent, day",
+    "day": "Day",
+    "visited_on_plan": "Visited on plan",
+    "off_plan": "Off plan",
+    "productive": "Productive",
 }
 
 
@@ -281,6 +291,22 @@ _SPECS: list[ReportSpec] = [
         Drill("sales-by-store", "agent", "agent_code"),
         uses=("dates", "region", "agent", "store"),
         description="Calls, strike rate, drop size, coverage and suggestion acceptance per agent.",
+    ),
+    ReportSpec(
+        "plan-vs-actual",
+        "Plan vs actual (beats)",
+        beats.plan_vs_actual,
+        ChartSpec("agent_day", ("scheduled", "visited", "productive"), "bar"),
+        Drill("sales-by-store", "agent", "agent_code"),
+        uses=("dates", "region", "agent", "store"),
+        description=(
+            "Per agent and day: beat stores scheduled, visited, productive, strike rate, "
+            "drop size, lines per call and beat coverage."
+        ),
+        empty_reason=(
+            "No agent had a beat scheduled or made a call or an order on these days. Beats "
+            "are made in Stores ▸ Beats… (or mangalm beats create)."
+        ),
     ),
     *(
         ReportSpec(

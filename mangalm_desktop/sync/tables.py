@@ -34,6 +34,7 @@ STORE_SCOPED: tuple[str, ...] = (
     "call_log",
     "prediction",
     "suggestion_feedback",
+    "beat_store",  # read-only to agents (central_beats)
 )
 
 # Pull never overwrites a row that still has unsent local changes. Order lines travel inside
