@@ -160,10 +160,10 @@ def plan_vs_actual(conn: Connection, f: ReportFilters) -> pd.DataFrame:
         .outerjoin(line_counts, line_counts.c.order_id == Order.id)
         .where(*_live_orders(order_f))
     ):
-        day = _as_date(order_date)
-        if agent_id not in agents or day is None:
+        ordered_on = _as_date(order_date)
+        if agent_id not in agents or ordered_on is None:
             continue
-        key = (day, agent_id)
+        key = (ordered_on, agent_id)
         visits[key].add(store_id)
         productive[key].add(store_id)
         orders[key] += 1
@@ -174,7 +174,11 @@ def plan_vs_actual(conn: Connection, f: ReportFilters) -> pd.DataFrame:
     for key in sorted(set(plan) | set(visits), key=lambda k: (-k[0].toordinal(), agents[k[1]][0])):
         day, agent_id = key
         code, name = agents[agent_id]
-        planned, seen, made = plan.get(key, set()), visits.get(key, set()), productive.get(key, set())
+        planned, seen, made = (
+            plan.get(key, set()),
+            visits.get(key, set()),
+            productive.get(key, set()),
+        )
         on_plan = len(planned & seen)
         rows.append(
             {
