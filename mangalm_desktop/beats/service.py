@@ -616,3 +616,69 @@ def _agent_code(session: Session, agent_id: uuid.UUID) -> str:
 def may_manage(identity: Identity | None) -> bool:
     """Whether ``identity`` may create and assign beats (faces show the buttons only then)."""
     return _may_manage(identity)
+
+
+@dataclass(frozen=True)
+class AgentChoice:
+    id: uuid.UUID
+    code: str
+    name: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.code} — {self.name}"
+
+
+@dataclass(frozen=True)
+class StoreChoice:
+    """One of an agent's stores, with the beat it is on (None: on no beat)."""
+
+    id: uuid.UUID
+    code: str
+    name: str
+    city: str | None
+    beat_id: uuid.UUID | None
+    beat_name: str | None
+
+    @property
+    def label(self) -> str:
+        where = f", {self.city}" if self.city else ""
+        on = f"  [{self.beat_name}]" if self.beat_name else ""
+        return f"{self.name}{where} ({self.code}){on}"
+
+
+def beat_agents(engine: Engine, identity: Identity | None) -> list[AgentChoice]:
+    """The agents a beat may be made for (active agents; an agent: itself only)."""
+    own = _own_agent(identity)
+    with session_scope(engine) as session:
+        conds: list[Any] = [
+            Agent.deleted == false(),
+            Agent.active.is_(True),
+            Agent.role == Role.AGENT.value,
+        ]
+        if own is not None:
+            conds.append(Agent.id == own)
+        rows = session.execute(
+            select(Agent.id, Agent.code, Agent.name).where(*conds).order_by(Agent.code)
+        ).all()
+        return [AgentChoice(i, c, n) for i, c, n in rows]
+
+
+def stores_of_agent(
+    engine: Engine, identity: Identity | None, agent_id: uuid.UUID
+) -> list[StoreChoice]:
+    """``agent_id``'s live stores by town and name, each with its beat (what may be assigned)."""
+    own = _own_agent(identity)
+    if own is not None and own != agent_id:
+        return []
+    with session_scope(engine) as session:
+        rows = session.execute(
+            select(Store.id, Store.code, Store.name, Store.city, Beat.id, Beat.name)
+            .outerjoin(
+                BeatStore, (BeatStore.store_id == Store.id) & (BeatStore.deleted == false())
+            )
+            .outerjoin(Beat, (Beat.id == BeatStore.beat_id) & (Beat.deleted == false()))
+            .where(Store.agent_id == agent_id, Store.deleted == false())
+            .order_by(Store.city, Store.name)
+        ).all()
+        return [StoreChoice(*r) for r in rows]
