@@ -674,9 +674,7 @@ def stores_of_agent(
     with session_scope(engine) as session:
         rows = session.execute(
             select(Store.id, Store.code, Store.name, Store.city, Beat.id, Beat.name)
-            .outerjoin(
-                BeatStore, (BeatStore.store_id == Store.id) & (BeatStore.deleted == false())
-            )
+            .outerjoin(BeatStore, (BeatStore.store_id == Store.id) & (BeatStore.deleted == false()))
             .outerjoin(Beat, (Beat.id == BeatStore.beat_id) & (Beat.deleted == false()))
             .where(Store.agent_id == agent_id, Store.deleted == false())
             .order_by(Store.city, Store.name)
