@@ -173,36 +173,29 @@ def _resolve_agent(session: Session, ref: uuid.UUID | str) -> Agent:
     return agent
 
 
+def _find(session: Session, model: type[Any], ref: uuid.UUID | str, by_text: Any) -> Any:
+    """A row of ``model`` by id (a UUID or its text), else by ``by_text(text)``'s WHERE."""
+    if isinstance(ref, uuid.UUID):
+        return session.get(model, ref)
+    text = ref.strip()
+    try:
+        return session.get(model, uuid.UUID(text))
+    except ValueError:
+        return session.scalar(select(model).where(by_text(text)))
+
+
 def _resolve_beat(session: Session, ref: uuid.UUID | str) -> Beat:
     """A live beat by id or name (names are unique among live beats, case aside)."""
-    beat: Beat | None = None
-    if isinstance(ref, uuid.UUID):
-        beat = session.get(Beat, ref)
-    else:
-        text = ref.strip()
-        try:
-            beat = session.get(Beat, uuid.UUID(text))
-        except ValueError:
-            beat = session.scalar(
-                select(Beat).where(func.lower(Beat.name) == text.lower(), Beat.deleted == false())
-            )
+    beat: Beat | None = _find(
+        session, Beat, ref, lambda t: (func.lower(Beat.name) == t.lower()) & ~Beat.deleted
+    )
     if beat is None or beat.deleted:
         raise UserError(f"no beat {ref!s}", hint="see: mangalm beats list")
     return beat
 
 
 def _resolve_store(session: Session, ref: uuid.UUID | str) -> Store:
-    store: Store | None = None
-    if isinstance(ref, uuid.UUID):
-        store = session.get(Store, ref)
-    else:
-        text = ref.strip()
-        store = session.scalar(select(Store).where(Store.code == text))
-        if store is None:
-            try:
-                store = session.get(Store, uuid.UUID(text))
-            except ValueError:
-                store = None
+    store: Store | None = _find(session, Store, ref, lambda t: Store.code == t)
     if store is None or store.deleted:
         raise UserError(f"no store {ref!s}", hint="give a store code, e.g. from: mangalm stores")
     return store

@@ -156,3 +156,35 @@ def test_plan_vs_actual_opens_from_the_reports_list(demo_window, qtbot):
     header = [panel.model.headerData(c, Qt.Orientation.Horizontal) for c in range(6)]
     assert header[:4] == ["Agent, day", "Day", "Agent code", "Agent"]
     assert panel.chart.categories[0] == frame["agent_day"].iloc[0]
+
+
+def test_a_taken_name_is_refused_in_words_and_nothing_is_written(demo_window, qtbot):
+    from PySide6.QtWidgets import QApplication
+
+    from mangalm_desktop.gui.errors import ErrorDialog
+
+    w, engine = demo_window
+    dialog = _open_beats(w, qtbot)
+    taken = dialog.beats[0].name
+    before = dialog.model.rowCount()
+    QTest.keyClicks(dialog.new_name, taken.upper())
+    click(dialog.create_button)
+
+    def shown():
+        return next(
+            (
+                x
+                for x in QApplication.topLevelWidgets()
+                if isinstance(x, ErrorDialog) and x.isVisible()
+            ),
+            None,
+        )
+
+    qtbot.waitUntil(lambda: shown() is not None)
+    error = shown()
+    assert f"There is already a beat called {taken.upper()!r}" in error.report.message
+    assert "Traceback" not in error.report.message
+    error.close()
+    w.ctx.runner.wait_idle()
+    with session_scope(engine) as s:
+        assert s.query(Beat).filter(Beat.deleted.is_(False)).count() == before
