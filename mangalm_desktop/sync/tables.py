@@ -34,6 +34,9 @@ STORE_SCOPED: tuple[str, ...] = (
     "call_log",
     "prediction",
     "suggestion_feedback",
+    "payment",
+    "payment_allocation",
+    "payment_promise",
     "beat_store",  # read-only to agents (central_beats)
 )
 
