@@ -95,7 +95,9 @@ def test_create_assign_reorder_and_today(engine, world) -> None:
     save_draft(engine, draft2, identity=agent, today=day)
     stop = service.todays_beat(engine, agent, day).stops[1]
     assert (stop.store_code, stop.visited, stop.ordered) == ("ST-002", True, False)
-    calls.log_call(engine, store="ST-002", agent_id=s.agent_id, outcome="no_answer", today=day)
+    calls.log_call(
+        engine, store="ST-002", agent_id=s.agent_id, outcome="no_answer", today=day, identity=agent
+    )
     draft = OrderDraft(store=s.store_id, agent_id=s.agent_id, lines=[LineInput("DAL-1", 10)])
     submit(engine, draft, identity=agent, today=day)
     today = service.todays_beat(engine, agent, day)
