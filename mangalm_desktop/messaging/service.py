@@ -170,9 +170,14 @@ def confirmation_message(detail: OrderDetail, company: CompanyInfo) -> tuple[str
     """Subject, body, attachment name and the PDF of ``detail``'s confirmation."""
     what = "Return" if detail.kind == "return" else "Order"
     subject = f"{what} {detail.number} confirmed — {company.name}"
+    thanks = (
+        "These are the goods we take back."
+        if detail.kind == "return"
+        else "Thank you for your order."
+    )
     body = (
-        f"Dear {detail.store_name},\n\nThank you for your order. The confirmation is attached "
-        f"(PDF).\n\n{order_summary(detail)}\n\n{company.name}\n"
+        f"Dear {detail.store_name},\n\n{thanks} The confirmation is attached (PDF).\n\n"
+        f"{order_summary(detail)}\n\n{company.name}\n"
     )
     return subject, body, f"order-{detail.number}.pdf", order_pdf_bytes(detail, company)
 
