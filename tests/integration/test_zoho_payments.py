@@ -196,3 +196,9 @@ def test_refusals_are_parked_with_words(server, central, clock):
     )
     assert server.customerpayments == []
     assert bridge.run_once(central, client, ["payments"]).results[0].fetched == 0  # parked
+    # Fixed in Books (the organization adds a UPI mode): released, sent on the next run.
+    server.payment_modes.add("UPI")
+    assert bridge.retry_parked(central, [_row(central, upi).number]) == 1
+    res = bridge.run_once(central, client, ["payments"]).results[0]
+    assert (res.sent, res.parked) == (1, 0)
+    assert _row(central, upi).zoho_payment_id == server.customerpayments[0]["payment_id"]
