@@ -24,10 +24,12 @@ class Permission(StrEnum):
     TAKE_ORDERS = "take_orders"
     EDIT_STORE_PROFILE = "edit_store_profile"
     RUN_REPORTS = "run_reports"
+    MANAGE_SCHEMES = "manage_schemes"
     EXPORT_DATA = "export_data"
     IMPORT_DATA = "import_data"
     RUN_ZOHO = "run_zoho"
     VIEW_AUDIT = "view_audit"
+    MANAGE_BEATS = "manage_beats"
     MANAGE_CONNECTIONS = "manage_connections"
     MANAGE_USERS = "manage_users"
     MANAGE_SETTINGS = "manage_settings"
@@ -45,10 +47,12 @@ _MANAGER = _AGENT | {
     Permission.APPROVE_PAYMENTS,
     Permission.VIEW_ALL_STORES,
     Permission.RUN_REPORTS,
+    Permission.MANAGE_SCHEMES,
     Permission.EXPORT_DATA,
     Permission.IMPORT_DATA,
     Permission.RUN_ZOHO,
     Permission.VIEW_AUDIT,
+    Permission.MANAGE_BEATS,
 }
 _ADMIN = _MANAGER | {
     Permission.MANAGE_CONNECTIONS,
