@@ -38,6 +38,7 @@ from ..schemes.service import (
 )
 from ..security.roles import Identity
 from ..sync.connection import sqlalchemy_url
+from ..sync.online_signin import url_identity
 from ..sync.targets import manager_target
 from .common import add_db_option, add_today_option, as_of, cli_identity, iso_date, open_db
 
@@ -150,9 +151,10 @@ def _target(args: argparse.Namespace) -> Iterator[tuple[Engine, Identity | None,
     """(engine to write, identity, where in words)."""
     url = args.url or os.environ.get("MANGALM_CENTRAL_URL")
     if url:
+        who = url_identity(url)  # the URL's login, as the server says; checked like a person
         engine = make_engine(sqlalchemy_url(url))
         try:
-            yield engine, None, "on the central database"  # the URL's login is the check
+            yield engine, who, "on the central database"
         finally:
             engine.dispose()
         return

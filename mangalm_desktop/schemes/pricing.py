@@ -365,8 +365,22 @@ def _priced(lines: Sequence[ItemLine], chosen: Sequence[_Effect]) -> Priced:
 
 
 def _benefit(lines: Sequence[ItemLine], chosen: Sequence[_Effect]) -> Decimal:
-    p = _priced(lines, chosen)
-    return p.scheme_discount + p.free_goods_value
+    """What ``chosen`` gives the store in rupees: exactly ``_priced``'s scheme discount + free
+    goods value, computed over the touched lines only (the choice compares many options)."""
+    total = ZERO
+    pct_of: dict[int, Decimal] = {}
+    for e in chosen:
+        if e.pct > 0:
+            for i in e.lines:
+                pct_of[i] = pct_of.get(i, ZERO) + e.pct
+        for gift in e.free:
+            total += round_money(Decimal(gift.quantity) * gift.product.price)
+    for i, extra in pct_of.items():
+        line = lines[i]
+        own = min(max(line.discount_pct, ZERO), HUNDRED)
+        gross = round_money(Decimal(line.quantity) * line.unit_price)
+        total += round_money(gross * (min(own + extra, HUNDRED) - own) / HUNDRED)
+    return total
 
 
 # ---- choosing among clashing schemes ---------------------------------------------------------

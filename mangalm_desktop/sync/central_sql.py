@@ -21,6 +21,7 @@ lives here, applied idempotently after the history:
 from __future__ import annotations
 
 from ..db.models import SYNCED_TABLES
+from .central_beats import beat_statements
 from .central_guards import AGENT_ROLE as AGENT_ROLE  # the group roles (re-exported)
 from .central_guards import MANAGER_ROLE as MANAGER_ROLE
 from .central_guards import agent_write_grants, guard_statements
@@ -175,6 +176,8 @@ def _policies(table: str) -> list[str]:
         read, write = "mangalm_scheme_visible(regions, store_classes)", None
     elif table == "scheme_rule":
         read, write = "scheme_id IN (SELECT id FROM scheme)", None  # scheme's RLS applies
+    elif table == "beat":  # managed by managers; an agent reads its own (central_beats)
+        read, write = "agent_id = mangalm_my_agent_id()", None
     elif table == "store":
         read = "agent_id = mangalm_my_agent_id()"
         write = read
@@ -269,7 +272,7 @@ def central_statements() -> list[str]:
     for table in SYNCED_TABLES:
         stmts += _table_sql(table)
         stmts += _policies(table)
-    return stmts + _bookkeeping_sql() + bridge_sql() + guard_statements()
+    return stmts + _bookkeeping_sql() + bridge_sql() + guard_statements() + beat_statements()
 
 
 # ---- the Zoho bridge's group role (issue 22; owned by the Zoho bridge, kept apart) -------------
@@ -284,7 +287,11 @@ def central_statements() -> list[str]:
 
 BRIDGE_ROLE = "mangalm_bridge"
 BRIDGE_UPSERTS: tuple[str, ...] = ("store", "product", "invoice", "invoice_line")
-BRIDGE_READS: tuple[str, ...] = ("order_line",)
+BRIDGE_READS: tuple[str, ...] = ("order_line", "payment_allocation")
+# Customer payments (docs/collections.md): the push reads approved payments and their
+# allocations and writes only the Zoho columns of a payment (and lowers the balance of the
+# invoices it settles, which it may write as an upserted table).
+BRIDGE_PAYMENT_COLUMNS: tuple[str, ...] = ("zoho_payment_id", "zoho_error", "version", "updated_at")
 BRIDGE_ORDER_COLUMNS: tuple[str, ...] = (
     "state",
     "zoho_salesorder_id",
@@ -306,7 +313,7 @@ END $$""",
         f"GRANT USAGE ON SCHEMA public TO {role}",
         f"GRANT SELECT ON alembic_version TO {role}",
     ]
-    for table in (*BRIDGE_UPSERTS, *BRIDGE_READS, "orders"):
+    for table in (*BRIDGE_UPSERTS, *BRIDGE_READS, "orders", "payment"):
         stmts += [
             f'DROP POLICY IF EXISTS bridge_all ON "{table}"',
             f'CREATE POLICY bridge_all ON "{table}" FOR ALL TO {role} USING (true) '
@@ -318,6 +325,7 @@ END $$""",
         stmts.append(f'GRANT SELECT ON "{table}" TO {role}')
     stmts += [
         f"GRANT SELECT, UPDATE ({', '.join(BRIDGE_ORDER_COLUMNS)}) ON orders TO {role}",
+        f"GRANT SELECT, UPDATE ({', '.join(BRIDGE_PAYMENT_COLUMNS)}) ON payment TO {role}",
         # sync_state is the laptops' table centrally unused but for the bridge's zoho: rows.
         "ALTER TABLE sync_state ENABLE ROW LEVEL SECURITY",
         "DROP POLICY IF EXISTS bridge_zoho ON sync_state",

@@ -88,6 +88,14 @@ class ZohoConfig:
     # exactly-once push: an order whose create had an unknown outcome is looked up on every
     # run and created again only after this long without Zoho showing it (docs/zoho.md)
     maybe_created_window_minutes: int = 120
+    # customer payments (docs/zoho.md "Payments"): Books' payment modes are each organization's
+    # own list (Settings ▸ Payment modes), so the name sent for each of ours is a setting;
+    # "UPI" is not a default mode: add it in Books or map UPI to one you have.
+    payment_mode_cash: str = "cash"
+    payment_mode_cheque: str = "check"
+    payment_mode_upi: str = "UPI"
+    payment_mode_bank_transfer: str = "banktransfer"
+    payment_account_id: str = ""  # Books' deposit-to account; empty = the organization's default
     # deletions: a full invoice listing every this many hours finds invoices deleted in Books
     # (UNCONFIRMED that the listing shows every live invoice; 0 turns the sweep off)
     deletion_sweep_hours: int = 24

@@ -181,3 +181,37 @@ def test_sync_brings_the_schemes_orders_apply_them_and_the_push_keeps_their_effe
     with engine.connect() as c:
         got = dict(c.exec_driver_sql("SELECT code, valid_to FROM scheme").fetchall())
     assert got == {"ALL-2": "2026-12-31", "PUNE-5": "2026-12-06", "DELHI-7": "2026-12-31"}
+
+
+def test_cli_creates_centrally_as_a_manager_and_refuses_an_agent(world, capsys) -> None:
+    from mangalm_desktop.cli.main import main
+
+    args = [
+        "schemes",
+        "create",
+        "CLI-3",
+        "--name",
+        "Three off",
+        "--kind",
+        "percent",
+        "--from",
+        "2026-12-01",
+        "--rule",
+        "1:3",
+        "--region",
+        "Pune",
+    ]
+    assert main([*args, "--url", world.url_for(world.agent_a)]) == 2
+    assert "may not manage schemes" in capsys.readouterr().err
+    assert main([*args, "--url", world.url_for(world.manager)]) == 0
+    assert "created scheme CLI-3 on the central database" in capsys.readouterr().out
+    with psycopg.connect(world.url_for(world.agent_a), autocommit=True) as a:
+        assert "CLI-3" in _codes(a)  # a Pune scheme: agent A sees it
+    with psycopg.connect(world.url_for(world.agent_b), autocommit=True) as b:
+        assert "CLI-3" not in _codes(b)
+    assert (
+        main(
+            ["schemes", "end", "CLI-3", "--on", "2026-12-05", "--url", world.url_for(world.manager)]
+        )
+        == 0
+    )

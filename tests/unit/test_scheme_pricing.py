@@ -276,3 +276,57 @@ def test_properties(raw_lines, raw_schemes) -> None:
     # schemes only ever lower the bill, and the input order of schemes changes nothing
     assert p.total <= price(lines, PUNE_A, DAY, []).total
     assert price(lines, PUNE_A, DAY, list(reversed(schemes))) == p
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 300), money, st.sampled_from(["A", "B"]), pcts),
+        min_size=1,
+        max_size=5,
+    ),
+    st.lists(
+        st.tuples(
+            st.sampled_from(list(SchemeKind)),
+            st.integers(1, 30),
+            pcts,
+            st.booleans(),
+            st.sampled_from(["A", "B", None]),
+        ),
+        max_size=4,
+    ),
+)
+def test_the_choice_is_the_best_for_the_store(raw_lines, raw_schemes) -> None:
+    """No clash-free subset of the schemes gives the store more than the one chosen."""
+    import itertools
+
+    lines = [ItemLine(uuid.uuid4(), q, p, b, "Cat", pc) for q, p, b, pc in raw_lines]
+    schemes = [
+        scheme(
+            f"S{n}",
+            kind,
+            Rule(
+                mq,
+                pc if kind is not SchemeKind.FREE_GOODS else D(0),
+                free_qty=1 if kind is SchemeKind.FREE_GOODS else 0,
+            ),
+            stackable=stack,
+            brand=brand,
+        )
+        for n, (kind, mq, pc, stack, brand) in enumerate(raw_schemes)
+    ]
+    chosen = price(lines, PUNE_A, DAY, schemes)
+    got = chosen.scheme_discount + chosen.free_goods_value
+
+    def touches(s: Scheme) -> set[int]:
+        return {i for i, x in enumerate(lines) if s.in_scope(x)}
+
+    for n in range(len(schemes) + 1):
+        for subset in itertools.combinations(schemes, n):
+            if any(
+                touches(a) & touches(b) and not (a.stackable and b.stackable)
+                for a, b in itertools.combinations(subset, 2)
+            ):
+                continue
+            alt = price(lines, PUNE_A, DAY, list(subset))
+            assert alt.scheme_discount + alt.free_goods_value <= got
