@@ -32,7 +32,7 @@ from .client import ZohoClient
 from .clock import Clock, SystemClock
 from .config import ZohoConfig
 from .errors import BridgeBusy, BudgetExhausted, ZohoAuthError, ZohoError
-from .payments_push import push_payments
+from .payments_push import payment_counts, push_payments
 from .ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -310,6 +310,7 @@ def _status(engine: Engine, today: dt.date) -> BridgeStatus:
             )
             or 0,
             "orders_maybe_created": len(state.maybe_created(s)),
+            **payment_counts(s),
         }
         parked = [
             ParkedOrder(str(o.id), o.number, name, o.zoho_error or "")
