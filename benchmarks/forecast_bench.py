@@ -139,7 +139,7 @@ def bench_today(stores: int, runs: int) -> None:
             with session_scope(engine) as s:  # no stored model: Today fits it (the old path)
                 s.query(ActivityModelStore).delete()
             t = time.perf_counter()
-            calls = service.todays_calls(engine, today=as_of)
+            calls = service.todays_calls(engine, today=as_of, identity=None)
             fitted.append(time.perf_counter() - t)
             assert calls.note, "expected the fallback to say it fitted the model"
             # what run_forecast stores: the model fitted once, for this day
@@ -148,7 +148,7 @@ def bench_today(stores: int, runs: int) -> None:
             model = service.fit_activity_model(orders, service._origin(as_of), 56)
             service._store_activity_model(engine, model, as_of)
             t = time.perf_counter()
-            calls = service.todays_calls(engine, today=as_of)
+            calls = service.todays_calls(engine, today=as_of, identity=None)
             stored.append(time.perf_counter() - t)
             assert not calls.note
         engine.dispose()

@@ -25,11 +25,15 @@ COMMAND_MODULES: list[str] = [
     "mangalm_desktop.cli.demo_cmd",
     "mangalm_desktop.cli.forecast_cmd",
     "mangalm_desktop.cli.orders_cmd",
+    "mangalm_desktop.cli.beats_cmd",
+    "mangalm_desktop.cli.payments_cmd",
     "mangalm_desktop.cli.report_cmd",
+    "mangalm_desktop.cli.schemes_cmd",
     "mangalm_desktop.cli.central_cmd",
     "mangalm_desktop.cli.sync_cmd",
     "mangalm_desktop.cli.zoho_cmd",
     "mangalm_desktop.cli.totp_cmd",
+    "mangalm_desktop.cli.mail_cmd",
 ]
 
 

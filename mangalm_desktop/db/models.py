@@ -133,6 +133,49 @@ class Product(Synced, Base):
     launched_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
+class Scheme(Synced, Base):
+    """A trade promotion, managed centrally and read-only to agents (docs/orders.md "Schemes").
+
+    Scope: one product, a brand, a category, or (none set) every product. ``regions`` and
+    ``store_classes`` are comma-separated lists; empty means all. ``valid_to`` is inclusive
+    (None: open-ended); ending a scheme sets it. ``kind``: percent | slab | free_goods."""
+
+    __tablename__ = "scheme"
+    __table_args__ = (Index("ix_scheme_valid_from", "valid_from"),)
+
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    product_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("product.id"))
+    brand: Mapped[str | None] = mapped_column(String(100))
+    category: Mapped[str | None] = mapped_column(String(100))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    regions: Mapped[str | None] = mapped_column(Text)
+    store_classes: Mapped[str | None] = mapped_column(String(100))
+    stackable: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SchemeRule(Synced, Base):
+    """One step of a scheme: from ``min_qty`` on, ``discount_pct`` off, or ``free_qty`` free
+    per whole ``min_qty`` (of ``free_product_id``; None: the line's own product)."""
+
+    __tablename__ = "scheme_rule"
+    __table_args__ = (
+        Index("ix_scheme_rule_scheme_id", "scheme_id"),
+        CheckConstraint("min_qty >= 1", name="min_qty_positive"),
+        CheckConstraint("free_qty >= 0", name="free_qty_not_negative"),
+    )
+
+    scheme_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("scheme.id"))
+    min_qty: Mapped[int] = mapped_column(Integer)
+    discount_pct: Mapped[Decimal] = mapped_column(Money(4), default=Decimal("0"))
+    free_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    free_product_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("product.id"))
+
+
 class Invoice(Synced, Base):
     __tablename__ = "invoice"
     __table_args__ = (
@@ -249,6 +292,19 @@ class OrderLine(Synced, Base):
     discount_pct: Mapped[Decimal] = mapped_column(Money(4), default=Decimal("0"))
     line_total: Mapped[Decimal] = mapped_column(Money())
     suggested_qty: Mapped[int | None] = mapped_column(Integer)
+    # What schemes gave this line (docs/orders.md "Schemes"). ``discount_pct`` is the whole
+    # line discount (the agent's own + ``scheme_pct``); ``scheme_value`` the schemes' rupees,
+    # or for a free-goods line (``free_goods``: price 0) the goods' value at list price.
+    # ``scheme_id`` is the scheme credited first; ``scheme_split`` the rupees per scheme as
+    # JSON ``{"<scheme id>": "12.50"}`` when schemes were stacked. Not a foreign key: a
+    # scheme may later leave an agent's replica while its orders stay.
+    scheme_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # (server defaults only: bulk writers such as the demo insert lines without these)
+    scheme_pct: Mapped[Decimal] = mapped_column(Money(4), server_default="0")
+    scheme_value: Mapped[Decimal] = mapped_column(Money(), server_default="0")
+    free_goods: Mapped[bool] = mapped_column(Boolean, server_default="0")
+    scheme_reason: Mapped[str | None] = mapped_column(Text)
+    scheme_split: Mapped[str | None] = mapped_column(Text)
 
 
 class StoreStockReport(Synced, Base):
@@ -334,6 +390,114 @@ class AuditLog(Synced, Base):
     device_id: Mapped[str | None] = mapped_column(String(64))
 
 
+class Payment(Synced, Base):
+    """Money collected from a store (docs/collections.md): append-only for agents centrally.
+
+    An agent records it (status ``collected``); a manager approves or rejects it; the Zoho
+    bridge pushes approved payments to Books as customer payments (``zoho_payment_id``).
+    ``number`` is the receipt number, agent-prefixed like order numbers (db.numbering).
+    """
+
+    __tablename__ = "payment"
+    __table_args__ = (
+        Index("ix_payment_store_id_received_on", "store_id", "received_on"),
+        Index("ix_payment_agent_id_received_on", "agent_id", "received_on"),
+        Index("ix_payment_status", "status"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("store.id"))
+    agent_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agent.id"))
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    mode: Mapped[str] = mapped_column(String(16))
+    reference: Mapped[str | None] = mapped_column(String(100))
+    cheque_date: Mapped[dt.date | None] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="collected", server_default="collected")
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    device_id: Mapped[str | None] = mapped_column(String(64))
+    zoho_payment_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    zoho_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PaymentAllocation(Synced, Base):
+    """How much of a payment settles one invoice (``store_id`` repeats the payment's for RLS)."""
+
+    __tablename__ = "payment_allocation"
+    __table_args__ = (
+        UniqueConstraint("payment_id", "invoice_id"),
+        Index("ix_payment_allocation_invoice_id", "invoice_id"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    payment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payment.id"))
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("store.id"))
+    invoice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("invoice.id"))
+    amount: Mapped[Decimal] = mapped_column(Money())
+
+
+class PaymentPromise(Synced, Base):
+    """A store's promise to pay ``amount`` by ``due_on`` (append-only for agents)."""
+
+    __tablename__ = "payment_promise"
+    __table_args__ = (
+        Index("ix_payment_promise_store_id_due_on", "store_id", "due_on"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("store.id"))
+    agent_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agent.id"))
+    promised_on: Mapped[dt.date] = mapped_column(Date)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Beat(Synced, Base):
+    """A route: the stores an agent visits on given weekdays, in visit order (issue 19).
+
+    Managed centrally by managers and read-only to its agent (RLS in ``sync.central_sql``).
+    ``visit_days`` is a weekday bit set (Monday = 1, Tuesday = 2 … Sunday = 64; see
+    ``beats.days``), so "beats visited on a Thursday" is one ``&`` in SQL on both back ends.
+    The agent of a beat never changes (a moved beat would leave the old agent's laptop a copy
+    it can no longer see be deleted); a beat for another agent is a new beat.
+    """
+
+    __tablename__ = "beat"
+    __table_args__ = (Index("ix_beat_agent_id", "agent_id"),)
+
+    name: Mapped[str] = mapped_column(String(100))
+    agent_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agent.id"))
+    visit_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    region: Mapped[str | None] = mapped_column(String(100))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BeatStore(Synced, Base):
+    """A store's place on a beat: one row per store ever (``store_id`` unique), so moving a
+    store to another beat is an update and leaving its beat a tombstone, never a second row.
+
+    ``beat_id`` is empty on a tombstone written when the store changed agent centrally, so
+    the new agent's laptop never receives a row pointing at a beat it cannot see."""
+
+    __tablename__ = "beat_store"
+    __table_args__ = (
+        UniqueConstraint("store_id"),
+        Index("ix_beat_store_beat_id_visit_order", "beat_id", "visit_order"),
+    )
+
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("store.id"))
+    beat_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("beat.id"))
+    visit_order: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
 # ---- local-only bookkeeping (not replicated) ------------------------------------------------
 
 
@@ -391,10 +555,41 @@ class NumberSequence(Base):
     last_value: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class MailQueue(Base):
+    """Order confirmations waiting to be e-mailed to the store, and what became of each
+    (``messaging.service``). Laptop-local: never synced, never in the outbox — the order is the
+    shared record; this is only the delivery of its confirmation. The message (subject, body,
+    PDF) is kept as queued, so a retry sends exactly what the person asked for."""
+
+    __tablename__ = "mail_queue"
+    __table_args__ = (
+        Index("ix_mail_queue_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_mail_queue_order_id", "order_id"),
+        CheckConstraint("status IN ('queued', 'sending', 'sent', 'failed')", name="status_known"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    attachment_name: Mapped[str] = mapped_column(String(200))
+    attachment: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16), default="queued", server_default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
 SYNCED_TABLES: tuple[str, ...] = (
     "agent",
     "store",
     "product",
+    "scheme",
+    "scheme_rule",
     "invoice",
     "invoice_line",
     "orders",
@@ -404,4 +599,9 @@ SYNCED_TABLES: tuple[str, ...] = (
     "prediction",
     "suggestion_feedback",
     "audit_log",
+    "payment",
+    "payment_allocation",
+    "payment_promise",
+    "beat",
+    "beat_store",
 )

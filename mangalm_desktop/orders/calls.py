@@ -15,11 +15,14 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from ..db import outbox
+from ..db.access import require_store
 from ..db.engine import session_scope
 from ..db.models import CallLog, Product, StoreStockReport, new_id
 from ..db.types import utcnow
 from ..domain.enums import CallOutcome
 from ..domain.errors import UserError
+from ..security.roles import Identity
+from .access import authorise_order
 from .validation import resolve_store
 
 
@@ -56,6 +59,7 @@ def _store_id(session: Session, store: uuid.UUID | str | None) -> uuid.UUID:
 def log_call(
     engine: Engine,
     *,
+    identity: Identity | None,
     store: uuid.UUID | str,
     agent_id: uuid.UUID | None,
     outcome: CallOutcome | str,
@@ -64,7 +68,10 @@ def log_call(
     order_id: uuid.UUID | None = None,
     today: dt.date | None = None,
 ) -> uuid.UUID:
-    """Record one call; a call back needs its date, and next call dates lie in the future."""
+    """Record one call; a call back needs its date, and next call dates lie in the future.
+
+    ``identity`` as for an order (checked in the write's transaction): an agent logs calls only
+    at his own stores and only in his own name."""
     try:
         outcome = CallOutcome(outcome)
     except ValueError:
@@ -76,9 +83,11 @@ def log_call(
     if next_call_date is not None and next_call_date < today:
         raise UserError(f"The next call date {next_call_date:%d %b %Y} is in the past.")
     with session_scope(engine) as session:
+        store_id = _store_id(session, store)
+        authorise_order(session, identity, store_id=store_id, agent_id=agent_id)
         row = CallLog(
             id=new_id(),
-            store_id=_store_id(session, store),
+            store_id=store_id,
             agent_id=agent_id,
             called_at=utcnow(),
             outcome=outcome.value,
@@ -92,7 +101,10 @@ def log_call(
         return row.id
 
 
-def recent_calls(session: Session, store_id: uuid.UUID, limit: int = 20) -> list[CallView]:
+def recent_calls(
+    session: Session, store_id: uuid.UUID, limit: int = 20, *, identity: Identity | None
+) -> list[CallView]:
+    require_store(session, identity, store_id)
     stmt = (
         select(CallLog)
         .where(CallLog.store_id == store_id, CallLog.deleted.is_(False))
@@ -108,17 +120,21 @@ def recent_calls(session: Session, store_id: uuid.UUID, limit: int = 20) -> list
 def record_stock(
     engine: Engine,
     *,
+    identity: Identity | None,
     store: uuid.UUID | str,
     agent_id: uuid.UUID | None,
     quantities: dict[uuid.UUID | str, int],
     reported_on: dt.date | None = None,
 ) -> int:
-    """Store what the shelf holds per product (by id or SKU); all rows or none. Returns count."""
+    """Store what the shelf holds per product (by id or SKU); all rows or none. Returns count.
+
+    ``identity`` as for :func:`log_call`: his own stores, in his own name."""
     if not quantities:
         raise UserError("No stock to record; enter at least one product's shelf quantity.")
     reported_on = reported_on or dt.date.today()
     with session_scope(engine) as session:
         store_id = _store_id(session, store)
+        authorise_order(session, identity, store_id=store_id, agent_id=agent_id)
         rows = []
         problems = []
         for ref, qty in quantities.items():
@@ -156,8 +172,11 @@ def _product(session: Session, ref: uuid.UUID | str) -> Product | None:
     return session.scalar(select(Product).where(Product.sku == ref.strip()))
 
 
-def latest_stock(session: Session, store_id: uuid.UUID) -> dict[uuid.UUID, tuple[dt.date, int]]:
+def latest_stock(
+    session: Session, store_id: uuid.UUID, *, identity: Identity | None
+) -> dict[uuid.UUID, tuple[dt.date, int]]:
     """The most recent shelf quantity per product for a store."""
+    require_store(session, identity, store_id)
     stmt = (
         select(StoreStockReport.product_id, StoreStockReport.reported_on, StoreStockReport.quantity)
         .where(StoreStockReport.store_id == store_id, StoreStockReport.deleted.is_(False))

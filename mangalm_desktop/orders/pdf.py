@@ -4,22 +4,19 @@ Branded header (company), order number and dates, the store and the agent, every
 SKU, quantity, pack, price, discount and amount, then subtotal, discounts and total — the same
 Decimal figures the order stores, never recomputed as floats, written by
 :mod:`..domain.formatting` (``₹1,23,456.50``). Text is set in the embedded Noto fonts of
-:mod:`..reports.fonts`, so ₹ and store names in Indian scripts print. The GUI prints this file.
+:mod:`..printing.fonts`, so ₹ and store names in Indian scripts print. The GUI prints this file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 from typing import BinaryIO
 
-from reportlab.lib import colors
-from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
@@ -28,24 +25,11 @@ from sqlalchemy import Engine
 from ..db.engine import session_scope
 from ..db.files import atomic_target
 from ..domain import formatting as fmt
-from ..reports import fonts
-from .queries import OrderDetail, get_order
-
-BRAND = colors.HexColor("#B23A17")  # the Mangalm saffron-red
-INK = colors.HexColor("#222222")
-MUTED = colors.HexColor("#6B6B6B")
-RULE = colors.HexColor("#D9D4CF")
-BAND = colors.HexColor("#FBF4EF")
-
-
-@dataclass(frozen=True)
-class CompanyInfo:
-    name: str = "Mangalm Foods Distribution"
-    address: str = "Bengaluru, Karnataka"
-    phone: str | None = None
-    email: str | None = None
-    gstin: str | None = None
-
+from ..printing import document, fonts
+from ..printing.document import BAND, BRAND, INK, MUTED, RULE
+from ..printing.document import CompanyInfo as CompanyInfo  # re-exported for callers
+from ..security.roles import Identity
+from .queries import LineView, OrderDetail, get_order
 
 STATE_LABEL = {
     "draft": "DRAFT (not submitted)",
@@ -58,37 +42,7 @@ STATE_LABEL = {
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    regular, bold = fonts.register()
-    base = ParagraphStyle("base", getSampleStyleSheet()["Normal"], fontName=regular)
-    mk = ParagraphStyle
-    return {
-        "company": mk("company", base, fontName=bold, fontSize=17, textColor=BRAND, leading=21),
-        "small": mk("small", base, fontSize=8.5, textColor=MUTED, leading=11),
-        "title": mk(
-            "title",
-            base,
-            fontName=bold,
-            fontSize=13,
-            textColor=INK,
-            alignment=TA_RIGHT,
-            leading=16,
-        ),
-        "meta": mk("meta", base, fontSize=9, textColor=INK, alignment=TA_RIGHT, leading=12),
-        "label": mk("label", base, fontName=bold, fontSize=8, textColor=BRAND, leading=10),
-        "body": mk("body", base, fontSize=9.5, textColor=INK, leading=12.5),
-        "cell": mk("cell", base, fontSize=8.5, textColor=INK, leading=10.5),
-        "num": mk("num", base, fontSize=8.5, textColor=INK, leading=10.5, alignment=TA_RIGHT),
-        "head": mk("head", base, fontName=bold, fontSize=8, textColor=colors.white, leading=10),
-        "headr": mk(
-            "headr",
-            base,
-            fontName=bold,
-            fontSize=8,
-            textColor=colors.white,
-            leading=10,
-            alignment=TA_RIGHT,
-        ),
-    }
+    return document.styles()
 
 
 def _p(text: str | None, style: ParagraphStyle) -> Paragraph:
@@ -153,6 +107,14 @@ def _parties(o: OrderDetail, st: dict[str, ParagraphStyle]) -> Table:
     return t
 
 
+def _product_cell(ln: LineView, st: dict[str, ParagraphStyle]) -> Paragraph | list[Paragraph]:
+    """The product's name, and under it the scheme behind the line (free goods say so)."""
+    if not ln.scheme_reason:
+        return _p(ln.name, st["cell"])
+    why = f"{'Free: ' if ln.free_goods else ''}{ln.scheme_reason}"
+    return [_p(ln.name, st["cell"]), _p(why, st["small"])]
+
+
 def _lines(o: OrderDetail, st: dict[str, ParagraphStyle]) -> Table:
     heads = ["#", "SKU", "Product", "Qty", "Pack", "Price", "Disc.", "Amount"]
     rows = [
@@ -164,7 +126,7 @@ def _lines(o: OrderDetail, st: dict[str, ParagraphStyle]) -> Table:
             [
                 _p(str(n), st["cell"]),
                 _p(ln.sku or "", st["cell"]),
-                _p(ln.name, st["cell"]),
+                _product_cell(ln, st),
                 _p(f"{fmt.quantity(ln.quantity)}{unit}", st["num"]),
                 _p(str(ln.pack_size), st["num"]),
                 _p(fmt.price(ln.unit_price), st["num"]),
@@ -267,11 +229,16 @@ def order_pdf_bytes(o: OrderDetail, company: CompanyInfo | None = None) -> bytes
 
 
 def write_order_pdf(
-    engine: Engine, order_id: uuid.UUID, path: Path, company: CompanyInfo | None = None
+    engine: Engine,
+    order_id: uuid.UUID,
+    path: Path,
+    company: CompanyInfo | None = None,
+    *,
+    identity: Identity | None,
 ) -> Path:
     """Read the order (one short transaction) and write its confirmation to ``path``."""
     with session_scope(engine) as session:
-        detail = get_order(session, order_id)
+        detail = get_order(session, order_id, identity=identity)
     return save_order_pdf(detail, Path(path), company)
 
 

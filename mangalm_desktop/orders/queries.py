@@ -15,8 +15,11 @@ from typing import TypeVarTuple
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from ..db.access import require_store
 from ..db.models import Agent, Order, OrderLine, Product, Store
 from ..domain.errors import UserError
+from ..domain.identity import Identity, store_scope
+from ..security.roles import Permission, require
 
 _Cols = TypeVarTuple("_Cols")
 
@@ -59,6 +62,15 @@ class LineView:
     discount_pct: Decimal
     line_total: Decimal
     suggested_qty: int | None
+    scheme_pct: Decimal = Decimal(0)
+    scheme_value: Decimal = Decimal(0)
+    scheme_reason: str | None = None
+    free_goods: bool = False
+
+    @property
+    def own_discount_pct(self) -> Decimal:
+        """The agent's own part of the line discount (the rest came from schemes)."""
+        return self.discount_pct - self.scheme_pct
 
 
 @dataclass(frozen=True)
@@ -110,10 +122,17 @@ def _filtered(stmt: Select[*_Cols], f: OrderFilter) -> Select[*_Cols]:
 
 
 def list_orders(
-    session: Session, f: OrderFilter | None = None, *, offset: int = 0, limit: int = 200
+    session: Session,
+    f: OrderFilter | None = None,
+    *,
+    identity: Identity | None,
+    offset: int = 0,
+    limit: int = 200,
 ) -> list[OrderRow]:
-    """One page of orders, newest first."""
+    """One page of orders, newest first; an agent's: his own stores' only."""
+    require(identity, Permission.VIEW_OWN_STORES)
     f = f or OrderFilter()
+    scope = store_scope(identity)
     stmt = (
         select(
             Order.id,
@@ -129,22 +148,33 @@ def list_orders(
         .join(Store, Store.id == Order.store_id)
         .join(Agent, Agent.id == Order.agent_id)
     )
+    if scope is not None:
+        stmt = stmt.where(Store.agent_id == scope)
     stmt = _filtered(stmt, f).order_by(Order.order_date.desc(), Order.number.desc())
     return [OrderRow(*r) for r in session.execute(stmt.offset(offset).limit(limit))]
 
 
-def count_orders(session: Session, f: OrderFilter | None = None) -> int:
+def count_orders(
+    session: Session, f: OrderFilter | None = None, *, identity: Identity | None
+) -> int:
+    """How many orders :func:`list_orders` would list for ``identity``."""
+    require(identity, Permission.VIEW_OWN_STORES)
     f = f or OrderFilter()
+    scope = store_scope(identity)
     stmt = select(func.count()).select_from(Order)
-    if f.text:
+    if f.text or scope is not None:
         stmt = stmt.join(Store, Store.id == Order.store_id)
+    if scope is not None:
+        stmt = stmt.where(Store.agent_id == scope)
     return session.scalar(_filtered(stmt, f)) or 0
 
 
-def get_order(session: Session, order_id: uuid.UUID) -> OrderDetail:
+def get_order(session: Session, order_id: uuid.UUID, *, identity: Identity | None) -> OrderDetail:
+    """The order with its lines; an agent may read only his own stores' orders."""
     order = session.get(Order, order_id)
     if order is None or order.deleted:
         raise UserError(f"Order {order_id} was not found.")
+    require_store(session, identity, order.store_id)
     store = session.get(Store, order.store_id)
     agent = session.get(Agent, order.agent_id)
     assert store is not None and agent is not None  # foreign keys
@@ -167,6 +197,10 @@ def get_order(session: Session, order_id: uuid.UUID) -> OrderDetail:
             discount_pct=ln.discount_pct,
             line_total=ln.line_total,
             suggested_qty=ln.suggested_qty,
+            scheme_pct=ln.scheme_pct or Decimal(0),
+            scheme_value=ln.scheme_value or Decimal(0),
+            scheme_reason=ln.scheme_reason,
+            free_goods=bool(ln.free_goods),
         )
         for ln, p in rows
     ]

@@ -21,6 +21,7 @@ lives here, applied idempotently after the history:
 from __future__ import annotations
 
 from ..db.models import SYNCED_TABLES
+from .central_beats import beat_statements
 from .central_guards import AGENT_ROLE as AGENT_ROLE  # the group roles (re-exported)
 from .central_guards import MANAGER_ROLE as MANAGER_ROLE
 from .central_guards import agent_write_grants, guard_statements
@@ -36,7 +37,16 @@ AGENT_WRITABLE: tuple[str, ...] = (
     "suggestion_feedback",
 )
 # Store-scoped tables that carry an agent_id an agent must not forge.
-AGENT_ID_CHECKED: tuple[str, ...] = ("orders", "store_stock_report", "call_log")
+AGENT_ID_CHECKED: tuple[str, ...] = (
+    "orders",
+    "store_stock_report",
+    "call_log",
+    "payment",
+    "payment_promise",
+)
+# Tables an agent may only insert into (rows of its own stores): money collected and promises
+# are never changed or deleted by an agent; a manager approves or rejects (docs/collections.md).
+AGENT_APPEND_ONLY: tuple[str, ...] = ("payment", "payment_allocation", "payment_promise")
 
 FUNCTIONS = """
 CREATE TABLE IF NOT EXISTS applied_ops (
@@ -99,6 +109,21 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     SELECT id FROM store WHERE agent_id = mangalm_my_agent_id()
 $$;
 
+-- A scheme is visible to an agent when it is meant for at least one of the agent's stores
+-- (regions and store classes: comma-separated, empty = all). Read-only to agents.
+CREATE OR REPLACE FUNCTION mangalm_scheme_visible(regions text, classes text) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT EXISTS (
+        SELECT 1 FROM store s
+        WHERE s.agent_id = mangalm_my_agent_id() AND NOT s.deleted
+          AND (coalesce(btrim(regions), '') = ''
+               OR lower(btrim(s.region)) IN (SELECT lower(btrim(x))
+                                             FROM unnest(string_to_array(regions, ',')) x))
+          AND (coalesce(btrim(classes), '') = ''
+               OR lower(btrim(s.size_class)) IN (SELECT lower(btrim(x))
+                                                 FROM unnest(string_to_array(classes, ',')) x)))
+$$;
+
 CREATE OR REPLACE FUNCTION mangalm_sees_all() RETURNS boolean
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     SELECT r.rolsuper OR r.rolbypassrls OR pg_has_role(session_user, 'mangalm_manager', 'MEMBER')
@@ -146,6 +171,13 @@ def _policies(table: str) -> list[str]:
     grants = [f'GRANT SELECT, INSERT, UPDATE, DELETE ON "{table}" TO {MANAGER_ROLE}']
     if table in ("agent", "product"):
         read, write = "true", None
+    elif table == "scheme":
+        # Managed centrally: agents read the schemes meant for their stores and write none.
+        read, write = "mangalm_scheme_visible(regions, store_classes)", None
+    elif table == "scheme_rule":
+        read, write = "scheme_id IN (SELECT id FROM scheme)", None  # scheme's RLS applies
+    elif table == "beat":  # managed by managers; an agent reads its own (central_beats)
+        read, write = "agent_id = mangalm_my_agent_id()", None
     elif table == "store":
         read = "agent_id = mangalm_my_agent_id()"
         write = read
@@ -173,6 +205,17 @@ def _policies(table: str) -> list[str]:
             *agent_write_grants(table, update=False),
             f'GRANT UPDATE (deleted) ON "{table}" TO {AGENT_ROLE}',
         ]
+    elif table in AGENT_APPEND_ONLY:
+        # Insert only. Push locks rows with SELECT ... FOR UPDATE, which needs UPDATE on one
+        # column: ``deleted`` only, and no agent UPDATE policy lets any row be updated.
+        read = mine
+        write = mine
+        if table in AGENT_ID_CHECKED:
+            write += " AND agent_id = mangalm_my_agent_id()"
+        grants += [
+            *agent_write_grants(table, update=False),
+            f'GRANT UPDATE (deleted) ON "{table}" TO {AGENT_ROLE}',
+        ]
     elif table in STORE_SCOPED:
         read = mine
         write = None
@@ -190,7 +233,7 @@ def _policies(table: str) -> list[str]:
             f'CREATE POLICY agent_insert ON "{table}" FOR INSERT TO {AGENT_ROLE} '
             f"WITH CHECK ({write})"
         )
-    if write is not None and table != "audit_log":
+    if write is not None and table != "audit_log" and table not in AGENT_APPEND_ONLY:
         stmts.append(
             f'CREATE POLICY agent_update ON "{table}" FOR UPDATE TO {AGENT_ROLE} '
             f"USING ({read}) WITH CHECK ({write})"
@@ -229,7 +272,7 @@ def central_statements() -> list[str]:
     for table in SYNCED_TABLES:
         stmts += _table_sql(table)
         stmts += _policies(table)
-    return stmts + _bookkeeping_sql() + bridge_sql() + guard_statements()
+    return stmts + _bookkeeping_sql() + bridge_sql() + guard_statements() + beat_statements()
 
 
 # ---- the Zoho bridge's group role (issue 22; owned by the Zoho bridge, kept apart) -------------
@@ -244,7 +287,11 @@ def central_statements() -> list[str]:
 
 BRIDGE_ROLE = "mangalm_bridge"
 BRIDGE_UPSERTS: tuple[str, ...] = ("store", "product", "invoice", "invoice_line")
-BRIDGE_READS: tuple[str, ...] = ("order_line",)
+BRIDGE_READS: tuple[str, ...] = ("order_line", "payment_allocation")
+# Customer payments (docs/collections.md): the push reads approved payments and their
+# allocations and writes only the Zoho columns of a payment (and lowers the balance of the
+# invoices it settles, which it may write as an upserted table).
+BRIDGE_PAYMENT_COLUMNS: tuple[str, ...] = ("zoho_payment_id", "zoho_error", "version", "updated_at")
 BRIDGE_ORDER_COLUMNS: tuple[str, ...] = (
     "state",
     "zoho_salesorder_id",
@@ -266,7 +313,7 @@ END $$""",
         f"GRANT USAGE ON SCHEMA public TO {role}",
         f"GRANT SELECT ON alembic_version TO {role}",
     ]
-    for table in (*BRIDGE_UPSERTS, *BRIDGE_READS, "orders"):
+    for table in (*BRIDGE_UPSERTS, *BRIDGE_READS, "orders", "payment"):
         stmts += [
             f'DROP POLICY IF EXISTS bridge_all ON "{table}"',
             f'CREATE POLICY bridge_all ON "{table}" FOR ALL TO {role} USING (true) '
@@ -278,6 +325,7 @@ END $$""",
         stmts.append(f'GRANT SELECT ON "{table}" TO {role}')
     stmts += [
         f"GRANT SELECT, UPDATE ({', '.join(BRIDGE_ORDER_COLUMNS)}) ON orders TO {role}",
+        f"GRANT SELECT, UPDATE ({', '.join(BRIDGE_PAYMENT_COLUMNS)}) ON payment TO {role}",
         # sync_state is the laptops' table centrally unused but for the bridge's zoho: rows.
         "ALTER TABLE sync_state ENABLE ROW LEVEL SECURITY",
         "DROP POLICY IF EXISTS bridge_zoho ON sync_state",

@@ -33,12 +33,12 @@ def fits(monkeypatch):
 
 def test_forecast_run_stores_the_model_and_today_does_not_refit(shop, fits):  # noqa: F811
     engine, ids = shop
-    run_forecast(engine, today=TODAY)
+    run_forecast(engine, today=TODAY, identity=None)
     with session_scope(engine) as s:
         row = s.get(ActivityModelStore, ACTIVITY_KEY)
         assert row is not None and row.fitted_for == TODAY and row.horizon_days == 56
     fits.clear()
-    calls = todays_calls(engine, today=TODAY)
+    calls = todays_calls(engine, today=TODAY, identity=None)
     assert fits == []  # the old code fitted the model on every load
     assert calls.note == ""
     assert [e.store_id for e in calls.win_back] == [ids["S5"]]
@@ -52,13 +52,15 @@ def test_forecast_run_stores_the_model_and_today_does_not_refit(shop, fits):  # 
     quiet = next(e for e in calls.win_back if e.store_id == ids["S5"])
     assert quiet.chance_in_horizon == pytest.approx(expected.loc[codes[ids["S5"]], "p_horizon"])
     # and still usable a few days later (features are cut at that day, the model is the run's)
-    later = todays_calls(engine, today=TODAY + dt.timedelta(days=service.ACTIVITY_STALE_DAYS))
+    later = todays_calls(
+        engine, today=TODAY + dt.timedelta(days=service.ACTIVITY_STALE_DAYS), identity=None
+    )
     assert fits == [] and later.note == ""
 
 
 def test_without_a_stored_model_today_fits_one_and_says_why(shop, fits):  # noqa: F811
     engine, _ids = shop
-    calls = todays_calls(engine, today=TODAY)
+    calls = todays_calls(engine, today=TODAY, identity=None)
     assert fits == [1]
     assert "worked out now" in calls.note
     assert "no forecast run has stored them yet" in calls.note
@@ -67,20 +69,22 @@ def test_without_a_stored_model_today_fits_one_and_says_why(shop, fits):  # noqa
 
 def test_a_stale_model_is_not_used(shop, fits):  # noqa: F811
     engine, _ids = shop
-    run_forecast(engine, today=TODAY - dt.timedelta(days=service.ACTIVITY_STALE_DAYS + 1))
+    run_forecast(
+        engine, today=TODAY - dt.timedelta(days=service.ACTIVITY_STALE_DAYS + 1), identity=None
+    )
     fits.clear()
-    calls = todays_calls(engine, today=TODAY)
+    calls = todays_calls(engine, today=TODAY, identity=None)
     assert fits == [1]
     assert "the last forecast run is from" in calls.note
 
 
 def test_an_unreadable_model_is_refitted_not_a_traceback(shop, fits):  # noqa: F811
     engine, _ids = shop
-    run_forecast(engine, today=TODAY)
+    run_forecast(engine, today=TODAY, identity=None)
     with session_scope(engine) as s:
         s.get(ActivityModelStore, ACTIVITY_KEY).payload = b"not an npz"
     fits.clear()
-    calls = todays_calls(engine, today=TODAY)
+    calls = todays_calls(engine, today=TODAY, identity=None)
     assert fits == [1]
     assert "another version" in calls.note
 
@@ -88,10 +92,10 @@ def test_an_unreadable_model_is_refitted_not_a_traceback(shop, fits):  # noqa: F
 def test_a_run_with_nothing_to_recompute_still_refreshes_a_stale_model(shop):  # noqa: F811
     engine, _ids = shop
     old = TODAY - dt.timedelta(days=30)
-    run_forecast(engine, today=TODAY)
+    run_forecast(engine, today=TODAY, identity=None)
     with session_scope(engine) as s:
         s.get(ActivityModelStore, ACTIVITY_KEY).fitted_for = old
-    summary = run_forecast(engine, today=TODAY)
+    summary = run_forecast(engine, today=TODAY, identity=None)
     assert summary.note == "nothing changed"
     with session_scope(engine) as s:
         assert s.get(ActivityModelStore, ACTIVITY_KEY).fitted_for == TODAY

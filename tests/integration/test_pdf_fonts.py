@@ -25,7 +25,7 @@ from mangalm_desktop.db.engine import session_scope
 from mangalm_desktop.db.models import Agent, Store
 from mangalm_desktop.orders import pdf, service
 from mangalm_desktop.orders.model import LineInput, OrderDraft
-from mangalm_desktop.reports import fonts
+from mangalm_desktop.printing import fonts
 from mangalm_desktop.reports.catalog import run_report
 from mangalm_desktop.reports.export import export
 from mangalm_desktop.reports.filters import ReportFilters
@@ -137,7 +137,9 @@ def test_order_pdf_embeds_every_glyph_of_indian_store_names(engine, tmp_path) ->
             today=dt.date(2026, 11, 25),
             identity=None,
         )
-        paths[script] = pdf.write_order_pdf(engine, res.order_id, tmp_path / f"{script}.pdf")
+        paths[script] = pdf.write_order_pdf(
+            engine, res.order_id, tmp_path / f"{script}.pdf", identity=None
+        )
     for script, name in NAMES.items():
         assert_printable(paths[script], name)
         assert_printable(paths[script], f"{name} agent")

@@ -15,7 +15,6 @@ import psycopg
 import pytest
 
 from mangalm_desktop.domain.enums import Role
-from mangalm_desktop.security.online import central_online_check, db_role_for
 from mangalm_desktop.security.signin import (
     OnlineUnavailable,
     SignInFailed,
@@ -24,6 +23,7 @@ from mangalm_desktop.security.signin import (
 )
 from mangalm_desktop.sync.central import add_user, init_central
 from mangalm_desktop.sync.connection import CentralConfig
+from mangalm_desktop.sync.online_signin import central_online_check, db_role_for
 from tests.integration.sync_support import as_user
 
 pytestmark = pytest.mark.pg
@@ -54,8 +54,8 @@ def central(scram_server):
     base, _, query = admin_uri.partition("?")
     url = f"{base.rsplit('/', 1)[0]}/{name}?{query}"
     init_central(url)
-    agent = add_user(url, "A07", "Anil", password="agent-pw-1")
-    manager = add_user(url, "M01", "Meera", manager=True, password="mgr-pw-1")
+    agent = add_user(url, "A07", "Anil", password="agent-pw-1", identity=None)
+    manager = add_user(url, "M01", "Meera", manager=True, password="mgr-pw-1", identity=None)
     info = scram_server.get_postmaster_info()
     config = CentralConfig(
         host=str(info.socket_dir), port=info.port, database=name, user="", sslmode="disable"

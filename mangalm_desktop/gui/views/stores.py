@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QSpinBox,
     QTableView,
     QVBoxLayout,
@@ -99,11 +100,16 @@ class StoresView(View):
         filters.addWidget(self.dormant)
         filters.addWidget(self.dormant_weeks)
         filters.addStretch(1)
+        self.beats_button = QPushButton("&Beats…", self)
+        self.beats_button.setObjectName("beatsButton")
+        self.beats_button.setToolTip("Routes: which stores each agent visits on which days")
+        self.beats_dialog: QWidget | None = None
+        filters.addWidget(self.beats_button)
 
         engine = ctx.engine
         self.model = WindowedModel(
             STORE_COLUMNS,
-            fetch=lambda ids: fetch_store_rows(engine, ids, ctx.today()),
+            fetch=lambda ids: fetch_store_rows(engine, ids, ctx.today(), identity=ctx.identity),
             submit=ctx.runner.submit,
             row_id=lambda r: r.rowid,
             parent=self,
@@ -143,6 +149,7 @@ class StoresView(View):
         )
         self.model.sort_requested.connect(lambda _k, _d: self.refresh())
         self.table.doubleClicked.connect(lambda idx: self.open_row(idx.row()))
+        self.beats_button.clicked.connect(lambda: self.open_beats())
         for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             shortcut = QShortcut(QKeySequence(key), self.table)
             shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
@@ -157,14 +164,14 @@ class StoresView(View):
             self.reload_index()
 
     def reload_index(self) -> None:
-        engine, as_of = self.ctx.engine, self.ctx.today()
+        engine, as_of, identity = self.ctx.engine, self.ctx.today(), self.ctx.identity
         self._loading_index = True
         self.count_label.setText("Loading stores…")
 
         def load(_ctx: Any) -> tuple[StoreIndex, FilterOptions]:
-            index = StoreIndex(engine, as_of)
+            index = StoreIndex(engine, as_of, identity=identity)  # an agent's: his stores only
             index.order("name", False)  # the default order, in the worker
-            return index, filter_options(engine)
+            return index, filter_options(engine, identity=identity)
 
         def done(result: tuple[StoreIndex, FilterOptions]) -> None:
             self._loading_index = False
@@ -214,15 +221,17 @@ class StoresView(View):
     def refresh(self) -> None:
         """Re-run the search for the current text/filters/sort (called on every keystroke)."""
         index = self.index
+        if index is not None and index.identity != self.ctx.identity:
+            self.index = index = None  # someone else signed in: their stores, not the last one's
         if index is None:
             self.activated()
             return
         flt = self.current_filter()
-        engine, as_of = self.ctx.engine, self.ctx.today()
+        engine, as_of, identity = self.ctx.engine, self.ctx.today(), self.ctx.identity
 
         def query(_ctx: Any) -> tuple[Any, list[StoreRow]]:
             ids = index.match(flt)
-            first = fetch_store_rows(engine, [int(i) for i in ids[:PAGE]], as_of)
+            first = fetch_store_rows(engine, [int(i) for i in ids[:PAGE]], as_of, identity=identity)
             return ids, first
 
         def show(result: tuple[Any, list[StoreRow]]) -> None:
@@ -292,6 +301,20 @@ class StoresView(View):
         self.details[store_id] = window
         window.show()
         return window
+
+    def open_beats(self) -> QWidget:
+        """The Beats dialog (one at a time, not modal: the store list stays usable)."""
+        from ..beats_dialog import BeatsDialog
+
+        if self.beats_dialog is not None and shiboken6.isValid(self.beats_dialog):
+            self.beats_dialog.show()
+            self.beats_dialog.raise_()
+            return self.beats_dialog
+        dialog = BeatsDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.beats_dialog = dialog
+        dialog.show()
+        return dialog
 
     def open_first_store(self) -> QWidget:
         """For the self-test: open the first store in the list."""

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...domain.changes import Changes
+from ...security.roles import Permission
 from ...zoho import panel
 from ...zoho.bridge import RunReport, budget_warning
 from ...zoho.errors import BridgeBusy
@@ -37,6 +38,10 @@ COUNT_LABELS = {
     "orders_sent": "Orders sent",
     "orders_parked": "Orders parked",
     "orders_maybe_created": "Orders maybe created",
+    "payments_waiting": "Payments waiting",
+    "payments_sent": "Payments sent",
+    "payments_parked": "Payments parked",
+    "payments_maybe_created": "Payments maybe created",
 }
 
 
@@ -109,10 +114,14 @@ class ZohoView(View):
             self.reload()
 
     def reload(self) -> None:
+        identity = self.ctx.identity
+        if identity is not None and not identity.can(Permission.RUN_ZOHO):
+            return  # hidden for this person (an agent signed in after a manager)
         self._request += 1
         request = self._request
         self.ctx.runner.submit(
             panel.load_panel,
+            identity=identity,
             on_done=lambda data: self._apply(request, data),
             name="zoho status",
         )

@@ -102,6 +102,58 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key", name=op.f("pk_activity_model")),
     )
     op.create_table(
+        "scheme",
+        sa.Column("code", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("product_id", sa.Uuid(), nullable=True),
+        sa.Column("brand", sa.String(length=100), nullable=True),
+        sa.Column("category", sa.String(length=100), nullable=True),
+        sa.Column("valid_from", sa.Date(), nullable=False),
+        sa.Column("valid_to", sa.Date(), nullable=True),
+        sa.Column("regions", sa.Text(), nullable=True),
+        sa.Column("store_classes", sa.String(length=100), nullable=True),
+        sa.Column("stackable", sa.Boolean(), server_default="0", nullable=False),
+        sa.Column("notes", sa.Text(), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("deleted", sa.Boolean(), server_default="0", nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["product.id"], name=op.f("fk_scheme_product_id_product")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_scheme")),
+        sa.UniqueConstraint("code", name=op.f("uq_scheme_code")),
+    )
+    with op.batch_alter_table("scheme", schema=None) as batch_op:
+        batch_op.create_index("ix_scheme_valid_from", ["valid_from"], unique=False)
+
+    op.create_table(
+        "scheme_rule",
+        sa.Column("scheme_id", sa.Uuid(), nullable=False),
+        sa.Column("min_qty", sa.Integer(), nullable=False),
+        sa.Column("discount_pct", Money(scale=4, precision=16), nullable=False),
+        sa.Column("free_qty", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("free_product_id", sa.Uuid(), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("deleted", sa.Boolean(), server_default="0", nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.CheckConstraint("min_qty >= 1", name=op.f("ck_scheme_rule_min_qty_positive")),
+        sa.CheckConstraint("free_qty >= 0", name=op.f("ck_scheme_rule_free_qty_not_negative")),
+        sa.ForeignKeyConstraint(
+            ["free_product_id"], ["product.id"], name=op.f("fk_scheme_rule_free_product_id_product")
+        ),
+        sa.ForeignKeyConstraint(
+            ["scheme_id"], ["scheme.id"], name=op.f("fk_scheme_rule_scheme_id_scheme")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_scheme_rule")),
+    )
+    with op.batch_alter_table("scheme_rule", schema=None) as batch_op:
+        batch_op.create_index("ix_scheme_rule_scheme_id", ["scheme_id"], unique=False)
+
+    op.create_table(
         "sync_state",
         sa.Column("key", sa.String(length=100), nullable=False),
         sa.Column("value", sa.Text(), nullable=True),
@@ -405,6 +457,12 @@ def upgrade() -> None:
         sa.Column("discount_pct", Money(scale=4, precision=16), nullable=False),
         sa.Column("line_total", Money(scale=2, precision=16), nullable=False),
         sa.Column("suggested_qty", sa.Integer(), nullable=True),
+        sa.Column("scheme_id", sa.Uuid(), nullable=True),  # loose: no FK (models.py)
+        sa.Column("scheme_pct", Money(scale=4, precision=16), server_default="0", nullable=False),
+        sa.Column("scheme_value", Money(scale=2, precision=16), server_default="0", nullable=False),
+        sa.Column("free_goods", sa.Boolean(), server_default="0", nullable=False),
+        sa.Column("scheme_reason", sa.Text(), nullable=True),
+        sa.Column("scheme_split", sa.Text(), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("version", sa.Integer(), server_default="1", nullable=False),
         sa.Column("deleted", sa.Boolean(), server_default="0", nullable=False),
@@ -453,8 +511,49 @@ def upgrade() -> None:
     with op.batch_alter_table("suggestion_feedback", schema=None) as batch_op:
         batch_op.create_index("ix_suggestion_feedback_store_id", ["store_id"], unique=False)
 
+    op.create_table(
+        "mail_queue",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("order_id", sa.Uuid(), nullable=False),
+        sa.Column("recipient", sa.String(length=254), nullable=False),
+        sa.Column("subject", sa.String(length=300), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("attachment_name", sa.String(length=200), nullable=False),
+        sa.Column("attachment", sa.LargeBinary(), nullable=False),
+        sa.Column("status", sa.String(length=16), server_default="queued", nullable=False),
+        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("next_attempt_at", UTCDateTime(), nullable=True),
+        sa.Column("claimed_at", UTCDateTime(), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("sent_at", UTCDateTime(), nullable=True),
+        sa.CheckConstraint(
+            "status IN ('queued', 'sending', 'sent', 'failed')",
+            name=op.f("ck_mail_queue_status_known"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_mail_queue_order_id_orders")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_mail_queue")),
+    )
+    with op.batch_alter_table("mail_queue", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_mail_queue_status_next_attempt_at", ["status", "next_attempt_at"], unique=False
+        )
+        batch_op.create_index("ix_mail_queue_order_id", ["order_id"], unique=False)
+
+    _payments_upgrade()
+    _beats_upgrade()
+
 
 def downgrade() -> None:
+    _beats_downgrade()
+    _payments_downgrade()
+    with op.batch_alter_table("mail_queue", schema=None) as batch_op:
+        batch_op.drop_index("ix_mail_queue_order_id")
+        batch_op.drop_index("ix_mail_queue_status_next_attempt_at")
+
+    op.drop_table("mail_queue")
 
     with op.batch_alter_table("suggestion_feedback", schema=None) as batch_op:
         batch_op.drop_index("ix_suggestion_feedback_store_id")
@@ -509,6 +608,14 @@ def downgrade() -> None:
     op.drop_table("audit_log")
     op.drop_table("sync_state")
     op.drop_table("activity_model")
+    with op.batch_alter_table("scheme_rule", schema=None) as batch_op:
+        batch_op.drop_index("ix_scheme_rule_scheme_id")
+
+    op.drop_table("scheme_rule")
+    with op.batch_alter_table("scheme", schema=None) as batch_op:
+        batch_op.drop_index("ix_scheme_valid_from")
+
+    op.drop_table("scheme")
     with op.batch_alter_table("product", schema=None) as batch_op:
         batch_op.drop_index("ix_product_name")
         batch_op.drop_index("ix_product_category")
@@ -521,3 +628,153 @@ def downgrade() -> None:
     op.drop_table("outbox")
     op.drop_table("number_sequence")
     op.drop_table("agent")
+
+
+def _payments_upgrade() -> None:
+    """Collections (issue 19 item 4): payments, their allocations to invoices, promises."""
+    op.create_table(
+        "payment",
+        sa.Column("number", sa.String(length=32), nullable=False),
+        sa.Column("store_id", sa.Uuid(), nullable=False),
+        sa.Column("agent_id", sa.Uuid(), nullable=False),
+        sa.Column("received_on", sa.Date(), nullable=False),
+        sa.Column("amount", Money(scale=2, precision=16), nullable=False),
+        sa.Column("mode", sa.String(length=16), nullable=False),
+        sa.Column("reference", sa.String(length=100), nullable=True),
+        sa.Column("cheque_date", sa.Date(), nullable=True),
+        sa.Column("notes", sa.Text(), nullable=True),
+        sa.Column("status", sa.String(length=16), server_default="collected", nullable=False),
+        sa.Column("decided_by", sa.String(length=100), nullable=True),
+        sa.Column("decided_at", UTCDateTime(), nullable=True),
+        sa.Column("decision_note", sa.Text(), nullable=True),
+        sa.Column("device_id", sa.String(length=64), nullable=True),
+        sa.Column("zoho_payment_id", sa.String(length=64), nullable=True),
+        sa.Column("zoho_error", sa.Text(), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("deleted", sa.Boolean(), server_default="0", nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.CheckConstraint("amount > 0", name=op.f("ck_payment_amount_positive")),
+        sa.ForeignKeyConstraint(["agent_id"], ["agent.id"], name=op.f("fk_payment_agent_id_agent")),
+        sa.ForeignKeyConstraint(["store_id"], ["store.id"], name=op.f("fk_payment_store_id_store")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payment")),
+        sa.UniqueConstraint("number", name=op.f("uq_payment_number")),
+        sa.UniqueConstraint("zoho_payment_id", name=op.f("uq_payment_zoho_payment_id")),
+    )
+    op.create_index("ix_payment_agent_id_received_on", "payment", ["agent_id", "received_on"])
+    op.create_index("ix_payment_status", "payment", ["status"])
+    op.create_index("ix_payment_store_id_received_on", "payment", ["store_id", "received_on"])
+    op.create_table(
+        "payment_promise",
+        sa.Column("store_id", sa.Uuid(), nullable=False),
+        sa.Column("agent_id", sa.Uuid(), nullable=False),
+        sa.Column("promised_on", sa.Date(), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("amount", Money(scale=2, precision=16), nullable=False),
+        sa.Column("notes", sa.Text(), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("deleted", sa.Boolean(), server_default="0", nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.CheckConstraint("amount > 0", name=op.f("ck_payment_promise_amount_positive")),
+        sa.ForeignKeyConstraint(
+            ["agent_id"], ["agent.id"], name=op.f("fk_payment_promise_agent_id_agent")
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["store.id"], name=op.f("fk_payment_promise_store_id_store")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payment_promise")),
+    )
+    op.create_index("ix_payment_promise_store_id_due_on", "payment_promise", ["store_id", "due_on"])
+    op.create_table(
+        "payment_allocation",
+        sa.Column("payment_id", sa.Uuid(), nullable=False),
+        sa.Column("store_id", sa.Uuid(), nullable=False),
+        sa.Column("invoice_id", sa.Uuid(), nullable=False),
+        sa.Column("amount", Money(scale=2, precision=16), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("deleted", sa.Boolean(), server_default="0", nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.CheckConstraint("amount > 0", name=op.f("ck_payment_allocation_amount_positive")),
+        sa.ForeignKeyConstraint(
+            ["invoice_id"], ["invoice.id"], name=op.f("fk_payment_allocation_invoice_id_invoice")
+        ),
+        sa.ForeignKeyConstraint(
+            ["payment_id"], ["payment.id"], name=op.f("fk_payment_allocation_payment_id_payment")
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["store.id"], name=op.f("fk_payment_allocation_store_id_store")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payment_allocation")),
+        sa.UniqueConstraint(
+            "payment_id", "invoice_id", name=op.f("uq_payment_allocation_payment_id_invoice_id")
+        ),
+    )
+    op.create_index("ix_payment_allocation_invoice_id", "payment_allocation", ["invoice_id"])
+
+
+def _payments_downgrade() -> None:
+    op.drop_index("ix_payment_allocation_invoice_id", table_name="payment_allocation")
+    op.drop_table("payment_allocation")
+    op.drop_index("ix_payment_promise_store_id_due_on", table_name="payment_promise")
+    op.drop_table("payment_promise")
+    op.drop_index("ix_payment_store_id_received_on", table_name="payment")
+    op.drop_index("ix_payment_status", table_name="payment")
+    op.drop_index("ix_payment_agent_id_received_on", table_name="payment")
+    op.drop_table("payment")
+
+
+def _beats_upgrade() -> None:
+    """Beats (routes) and their stores in visit order (issue 19 item 2)."""
+    op.create_table(
+        "beat",
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("agent_id", sa.Uuid(), nullable=False),
+        sa.Column("visit_days", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("region", sa.String(length=100), nullable=True),
+        sa.Column("notes", sa.Text(), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("deleted", sa.Boolean(), server_default="0", nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["agent_id"], ["agent.id"], name=op.f("fk_beat_agent_id_agent")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_beat")),
+    )
+    with op.batch_alter_table("beat", schema=None) as batch_op:
+        batch_op.create_index("ix_beat_agent_id", ["agent_id"], unique=False)
+
+    op.create_table(
+        "beat_store",
+        sa.Column("store_id", sa.Uuid(), nullable=False),
+        sa.Column("beat_id", sa.Uuid(), nullable=True),
+        sa.Column("visit_order", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("deleted", sa.Boolean(), server_default="0", nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["beat_id"], ["beat.id"], name=op.f("fk_beat_store_beat_id_beat")),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["store.id"], name=op.f("fk_beat_store_store_id_store")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_beat_store")),
+        sa.UniqueConstraint("store_id", name=op.f("uq_beat_store_store_id")),
+    )
+    with op.batch_alter_table("beat_store", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_beat_store_beat_id_visit_order", ["beat_id", "visit_order"], unique=False
+        )
+
+
+def _beats_downgrade() -> None:
+    with op.batch_alter_table("beat_store", schema=None) as batch_op:
+        batch_op.drop_index("ix_beat_store_beat_id_visit_order")
+
+    op.drop_table("beat_store")
+    with op.batch_alter_table("beat", schema=None) as batch_op:
+        batch_op.drop_index("ix_beat_agent_id")
+
+    op.drop_table("beat")
