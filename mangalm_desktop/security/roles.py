@@ -28,6 +28,7 @@ class Permission(StrEnum):
     MANAGE_CONNECTIONS = "manage_connections"
     MANAGE_USERS = "manage_users"
     MANAGE_SETTINGS = "manage_settings"
+    MANAGE_REASONS = "manage_reasons"  # the no-order reasons list (visits)
 
 
 _AGENT = {
@@ -42,6 +43,7 @@ _MANAGER = _AGENT | {
     Permission.IMPORT_DATA,
     Permission.RUN_ZOHO,
     Permission.VIEW_AUDIT,
+    Permission.MANAGE_REASONS,
 }
 _ADMIN = _MANAGER | {
     Permission.MANAGE_CONNECTIONS,

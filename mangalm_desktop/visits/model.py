@@ -1,0 +1,67 @@
+"""Values passed into and out of the visit services (plain dataclasses, no ORM objects)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ..domain.enums import CallOutcome
+from ..orders.model import LineInput, OrderResult, Suggestion
+
+OUTCOME_WORDS: dict[CallOutcome, str] = {
+    CallOutcome.ORDERED: "Ordered",
+    CallOutcome.NO_ORDER: "No order",
+    CallOutcome.CALL_BACK: "Call back on a date",
+    CallOutcome.NO_ANSWER: "Not reachable",
+}
+"""The outcomes a visit offers, in the order the call screen lists them."""
+
+
+@dataclass(frozen=True)
+class PaymentEntry:
+    """A payment collected during the visit (saved by ``payments.service`` in the visit's
+    transaction)."""
+
+    amount: Decimal
+    mode: str  # cash | cheque | upi | bank_transfer
+    reference: str | None = None
+    cheque_date: dt.date | None = None
+    invoice_ids: tuple[uuid.UUID, ...] = ()
+
+
+@dataclass
+class VisitInput:
+    """Everything the agent entered on the call screen for one store."""
+
+    store_id: uuid.UUID
+    agent_id: uuid.UUID | None
+    outcome: CallOutcome
+    lines: list[LineInput] = field(default_factory=list)
+    suggestions: list[Suggestion] = field(default_factory=list)
+    reason_id: uuid.UUID | None = None
+    notes: str | None = None
+    next_call_date: dt.date | None = None
+    stock: dict[uuid.UUID | str, int] = field(default_factory=dict)
+    payment: PaymentEntry | None = None
+    accept_credit_warning: bool = False
+
+
+@dataclass(frozen=True)
+class VisitResult:
+    """What one save wrote."""
+
+    call_id: uuid.UUID
+    order: OrderResult | None
+    stock_rows: int
+    payment_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class Reason:
+    id: uuid.UUID
+    code: str
+    label: str
+    active: bool
+    sort_order: int
