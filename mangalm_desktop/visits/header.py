@@ -65,6 +65,7 @@ class CallHeader:
     store_id: uuid.UUID
     store_name: str
     store_code: str
+    agent_id: uuid.UUID | None  # the store's agent (whose order it is when a manager calls)
     phone: str
     locality: str
     beat: str
@@ -223,6 +224,7 @@ def load_header(
             store_id=store.id,
             store_name=store.name,
             store_code=store.code,
+            agent_id=store.agent_id,
             phone=store.phone or "",
             locality=", ".join(x for x in (store.city, store.region) if x),
             beat="",
