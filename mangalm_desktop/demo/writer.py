@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Table, bindparam, delete, func, inspect, select
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, inspect, select
 
 from ..db import models
 from ..domain.tasks import TaskContext
@@ -216,6 +216,7 @@ class DemoWriter:
                 mrp=money(m.products["mrp"], floats=True),
                 active=m.products["active"].astype(bool),
             )
+            self._write_reasons()
             self._plan_app_orders()
             self._write_invoices()
             self._write_lines()
@@ -224,6 +225,16 @@ class DemoWriter:
         finally:
             if sqlite:
                 self.conn.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
+
+    def _write_reasons(self) -> None:
+        """The no-order reasons list the call screen offers (managers keep it centrally)."""
+        from ..visits.reasons import DEFAULT_REASONS
+
+        rows = [
+            {"code": code, "label": label, "sort_order": 10 * n}
+            for n, (code, label) in enumerate(DEFAULT_REASONS, start=1)
+        ]
+        self.conn.execute(insert(models.NoOrderReason.__table__), rows)
 
     def _write_invoices(self) -> None:
         m, o = self.m, self.h.orders

@@ -93,12 +93,6 @@ def retire_reason(engine: Engine, identity: Identity | None, code: str) -> Reaso
         return _reason(row)
 
 
-def seed_defaults(session: Session) -> None:
-    """The demo company's list (not queued: the demo has no central server)."""
-    for n, (code, label) in enumerate(DEFAULT_REASONS, start=1):
-        session.add(NoOrderReason(id=new_id(), code=code, label=label, sort_order=10 * n))
-
-
 def check_reason(session: Session, reason_id: uuid.UUID) -> NoOrderReason:
     row = session.get(NoOrderReason, reason_id)
     if row is None or row.deleted or not row.active:

@@ -123,7 +123,7 @@ class TodayView(View):
         self.summary = QLabel("", self)
         self.refresh_button = QPushButton("Update forecasts", self)
         self.snooze_button = QPushButton("Snooze 3 days", self)
-        self.visit_button = QPushButton("&Call / visit… (Enter)", self)
+        self.visit_button = QPushButton("&Call…", self)
         self.visit_button.setObjectName("todayCall")
         self.visit_button.setToolTip(
             "The call screen for the selected store: order, no-order reason, shelf stock, "
