@@ -132,9 +132,9 @@ def cli_identity(engine: Engine) -> Identity | None:
     A standalone laptop (no connection settings) has no accounts: None, unrestricted, protected
     by the OS login and the encrypted database (docs/security.md).
     """
-    from ..security.online import central_online_check
     from ..security.session import sign_in_audited, verify_second_factor
     from ..sync.connection import load_config
+    from ..sync.online_signin import central_online_check
 
     config = load_config()
     if not config.configured:

@@ -31,6 +31,7 @@ COMMAND_MODULES: list[str] = [
     "mangalm_desktop.cli.sync_cmd",
     "mangalm_desktop.cli.zoho_cmd",
     "mangalm_desktop.cli.totp_cmd",
+    "mangalm_desktop.cli.mail_cmd",
 ]
 
 

@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         if args.out is None:
             _print_table(result)
             return 0
-        from ..security.session import export_audited
+        from ..reports.export import export_audited
         from .orders_cmd import _cli_actor
 
         # Data leaving the app is audited (and the entry is pushed with the next sync).

@@ -23,6 +23,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -388,6 +389,35 @@ class NumberSequence(Base):
 
     prefix: Mapped[str] = mapped_column(String(32), primary_key=True)
     last_value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MailQueue(Base):
+    """Order confirmations waiting to be e-mailed to the store, and what became of each
+    (``messaging.service``). Laptop-local: never synced, never in the outbox — the order is the
+    shared record; this is only the delivery of its confirmation. The message (subject, body,
+    PDF) is kept as queued, so a retry sends exactly what the person asked for."""
+
+    __tablename__ = "mail_queue"
+    __table_args__ = (
+        Index("ix_mail_queue_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_mail_queue_order_id", "order_id"),
+        CheckConstraint("status IN ('queued', 'sending', 'sent', 'failed')", name="status_known"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    attachment_name: Mapped[str] = mapped_column(String(200))
+    attachment: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16), default="queued", server_default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 SYNCED_TABLES: tuple[str, ...] = (

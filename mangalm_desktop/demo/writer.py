@@ -33,6 +33,17 @@ IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
 SQLITE_CACHE_KIB = 65_536  # the secondary indexes of 400k lines want more than the 2 MB default
 
 
+DEFAULT_REASONS: tuple[tuple[str, str], ...] = (
+    ("stock_enough", "Enough stock on the shelf"),
+    ("owner_absent", "Owner not in the shop"),
+    ("cash_short", "No cash / waiting for payments"),
+    ("competitor", "Buying from a competitor"),
+    ("price", "Price or scheme not attractive"),
+    ("shop_closed", "Shop closed"),
+)
+"""The demo company's no-order reasons (a real company's managers keep their own:
+``mangalm reasons add``)."""
+
 # Local bookkeeping (and the audit trail) may exist in a database that holds no company yet,
 # e.g. a sign-in was audited before the demo was asked for; they do not make it "non-empty".
 BOOKKEEPING = frozenset({"audit_log", "outbox", "sync_state", "number_sequence"})
@@ -228,8 +239,6 @@ class DemoWriter:
 
     def _write_reasons(self) -> None:
         """The no-order reasons list the call screen offers (managers keep it centrally)."""
-        from ..visits.reasons import DEFAULT_REASONS
-
         rows = [
             {"code": code, "label": label, "sort_order": 10 * n}
             for n, (code, label) in enumerate(DEFAULT_REASONS, start=1)

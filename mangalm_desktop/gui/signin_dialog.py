@@ -430,8 +430,8 @@ def sign_in_at_start(window: QWidget, ctx: object, engine: Engine) -> bool:
     A standalone laptop (no connection settings) has no account to check and opens directly:
     it is protected by the OS login and the encrypted database (docs/security.md).
     """
-    from ..security.online import central_online_check
     from ..sync.connection import load_config
+    from ..sync.online_signin import central_online_check
 
     config = load_config()
     if not config.configured:

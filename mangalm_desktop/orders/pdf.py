@@ -4,7 +4,7 @@ Branded header (company), order number and dates, the store and the agent, every
 SKU, quantity, pack, price, discount and amount, then subtotal, discounts and total — the same
 Decimal figures the order stores, never recomputed as floats, written by
 :mod:`..domain.formatting` (``₹1,23,456.50``). Text is set in the embedded Noto fonts of
-:mod:`..reports.fonts`, so ₹ and store names in Indian scripts print. The GUI prints this file.
+:mod:`..printing.fonts`, so ₹ and store names in Indian scripts print. The GUI prints this file.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from sqlalchemy import Engine
 from ..db.engine import session_scope
 from ..db.files import atomic_target
 from ..domain import formatting as fmt
-from ..reports import fonts
+from ..printing import fonts
 from .queries import OrderDetail, get_order
 
 BRAND = colors.HexColor("#B23A17")  # the Mangalm saffron-red

@@ -17,11 +17,15 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
+from sqlalchemy import Engine
+
+from ..db.engine import session_scope
 from ..db.files import atomic_target
 from ..domain.errors import UserError
 from ..domain.formatting import XLSX_FORMATS, cell, day_time, is_missing
 from ..domain.safe_cells import csv_row, safe_text, xlsx_cell
 from ..domain.tasks import NULL_TASK, TaskContext
+from ..security import audit
 from ..security.roles import Identity, Permission, require
 from .catalog import ReportResult
 
@@ -174,3 +178,28 @@ def format_from_path(path: Path) -> str:
     if ext not in FORMATS:
         raise UserError(f"cannot tell the format of {path}", hint="end it in .csv, .xlsx or .pdf")
     return ext
+
+
+def export_audited(
+    ctx: TaskContext | None,
+    engine: Engine,
+    result: ReportResult,
+    fmt: str,
+    path: Path,
+    *,
+    identity: Identity | None,
+    actor: str = "desktop",
+) -> Path:
+    """Export a report (permission checked) and audit it: what, which format, where, who."""
+    written = export(result, fmt, path, ctx or NULL_TASK, identity=identity)
+    with session_scope(engine) as s:
+        audit.record(
+            s,
+            actor=actor,
+            action=audit.EXPORT,
+            agent_id=audit.local_agent_id(s, identity),
+            entity="report",
+            entity_id=result.spec.name,
+            details={"format": fmt, "file": str(written)[-250:], "rows": len(result.frame)},
+        )
+    return written

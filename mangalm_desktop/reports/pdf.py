@@ -3,7 +3,7 @@
 Layout: title, filter line, generated time, a chart drawn with reportlab graphics, then the
 table with its header repeated on every page, and "page N of M" in the footer. Wide reports
 (more than seven columns) go landscape so numbers are not squeezed. Text is set in the embedded
-Noto fonts of :mod:`.fonts` (₹, Devanagari, Bengali, Gujarati, Tamil); figures are written by
+Noto fonts of :mod:`..printing.fonts` (₹, Devanagari, Bengali, Gujarati, Tamil); figures are written by
 :mod:`..domain.formatting`, as on screen.
 """
 
@@ -26,7 +26,7 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, T
 from ..domain import formatting as fmt
 from ..domain.formatting import Kind, axis, cell, to_number
 from ..domain.tasks import NULL_TASK, TaskContext
-from . import fonts
+from ..printing import fonts
 from .catalog import ReportResult, column_label
 
 PALETTE = ["#2F5597", "#C55A11", "#548235", "#7030A0", "#BF9000", "#2E75B6"]

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ..db import outbox
-from ..db.models import AuditLog
+from ..db.models import Agent, AuditLog
+from .roles import Identity
 
 SIGN_IN_OK = "sign_in"
 SIGN_IN_FAILED = "sign_in_failed"
@@ -24,6 +25,14 @@ ORDER_AMEND = "order_amend"
 EXPORT = "export"
 SETTINGS_CHANGE = "settings_change"
 CONNECTION_CHANGE = "connection_change"
+
+
+def local_agent_id(session: Session, identity: Identity | None) -> uuid.UUID | None:
+    """The agent id to link an entry to, only if that row exists here (before the first pull it
+    does not, and the foreign key would refuse the entry); None for nobody signed in."""
+    if identity is None or identity.agent_id is None:
+        return None
+    return identity.agent_id if session.get(Agent, identity.agent_id) is not None else None
 
 
 def record(

@@ -8,24 +8,16 @@ dialogs stay thin and the rules are tested without Qt.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from ..db.engine import session_scope
-from ..db.models import Agent
 from ..domain.enums import Role
 from ..domain.tasks import TaskContext
 from . import audit, totp
 from .roles import Identity
 from .signin import OnlineCheck, SignInFailed, SignInResult, SignInThrottled, sign_in
-
-if TYPE_CHECKING:  # reports imports this layer's roles, so only the type is named here
-    from ..reports.catalog import ReportResult
 
 
 @dataclass(frozen=True)
@@ -40,13 +32,6 @@ class SignInOutcome:
         return self.result.identity
 
 
-def _local_agent_id(session: Session, identity: Identity) -> uuid.UUID | None:
-    """The agent id to link, only if that row exists here (before the first pull it does not)."""
-    if identity.agent_id is None:
-        return None
-    return identity.agent_id if session.get(Agent, identity.agent_id) is not None else None
-
-
 def _audit(
     engine: Engine, action: str, username: str, identity: Identity | None, **details: object
 ) -> None:
@@ -55,7 +40,7 @@ def _audit(
             s,
             actor=username,
             action=action,
-            agent_id=_local_agent_id(s, identity) if identity else None,
+            agent_id=audit.local_agent_id(s, identity),
             details={k: v for k, v in details.items() if v is not None} or None,
         )
 
@@ -134,36 +119,8 @@ def record_setting_change(
             s,
             actor=actor,
             action=audit.CONNECTION_CHANGE if connection else audit.SETTINGS_CHANGE,
-            agent_id=_local_agent_id(s, identity) if identity else None,
+            agent_id=audit.local_agent_id(s, identity),
             entity="setting",
             entity_id=setting,
             details={"value": value},
         )
-
-
-def export_audited(
-    ctx: TaskContext | None,
-    engine: Engine,
-    result: ReportResult,
-    fmt: str,
-    path: Path,
-    *,
-    identity: Identity | None,
-    actor: str = "desktop",
-) -> Path:
-    """Export a report (permission checked) and audit it: what, which format, where, who."""
-    from ..domain.tasks import NULL_TASK
-    from ..reports.export import export
-
-    written = export(result, fmt, path, ctx or NULL_TASK, identity=identity)
-    with session_scope(engine) as s:
-        audit.record(
-            s,
-            actor=actor,
-            action=audit.EXPORT,
-            agent_id=_local_agent_id(s, identity) if identity else None,
-            entity="report",
-            entity_id=result.spec.name,
-            details={"format": fmt, "file": str(written)[-250:], "rows": len(result.frame)},
-        )
-    return written

@@ -21,16 +21,6 @@ from ..domain.errors import UserError
 from ..security.roles import Identity, Permission, require
 from .model import Reason
 
-DEFAULT_REASONS: tuple[tuple[str, str], ...] = (
-    ("stock_enough", "Enough stock on the shelf"),
-    ("owner_absent", "Owner not in the shop"),
-    ("cash_short", "No cash / waiting for payments"),
-    ("competitor", "Buying from a competitor"),
-    ("price", "Price or scheme not attractive"),
-    ("shop_closed", "Shop closed"),
-)
-"""What the demo company starts with; a real company's managers keep their own."""
-
 
 def _reason(row: NoOrderReason) -> Reason:
     return Reason(row.id, row.code, row.label, row.active, row.sort_order)

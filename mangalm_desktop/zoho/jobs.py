@@ -126,7 +126,11 @@ def _pull_pages(
                     res.warnings.append(str(exc))
                     continue
                 if modified_field is not None:
-                    modified = parse_time(rec.get(modified_field))
+                    try:
+                        modified = parse_time(rec.get(modified_field))
+                    except MappingError as exc:  # written, but it cannot move the cursor
+                        res.warnings.append(f"{label}: {_record_name(rec)}: {exc}")
+                        modified = None
                     if modified and (newest is None or modified > newest):
                         newest = modified
                 try:
@@ -381,7 +385,11 @@ def pull_invoices(
         try:
             for rec in page:
                 res.fetched += 1
-                modified = parse_time(rec.get("last_modified_time"))
+                try:
+                    modified = parse_time(rec.get("last_modified_time"))
+                except MappingError as exc:
+                    res.warnings.append(f"invoice {rec.get('invoice_number')!r} skipped: {exc}")
+                    continue
                 if modified and (newest is None or modified > newest):
                     newest = modified
                 inv_id = str(rec.get("invoice_id") or "")

@@ -35,13 +35,19 @@ class MappingError(ValueError):
 
 
 def parse_time(value: str | None) -> dt.datetime | None:
-    """Zoho time (``2013-11-18T02:02:51-0800`` or ``…+05:30``) → aware UTC datetime."""
+    """Zoho time (``2013-11-18T02:02:51-0800`` or ``…+05:30``) → aware UTC datetime.
+
+    A time that is no time (``2024-13-45T…``, typed into Zoho or sent by a broken integration)
+    raises :class:`MappingError`, which the jobs turn into a warning about that one record."""
     if not value:
         return None
     try:
         parsed = dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
     except ValueError:
-        parsed = dt.datetime.fromisoformat(value)
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise MappingError(f"{value!r} is not a date and time") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed.astimezone(dt.UTC)
@@ -68,7 +74,14 @@ def money(value: Any, places: int = 2) -> Decimal | None:
 
 
 def parse_date(value: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(value[:10]) if value else None
+    """Zoho date (``yyyy-mm-dd``) → date; an impossible one (``2024-13-45``) raises
+    :class:`MappingError` (never a bare ValueError, which would stop the whole pull)."""
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        raise MappingError(f"{value!r} is not a date (yyyy-mm-dd)") from None
 
 
 def _clip(value: Any, size: int) -> str | None:
@@ -162,7 +175,14 @@ def invoice_to_rows(rec: Json) -> InvoiceData:
         if not rec.get(key):
             raise MappingError(f"invoice {rec.get('invoice_id')!r} has no {key}")
     status = str(rec.get("status") or "")
-    day = parse_date(rec["date"])
+    name = f"invoice {rec['invoice_number']} (id {rec['invoice_id']})"
+    try:
+        day = parse_date(rec["date"])
+        due_day = parse_date(rec.get("due_date"))
+        modified = parse_time(rec.get("last_modified_time"))
+    except MappingError as exc:
+        # skipped with a warning naming it; pulled again once corrected in Zoho
+        raise MappingError(f"{name} skipped: {exc}") from None
     if day is not None and not is_plausible(day):
         # a typo in Zoho (0001-01-01, 9999-12-31) would reach the forecast and the reports;
         # skipped with a warning naming it, and pulled again once corrected (modified time)
@@ -177,7 +197,7 @@ def invoice_to_rows(rec: Json) -> InvoiceData:
         "status": _clip(status, 32),
         "salesperson": _clip(rec.get("salesperson_name"), 200),
         "invoice_date": day,
-        "due_date": parse_date(rec.get("due_date")),
+        "due_date": due_day,
         "subtotal": money(rec.get("sub_total")),
         "discount_amount": money(rec.get("discount_amount") or rec.get("discount_total")),
         "total": money(rec.get("total")) or Decimal("0.00"),
@@ -190,7 +210,7 @@ def invoice_to_rows(rec: Json) -> InvoiceData:
         header=header,
         customer_id=str(rec["customer_id"]),
         customer_name=str(rec.get("customer_name") or rec["customer_id"]),
-        modified=parse_time(rec.get("last_modified_time")),
+        modified=modified,
     )
     due = header["due_date"]
     if due is not None and not is_plausible(due):

@@ -25,7 +25,7 @@ from mangalm_desktop.db.engine import session_scope
 from mangalm_desktop.db.models import Agent, Store
 from mangalm_desktop.orders import pdf, service
 from mangalm_desktop.orders.model import LineInput, OrderDraft
-from mangalm_desktop.reports import fonts
+from mangalm_desktop.printing import fonts
 from mangalm_desktop.reports.catalog import run_report
 from mangalm_desktop.reports.export import export
 from mangalm_desktop.reports.filters import ReportFilters

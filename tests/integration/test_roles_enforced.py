@@ -21,10 +21,9 @@ from mangalm_desktop.orders import service
 from mangalm_desktop.orders.access import order_audit
 from mangalm_desktop.orders.model import LineInput, OrderDraft
 from mangalm_desktop.reports.catalog import REPORTS, run_report
-from mangalm_desktop.reports.export import export
+from mangalm_desktop.reports.export import export, export_audited
 from mangalm_desktop.reports.filters import ReportFilters
 from mangalm_desktop.security.roles import Identity, Permission, PermissionDenied
-from mangalm_desktop.security.session import export_audited
 from mangalm_desktop.sync.central import add_user
 from mangalm_desktop.zoho import panel
 from tests.integration.orders_support import seed

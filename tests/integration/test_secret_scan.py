@@ -26,16 +26,17 @@ from mangalm_desktop.applog import setup_logging
 from mangalm_desktop.db.engine import connect_sqlcipher
 from mangalm_desktop.domain.enums import Role
 from mangalm_desktop.reports.catalog import REPORTS, run_report
+from mangalm_desktop.reports.export import export_audited
 from mangalm_desktop.reports.filters import ReportFilters
 from mangalm_desktop.security.local_key import KEY_NAME
 from mangalm_desktop.security.local_store import ENV_SWITCH, open_store
-from mangalm_desktop.security.online import central_online_check
 from mangalm_desktop.security.roles import Identity
 from mangalm_desktop.security.secrets import get_secret, set_secret
-from mangalm_desktop.security.session import export_audited, sign_in_audited
+from mangalm_desktop.security.session import sign_in_audited
 from mangalm_desktop.security.signin import SignInFailed
 from mangalm_desktop.sync.central import add_user
 from mangalm_desktop.sync.connection import CentralConfig, connect, save_config
+from mangalm_desktop.sync.online_signin import central_online_check
 from mangalm_desktop.sync.service import sync_once
 from mangalm_desktop.zoho import panel
 from mangalm_desktop.zoho.config import SECRET_CLIENT, SECRET_REFRESH

@@ -15,7 +15,6 @@ import psycopg
 import pytest
 
 from mangalm_desktop.domain.enums import Role
-from mangalm_desktop.security.online import central_online_check, db_role_for
 from mangalm_desktop.security.signin import (
     OnlineUnavailable,
     SignInFailed,
@@ -24,6 +23,7 @@ from mangalm_desktop.security.signin import (
 )
 from mangalm_desktop.sync.central import add_user, init_central
 from mangalm_desktop.sync.connection import CentralConfig
+from mangalm_desktop.sync.online_signin import central_online_check, db_role_for
 from tests.integration.sync_support import as_user
 
 pytestmark = pytest.mark.pg

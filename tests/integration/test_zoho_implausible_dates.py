@@ -43,3 +43,32 @@ def test_pull_skips_invoices_with_implausible_dates_and_names_them(server, centr
     assert set(rows) == expected
     assert all(dt.date(2000, 1, 1) <= r.invoice_date for r in rows.values())
     assert rows[invoices[6]["invoice_number"]].due_date is None
+
+
+def test_pull_reports_impossible_dates_per_invoice_and_goes_on(server, central, clock):
+    """``2024-13-45`` is no date at all: it crashed the whole pull with a bare ValueError. Now
+    that invoice alone is skipped with a warning naming it and the value; the rest are written,
+    and the customers' impossible modified time costs only the cursor, not the record."""
+    seeded = seed_zoho(server, invoices=8)
+    invoices = seeded["invoices"]
+    invoices[1]["date"] = "2024-13-45"
+    invoices[2]["due_date"] = "2024-02-30"
+    invoices[3]["last_modified_time"] = "2024-13-45T10:00:00+0000"
+    seeded["contacts"][0]["last_modified_time"] = "2024-99-01T00:00:00+0000"
+    client = connect(server, clock)
+    report = bridge.run_once(central, client, ["contacts", "items", "invoices"])
+    contacts, res = report.results[0], report.results[-1]
+    assert contacts.error is None
+    assert any("2024-99-01" in w and "is not a date and time" in w for w in contacts.warnings)
+    assert res.error is None, res.error
+    for inv, value in zip(
+        invoices[1:4], ["2024-13-45", "2024-02-30", "2024-13-45T10"], strict=True
+    ):
+        assert any(
+            inv["invoice_number"] in w and "skipped" in w and value in w for w in res.warnings
+        ), (inv["invoice_number"], res.warnings)
+    with session_scope(central) as s:
+        numbers = set(s.scalars(select(Invoice.number)))
+    assert numbers == {
+        inv["invoice_number"] for i, inv in enumerate(invoices) if i not in (1, 2, 3)
+    }

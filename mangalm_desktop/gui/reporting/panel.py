@@ -61,7 +61,7 @@ def write_export(
     """Export; with the engine the export is checked for the signed-in user and audited."""
     if engine is None:
         return export(result, fmt, path, task, identity=identity)
-    from ...security.session import export_audited
+    from ...reports.export import export_audited
 
     actor = f"desktop:{identity.username}" if identity is not None else "desktop"
     return export_audited(task, engine, result, fmt, path, identity=identity, actor=actor)

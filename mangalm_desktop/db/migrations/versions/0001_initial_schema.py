@@ -463,8 +463,44 @@ def upgrade() -> None:
     with op.batch_alter_table("suggestion_feedback", schema=None) as batch_op:
         batch_op.create_index("ix_suggestion_feedback_store_id", ["store_id"], unique=False)
 
+    op.create_table(
+        "mail_queue",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("order_id", sa.Uuid(), nullable=False),
+        sa.Column("recipient", sa.String(length=254), nullable=False),
+        sa.Column("subject", sa.String(length=300), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("attachment_name", sa.String(length=200), nullable=False),
+        sa.Column("attachment", sa.LargeBinary(), nullable=False),
+        sa.Column("status", sa.String(length=16), server_default="queued", nullable=False),
+        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("next_attempt_at", UTCDateTime(), nullable=True),
+        sa.Column("claimed_at", UTCDateTime(), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("sent_at", UTCDateTime(), nullable=True),
+        sa.CheckConstraint(
+            "status IN ('queued', 'sending', 'sent', 'failed')",
+            name=op.f("ck_mail_queue_status_known"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_mail_queue_order_id_orders")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_mail_queue")),
+    )
+    with op.batch_alter_table("mail_queue", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_mail_queue_status_next_attempt_at", ["status", "next_attempt_at"], unique=False
+        )
+        batch_op.create_index("ix_mail_queue_order_id", ["order_id"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("mail_queue", schema=None) as batch_op:
+        batch_op.drop_index("ix_mail_queue_order_id")
+        batch_op.drop_index("ix_mail_queue_status_next_attempt_at")
+
+    op.drop_table("mail_queue")
 
     with op.batch_alter_table("suggestion_feedback", schema=None) as batch_op:
         batch_op.drop_index("ix_suggestion_feedback_store_id")

@@ -21,11 +21,11 @@ import uuid
 import psycopg
 
 from ..domain.enums import Role
-from ..sync.central import role_name
-from ..sync.central_sql import AGENT_ROLE, MANAGER_ROLE
-from ..sync.connection import CentralConfig
-from .roles import Identity
-from .signin import OnlineCheck, OnlineUnavailable, SignInFailed
+from ..security.roles import Identity
+from ..security.signin import OnlineCheck, OnlineUnavailable, SignInFailed
+from .central import role_name
+from .central_sql import AGENT_ROLE, MANAGER_ROLE
+from .connection import CentralConfig
 
 # SQLSTATE class 28 (invalid authorization) and the libpq messages of a refused login.
 _AUTH_MARKERS = (
@@ -101,7 +101,7 @@ def identify(conn: psycopg.Connection, username: str) -> Identity:
 
 
 def central_online_check(config: CentralConfig) -> OnlineCheck:
-    """An ``online_check`` for :func:`security.signin.sign_in` using ``config``'s server/TLS."""
+    """An ``online_check`` for :func:`..security.signin.sign_in` using ``config``'s server/TLS."""
 
     def check(username: str, password: str) -> Identity:
         settings = dataclasses.replace(config, user=db_role_for(username))
