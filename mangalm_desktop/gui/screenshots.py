@@ -80,7 +80,25 @@ def shoot_all(window, out: Path, *, store_search: str = "") -> dict[str, Path]: 
     paths["import-dialog"] = shoot_import_dialog(window, out / "import-dialog.png")
     paths["order-dialog"] = shoot_order_dialog(window, out / "order-dialog.png")
     paths["report-stores"] = shoot_store_report(window, out / "report-stores.png")
+    paths["call-screen"] = shoot_call_screen(window, out / "call-screen.png")
     return paths
+
+
+def shoot_call_screen(window, path: Path) -> Path:  # noqa: ANN001
+    """The call screen for the first store on Today's call list (docs/visits.md)."""
+    today = window.show_view("today")
+    window.ctx.runner.wait_idle(30_000)
+    screen = today.open_call()
+    deadline = time.monotonic() + 30
+    while screen is not None and not screen.ready and time.monotonic() < deadline:
+        window.ctx.runner.wait_idle(100)
+        QApplication.processEvents()
+    if screen is None:
+        raise RuntimeError("Today has no store to call")
+    screen.resize(1150, 760)
+    grab(screen, path)
+    screen.done(0)
+    return path
 
 
 def shoot_store_report(window, path: Path) -> Path:  # noqa: ANN001
