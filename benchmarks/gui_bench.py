@@ -547,14 +547,14 @@ def bench_predictions(
     upsell_ms = []
     for store in view.stores[:5]:  # the upsell search itself, alone
         t = time.perf_counter()
-        upsell_for_store(engine, store.id, as_of)
+        upsell_for_store(engine, store.id, as_of, identity=None)
         upsell_ms.append((time.perf_counter() - t) * 1000)
     window.close()
     runner.shutdown(600_000)  # the upsell search still running must not outlive the engine
     bare = []
     for index in chosen[1:]:
         t = time.perf_counter()
-        suggested_order(engine, view.stores[index].id)
+        suggested_order(engine, view.stores[index].id, identity=None)
         bare.append((time.perf_counter() - t) * 1000)
     engine.dispose()
     return times, bare, upsell_ms

@@ -54,7 +54,7 @@ def _read(path: Path, key: str | None) -> float:
     t = time.perf_counter()
     engine = open_local_database(path, key_hex=key)
     ensure_search_schema(engine, DEFAULT_TODAY)
-    index = StoreIndex(engine, DEFAULT_TODAY)
+    index = StoreIndex(engine, DEFAULT_TODAY, identity=None)
     for i in range(2000):
         index.match(StoreFilter(text=WORDS[i % len(WORDS)][: 1 + i % 5]))
     for name in list(REPORTS)[:4]:

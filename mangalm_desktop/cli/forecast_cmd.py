@@ -177,9 +177,13 @@ def run_forecast(args: argparse.Namespace) -> int:
 
     engine = open_db(args)
     try:
-        cli_identity(engine)  # with a central server: sign in first (docs/security.md)
+        identity = cli_identity(engine)  # with a central server: sign in first (docs/security.md)
         summary = service_run(
-            engine, cli_task(quiet=args.quiet), only_changed=not args.all, today=as_of(args, engine)
+            engine,
+            cli_task(quiet=args.quiet),
+            only_changed=not args.all,
+            today=as_of(args, engine),
+            identity=identity,
         )
     finally:
         engine.dispose()

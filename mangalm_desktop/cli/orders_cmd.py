@@ -162,7 +162,7 @@ def cmd_create(args: argparse.Namespace) -> int:
             suggestions = []
             if args.prefill:
                 store_id = queries.find_store(s, args.store)
-                pf = prefill(s, store_id)
+                pf = prefill(s, store_id, identity=identity)
                 lines, suggestions = list(pf.lines), list(pf.suggestions)
                 print(f"prefilled {len(lines)} lines from {pf.source.replace('_', ' ')}")
         lines += [parse_line(x) for x in args.line]
@@ -221,9 +221,10 @@ def cmd_submit(args: argparse.Namespace) -> int:
 def cmd_amend(args: argparse.Namespace) -> int:
     engine = open_db(args)
     try:
+        identity = cli_identity(engine)
         oid = _order_id(engine, args.order)
         with session_scope(engine) as s:
-            current = service.draft_from_order(s, oid)
+            current = service.draft_from_order(s, oid, identity=identity)
         current.lines = [parse_line(x) for x in args.line]
         if args.discount is not None:
             current.discount_pct = args.discount
@@ -237,7 +238,7 @@ def cmd_amend(args: argparse.Namespace) -> int:
                 oid,
                 current,
                 today=as_of(args, engine),
-                identity=cli_identity(engine),
+                identity=identity,
                 accept_credit_warning=args.accept_credit_warning,
                 on_write=order_audit(_cli_actor()),
             )
@@ -281,7 +282,7 @@ def cmd_duplicate(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     engine = open_db(args)
     try:
-        cli_identity(engine)  # with a central server: sign in first (docs/security.md)
+        identity = cli_identity(engine)  # with a central server: sign in first (docs/security.md)
         with session_scope(engine) as s:
             f = queries.OrderFilter(
                 states=tuple(args.state) if args.state else None,
@@ -291,8 +292,8 @@ def cmd_list(args: argparse.Namespace) -> int:
                 date_to=args.date_to,
                 text=args.search,
             )
-            total = queries.count_orders(s, f)
-            rows = queries.list_orders(s, f, limit=args.limit)
+            total = queries.count_orders(s, f, identity=identity)
+            rows = queries.list_orders(s, f, identity=identity, limit=args.limit)
         for r in rows:
             print(
                 f"{r.number:<18} {fmt.day(r.order_date)}  {r.state:<12} {r.agent_code:<5} "
@@ -307,9 +308,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     engine = open_db(args)
     try:
-        cli_identity(engine)  # with a central server: sign in first (docs/security.md)
+        identity = cli_identity(engine)  # with a central server: sign in first (docs/security.md)
         with session_scope(engine) as s:
-            o = queries.get_order(s, queries.find_order(s, args.order))
+            o = queries.get_order(s, queries.find_order(s, args.order), identity=identity)
         print(f"{o.number}  {o.kind}  {o.state}  version {o.version}")
         print(f"store {o.store_code} {o.store_name}; agent {o.agent_code} {o.agent_name}")
         delivery = fmt.day(o.requested_delivery_date) or "-"
@@ -335,12 +336,12 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_pdf(args: argparse.Namespace) -> int:
     engine = open_db(args)
     try:
-        cli_identity(engine)  # with a central server: sign in first (docs/security.md)
+        identity = cli_identity(engine)  # with a central server: sign in first (docs/security.md)
         oid = _order_id(engine, args.order)
         with session_scope(engine) as s:
-            number = queries.get_order(s, oid).number
+            number = queries.get_order(s, oid, identity=identity).number
         out = args.output or Path(f"{number}.pdf")
-        pdf.write_order_pdf(engine, oid, out)
+        pdf.write_order_pdf(engine, oid, out, identity=identity)
         print(f"wrote {out}")
     finally:
         engine.dispose()
@@ -350,12 +351,13 @@ def cmd_pdf(args: argparse.Namespace) -> int:
 def cmd_call(args: argparse.Namespace) -> int:
     engine = open_db(args)
     try:
-        cli_identity(engine)  # with a central server: sign in first (docs/security.md)
+        identity = cli_identity(engine)  # with a central server: sign in first (docs/security.md)
         with session_scope(engine) as s:
             agent_id = queries.find_agent(s, args.agent)
         order_id = _order_id(engine, args.order) if args.order else None
         calls.log_call(
             engine,
+            identity=identity,
             store=args.store,
             agent_id=agent_id,
             outcome=args.outcome,
@@ -385,11 +387,12 @@ def cmd_stock(args: argparse.Namespace) -> int:
             raise UserError(f"{item!r} is not SKU=QTY.")
     engine = open_db(args)
     try:
-        cli_identity(engine)  # with a central server: sign in first (docs/security.md)
+        identity = cli_identity(engine)  # with a central server: sign in first (docs/security.md)
         with session_scope(engine) as s:
             agent_id = queries.find_agent(s, args.agent)
         n = calls.record_stock(
             engine,
+            identity=identity,
             store=args.store,
             agent_id=agent_id,
             quantities=quantities,

@@ -77,7 +77,7 @@ def cmd_visit(args: argparse.Namespace) -> int:
         with session_scope(engine) as s:
             store_id = queries.find_store(s, args.store)
             agent_id = queries.find_agent(s, args.agent) if args.agent else None
-            lines = prefill(s, store_id).lines if args.prefill else []
+            lines = prefill(s, store_id, identity=identity).lines if args.prefill else []
             reason_id = None
             if args.reason:
                 found = [x for x in reason_list.list_reasons(s, identity) if x.code == args.reason]

@@ -349,6 +349,75 @@ class AuditLog(Synced, Base):
     device_id: Mapped[str | None] = mapped_column(String(64))
 
 
+class Payment(Synced, Base):
+    """Money collected from a store (docs/collections.md): append-only for agents centrally.
+
+    An agent records it (status ``collected``); a manager approves or rejects it; the Zoho
+    bridge pushes approved payments to Books as customer payments (``zoho_payment_id``).
+    ``number`` is the receipt number, agent-prefixed like order numbers (db.numbering).
+    """
+
+    __tablename__ = "payment"
+    __table_args__ = (
+        Index("ix_payment_store_id_received_on", "store_id", "received_on"),
+        Index("ix_payment_agent_id_received_on", "agent_id", "received_on"),
+        Index("ix_payment_status", "status"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("store.id"))
+    agent_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agent.id"))
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    mode: Mapped[str] = mapped_column(String(16))
+    reference: Mapped[str | None] = mapped_column(String(100))
+    cheque_date: Mapped[dt.date | None] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="collected", server_default="collected")
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    device_id: Mapped[str | None] = mapped_column(String(64))
+    zoho_payment_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    zoho_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PaymentAllocation(Synced, Base):
+    """How much of a payment settles one invoice (``store_id`` repeats the payment's for RLS)."""
+
+    __tablename__ = "payment_allocation"
+    __table_args__ = (
+        UniqueConstraint("payment_id", "invoice_id"),
+        Index("ix_payment_allocation_invoice_id", "invoice_id"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    payment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payment.id"))
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("store.id"))
+    invoice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("invoice.id"))
+    amount: Mapped[Decimal] = mapped_column(Money())
+
+
+class PaymentPromise(Synced, Base):
+    """A store's promise to pay ``amount`` by ``due_on`` (append-only for agents)."""
+
+    __tablename__ = "payment_promise"
+    __table_args__ = (
+        Index("ix_payment_promise_store_id_due_on", "store_id", "due_on"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("store.id"))
+    agent_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agent.id"))
+    promised_on: Mapped[dt.date] = mapped_column(Date)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 # ---- local-only bookkeeping (not replicated) ------------------------------------------------
 
 
@@ -434,4 +503,7 @@ SYNCED_TABLES: tuple[str, ...] = (
     "prediction",
     "suggestion_feedback",
     "audit_log",
+    "payment",
+    "payment_allocation",
+    "payment_promise",
 )

@@ -28,13 +28,14 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..domain.errors import UserError
-from .models import NumberSequence, Order, Outbox, SyncState
+from .models import NumberSequence, Order, Outbox, Payment, SyncState
 from .outbox import dumps
 
 DEVICE_KEY = "orders.device_code"
 DEVICE_ID_KEY = "orders.device_id"  # this database's own id, for the central device registry
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
 DIGITS = 6
+RECEIPT_SERIES = "R"  # receipts: ``A07-K3M-R-000001`` (same rules, their own counter)
 _NUMBER = re.compile(r"^(?P<prefix>.+)-(?P<n>\d+)$")
 
 
@@ -119,7 +120,43 @@ def redraw_device_code(session: Session) -> tuple[str, dict[str, str]]:
                 head["device_id"] = new
             op.payload = dumps(payload)
     session.flush()
+    renumbered.update(_renumber_unsent_payments(session, old))
     return new, renumbered
+
+
+def _renumber_unsent_payments(session: Session, old: str) -> dict[str, str]:
+    """Receipts of this device the server has never accepted get numbers with the new code."""
+    first_pushes = {
+        op.row_id: op
+        for op in session.scalars(
+            select(Outbox).where(
+                Outbox.table_name == "payment",
+                Outbox.base_version.is_(None),
+                Outbox.status.in_(("pending", "parked")),
+            )
+        )
+    }
+    if not first_pushes:
+        return {}
+    renumbered: dict[str, str] = {}
+    unsent = session.scalars(
+        select(Payment).where(Payment.id.in_(list(first_pushes))).order_by(Payment.number)
+    ).all()
+    for payment in unsent:
+        parts = payment.number.split("-")
+        if len(parts) != 4 or parts[1] != old:
+            continue
+        number = allocate(session, parts[0], series=RECEIPT_SERIES)
+        renumbered[payment.number] = number
+        payment.number = number
+        payment.device_id = device_code(session)
+        op = first_pushes[payment.id]
+        body = json.loads(op.payload)
+        body["number"] = number
+        body["device_id"] = payment.device_id
+        op.payload = dumps(body)
+        session.flush()
+    return renumbered
 
 
 def prefix_for(agent_code: str, device: str) -> str:
@@ -140,17 +177,23 @@ def parse_number(number: str) -> tuple[str, int] | None:
     return (m["prefix"], int(m["n"])) if m else None
 
 
-def _highest_local(session: Session, prefix: str) -> int:
+def _highest_local(session: Session, prefix: str, *, receipts: bool = False) -> int:
     # Zero-padded numbers sort as text; LIKE's wildcards cannot occur in the prefix.
-    top = session.scalar(select(func.max(Order.number)).where(Order.number.like(f"{prefix}-%")))
+    column = Payment.number if receipts else Order.number
+    top = session.scalar(select(func.max(column)).where(column.like(f"{prefix}-%")))
     parsed = parse_number(top) if top else None
     return parsed[1] if parsed else 0
 
 
-def allocate(session: Session, agent_code: str) -> str:
-    """The next number for this agent on this device; part of the caller's transaction."""
+def allocate(session: Session, agent_code: str, *, series: str | None = None) -> str:
+    """The next number for this agent on this device; part of the caller's transaction.
+
+    ``series`` (e.g. :data:`RECEIPT_SERIES`) numbers another kind of document with the same
+    rules and its own counter: ``A07-K3M-R-000001``."""
     prefix = prefix_for(agent_code, device_code(session))
-    floor = _highest_local(session, prefix)
+    if series:
+        prefix = f"{prefix}-{series}"
+    floor = _highest_local(session, prefix, receipts=bool(series))
     seq = session.get(NumberSequence, prefix, with_for_update=True)
     if seq is None:
         value = floor + 1

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, fields
 from decimal import Decimal, InvalidOperation
 
@@ -20,6 +19,7 @@ from sqlalchemy import Engine
 
 from ..domain.changes import Changes
 from ..domain.errors import UserError
+from ..domain.identity import Identity, Permission, require, require_store_access
 from . import outbox
 from .engine import session_scope
 from .models import Store
@@ -149,21 +149,20 @@ def save_store_profile(
     edit: ProfileEdit,
     *,
     expected_version: int,
-    authorize: Callable[[uuid.UUID | None], None] | None = None,
+    identity: Identity | None,
 ) -> SaveResult:
     """Validate and save; one transaction for the row, its version and its outbox record.
 
-    ``authorize(store.agent_id)`` is called inside the transaction before anything changes and
-    raises to refuse (the app passes the signed-in user's store-access check from
-    ``security.roles``, a layer above this one); None = standalone, unrestricted.
+    ``identity`` needs the edit-store-profile permission and, for an agent, the store must be
+    his: checked inside the transaction before anything changes (None = standalone).
     """
     parsed = validate(edit)
     with session_scope(engine) as session:
         store = session.get(Store, store_id)
         if store is None or store.deleted:
             raise UserError("This store no longer exists (it was removed by a sync).")
-        if authorize is not None:
-            authorize(store.agent_id)
+        require(identity, Permission.EDIT_STORE_PROFILE)
+        require_store_access(identity, store.agent_id)
         if store.version != expected_version:
             raise UserError(
                 "This store was changed elsewhere (a sync brought a newer version) while you "

@@ -47,3 +47,16 @@ class Role(StrEnum):
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     PARKED = "parked"
+
+
+class PaymentMode(StrEnum):
+    CASH = "cash"
+    CHEQUE = "cheque"
+    UPI = "upi"
+    BANK_TRANSFER = "bank_transfer"
+
+
+class PaymentStatus(StrEnum):
+    COLLECTED = "collected"
+    APPROVED = "approved"
+    REJECTED = "rejected"

@@ -32,6 +32,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
+from ..db.access import require_store
 from ..db.engine import session_scope
 from ..db.models import (
     CallLog,
@@ -48,7 +49,9 @@ from ..db.models import (
 from ..db.types import utcnow
 from ..domain.date_window import is_plausible, window_text
 from ..domain.enums import InvoiceKind, OrderKind, OrderState
+from ..domain.identity import store_scope
 from ..domain.tasks import NULL_TASK, TaskContext
+from ..security.roles import Identity, Permission, PermissionDenied, require
 from .activity import fit_activity_model, order_table, store_activity
 from .basket import BasketConfig, fit_basket_model
 from .calllist import call_priority, product_prices
@@ -276,8 +279,14 @@ def run_forecast(
     only_changed: bool = True,
     today: dt.date | None = None,
     basket_cfg: BasketConfig | None = None,
+    *,
+    identity: Identity | None,
 ) -> ForecastSummary:
-    """Fit on all local history and write the suggested lines of changed stores."""
+    """Fit on all local history and write the suggested lines of changed stores.
+
+    Anyone signed in may run it (``identity`` required; None = standalone): it fits the stores
+    this laptop's replica holds, which the reads below then hand out per store."""
+    require(identity, Permission.VIEW_OWN_STORES)
     t0 = time.monotonic()
     today = today or dt.date.today()
     ctx.progress(0, 5, "reading history")
@@ -447,13 +456,16 @@ def _latest_shelf(session: Session, store_ids) -> dict[tuple[uuid.UUID, uuid.UUI
     return {(s, p): q for s, p, q in rows}
 
 
-def suggested_order(engine: Engine, store_id: uuid.UUID) -> list[SuggestionLine]:
+def suggested_order(
+    engine: Engine, store_id: uuid.UUID, *, identity: Identity | None
+) -> list[SuggestionLine]:
     """The store's current suggested lines, most likely first.
 
     A shelf report made after the forecast ran is netted here (the forecast already netted
-    older ones), and the result re-rounded to the pack.
+    older ones), and the result re-rounded to the pack. An agent gets only his own stores'.
     """
     with session_scope(engine) as session:
+        require_store(session, identity, store_id)
         preds = session.execute(
             select(Prediction, Product)
             .join(Product, Product.id == Prediction.product_id)
@@ -502,17 +514,38 @@ def call_list(
     today: dt.date | None = None,
     agent_id: uuid.UUID | None = None,
     include_snoozed: bool = False,
+    *,
+    identity: Identity | None,
 ) -> list[CallListEntry]:
     """Active stores to call today, best first (snoozed ones last or left out); stores gone
     quiet are not here but in :func:`win_back_list`."""
-    return todays_calls(engine, today, agent_id, include_snoozed).to_call
+    return todays_calls(engine, today, agent_id, include_snoozed, identity=identity).to_call
 
 
 def win_back_list(
-    engine: Engine, today: dt.date | None = None, agent_id: uuid.UUID | None = None
+    engine: Engine,
+    today: dt.date | None = None,
+    agent_id: uuid.UUID | None = None,
+    *,
+    identity: Identity | None,
 ) -> list[CallListEntry]:
     """Stores silent for more than three usual intervals (and 30 days), with the reason."""
-    return todays_calls(engine, today, agent_id, include_snoozed=True).win_back
+    return todays_calls(engine, today, agent_id, include_snoozed=True, identity=identity).win_back
+
+
+def _own_agent(identity: Identity | None, agent_id: uuid.UUID | None) -> uuid.UUID | None:
+    """The agent whose stores a list may show ``identity``: his own for an agent."""
+    require(identity, Permission.VIEW_OWN_STORES)
+    scope = store_scope(identity)
+    if scope is None:
+        return agent_id
+    if agent_id is not None and agent_id != scope:
+        assert identity is not None  # a scope exists only for an agent identity
+        raise PermissionDenied(
+            f"{identity.username} may see only their own stores' calls, not another agent's.",
+            hint="Managers see every agent's Today.",
+        )
+    return scope
 
 
 @dataclass(frozen=True)
@@ -570,8 +603,14 @@ def todays_calls(
     today: dt.date | None = None,
     agent_id: uuid.UUID | None = None,
     include_snoozed: bool = False,
+    *,
+    identity: Identity | None,
 ) -> TodaysCalls:
-    """Both of Today's lists in one pass (see :mod:`.calllist` for the ranking)."""
+    """Both of Today's lists in one pass (see :mod:`.calllist` for the ranking).
+
+    ``agent_id`` None = every agent's stores; an agent ``identity`` gets his own stores only
+    (asking for another agent's list is refused)."""
+    agent_id = _own_agent(identity, agent_id)
     today = today or dt.date.today()
     with session_scope(engine) as session:
         days = _order_days(session, today)
@@ -690,14 +729,21 @@ def _date_of_day(day: int) -> dt.date:
 
 
 def upsell_for_store(
-    engine: Engine, store_id: uuid.UUID, today: dt.date | None = None, top_n: int = 5
+    engine: Engine,
+    store_id: uuid.UUID,
+    today: dt.date | None = None,
+    top_n: int = 5,
+    *,
+    identity: Identity | None,
 ) -> list[UpsellItem]:
     """Products similar stores buy and this one never bought, with the evidence in words.
 
     Reads only distinct (store, product) purchases (:mod:`.upsell_pairs`), not the history.
+    An agent gets only his own stores'.
     """
     today = today or dt.date.today()
     with session_scope(engine) as session:
+        require_store(session, identity, store_id)
         pairs = purchase_pairs(session, store_id, today, SKIP_INVOICE_STATUSES, OPEN_ORDER_STATES)
         if pairs is None:
             return []

@@ -220,7 +220,7 @@ def ensure_demo(
     if forecast:
         from ..forecasting.service import run_forecast
 
-        run_forecast(engine, ctx, today=today)
+        run_forecast(engine, ctx, today=today, identity=None)  # made-up data, nobody signed in
     checkpoint_wal(engine)
     return True
 
@@ -330,6 +330,9 @@ def _run(app: QApplication, args: argparse.Namespace) -> int:
     from .sync_controller import start_background_sync
 
     sync = start_background_sync(window, ctx)  # status bar + scheduled sync (if configured)
+    from .confirmations import start_mail_sender
+
+    start_mail_sender(window, ctx)  # status-bar mail button + background sending of the queue
     from .forecast_refresher import start_forecast_refresher
 
     refresher = start_forecast_refresher(window, ctx)  # suggested orders follow imports/syncs

@@ -112,6 +112,7 @@ class CallDialog(QDialog):
     def save(self) -> None:
         engine = self.ctx.engine
         kwargs = dict(
+            identity=self.ctx.identity,
             store=self.store_id,
             agent_id=self.agent_id,
             outcome=self.outcome.currentData(),
@@ -214,10 +215,12 @@ class StockDialog(QDialog):
 
     def save(self) -> None:
         engine, q = self.ctx.engine, dict(self.quantities)
-        sid, aid, day = self.store_id, self.agent_id, self.ctx.today()
+        sid, aid, day, who = self.store_id, self.agent_id, self.ctx.today(), self.ctx.identity
         self.ctx.runner.submit(
             lambda _c: Written(
-                calls.record_stock(engine, store=sid, agent_id=aid, quantities=q, reported_on=day),
+                calls.record_stock(
+                    engine, identity=who, store=sid, agent_id=aid, quantities=q, reported_on=day
+                ),
                 Changes.of("store_stock_report", "outbox"),
             ),
             write=True,

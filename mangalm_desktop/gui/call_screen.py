@@ -93,7 +93,7 @@ def _load(task, engine, identity, store_id, today, agent_id) -> Loaded:  # noqa:
     products = entry.product_choices(engine)
     task.check()
     header = load_header(engine, identity, store_id, today) if store_id else None
-    stores = [] if store_id else entry.store_choices(engine, agent_id)
+    stores = [] if store_id else entry.store_choices(engine, agent_id, identity=identity)
     return Loaded(header, stores, products)
 
 

@@ -33,10 +33,12 @@ of CPU on a large one), and a laptop syncing every few minutes must not spend it
 The first automatic run, the button and ``mangalm forecast`` are never held back."""
 
 
-def run_forecast_task(task, engine, today):  # noqa: ANN001, ANN201 - TaskContext, Engine, date
+def run_forecast_task(task, engine, today, identity):  # noqa: ANN001, ANN201 - TaskContext, Engine, date, Identity
     from ..forecasting.service import run_forecast
 
-    return Written(run_forecast(engine, task, today=today), Changes.of("prediction"))
+    return Written(
+        run_forecast(engine, task, today=today, identity=identity), Changes.of("prediction")
+    )
 
 
 class ForecastRefresher(QObject):
@@ -106,6 +108,7 @@ class ForecastRefresher(QObject):
             run_forecast_task,
             self.ctx.engine,
             self.ctx.today(),
+            self.ctx.identity,
             write=True,
             on_done=self._done,
             on_error=self._failed,

@@ -123,11 +123,11 @@ class Catalogue:
     order: OrderDetail | None
 
 
-def _load(engine, order_id: uuid.UUID | None, agent_id: uuid.UUID | None) -> Catalogue:  # noqa: ANN001
+def _load(engine, order_id: uuid.UUID | None, agent_id: uuid.UUID | None, identity) -> Catalogue:  # noqa: ANN001
     return Catalogue(
-        entry.store_choices(engine, agent_id),
+        entry.store_choices(engine, agent_id, identity=identity),
         entry.product_choices(engine),
-        entry.detail(engine, order_id) if order_id else None,
+        entry.detail(engine, order_id, identity=identity) if order_id else None,
     )
 
 
@@ -176,7 +176,7 @@ class OrderDialog(QDialog):
         self._build()
         self._wire()
         ctx.runner.submit(
-            lambda _c: _load(ctx.engine, order_id, ctx.own_stores_only),
+            lambda _c: _load(ctx.engine, order_id, ctx.own_stores_only, ctx.identity),
             on_done=self._loaded,
             on_error=lambda exc: show_error(self, exc, "opening the order"),
             name="loading stores and products",
@@ -438,9 +438,9 @@ class OrderDialog(QDialog):
             self.agent_id = self.ctx_agent() or store.agent_id
         self.store_info.setText(f"{store.name}, {store.city or ''} · code {store.code}")
         if changed and not self.lines and self.mode == "new":
-            engine, sid = self.ctx.engine, store.id
+            engine, sid, identity = self.ctx.engine, store.id, self.ctx.identity
             self.ctx.runner.submit(
-                lambda _c: entry.start_lines(engine, sid),
+                lambda _c: entry.start_lines(engine, sid, identity=identity),
                 on_done=self._prefilled,
                 name="pre-filling the order",
             )

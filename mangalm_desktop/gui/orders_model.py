@@ -7,6 +7,7 @@ scan, is asked for after it, and Qt asks for more pages as the user scrolls. A n
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -15,6 +16,7 @@ from sqlalchemy import Engine
 from ..domain import formatting as fmt
 from ..orders import entry
 from ..orders.queries import OrderFilter, OrderRow
+from ..security.roles import Identity
 from .tablemodels import LEFT, RIGHT, Column
 from .workers import TaskRunner
 
@@ -46,10 +48,19 @@ class OrdersModel(QAbstractTableModel):
     loaded = Signal()  # a page arrived
     counted = Signal()  # the total arrived
 
-    def __init__(self, engine: Engine, runner: TaskRunner, parent=None) -> None:  # noqa: ANN001
+    def __init__(
+        self,
+        engine: Engine,
+        runner: TaskRunner,
+        parent=None,  # noqa: ANN001
+        *,
+        identity: Callable[[], Identity | None] = lambda: None,
+    ) -> None:
+        """``identity``: who is signed in when a page is asked for (the list is theirs)."""
         super().__init__(parent)
         self.engine = engine
         self.runner = runner
+        self.identity = identity
         self.rows: list[OrderRow] = []
         self.total: int | None = None  # matching orders, once counted
         self.exhausted = False  # the last page came back short
@@ -73,9 +84,9 @@ class OrdersModel(QAbstractTableModel):
 
     def _load(self, offset: int) -> None:
         self.loading = True
-        generation, f, engine = self.generation, self.filter, self.engine
+        generation, f, engine, who = self.generation, self.filter, self.engine, self.identity()
         self.runner.submit(
-            lambda _ctx: entry.page(engine, f, offset, PAGE),
+            lambda _ctx: entry.page(engine, f, offset, PAGE, identity=who),
             on_done=lambda page: self._arrived(generation, offset, page),
             name="loading orders",
         )
@@ -92,9 +103,9 @@ class OrdersModel(QAbstractTableModel):
             self.exhausted = True
             self.total = len(self.rows)
         elif offset == 0:
-            f, engine = self.filter, self.engine
+            f, engine, who = self.filter, self.engine, self.identity()
             self.runner.submit(
-                lambda _ctx: entry.count(engine, f),
+                lambda _ctx: entry.count(engine, f, identity=who),
                 on_done=lambda n: self._counted(generation, n),
                 name="counting orders",
             )

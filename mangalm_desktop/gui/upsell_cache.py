@@ -67,7 +67,7 @@ class UpsellCache(QObject):
         from ..forecasting.service import upsell_for_store
 
         self._running = key
-        store_id, today = key[0], self.ctx.today()
+        store_id, today, identity = key[0], self.ctx.today(), self.ctx.identity
 
         def finish(items: list[Any] | None, exc: BaseException | None) -> None:
             self._running = None
@@ -88,7 +88,7 @@ class UpsellCache(QObject):
                 self._start(newest if newest in self._asked else next(iter(self._asked)))
 
         self.ctx.runner.submit(
-            lambda _t, engine: upsell_for_store(engine, store_id, today),
+            lambda _t, engine: upsell_for_store(engine, store_id, today, identity=identity),
             self.ctx.engine,
             on_done=lambda items: finish(items, None),
             on_error=lambda exc: finish(None, exc),

@@ -219,7 +219,7 @@ def queue_order_confirmation(
                 hint="Send it again only if the store asks (Send again / --again).",
             )
         subject, body, name, pdf = confirmation_message(
-            get_order(session, order.id), company or CompanyInfo()
+            get_order(session, order.id, identity=identity), company or CompanyInfo()
         )
         row = MailQueue(
             id=uuid.uuid4(),
@@ -342,8 +342,10 @@ def send_pending(
         return report
     try:
         settings = settings or load_settings()
+        if settings.configured:
+            settings.validate()  # a hand-edited file asking for an unverified remote server
     except UserError as exc:
-        report.problem = str(exc)
+        report.problem = f"{exc} The confirmations wait in the queue."
         return report
     if not settings.configured:
         report.problem = (
@@ -523,6 +525,6 @@ def order_whatsapp_link(
                 f"Order {order.number} is {order.state}; only a submitted order is shared "
                 "with the store."
             )
-        detail = get_order(session, order.id)
+        detail = get_order(session, order.id, identity=identity)
     phone = normalise_phone(detail.store_phone, default_country or "91")
     return whatsapp_link(phone, order_summary(detail))

@@ -148,11 +148,11 @@ def save_settings(
     settings.user = settings.user.strip()
     settings.from_address = check_address(settings.from_address, "The sender address")
     settings.validate()
+    if password:  # first: without a keyring nothing is saved (never a password in a file)
+        set_secret(settings.secret_key, password)
     path = path or settings_path()
     if not path.parent.exists():
         private_dir(path.parent)
     with atomic_target(path) as tmp:  # 0600, never through a symlink
         tmp.write_text(json.dumps(asdict(settings), indent=2), encoding="utf-8")
-    if password:
-        set_secret(settings.secret_key, password)
     return path

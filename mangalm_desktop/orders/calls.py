@@ -15,11 +15,14 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from ..db import outbox
+from ..db.access import require_store
 from ..db.engine import session_scope
 from ..db.models import CallLog, Product, StoreStockReport, new_id
 from ..db.types import utcnow
 from ..domain.enums import CallOutcome
 from ..domain.errors import UserError
+from ..security.roles import Identity
+from .access import authorise_order
 from .validation import resolve_store
 
 
@@ -91,10 +94,12 @@ def add_call(
     reason_id: uuid.UUID | None = None,
     today: dt.date | None = None,
 ) -> uuid.UUID:
-    """One call row and its outbox op inside the caller's session (no commit of its own)."""
+    """One call row and its outbox op inside the caller's session (no commit of its own).
+
+    The caller has authorised the person (:func:`log_call`, ``visits.service.save_visit``)."""
     checked = _outcome(outcome)
     _check_call(checked, next_call_date, reason_id, today or dt.date.today())
-    if reason_id is not None and checked is not CallOutcome.NO_ORDER:
+    if checked is not CallOutcome.NO_ORDER:
         reason_id = None  # a reason belongs to "no order" only
     row = CallLog(
         id=new_id(),
@@ -116,6 +121,7 @@ def add_call(
 def log_call(
     engine: Engine,
     *,
+    identity: Identity | None,
     store: uuid.UUID | str,
     agent_id: uuid.UUID | None,
     outcome: CallOutcome | str,
@@ -125,14 +131,19 @@ def log_call(
     reason_id: uuid.UUID | None = None,
     today: dt.date | None = None,
 ) -> uuid.UUID:
-    """Record one call; a call back needs its date, and next call dates lie in the future."""
+    """Record one call; a call back needs its date, and next call dates lie in the future.
+
+    ``identity`` as for an order (checked in the write's transaction): an agent logs calls only
+    at his own stores and only in his own name."""
     checked = _outcome(outcome)
     today = today or dt.date.today()
     _check_call(checked, next_call_date, reason_id, today)
     with session_scope(engine) as session:
+        store_id = _store_id(session, store)
+        authorise_order(session, identity, store_id=store_id, agent_id=agent_id)
         return add_call(
             session,
-            store_id=_store_id(session, store),
+            store_id=store_id,
             agent_id=agent_id,
             outcome=checked,
             notes=notes,
@@ -143,7 +154,10 @@ def log_call(
         )
 
 
-def recent_calls(session: Session, store_id: uuid.UUID, limit: int = 20) -> list[CallView]:
+def recent_calls(
+    session: Session, store_id: uuid.UUID, limit: int = 20, *, identity: Identity | None
+) -> list[CallView]:
+    require_store(session, identity, store_id)
     stmt = (
         select(CallLog)
         .where(CallLog.store_id == store_id, CallLog.deleted.is_(False))
@@ -159,18 +173,23 @@ def recent_calls(session: Session, store_id: uuid.UUID, limit: int = 20) -> list
 def record_stock(
     engine: Engine,
     *,
+    identity: Identity | None,
     store: uuid.UUID | str,
     agent_id: uuid.UUID | None,
     quantities: dict[uuid.UUID | str, int],
     reported_on: dt.date | None = None,
 ) -> int:
-    """Store what the shelf holds per product (by id or SKU); all rows or none. Returns count."""
+    """Store what the shelf holds per product (by id or SKU); all rows or none. Returns count.
+
+    ``identity`` as for :func:`log_call`: his own stores, in his own name."""
     if not quantities:
         raise UserError("No stock to record; enter at least one product's shelf quantity.")
     with session_scope(engine) as session:
+        store_id = _store_id(session, store)
+        authorise_order(session, identity, store_id=store_id, agent_id=agent_id)
         return add_stock(
             session,
-            store_id=_store_id(session, store),
+            store_id=store_id,
             agent_id=agent_id,
             quantities=quantities,
             reported_on=reported_on,
@@ -185,7 +204,8 @@ def add_stock(
     quantities: dict[uuid.UUID | str, int],
     reported_on: dt.date | None = None,
 ) -> int:
-    """:func:`record_stock` inside the caller's session: every row checked before any is added."""
+    """:func:`record_stock` inside the caller's session (authorised by the caller): every row
+    is checked before any is added."""
     reported_on = reported_on or dt.date.today()
     rows = []
     problems = []
@@ -224,8 +244,11 @@ def _product(session: Session, ref: uuid.UUID | str) -> Product | None:
     return session.scalar(select(Product).where(Product.sku == ref.strip()))
 
 
-def latest_stock(session: Session, store_id: uuid.UUID) -> dict[uuid.UUID, tuple[dt.date, int]]:
+def latest_stock(
+    session: Session, store_id: uuid.UUID, *, identity: Identity | None
+) -> dict[uuid.UUID, tuple[dt.date, int]]:
     """The most recent shelf quantity per product for a store."""
+    require_store(session, identity, store_id)
     stmt = (
         select(StoreStockReport.product_id, StoreStockReport.reported_on, StoreStockReport.quantity)
         .where(StoreStockReport.store_id == store_id, StoreStockReport.deleted.is_(False))

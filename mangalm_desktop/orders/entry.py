@@ -15,6 +15,8 @@ from sqlalchemy import Engine, select
 
 from ..db.engine import session_scope
 from ..db.models import Agent, Product, Store
+from ..domain.identity import store_scope
+from ..security.roles import Identity, Permission, require
 from .model import Checked, OrderDraft
 from .prefill import Prefill, prefill
 from .queries import OrderDetail, OrderFilter, OrderRow, count_orders, get_order, list_orders
@@ -55,13 +57,19 @@ class AgentChoice:
     name: str
 
 
-def store_choices(engine: Engine, agent_id: uuid.UUID | None = None) -> list[StoreChoice]:
-    """Active stores by name; only ``agent_id``'s when given (an agent sees their own)."""
+def store_choices(
+    engine: Engine, agent_id: uuid.UUID | None = None, *, identity: Identity | None
+) -> list[StoreChoice]:
+    """Active stores by name; only ``agent_id``'s when given; an agent gets his own only."""
+    require(identity, Permission.VIEW_OWN_STORES)
     query = select(Store.id, Store.code, Store.name, Store.city, Store.agent_id).where(
         Store.active.is_(True), Store.deleted.is_(False)
     )
     if agent_id is not None:
         query = query.where(Store.agent_id == agent_id)
+    scope = store_scope(identity)
+    if scope is not None:
+        query = query.where(Store.agent_id == scope)
     with session_scope(engine) as s:
         return [StoreChoice(*r) for r in s.execute(query.order_by(Store.name))]
 
@@ -97,9 +105,9 @@ def agent_choices(engine: Engine) -> list[AgentChoice]:
         return [AgentChoice(*r) for r in rows]
 
 
-def start_lines(engine: Engine, store_id: uuid.UUID) -> Prefill:
+def start_lines(engine: Engine, store_id: uuid.UUID, *, identity: Identity | None) -> Prefill:
     with session_scope(engine) as s:
-        return prefill(s, store_id)
+        return prefill(s, store_id, identity=identity)
 
 
 def check(engine: Engine, draft: OrderDraft, order_id: uuid.UUID | None = None) -> Checked:
@@ -107,18 +115,20 @@ def check(engine: Engine, draft: OrderDraft, order_id: uuid.UUID | None = None) 
         return validate(s, draft, order_id=order_id)
 
 
-def detail(engine: Engine, order_id: uuid.UUID) -> OrderDetail:
+def detail(engine: Engine, order_id: uuid.UUID, *, identity: Identity | None) -> OrderDetail:
     with session_scope(engine) as s:
-        return get_order(s, order_id)
+        return get_order(s, order_id, identity=identity)
 
 
-def page(engine: Engine, f: OrderFilter, offset: int, limit: int) -> list[OrderRow]:
+def page(
+    engine: Engine, f: OrderFilter, offset: int, limit: int, *, identity: Identity | None
+) -> list[OrderRow]:
     """One page of the list (an index walk; cheap even over 100,000 orders)."""
     with session_scope(engine) as s:
-        return list_orders(s, f, offset=offset, limit=limit)
+        return list_orders(s, f, identity=identity, offset=offset, limit=limit)
 
 
-def count(engine: Engine, f: OrderFilter) -> int:
+def count(engine: Engine, f: OrderFilter, *, identity: Identity | None) -> int:
     """How many orders match; a table scan, so the list asks for it after its first paint."""
     with session_scope(engine) as s:
-        return count_orders(s, f)
+        return count_orders(s, f, identity=identity)

@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 from typing import BinaryIO
 
-from reportlab.lib import colors
-from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
@@ -28,24 +25,11 @@ from sqlalchemy import Engine
 from ..db.engine import session_scope
 from ..db.files import atomic_target
 from ..domain import formatting as fmt
-from ..printing import fonts
+from ..printing import document, fonts
+from ..printing.document import BAND, BRAND, INK, MUTED, RULE
+from ..printing.document import CompanyInfo as CompanyInfo  # re-exported for callers
+from ..security.roles import Identity
 from .queries import OrderDetail, get_order
-
-BRAND = colors.HexColor("#B23A17")  # the Mangalm saffron-red
-INK = colors.HexColor("#222222")
-MUTED = colors.HexColor("#6B6B6B")
-RULE = colors.HexColor("#D9D4CF")
-BAND = colors.HexColor("#FBF4EF")
-
-
-@dataclass(frozen=True)
-class CompanyInfo:
-    name: str = "Mangalm Foods Distribution"
-    address: str = "Bengaluru, Karnataka"
-    phone: str | None = None
-    email: str | None = None
-    gstin: str | None = None
-
 
 STATE_LABEL = {
     "draft": "DRAFT (not submitted)",
@@ -58,37 +42,7 @@ STATE_LABEL = {
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    regular, bold = fonts.register()
-    base = ParagraphStyle("base", getSampleStyleSheet()["Normal"], fontName=regular)
-    mk = ParagraphStyle
-    return {
-        "company": mk("company", base, fontName=bold, fontSize=17, textColor=BRAND, leading=21),
-        "small": mk("small", base, fontSize=8.5, textColor=MUTED, leading=11),
-        "title": mk(
-            "title",
-            base,
-            fontName=bold,
-            fontSize=13,
-            textColor=INK,
-            alignment=TA_RIGHT,
-            leading=16,
-        ),
-        "meta": mk("meta", base, fontSize=9, textColor=INK, alignment=TA_RIGHT, leading=12),
-        "label": mk("label", base, fontName=bold, fontSize=8, textColor=BRAND, leading=10),
-        "body": mk("body", base, fontSize=9.5, textColor=INK, leading=12.5),
-        "cell": mk("cell", base, fontSize=8.5, textColor=INK, leading=10.5),
-        "num": mk("num", base, fontSize=8.5, textColor=INK, leading=10.5, alignment=TA_RIGHT),
-        "head": mk("head", base, fontName=bold, fontSize=8, textColor=colors.white, leading=10),
-        "headr": mk(
-            "headr",
-            base,
-            fontName=bold,
-            fontSize=8,
-            textColor=colors.white,
-            leading=10,
-            alignment=TA_RIGHT,
-        ),
-    }
+    return document.styles()
 
 
 def _p(text: str | None, style: ParagraphStyle) -> Paragraph:
@@ -267,11 +221,16 @@ def order_pdf_bytes(o: OrderDetail, company: CompanyInfo | None = None) -> bytes
 
 
 def write_order_pdf(
-    engine: Engine, order_id: uuid.UUID, path: Path, company: CompanyInfo | None = None
+    engine: Engine,
+    order_id: uuid.UUID,
+    path: Path,
+    company: CompanyInfo | None = None,
+    *,
+    identity: Identity | None,
 ) -> Path:
     """Read the order (one short transaction) and write its confirmation to ``path``."""
     with session_scope(engine) as session:
-        detail = get_order(session, order_id)
+        detail = get_order(session, order_id, identity=identity)
     return save_order_pdf(detail, Path(path), company)
 
 

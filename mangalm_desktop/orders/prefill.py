@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..db.access import require_store
 from ..db.models import Invoice, InvoiceLine, Order, OrderLine, Prediction, Product
 from ..domain.enums import OrderKind, OrderState
+from ..security.roles import Identity
 from .model import LineInput, Suggestion
 
 
@@ -31,7 +33,10 @@ def _active(session: Session, ids: set[uuid.UUID]) -> set[uuid.UUID]:
     return set(session.scalars(stmt))
 
 
-def prefill(session: Session, store_id: uuid.UUID) -> Prefill:
+def prefill(session: Session, store_id: uuid.UUID, *, identity: Identity | None) -> Prefill:
+    """The lines a new order starts with: the suggestions, else the last order's lines; an
+    agent gets only his own stores'."""
+    require_store(session, identity, store_id)
     # The newest prediction per product (a forecast run may write its rows over some time).
     newest: dict[uuid.UUID, Prediction] = {}
     stmt = (

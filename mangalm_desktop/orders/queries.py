@@ -15,8 +15,11 @@ from typing import TypeVarTuple
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from ..db.access import require_store
 from ..db.models import Agent, Order, OrderLine, Product, Store
 from ..domain.errors import UserError
+from ..domain.identity import Identity, store_scope
+from ..security.roles import Permission, require
 
 _Cols = TypeVarTuple("_Cols")
 
@@ -110,10 +113,17 @@ def _filtered(stmt: Select[*_Cols], f: OrderFilter) -> Select[*_Cols]:
 
 
 def list_orders(
-    session: Session, f: OrderFilter | None = None, *, offset: int = 0, limit: int = 200
+    session: Session,
+    f: OrderFilter | None = None,
+    *,
+    identity: Identity | None,
+    offset: int = 0,
+    limit: int = 200,
 ) -> list[OrderRow]:
-    """One page of orders, newest first."""
+    """One page of orders, newest first; an agent's: his own stores' only."""
+    require(identity, Permission.VIEW_OWN_STORES)
     f = f or OrderFilter()
+    scope = store_scope(identity)
     stmt = (
         select(
             Order.id,
@@ -129,22 +139,33 @@ def list_orders(
         .join(Store, Store.id == Order.store_id)
         .join(Agent, Agent.id == Order.agent_id)
     )
+    if scope is not None:
+        stmt = stmt.where(Store.agent_id == scope)
     stmt = _filtered(stmt, f).order_by(Order.order_date.desc(), Order.number.desc())
     return [OrderRow(*r) for r in session.execute(stmt.offset(offset).limit(limit))]
 
 
-def count_orders(session: Session, f: OrderFilter | None = None) -> int:
+def count_orders(
+    session: Session, f: OrderFilter | None = None, *, identity: Identity | None
+) -> int:
+    """How many orders :func:`list_orders` would list for ``identity``."""
+    require(identity, Permission.VIEW_OWN_STORES)
     f = f or OrderFilter()
+    scope = store_scope(identity)
     stmt = select(func.count()).select_from(Order)
-    if f.text:
+    if f.text or scope is not None:
         stmt = stmt.join(Store, Store.id == Order.store_id)
+    if scope is not None:
+        stmt = stmt.where(Store.agent_id == scope)
     return session.scalar(_filtered(stmt, f)) or 0
 
 
-def get_order(session: Session, order_id: uuid.UUID) -> OrderDetail:
+def get_order(session: Session, order_id: uuid.UUID, *, identity: Identity | None) -> OrderDetail:
+    """The order with its lines; an agent may read only his own stores' orders."""
     order = session.get(Order, order_id)
     if order is None or order.deleted:
         raise UserError(f"Order {order_id} was not found.")
+    require_store(session, identity, order.store_id)
     store = session.get(Store, order.store_id)
     agent = session.get(Agent, order.agent_id)
     assert store is not None and agent is not None  # foreign keys

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from ..db import outbox
+from ..db.access import require_store
 from ..db.engine import session_scope
 from ..db.models import Agent, Order, OrderLine, Prediction, SuggestionFeedback, new_id
 from ..db.types import utcnow
@@ -379,9 +380,13 @@ def submit_in_session(
     return _result(order, checked)
 
 
-def draft_from_order(session: Session, order_id: uuid.UUID) -> OrderDraft:
-    """The stored order as an editable draft (same store, lines, discounts, notes)."""
+def draft_from_order(
+    session: Session, order_id: uuid.UUID, *, identity: Identity | None
+) -> OrderDraft:
+    """The stored order as an editable draft (same store, lines, discounts, notes); an agent
+    gets only his own stores' orders."""
     order = _get_order(session, order_id)
+    require_store(session, identity, order.store_id)
     return OrderDraft(
         store=order.store_id,
         agent_id=order.agent_id,
@@ -413,7 +418,7 @@ def submit_saved(
 ) -> OrderResult:
     """Submit a saved draft as it is (re-validated: a product may have been withdrawn)."""
     with session_scope(engine) as session:
-        draft = draft_from_order(session, order_id)
+        draft = draft_from_order(session, order_id, identity=identity)
     return submit(
         engine,
         draft,
@@ -532,7 +537,7 @@ def duplicate(
     with session_scope(engine) as session:
         source = _get_order(session, order_id)
         authorise_order(session, identity, store_id=source.store_id, agent_id=agent_id)
-        draft = draft_from_order(session, order_id)
+        draft = draft_from_order(session, order_id, identity=identity)
     draft.agent_id = agent_id
     draft.order_date = today
     draft.requested_delivery_date = None

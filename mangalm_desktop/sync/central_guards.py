@@ -246,6 +246,77 @@ BEGIN
     RETURN NEW;
 END $$;
 
+-- Payments (docs/collections.md): an agent inserts its own receipts, never changes them (RLS
+-- gives it no UPDATE policy; this says so in words too); the office decides and the bridge
+-- sends them to Zoho.
+CREATE OR REPLACE FUNCTION mangalm_guard_payment() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+    IF NOT mangalm_is_agent() THEN
+        RETURN NEW;
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        PERFORM mangalm_refuse('payments are append-only for agents; ask a manager');
+    END IF;
+    PERFORM mangalm_check_own_prefix(NEW.number, 'receipt numbers');
+    IF NEW.status IS DISTINCT FROM 'collected' OR NEW.decided_by IS NOT NULL
+       OR NEW.decided_at IS NOT NULL OR NEW.decision_note IS NOT NULL THEN
+        PERFORM mangalm_refuse('a payment is approved or rejected by a manager, not by an agent');
+    END IF;
+    IF NEW.zoho_payment_id IS NOT NULL OR NEW.zoho_error IS NOT NULL THEN
+        PERFORM mangalm_refuse('the Zoho columns of a payment are set by the Zoho bridge');
+    END IF;
+    IF NEW.deleted THEN
+        PERFORM mangalm_refuse('payments are append-only for agents; ask a manager');
+    END IF;
+    RETURN NEW;
+END $$;
+
+-- An allocation hangs from one of the agent's own payments, still waiting for a decision, for
+-- an invoice of the same store; together they never settle more than the payment's amount.
+CREATE OR REPLACE FUNCTION mangalm_guard_payment_allocation() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    p record;
+    used numeric;
+BEGIN
+    IF NOT mangalm_is_agent() THEN
+        RETURN NEW;
+    END IF;
+    IF TG_OP = 'UPDATE' OR NEW.deleted THEN
+        PERFORM mangalm_refuse('payments are append-only for agents; ask a manager');
+    END IF;
+    SELECT agent_id, store_id, status, amount INTO p FROM payment WHERE id = NEW.payment_id;
+    IF NOT FOUND OR p.agent_id IS DISTINCT FROM mangalm_session_agent()
+       OR p.store_id IS DISTINCT FROM NEW.store_id THEN
+        PERFORM mangalm_refuse('an allocation must belong to one of your own payments '
+                               'for the same store');
+    END IF;
+    IF p.status <> 'collected' THEN
+        PERFORM mangalm_refuse('a payment already decided by a manager cannot be changed');
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM invoice WHERE id = NEW.invoice_id
+                   AND store_id = NEW.store_id AND NOT deleted) THEN
+        PERFORM mangalm_refuse('a payment can settle only invoices of its own store');
+    END IF;
+    SELECT coalesce(sum(amount), 0) INTO used FROM payment_allocation
+     WHERE payment_id = NEW.payment_id AND NOT deleted;
+    IF used + NEW.amount > p.amount THEN
+        PERFORM mangalm_refuse('the allocations of a payment cannot add up to more than '
+                               'its amount');
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE OR REPLACE FUNCTION mangalm_guard_payment_promise() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+    IF mangalm_is_agent() AND (TG_OP = 'UPDATE' OR NEW.deleted) THEN
+        PERFORM mangalm_refuse('promises to pay are append-only for agents; ask a manager');
+    END IF;
+    RETURN NEW;
+END $$;
+
 CREATE TABLE IF NOT EXISTS device_code (
     agent_id uuid NOT NULL,
     code text NOT NULL,
@@ -296,6 +367,9 @@ GUARDED: dict[str, str] = {
     "suggestion_feedback": "mangalm_guard_order_child",
     "store": "mangalm_guard_store",
     "audit_log": "mangalm_guard_audit",
+    "payment": "mangalm_guard_payment",
+    "payment_allocation": "mangalm_guard_payment_allocation",
+    "payment_promise": "mangalm_guard_payment_promise",
 }
 
 

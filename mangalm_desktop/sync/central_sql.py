@@ -36,7 +36,16 @@ AGENT_WRITABLE: tuple[str, ...] = (
     "suggestion_feedback",
 )
 # Store-scoped tables that carry an agent_id an agent must not forge.
-AGENT_ID_CHECKED: tuple[str, ...] = ("orders", "store_stock_report", "call_log")
+AGENT_ID_CHECKED: tuple[str, ...] = (
+    "orders",
+    "store_stock_report",
+    "call_log",
+    "payment",
+    "payment_promise",
+)
+# Tables an agent may only insert into (rows of its own stores): money collected and promises
+# are never changed or deleted by an agent; a manager approves or rejects (docs/collections.md).
+AGENT_APPEND_ONLY: tuple[str, ...] = ("payment", "payment_allocation", "payment_promise")
 
 FUNCTIONS = """
 CREATE TABLE IF NOT EXISTS applied_ops (
@@ -173,6 +182,17 @@ def _policies(table: str) -> list[str]:
             *agent_write_grants(table, update=False),
             f'GRANT UPDATE (deleted) ON "{table}" TO {AGENT_ROLE}',
         ]
+    elif table in AGENT_APPEND_ONLY:
+        # Insert only. Push locks rows with SELECT ... FOR UPDATE, which needs UPDATE on one
+        # column: ``deleted`` only, and no agent UPDATE policy lets any row be updated.
+        read = mine
+        write = mine
+        if table in AGENT_ID_CHECKED:
+            write += " AND agent_id = mangalm_my_agent_id()"
+        grants += [
+            *agent_write_grants(table, update=False),
+            f'GRANT UPDATE (deleted) ON "{table}" TO {AGENT_ROLE}',
+        ]
     elif table in STORE_SCOPED:
         read = mine
         write = None
@@ -190,7 +210,7 @@ def _policies(table: str) -> list[str]:
             f'CREATE POLICY agent_insert ON "{table}" FOR INSERT TO {AGENT_ROLE} '
             f"WITH CHECK ({write})"
         )
-    if write is not None and table != "audit_log":
+    if write is not None and table != "audit_log" and table not in AGENT_APPEND_ONLY:
         stmts.append(
             f'CREATE POLICY agent_update ON "{table}" FOR UPDATE TO {AGENT_ROLE} '
             f"USING ({read}) WITH CHECK ({write})"

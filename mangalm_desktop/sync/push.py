@@ -39,7 +39,9 @@ BATCH_SIZE = 250
 # with either, Row-Level Security also requires the new row to be readable, and an agent may
 # write audit entries it cannot read back (those without an agent, e.g. a failed sign-in).
 # A second copy cannot happen: applied_ops skips a retried op, and a visible row conflicts.
-APPEND_ONLY = frozenset({"audit_log"})
+# Payments, their allocations and promises are append-only for agents too (docs/collections.md):
+# an agent has no UPDATE right on them; a manager's approval is a field-level edit (UPDATE).
+APPEND_ONLY = frozenset({"audit_log", "payment", "payment_allocation", "payment_promise"})
 # The payload key of an edit's "before" values: {field: value before the edit} for the fields
 # it changed (``db.outbox.enqueue(base=...)``); what lets a push merge field by field.
 BASE_KEY = BASE_FIELD
@@ -575,7 +577,10 @@ def _apply_batch_pipelined(pg: psycopg.Connection, ops: list[Op]) -> list[Outcom
                 versions: dict[str, list[tuple[uuid.UUID, int]]] = {}
                 for table, row in _rows_of(op):
                     rid = uuid.UUID(str(row["id"]))
-                    version = 1 if table in APPEND_ONLY else version_of[(table, rid)]
+                    if table in APPEND_ONLY:  # a plain insert (1), or a field-level edit
+                        version = version_of.get((table, rid), 1)
+                    else:
+                        version = version_of[(table, rid)]
                     versions.setdefault(table, []).append((rid, version))
                 outcomes.append(Outcome(op.seq, "applied", versions))
     return sorted(outcomes, key=lambda o: o.seq)

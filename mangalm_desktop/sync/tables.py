@@ -34,6 +34,9 @@ STORE_SCOPED: tuple[str, ...] = (
     "call_log",
     "prediction",
     "suggestion_feedback",
+    "payment",
+    "payment_allocation",
+    "payment_promise",
 )
 
 # Pull never overwrites a row that still has unsent local changes. Order lines travel inside

@@ -186,11 +186,11 @@ def load_header(
         if store is None or store.deleted:
             raise UserError("That store is not on this laptop.")
         require_store_access(identity, store.agent_id)
-        start = prefill(session, store_id)
+        start = prefill(session, store_id, identity=identity)
         ids = {line.product for line in start.lines if isinstance(line.product, uuid.UUID)}
         products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(ids)))}
         last = _last_quantities(session, store_id, ids)
-        shelf = latest_stock(session, store_id)
+        shelf = latest_stock(session, store_id, identity=identity)
         why = {s.product_id: s.reason or "" for s in start.suggestions}
         lines = []
         for li in start.lines:

@@ -143,7 +143,7 @@ def demo_forecast_template(demo_template: Path, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("demo_forecast") / "demo.sqlite"
     shutil.copy(demo_template, path)
     engine = open_local_database(path)
-    run_forecast(engine, today=AS_OF)
+    run_forecast(engine, today=AS_OF, identity=None)
     engine.dispose()
     return path
 

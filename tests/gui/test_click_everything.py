@@ -131,6 +131,10 @@ def test_click_every_button_and_action_in_every_view(
             lambda *_a, _n=name, **_k: ([] if _n.endswith("s") else "", ""),
         )
     monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getExistingDirectory", lambda *_a, **_k: "")
+    opened: list[object] = []  # Share on WhatsApp opens a browser: none here
+    monkeypatch.setattr(
+        "PySide6.QtGui.QDesktopServices.openUrl", lambda url: opened.append(url) or True
+    )
 
     mine = submit_from_today(window, qtbot)  # something to amend, cancel, print
     before = order_states(engine)

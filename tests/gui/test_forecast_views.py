@@ -23,7 +23,7 @@ def window(qtbot, runner, shop, tmp_path):  # noqa: F811 - the imported fixture
     from mangalm_desktop.db.search import ensure_search_schema
 
     ensure_search_schema(engine, TODAY)  # as the app opens a database (open_database)
-    run_forecast(engine, today=TODAY)
+    run_forecast(engine, today=TODAY, identity=None)
     ctx = AppContext(
         engine=engine, db_path=tmp_path / "laptop.sqlite", runner=runner, today=lambda: TODAY
     )

@@ -109,7 +109,7 @@ def test_keyboard_only_order_from_store_search_to_submitted(window, qtbot, engin
     res = dialog.result
     assert res.state == "submitted" and res.total == D("4665.60")
     with session_scope(engine) as s:
-        o = queries.get_order(s, res.order_id)
+        o = queries.get_order(s, res.order_id, identity=None)
         ops = s.scalars(select(Outbox).where(Outbox.row_id == res.order_id)).all()
     assert [(x.sku, x.quantity) for x in o.lines] == [("DAL-1", 20), ("ATTA-5", 8)]
     assert o.notes == "Leave at the back door" and len(ops) == 1
@@ -366,7 +366,7 @@ def test_printing_paints_every_pdf_page(qapp, engine, seeded, tmp_path):
         identity=None,
     )
     with scope(engine) as s:
-        data = pdf.order_pdf_bytes(queries.get_order(s, res.order_id))
+        data = pdf.order_pdf_bytes(queries.get_order(s, res.order_id, identity=None))
     printer = make_printer()
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     out = tmp_path / "printed.pdf"

@@ -370,7 +370,7 @@ def edit_store_profile(engine: Engine, store_id: uuid.UUID, **changes: str) -> N
         }
         version = st.version
     edit = ProfileEdit(**{**current, **changes})
-    save_store_profile(engine, store_id, edit, expected_version=version)
+    save_store_profile(engine, store_id, edit, expected_version=version, identity=None)
 
 
 def sync_loop_survives_stop(

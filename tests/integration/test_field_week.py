@@ -180,6 +180,7 @@ def test_a_field_week(tmp_path, monkeypatch):  # noqa: PLR0915 - one story, told
                 lt.taken.append(res.order_id)
                 calls.log_call(
                     lt.engine,
+                    identity=None,
                     store=stores[code],
                     agent_id=lt.who.agent_id,
                     outcome="ordered",

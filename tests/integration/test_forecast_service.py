@@ -97,10 +97,10 @@ def shop(tmp_path):
 
 def test_forecast_writes_shelf_aware_suggestions_and_recomputes_only_changed(shop):
     engine, ids = shop
-    summary = run_forecast(engine, today=TODAY)
+    summary = run_forecast(engine, today=TODAY, identity=None)
     assert summary.stores_recomputed == 8
     assert summary.predictions_written >= 16
-    lines = {line.sku: line for line in suggested_order(engine, ids["S0"])}
+    lines = {line.sku: line for line in suggested_order(engine, ids["S0"], identity=None)}
     assert set(lines) == {"ATTA", "DAL"}  # tea is an upsell, not a reorder
     # ATTA: 12 a week, weekly orders → 12 for the week's cover; shelf 5 → 7; packs of 4 → 8
     assert lines["ATTA"].quantity == 8
@@ -112,7 +112,7 @@ def test_forecast_writes_shelf_aware_suggestions_and_recomputes_only_changed(sho
         models = set(s.scalars(select(Prediction.model).where(Prediction.deleted.is_(False))))
         assert models == {"mangalm-basket-v2"}
 
-    again = run_forecast(engine, today=TODAY)
+    again = run_forecast(engine, today=TODAY, identity=None)
     assert again.stores_recomputed == 0 and "nothing changed" in again.describe()
 
     # a new shelf report for store 1 → only store 1 is recomputed; old rows are tombstoned
@@ -122,9 +122,9 @@ def test_forecast_writes_shelf_aware_suggestions_and_recomputes_only_changed(sho
                 store_id=ids["S1"], product_id=ids["DAL"], reported_on=TODAY, quantity=40
             )
         )
-    third = run_forecast(engine, today=TODAY)
+    third = run_forecast(engine, today=TODAY, identity=None)
     assert third.stores_recomputed == 1
-    s1 = {line.sku: line for line in suggested_order(engine, ids["S1"])}
+    s1 = {line.sku: line for line in suggested_order(engine, ids["S1"], identity=None)}
     assert "DAL" not in s1 or s1["DAL"].quantity == 0
     with session_scope(engine) as s:
         live = s.scalar(
@@ -137,15 +137,15 @@ def test_forecast_writes_shelf_aware_suggestions_and_recomputes_only_changed(sho
 
 def test_call_list_win_back_snooze_and_upsell(shop):
     engine, ids = shop
-    run_forecast(engine, today=TODAY)
-    ranked = call_list(engine, today=TODAY)
+    run_forecast(engine, today=TODAY, identity=None)
+    ranked = call_list(engine, today=TODAY, identity=None)
     # store 5 has been silent 45 days (usually every 7): it is on the Win-back list instead
     assert len(ranked) == 7 and ids["S5"] not in {e.store_id for e in ranked}
     # stores 6 and 7 buy the most (tea too) and are as likely to order: they come first
     assert {ranked[0].store_id, ranked[1].store_id} == {ids["S6"], ids["S7"]}
     assert ranked[0].value_is_money and ranked[0].expected_value > ranked[-1].expected_value
     assert ranked[0].last_order == TODAY - dt.timedelta(days=10)
-    (quiet,) = win_back_list(engine, today=TODAY)
+    (quiet,) = win_back_list(engine, today=TODAY, identity=None)
     assert quiet.store_id == ids["S5"] and quiet.win_back and quiet.churn_risk
     assert quiet.reason.startswith("no order for 45 days; usually every 7 days; ")
     assert f"{round(100 * quiet.chance_in_horizon)}% likely to order" in quiet.reason
@@ -163,16 +163,16 @@ def test_call_list_win_back_snooze_and_upsell(shop):
                 scheduled=True,
             )
         )
-    ranked = call_list(engine, today=TODAY)
+    ranked = call_list(engine, today=TODAY, identity=None)
     assert ids["S3"] not in {e.store_id for e in ranked}
-    with_snoozed = call_list(engine, today=TODAY, include_snoozed=True)
+    with_snoozed = call_list(engine, today=TODAY, include_snoozed=True, identity=None)
     assert with_snoozed[-1].store_id == ids["S3"]
     assert with_snoozed[-1].snoozed_until == TODAY + dt.timedelta(days=3)
 
-    ups = upsell_for_store(engine, ids["S0"], today=TODAY)
+    ups = upsell_for_store(engine, ids["S0"], today=TODAY, identity=None)
     assert [u.product_id for u in ups] == [ids["TEA"]]
     assert ups[0].evidence == "bought by 2 of 7 similar stores"
-    assert upsell_for_store(engine, ids["S6"], today=TODAY) == []
+    assert upsell_for_store(engine, ids["S6"], today=TODAY, identity=None) == []
 
 
 def test_forecast_cli_on_empty_database(tmp_path, capsys):

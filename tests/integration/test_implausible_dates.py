@@ -155,7 +155,7 @@ def test_todays_calls_leave_implausible_dates_out(bad_db, clean_db):
     def lists(db: Path) -> tuple:
         engine = migrate.open_local_database(db)
         try:
-            calls = todays_calls(engine, today=TODAY)
+            calls = todays_calls(engine, today=TODAY, identity=None)
         finally:
             engine.dispose()
         return ([c.store_id for c in calls.to_call], [c.store_id for c in calls.win_back])

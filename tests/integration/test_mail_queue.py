@@ -321,3 +321,30 @@ def test_crash_after_the_server_accepted_is_never_resent_by_itself(engine, shop,
     assert report.sent == [result.number]
     first, second = recorder.messages
     assert first["Message-ID"] == second["Message-ID"]
+
+
+def test_hand_edited_insecure_remote_settings_send_nothing(engine, shop):
+    _sd, result = shop
+    service.queue_order_confirmation(engine, None, result.order_id, now=T0)
+    settings = MailSettings(
+        host="smtp.example.com", port=587, from_address="orders@mangalm.example", insecure=True
+    )
+    report = service.send_pending(engine, None, settings=settings, now=T0)
+    assert "allowed only for a test mail server on this computer" in report.problem
+    [row] = rows(engine)
+    assert row.status == "queued" and row.attempts == 0
+
+
+def test_without_a_keyring_nothing_is_saved(monkeypatch):
+    import keyring.errors
+
+    from mangalm_desktop.messaging import settings as mail_settings
+
+    def no_keyring(*_a):
+        raise keyring.errors.NoKeyringError("no backend")
+
+    monkeypatch.setattr("keyring.set_password", no_keyring)
+    s = MailSettings(host="smtp.example.com", from_address="orders@mangalm.example", user="u")
+    with pytest.raises(UserError, match="keyring is not available"):
+        save_settings(s, password="pw-123")
+    assert not mail_settings.settings_path().exists()

@@ -41,7 +41,11 @@ def test_confirmation_has_company_store_agent_lines_and_totals(engine, tmp_path)
         identity=None,
     )
     out = pdf.write_order_pdf(
-        engine, res.order_id, tmp_path / "order.pdf", pdf.CompanyInfo(gstin="29ABCDE1234F1Z5")
+        engine,
+        res.order_id,
+        tmp_path / "order.pdf",
+        pdf.CompanyInfo(gstin="29ABCDE1234F1Z5"),
+        identity=None,
     )
     text = _text(out)
     for expected in [
@@ -77,7 +81,7 @@ def test_long_order_flows_onto_more_pages_with_every_line(engine, tmp_path):
         identity=None,
     )
     with session_scope(engine) as s:
-        detail = queries.get_order(s, res.order_id)
+        detail = queries.get_order(s, res.order_id, identity=None)
     path = tmp_path / "long.pdf"
     path.write_bytes(pdf.order_pdf_bytes(detail))
     reader = PdfReader(path)

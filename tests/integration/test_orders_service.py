@@ -67,7 +67,7 @@ def test_submit_writes_order_lines_and_one_outbox_op(engine, seeded):
     # the hand-computed invoice of tests/unit/test_order_pricing.py
     assert res.total == D("5709.90")
     with session_scope(engine) as s:
-        o = queries.get_order(s, res.order_id)
+        o = queries.get_order(s, res.order_id, identity=None)
     assert (o.subtotal, o.discount_total, o.total) == (D("6051.90"), D("342.00"), D("5709.90"))
     assert [x.sku for x in o.lines] == ["ATTA-5", "DAL-1", "TEA-250"]
     assert [x.line_total for x in o.lines] == [D("1865.80"), D("1399.90"), D("2620.80")]
@@ -124,7 +124,10 @@ def test_amend_is_a_new_op_against_the_current_version(engine, seeded):
     with session_scope(engine) as s:
         tomb = s.scalars(select(OrderLine).where(OrderLine.deleted.is_(True))).all()
         assert [t.line_no for t in tomb] == [1]
-        assert [x.sku for x in queries.get_order(s, res.order_id).lines] == ["DAL-1", "OIL-1"]
+        assert [x.sku for x in queries.get_order(s, res.order_id, identity=None).lines] == [
+            "DAL-1",
+            "OIL-1",
+        ]
     # the synced state may be amended too; another op against version 2
     with session_scope(engine) as s:
         s.get(Order, res.order_id).state = "synced"
@@ -332,7 +335,7 @@ def test_return_order_is_explicit_and_negative(engine, seeded):
         identity=None,
     )
     with session_scope(engine) as s:
-        o = queries.get_order(s, res.order_id)
+        o = queries.get_order(s, res.order_id, identity=None)
     assert o.kind == "return" and o.lines[0].quantity == -2
     assert o.total == D("-378.67")  # 2 × 189.3333 = 378.6666 → 378.67
     c = messages(engine, draft(seeded, LineInput("OIL-1", 0), kind=OrderKind.RETURN))
@@ -358,7 +361,7 @@ def test_suggestion_feedback_includes_deleted_suggestions(engine, seeded):
 def test_prefill_suggestions_then_last_order(engine, seeded):
     p = seeded.products
     with session_scope(engine) as s:
-        assert prefill(s, seeded.store_id).source == "none"
+        assert prefill(s, seeded.store_id, identity=None).source == "none"
     service.submit(
         engine,
         draft(seeded, LineInput("DAL-1", 10), LineInput("OIL-1", 12)),
@@ -366,7 +369,7 @@ def test_prefill_suggestions_then_last_order(engine, seeded):
         identity=None,
     )
     with session_scope(engine) as s:
-        pf = prefill(s, seeded.store_id)
+        pf = prefill(s, seeded.store_id, identity=None)
     assert pf.source == "last_order"
     assert [(x.product, x.quantity) for x in pf.lines] == [(p["DAL-1"], 10), (p["OIL-1"], 12)]
     with session_scope(engine) as s:
@@ -386,7 +389,7 @@ def test_prefill_suggestions_then_last_order(engine, seeded):
                 )
             )
     with session_scope(engine) as s:
-        pf = prefill(s, seeded.store_id)
+        pf = prefill(s, seeded.store_id, identity=None)
     assert pf.source == "suggestions"  # inactive OLD-1 and zero ATTA-5 left out
     assert [(x.product, x.quantity, x.suggested_qty) for x in pf.lines] == [(p["TEA-250"], 24, 24)]
     assert pf.suggestions[0].reason == "usually 24" and pf.lines[0].prediction_id is not None
@@ -402,13 +405,18 @@ def test_duplicate_and_list(engine, seeded):
     )
     assert dup.state == "draft" and dup.number != a.number and dup.total == a.total
     with session_scope(engine) as s:
-        assert queries.count_orders(s) == 3
-        rows = queries.list_orders(s, queries.OrderFilter(states=("submitted",)))
+        assert queries.count_orders(s, identity=None) == 3
+        rows = queries.list_orders(s, queries.OrderFilter(states=("submitted",)), identity=None)
         assert {r.store_name for r in rows} == {"Sri Lakshmi Stores", "Ganesh Provisions"}
-        rows = queries.list_orders(s, queries.OrderFilter(store_id=seeded.store_id))
+        rows = queries.list_orders(s, queries.OrderFilter(store_id=seeded.store_id), identity=None)
         assert [r.state for r in rows] == ["draft", "submitted"]  # newest number first
-        assert queries.count_orders(s, queries.OrderFilter(text="ganesh")) == 1
-        assert queries.count_orders(s, queries.OrderFilter(date_from=TODAY + dt.timedelta(1))) == 0
+        assert queries.count_orders(s, queries.OrderFilter(text="ganesh"), identity=None) == 1
+        assert (
+            queries.count_orders(
+                s, queries.OrderFilter(date_from=TODAY + dt.timedelta(1)), identity=None
+            )
+            == 0
+        )
         assert queries.find_order(s, a.number.lower()) == a.order_id
         with pytest.raises(UserError, match="No order"):
             queries.find_order(s, "A07-XXX-999999")
@@ -417,11 +425,17 @@ def test_duplicate_and_list(engine, seeded):
 def test_call_log_and_stock_capture(engine, seeded):
     with pytest.raises(UserError, match="call back needs the date"):
         calls.log_call(
-            engine, store="ST-001", agent_id=seeded.agent_id, outcome="call_back", today=TODAY
+            engine,
+            identity=None,
+            store="ST-001",
+            agent_id=seeded.agent_id,
+            outcome="call_back",
+            today=TODAY,
         )
     with pytest.raises(UserError, match="is in the past"):
         calls.log_call(
             engine,
+            identity=None,
             store="ST-001",
             agent_id=seeded.agent_id,
             outcome="no_answer",
@@ -429,11 +443,16 @@ def test_call_log_and_stock_capture(engine, seeded):
             today=TODAY,
         )
     with pytest.raises(UserError, match="Unknown call outcome 'maybe'"):
-        calls.log_call(engine, store="ST-001", agent_id=seeded.agent_id, outcome="maybe")
+        calls.log_call(
+            engine, identity=None, store="ST-001", agent_id=seeded.agent_id, outcome="maybe"
+        )
     with pytest.raises(UserError, match="Store ST-404 was not found"):
-        calls.log_call(engine, store="ST-404", agent_id=seeded.agent_id, outcome="no_answer")
+        calls.log_call(
+            engine, identity=None, store="ST-404", agent_id=seeded.agent_id, outcome="no_answer"
+        )
     calls.log_call(
         engine,
+        identity=None,
         store="ST-001",
         agent_id=seeded.agent_id,
         outcome="call_back",
@@ -442,13 +461,14 @@ def test_call_log_and_stock_capture(engine, seeded):
         today=TODAY,
     )
     with session_scope(engine) as s:
-        [c] = calls.recent_calls(s, seeded.store_id)
+        [c] = calls.recent_calls(s, seeded.store_id, identity=None)
     assert c.outcome == "call_back" and c.notes == "owner at temple"
     assert len(ops(engine, "call_log")) == 1
 
     with pytest.raises(UserError) as err:
         calls.record_stock(
             engine,
+            identity=None,
             store="ST-001",
             agent_id=seeded.agent_id,
             quantities={"ATTA-5": 3, "NOPE": 1, "DAL-1": -1},
@@ -460,6 +480,7 @@ def test_call_log_and_stock_capture(engine, seeded):
     assert ops(engine, "store_stock_report") == []
     n = calls.record_stock(
         engine,
+        identity=None,
         store="ST-001",
         agent_id=seeded.agent_id,
         quantities={"ATTA-5": 3, seeded.products["DAL-1"]: 0},
@@ -467,7 +488,7 @@ def test_call_log_and_stock_capture(engine, seeded):
     )
     assert n == 2 and len(ops(engine, "store_stock_report")) == 2
     with session_scope(engine) as s:
-        shelf = calls.latest_stock(s, seeded.store_id)
+        shelf = calls.latest_stock(s, seeded.store_id, identity=None)
     assert shelf[seeded.products["ATTA-5"]] == (TODAY, 3)
 
 

@@ -137,7 +137,9 @@ def test_order_pdf_embeds_every_glyph_of_indian_store_names(engine, tmp_path) ->
             today=dt.date(2026, 11, 25),
             identity=None,
         )
-        paths[script] = pdf.write_order_pdf(engine, res.order_id, tmp_path / f"{script}.pdf")
+        paths[script] = pdf.write_order_pdf(
+            engine, res.order_id, tmp_path / f"{script}.pdf", identity=None
+        )
     for script, name in NAMES.items():
         assert_printable(paths[script], name)
         assert_printable(paths[script], f"{name} agent")

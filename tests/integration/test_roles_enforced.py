@@ -74,16 +74,11 @@ def test_agent_orders_only_for_own_stores(engine, world):
 def test_agent_edits_only_own_store_profile(engine, world):
     s, theirs, agent, _, _ = world
     edit = ProfileEdit(notes="'; DROP TABLE store; --")
-
-    def as_agent(store_agent_id):
-        agent.require(Permission.EDIT_STORE_PROFILE)
-        agent.require_store_access(store_agent_id)
-
     with pytest.raises(PermissionDenied, match="not the agent of this store"):
-        save_store_profile(engine, theirs, edit, expected_version=1, authorize=as_agent)
+        save_store_profile(engine, theirs, edit, expected_version=1, identity=agent)
     with session_scope(engine) as db:
         assert db.get(Store, theirs).notes is None
-    saved = save_store_profile(engine, s.store_id, edit, expected_version=1, authorize=as_agent)
+    saved = save_store_profile(engine, s.store_id, edit, expected_version=1, identity=agent)
     assert saved.version == 2
     with session_scope(engine) as db:
         assert db.get(Store, s.store_id).notes == "'; DROP TABLE store; --"

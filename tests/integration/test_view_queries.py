@@ -100,8 +100,8 @@ def shop(engine):
 
 
 def names(engine, flt: StoreFilter) -> list[str]:
-    index = StoreIndex(engine, AS_OF)
-    rows = fetch_store_rows(engine, [int(i) for i in index.match(flt)], AS_OF)
+    index = StoreIndex(engine, AS_OF, identity=None)
+    rows = fetch_store_rows(engine, [int(i) for i in index.match(flt)], AS_OF, identity=None)
     return [r.name for r in rows]
 
 
@@ -161,10 +161,12 @@ def test_filters_and_figures(engine, shop):
         "Ganesh Super Market",
         "Never Ordered Mart",
     ]
-    index = StoreIndex(engine, AS_OF)
+    index = StoreIndex(engine, AS_OF, identity=None)
     rows = {
         r.code: r
-        for r in fetch_store_rows(engine, [int(i) for i in index.match(StoreFilter())], AS_OF)
+        for r in fetch_store_rows(
+            engine, [int(i) for i in index.match(StoreFilter())], AS_OF, identity=None
+        )
     }
     assert rows["MUM-0001"].sales_12m == Decimal("120.50")  # the 400-day-old invoice is out
     assert rows["MUM-0001"].days_since == 10
@@ -183,27 +185,27 @@ def test_sorting_keeps_never_ordered_last(engine, shop):
 
 def test_store_detail_figures(engine, shop):
     store = shop["stores"][0]
-    detail = load_store_detail(engine, store.id, AS_OF)
+    detail = load_store_detail(engine, store.id, AS_OF, identity=None)
     assert detail is not None
     assert detail.sales_12m == Decimal("120.50")
     assert detail.last_order == AS_OF - dt.timedelta(days=10)
     assert sum(w.value for w in detail.weekly) == Decimal("1119.50")
     assert all(w.week.weekday() == 0 for w in detail.weekly)
     assert [i.number for i in detail.invoices] == ["INV-0", "INV-1"]
-    lines = invoice_lines(engine, detail.invoices[0].id)
+    lines = invoice_lines(engine, detail.invoices[0].id, identity=None)
     assert [(line.product, line.quantity, line.line_total) for line in lines] == [
         ("Parle-G 250 g", 5, Decimal("120.50"))
     ]
     assert detail.top_products[0].quantity_12m == 5
-    assert load_store_detail(engine, uuid.uuid4(), AS_OF) is None
+    assert load_store_detail(engine, uuid.uuid4(), AS_OF, identity=None) is None
 
 
 def test_products_search_and_sales(engine, shop):
-    assert [p.name for p in search_products(engine, ProductFilter(text="parle"))] == [
-        "Parle-G 250 g"
-    ]
-    assert search_products(engine, ProductFilter(brand="Amul")) == []
-    sales = product_sales(engine, shop["product"].id, AS_OF)
+    assert [
+        p.name for p in search_products(engine, ProductFilter(text="parle"), identity=None)
+    ] == ["Parle-G 250 g"]
+    assert search_products(engine, ProductFilter(brand="Amul"), identity=None) == []
+    sales = product_sales(engine, shop["product"].id, AS_OF, identity=None)
     assert sales.stores_buying == 3 and sales.quantity_12m == 15
     assert sales.top_stores[0].name == "Shree Ganesh Traders"
 
@@ -242,6 +244,7 @@ def test_save_bumps_version_and_queues_one_outbox_op(engine, shop):
         store.id,
         ProfileEdit(phone="+91 90000 11111", notes="Closed Sundays"),
         expected_version=1,
+        identity=None,
     )
     assert (
         result.version == 2 and result.changes.touches("store") and store.id in result.changes.ids
@@ -259,16 +262,23 @@ def test_save_bumps_version_and_queues_one_outbox_op(engine, shop):
         store.id,
         ProfileEdit(phone="+91 90000 11111", notes="Closed Sundays"),
         expected_version=2,
+        identity=None,
     )
     assert again.version == 2 and not again.changes.tables
     # an edit made against an old version is refused, nothing written
     with pytest.raises(UserError, match="changed elsewhere"):
         save_store_profile(
-            engine, store.id, ProfileEdit(phone="+91 90000 22222"), expected_version=1
+            engine,
+            store.id,
+            ProfileEdit(phone="+91 90000 22222"),
+            expected_version=1,
+            identity=None,
         )
     # invalid input: refused, nothing written
     with pytest.raises(ProfileInvalid):
-        save_store_profile(engine, store.id, ProfileEdit(email="nope"), expected_version=2)
+        save_store_profile(
+            engine, store.id, ProfileEdit(email="nope"), expected_version=2, identity=None
+        )
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM outbox")).scalar() == 1
         assert (
@@ -309,8 +319,10 @@ def test_figures_recomputed_when_invoices_changed_while_the_app_was_closed(engin
             )
         )
     ensure_search_schema(engine, AS_OF)  # the next start
-    index = StoreIndex(engine, AS_OF)
-    rows = fetch_store_rows(engine, [int(i) for i in index.match(StoreFilter(text="never"))], AS_OF)
+    index = StoreIndex(engine, AS_OF, identity=None)
+    rows = fetch_store_rows(
+        engine, [int(i) for i in index.match(StoreFilter(text="never"))], AS_OF, identity=None
+    )
     assert (rows[0].sales_12m, rows[0].days_since) == (Decimal("42.00"), 2)
 
 

@@ -125,7 +125,14 @@ def test_the_check_catches_a_call_committed_apart_from_its_visit(engine, db_path
     sd = seed(engine)
     bad = _visit(sd, 1)
     bad.stock = {"NOPE": 1}  # the rest of the visit is refused
-    calls.log_call(engine, store=sd.store_id, agent_id=sd.agent_id, outcome="ordered", notes="v1")
+    calls.log_call(
+        engine,
+        identity=None,
+        store=sd.store_id,
+        agent_id=sd.agent_id,
+        outcome="ordered",
+        notes="v1",
+    )
     with pytest.raises(Exception, match="Unknown product"):
         save_visit(engine, None, bad)
     with pytest.raises(AssertionError, match="an order without its call"):

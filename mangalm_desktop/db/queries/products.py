@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, text
 
+from ...domain.identity import Identity, Permission, require, store_scope
 from .store_detail import WeekPoint, _money
 from .stores import fts_query
 
@@ -63,7 +64,11 @@ class ProductSales:
     value_12m: Decimal
 
 
-def search_products(engine: Engine, flt: ProductFilter) -> list[ProductRow]:
+def search_products(
+    engine: Engine, flt: ProductFilter, *, identity: Identity | None
+) -> list[ProductRow]:
+    """The catalogue matching ``flt`` (anyone signed in; None = standalone)."""
+    require(identity, Permission.VIEW_OWN_STORES)
     where = ["NOT p.deleted"]
     params: dict[str, object] = {}
     match = fts_query(flt.text)
@@ -100,7 +105,8 @@ def search_products(engine: Engine, flt: ProductFilter) -> list[ProductRow]:
     ]
 
 
-def product_filter_options(engine: Engine) -> ProductFilterOptions:
+def product_filter_options(engine: Engine, *, identity: Identity | None) -> ProductFilterOptions:
+    require(identity, Permission.VIEW_OWN_STORES)
     with engine.connect() as conn:
         brands = [
             r[0]
@@ -124,11 +130,21 @@ def product_filter_options(engine: Engine) -> ProductFilterOptions:
 
 
 def product_sales(
-    engine: Engine, product_id: uuid.UUID, as_of: dt.date, *, top: int = 20
+    engine: Engine,
+    product_id: uuid.UUID,
+    as_of: dt.date,
+    *,
+    identity: Identity | None,
+    top: int = 20,
 ) -> ProductSales:
-    """Weekly sales of one product over all stores, and the stores buying most (12 months)."""
+    """Weekly sales of one product over all stores, and the stores buying most (12 months).
+
+    For an agent ``identity``: over his own stores only (the others' sales are not his)."""
+    require(identity, Permission.VIEW_OWN_STORES)
     pid = product_id.hex
     since = (as_of - dt.timedelta(days=365)).isoformat()
+    scope = store_scope(identity)
+    agent = {"agent": scope.hex if scope else None}  # NULL: every store
     with engine.connect() as conn:
         weekly = [
             WeekPoint(dt.date.fromisoformat(w), _money(v), int(q or 0))
@@ -136,9 +152,10 @@ def product_sales(
                 text(
                     "SELECT date(invoice_date, '-6 days', 'weekday 1') AS wk, sum(line_total),"
                     " sum(quantity) FROM invoice_line WHERE product_id = :p AND NOT deleted"
-                    " AND invoice_date <= :as_of GROUP BY wk ORDER BY wk"
+                    " AND invoice_date <= :as_of AND (:agent IS NULL OR store_id IN"
+                    "  (SELECT id FROM store WHERE agent_id = :agent)) GROUP BY wk ORDER BY wk"
                 ),
-                {"p": pid, "as_of": as_of.isoformat()},
+                {"p": pid, "as_of": as_of.isoformat(), **agent},
             )
         ]
         stores = conn.execute(
@@ -146,9 +163,10 @@ def product_sales(
                 "SELECT l.store_id, s.name, s.city, sum(l.quantity) AS q, sum(l.line_total) AS v"
                 " FROM invoice_line l JOIN store s ON s.id = l.store_id"
                 " WHERE l.product_id = :p AND NOT l.deleted AND l.invoice_date > :since"
-                " AND l.invoice_date <= :as_of GROUP BY l.store_id ORDER BY v DESC"
+                " AND l.invoice_date <= :as_of AND (:agent IS NULL OR s.agent_id = :agent)"
+                " GROUP BY l.store_id ORDER BY v DESC"
             ),
-            {"p": pid, "since": since, "as_of": as_of.isoformat()},
+            {"p": pid, "since": since, "as_of": as_of.isoformat(), **agent},
         ).all()
     top_stores = [
         TopStore(uuid.UUID(hex=r[0]), r[1], r[2] or "", int(r[3] or 0), _money(r[4]))

@@ -14,6 +14,9 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, Engine, text
 
+from ...domain.identity import Identity
+from ..access import require_invoice, require_store
+
 PAISE = Decimal("0.01")
 RUPEE4 = Decimal("0.0001")
 
@@ -146,20 +149,32 @@ def _profile(conn: Connection, store_id: uuid.UUID) -> StoreProfile | None:
     )
 
 
-def load_profile(engine: Engine, store_id: uuid.UUID) -> StoreProfile | None:
+def load_profile(
+    engine: Engine, store_id: uuid.UUID, *, identity: Identity | None
+) -> StoreProfile | None:
+    """The store's profile; an agent may read only his own stores (PermissionDenied)."""
     with engine.connect() as conn:
+        require_store(conn, identity, store_id)
         return _profile(conn, store_id)
 
 
 def load_store_detail(
-    engine: Engine, store_id: uuid.UUID, as_of: dt.date, *, invoice_limit: int = 500
+    engine: Engine,
+    store_id: uuid.UUID,
+    as_of: dt.date,
+    *,
+    identity: Identity | None,
+    invoice_limit: int = 500,
 ) -> StoreDetail | None:
-    """The store's profile, weekly sales, top products, invoices and calls; None if unknown."""
+    """The store's profile, weekly sales, top products, invoices and calls; None if unknown.
+
+    An agent may read only his own stores: another's is refused (PermissionDenied)."""
     sid = store_id.hex
     since_12m = (as_of - dt.timedelta(days=365)).isoformat()
     recent = (as_of - dt.timedelta(weeks=13)).isoformat()
     previous = (as_of - dt.timedelta(weeks=26)).isoformat()
     with engine.connect() as conn:
+        require_store(conn, identity, store_id)
         profile = _profile(conn, store_id)
         if profile is None:
             return None
@@ -256,8 +271,12 @@ def load_store_detail(
     return StoreDetail(profile, as_of, weekly, top, invoices, calls, sales_12m, last)
 
 
-def invoice_lines(engine: Engine, invoice_id: uuid.UUID) -> list[InvoiceLineRow]:
+def invoice_lines(
+    engine: Engine, invoice_id: uuid.UUID, *, identity: Identity | None
+) -> list[InvoiceLineRow]:
+    """An invoice's lines; an agent may read only his own stores' invoices."""
     with engine.connect() as conn:
+        require_invoice(conn, identity, invoice_id)
         rows = conn.execute(
             text(
                 "SELECT l.line_no, p.name, p.sku, l.quantity, l.unit_price, l.line_total"

@@ -18,6 +18,8 @@ from decimal import Decimal
 import numpy as np
 from sqlalchemy import Engine, bindparam, text
 
+from ...domain.identity import Identity, Permission, require, store_scope
+
 PAISE = Decimal("0.01")
 
 
@@ -102,9 +104,15 @@ class StoreIndex:
     stats change (the views do that on a :class:`~mangalm_desktop.domain.changes.Changes`).
     """
 
-    def __init__(self, engine: Engine, as_of: dt.date) -> None:
+    def __init__(self, engine: Engine, as_of: dt.date, *, identity: Identity | None) -> None:
+        """``identity``: an agent's index holds only his own stores (every match is limited to
+        them); managers and admins, or nobody on a standalone laptop, see all."""
+        require(identity, Permission.VIEW_OWN_STORES)
         self.engine = engine
         self.as_of = as_of
+        self.identity = identity
+        scope = store_scope(identity)
+        self.scope: str | None = scope.hex if scope is not None else None
         self._orders: dict[tuple[str, bool], np.ndarray] = {}
         self._hits: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
@@ -194,6 +202,8 @@ class StoreIndex:
         """Rowids matching ``flt``, in display order."""
         ordered = self.order(flt.sort, flt.descending)
         mask = np.ones(len(ordered), dtype=bool)
+        if self.scope is not None:  # an agent: his own stores only, whatever the filter says
+            mask &= self.agent[ordered] == self.agents.get(self.scope, -2)
         query = fts_query(flt.text)
         if query is not None:
             mask &= self.text_hits(query)[ordered]
@@ -210,20 +220,27 @@ class StoreIndex:
 _ROWS_SQL = text(
     "SELECT s.rowid, s.id, s.code, s.name, coalesce(s.city, ''), coalesce(s.region, ''),"
     " coalesce(a.name, ''), st.last_order_date, coalesce(st.sales_12m, 0),"
-    " coalesce(s.outstanding_balance, 0)"
+    " coalesce(s.outstanding_balance, 0), s.agent_id"
     " FROM store s LEFT JOIN store_stats st ON st.store_rowid = s.rowid"
     " LEFT JOIN agent a ON a.id = s.agent_id WHERE s.rowid IN :rowids"
 ).bindparams(bindparam("rowids", expanding=True))
 
 
-def fetch_store_rows(engine: Engine, rowids: list[int], as_of: dt.date) -> list[StoreRow]:
-    """The rows for ``rowids`` (a screenful), in the order given."""
+def fetch_store_rows(
+    engine: Engine, rowids: list[int], as_of: dt.date, *, identity: Identity | None
+) -> list[StoreRow]:
+    """The rows for ``rowids`` (a screenful), in the order given; for an agent only his own
+    stores' rows (another agent's rowid gives nothing)."""
+    require(identity, Permission.VIEW_OWN_STORES)
     if not rowids:
         return []
+    scope = store_scope(identity)
     with engine.connect() as conn:
         raw = conn.execute(_ROWS_SQL, {"rowids": list(rowids)}).all()
     by_rowid = {}
     for r in raw:
+        if scope is not None and r[10] != scope.hex:
+            continue
         last = dt.date.fromisoformat(r[7]) if r[7] else None
         by_rowid[r[0]] = StoreRow(
             rowid=r[0],
@@ -241,7 +258,9 @@ def fetch_store_rows(engine: Engine, rowids: list[int], as_of: dt.date) -> list[
     return [by_rowid[i] for i in rowids if i in by_rowid]
 
 
-def filter_options(engine: Engine) -> FilterOptions:
+def filter_options(engine: Engine, *, identity: Identity | None) -> FilterOptions:
+    """Regions and agents to filter by (names only; anyone signed in may see them)."""
+    require(identity, Permission.VIEW_OWN_STORES)
     with engine.connect() as conn:
         regions = [
             r[0]

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from ...domain.changes import Changes
 from ...domain.formatting import day, money, number
+from ...security.roles import Identity
 from ..context import AppContext
 from ..errors import show_error
 from ..forecast_refresher import refresher_for
@@ -48,12 +49,14 @@ def _snooze(  # noqa: ANN201
     store_id: uuid.UUID,
     until: dt.date,
     today: dt.date,
-    agent_id: uuid.UUID | None = None,
+    agent_id: uuid.UUID | None,
+    identity: Identity | None,
 ):
     from ...orders.calls import log_call
 
     log_call(
         engine,
+        identity=identity,
         store=store_id,
         agent_id=agent_id,
         outcome="call_back",
@@ -244,7 +247,7 @@ class TodayView(View):
 
         self._request += 1
         request = self._request
-        today, agent = self.ctx.today(), self.ctx.own_stores_only
+        today, agent, identity = self.ctx.today(), self.ctx.own_stores_only, self.ctx.identity
 
         def done(calls) -> None:  # noqa: ANN001 - TodaysCalls
             if request != self._request:
@@ -270,7 +273,7 @@ class TodayView(View):
             )
 
         self.ctx.runner.submit(
-            lambda _t, engine: todays_calls(engine, today=today, agent_id=agent),
+            lambda _t, engine: todays_calls(engine, today=today, agent_id=agent, identity=identity),
             self.ctx.engine,
             on_done=done,
             name="call list",
@@ -376,6 +379,7 @@ class TodayView(View):
             today + dt.timedelta(days=3),
             today,
             self.ctx.agent_id,
+            self.ctx.identity,
             write=True,
             on_error=lambda exc: show_error(self, exc, "snoozing the store"),
             name="snooze",
@@ -463,9 +467,9 @@ class PredictionsView(View):
         if not self.stores:
             from ...orders.entry import store_choices
 
-            agent = self.ctx.own_stores_only
+            agent, identity = self.ctx.own_stores_only, self.ctx.identity
             self.ctx.runner.submit(
-                lambda _t, engine: store_choices(engine, agent_id=agent),
+                lambda _t, engine: store_choices(engine, agent_id=agent, identity=identity),
                 self.ctx.engine,
                 on_done=self._stores_arrived,
                 name="stores",
@@ -524,6 +528,7 @@ class PredictionsView(View):
         if index < 0 or index >= len(self.stores):
             return
         store = self.stores[index]
+        identity = self.ctx.identity
         self._request += 1
         request = self._request
         self.shown_store = None
@@ -553,7 +558,7 @@ class PredictionsView(View):
             QTimer.singleShot(UPSELL_AFTER_MS, lambda: self._ask_upsell(request, store.id))
 
         self.ctx.runner.submit(
-            lambda _t, engine: suggested_order(engine, store.id),
+            lambda _t, engine: suggested_order(engine, store.id, identity=identity),
             self.ctx.engine,
             on_done=done,
             on_error=lambda exc: self._failed(request, exc),

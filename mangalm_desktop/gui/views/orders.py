@@ -33,12 +33,15 @@ from PySide6.QtWidgets import (
 from ...domain import formatting as fmt
 from ...domain.changes import Changes
 from ...domain.errors import UserError
+from ...messaging.service import CONFIRMABLE
 from ...orders import entry, pdf, service
 from ...orders.access import order_audit
 from ...orders.queries import OrderDetail, OrderFilter
 from ..call_dialogs import CallDialog, StockDialog
+from ..confirmations import ConfirmationBar, email_confirmation, share_on_whatsapp
 from ..context import AppContext
 from ..errors import show_error
+from ..mail_dialogs import MailQueueDialog
 from ..order_dialog import ORDER_TABLES, OrderDialog, desktop_actor
 from ..order_print import preview_and_print
 from ..orders_model import STATE_TEXT, OrdersModel
@@ -126,6 +129,9 @@ class OrdersView(View):
             ("print", "P&rint…", self.print_selected),
             ("call", "&Log call…", self.log_call),
             ("stock", "Shelf s&tock…", self.record_stock),
+            ("email", "E-&mail confirmation", self.email_selected),
+            ("whatsapp", "&WhatsApp", self.whatsapp_selected),
+            ("mailqueue", "Mail &queue…", self.open_mail_queue),
         ]:
             button = QPushButton(text, self)
             button.setObjectName(f"order_{key}")
@@ -136,7 +142,7 @@ class OrdersView(View):
             self.buttons[key] = button
         actions.addStretch(1)
 
-        self.model = OrdersModel(ctx.engine, ctx.runner, self)
+        self.model = OrdersModel(ctx.engine, ctx.runner, self, identity=lambda: ctx.identity)
         self.table = QTableView(self)
         self.table.setObjectName("ordersTable")
         self.table.setModel(self.model)
@@ -184,6 +190,8 @@ class OrdersView(View):
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addLayout(actions)
+        self.confirmation_bar = ConfirmationBar(ctx, self)
+        layout.addWidget(self.confirmation_bar)
         layout.addWidget(self.splitter, 1)
 
         self.search.textChanged.connect(self.refresh)
@@ -262,11 +270,11 @@ class OrdersView(View):
     def _select(self, row: int) -> None:
         if not 0 <= row < len(self.model.rows):
             return
-        oid, engine = self.model.rows[row].id, self.ctx.engine
+        oid, engine, identity = self.model.rows[row].id, self.ctx.engine, self.ctx.identity
         self._detail_request += 1
         request = self._detail_request
         self.ctx.runner.submit(
-            lambda _c: entry.detail(engine, oid),
+            lambda _c: entry.detail(engine, oid, identity=identity),
             on_done=lambda d: self._show_detail(request, d),
             name="loading the order",
         )
@@ -299,6 +307,9 @@ class OrdersView(View):
         has = d is not None
         for key in ("duplicate", "pdf", "print", "call", "stock"):
             self.buttons[key].setEnabled(has)
+        confirmable = has and d.state in CONFIRMABLE
+        self.buttons["email"].setEnabled(confirmable)
+        self.buttons["whatsapp"].setEnabled(confirmable)
         changeable = has and d.state in ("draft", *service.AMENDABLE)
         self.buttons["edit"].setEnabled(changeable)
         self.buttons["cancel"].setEnabled(changeable)
@@ -311,8 +322,27 @@ class OrdersView(View):
     def _open_dialog(self, dialog: QWidget) -> QWidget:
         self.dialogs = [x for x in self.dialogs if x.isVisible()]
         self.dialogs.append(dialog)
+        if isinstance(dialog, OrderDialog):
+            dialog.accepted.connect(lambda d=dialog: self._order_closed(d))
         dialog.open()
         return dialog
+
+    def _order_closed(self, dialog: OrderDialog) -> None:
+        """After a submit (not an amend or a draft): offer the confirmation to the store."""
+        r = dialog.result
+        if r is not None and r.state == "submitted" and dialog.mode != "amend":
+            self.confirmation_bar.show_for(r.order_id, r.number)
+
+    def email_selected(self) -> None:
+        if self.detail is not None and self.detail.state in CONFIRMABLE:
+            email_confirmation(self.ctx, self, self.detail.id)
+
+    def whatsapp_selected(self) -> None:
+        if self.detail is not None and self.detail.state in CONFIRMABLE:
+            share_on_whatsapp(self.ctx, self, self.detail.id)
+
+    def open_mail_queue(self) -> MailQueueDialog:
+        return self._open_dialog(MailQueueDialog(self.ctx, self))  # type: ignore[return-value]
 
     def new_order(self, store_id: uuid.UUID | None = None) -> OrderDialog:
         """Ctrl+Shift+N (main window), the store detail and the call list start here."""

@@ -149,9 +149,9 @@ class ProductsView(View):
     def activated(self) -> None:
         if not self.loaded:
             self.loaded = True
-            engine = self.ctx.engine
+            engine, identity = self.ctx.engine, self.ctx.identity
             self.ctx.runner.submit(
-                lambda _ctx: product_filter_options(engine),
+                lambda _ctx: product_filter_options(engine, identity=identity),
                 on_done=self._set_options,
                 name="loading product filters",
             )
@@ -178,7 +178,7 @@ class ProductsView(View):
 
     def refresh(self) -> None:
         flt = self.current_filter()
-        engine = self.ctx.engine
+        engine, identity = self.ctx.engine, self.ctx.identity
         selected = self.selected_product()
 
         def show(rows: list[ProductRow]) -> None:
@@ -190,7 +190,7 @@ class ProductsView(View):
             elif rows:
                 self.table.selectRow(0)
 
-        self._latest.request(lambda _ctx: search_products(engine, flt), show)
+        self._latest.request(lambda _ctx: search_products(engine, flt, identity=identity), show)
 
     def selected_product(self) -> ProductRow | None:
         row = self.table.currentIndex().row()
@@ -205,7 +205,10 @@ class ProductsView(View):
             " · ".join(x for x in (product.sku, product.brand, product.category) if x)
         )
         engine, as_of, pid = self.ctx.engine, self.ctx.today(), product.id
-        self._sales_latest.request(lambda _ctx: product_sales(engine, pid, as_of), self._show_sales)
+        identity = self.ctx.identity
+        self._sales_latest.request(
+            lambda _ctx: product_sales(engine, pid, as_of, identity=identity), self._show_sales
+        )
 
     def _show_sales(self, sales: ProductSales) -> None:
         self.sales = sales

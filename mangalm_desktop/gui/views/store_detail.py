@@ -50,7 +50,6 @@ from ...db.store_profile import (
 )
 from ...domain import formatting as fmt
 from ...domain.changes import Changes
-from ...security.roles import Permission
 from ..charts import WeeklySalesChart
 from ..context import AppContext
 from ..errors import show_error
@@ -271,6 +270,7 @@ class StoreDetailWindow(QWidget):
 
     def reload(self) -> None:
         engine, store_id, as_of = self.ctx.engine, self.store_id, self.ctx.today()
+        identity = self.ctx.identity
         started = time.perf_counter()
 
         def done(detail: StoreDetail | None) -> None:
@@ -281,7 +281,7 @@ class StoreDetailWindow(QWidget):
             self.load_seconds = time.perf_counter() - started
 
         self.ctx.runner.submit(
-            lambda _ctx: load_store_detail(engine, store_id, as_of),
+            lambda _ctx: load_store_detail(engine, store_id, as_of, identity=identity),
             on_done=done,
             name="loading the store",
         )
@@ -327,7 +327,7 @@ class StoreDetailWindow(QWidget):
         if not 0 <= row < len(self.invoice_model.rows):
             return
         invoice: InvoiceSummary = self.invoice_model.rows[row]
-        engine = self.ctx.engine
+        engine, identity = self.ctx.engine, self.ctx.identity
         wanted = invoice.id
 
         def done(lines: list[InvoiceLineRow]) -> None:
@@ -339,7 +339,9 @@ class StoreDetailWindow(QWidget):
                 self.line_model.set_rows(lines)
 
         self.ctx.runner.submit(
-            lambda _ctx: invoice_lines(engine, wanted), on_done=done, name="loading invoice lines"
+            lambda _ctx: invoice_lines(engine, wanted, identity=identity),
+            on_done=done,
+            name="loading invoice lines",
         )
 
     # ---- profile ----------------------------------------------------------------------------
@@ -408,14 +410,7 @@ class StoreDetailWindow(QWidget):
             return
         edit = self._form_edit()
         engine, store_id, version = self.ctx.engine, self.store_id, self.version
-        identity = self.ctx.identity
-        authorize = None
-        if identity is not None:  # an agent may edit only its own stores (checked in the save)
-
-            def authorize(store_agent_id: uuid.UUID | None) -> None:
-                identity.require(Permission.EDIT_STORE_PROFILE)
-                identity.require_store_access(store_agent_id)
-
+        identity = self.ctx.identity  # an agent may edit only its own stores (the save checks)
         self.save_button.setEnabled(False)
         self.form_message.setProperty("error", False)
         self.form_message.setText("Saving…")
@@ -450,7 +445,7 @@ class StoreDetailWindow(QWidget):
 
         self.ctx.runner.submit(
             lambda _ctx: save_store_profile(
-                engine, store_id, edit, expected_version=version, authorize=authorize
+                engine, store_id, edit, expected_version=version, identity=identity
             ),
             write=True,
             on_done=done,

@@ -103,7 +103,7 @@ class StoresView(View):
         engine = ctx.engine
         self.model = WindowedModel(
             STORE_COLUMNS,
-            fetch=lambda ids: fetch_store_rows(engine, ids, ctx.today()),
+            fetch=lambda ids: fetch_store_rows(engine, ids, ctx.today(), identity=ctx.identity),
             submit=ctx.runner.submit,
             row_id=lambda r: r.rowid,
             parent=self,
@@ -157,14 +157,14 @@ class StoresView(View):
             self.reload_index()
 
     def reload_index(self) -> None:
-        engine, as_of = self.ctx.engine, self.ctx.today()
+        engine, as_of, identity = self.ctx.engine, self.ctx.today(), self.ctx.identity
         self._loading_index = True
         self.count_label.setText("Loading stores…")
 
         def load(_ctx: Any) -> tuple[StoreIndex, FilterOptions]:
-            index = StoreIndex(engine, as_of)
+            index = StoreIndex(engine, as_of, identity=identity)  # an agent's: his stores only
             index.order("name", False)  # the default order, in the worker
-            return index, filter_options(engine)
+            return index, filter_options(engine, identity=identity)
 
         def done(result: tuple[StoreIndex, FilterOptions]) -> None:
             self._loading_index = False
@@ -214,15 +214,17 @@ class StoresView(View):
     def refresh(self) -> None:
         """Re-run the search for the current text/filters/sort (called on every keystroke)."""
         index = self.index
+        if index is not None and index.identity != self.ctx.identity:
+            self.index = index = None  # someone else signed in: their stores, not the last one's
         if index is None:
             self.activated()
             return
         flt = self.current_filter()
-        engine, as_of = self.ctx.engine, self.ctx.today()
+        engine, as_of, identity = self.ctx.engine, self.ctx.today(), self.ctx.identity
 
         def query(_ctx: Any) -> tuple[Any, list[StoreRow]]:
             ids = index.match(flt)
-            first = fetch_store_rows(engine, [int(i) for i in ids[:PAGE]], as_of)
+            first = fetch_store_rows(engine, [int(i) for i in ids[:PAGE]], as_of, identity=identity)
             return ids, first
 
         def show(result: tuple[Any, list[StoreRow]]) -> None:

@@ -494,8 +494,11 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_mail_queue_order_id", ["order_id"], unique=False)
 
+    _payments_upgrade()
+
 
 def downgrade() -> None:
+    _payments_downgrade()
     with op.batch_alter_table("mail_queue", schema=None) as batch_op:
         batch_op.drop_index("ix_mail_queue_order_id")
         batch_op.drop_index("ix_mail_queue_status_next_attempt_at")
@@ -567,3 +570,100 @@ def downgrade() -> None:
     op.drop_table("outbox")
     op.drop_table("number_sequence")
     op.drop_table("agent")
+
+
+def _payments_upgrade() -> None:
+    """Collections (issue 19 item 4): payments, their allocations to invoices, promises."""
+    op.create_table(
+        "payment",
+        sa.Column("number", sa.String(length=32), nullable=False),
+        sa.Column("store_id", sa.Uuid(), nullable=False),
+        sa.Column("agent_id", sa.Uuid(), nullable=False),
+        sa.Column("received_on", sa.Date(), nullable=False),
+        sa.Column("amount", Money(scale=2, precision=16), nullable=False),
+        sa.Column("mode", sa.String(length=16), nullable=False),
+        sa.Column("reference", sa.String(length=100), nullable=True),
+        sa.Column("cheque_date", sa.Date(), nullable=True),
+        sa.Column("notes", sa.Text(), nullable=True),
+        sa.Column("status", sa.String(length=16), server_default="collected", nullable=False),
+        sa.Column("decided_by", sa.String(length=100), nullable=True),
+        sa.Column("decided_at", UTCDateTime(), nullable=True),
+        sa.Column("decision_note", sa.Text(), nullable=True),
+        sa.Column("device_id", sa.String(length=64), nullable=True),
+        sa.Column("zoho_payment_id", sa.String(length=64), nullable=True),
+        sa.Column("zoho_error", sa.Text(), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("deleted", sa.Boolean(), server_default="0", nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.CheckConstraint("amount > 0", name=op.f("ck_payment_amount_positive")),
+        sa.ForeignKeyConstraint(["agent_id"], ["agent.id"], name=op.f("fk_payment_agent_id_agent")),
+        sa.ForeignKeyConstraint(["store_id"], ["store.id"], name=op.f("fk_payment_store_id_store")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payment")),
+        sa.UniqueConstraint("number", name=op.f("uq_payment_number")),
+        sa.UniqueConstraint("zoho_payment_id", name=op.f("uq_payment_zoho_payment_id")),
+    )
+    op.create_index("ix_payment_agent_id_received_on", "payment", ["agent_id", "received_on"])
+    op.create_index("ix_payment_status", "payment", ["status"])
+    op.create_index("ix_payment_store_id_received_on", "payment", ["store_id", "received_on"])
+    op.create_table(
+        "payment_promise",
+        sa.Column("store_id", sa.Uuid(), nullable=False),
+        sa.Column("agent_id", sa.Uuid(), nullable=False),
+        sa.Column("promised_on", sa.Date(), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("amount", Money(scale=2, precision=16), nullable=False),
+        sa.Column("notes", sa.Text(), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("deleted", sa.Boolean(), server_default="0", nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.CheckConstraint("amount > 0", name=op.f("ck_payment_promise_amount_positive")),
+        sa.ForeignKeyConstraint(
+            ["agent_id"], ["agent.id"], name=op.f("fk_payment_promise_agent_id_agent")
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["store.id"], name=op.f("fk_payment_promise_store_id_store")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payment_promise")),
+    )
+    op.create_index("ix_payment_promise_store_id_due_on", "payment_promise", ["store_id", "due_on"])
+    op.create_table(
+        "payment_allocation",
+        sa.Column("payment_id", sa.Uuid(), nullable=False),
+        sa.Column("store_id", sa.Uuid(), nullable=False),
+        sa.Column("invoice_id", sa.Uuid(), nullable=False),
+        sa.Column("amount", Money(scale=2, precision=16), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("deleted", sa.Boolean(), server_default="0", nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.CheckConstraint("amount > 0", name=op.f("ck_payment_allocation_amount_positive")),
+        sa.ForeignKeyConstraint(
+            ["invoice_id"], ["invoice.id"], name=op.f("fk_payment_allocation_invoice_id_invoice")
+        ),
+        sa.ForeignKeyConstraint(
+            ["payment_id"], ["payment.id"], name=op.f("fk_payment_allocation_payment_id_payment")
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["store.id"], name=op.f("fk_payment_allocation_store_id_store")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payment_allocation")),
+        sa.UniqueConstraint(
+            "payment_id", "invoice_id", name=op.f("uq_payment_allocation_payment_id_invoice_id")
+        ),
+    )
+    op.create_index("ix_payment_allocation_invoice_id", "payment_allocation", ["invoice_id"])
+
+
+def _payments_downgrade() -> None:
+    op.drop_index("ix_payment_allocation_invoice_id", table_name="payment_allocation")
+    op.drop_table("payment_allocation")
+    op.drop_index("ix_payment_promise_store_id_due_on", table_name="payment_promise")
+    op.drop_table("payment_promise")
+    op.drop_index("ix_payment_store_id_received_on", table_name="payment")
+    op.drop_index("ix_payment_status", table_name="payment")
+    op.drop_index("ix_payment_agent_id_received_on", table_name="payment")
+    op.drop_table("payment")
