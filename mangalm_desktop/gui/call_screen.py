@@ -51,14 +51,17 @@ from PySide6.QtWidgets import (
 
 from ..domain import formatting as fmt
 from ..domain.changes import Changes
-from ..domain.enums import CallOutcome
+from ..domain.enums import CallOutcome, PaymentMode
+from ..domain.errors import UserError
 from ..orders import entry
 from ..orders.access import order_audit
 from ..orders.errors import CreditLimitExceeded, OrderInvalid
 from ..orders.model import LineInput, Suggestion
 from ..orders.pricing import line_money, order_money, pack_hint
+from ..payments.model import MODE_LABEL, PaymentInput
+from ..payments.service import PaymentInvalid
 from ..visits.header import CallHeader, load_header
-from ..visits.model import OUTCOME_WORDS, VisitInput, VisitResult
+from ..visits.model import OUTCOME_WORDS, VisitInput, VisitResult, allocate_oldest_first
 from ..visits.service import save_visit
 from .context import AppContext
 from .errors import show_error
@@ -226,6 +229,39 @@ class CallScreen(QDialog):
         self.notes_edit.setObjectName("callNotes")
         self.notes_edit.setTabChangesFocus(True)
         self.notes_edit.setMaximumHeight(56)
+        self.pay_amount = QLineEdit(self)
+        self.pay_amount.setObjectName("callPayAmount")
+        self.pay_amount.setPlaceholderText("₹ collected (empty: none)")
+        self.pay_amount.setMaximumWidth(180)
+        self.pay_mode = QComboBox(self)
+        self.pay_mode.setObjectName("callPayMode")
+        for value, words in MODE_LABEL.items():
+            self.pay_mode.addItem(words, value)
+        self.pay_ref = QLineEdit(self)
+        self.pay_ref.setObjectName("callPayReference")
+        self.pay_ref.setPlaceholderText("cheque no. / UPI id / UTR")
+        self.pay_cheque_date = QDateEdit(self)
+        self.pay_cheque_date.setObjectName("callChequeDate")
+        self.pay_cheque_date.setCalendarPopup(True)
+        self.pay_cheque_date.setDisplayFormat("dd MMM yyyy")
+        self.pay_cheque_date.setDate(_qdate(today))
+        self.pay_cheque_date.setEnabled(False)
+        self.pay_note = QLabel("", self)
+        self.pay_note.setObjectName("callPayNote")
+        pay_row = QHBoxLayout()
+        pay_row.addWidget(self.pay_amount)
+        mode_label = QLabel("Mo&de", self)
+        mode_label.setBuddy(self.pay_mode)
+        pay_row.addWidget(mode_label)
+        pay_row.addWidget(self.pay_mode)
+        ref_label = QLabel("Re&f.", self)
+        ref_label.setBuddy(self.pay_ref)
+        pay_row.addWidget(ref_label)
+        pay_row.addWidget(self.pay_ref, 1)
+        date_label = QLabel("Cheque da&te", self)
+        date_label.setBuddy(self.pay_cheque_date)
+        pay_row.addWidget(date_label)
+        pay_row.addWidget(self.pay_cheque_date)
         next_row = QHBoxLayout()
         next_row.addWidget(self.next_check)
         next_row.addWidget(self.next_edit)
@@ -235,6 +271,10 @@ class CallScreen(QDialog):
         form.addRow("&Reason (no order)", self.reason_box)
         form.addRow("", next_row)
         form.addRow("&Notes", self.notes_edit)
+        pay_label = QLabel("Pay&ment collected", self)
+        pay_label.setBuddy(self.pay_amount)  # Alt+M (a row of several fields has no buddy)
+        form.addRow(pay_label, pay_row)
+        form.addRow("", self.pay_note)
 
         self.messages = QLabel("", self)
         self.messages.setObjectName("callMessages")
@@ -281,6 +321,10 @@ class CallScreen(QDialog):
             self.next_check,
             self.next_edit,
             self.notes_edit,
+            self.pay_amount,
+            self.pay_mode,
+            self.pay_ref,
+            self.pay_cheque_date,
             self.save_button,
             self.close_button,
         ]
@@ -302,6 +346,8 @@ class CallScreen(QDialog):
         self.next_check.toggled.connect(self.next_edit.setEnabled)
         self.next_check.toggled.connect(lambda _on: self._touch())
         self.notes_edit.textChanged.connect(self._touch)
+        self.pay_amount.textChanged.connect(lambda _t: self._payment_changed())
+        self.pay_mode.currentIndexChanged.connect(lambda _i: self._payment_changed())
         self.save_button.clicked.connect(lambda: self.save())
         self.close_button.clicked.connect(lambda: self.reject())
         QShortcut(QKeySequence("Ctrl+Return"), self, lambda: self.save())
@@ -587,8 +633,61 @@ class CallScreen(QDialog):
             notes=self.notes_edit.toPlainText(),
             next_call_date=_pydate(self.next_edit.date()) if self.next_check.isChecked() else None,
             stock={x.product.id: x.shelf for x in self.lines if x.shelf is not None},
+            payment=self.payment(),
             accept_credit_warning=accept_credit_warning,
         )
+
+    # ---- payment ----------------------------------------------------------------------------
+    def _amount(self) -> Decimal | None:
+        """The amount typed (None: nothing typed; a UserError when it is not a number)."""
+        text = self.pay_amount.text().strip().replace("₹", "").replace(",", "")
+        if not text:
+            return None
+        try:
+            return Decimal(text)
+        except ArithmeticError:
+            raise UserError(f"The payment “{self.pay_amount.text()}” is not an amount.") from None
+
+    def payment(self) -> PaymentInput | None:
+        """The payment collected, settling the oldest open invoices first."""
+        amount = self._amount()
+        if amount is None or self.store_id is None:
+            return None
+        mode = self.pay_mode.currentData()
+        invoices = self.header.open_invoices if self.header is not None else []
+        return PaymentInput(
+            store_id=self.store_id,
+            amount=amount,
+            mode=mode,
+            reference=self.pay_ref.text(),
+            cheque_date=_pydate(self.pay_cheque_date.date())
+            if mode == PaymentMode.CHEQUE.value
+            else None,
+            allocations=allocate_oldest_first([(i.invoice_id, i.open) for i in invoices], amount)
+            if amount.is_finite() and amount > 0
+            else [],
+        )
+
+    def _payment_changed(self) -> None:
+        self.pay_cheque_date.setEnabled(self.pay_mode.currentData() == PaymentMode.CHEQUE.value)
+        self._touch()
+        try:
+            pay = self.payment()
+        except UserError as exc:
+            self.pay_note.setText(str(exc))
+            return
+        if pay is None:
+            self.pay_note.setText("")
+            return
+        numbers = {i.invoice_id: i.number for i in self.header.open_invoices} if self.header else {}
+        settled = ", ".join(
+            f"{numbers.get(a.invoice_id, '')} {fmt.money(a.amount)}" for a in pay.allocations
+        )
+        left = pay.amount - sum((a.amount for a in pay.allocations), Decimal(0))
+        words = f"settles {settled}" if settled else "no open invoice to settle"
+        if left > 0 and pay.allocations:
+            words += f"; {fmt.money(left)} on account"
+        self.pay_note.setText(words)
 
     # ---- saving -----------------------------------------------------------------------------
     def _ask_credit(self, text: str) -> bool:
@@ -604,7 +703,12 @@ class CallScreen(QDialog):
     def save(self, accept_credit_warning: bool = False) -> None:
         if self.busy or not self.ready:
             return
-        ctx, visit = self.ctx, self.visit(bool(accept_credit_warning))
+        ctx = self.ctx
+        try:
+            visit = self.visit(bool(accept_credit_warning))
+        except UserError as exc:
+            self._say(str(exc))
+            return
         if visit.agent_id is None and self.header is not None:
             visit.agent_id = ctx.order_agent(self._store_agent())
         who, hook, today = ctx.identity, order_audit(desktop_actor(ctx)), ctx.today()
@@ -629,10 +733,10 @@ class CallScreen(QDialog):
         self.saved_visit = w.value
         res: VisitResult = w.value
         words = OUTCOME_WORDS[self.outcome()]
-        if res.order is not None:
-            self.ctx.status(f"Order {res.order.number} saved: {fmt.money(res.order.total)}")
-        else:
-            self.ctx.status(f"Call saved: {words}")
+        said = [f"Order {res.order.number}: {fmt.money(res.order.total)}"] if res.order else []
+        if res.payment is not None:
+            said.append(f"receipt {res.payment.number}: {fmt.money(res.payment.amount)}")
+        self.ctx.status(f"Call saved: {words}" + (" · " + " · ".join(said) if said else ""))
         self.touched = False
         self.accept()
 
@@ -640,11 +744,10 @@ class CallScreen(QDialog):
         self.busy = False
         if not shiboken6.isValid(self.messages):
             return
-        if isinstance(exc, OrderInvalid):
+        if isinstance(exc, OrderInvalid | PaymentInvalid):
+            said = [str(i) for i in exc.issues] if isinstance(exc, OrderInvalid) else exc.problems
             self.messages.setText(
-                "<br>".join(
-                    f'<span style="color:#c62828">{_html(str(i))}</span>' for i in exc.issues
-                )
+                "<br>".join(f'<span style="color:#c62828">{_html(t)}</span>' for t in said)
             )
         elif isinstance(exc, CreditLimitExceeded):
             self._say(exc.issue.message, "#b26a00")

@@ -13,14 +13,14 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from ..db.engine import session_scope
 from ..db.models import Invoice, InvoiceLine, Order, OrderLine, Product, Store
+from ..db.queries.balances import OpenInvoice, open_invoices, store_balance
 from ..domain.enums import OrderKind, OrderState
 from ..domain.errors import UserError
-from ..domain.money import ZERO
 from ..orders.calls import latest_stock
 from ..orders.model import Suggestion
 from ..orders.prefill import prefill
@@ -79,6 +79,7 @@ class CallHeader:
     source: str  # where the lines came from: suggestions | last_order | last_invoice | none
     suggestions: list[Suggestion] = field(default_factory=list)
     reasons: list[Reason] = field(default_factory=list)
+    open_invoices: list[OpenInvoice] = field(default_factory=list)  # oldest first
 
 
 def _past_orders(session: Session, store_id: uuid.UUID) -> list[PastOrder]:
@@ -163,19 +164,6 @@ def _last_quantities(
     return last
 
 
-def _overdue(session: Session, store_id: uuid.UUID, today: dt.date) -> tuple[int, Decimal]:
-    count, amount = session.execute(
-        select(func.count(), func.coalesce(func.sum(Invoice.balance), 0)).where(
-            Invoice.store_id == store_id,
-            Invoice.deleted.is_(False),
-            Invoice.kind == "invoice",
-            Invoice.balance > 0,
-            Invoice.due_date < today,
-        )
-    ).one()
-    return int(count), amount if isinstance(amount, Decimal) else Decimal(str(amount or 0))
-
-
 def load_header(
     engine: Engine, identity: Identity | None, store_id: uuid.UUID, today: dt.date
 ) -> CallHeader:
@@ -213,8 +201,9 @@ def load_header(
                 )
             )
         lines.sort(key=lambda x: x.name)
-        count, amount = _overdue(session, store_id, today)
-        outstanding = store.outstanding_balance or ZERO
+        # after collections not yet in Zoho (db.queries.balances, as the payments panel shows)
+        balance = store_balance(session, store_id, today)
+        outstanding = balance.outstanding
         credit_left = None
         if store.credit_limit is not None:
             credit_left = (
@@ -229,8 +218,8 @@ def load_header(
             locality=", ".join(x for x in (store.city, store.region) if x),
             beat="",
             outstanding=outstanding,
-            overdue_count=count,
-            overdue_amount=amount,
+            overdue_count=balance.overdue_invoices,
+            overdue_amount=balance.overdue,
             credit_limit=store.credit_limit,
             credit_left=credit_left,
             past_orders=_past_orders(session, store_id),
@@ -238,6 +227,7 @@ def load_header(
             source=start.source,
             suggestions=list(start.suggestions),
             reasons=list_reasons(session, identity),
+            open_invoices=open_invoices(session, store_id),
         )
 
 

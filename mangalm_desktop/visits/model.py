@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from ..domain.enums import CallOutcome
 from ..orders.model import LineInput, OrderResult, Suggestion
+from ..payments.model import AllocationInput, PaymentInput, PaymentResult
 
 OUTCOME_WORDS: dict[CallOutcome, str] = {
     CallOutcome.ORDERED: "Ordered",
@@ -17,18 +18,6 @@ OUTCOME_WORDS: dict[CallOutcome, str] = {
     CallOutcome.NO_ANSWER: "Not reachable",
 }
 """The outcomes a visit offers, in the order the call screen lists them."""
-
-
-@dataclass(frozen=True)
-class PaymentEntry:
-    """A payment collected during the visit (saved by ``payments.service`` in the visit's
-    transaction)."""
-
-    amount: Decimal
-    mode: str  # cash | cheque | upi | bank_transfer
-    reference: str | None = None
-    cheque_date: dt.date | None = None
-    invoice_ids: tuple[uuid.UUID, ...] = ()
 
 
 @dataclass
@@ -44,7 +33,7 @@ class VisitInput:
     notes: str | None = None
     next_call_date: dt.date | None = None
     stock: dict[uuid.UUID | str, int] = field(default_factory=dict)
-    payment: PaymentEntry | None = None
+    payment: PaymentInput | None = None  # its store and agent are the visit's
     accept_credit_warning: bool = False
 
 
@@ -55,7 +44,7 @@ class VisitResult:
     call_id: uuid.UUID
     order: OrderResult | None
     stock_rows: int
-    payment_id: uuid.UUID | None
+    payment: PaymentResult | None
 
 
 @dataclass(frozen=True)
@@ -65,3 +54,20 @@ class Reason:
     label: str
     active: bool
     sort_order: int
+
+
+def allocate_oldest_first(
+    invoices: list[tuple[uuid.UUID, Decimal]], amount: Decimal
+) -> list[AllocationInput]:
+    """Settle the oldest open invoices first with ``amount`` (``invoices``: (id, open amount),
+    oldest first); what is left over stays on account."""
+    out: list[AllocationInput] = []
+    left = amount
+    for invoice_id, open_amount in invoices:
+        if left <= 0:
+            break
+        take = min(left, open_amount)
+        if take > 0:
+            out.append(AllocationInput(invoice_id, take))
+            left -= take
+    return out

@@ -6,7 +6,7 @@ leaves an order without its call (the call list would ring the store again) or a
 without its visit. Each part is written by its own package's in-session function — the order
 by :func:`..orders.service.submit_in_session` (validation, numbering, feedback, its one
 ``upsert_order`` op), the call and stock by :mod:`..orders.calls`, the payment by
-``payments.service`` — inside the one ``session_scope`` here, so the commit at its end keeps
+``payments.service.record_payment`` — inside the one ``session_scope`` here, so the commit at its end keeps
 all of them or none (``tests/integration/test_visit_durability.py`` kills a process mid-save).
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import replace
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -26,8 +27,9 @@ from ..orders.access import authorise_order
 from ..orders.calls import add_call, add_stock
 from ..orders.model import OrderDraft
 from ..orders.service import OnWrite, submit_in_session
+from ..payments.service import record_payment
 from ..security.roles import Identity
-from .model import PaymentEntry, VisitInput, VisitResult
+from .model import VisitInput, VisitResult
 from .reasons import check_reason
 
 
@@ -43,23 +45,6 @@ def _outcome(value: CallOutcome | str) -> CallOutcome:
         return CallOutcome(value)
     except ValueError:
         raise UserError(f"Unknown visit outcome {value!r}.") from None
-
-
-def _collect(
-    session: Session,
-    identity: Identity | None,
-    store: Store,
-    agent_id: uuid.UUID | None,
-    payment: PaymentEntry,
-    today: dt.date,
-) -> uuid.UUID:
-    """The payment of the visit, in the visit's transaction (``payments`` package, issue 19
-    item 4). Until that package is part of the app, a payment is refused in words, before
-    anything of the visit is kept."""
-    raise UserError(
-        "Recording a payment is not available in this version yet; "
-        "save the visit without it and record the payment later."
-    )
 
 
 def save_visit(
@@ -132,7 +117,8 @@ def save_visit(
                 quantities=visit.stock,
                 reported_on=today,
             )
-        payment_id = None
+        payment = None
         if visit.payment is not None:
-            payment_id = _collect(session, identity, store, agent_id, visit.payment, today)
-        return VisitResult(call_id, order, stock_rows, payment_id)
+            data = replace(visit.payment, store_id=store.id, agent_id=agent_id)
+            payment = record_payment(session, identity, data, today=today)
+        return VisitResult(call_id, order, stock_rows, payment)

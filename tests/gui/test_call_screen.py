@@ -8,6 +8,7 @@ the time from the first key to the saved visit printed.
 from __future__ import annotations
 
 import time
+from decimal import Decimal as D
 
 import pytest
 from PySide6.QtCore import Qt
@@ -22,6 +23,8 @@ from mangalm_desktop.db.models import (
     Order,
     OrderLine,
     Outbox,
+    Payment,
+    PaymentAllocation,
     Product,
     StoreStockReport,
 )
@@ -171,12 +174,30 @@ def test_no_order_with_a_reason_by_keys(demo_window, qtbot):
     keys.press(Qt.Key.Key_R, Qt.KeyboardModifier.AltModifier)
     keys.press(Qt.Key.Key_Down)  # the second reason
     chosen = screen.reason_box.currentText()
+    # ... but paid ₹2,500 by cheque: Alt+M amount, Alt+D mode, Alt+F cheque number
+    keys.press(Qt.Key.Key_M, Qt.KeyboardModifier.AltModifier)
+    assert QApplication.focusWidget() is screen.pay_amount
+    keys.type("2500")
+    keys.press(Qt.Key.Key_D, Qt.KeyboardModifier.AltModifier)
+    while screen.pay_mode.currentText() != "Cheque":
+        keys.press(Qt.Key.Key_Down)
+    keys.press(Qt.Key.Key_F, Qt.KeyboardModifier.AltModifier)
+    keys.type("004512")
+    assert screen.pay_cheque_date.isEnabled()
     keys.press(Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: screen.saved_visit is not None, timeout=WAIT)
     with session_scope(engine) as s:
         call = s.get(CallLog, screen.saved_visit.call_id)
         reason = s.get(NoOrderReason, call.reason_id)
+        payment = s.scalar(
+            select(Payment).where(Payment.id == screen.saved_visit.payment.payment_id)
+        )
+        settled = s.scalars(
+            select(PaymentAllocation.amount).where(PaymentAllocation.payment_id == payment.id)
+        ).all()
     assert call.outcome == "no_order" and reason.label == chosen and call.order_id is None
+    assert (payment.amount, payment.mode, payment.reference) == (D("2500"), "cheque", "004512")
+    assert payment.store_id == entry.store_id and sum(settled, D(0)) <= D("2500")
     assert submitted_orders(engine, entry.store_id) == orders_before  # no order made
 
 

@@ -23,10 +23,11 @@ from mangalm_desktop.domain.enums import CallOutcome, Role
 from mangalm_desktop.domain.errors import UserError
 from mangalm_desktop.orders.errors import CreditLimitExceeded, OrderInvalid
 from mangalm_desktop.orders.model import LineInput
+from mangalm_desktop.payments.model import PaymentInput
 from mangalm_desktop.security.roles import Identity, PermissionDenied
 from mangalm_desktop.visits import reasons
 from mangalm_desktop.visits.header import load_header
-from mangalm_desktop.visits.model import PaymentEntry, VisitInput
+from mangalm_desktop.visits.model import VisitInput, allocate_oldest_first
 from mangalm_desktop.visits.service import save_visit
 
 from .orders_support import seed
@@ -156,9 +157,9 @@ def test_a_bad_part_anywhere_keeps_nothing(engine, sd):
                 sd.agent_id,
                 CallOutcome.ORDERED,
                 good_lines,
-                payment=PaymentEntry(Decimal("100"), "cash"),
+                payment=PaymentInput(sd.store_id, Decimal("100"), "cheque", reference="000123"),
             ),
-            "payment",
+            "needs the date written on it",
         ),
     ]
     for visit, words in bad:
@@ -266,3 +267,68 @@ def test_header_shows_balance_overdue_credit_and_last_orders(engine, sd):
     other = Identity("asha", Role.AGENT, agent_id=uuid.uuid4(), agent_code="A08")
     with pytest.raises(PermissionDenied):
         load_header(engine, other, sd.store_id, TODAY)
+
+
+def test_a_cheque_collected_on_the_visit_is_saved_with_it(engine, sd):
+    with session_scope(engine) as s:
+        old = Invoice(
+            number="INV-OLD",
+            store_id=sd.store_id,
+            invoice_date=TODAY - dt.timedelta(days=60),
+            due_date=TODAY - dt.timedelta(days=30),
+            total=Decimal("700"),
+            balance=Decimal("700"),
+            source="test",
+        )
+        new = Invoice(
+            number="INV-NEW",
+            store_id=sd.store_id,
+            invoice_date=TODAY - dt.timedelta(days=10),
+            due_date=TODAY + dt.timedelta(days=20),
+            total=Decimal("900"),
+            balance=Decimal("900"),
+            source="test",
+        )
+        s.add_all([old, new])
+    header = load_header(engine, None, sd.store_id, TODAY)
+    assert [i.number for i in header.open_invoices] == ["INV-OLD", "INV-NEW"]
+    assert (header.overdue_count, header.overdue_amount) == (1, Decimal("700.00"))
+    allocations = allocate_oldest_first(
+        [(i.invoice_id, i.open) for i in header.open_invoices], Decimal("1000.00")
+    )
+    assert [(a.invoice_id, a.amount) for a in allocations] == [
+        (header.open_invoices[0].invoice_id, Decimal("700.00")),
+        (header.open_invoices[1].invoice_id, Decimal("300.00")),
+    ]
+    result = save_visit(
+        engine,
+        _agent(sd),
+        VisitInput(
+            sd.store_id,
+            None,
+            CallOutcome.ORDERED,
+            [LineInput("ATTA-5", 4)],
+            payment=PaymentInput(
+                uuid.uuid4(),  # the visit's store is used
+                Decimal("1000.00"),
+                "cheque",
+                reference="004512",
+                cheque_date=TODAY,
+                allocations=allocations,
+            ),
+        ),
+        today=TODAY,
+    )
+    assert result.payment is not None and result.payment.number.startswith("A07-")
+    with session_scope(engine) as s:
+        ops = sorted(s.scalars(select(Outbox.table_name)))
+    assert ops == [
+        "audit_log",  # the receipt entry (payments.service)
+        "call_log",
+        "orders",
+        "payment",
+        "payment_allocation",
+        "payment_allocation",
+    ]
+    after = load_header(engine, None, sd.store_id, TODAY)
+    assert after.outstanding == Decimal("600.00") and after.overdue_count == 0
