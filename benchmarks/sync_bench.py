@@ -86,7 +86,9 @@ def _db_url(admin: str, name: str) -> str:
 
 def seed(url: str, lines: int) -> dict:
     init_central(url)
-    manager = add_user(url, "BENCHM", "Bench Manager", manager=True, password="bench")
+    manager = add_user(
+        url, "BENCHM", "Bench Manager", manager=True, password="bench", identity=None
+    )
     per = 10
     with psycopg.connect(url, autocommit=True) as conn:
         agent = conn.execute("SELECT id FROM agent WHERE code = 'BENCHM'").fetchone()[0]

@@ -16,9 +16,11 @@ from pathlib import Path
 from ..db.engine import make_engine
 from ..db.paths import data_dir
 from ..domain.errors import UserError
+from ..security.roles import Identity
 from ..sync.admin import PROFILE_FIELDS, connect_command, edit_store, move_store
 from ..sync.central import BRIDGE_LOGIN, add_bridge, add_user, init_central
 from ..sync.connection import redact_url, sqlalchemy_url
+from ..sync.online_signin import url_identity
 from .common import cli_task, password_source
 
 
@@ -31,6 +33,12 @@ def _url(args: argparse.Namespace) -> str:
             "the password may come from PGPASSWORD).",
         )
     return url
+
+
+def _who(url: str) -> Identity:
+    """The admin URL's login as the server identifies it: the services check its permission
+    (managing users and stores is an admin's) as they check a signed-in person's."""
+    return url_identity(url)
 
 
 def _add_url(p: argparse.ArgumentParser) -> None:
@@ -140,7 +148,9 @@ def run_init(args: argparse.Namespace) -> int:
 
 def run_add_user(args: argparse.Namespace) -> int:
     url = _url(args)
-    user = add_user(url, args.code, args.name, manager=args.manager, email=args.email)
+    user = add_user(
+        url, args.code, args.name, manager=args.manager, email=args.email, identity=_who(url)
+    )
     kind = "manager" if user.manager else "agent"
     print(f"created {kind} {user.code} ({args.name})")
     print("Give this person, for Sync > Connection settings (or the command below):")
@@ -152,7 +162,8 @@ def run_add_user(args: argparse.Namespace) -> int:
 
 
 def run_move_store(args: argparse.Namespace) -> int:
-    change = move_store(_url(args), args.store, args.to)
+    url = _url(args)
+    change = move_store(url, args.store, args.to, identity=_who(url))
     if not change.changed:
         print(f"{change.code} ({change.name}) already belongs to {args.to}; nothing changed")
         return 0
@@ -166,7 +177,8 @@ def run_move_store(args: argparse.Namespace) -> int:
 
 def run_edit_store(args: argparse.Namespace) -> int:
     changes = {f: getattr(args, f) for f in PROFILE_FIELDS if getattr(args, f) is not None}
-    change = edit_store(_url(args), args.store, changes)
+    url = _url(args)
+    change = edit_store(url, args.store, changes, identity=_who(url))
     if not change.changed:
         print(f"{change.code} ({change.name}): nothing changed (same values)")
         return 0
@@ -178,7 +190,7 @@ def run_edit_store(args: argparse.Namespace) -> int:
 
 def run_add_bridge(args: argparse.Namespace) -> int:
     url = _url(args)
-    login = add_bridge(url, args.login)
+    login = add_bridge(url, args.login, identity=_who(url))
     host = redact_url(url).split("@")[-1]
     print(f"created the Zoho bridge login {login.db_role} (role mangalm_bridge)")
     print(f"  password: {login.password}   (shown once; keep it in the bridge's keyring)")

@@ -11,10 +11,11 @@ import datetime as dt
 import logging
 
 from ..db.migrate import backup_sqlite
+from ..db.paths import demo_db_path
 from ..demo import DEFAULT_TODAY, SMALL, create_demo_company, existing_data
 from ..demo.company import check_sizes
 from ..domain import formatting as fmt
-from .common import add_db_option, cli_task, db_path, open_db
+from .common import add_db_option, cli_identity, cli_task, db_path, open_db
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,10 @@ def run(args: argparse.Namespace) -> int:
     path = db_path(args)
     engine = open_db(args, encrypt_new=False)  # a demo company is made-up data: plain
     try:
+        if path.resolve() != demo_db_path(None).resolve():
+            # --db names another database (a laptop's own, --force would replace its data):
+            # configured for a central server, that needs a sign-in like any other command
+            cli_identity(engine)
         if args.force and existing_data(engine):
             backup = backup_sqlite(path, "before-demo")
             print(f"backup of the previous data: {backup}")

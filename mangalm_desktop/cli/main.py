@@ -28,6 +28,7 @@ COMMAND_MODULES: list[str] = [
     "mangalm_desktop.cli.visit_cmd",
     "mangalm_desktop.cli.payments_cmd",
     "mangalm_desktop.cli.report_cmd",
+    "mangalm_desktop.cli.schemes_cmd",
     "mangalm_desktop.cli.central_cmd",
     "mangalm_desktop.cli.sync_cmd",
     "mangalm_desktop.cli.zoho_cmd",

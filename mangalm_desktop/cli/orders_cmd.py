@@ -322,6 +322,11 @@ def cmd_show(args: argparse.Namespace) -> int:
                 f"{fmt.quantity(ln.quantity):>6} × {fmt.price(ln.unit_price)}{disc} = "
                 f"{fmt.money(ln.line_total)}"
             )
+            if ln.scheme_reason:
+                worth = f" (worth {fmt.money(ln.scheme_value)})" if ln.free_goods else ""
+                print(
+                    f"        {'free: ' if ln.free_goods else 'scheme: '}{ln.scheme_reason}{worth}"
+                )
         print(
             f"subtotal {fmt.money(o.subtotal)}  discounts {fmt.money(o.discount_total)}  "
             f"total {fmt.money(o.total)}"

@@ -18,7 +18,7 @@ from ..sync.pull import build_deferred_indexes
 from ..sync.scheduler import SyncScheduler, run_forever
 from ..sync.service import SyncReport, local_counts, sync_once
 from ..sync.state import history
-from .common import add_db_option, cli_task, open_db, password_source
+from .common import add_db_option, cli_identity, cli_task, open_db, password_source
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -139,6 +139,9 @@ def _connector(cfg: CentralConfig):  # noqa: ANN202 - a Connector
 def run_sync(args: argparse.Namespace) -> int:
     cfg = _config()
     engine = open_db(args)
+    # No person's sign-in: a scheduled `sync run --every` must keep running unattended. It
+    # logs in as this laptop's PostgreSQL role (password in the keyring), prints only counts,
+    # and the central server's RLS limits it to the agent's rows (docs/security.md).
     if args.every is not None:
         return _run_loop(args, cfg, engine)
     report = sync_once(
@@ -217,6 +220,7 @@ def run_status(args: argparse.Namespace) -> int:
 
 def run_conflicts(args: argparse.Namespace) -> int:
     engine = open_db(args)
+    cli_identity(engine)  # configured for a central server: sign in first (docs/security.md)
     items = list_conflicts(engine)
     if args.json:
         shown = [
@@ -252,6 +256,7 @@ def run_conflicts(args: argparse.Namespace) -> int:
 def run_resolve(args: argparse.Namespace) -> int:
     cfg = _config()
     engine = open_db(args)
+    cli_identity(engine)  # configured for a central server: sign in first (docs/security.md)
     with _connector(cfg)() as pg:
         resolve(engine, pg, args.seq, args.keep)
     print(f"#{args.seq}: kept {'your' if args.keep == 'mine' else 'the central'} version")
@@ -261,6 +266,7 @@ def run_resolve(args: argparse.Namespace) -> int:
 def run_hand_over(args: argparse.Namespace) -> int:
     cfg = _config()
     engine = open_db(args)
+    cli_identity(engine)  # configured for a central server: sign in first (docs/security.md)
     with _connector(cfg)() as pg:
         done = hand_over(engine, pg, args.seq)
     print(

@@ -133,6 +133,49 @@ class Product(Synced, Base):
     launched_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
+class Scheme(Synced, Base):
+    """A trade promotion, managed centrally and read-only to agents (docs/orders.md "Schemes").
+
+    Scope: one product, a brand, a category, or (none set) every product. ``regions`` and
+    ``store_classes`` are comma-separated lists; empty means all. ``valid_to`` is inclusive
+    (None: open-ended); ending a scheme sets it. ``kind``: percent | slab | free_goods."""
+
+    __tablename__ = "scheme"
+    __table_args__ = (Index("ix_scheme_valid_from", "valid_from"),)
+
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    product_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("product.id"))
+    brand: Mapped[str | None] = mapped_column(String(100))
+    category: Mapped[str | None] = mapped_column(String(100))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    regions: Mapped[str | None] = mapped_column(Text)
+    store_classes: Mapped[str | None] = mapped_column(String(100))
+    stackable: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SchemeRule(Synced, Base):
+    """One step of a scheme: from ``min_qty`` on, ``discount_pct`` off, or ``free_qty`` free
+    per whole ``min_qty`` (of ``free_product_id``; None: the line's own product)."""
+
+    __tablename__ = "scheme_rule"
+    __table_args__ = (
+        Index("ix_scheme_rule_scheme_id", "scheme_id"),
+        CheckConstraint("min_qty >= 1", name="min_qty_positive"),
+        CheckConstraint("free_qty >= 0", name="free_qty_not_negative"),
+    )
+
+    scheme_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("scheme.id"))
+    min_qty: Mapped[int] = mapped_column(Integer)
+    discount_pct: Mapped[Decimal] = mapped_column(Money(4), default=Decimal("0"))
+    free_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    free_product_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("product.id"))
+
+
 class Invoice(Synced, Base):
     __tablename__ = "invoice"
     __table_args__ = (
@@ -249,6 +292,19 @@ class OrderLine(Synced, Base):
     discount_pct: Mapped[Decimal] = mapped_column(Money(4), default=Decimal("0"))
     line_total: Mapped[Decimal] = mapped_column(Money())
     suggested_qty: Mapped[int | None] = mapped_column(Integer)
+    # What schemes gave this line (docs/orders.md "Schemes"). ``discount_pct`` is the whole
+    # line discount (the agent's own + ``scheme_pct``); ``scheme_value`` the schemes' rupees,
+    # or for a free-goods line (``free_goods``: price 0) the goods' value at list price.
+    # ``scheme_id`` is the scheme credited first; ``scheme_split`` the rupees per scheme as
+    # JSON ``{"<scheme id>": "12.50"}`` when schemes were stacked. Not a foreign key: a
+    # scheme may later leave an agent's replica while its orders stay.
+    scheme_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # (server defaults only: bulk writers such as the demo insert lines without these)
+    scheme_pct: Mapped[Decimal] = mapped_column(Money(4), server_default="0")
+    scheme_value: Mapped[Decimal] = mapped_column(Money(), server_default="0")
+    free_goods: Mapped[bool] = mapped_column(Boolean, server_default="0")
+    scheme_reason: Mapped[str | None] = mapped_column(Text)
+    scheme_split: Mapped[str | None] = mapped_column(Text)
 
 
 class StoreStockReport(Synced, Base):
@@ -494,6 +550,8 @@ SYNCED_TABLES: tuple[str, ...] = (
     "store",
     "product",
     "no_order_reason",
+    "scheme",
+    "scheme_rule",
     "invoice",
     "invoice_line",
     "orders",

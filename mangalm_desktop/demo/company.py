@@ -20,6 +20,7 @@ from ..domain.errors import UserError
 from ..domain.tasks import NULL_TASK, TaskContext
 from .history import generate_history
 from .masters import IdMaker, Masters, make_agents, make_products, make_stores
+from .schemes import write_demo_schemes
 from .writer import DemoWriter, business_row_counts, clear_all
 
 # The demo's "today" unless one is given: a Monday a week before Diwali 2026, so the history
@@ -134,6 +135,7 @@ def create_demo_company(
             clear_all(conn)
         writer = DemoWriter(conn, m, h, ctx)
         writer.write()
+        write_demo_schemes(conn, m.products, m.today)
         conn.execute(delete(SyncState).where(SyncState.key == DEMO_TODAY_KEY))
         conn.execute(insert(SyncState).values(key=DEMO_TODAY_KEY, value=m.today.isoformat()))
     kinds = h.orders["kind"].to_numpy()

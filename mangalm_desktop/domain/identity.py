@@ -24,6 +24,7 @@ class Permission(StrEnum):
     TAKE_ORDERS = "take_orders"
     EDIT_STORE_PROFILE = "edit_store_profile"
     RUN_REPORTS = "run_reports"
+    MANAGE_SCHEMES = "manage_schemes"
     EXPORT_DATA = "export_data"
     IMPORT_DATA = "import_data"
     RUN_ZOHO = "run_zoho"
@@ -46,6 +47,7 @@ _MANAGER = _AGENT | {
     Permission.APPROVE_PAYMENTS,
     Permission.VIEW_ALL_STORES,
     Permission.RUN_REPORTS,
+    Permission.MANAGE_SCHEMES,
     Permission.EXPORT_DATA,
     Permission.IMPORT_DATA,
     Permission.RUN_ZOHO,

@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
 
 from ..domain.changes import Changes
 from ..messaging import service
@@ -51,8 +51,11 @@ def email_confirmation(
     parent: QWidget,
     order_id: uuid.UUID,
     on_done: Callable[[service.QueuedMail], None] | None = None,
+    *,
+    again: bool = False,
 ) -> Worker:
-    """Queue the confirmation of ``order_id`` to the store's e-mail and send it soon."""
+    """Queue the confirmation of ``order_id`` to the store's e-mail and send it soon; if it was
+    sent already, ask before sending another copy."""
     engine, who = ctx.engine, ctx.identity
 
     def done(w: Written) -> None:
@@ -63,15 +66,34 @@ def email_confirmation(
         if on_done is not None:
             on_done(q)
 
+    def failed(exc: BaseException) -> None:
+        if isinstance(exc, service.AlreadySent) and not again and _ask_again(parent, exc):
+            email_confirmation(ctx, parent, order_id, on_done, again=True)
+        elif not isinstance(exc, service.AlreadySent):
+            show_error(parent, exc, "e-mailing the confirmation")
+
     return ctx.runner.submit(
         lambda _c: Written(
-            service.queue_order_confirmation(engine, who, order_id), service.CHANGES
+            service.queue_order_confirmation(engine, who, order_id, again=again), service.CHANGES
         ),
         write=True,
         on_done=done,
-        on_error=shown(parent, "e-mailing the confirmation"),
+        on_error=failed,
         name="queueing the confirmation",
     )
+
+
+def _ask_again(parent: QWidget, exc: service.AlreadySent) -> bool:
+    box = QMessageBox(parent)
+    box.setObjectName("sendAgain")
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle("Confirmation already sent")
+    box.setText(str(exc))
+    box.setInformativeText("Send the store another copy?")
+    again = box.addButton("Send &again", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("&No", QMessageBox.ButtonRole.RejectRole)
+    box.exec()
+    return box.clickedButton() is again
 
 
 def share_on_whatsapp(ctx: AppContext, parent: QWidget, order_id: uuid.UUID) -> Worker:

@@ -131,10 +131,16 @@ def _load(engine, order_id: uuid.UUID | None, agent_id: uuid.UUID | None, identi
     )
 
 
+def checked_return(checked: Checked) -> bool:
+    """True when the checked lines are a return's (stored negative)."""
+    return any(x.quantity < 0 for x in checked.lines)
+
+
 class OrderDialog(QDialog):
     """New order (``order_id=None``), edit a draft, or amend a submitted/synced order."""
 
-    LINE_HEADERS = ["SKU", "Product", "Qty", "Pack", "Price", "Disc. %", "Amount"]
+    LINE_HEADERS = ["SKU", "Product", "Qty", "Pack", "Price", "Disc. %", "Amount", "Scheme"]
+    SCHEME_COLUMN = 7
 
     def __init__(
         self,
@@ -399,11 +405,13 @@ class OrderDialog(QDialog):
         self.notes_edit.setPlainText(o.notes or "")
         by_id = {p.id: p for p in self.products}
         for ln in o.lines:
+            if ln.free_goods:
+                continue  # free goods come back from the schemes when the order is checked
             product = by_id.get(ln.product_id) or entry.ProductChoice(
                 ln.product_id, ln.sku, ln.name, ln.unit, ln.pack_size, ln.unit_price
             )
             self.lines.append(
-                EntryLine(product, abs(ln.quantity), ln.discount_pct, ln.suggested_qty)
+                EntryLine(product, abs(ln.quantity), ln.own_discount_pct, ln.suggested_qty)
             )
         self._refresh_table()
 
@@ -555,12 +563,13 @@ class OrderDialog(QDialog):
                 fmt.money(ln.product.price),
                 fmt.pct_number(ln.discount_pct),
                 fmt.money(money.total),
+                "",  # the schemes arrive with the check (_show_schemes)
             ]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if c not in (2, 5):
                     item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-                if c >= 2:
+                if 2 <= c <= 6:
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
@@ -632,11 +641,69 @@ class OrderDialog(QDialog):
         if not shiboken6.isValid(self.messages):
             return  # the dialog was closed while the check ran
         self.checked = checked
+        self._show_schemes(checked)
         msgs = [("error", str(e)) for e in checked.errors]
         msgs += [("warning", str(w)) for w in checked.warnings]
         msgs += [("notice", str(n)) for n in checked.notices]
         self._checked_messages = msgs
         self._show_messages()
+
+    def _show_schemes(self, checked: Checked) -> None:
+        """The schemes the check applied: per typed line its amount after the scheme and the
+        reason in words; each free-goods line as an extra row (not editable) at price 0; the
+        totals as the order will be saved (docs/orders.md "Schemes")."""
+        paid = {x.product_id: x for x in checked.lines if not x.free_goods}
+        free = [x for x in checked.lines if x.free_goods]
+        self.table.blockSignals(True)
+        self.table.setRowCount(len(self.lines) + len(free))
+        for r, ln in enumerate(self.lines):
+            pl = paid.get(ln.product.id)
+            if pl is None or pl.quantity != (-1 if checked_return(checked) else 1) * ln.quantity:
+                continue
+            self._set_cell(r, 6, fmt.money(pl.total), editable=False)
+            text = ""
+            if pl.scheme_reason:
+                text = (
+                    f"{fmt.percent_points(pl.scheme_pct)} · {pl.scheme_reason}"
+                    if pl.scheme_pct
+                    else pl.scheme_reason
+                )
+            self._set_cell(r, self.SCHEME_COLUMN, text, editable=False, tip=pl.scheme_reason)
+        for i, pl in enumerate(free, start=len(self.lines)):
+            cells = [
+                pl.sku or "",
+                pl.name,
+                str(pl.quantity),
+                str(pl.pack_size),
+                fmt.money(0),
+                "",
+                "free",
+                f"Free · {pl.scheme_reason or ''}",
+            ]
+            for c, text in enumerate(cells):
+                self._set_cell(i, c, text, editable=False, tip=pl.scheme_reason)
+        self.table.blockSignals(False)
+        if self.lines:
+            units = sum(x.quantity for x in self.lines)
+            offered = sum((x.scheme_value for x in checked.lines if x.free_goods), Decimal(0))
+            gift = f" · free goods worth {fmt.money(offered)}" if offered else ""
+            self.totals_label.setText(
+                f"{len(self.lines)} lines · {fmt.number(units)} units · subtotal "
+                f"{fmt.money(checked.subtotal)} · discounts {fmt.money(checked.discount_total)}"
+                f"{gift} · <b>total {fmt.money(checked.total)}</b>"
+            )
+
+    def _set_cell(
+        self, row: int, col: int, text: str, *, editable: bool, tip: str | None = None
+    ) -> None:
+        item = QTableWidgetItem(text)
+        if not editable:
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+        if 2 <= col <= 6:
+            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if tip:
+            item.setToolTip(tip)
+        self.table.setItem(row, col, item)
 
     def _say(self, msgs: list[tuple[str, str]]) -> None:
         """Messages about what was just typed (kept until the next thing typed succeeds)."""

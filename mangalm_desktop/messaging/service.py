@@ -69,6 +69,10 @@ STALE_WORDS = (
 )
 
 
+class AlreadySent(UserError):
+    """That confirmation went out already; another copy only when a person asks (``again``)."""
+
+
 def backoff(attempts: int) -> dt.timedelta:
     """Wait before attempt ``attempts + 1``: 1, 2, 4, 8, 16, 32, then 60 minutes."""
     return dt.timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
@@ -166,9 +170,14 @@ def confirmation_message(detail: OrderDetail, company: CompanyInfo) -> tuple[str
     """Subject, body, attachment name and the PDF of ``detail``'s confirmation."""
     what = "Return" if detail.kind == "return" else "Order"
     subject = f"{what} {detail.number} confirmed — {company.name}"
+    thanks = (
+        "These are the goods we take back."
+        if detail.kind == "return"
+        else "Thank you for your order."
+    )
     body = (
-        f"Dear {detail.store_name},\n\nThank you for your order. The confirmation is attached "
-        f"(PDF).\n\n{order_summary(detail)}\n\n{company.name}\n"
+        f"Dear {detail.store_name},\n\n{thanks} The confirmation is attached (PDF).\n\n"
+        f"{order_summary(detail)}\n\n{company.name}\n"
     )
     return subject, body, f"order-{detail.number}.pdf", order_pdf_bytes(detail, company)
 
@@ -214,7 +223,7 @@ def queue_order_confirmation(
         if existing is not None and existing.status in (QUEUED, SENDING):
             return QueuedMail(existing.id, order.number, address, existing.status, False)
         if existing is not None and existing.status == SENT and not again:
-            raise UserError(
+            raise AlreadySent(
                 f"The confirmation of order {order.number} was already sent to {address}.",
                 hint="Send it again only if the store asks (Send again / --again).",
             )

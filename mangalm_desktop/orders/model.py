@@ -86,6 +86,20 @@ class PricedLine:
     total: Decimal
     suggested_qty: int | None = None
     prediction_id: uuid.UUID | None = None
+    # What schemes gave (docs/orders.md "Schemes"): ``discount_pct`` above is the whole line
+    # discount, ``scheme_pct`` the schemes' part of it, ``scheme_value`` their rupees (a free
+    # line: the goods' value at list price), ``scheme_split`` the rupees per scheme (JSON).
+    scheme_id: uuid.UUID | None = None
+    scheme_pct: Decimal = ZERO
+    scheme_value: Decimal = ZERO
+    scheme_reason: str | None = None
+    scheme_split: str | None = None
+    free_goods: bool = False
+
+    @property
+    def own_discount_pct(self) -> Decimal:
+        """The agent's own part of the line discount (what an edit of the line starts from)."""
+        return self.discount_pct - self.scheme_pct
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from ..printing import document, fonts
 from ..printing.document import BAND, BRAND, INK, MUTED, RULE
 from ..printing.document import CompanyInfo as CompanyInfo  # re-exported for callers
 from ..security.roles import Identity
-from .queries import OrderDetail, get_order
+from .queries import LineView, OrderDetail, get_order
 
 STATE_LABEL = {
     "draft": "DRAFT (not submitted)",
@@ -107,6 +107,14 @@ def _parties(o: OrderDetail, st: dict[str, ParagraphStyle]) -> Table:
     return t
 
 
+def _product_cell(ln: LineView, st: dict[str, ParagraphStyle]) -> Paragraph | list[Paragraph]:
+    """The product's name, and under it the scheme behind the line (free goods say so)."""
+    if not ln.scheme_reason:
+        return _p(ln.name, st["cell"])
+    why = f"{'Free: ' if ln.free_goods else ''}{ln.scheme_reason}"
+    return [_p(ln.name, st["cell"]), _p(why, st["small"])]
+
+
 def _lines(o: OrderDetail, st: dict[str, ParagraphStyle]) -> Table:
     heads = ["#", "SKU", "Product", "Qty", "Pack", "Price", "Disc.", "Amount"]
     rows = [
@@ -118,7 +126,7 @@ def _lines(o: OrderDetail, st: dict[str, ParagraphStyle]) -> Table:
             [
                 _p(str(n), st["cell"]),
                 _p(ln.sku or "", st["cell"]),
-                _p(ln.name, st["cell"]),
+                _product_cell(ln, st),
                 _p(f"{fmt.quantity(ln.quantity)}{unit}", st["num"]),
                 _p(str(ln.pack_size), st["num"]),
                 _p(fmt.price(ln.unit_price), st["num"]),

@@ -62,6 +62,15 @@ class LineView:
     discount_pct: Decimal
     line_total: Decimal
     suggested_qty: int | None
+    scheme_pct: Decimal = Decimal(0)
+    scheme_value: Decimal = Decimal(0)
+    scheme_reason: str | None = None
+    free_goods: bool = False
+
+    @property
+    def own_discount_pct(self) -> Decimal:
+        """The agent's own part of the line discount (the rest came from schemes)."""
+        return self.discount_pct - self.scheme_pct
 
 
 @dataclass(frozen=True)
@@ -188,6 +197,10 @@ def get_order(session: Session, order_id: uuid.UUID, *, identity: Identity | Non
             discount_pct=ln.discount_pct,
             line_total=ln.line_total,
             suggested_qty=ln.suggested_qty,
+            scheme_pct=ln.scheme_pct or Decimal(0),
+            scheme_value=ln.scheme_value or Decimal(0),
+            scheme_reason=ln.scheme_reason,
+            free_goods=bool(ln.free_goods),
         )
         for ln, p in rows
     ]

@@ -104,7 +104,20 @@ def _new_line(order: Order, line_no: int, pl: PricedLine) -> OrderLine:
         discount_pct=pl.discount_pct,
         line_total=pl.total,
         suggested_qty=pl.suggested_qty,
+        **_scheme_fields(pl),
     )
+
+
+def _scheme_fields(pl: PricedLine) -> dict[str, Any]:
+    """The scheme columns of an order line (docs/orders.md "Schemes")."""
+    return {
+        "scheme_id": pl.scheme_id,
+        "scheme_pct": pl.scheme_pct,
+        "scheme_value": pl.scheme_value,
+        "free_goods": pl.free_goods,
+        "scheme_reason": pl.scheme_reason,
+        "scheme_split": pl.scheme_split,
+    }
 
 
 def _replace_draft_lines(
@@ -133,6 +146,7 @@ def _replace_draft_lines(
             "discount_pct": pl.discount_pct,
             "line_total": pl.total,
             "suggested_qty": pl.suggested_qty,
+            **_scheme_fields(pl),
         }
         for n, pl in enumerate(checked.lines, start=1)
     ]
@@ -149,11 +163,12 @@ def _amend_lines(session: Session, order: Order, checked: Checked) -> list[Order
     it tombstones removed ones, so reusing a number would break its (order_id, line_no) key.
     """
     existing = list(session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)))
-    live = {x.product_id: x for x in existing if not x.deleted}
+    # A product may be on the order twice: bought, and given free by a scheme.
+    live = {(x.product_id, bool(x.free_goods)): x for x in existing if not x.deleted}
     next_no = max((x.line_no for x in existing), default=0) + 1
     kept: list[OrderLine] = []
     for pl in checked.lines:
-        row = live.pop(pl.product_id, None)
+        row = live.pop((pl.product_id, pl.free_goods), None)
         if row is None:
             row = _new_line(order, next_no, pl)
             next_no += 1
@@ -163,6 +178,8 @@ def _amend_lines(session: Session, order: Order, checked: Checked) -> list[Order
             row.unit_price = pl.unit_price
             row.discount_pct = pl.discount_pct
             row.line_total = pl.total
+            for name, value in _scheme_fields(pl).items():
+                setattr(row, name, value)
         kept.append(row)
     for gone in live.values():
         gone.deleted = True
@@ -395,14 +412,17 @@ def draft_from_order(
         notes=order.notes,
         requested_delivery_date=order.requested_delivery_date,
         order_date=order.order_date,
+        # The agent's own discount only, and no free-goods lines: pricing adds the schemes
+        # again (as they stand on the day of the edit).
         lines=[
             LineInput(
                 x.product_id,
                 x.quantity if order.kind == "order" else abs(x.quantity),
-                x.discount_pct,
+                x.discount_pct - (x.scheme_pct or 0),
                 x.suggested_qty,
             )
             for x in _live_lines(session, order.id)
+            if not x.free_goods
         ],
     )
 

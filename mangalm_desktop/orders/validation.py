@@ -9,6 +9,7 @@ which the agent must confirm before submitting (docs/orders.md "Validation").
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -20,8 +21,10 @@ from ..db.models import Order, Product, Store
 from ..domain import formatting as fmt
 from ..domain.enums import OrderKind, OrderState
 from ..domain.money import ZERO
+from ..schemes.pricing import ItemLine, Priced, StoreRef, price
+from ..schemes.queries import load_schemes
 from .model import Checked, Issue, LineInput, OrderDraft, PricedLine
-from .pricing import check_pct, line_money, order_money, pack_hint
+from .pricing import LineMoney, check_pct, order_money, pack_hint
 
 OPEN_STATES = (OrderState.SUBMITTED, OrderState.SYNCED, OrderState.SENT_TO_ZOHO)
 
@@ -57,6 +60,8 @@ _PRODUCT_COLUMNS = (
     Product.name,
     Product.pack_size,
     Product.price,
+    Product.brand,
+    Product.category,
     Product.active,
     Product.deleted,
 )
@@ -117,6 +122,84 @@ def open_orders_total(session: Session, store_id: uuid.UUID, exclude: uuid.UUID 
     if exclude is not None:
         stmt = stmt.where(Order.id != exclude)
     return session.scalar(stmt) or ZERO
+
+
+def _merge_notices(merged: dict[uuid.UUID, dict[str, Any]]) -> list[Issue]:
+    notices: list[Issue] = []
+    for m in merged.values():
+        p = m["product"]
+        if len(m["lines"]) > 1:
+            where = ", ".join(str(x) for x in m["lines"])
+            notices.append(
+                Issue(
+                    "duplicate_merged",
+                    f"{_label(p)} was on lines {where}; merged into one line of {abs(m['qty'])}.",
+                    m["lines"][0],
+                )
+            )
+        if hint := pack_hint(m["qty"], p.pack_size or 1):
+            notices.append(Issue("pack_rounding", f"{_label(p)}: {hint}", m["lines"][0]))
+    return notices
+
+
+def _price_lines(
+    session: Session,
+    merged: dict[uuid.UUID, dict[str, Any]],
+    store: Store | None,
+    kind: OrderKind,
+    order_date: dt.date,
+) -> list[PricedLine]:
+    """Price the merged lines with the schemes that apply (docs/orders.md "Schemes"):
+    ordinary orders of a known store only; returns are credited at list price."""
+    entries = list(merged.values())
+    items = [
+        ItemLine(
+            product_id=m["product"].id,
+            quantity=m["qty"],
+            unit_price=m["product"].price,
+            brand=m["product"].brand,
+            category=m["product"].category,
+            discount_pct=m["pct"],
+            name=m["product"].name,
+            sku=m["product"].sku,
+        )
+        for m in entries
+    ]
+    schemes = []
+    where = StoreRef(None, None)
+    if store is not None and kind is OrderKind.ORDER and items:
+        schemes = load_schemes(session, order_date)
+        where = StoreRef(store.region, store.size_class)
+    result: Priced = price(items, where, order_date, schemes)
+    out: list[PricedLine] = []
+    for x in result.lines:
+        m = entries[x.source] if x.source is not None else None
+        split = None
+        if len(x.shares) > 1:
+            split = json.dumps({str(s.scheme_id): str(s.amount) for s in x.shares}, sort_keys=True)
+        out.append(
+            PricedLine(
+                product_id=x.product_id,
+                sku=x.sku,
+                name=x.name,
+                pack_size=(m["product"].pack_size or 1) if m else 1,
+                quantity=x.quantity,
+                unit_price=x.unit_price,
+                discount_pct=x.discount_pct,
+                gross=x.gross,
+                discount=x.discount,
+                total=x.total,
+                suggested_qty=m["suggested"] if m else None,
+                prediction_id=m["prediction"] if m else None,
+                scheme_id=x.scheme_id,
+                scheme_pct=x.scheme_pct,
+                scheme_value=x.scheme_value,
+                scheme_reason=x.reason,
+                scheme_split=split,
+                free_goods=x.free,
+            )
+        )
+    return out
 
 
 def validate(
@@ -232,40 +315,9 @@ def validate(
                 "prediction": line.prediction_id,
             }
 
-    priced: list[PricedLine] = []
-    for m in merged.values():
-        p = m["product"]
-        if len(m["lines"]) > 1:
-            where = ", ".join(str(x) for x in m["lines"])
-            notices.append(
-                Issue(
-                    "duplicate_merged",
-                    f"{_label(p)} was on lines {where}; merged into one line of {abs(m['qty'])}.",
-                    m["lines"][0],
-                )
-            )
-        if hint := pack_hint(m["qty"], p.pack_size or 1):
-            notices.append(Issue("pack_rounding", f"{_label(p)}: {hint}", m["lines"][0]))
-        money = line_money(m["qty"], p.price, m["pct"])
-        priced.append(
-            PricedLine(
-                product_id=p.id,
-                sku=p.sku,
-                name=p.name,
-                pack_size=p.pack_size or 1,
-                quantity=m["qty"],
-                unit_price=p.price,
-                discount_pct=m["pct"],
-                gross=money.gross,
-                discount=money.discount,
-                total=money.total,
-                suggested_qty=m["suggested"],
-                prediction_id=m["prediction"],
-            )
-        )
-    totals = order_money(
-        [line_money(x.quantity, x.unit_price, x.discount_pct) for x in priced], order_pct
-    )
+    notices += _merge_notices(merged)
+    priced = _price_lines(session, merged, store, kind, order_date)
+    totals = order_money([LineMoney(x.gross, x.discount, x.total) for x in priced], order_pct)
 
     if store is not None and kind is OrderKind.ORDER and store.credit_limit is not None:
         balance = store.outstanding_balance or ZERO

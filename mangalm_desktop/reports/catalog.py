@@ -20,7 +20,7 @@ from ..domain.date_window import window_text
 from ..domain.errors import UserError
 from ..domain.formatting import Kind
 from ..security.roles import Identity, Permission, require
-from . import accuracy, agents, sales, stores
+from . import accuracy, agents, collections, sales, schemes, stores
 from .filters import ReportFilters, implausible_lines, validate
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,14 @@ _MONEY = {
     "d61_90",
     "d90_plus",
     "total",
+    "collected",
+    "approved",
+    "pending",
+    "rejected",
+    "amount",
+    "discount_given",
+    "free_goods_value",
+    "cost",
 }
 _PCT = {
     "growth_prev",
@@ -56,8 +64,9 @@ _PCT = {
     "quantity_match",
     "wape",
     "bias",
+    "cost_share",
 }
-_DATE = {"period_start", "last_purchase"}
+_DATE = {"period_start", "last_purchase", "received_on"}
 _FLOAT = {"forecast", "abs_error", "lines_per_call"}
 _INT = {
     "quantity",
@@ -79,6 +88,9 @@ _INT = {
     "predictions",
     "actual",
     "oldest_days",
+    "payments",
+    "days_waiting",
+    "free_quantity",
 }
 _BOOL = {"over_limit"}
 
@@ -120,9 +132,20 @@ LABELS: dict[str, str] = {
     "d90_plus": "90+ days",
     "oldest_days": "Most overdue (days)",
     "over_limit": "Over limit",
+    "received_on": "Received on",
+    "collected": "Collected",
+    "approved": "Approved",
+    "pending": "Awaiting approval",
+    "rejected": "Rejected",
+    "days_waiting": "Days waiting",
     "abs_error": "Abs. error",
     "wape": "WAPE",
     "bias": "Bias",
+    "scheme_code": "Scheme code",
+    "free_quantity": "Free quantity",
+    "discount_given": "Discount given",
+    "free_goods_value": "Free goods value",
+    "cost_share": "Cost / order value",
 }
 
 
@@ -303,14 +326,43 @@ _SPECS: list[ReportSpec] = [
         for by in accuracy.ACCURACY_DIMENSIONS
     ),
     ReportSpec(
+        "scheme-uptake",
+        "Scheme uptake and cost",
+        schemes.scheme_uptake,
+        ChartSpec("scheme_code", ("discount_given", "free_goods_value"), stacked=True),
+        description="Orders and lines using each scheme, discount given, free goods value.",
+        empty_reason="No scheme was valid in these dates.",
+    ),
+    ReportSpec(
         "ageing",
         "Outstanding balances and ageing",
         stores.outstanding_ageing,
         ChartSpec("store", ("not_due", "d0_30", "d31_60", "d61_90", "d90_plus"), stacked=True),
         Drill("sales-by-product", "store", "store_code"),
         uses=("dates", "region", "agent", "store"),
-        description="Unpaid balances per store in 0–30 / 31–60 / 61–90 / 90+ days past due.",
+        description="Unpaid balances per store in 0–30 / 31–60 / 61–90 / 90+ days past due, "
+        "after the payments collected.",
         as_of_only=True,
+    ),
+    ReportSpec(
+        "collections",
+        "Collections by agent, day and mode",
+        collections.collections_by_agent_day,
+        ChartSpec("agent", ("approved", "pending", "rejected"), stacked=True),
+        Drill("collections-pending", "agent", "agent_code"),
+        uses=("dates", "region", "agent", "store"),
+        description="Payments collected per day, agent and mode; approved, awaiting, rejected.",
+        empty_reason="No payment was collected in these dates for these filters.",
+    ),
+    ReportSpec(
+        "collections-pending",
+        "Payments awaiting approval",
+        collections.pending_approval,
+        ChartSpec("store", ("amount",)),
+        uses=("dates", "region", "agent", "store"),
+        description="Collected payments a manager has not approved or rejected, oldest first.",
+        as_of_only=True,
+        empty_reason="No payment is waiting for approval.",
     ),
 ]
 

@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Connection, and_, case, false, func, or_, select
 
 from ..db.models import Agent, Invoice, Order, Store
+from ..db.queries import balances
 from ..domain.enums import InvoiceKind, OrderState
 from . import sqlfn
 from .filters import EXCLUDED_INVOICE_STATUSES, ReportFilters, agent_ids, implausible_date
@@ -123,13 +124,15 @@ def outstanding_ageing(conn: Connection, f: ReportFilters) -> pd.DataFrame:
     """Unpaid invoice balances per store, aged by days past the due date as of the end date.
 
     Buckets: not yet due, 0–30, 31–60, 61–90 and over 90 days past due (an invoice without a
-    due date is due on its invoice date). Balances are the invoices' current balances.
+    due date is due on its invoice date). Balances are the invoices' balances after the
+    collections Zoho has not seen yet (``db.queries.balances``: one way for every balance).
     """
     as_of = _as_of(f)
     dialect = conn.dialect.name
     due = func.coalesce(Invoice.due_date, Invoice.invoice_date)
     age = sqlfn.days_between(as_of, due, dialect)
-    bal = Invoice.balance
+    pending = balances.pending_allocations(as_of)
+    bal = balances.open_balance(pending)
 
     def bucket(cond: ColumnElement[bool]) -> ColumnElement[Decimal]:
         return func.sum(case((cond, bal), else_=ZERO))
@@ -153,13 +156,15 @@ def outstanding_ageing(conn: Connection, f: ReportFilters) -> pd.DataFrame:
     ]
     q = (
         select(*keys, *sums)
+        .select_from(Invoice)
+        .outerjoin(pending, pending.c.invoice_id == Invoice.id)
         .join(Store, Store.id == Invoice.store_id)
         .outerjoin(Agent, Agent.id == Store.agent_id)
         .where(
             Invoice.deleted == false(),
             Invoice.kind == InvoiceKind.INVOICE.value,
             or_(Invoice.status.is_(None), Invoice.status.not_in(EXCLUDED_INVOICE_STATUSES)),
-            Invoice.balance > ZERO,
+            bal > ZERO,
             Invoice.invoice_date <= as_of,
             ~implausible_date(Invoice.invoice_date),
             *_store_conditions(f),

@@ -75,9 +75,13 @@ def _store(conn: psycopg.Connection, code: str) -> tuple[uuid.UUID, str, dict[st
 
 
 def move_store(
-    url: str, store_code: str, agent_code: str, *, identity: Identity | None = None
+    url: str, store_code: str, agent_code: str, *, identity: Identity | None
 ) -> StoreChange:
-    """Assign a store to another agent (the laptops follow at their next sync)."""
+    """Assign a store to another agent (the laptops follow at their next sync).
+
+    ``identity`` needs the manage-users permission: the app's signed-in person, or for the CLI
+    the admin URL's own login as the server identifies it (:func:`.online_signin.url_identity`).
+    None: a script holding the admin URL; the server's own grants still apply."""
     require(identity, Permission.MANAGE_USERS)
     with psycopg.connect(libpq_url(url)) as conn, conn.transaction():
         store_id, name, row = _store(conn, store_code)
@@ -112,7 +116,7 @@ def edit_store(
     store_code: str,
     changes: dict[str, str],
     *,
-    identity: Identity | None = None,
+    identity: Identity | None,
 ) -> StoreChange:
     """Change some profile fields of a store (checked as the store form checks them); only
     the given fields are written, so edits made elsewhere to other fields stay."""

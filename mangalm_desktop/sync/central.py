@@ -83,7 +83,7 @@ def add_user(
     manager: bool = False,
     password: str | None = None,
     email: str | None = None,
-    identity: Identity | None = None,
+    identity: Identity | None,
 ) -> NewUser:
     """Create (or update) a login role and its ``agent`` row; the password is returned once.
 
@@ -147,7 +147,7 @@ def add_bridge(
     login: str = BRIDGE_LOGIN,
     *,
     password: str | None = None,
-    identity: Identity | None = None,
+    identity: Identity | None,
 ) -> BridgeLogin:
     """Create (or reset the password of) the Zoho bridge's login, a member of
     ``mangalm_bridge`` only: exactly the grants the bridge needs (``central_sql.bridge_sql``),

@@ -183,6 +183,15 @@ BEGIN
     IF NEW.order_id IS NOT NULL THEN
         PERFORM mangalm_check_parent_order(NEW.order_id, NEW.store_id, TG_TABLE_NAME);
     END IF;
+    IF TG_TABLE_NAME = 'order_line' THEN
+        -- a line may credit only a scheme meant for the agent's stores (nested IF: only
+        -- order_line has the column)
+        IF NEW.scheme_id IS NOT NULL AND NOT EXISTS (
+               SELECT 1 FROM scheme s WHERE s.id = NEW.scheme_id
+               AND mangalm_scheme_visible(s.regions, s.store_classes)) THEN
+            PERFORM mangalm_refuse('an order line may only name a scheme meant for your stores');
+        END IF;
+    END IF;
     RETURN NEW;
 END $$;
 

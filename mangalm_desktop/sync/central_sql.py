@@ -108,6 +108,21 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     SELECT id FROM store WHERE agent_id = mangalm_my_agent_id()
 $$;
 
+-- A scheme is visible to an agent when it is meant for at least one of the agent's stores
+-- (regions and store classes: comma-separated, empty = all). Read-only to agents.
+CREATE OR REPLACE FUNCTION mangalm_scheme_visible(regions text, classes text) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT EXISTS (
+        SELECT 1 FROM store s
+        WHERE s.agent_id = mangalm_my_agent_id() AND NOT s.deleted
+          AND (coalesce(btrim(regions), '') = ''
+               OR lower(btrim(s.region)) IN (SELECT lower(btrim(x))
+                                             FROM unnest(string_to_array(regions, ',')) x))
+          AND (coalesce(btrim(classes), '') = ''
+               OR lower(btrim(s.size_class)) IN (SELECT lower(btrim(x))
+                                                 FROM unnest(string_to_array(classes, ',')) x)))
+$$;
+
 CREATE OR REPLACE FUNCTION mangalm_sees_all() RETURNS boolean
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     SELECT r.rolsuper OR r.rolbypassrls OR pg_has_role(session_user, 'mangalm_manager', 'MEMBER')
@@ -155,6 +170,11 @@ def _policies(table: str) -> list[str]:
     grants = [f'GRANT SELECT, INSERT, UPDATE, DELETE ON "{table}" TO {MANAGER_ROLE}']
     if table in ("agent", "product", "no_order_reason"):  # read by all, written by managers
         read, write = "true", None
+    elif table == "scheme":
+        # Managed centrally: agents read the schemes meant for their stores and write none.
+        read, write = "mangalm_scheme_visible(regions, store_classes)", None
+    elif table == "scheme_rule":
+        read, write = "scheme_id IN (SELECT id FROM scheme)", None  # scheme's RLS applies
     elif table == "store":
         read = "agent_id = mangalm_my_agent_id()"
         write = read
@@ -264,7 +284,11 @@ def central_statements() -> list[str]:
 
 BRIDGE_ROLE = "mangalm_bridge"
 BRIDGE_UPSERTS: tuple[str, ...] = ("store", "product", "invoice", "invoice_line")
-BRIDGE_READS: tuple[str, ...] = ("order_line",)
+BRIDGE_READS: tuple[str, ...] = ("order_line", "payment_allocation")
+# Customer payments (docs/collections.md): the push reads approved payments and their
+# allocations and writes only the Zoho columns of a payment (and lowers the balance of the
+# invoices it settles, which it may write as an upserted table).
+BRIDGE_PAYMENT_COLUMNS: tuple[str, ...] = ("zoho_payment_id", "zoho_error", "version", "updated_at")
 BRIDGE_ORDER_COLUMNS: tuple[str, ...] = (
     "state",
     "zoho_salesorder_id",
@@ -286,7 +310,7 @@ END $$""",
         f"GRANT USAGE ON SCHEMA public TO {role}",
         f"GRANT SELECT ON alembic_version TO {role}",
     ]
-    for table in (*BRIDGE_UPSERTS, *BRIDGE_READS, "orders"):
+    for table in (*BRIDGE_UPSERTS, *BRIDGE_READS, "orders", "payment"):
         stmts += [
             f'DROP POLICY IF EXISTS bridge_all ON "{table}"',
             f'CREATE POLICY bridge_all ON "{table}" FOR ALL TO {role} USING (true) '
@@ -298,6 +322,7 @@ END $$""",
         stmts.append(f'GRANT SELECT ON "{table}" TO {role}')
     stmts += [
         f"GRANT SELECT, UPDATE ({', '.join(BRIDGE_ORDER_COLUMNS)}) ON orders TO {role}",
+        f"GRANT SELECT, UPDATE ({', '.join(BRIDGE_PAYMENT_COLUMNS)}) ON payment TO {role}",
         # sync_state is the laptops' table centrally unused but for the bridge's zoho: rows.
         "ALTER TABLE sync_state ENABLE ROW LEVEL SECURITY",
         "DROP POLICY IF EXISTS bridge_zoho ON sync_state",

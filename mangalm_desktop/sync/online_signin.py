@@ -21,11 +21,12 @@ import uuid
 import psycopg
 
 from ..domain.enums import Role
+from ..domain.errors import UserError
 from ..security.roles import Identity
 from ..security.signin import OnlineCheck, OnlineUnavailable, SignInFailed
 from .central import role_name
 from .central_sql import AGENT_ROLE, MANAGER_ROLE
-from .connection import CentralConfig
+from .connection import CentralConfig, libpq_url
 
 # SQLSTATE class 28 (invalid authorization) and the libpq messages of a refused login.
 _AUTH_MARKERS = (
@@ -119,3 +120,26 @@ def central_online_check(config: CentralConfig) -> OnlineCheck:
                 raise OnlineUnavailable(f"The central server is not set up: {exc}") from exc
 
     return check
+
+
+def url_identity(url: str) -> Identity:
+    """Who the login in an admin URL is, as the central server says (``mangalm central``).
+
+    The server checks the URL's password; the answer is then checked by the services like a
+    signed-in person's (admins may manage users and stores). A login that is neither a
+    superuser, a user manager nor a Mangalm user is refused in words."""
+    try:
+        conn = psycopg.connect(libpq_url(url), autocommit=True)
+    except psycopg.OperationalError as exc:
+        if _is_auth_failure(exc):
+            raise SignInFailed(
+                "The central server refused the admin login: wrong user name or password."
+            ) from exc
+        raise UserError(
+            f"The central server did not answer: {exc}".strip(),
+            hint="Check --url (or MANGALM_CENTRAL_URL) and that the server runs.",
+        ) from exc
+    with conn:
+        row = conn.execute("SELECT session_user").fetchone()
+        user = str(row[0]) if row else ""
+        return identify(conn, user)

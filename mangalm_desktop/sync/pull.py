@@ -50,7 +50,7 @@ from ..domain.tasks import NULL_TASK, TaskContext
 from . import state
 from .central import check_central_schema
 from .checkpointer import BackgroundCheckpointer
-from .tables import STORE_SCOPED, TableSpec, all_specs
+from .tables import FOLLOW_STORES, STORE_SCOPED, TableSpec, all_specs
 
 log = logging.getLogger(__name__)
 
@@ -516,6 +516,8 @@ def pull(
                         (gained,),
                         batch_size,
                     )
+                elif gained and spec.name in FOLLOW_STORES:
+                    got += applier.stream(pg, spec, "true", (), batch_size)
                 resume_key = f"resume:{spec.name}"
                 done_marks: list[StateMark] = [
                     (f"pull:{spec.name}", None, final),

@@ -39,6 +39,11 @@ STORE_SCOPED: tuple[str, ...] = (
     "payment_promise",
 )
 
+# Tables without a store_id whose rows an agent sees because of its stores (schemes meant for
+# their regions and classes): a pull that gains a store re-reads them whole (they are small),
+# since rows that became visible may be older than the cursor.
+FOLLOW_STORES: tuple[str, ...] = ("scheme", "scheme_rule")
+
 # Pull never overwrites a row that still has unsent local changes. Order lines travel inside
 # their order's outbox op, so they are guarded by the order's id.
 GUARD_COLUMN: dict[str, str] = {"order_line": "order_id"}

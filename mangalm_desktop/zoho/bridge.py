@@ -32,6 +32,7 @@ from .client import ZohoClient
 from .clock import Clock, SystemClock
 from .config import ZohoConfig
 from .errors import BridgeBusy, BudgetExhausted, ZohoAuthError, ZohoError
+from .payments_push import push_payments
 from .ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ JOBS: dict[str, Callable[..., J.JobResult]] = {
     "items": J.pull_items,
     "invoices": J.pull_invoices,
     "orders": J.push_orders,
+    "payments": push_payments,
 }
 ALL_JOBS: tuple[str, ...] = tuple(JOBS)
 

@@ -81,9 +81,21 @@ class ZohoConfig:
     items_modified_filter: bool = False  # send last_modified_time to /items
     contacts_modified_filter: bool = False  # send last_modified_time to /contacts
     crm_if_modified_since: bool = True  # CRM answers 304 for nothing new
+    # sales-order lines (schemes): the line discount as "<pct>%" or folded into the rate
+    # (net_rate); free goods at rate 0 or at list price less "100%" (full_discount)
+    line_discount: str = "percent"
+    free_goods: str = "zero_rate"
     # exactly-once push: an order whose create had an unknown outcome is looked up on every
     # run and created again only after this long without Zoho showing it (docs/zoho.md)
     maybe_created_window_minutes: int = 120
+    # customer payments (docs/zoho.md "Payments"): Books' payment modes are each organization's
+    # own list (Settings ▸ Payment modes), so the name sent for each of ours is a setting;
+    # "UPI" is not a default mode: add it in Books or map UPI to one you have.
+    payment_mode_cash: str = "cash"
+    payment_mode_cheque: str = "check"
+    payment_mode_upi: str = "UPI"
+    payment_mode_bank_transfer: str = "banktransfer"
+    payment_account_id: str = ""  # Books' deposit-to account; empty = the organization's default
     # deletions: a full invoice listing every this many hours finds invoices deleted in Books
     # (UNCONFIRMED that the listing shows every live invoice; 0 turns the sweep off)
     deletion_sweep_hours: int = 24
@@ -128,6 +140,10 @@ class ZohoConfig:
             raise UserError(
                 "maybe_created_window_minutes and deletion_sweep_hours cannot be negative."
             )
+        if self.line_discount not in ("percent", "net_rate"):
+            raise UserError("line_discount must be percent or net_rate.")
+        if self.free_goods not in ("zero_rate", "full_discount"):
+            raise UserError("free_goods must be zero_rate or full_discount.")
         if self.interval_minutes <= 0:
             raise UserError("interval_minutes must be more than 0.")
 

@@ -249,6 +249,38 @@ class OrderLineInfo:
     quantity: int
     unit_price: Decimal
     discount_pct: Decimal
+    # schemes (docs/orders.md "Schemes"): a free-goods line (price 0; ``list_price`` is what
+    # the goods are worth) and the scheme's reason, sent as the line's description
+    free: bool = False
+    list_price: Decimal | None = None
+    reason: str | None = None
+
+
+LINE_DISCOUNT_FORMS = ("percent", "net_rate")
+FREE_GOODS_FORMS = ("zero_rate", "full_discount")
+
+
+def _line_item(ln: OrderLineInfo, line_discount: str, free_goods: str) -> Json:
+    """One ``line_items[]`` entry. The line discount goes as Books' ``"<pct>%"`` (default) or,
+    with ``line_discount = net_rate``, folded into the rate; a free-goods line goes at rate 0
+    (default) or, with ``free_goods = full_discount``, at its list price less 100%
+    (docs/zoho.md "Configurable because unconfirmed")."""
+    item: Json = {"item_id": ln.item_id, "quantity": ln.quantity}
+    if ln.free and free_goods == "full_discount" and ln.list_price:
+        item["rate"] = float(ln.list_price)
+        item["discount"] = "100%"
+    elif ln.free:
+        item["rate"] = 0.0
+    elif ln.discount_pct and line_discount == "net_rate":
+        net = ln.unit_price * (Decimal(100) - ln.discount_pct) / Decimal(100)
+        item["rate"] = float(net.quantize(Decimal("0.01")))
+    else:
+        item["rate"] = float(ln.unit_price)
+        if ln.discount_pct:
+            item["discount"] = f"{ln.discount_pct.normalize():f}%"
+    if ln.reason:
+        item["description"] = ln.reason[:2000]
+    return item
 
 
 def salesorder_payload(
@@ -261,6 +293,8 @@ def salesorder_payload(
     notes: str | None,
     lines: list[OrderLineInfo],
     order_discount_pct: Decimal | None = None,
+    line_discount: str = "percent",
+    free_goods: str = "zero_rate",
 ) -> Json:
     """Our order → the body of ``POST /salesorders``; our number goes in ``reference_number``,
     which is what makes the push idempotent (it is looked up before any create)."""
@@ -280,15 +314,7 @@ def salesorder_payload(
         "customer_id": customer_id,
         "reference_number": number,
         "date": order_date.isoformat(),
-        "line_items": [
-            {
-                "item_id": ln.item_id,
-                "quantity": ln.quantity,
-                "rate": float(ln.unit_price),
-                **({"discount": f"{ln.discount_pct.normalize():f}%"} if ln.discount_pct else {}),
-            }
-            for ln in lines
-        ],
+        "line_items": [_line_item(ln, line_discount, free_goods) for ln in lines],
     }
     if order_discount_pct:  # a discount on the whole order, in Books' "10%" form
         payload["discount"] = f"{order_discount_pct.normalize():f}%"

@@ -64,7 +64,11 @@ class PanelData:
     problem: str = ""  # why status is missing (no central DB, unreachable...)
 
 
-def load_panel(_ctx: TaskContext = NULL_TASK, url: str | None = None) -> PanelData:
+def load_panel(
+    _ctx: TaskContext = NULL_TASK, url: str | None = None, *, identity: Identity | None
+) -> PanelData:
+    """The Zoho panel: connection, budget, job states, parked orders (managers, admins)."""
+    require(identity, Permission.RUN_ZOHO)
     cfg = load_config()
     connected = bool(get_secret(SECRET_REFRESH)) and bool(cfg.client_id)
     if cfg.client_id:
@@ -90,7 +94,7 @@ def run_now(
     jobs: Sequence[str] = bridge.ALL_JOBS,
     url: str | None = None,
     *,
-    identity: Identity | None = None,
+    identity: Identity | None,
 ) -> bridge.RunReport:
     """One bridge run, as ``mangalm zoho run --once`` does (raises BridgeBusy if one runs).
 
@@ -112,7 +116,7 @@ def release_parked(
     numbers: Sequence[str] | None = None,
     url: str | None = None,
     *,
-    identity: Identity | None = None,
+    identity: Identity | None,
 ) -> int:
     require(identity, Permission.RUN_ZOHO)
     engine = central_engine(url)

@@ -21,9 +21,9 @@ from ..db.engine import session_scope
 from ..db.models import Order, OrderLine, Product, Store
 from ..domain.enums import OrderKind, OrderState
 from ..domain.tasks import NULL_TASK, TaskContext
-from . import state
+from . import once, state
 from .client import ZohoClient
-from .errors import ZohoRejected, ZohoUncertain
+from .config import ZohoConfig
 from .mapping import MappingError, OrderLineInfo, salesorder_payload
 from .results import JobResult
 
@@ -47,7 +47,9 @@ def _mark(engine: Engine, order_id: uuid.UUID, **values: Any) -> bool:
 PUSH_CHUNK = 100
 
 
-def _payloads(s: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[str, Any]]:
+def _payloads(
+    s: Session, ids: list[uuid.UUID], cfg: ZohoConfig | None = None
+) -> dict[uuid.UUID, tuple[str, Any]]:
     """Order id → (number, sales-order payload or the MappingError) for a chunk of orders,
     read with three queries. The state is re-checked at write time (``_mark``)."""
     orders = s.scalars(select(Order).where(Order.id.in_(ids))).all()
@@ -63,7 +65,19 @@ def _payloads(s: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[str, An
         .order_by(OrderLine.order_id, OrderLine.line_no)
     ).all():
         lines.setdefault(ln.order_id, []).append(
-            OrderLineInfo(p.zoho_item_id, p.name, ln.quantity, ln.unit_price, ln.discount_pct)
+            OrderLineInfo(
+                p.zoho_item_id,
+                p.name,
+                ln.quantity,
+                ln.unit_price,
+                ln.discount_pct,
+                free=bool(ln.free_goods),
+                # a free line's worth at list price, per unit
+                list_price=(ln.scheme_value / ln.quantity)
+                if ln.free_goods and ln.quantity
+                else None,
+                reason=ln.scheme_reason,
+            )
         )
     out: dict[uuid.UUID, tuple[str, Any]] = {}
     for order in orders:
@@ -80,6 +94,8 @@ def _payloads(s: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[str, An
                 notes=order.notes,
                 lines=lines.get(order.id, []),
                 order_discount_pct=order.discount_pct,
+                line_discount=cfg.line_discount if cfg else "percent",
+                free_goods=cfg.free_goods if cfg else "zero_rate",
             )
         except MappingError as exc:
             payload = exc
@@ -90,37 +106,8 @@ def _payloads(s: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[str, An
 def find_salesorder(
     client: ZohoClient, reference: str, res: JobResult | None = None
 ) -> dict[str, Any] | None:
-    """The sales order whose reference is exactly ``reference`` (Zoho's filter may be looser).
-
-    Two with one reference mean a duplicate was created in Zoho (by hand, or by a bridge before
-    "maybe created" existed): the oldest is used and the run record says so, so a person can
-    void the other."""
-    reply = client.call("GET", "books", "/salesorders", params={"reference_number": reference})
-    matches = [
-        so
-        for so in (reply.body or {}).get("salesorders") or []
-        if so.get("reference_number") == reference
-    ]
-    if len(matches) > 1:
-        matches.sort(key=lambda so: (so.get("created_time") or "", so.get("salesorder_id")))
-        message = (
-            f"order {reference}: {len(matches)} sales orders in Zoho carry this reference "
-            f"({', '.join(str(m.get('salesorder_number')) for m in matches)}); using the "
-            "oldest, void the others in Books"
-        )
-        log.warning(message)
-        if res is not None:
-            res.warnings.append(message)
-    return matches[0] if matches else None
-
-
-def _created(reply_body: dict[str, Any] | None) -> dict[str, Any]:
-    so = (reply_body or {}).get("salesorder")
-    if isinstance(so, list):  # the OAS models it as an array (ZOHO_API.md §2.3, unconfirmed)
-        so = so[0] if so else None
-    if not isinstance(so, dict) or not so.get("salesorder_id"):
-        raise ZohoUncertain("create answered without a salesorder_id")
-    return so
+    """The sales order whose reference is exactly ``reference`` (:func:`.once.find_by_reference`)."""
+    return once.find_by_reference(client, once.SALES_ORDER, reference, res)
 
 
 def push_orders(
@@ -155,7 +142,7 @@ def push_orders(
     for chunk_start in range(0, len(ids), PUSH_CHUNK):
         chunk = list(ids[chunk_start : chunk_start + PUSH_CHUNK])
         with session_scope(engine) as s:
-            payloads = _payloads(s, chunk)
+            payloads = _payloads(s, chunk, client.config)
         for order_id in chunk:
             ctx.check()
             done += 1
@@ -183,67 +170,30 @@ def _push_one(
     res: JobResult,
     maybe_since: float | None,
 ) -> None:
-    """Send one order, never twice.
+    """Send one order, never twice (:func:`.once.push_once`); it becomes ``sent_to_zoho`` in
+    the transaction that stores Zoho's id, and only if it is still ``synced``."""
 
-    Zoho may commit a create after the client gave up on it (a timeout, a lost answer, a killed
-    process), later than any lookup a few seconds on would see. So after a create whose outcome
-    is unknown the order is kept "maybe created" (``zoho:maybe:<number>`` in the central
-    bookkeeping, with the time): this run looks it up a few more times with backoff, later runs
-    look it up again, and it is created again only when Zoho still has no such sales order
-    ``maybe_created_window_minutes`` after the uncertain create.
-    """
-    cfg = client.config
-    uncertain = False
-    so = find_salesorder(client, number, res)
-    if so is None and maybe_since is not None:
-        age_min = (client.clock.now() - maybe_since) / 60
-        if age_min < cfg.maybe_created_window_minutes:
-            res.waiting += 1
-            return
-        res.warnings.append(
-            f"order {number}: still not in Zoho {age_min:.0f} min after a create whose outcome "
-            "was unknown; creating it again"
+    def found(so: dict[str, Any]) -> bool:
+        return _mark(
+            engine,
+            order_id,
+            state=OrderState.SENT_TO_ZOHO.value,
+            zoho_salesorder_id=str(so["salesorder_id"]),
+            zoho_salesorder_number=so.get("salesorder_number"),
+            zoho_error=None,
         )
-    if so is None:
-        try:
-            reply = client.call("POST", "books", "/salesorders", json=payload, idempotent=False)
-            so = _created(reply.body)
-        except ZohoRejected as exc:
-            _mark(engine, order_id, zoho_error=f"Zoho: {exc.message} (code {exc.code})")
-            if maybe_since is not None:
-                _clear_maybe(engine, number)
-            res.parked += 1
-            return
-        except ZohoUncertain as exc:
-            log.info("order %s: %s; kept as maybe created", number, exc)
-            uncertain = True
-            with session_scope(engine) as s:
-                state.set_maybe(s, number, client.clock.now())
-            for attempt in range(cfg.max_attempts - 1):
-                client.clock.sleep(min(cfg.backoff_base_s * 2**attempt, cfg.backoff_max_s))
-                so = find_salesorder(client, number, res)
-                if so is not None:
-                    break
-            else:
-                res.waiting += 1
-                res.warnings.append(
-                    f"order {number}: create outcome unknown ({exc}); kept as 'maybe created' "
-                    "and looked up again on later runs, never created twice"
-                )
-                return
-    if _mark(
+
+    def rejected(message: str) -> None:
+        _mark(engine, order_id, zoho_error=message)
+
+    once.push_once(
         engine,
-        order_id,
-        state=OrderState.SENT_TO_ZOHO.value,
-        zoho_salesorder_id=str(so["salesorder_id"]),
-        zoho_salesorder_number=so.get("salesorder_number"),
-        zoho_error=None,
-    ):
-        res.sent += 1
-    if maybe_since is not None or uncertain:
-        _clear_maybe(engine, number)
-
-
-def _clear_maybe(engine: Engine, number: str) -> None:
-    with session_scope(engine) as s:
-        state.clear_maybe(s, number)
+        client,
+        once.SALES_ORDER,
+        number,
+        payload,
+        res,
+        maybe_since,
+        on_found=found,
+        on_rejected=rejected,
+    )

@@ -22,6 +22,7 @@ BUDGET = "zoho:budget"  # value = UTC date, number = requests used that day
 RUNS = "zoho:runs"  # value = JSON list of recent runs, newest first
 RUNS_KEPT = 30
 MAYBE = "zoho:maybe:"  # + order number; number = clock time of the create whose outcome is unknown
+MAYBE_PAYMENT = "zoho:maybe-payment:"  # the same for customer payments (+ receipt number)
 WINDOW = "zoho:window"  # value = JSON list of the last minute's send times (clock seconds)
 
 
@@ -71,17 +72,18 @@ def set_number(session: Session, key: str, number: float) -> None:
     put(session, key, None, int(number))
 
 
-def maybe_created(session: Session) -> dict[str, float]:
-    """Order number → when its create went out with an unknown outcome (clock seconds)."""
+def maybe_created(session: Session, prefix: str = MAYBE) -> dict[str, float]:
+    """Order number (receipt number with ``MAYBE_PAYMENT``) → when its create went out with an
+    unknown outcome (clock seconds)."""
     rows = session.execute(
-        select(SyncState.key, SyncState.number).where(SyncState.key.startswith(MAYBE))
+        select(SyncState.key, SyncState.number).where(SyncState.key.startswith(prefix))
     ).all()
-    return {key[len(MAYBE) :]: float(number or 0) for key, number in rows}
+    return {key[len(prefix) :]: float(number or 0) for key, number in rows}
 
 
-def set_maybe(session: Session, order_number: str, at: float) -> None:
-    put(session, MAYBE + order_number, None, int(at))
+def set_maybe(session: Session, order_number: str, at: float, prefix: str = MAYBE) -> None:
+    put(session, prefix + order_number, None, int(at))
 
 
-def clear_maybe(session: Session, order_number: str) -> None:
-    session.execute(delete(SyncState).where(SyncState.key == MAYBE + order_number))
+def clear_maybe(session: Session, order_number: str, prefix: str = MAYBE) -> None:
+    session.execute(delete(SyncState).where(SyncState.key == prefix + order_number))

@@ -8,16 +8,17 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import select
 
 from mangalm_desktop.db.engine import session_scope
 from mangalm_desktop.db.models import MailQueue, Order, Store
 from mangalm_desktop.db.search import ensure_search_schema
 from mangalm_desktop.gui.confirmations import start_mail_sender
-from mangalm_desktop.gui.mail_dialogs import MailSettingsDialog
+from mangalm_desktop.gui.mail_dialogs import MailQueueDialog, MailSettingsDialog
 from mangalm_desktop.messaging.settings import MailSettings, load_settings, save_settings
 from mangalm_desktop.security.secrets import get_secret
-from tests.gui.people import click
+from tests.gui.people import answer_modal, click, click_text
 from tests.integration.orders_support import seed
 from tests.support.smtp_server import PASSWORD, USER, Recorder, running_server
 from tests.support.tls import make_pki
@@ -83,6 +84,10 @@ def submit_order(window, qtbot):
     return view, dialog.result
 
 
+def visible_queues(window):
+    return [w for w in window.findChildren(MailQueueDialog) if w.isVisible()]
+
+
 def configure(server, pki):
     save_settings(
         MailSettings(
@@ -124,6 +129,25 @@ def test_after_submit_email_and_whatsapp(window, qtbot, engine, pki, opened):
         )
         click(bar.whatsapp_button)
         qtbot.waitUntil(lambda: len(opened) == 1, timeout=10_000)
+        # from the Orders view, the same order again: asked first; "No" sends nothing ...
+        qtbot.waitUntil(lambda: view.detail is not None and view.detail.number == result.number)
+        no = answer_modal(QMessageBox, lambda box: click_text(box, "No"))
+        click(view.buttons["email"])
+        qtbot.waitUntil(lambda: no.done, timeout=10_000)
+        assert "already sent" in no.text and len(queue_rows(engine)) == 1
+        # ... "Send again" sends one more copy
+        yes = answer_modal(QMessageBox, lambda box: click_text(box, "Send again"))
+        click(view.buttons["email"])
+        qtbot.waitUntil(lambda: yes.done, timeout=10_000)
+        qtbot.waitUntil(lambda: queue_rows(engine) == [(STORE_MAIL, "sent", 1)] * 2, timeout=15_000)
+        assert len(recorder.messages) == 2
+        # the status bar's mail button opens the queue with both
+        click(window.mail_status_button)
+        qtbot.waitUntil(lambda: len(visible_queues(window)) == 1)
+        [queue] = visible_queues(window)
+        qtbot.waitUntil(lambda: len(queue.model.rows) == 2, timeout=10_000)
+        assert {r.status for r in queue.model.rows} == {"sent"}
+        click(queue.close_button)
     parts = urlsplit(opened[0])
     assert (parts.scheme, parts.netloc, parts.path) == ("https", "wa.me", "/919845012345")
     [text] = parse_qs(parts.query)["text"]

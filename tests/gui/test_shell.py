@@ -25,7 +25,7 @@ def window(make_window, engine, db_path):
 def test_every_view_is_reachable_by_ctrl_number(window, qtbot):
     titles = [cls.title for cls in window.view_classes]
     expected = ["Today", "Stores", "Orders", "Predictions", "Products", "Reports", "Sync"]
-    assert titles == [*expected, "Zoho"]
+    assert titles == [*expected, "Zoho", "Schemes"]
     for index, cls in enumerate(window.view_classes):
         qtbot.keyClick(window, Qt.Key(Qt.Key.Key_1 + index), Qt.KeyboardModifier.ControlModifier)
         assert window.nav.currentRow() == index

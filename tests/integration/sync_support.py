@@ -104,8 +104,11 @@ def build_world(
     rnd = random.Random(seed)
     init_central(url)
     tag = tag or uuid.uuid4().hex[:6]
-    people = [add_user(url, f"{chr(65 + i)}{tag}", f"Agent {chr(65 + i)}") for i in range(agents)]
-    m = add_user(url, f"M{tag}", "Meera Shah", manager=True)
+    people = [
+        add_user(url, f"{chr(65 + i)}{tag}", f"Agent {chr(65 + i)}", identity=None)
+        for i in range(agents)
+    ]
+    m = add_user(url, f"M{tag}", "Meera Shah", manager=True, identity=None)
     _AGENT_CODES.update({p.agent_id: p.code for p in [*people, m]})
     engine = make_engine(sqlalchemy_url(url))
     try:

@@ -139,15 +139,15 @@ def test_a_field_week(tmp_path, monkeypatch):  # noqa: PLR0915 - one story, told
         first = bridge.run_once(central, client, ["accounts", "contacts", "items", "invoices"])
         assert first.stopped is None, first.as_dict()
 
-        a = add_user(admin, "FA", "Asha Patil")
-        b = add_user(admin, "FB", "Bala Rao")
-        m = add_user(admin, "FM", "Meera Shah", manager=True)
+        a = add_user(admin, "FA", "Asha Patil", identity=None)
+        b = add_user(admin, "FB", "Bala Rao", identity=None)
+        m = add_user(admin, "FM", "Meera Shah", manager=True, identity=None)
         stores = _store_ids(admin)
         codes = sorted(stores)
         own = {a.code: codes[:3], b.code: codes[3:]}
         for agent, mine in own.items():
             for code in mine:
-                move_store(admin, code, agent)
+                move_store(admin, code, agent, identity=None)
         skus = [f"SKU{j:04d}" for j in range(8)]
 
         def laptop(name: str, who: NewUser) -> Laptop:
@@ -221,7 +221,7 @@ def test_a_field_week(tmp_path, monkeypatch):  # noqa: PLR0915 - one story, told
                 )
                 moved_order = service.submit(la.engine, draft, identity=None, today=today).order_id
                 la.taken.append(moved_order)
-                move_store(admin, moved_code, b.code)
+                move_store(admin, moved_code, b.code, identity=None)
                 la.sync()
                 kinds = [c.kind for c in list_conflicts(la.engine)]
                 assert kinds == ["store_moved"], kinds
@@ -248,7 +248,7 @@ def test_a_field_week(tmp_path, monkeypatch):  # noqa: PLR0915 - one story, told
                 )
 
             if on(4, day):  # the store comes back: the kept order goes out by itself
-                move_store(admin, moved_code, a.code)
+                move_store(admin, moved_code, a.code, identity=None)
                 report = la.sync()
                 assert report.pushed >= 1 and not list_conflicts(la.engine)
                 # central restarts

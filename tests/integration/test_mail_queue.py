@@ -84,7 +84,9 @@ def order_state(engine, order_id) -> str:
 
 @pytest.mark.parametrize("mode", ["starttls", "tls"])
 def test_delivered_with_the_pdf(engine, shop, pki, mode):
-    _sd, result = shop
+    sd, result = shop
+    with session_scope(engine) as s:  # a name in Devanagari travels in the UTF-8 body
+        s.get(Store, sd.store_id).name = "श्री लक्ष्मी Stores"
     with running_server(mode, pki) as server:
         settings = settings_for(server, pki)
         queued = service.queue_order_confirmation(engine, None, result.order_id, now=T0)
@@ -103,8 +105,10 @@ def test_delivered_with_the_pdf(engine, shop, pki, mode):
     pdf = attachment.get_content()
     assert pdf == row.attachment  # byte for byte what was queued
     text = "".join(page.extract_text() for page in PdfReader(__import__("io").BytesIO(pdf)).pages)
-    assert result.number in text and "Sri Lakshmi Stores" in text
-    assert "Total" in msg.get_body(("plain",)).get_content()
+    assert result.number in text and "Stores" in text
+    body = msg.get_body(("plain",)).get_content()
+    assert body.startswith("Dear श्री लक्ष्मी Stores,\n\nThank you for your order.")
+    assert "Total: ₹" in body
     assert (row.status, row.attempts, row.last_error) == ("sent", 1, None)
     assert order_state(engine, result.order_id) == "submitted"
     # asking again while it is sent does not queue a copy by itself
@@ -247,6 +251,8 @@ def test_a_claimed_row_is_sent_by_one_sender_only(engine, shop, pki):
         settings = settings_for(server, pki)
         queued = service.queue_order_confirmation(engine, None, result.order_id, now=T0)
         assert service._claim(engine, queued.id, T0) is not None  # the other sender's claim
+        # a sender that read the row as due just before that claim committed gets nothing
+        assert service._claim(engine, queued.id, T0) is None
         report = service.send_pending(engine, None, settings=settings, now=T0)
     assert report.sent == [] and server.recorder.messages == []
     [row] = rows(engine)
@@ -348,3 +354,33 @@ def test_without_a_keyring_nothing_is_saved(monkeypatch):
     with pytest.raises(UserError, match="keyring is not available"):
         save_settings(s, password="pw-123")
     assert not mail_settings.settings_path().exists()
+
+
+def test_agents_confirm_and_see_only_their_own_stores(engine, shop):
+    from mangalm_desktop.db.models import Agent
+    from mangalm_desktop.domain.enums import Role
+    from mangalm_desktop.security.roles import Identity, PermissionDenied
+
+    sd, result = shop
+    with session_scope(engine) as s:
+        other = Agent(id=uuid.uuid4(), code="A08", name="Someone Else")
+        s.add(other)
+        s.flush()
+        other_id = other.id
+    owner = Identity("A07", Role.AGENT, sd.agent_id, "A07")
+    stranger = Identity("A08", Role.AGENT, other_id, "A08")
+    manager = Identity("M01", Role.MANAGER)
+    with pytest.raises(PermissionDenied, match="not the agent of this store"):
+        service.queue_order_confirmation(engine, stranger, result.order_id, now=T0)
+    with pytest.raises(PermissionDenied):
+        service.order_whatsapp_link(engine, stranger, result.order_id)
+    assert rows(engine) == []
+    queued = service.queue_order_confirmation(engine, owner, result.order_id, now=T0)
+    assert [r.id for r in service.list_queue(engine, owner)] == [queued.id]
+    assert [r.id for r in service.list_queue(engine, manager)] == [queued.id]
+    assert service.list_queue(engine, stranger) == []
+    with pytest.raises(PermissionDenied):
+        service.retry(engine, stranger, queued.id)
+    with pytest.raises(PermissionDenied):
+        service.remove(engine, stranger, queued.id)
+    assert len(rows(engine)) == 1

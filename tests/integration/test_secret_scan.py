@@ -114,7 +114,9 @@ def test_no_secret_in_any_file_after_a_full_session(home, pg_url, qapp):
     shown: list[str] = []
     try:
         world = build_world(pg_url, stores_per_agent=2, invoices_per_store=1, products=3)
-        agent = add_user(world.url, world.agent_a.code, "Agent A", password=DB_PASSWORD)
+        agent = add_user(
+            world.url, world.agent_a.code, "Agent A", password=DB_PASSWORD, identity=None
+        )
         laptop = home / "xdg_data_home" / "laptop.sqlite"
         engine = open_store(laptop)
         db_key = get_secret(KEY_NAME)

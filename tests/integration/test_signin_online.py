@@ -54,8 +54,8 @@ def central(scram_server):
     base, _, query = admin_uri.partition("?")
     url = f"{base.rsplit('/', 1)[0]}/{name}?{query}"
     init_central(url)
-    agent = add_user(url, "A07", "Anil", password="agent-pw-1")
-    manager = add_user(url, "M01", "Meera", manager=True, password="mgr-pw-1")
+    agent = add_user(url, "A07", "Anil", password="agent-pw-1", identity=None)
+    manager = add_user(url, "M01", "Meera", manager=True, password="mgr-pw-1", identity=None)
     info = scram_server.get_postmaster_info()
     config = CentralConfig(
         host=str(info.socket_dir), port=info.port, database=name, user="", sslmode="disable"

@@ -53,6 +53,7 @@ def test_central_start_add_agent_connect_and_sync(tmp_path, monkeypatch, capsys)
         assert "received" in out and int(out.split("received ")[1].split()[0].replace(",", "")) > 0
         assert main(["sync", "status", "--db", db]) == 0
         assert "pending changes: 0, conflicts: 0" in capsys.readouterr().out
+        monkeypatch.setenv("MANGALM_PASSWORD", agent_pw)  # `sync conflicts` signs in
         assert main(["sync", "conflicts", "--db", db]) == 0
         assert "no conflicts" in capsys.readouterr().out
         # The password never reached the config file.

@@ -112,7 +112,7 @@ def test_order_amended_on_two_devices_is_a_conflict_with_lines_never_a_crash(two
     assert _live_lines(two, oid) == [(sku[0], 6), (sku[1], 12), (sku[4], 36)]
 
 
-def test_cli_shows_order_lines_keeps_mine_and_lists_failed_runs(two_laptops, capsys):
+def test_cli_shows_order_lines_keeps_mine_and_lists_failed_runs(two_laptops, capsys, monkeypatch):
     world, one, two, conn, sku, oid = two_laptops
     _amend(two, world, oid, LineInput(sku[0], 6), LineInput(sku[3], 24))
     assert sync_once(two, conn).ok
@@ -133,6 +133,7 @@ def test_cli_shows_order_lines_keeps_mine_and_lists_failed_runs(two_laptops, cap
     db = str(one.url.database)
     assert main(["sync", "run", "--db", db, "-q"]) == 0
     capsys.readouterr()
+    monkeypatch.setenv("MANGALM_PASSWORD", world.agent_a.password)  # `sync conflicts` signs in
     assert main(["sync", "conflicts", "--db", db]) == 0
     out = capsys.readouterr().out
     assert "lines:" in out
@@ -284,6 +285,7 @@ def test_cli_shows_a_field_conflict_with_both_values_and_takes_central(
     db = str(agent.url.database)
     assert main(["sync", "run", "--db", db, "-q"]) == 0
     capsys.readouterr()
+    monkeypatch.setenv("MANGALM_PASSWORD", world.agent_a.password)  # `sync conflicts` signs in
     assert main(["sync", "conflicts", "--db", db]) == 0
     out = capsys.readouterr().out
     assert "phone: yours='+91 98200 66666' central='+91 98200 77777' (before both: None)" in out

@@ -206,7 +206,7 @@ def test_only_an_order_parked_as_store_moved_is_handed_over(world, tmp_path):
     assert sync_once(ea, ca).pushed == 1
 
 
-def test_cli_offers_and_does_the_hand_over(world, tmp_path, capsys):
+def test_cli_offers_and_does_the_hand_over(world, tmp_path, capsys, monkeypatch):
     from urllib.parse import parse_qsl, urlsplit
 
     from mangalm_desktop.cli.main import main
@@ -224,6 +224,7 @@ def test_cli_offers_and_does_the_hand_over(world, tmp_path, capsys):
     )
     db = str(ea.url.database)
     capsys.readouterr()
+    monkeypatch.setenv("MANGALM_PASSWORD", world.agent_a.password)  # `sync conflicts` signs in
     assert main(["sync", "conflicts", "--db", db]) == 0
     assert f"mangalm sync hand-over {seq}" in capsys.readouterr().out
     assert main(["sync", "hand-over", str(seq), "--db", db]) == 0

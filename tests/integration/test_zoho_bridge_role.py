@@ -121,7 +121,9 @@ def test_cli_add_bridge_once_exit_codes_and_scheduled_mode(
         assert main(["zoho", "run", "--central", url, "--runs", "2"]) == 0
         st = bridge.status(admin)
         assert len(st.runs) == 4 and st.counts["orders_sent"] == 4
-        assert [j["job"] for j in st.runs[0]["jobs"]][-1] == "orders"
+        assert [j["job"] for j in st.runs[0]["jobs"]][
+            -1
+        ] == "payments"  # the last job of a full run
     with session_scope(admin) as s:
         assert set(s.scalars(select(Order.state))) == {"sent_to_zoho"}
 
@@ -138,7 +140,7 @@ def test_zoho_central_saves_the_bridge_login_with_its_password_in_the_keyring(
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.delenv("MANGALM_CENTRAL_URL", raising=False)
     init_central(pg_url)
-    login = add_bridge(pg_url, password="Br1dge-pass")
+    login = add_bridge(pg_url, password="Br1dge-pass", identity=None)
     scheme, _, rest = pg_url.partition("://")
     url = f"{scheme}://{login.db_role}@{rest.partition('@')[2]}"
     with ZohoServer() as server:

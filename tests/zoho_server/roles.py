@@ -18,10 +18,10 @@ def login_url(admin_url: str, role: str, password: str) -> str:
 def bridge_url(admin_url: str) -> str:
     """Initialise the central database and return a URL of a fresh bridge login."""
     init_central(admin_url)
-    login = add_bridge(admin_url)
+    login = add_bridge(admin_url, identity=None)
     return login_url(admin_url, login.db_role, login.password)
 
 
 def manager_url(admin_url: str, code: str = "M01") -> str:
-    user = add_user(admin_url, code, "Manager One", manager=True)
+    user = add_user(admin_url, code, "Manager One", manager=True, identity=None)
     return login_url(admin_url, user.db_role, user.password)

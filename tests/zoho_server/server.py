@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import secrets
 import threading
 import time
@@ -67,6 +68,28 @@ class Logged:
 class _Refresh:
     client_id: str
     minted: deque[float] = field(default_factory=deque)
+
+
+# What a sales-order line may carry (Books' create-sales-order line item, ZOHO_API.md §2.3;
+# ``discount`` as Books' invoice line has it): anything else is refused, as Books refuses an
+# unknown field.
+SALESORDER_LINE_FIELDS = frozenset({"item_id", "quantity", "rate", "description", "discount"})
+_PCT = re.compile(r"^(\d{1,3}(?:\.\d+)?)%$")
+
+
+def _line_discount_pct(value: object, gross: float) -> float | None:
+    """A line ``discount`` as a percentage of the line: ``"12.5%"`` (0-100) or an amount in
+    the currency (0 up to the line's gross); None when it is neither."""
+    if isinstance(value, str):
+        m = _PCT.match(value)
+        if m is None or float(m.group(1)) > 100:
+            return None
+        return float(m.group(1))
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if value < 0 or value > gross:
+        return None
+    return 100 * value / gross if gross else 0.0
 
 
 def _now_text(ts: dt.datetime) -> str:
@@ -118,6 +141,11 @@ class ZohoServer:
         self.items: list[Json] = []
         self.invoices: list[Json] = []
         self.salesorders: list[Json] = []
+        self.customerpayments: list[Json] = []
+        # Books' payment modes are the organization's own list (Settings ▸ Payment modes);
+        # these are the defaults the API examples use plus a custom "UPI" (docs/zoho.md).
+        self.payment_modes: set[str] = {"cash", "check", "banktransfer", "UPI"}
+        self._cp_number = 0
         self.page_tokens: dict[str, tuple[int, Json]] = {}
         # invoices still listed but gone when their detail is asked for (deleted meanwhile)
         self.deleted_after_listing: set[str] = set()
@@ -286,6 +314,10 @@ class ZohoServer:
     def by_reference(self) -> Counter[str]:
         with self.lock:
             return Counter(so["reference_number"] for so in self.salesorders)
+
+    def payments_by_reference(self) -> Counter[str]:
+        with self.lock:
+            return Counter(p["reference_number"] for p in self.customerpayments)
 
     def api_log(self, prefix: str = "/books/") -> list[Logged]:
         with self.lock:
@@ -584,7 +616,13 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(429, {"code": 44, "message": "Rate Limit Exceeded"}, headers)
                 return
             window.append(now)
-        if method == "GET" and path in ("/contacts", "/items", "/invoices", "/salesorders"):
+        if method == "GET" and path in (
+            "/contacts",
+            "/items",
+            "/invoices",
+            "/salesorders",
+            "/customerpayments",
+        ):
             self._books_list(path, query)
         elif method == "GET" and path.startswith("/invoices/"):
             inv_id = path.rsplit("/", 1)[1]
@@ -598,6 +636,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, {"code": 0, "message": "success", "invoice": inv})
         elif method == "POST" and path == "/salesorders":
             self._create_salesorder(body)
+        elif method == "POST" and path == "/customerpayments":
+            self._create_customerpayment(body)
         else:
             self._books_error(405, 37, "The HTTP method is not allowed for the resource")
 
@@ -625,6 +665,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "/items": ("items", z.items),
                 "/invoices": ("invoices", z.invoices),
                 "/salesorders": ("salesorders", z.salesorders),
+                "/customerpayments": ("customerpayments", z.customerpayments),
             }[path]
             rows = list(rows)
         if path == "/contacts" and query.get("contact_type"):
@@ -639,12 +680,13 @@ class _Handler(BaseHTTPRequestHandler):
                 self._books_error(400, 2, "Invalid value passed for last_modified_time")
                 return
             rows = [r for r in rows if _books_time(r["last_modified_time"]) >= since]
-        if path == "/salesorders":  # a create that has not committed yet is not listed
+        if path in ("/salesorders", "/customerpayments"):  # a create not yet committed is unseen
             now = z.clock()
             with z.lock:
                 hidden = {k for k, until in z.invisible_until.items() if now < until}
-            rows = [r for r in rows if r["salesorder_id"] not in hidden]
-        if path == "/salesorders" and "reference_number" in query:
+            id_key = "salesorder_id" if path == "/salesorders" else "payment_id"
+            rows = [r for r in rows if r[id_key] not in hidden]
+        if path in ("/salesorders", "/customerpayments") and "reference_number" in query:
             rows = [r for r in rows if r.get("reference_number") == query["reference_number"]]
         start = (page - 1) * per_page
         chunk = rows[start : start + per_page]
@@ -652,6 +694,8 @@ class _Handler(BaseHTTPRequestHandler):
             chunk = [{k: v for k, v in r.items() if k != "line_items"} for r in chunk]
         if path == "/salesorders":
             chunk = [{k: v for k, v in r.items() if k != "line_items"} for r in chunk]
+        if path == "/customerpayments":
+            chunk = [{k: v for k, v in r.items() if k != "invoices"} for r in chunk]
         self._send(
             200,
             {
@@ -711,14 +755,30 @@ class _Handler(BaseHTTPRequestHandler):
             if not isinstance(rate, int | float) or rate < 0:
                 self._books_error(400, 4, "Invalid value passed for rate")
                 return
+            pct = _line_discount_pct(ln.get("discount", 0), qty * rate)
+            if pct is None:
+                self._books_error(400, 4, "Invalid value passed for discount")
+                return
+            described = ln.get("description", "")
+            if not isinstance(described, str) or len(described) > 2000:
+                self._books_error(400, 4, "Invalid value passed for description")
+                return
+            unknown = set(ln) - SALESORDER_LINE_FIELDS
+            if unknown:
+                self._books_error(400, 4, f"Invalid line item field {sorted(unknown)[0]}")
+                return
+            gross = qty * rate
             out_lines.append(
                 {
                     "line_item_id": z.next_id(),
                     "item_id": item["item_id"],
                     "name": item["name"],
+                    "description": described,
                     "quantity": qty,
                     "rate": rate,
-                    "item_total": round(qty * rate, 2),
+                    "discount": ln.get("discount", 0),
+                    "discount_amount": round(gross * pct / 100, 2),
+                    "item_total": round(gross - round(gross * pct / 100, 2), 2),
                 }
             )
         stamp = _now_text(dt.datetime.now(dt.UTC))
@@ -742,6 +802,108 @@ class _Handler(BaseHTTPRequestHandler):
             if self._late is not None:
                 z.invisible_until[so["salesorder_id"]] = z.clock() + self._late.commit_after
         self._send(201, {"code": 0, "message": "Sales Order has been created.", "salesorder": so})
+
+    def _json_payload(self, body: bytes) -> Json | None:
+        ctype = self.headers.get("Content-Type") or ""
+        try:
+            if "application/json" in ctype:
+                payload = json.loads(body or b"{}")
+            else:  # the older JSONString form field
+                payload = json.loads(parse_qs(body.decode()).get("JSONString", ["{}"])[-1])
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            self._books_error(400, 4, "Invalid value passed for JSONString")
+            return None
+        return payload
+
+    def _create_customerpayment(self, body: bytes) -> None:
+        """``POST /customerpayments`` (ZOHO_API.md §2.3b): required customer_id, payment_mode,
+        amount, date and invoices [{invoice_id, amount_applied}]; applied to the customer's
+        own invoices, never more than an invoice's balance or, together, the amount. Codes
+        and messages of the refusals are plausible guesses (unconfirmed), the checks are not."""
+        z = self.zoho
+        payload = self._json_payload(body)
+        if payload is None:
+            return
+        for name in ("customer_id", "payment_mode", "amount", "date"):
+            if payload.get(name) in (None, ""):
+                self._books_error(400, 4, f"{name} is required")
+                return
+        with z.lock:
+            customers = {c["contact_id"] for c in z.contacts}
+            invoices = {i["invoice_id"]: i for i in z.invoices}
+        customer = payload["customer_id"]
+        if customer not in customers:
+            self._books_error(400, 1002, "Customer does not exist.")
+            return
+        if payload["payment_mode"] not in z.payment_modes:
+            self._books_error(400, 4, "Invalid value passed for payment_mode")
+            return
+        amount = payload["amount"]
+        if not isinstance(amount, int | float) or isinstance(amount, bool) or amount <= 0:
+            self._books_error(400, 4, "Invalid value passed for amount")
+            return
+        try:
+            dt.date.fromisoformat(str(payload["date"]))
+        except ValueError:
+            self._books_error(400, 4, "Invalid value passed for date")
+            return
+        if len(str(payload.get("reference_number") or "")) > 100:
+            self._books_error(400, 4, "Reference number cannot exceed 100 characters")
+            return
+        applied = payload.get("invoices") or []
+        if not isinstance(applied, list):
+            self._books_error(400, 4, "Invalid value passed for invoices")
+            return
+        total = 0.0
+        out = []
+        for row in applied:
+            inv = invoices.get(str(row.get("invoice_id")))
+            if inv is None:
+                self._books_error(400, 1002, "Invoice does not exist.")
+                return
+            if inv["customer_id"] != customer:
+                self._books_error(400, 4, "The invoice does not belong to this customer")
+                return
+            part = row.get("amount_applied")
+            if not isinstance(part, int | float) or part <= 0:
+                self._books_error(400, 4, "Invalid value passed for amount_applied")
+                return
+            if part > inv["balance"] + 1e-9:
+                self._books_error(400, 4, "Amount applied exceeds the invoice balance")
+                return
+            total += part
+            out.append({"invoice_id": inv["invoice_id"], "amount_applied": part})
+        if total > amount + 1e-9:
+            self._books_error(400, 4, "Amount applied exceeds the payment amount")
+            return
+        stamp = _now_text(dt.datetime.now(dt.UTC))
+        with z.lock:
+            for row in out:
+                inv = invoices[row["invoice_id"]]
+                inv["balance"] = round(inv["balance"] - row["amount_applied"], 2)
+                inv["status"] = "paid" if inv["balance"] <= 0 else "partially_paid"
+                inv["last_modified_time"] = stamp
+            z._cp_number += 1
+            rec = {
+                "payment_id": z.next_id(),
+                "payment_number": str(z._cp_number),
+                "customer_id": customer,
+                "payment_mode": payload["payment_mode"],
+                "amount": amount,
+                "unused_amount": round(amount - total, 2),
+                "date": payload["date"],
+                "reference_number": payload.get("reference_number", ""),
+                "description": payload.get("description", ""),
+                "invoices": out,
+                "created_time": stamp,
+                "last_modified_time": stamp,
+            }
+            z.customerpayments.append(rec)
+            if self._late is not None:
+                z.invisible_until[rec["payment_id"]] = z.clock() + self._late.commit_after
+        self._send(201, {"code": 0, "message": "The payment has been created.", "payment": rec})
 
     # ---- CRM -----------------------------------------------------------------------------
 

@@ -34,8 +34,10 @@ NOT_SALES_STATUSES: tuple[str, ...] = ("void", "draft")
 REJECTED = "rejected"
 
 
-def pending_allocations() -> Subquery:
-    """Per invoice: the amount settled by payments not rejected and not yet in Zoho."""
+def pending_allocations(as_of: dt.date | None = None) -> Subquery:
+    """Per invoice: the amount settled by payments not rejected and not yet in Zoho (received
+    on or before ``as_of``, when given: a report as of a past day ignores later payments)."""
+    later = [] if as_of is None else [Payment.received_on <= as_of]
     return (
         select(
             PaymentAllocation.invoice_id.label("invoice_id"),
@@ -47,6 +49,7 @@ def pending_allocations() -> Subquery:
             Payment.deleted == false(),
             Payment.status != REJECTED,
             Payment.zoho_payment_id.is_(None),
+            *later,
         )
         .group_by(PaymentAllocation.invoice_id)
         .subquery("pending_alloc")

@@ -24,4 +24,6 @@ VIEW_CLASSES: list[ViewEntry] = [
     LazyView("reports", "Reports", "reports", ".reports:ReportsView", permission="run_reports"),
     LazyView("sync", "Sync", "sync", ".sync:SyncView"),
     LazyView("zoho", "Zoho", "zoho", ".zoho:ZohoView", permission="run_zoho"),
+    LazyView("collections", "Collections", "collections", ".collections:CollectionsView"),
+    LazyView("schemes", "Schemes", "schemes", ".schemes:SchemesView"),
 ]

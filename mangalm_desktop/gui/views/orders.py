@@ -62,6 +62,11 @@ LINE_COLUMNS = [
         RIGHT,
     ),
     Column("total", "Amount", lambda ln: fmt.money(ln.line_total), RIGHT),
+    Column(
+        "scheme",
+        "Scheme",
+        lambda ln: ("Free · " if ln.free_goods else "") + (ln.scheme_reason or ""),
+    ),
 ]
 ANY_DATE = QDate(2000, 1, 1)
 

@@ -241,6 +241,11 @@ class StoreDetailWindow(QWidget):
         )
         self.call_button.clicked.connect(lambda: self.open_call())
         title_row.addWidget(self.call_button)
+        self.payment_button = QPushButton("Record &payment…", self)
+        self.payment_button.setObjectName("recordPayment")
+        self.payment_button.setToolTip("Money collected from this store, or a promise to pay")
+        self.payment_button.clicked.connect(lambda: self.record_payment())
+        title_row.addWidget(self.payment_button)
         layout.addLayout(title_row)
         layout.addWidget(self.sub_label)
         layout.addLayout(kpis)
@@ -267,6 +272,13 @@ class StoreDetailWindow(QWidget):
         self.call_screen = CallScreen(self.ctx, self, store_id=self.store_id)
         self.call_screen.open()
         return self.call_screen
+    def record_payment(self) -> QWidget:
+        """The payment dialog for this store (docs/collections.md); not modal, like orders."""
+        from ..payment_panel import PaymentDialog
+
+        dialog = PaymentDialog(self.ctx, self.store_id, self.name_label.text(), self)
+        dialog.show()
+        return dialog
 
     def reload(self) -> None:
         engine, store_id, as_of = self.ctx.engine, self.store_id, self.ctx.today()

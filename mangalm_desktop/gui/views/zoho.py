@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...domain.changes import Changes
+from ...security.roles import Permission
 from ...zoho import panel
 from ...zoho.bridge import RunReport, budget_warning
 from ...zoho.errors import BridgeBusy
@@ -109,10 +110,14 @@ class ZohoView(View):
             self.reload()
 
     def reload(self) -> None:
+        identity = self.ctx.identity
+        if identity is not None and not identity.can(Permission.RUN_ZOHO):
+            return  # hidden for this person (an agent signed in after a manager)
         self._request += 1
         request = self._request
         self.ctx.runner.submit(
             panel.load_panel,
+            identity=identity,
             on_done=lambda data: self._apply(request, data),
             name="zoho status",
         )

@@ -93,6 +93,58 @@ def upgrade() -> None:
         batch_op.create_index("ix_product_name", ["name"], unique=False)
 
     op.create_table(
+        "scheme",
+        sa.Column("code", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("product_id", sa.Uuid(), nullable=True),
+        sa.Column("brand", sa.String(length=100), nullable=True),
+        sa.Column("category", sa.String(length=100), nullable=True),
+        sa.Column("valid_from", sa.Date(), nullable=False),
+        sa.Column("valid_to", sa.Date(), nullable=True),
+        sa.Column("regions", sa.Text(), nullable=True),
+        sa.Column("store_classes", sa.String(length=100), nullable=True),
+        sa.Column("stackable", sa.Boolean(), server_default="0", nullable=False),
+        sa.Column("notes", sa.Text(), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("deleted", sa.Boolean(), server_default="0", nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["product.id"], name=op.f("fk_scheme_product_id_product")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_scheme")),
+        sa.UniqueConstraint("code", name=op.f("uq_scheme_code")),
+    )
+    with op.batch_alter_table("scheme", schema=None) as batch_op:
+        batch_op.create_index("ix_scheme_valid_from", ["valid_from"], unique=False)
+
+    op.create_table(
+        "scheme_rule",
+        sa.Column("scheme_id", sa.Uuid(), nullable=False),
+        sa.Column("min_qty", sa.Integer(), nullable=False),
+        sa.Column("discount_pct", Money(scale=4, precision=16), nullable=False),
+        sa.Column("free_qty", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("free_product_id", sa.Uuid(), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("deleted", sa.Boolean(), server_default="0", nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.CheckConstraint("min_qty >= 1", name=op.f("ck_scheme_rule_min_qty_positive")),
+        sa.CheckConstraint("free_qty >= 0", name=op.f("ck_scheme_rule_free_qty_not_negative")),
+        sa.ForeignKeyConstraint(
+            ["free_product_id"], ["product.id"], name=op.f("fk_scheme_rule_free_product_id_product")
+        ),
+        sa.ForeignKeyConstraint(
+            ["scheme_id"], ["scheme.id"], name=op.f("fk_scheme_rule_scheme_id_scheme")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_scheme_rule")),
+    )
+    with op.batch_alter_table("scheme_rule", schema=None) as batch_op:
+        batch_op.create_index("ix_scheme_rule_scheme_id", ["scheme_id"], unique=False)
+
+    op.create_table(
         "sync_state",
         sa.Column("key", sa.String(length=100), nullable=False),
         sa.Column("value", sa.Text(), nullable=True),
@@ -415,6 +467,12 @@ def upgrade() -> None:
         sa.Column("discount_pct", Money(scale=4, precision=16), nullable=False),
         sa.Column("line_total", Money(scale=2, precision=16), nullable=False),
         sa.Column("suggested_qty", sa.Integer(), nullable=True),
+        sa.Column("scheme_id", sa.Uuid(), nullable=True),  # loose: no FK (models.py)
+        sa.Column("scheme_pct", Money(scale=4, precision=16), server_default="0", nullable=False),
+        sa.Column("scheme_value", Money(scale=2, precision=16), server_default="0", nullable=False),
+        sa.Column("free_goods", sa.Boolean(), server_default="0", nullable=False),
+        sa.Column("scheme_reason", sa.Text(), nullable=True),
+        sa.Column("scheme_split", sa.Text(), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("version", sa.Integer(), server_default="1", nullable=False),
         sa.Column("deleted", sa.Boolean(), server_default="0", nullable=False),
@@ -558,6 +616,14 @@ def downgrade() -> None:
 
     op.drop_table("audit_log")
     op.drop_table("sync_state")
+    with op.batch_alter_table("scheme_rule", schema=None) as batch_op:
+        batch_op.drop_index("ix_scheme_rule_scheme_id")
+
+    op.drop_table("scheme_rule")
+    with op.batch_alter_table("scheme", schema=None) as batch_op:
+        batch_op.drop_index("ix_scheme_valid_from")
+
+    op.drop_table("scheme")
     with op.batch_alter_table("product", schema=None) as batch_op:
         batch_op.drop_index("ix_product_name")
         batch_op.drop_index("ix_product_category")
