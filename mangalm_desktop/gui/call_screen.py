@@ -11,8 +11,10 @@ transaction (``visits.service.save_visit``).
 Keys: the cursor starts in the product box. SKU or part of a name, Enter → quantity, Enter →
 the line is added (Tab from the quantity reaches the shelf count first) and the cursor is back
 in the product box. F2 in the lines edits the quantity (column Qty) or shelf (column Shelf),
-Delete removes a line. Alt+O outcome, Alt+R reason, Alt+X next call, Alt+N notes, Alt+P the
-product box, Alt+L the lines. Ctrl+Enter saves; Esc closes (asking first when something typed
+Delete removes a line. Alt+C the product box, Alt+L the lines. Below them two tabs: Alt+U
+"Outcome and next call" (Alt+O outcome, Alt+R reason, Alt+X next call, Alt+N notes) and Alt+Y
+"Payment collected" (the payments package's own panel: Alt+A amount, Alt+M mode, Alt+R
+reference, Alt+D cheque date). Ctrl+Enter saves; Esc closes (asking first when something typed
 would be lost).
 """
 
@@ -45,27 +47,28 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from ..domain import formatting as fmt
 from ..domain.changes import Changes
-from ..domain.enums import CallOutcome, PaymentMode
+from ..domain.enums import CallOutcome
 from ..domain.errors import UserError
 from ..orders import entry
 from ..orders.access import order_audit
 from ..orders.errors import CreditLimitExceeded, OrderInvalid
 from ..orders.model import LineInput, Suggestion
 from ..orders.pricing import line_money, order_money, pack_hint
-from ..payments.model import MODE_LABEL, PaymentInput
 from ..payments.service import PaymentInvalid
 from ..visits.header import CallHeader, load_header
-from ..visits.model import OUTCOME_WORDS, VisitInput, VisitResult, allocate_oldest_first
+from ..visits.model import OUTCOME_WORDS, VisitInput, VisitResult
 from ..visits.service import save_visit
 from .context import AppContext
 from .errors import show_error
 from .order_dialog import ORDER_TABLES, EnterFilter, EnterSpinBox, desktop_actor
+from .payment_panel import PaymentPanel
 from .workers import Written
 
 VISIT_TABLES = (*ORDER_TABLES, "call_log", "store_stock_report")
@@ -166,7 +169,7 @@ class CallScreen(QDialog):
 
         self.product_edit = QLineEdit(self)
         self.product_edit.setObjectName("callProductEdit")
-        self.product_edit.setPlaceholderText("SKU or product name, then Enter  (Alt+P)")
+        self.product_edit.setPlaceholderText("SKU or product name, then Enter  (Alt+C)")
         self.qty_edit = EnterSpinBox(self)
         self.qty_edit.setObjectName("callQtyEdit")
         self.qty_edit.setRange(0, 1_000_000)
@@ -176,10 +179,10 @@ class CallScreen(QDialog):
         self.shelf_edit.setRange(-1, 1_000_000)
         self.shelf_edit.setSpecialValueText("not counted")
         self.shelf_edit.setValue(-1)
-        self.add_button = QPushButton("&Add line", self)
+        self.add_button = QPushButton("Add l&ine", self)
         self.add_button.setObjectName("callAddLine")
         self.pack_label = QLabel("", self)
-        product_label = QLabel("&Product", self)
+        product_label = QLabel("Produ&ct", self)
         product_label.setBuddy(self.product_edit)
         row = QHBoxLayout()
         row.addWidget(product_label)
@@ -229,39 +232,6 @@ class CallScreen(QDialog):
         self.notes_edit.setObjectName("callNotes")
         self.notes_edit.setTabChangesFocus(True)
         self.notes_edit.setMaximumHeight(56)
-        self.pay_amount = QLineEdit(self)
-        self.pay_amount.setObjectName("callPayAmount")
-        self.pay_amount.setPlaceholderText("₹ collected (empty: none)")
-        self.pay_amount.setMaximumWidth(180)
-        self.pay_mode = QComboBox(self)
-        self.pay_mode.setObjectName("callPayMode")
-        for value, words in MODE_LABEL.items():
-            self.pay_mode.addItem(words, value)
-        self.pay_ref = QLineEdit(self)
-        self.pay_ref.setObjectName("callPayReference")
-        self.pay_ref.setPlaceholderText("cheque no. / UPI id / UTR")
-        self.pay_cheque_date = QDateEdit(self)
-        self.pay_cheque_date.setObjectName("callChequeDate")
-        self.pay_cheque_date.setCalendarPopup(True)
-        self.pay_cheque_date.setDisplayFormat("dd MMM yyyy")
-        self.pay_cheque_date.setDate(_qdate(today))
-        self.pay_cheque_date.setEnabled(False)
-        self.pay_note = QLabel("", self)
-        self.pay_note.setObjectName("callPayNote")
-        pay_row = QHBoxLayout()
-        pay_row.addWidget(self.pay_amount)
-        mode_label = QLabel("Mo&de", self)
-        mode_label.setBuddy(self.pay_mode)
-        pay_row.addWidget(mode_label)
-        pay_row.addWidget(self.pay_mode)
-        ref_label = QLabel("Re&f.", self)
-        ref_label.setBuddy(self.pay_ref)
-        pay_row.addWidget(ref_label)
-        pay_row.addWidget(self.pay_ref, 1)
-        date_label = QLabel("Cheque da&te", self)
-        date_label.setBuddy(self.pay_cheque_date)
-        pay_row.addWidget(date_label)
-        pay_row.addWidget(self.pay_cheque_date)
         next_row = QHBoxLayout()
         next_row.addWidget(self.next_check)
         next_row.addWidget(self.next_edit)
@@ -271,10 +241,6 @@ class CallScreen(QDialog):
         form.addRow("&Reason (no order)", self.reason_box)
         form.addRow("", next_row)
         form.addRow("&Notes", self.notes_edit)
-        pay_label = QLabel("Pay&ment collected", self)
-        pay_label.setBuddy(self.pay_amount)  # Alt+M (a row of several fields has no buddy)
-        form.addRow(pay_label, pay_row)
-        form.addRow("", self.pay_note)
 
         self.messages = QLabel("", self)
         self.messages.setObjectName("callMessages")
@@ -297,7 +263,18 @@ class CallScreen(QDialog):
         layout.addWidget(lines_label)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.total_label)
-        layout.addLayout(form)
+        outcome_page = QWidget(self)
+        outcome_page.setLayout(form)
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("callTabs")
+        self.tabs.addTab(outcome_page, "O&utcome and next call")
+        self.pay_page = QWidget(self)
+        self.pay_layout = QVBoxLayout(self.pay_page)
+        self.pay_placeholder = QLabel("Choose the store first.", self.pay_page)
+        self.pay_layout.addWidget(self.pay_placeholder)
+        self.tabs.addTab(self.pay_page, "Pa&yment collected")
+        self.pay_panel: PaymentPanel | None = None
+        layout.addWidget(self.tabs)
         layout.addLayout(buttons)
 
         self.product_completer = QCompleter(self)
@@ -321,10 +298,6 @@ class CallScreen(QDialog):
             self.next_check,
             self.next_edit,
             self.notes_edit,
-            self.pay_amount,
-            self.pay_mode,
-            self.pay_ref,
-            self.pay_cheque_date,
             self.save_button,
             self.close_button,
         ]
@@ -346,8 +319,6 @@ class CallScreen(QDialog):
         self.next_check.toggled.connect(self.next_edit.setEnabled)
         self.next_check.toggled.connect(lambda _on: self._touch())
         self.notes_edit.textChanged.connect(self._touch)
-        self.pay_amount.textChanged.connect(lambda _t: self._payment_changed())
-        self.pay_mode.currentIndexChanged.connect(lambda _i: self._payment_changed())
         self.save_button.clicked.connect(lambda: self.save())
         self.close_button.clicked.connect(lambda: self.reject())
         QShortcut(QKeySequence("Ctrl+Return"), self, lambda: self.save())
@@ -469,6 +440,11 @@ class CallScreen(QDialog):
             for x in h.lines
         ]
         self.suggestions = list(h.suggestions)
+        if self.pay_panel is None:  # the payment panel of payments (never saves by itself)
+            self.pay_placeholder.hide()
+            self.pay_panel = PaymentPanel(self.ctx, h.store_id, self.pay_page)
+            self.pay_panel.amount.textChanged.connect(lambda _t: self._touch())
+            self.pay_layout.addWidget(self.pay_panel)
         self.reason_box.clear()
         for r in h.reasons:
             self.reason_box.addItem(r.label, str(r.id))
@@ -633,61 +609,10 @@ class CallScreen(QDialog):
             notes=self.notes_edit.toPlainText(),
             next_call_date=_pydate(self.next_edit.date()) if self.next_check.isChecked() else None,
             stock={x.product.id: x.shelf for x in self.lines if x.shelf is not None},
-            payment=self.payment(),
+            payment=self.pay_panel.payment_input() if self.pay_panel else None,
+            promise=self.pay_panel.promise_input() if self.pay_panel else None,
             accept_credit_warning=accept_credit_warning,
         )
-
-    # ---- payment ----------------------------------------------------------------------------
-    def _amount(self) -> Decimal | None:
-        """The amount typed (None: nothing typed; a UserError when it is not a number)."""
-        text = self.pay_amount.text().strip().replace("₹", "").replace(",", "")
-        if not text:
-            return None
-        try:
-            return Decimal(text)
-        except ArithmeticError:
-            raise UserError(f"The payment “{self.pay_amount.text()}” is not an amount.") from None
-
-    def payment(self) -> PaymentInput | None:
-        """The payment collected, settling the oldest open invoices first."""
-        amount = self._amount()
-        if amount is None or self.store_id is None:
-            return None
-        mode = self.pay_mode.currentData()
-        invoices = self.header.open_invoices if self.header is not None else []
-        return PaymentInput(
-            store_id=self.store_id,
-            amount=amount,
-            mode=mode,
-            reference=self.pay_ref.text(),
-            cheque_date=_pydate(self.pay_cheque_date.date())
-            if mode == PaymentMode.CHEQUE.value
-            else None,
-            allocations=allocate_oldest_first([(i.invoice_id, i.open) for i in invoices], amount)
-            if amount.is_finite() and amount > 0
-            else [],
-        )
-
-    def _payment_changed(self) -> None:
-        self.pay_cheque_date.setEnabled(self.pay_mode.currentData() == PaymentMode.CHEQUE.value)
-        self._touch()
-        try:
-            pay = self.payment()
-        except UserError as exc:
-            self.pay_note.setText(str(exc))
-            return
-        if pay is None:
-            self.pay_note.setText("")
-            return
-        numbers = {i.invoice_id: i.number for i in self.header.open_invoices} if self.header else {}
-        settled = ", ".join(
-            f"{numbers.get(a.invoice_id, '')} {fmt.money(a.amount)}" for a in pay.allocations
-        )
-        left = pay.amount - sum((a.amount for a in pay.allocations), Decimal(0))
-        words = f"settles {settled}" if settled else "no open invoice to settle"
-        if left > 0 and pay.allocations:
-            words += f"; {fmt.money(left)} on account"
-        self.pay_note.setText(words)
 
     # ---- saving -----------------------------------------------------------------------------
     def _ask_credit(self, text: str) -> bool:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..db.engine import session_scope
 from ..db.models import Invoice, InvoiceLine, Order, OrderLine, Product, Store
-from ..db.queries.balances import OpenInvoice, open_invoices, store_balance
+from ..db.queries.balances import store_balance
 from ..domain.enums import OrderKind, OrderState
 from ..domain.errors import UserError
 from ..orders.calls import latest_stock
@@ -79,7 +79,6 @@ class CallHeader:
     source: str  # where the lines came from: suggestions | last_order | last_invoice | none
     suggestions: list[Suggestion] = field(default_factory=list)
     reasons: list[Reason] = field(default_factory=list)
-    open_invoices: list[OpenInvoice] = field(default_factory=list)  # oldest first
 
 
 def _past_orders(session: Session, store_id: uuid.UUID) -> list[PastOrder]:
@@ -227,7 +226,6 @@ def load_header(
             source=start.source,
             suggestions=list(start.suggestions),
             reasons=list_reasons(session, identity),
-            open_invoices=open_invoices(session, store_id),
         )
 
 

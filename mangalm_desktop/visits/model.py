@@ -5,11 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from ..domain.enums import CallOutcome
 from ..orders.model import LineInput, OrderResult, Suggestion
-from ..payments.model import AllocationInput, PaymentInput, PaymentResult
+from ..payments.model import PaymentInput, PaymentResult, PromiseInput
 
 OUTCOME_WORDS: dict[CallOutcome, str] = {
     CallOutcome.ORDERED: "Ordered",
@@ -34,6 +33,7 @@ class VisitInput:
     next_call_date: dt.date | None = None
     stock: dict[uuid.UUID | str, int] = field(default_factory=dict)
     payment: PaymentInput | None = None  # its store and agent are the visit's
+    promise: PromiseInput | None = None  # a promise to pay instead (or as well)
     accept_credit_warning: bool = False
 
 
@@ -54,20 +54,3 @@ class Reason:
     label: str
     active: bool
     sort_order: int
-
-
-def allocate_oldest_first(
-    invoices: list[tuple[uuid.UUID, Decimal]], amount: Decimal
-) -> list[AllocationInput]:
-    """Settle the oldest open invoices first with ``amount`` (``invoices``: (id, open amount),
-    oldest first); what is left over stays on account."""
-    out: list[AllocationInput] = []
-    left = amount
-    for invoice_id, open_amount in invoices:
-        if left <= 0:
-            break
-        take = min(left, open_amount)
-        if take > 0:
-            out.append(AllocationInput(invoice_id, take))
-            left -= take
-    return out

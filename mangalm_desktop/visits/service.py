@@ -27,7 +27,7 @@ from ..orders.access import authorise_order
 from ..orders.calls import add_call, add_stock
 from ..orders.model import OrderDraft
 from ..orders.service import OnWrite, submit_in_session
-from ..payments.service import record_payment
+from ..payments.service import record_payment, record_promise
 from ..security.roles import Identity
 from .model import VisitInput, VisitResult
 from .reasons import check_reason
@@ -121,4 +121,7 @@ def save_visit(
         if visit.payment is not None:
             data = replace(visit.payment, store_id=store.id, agent_id=agent_id)
             payment = record_payment(session, identity, data, today=today)
+        if visit.promise is not None:
+            promise = replace(visit.promise, store_id=store.id, agent_id=agent_id)
+            record_promise(session, identity, promise, today=today)
         return VisitResult(call_id, order, stock_rows, payment)

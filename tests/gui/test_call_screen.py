@@ -96,7 +96,7 @@ def test_a_20_line_order_from_today_without_the_mouse(demo_window, qtbot, capsys
         keys.press(Qt.Key.Key_End)
         keys.press(Qt.Key.Key_Delete)
     if QApplication.focusWidget() is not screen.product_edit:
-        keys.press(Qt.Key.Key_P, Qt.KeyboardModifier.AltModifier)
+        keys.press(Qt.Key.Key_C, Qt.KeyboardModifier.AltModifier)
     skus = ([x.product.sku for x in screen.lines] + others)[:20]
     for n, sku in enumerate(skus):
         keys.type(sku)
@@ -146,6 +146,24 @@ def test_a_20_line_order_from_today_without_the_mouse(demo_window, qtbot, capsys
     assert ops == 1
 
 
+def pay_cheque(screen, qtbot, keys: Keys, amount: str, number: str) -> None:
+    keys.press(Qt.Key.Key_Y, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: screen.tabs.currentIndex() == 1, timeout=WAIT)
+    panel = screen.pay_panel
+    qtbot.waitUntil(lambda: panel.dues is not None, timeout=WAIT)  # its invoices are shown
+    keys.press(Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)
+    assert QApplication.focusWidget() is panel.amount
+    keys.type(amount)
+    keys.press(Qt.Key.Key_M, Qt.KeyboardModifier.AltModifier)
+    assert QApplication.focusWidget() is panel.mode
+    while panel.mode.currentText() != "Cheque":
+        keys.press(Qt.Key.Key_Down)
+    keys.press(Qt.Key.Key_R, Qt.KeyboardModifier.AltModifier)
+    assert QApplication.focusWidget() is panel.reference
+    keys.type(number)
+    assert panel.cheque_date.isEnabled()
+
+
 def calls_of(engine, store_id) -> int:
     with session_scope(engine) as s:
         return s.scalar(
@@ -174,16 +192,8 @@ def test_no_order_with_a_reason_by_keys(demo_window, qtbot):
     keys.press(Qt.Key.Key_R, Qt.KeyboardModifier.AltModifier)
     keys.press(Qt.Key.Key_Down)  # the second reason
     chosen = screen.reason_box.currentText()
-    # ... but paid ₹2,500 by cheque: Alt+M amount, Alt+D mode, Alt+F cheque number
-    keys.press(Qt.Key.Key_M, Qt.KeyboardModifier.AltModifier)
-    assert QApplication.focusWidget() is screen.pay_amount
-    keys.type("2500")
-    keys.press(Qt.Key.Key_D, Qt.KeyboardModifier.AltModifier)
-    while screen.pay_mode.currentText() != "Cheque":
-        keys.press(Qt.Key.Key_Down)
-    keys.press(Qt.Key.Key_F, Qt.KeyboardModifier.AltModifier)
-    keys.type("004512")
-    assert screen.pay_cheque_date.isEnabled()
+    # ... but paid ₹2,500 by cheque: Alt+Y the payment tab, Alt+A amount, Alt+M mode, Alt+R ref
+    pay_cheque(screen, qtbot, keys, "2500", "004512")
     keys.press(Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: screen.saved_visit is not None, timeout=WAIT)
     with session_scope(engine) as s:

@@ -34,7 +34,7 @@ from mangalm_desktop.sync.service import sync_once
 from mangalm_desktop.zoho import bridge
 from mangalm_desktop.zoho.clock import ManualClock
 from tests.gui.conftest import AS_OF
-from tests.gui.test_call_screen import Keys, call_screen
+from tests.gui.test_call_screen import Keys, call_screen, pay_cheque
 from tests.integration.sync_support import as_user, central_query
 from tests.zoho_server import ZohoServer
 from tests.zoho_server.support import T0, central_engine, connect
@@ -75,7 +75,7 @@ def test_a_morning_of_visits_reaches_central_and_zoho_once(pg_url, make_window, 
         client = connect(server, clock)
         report = bridge.run_once(central, client, ["accounts", "contacts", "items", "invoices"])
         assert [r.error for r in report.results] == [None] * 4
-        ravi = add_user(pg_url, "A07", "Ravi Kumar")
+        ravi = add_user(pg_url, "A07", "Ravi Kumar", identity=None)
         with session_scope(central) as s:  # the stores are Ravi's; the manager's reasons
             s.execute(update(Store).values(agent_id=ravi.agent_id))
             s.add_all(
@@ -113,13 +113,7 @@ def test_a_morning_of_visits_reaches_central_and_zoho_once(pg_url, make_window, 
         keys.press(Qt.Key.Key_Tab)  # the quantity stays; the shelf has 3
         keys.type("3")
         keys.press(Qt.Key.Key_Return)
-        keys.press(Qt.Key.Key_M, Qt.KeyboardModifier.AltModifier)
-        keys.type("1000")
-        keys.press(Qt.Key.Key_D, Qt.KeyboardModifier.AltModifier)
-        while screen.pay_mode.currentText() != "Cheque":
-            keys.press(Qt.Key.Key_Down)
-        keys.press(Qt.Key.Key_F, Qt.KeyboardModifier.AltModifier)
-        keys.type("004512")
+        pay_cheque(screen, qtbot, keys, "1000", "004512")
         keys.press(Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
         qtbot.waitUntil(lambda: screen.saved_visit is not None, timeout=WAIT)
         visit = screen.saved_visit

@@ -23,11 +23,11 @@ from mangalm_desktop.domain.enums import CallOutcome, Role
 from mangalm_desktop.domain.errors import UserError
 from mangalm_desktop.orders.errors import CreditLimitExceeded, OrderInvalid
 from mangalm_desktop.orders.model import LineInput
-from mangalm_desktop.payments.model import PaymentInput
+from mangalm_desktop.payments.model import AllocationInput, PaymentInput, PromiseInput
 from mangalm_desktop.security.roles import Identity, PermissionDenied
 from mangalm_desktop.visits import reasons
 from mangalm_desktop.visits.header import load_header
-from mangalm_desktop.visits.model import VisitInput, allocate_oldest_first
+from mangalm_desktop.visits.model import VisitInput
 from mangalm_desktop.visits.service import save_visit
 
 from .orders_support import seed
@@ -291,14 +291,10 @@ def test_a_cheque_collected_on_the_visit_is_saved_with_it(engine, sd):
         )
         s.add_all([old, new])
     header = load_header(engine, None, sd.store_id, TODAY)
-    assert [i.number for i in header.open_invoices] == ["INV-OLD", "INV-NEW"]
     assert (header.overdue_count, header.overdue_amount) == (1, Decimal("700.00"))
-    allocations = allocate_oldest_first(
-        [(i.invoice_id, i.open) for i in header.open_invoices], Decimal("1000.00")
-    )
-    assert [(a.invoice_id, a.amount) for a in allocations] == [
-        (header.open_invoices[0].invoice_id, Decimal("700.00")),
-        (header.open_invoices[1].invoice_id, Decimal("300.00")),
+    allocations = [
+        AllocationInput(old.id, Decimal("700.00")),
+        AllocationInput(new.id, Decimal("300.00")),
     ]
     result = save_visit(
         engine,
@@ -316,6 +312,7 @@ def test_a_cheque_collected_on_the_visit_is_saved_with_it(engine, sd):
                 cheque_date=TODAY,
                 allocations=allocations,
             ),
+            promise=PromiseInput(uuid.uuid4(), Decimal("600.00"), TODAY + dt.timedelta(days=14)),
         ),
         today=TODAY,
     )
@@ -329,6 +326,7 @@ def test_a_cheque_collected_on_the_visit_is_saved_with_it(engine, sd):
         "payment",
         "payment_allocation",
         "payment_allocation",
+        "payment_promise",
     ]
     after = load_header(engine, None, sd.store_id, TODAY)
     assert after.outstanding == Decimal("600.00") and after.overdue_count == 0

@@ -272,6 +272,7 @@ class StoreDetailWindow(QWidget):
         self.call_screen = CallScreen(self.ctx, self, store_id=self.store_id)
         self.call_screen.open()
         return self.call_screen
+
     def record_payment(self) -> QWidget:
         """The payment dialog for this store (docs/collections.md); not modal, like orders."""
         from ..payment_panel import PaymentDialog
