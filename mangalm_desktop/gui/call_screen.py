@@ -59,7 +59,7 @@ from ..domain.errors import UserError
 from ..orders import entry
 from ..orders.access import order_audit
 from ..orders.errors import CreditLimitExceeded, OrderInvalid
-from ..orders.model import LineInput, Suggestion
+from ..orders.model import Checked, LineInput, OrderDraft, Suggestion
 from ..orders.pricing import line_money, order_money, pack_hint
 from ..payments.service import PaymentInvalid
 from ..visits.header import CallHeader, load_header
@@ -67,6 +67,7 @@ from ..visits.model import OUTCOME_WORDS, VisitInput, VisitResult
 from ..visits.service import save_visit
 from .context import AppContext
 from .errors import show_error
+from .latest import LatestOnly
 from .order_dialog import ORDER_TABLES, EnterFilter, EnterSpinBox, desktop_actor
 from .payment_panel import PaymentPanel
 from .workers import Written
@@ -114,8 +115,8 @@ def _pydate(q: QDate) -> dt.date:
 class CallScreen(QDialog):
     """The visit to ``store_id`` (or to a store typed in the store box when None)."""
 
-    HEADERS = ["SKU", "Product", "Last", "Shelf", "Qty", "Price", "Amount", "Why"]
-    COL_SHELF, COL_QTY = 3, 4
+    HEADERS = ["SKU", "Product", "Last", "Shelf", "Qty", "Price", "Scheme", "Amount", "Why"]
+    COL_SHELF, COL_QTY, COL_SCHEME, COL_AMOUNT = 3, 4, 6, 7
 
     def __init__(
         self, ctx: AppContext, parent: QWidget | None = None, *, store_id: uuid.UUID | None = None
@@ -137,6 +138,12 @@ class CallScreen(QDialog):
         self.busy = False
         self.touched = False  # the agent typed something that closing would lose
         self.confirm_credit = self._ask_credit
+        self.checked: Checked | None = None
+        self._check_latest = LatestOnly(ctx.runner, "checking the order")
+        self._check_timer = QTimer(self)
+        self._check_timer.setSingleShot(True)
+        self._check_timer.setInterval(250)
+        self._check_timer.timeout.connect(self._check)
         self.setWindowTitle("Call")
         self.resize(1100, 760)
         self._build()
@@ -377,6 +384,7 @@ class CallScreen(QDialog):
             return
         self._show_header(got.header)
         self.ready = True
+        self._check_timer.start()  # the schemes and the total as the order will be saved
         self.product_edit.setFocus()
 
     def _pick_store(self) -> None:
@@ -529,6 +537,7 @@ class CallScreen(QDialog):
                 "" if ln.shelf is None else str(ln.shelf),
                 str(ln.quantity),
                 fmt.money(ln.product.price),
+                "",  # the schemes arrive with the check (_show_check)
                 fmt.money(amount),
                 ln.reason,
             ]
@@ -536,13 +545,13 @@ class CallScreen(QDialog):
                 item = QTableWidgetItem(text)
                 if c not in (self.COL_SHELF, self.COL_QTY):
                     item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-                if 2 <= c <= 6:
+                if 2 <= c <= 7 and c != self.COL_SCHEME:
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
                 if c == self.COL_SHELF and ln.shelf_before is not None:
                     item.setToolTip(f"Last reported on the shelf: {ln.shelf_before}")
-                if c == 7:
+                if c == 8:
                     item.setToolTip(ln.reason)
                 self.table.setItem(r, c, item)
         self.table.blockSignals(False)
@@ -557,6 +566,63 @@ class CallScreen(QDialog):
             )
         except ArithmeticError:
             self.total_label.setText("")
+        if self.ready:
+            self._check_timer.start()
+
+    # ---- the order as it will be saved: schemes, validation (on a worker) ---------------------
+    def _check(self) -> None:
+        if self.store_id is None or not shiboken6.isValid(self.table):
+            return
+        agent = self.ctx.order_agent(self.header.agent_id if self.header else None)
+        draft = OrderDraft(
+            store=self.store_id,
+            agent_id=agent or uuid.UUID(int=0),
+            lines=[LineInput(x.product.id, x.quantity) for x in self.lines if x.quantity > 0],
+            order_date=self.ctx.today(),
+        )
+        engine = self.ctx.engine
+        self._check_latest.request(lambda _c: entry.check(engine, draft), self._show_check)
+
+    def _show_check(self, checked: Checked) -> None:
+        """Per line its amount after the schemes and the scheme in words; free goods and the
+        total as the order will be saved (docs/orders.md "Schemes")."""
+        if not shiboken6.isValid(self.table):
+            return  # closed while the check ran
+        self.checked = checked
+        paid = {x.product_id: x for x in checked.lines if not x.free_goods}
+        self.table.blockSignals(True)
+        for r, ln in enumerate(self.lines):
+            pl = paid.get(ln.product.id)
+            if pl is None or pl.quantity != ln.quantity:
+                continue
+            text = pl.scheme_reason or ""
+            if pl.scheme_reason and pl.scheme_pct:
+                text = f"{fmt.percent_points(pl.scheme_pct)} · {pl.scheme_reason}"
+            for col, value in ((self.COL_SCHEME, text), (self.COL_AMOUNT, fmt.money(pl.total))):
+                item = self.table.item(r, col)
+                if item is not None:
+                    item.setText(value)
+                    item.setToolTip(pl.scheme_reason or "")
+        self.table.blockSignals(False)
+        free = [x for x in checked.lines if x.free_goods]
+        ordered = [x for x in self.lines if x.quantity > 0]
+        if ordered and not checked.errors:
+            units = sum(x.quantity for x in ordered)
+            gift = "".join(
+                f" · free {fmt.number(x.quantity)} {_html(x.name)} ({_html(x.scheme_reason or '')})"
+                for x in free
+            )
+            self.total_label.setText(
+                f"{len(ordered)} lines · {fmt.number(units)} units · schemes "
+                f"{fmt.money(checked.discount_total)}{gift} · <b>total {fmt.money(checked.total)}</b>"
+            )
+        problems = [str(e) for e in checked.errors] + [str(w) for w in checked.warnings]
+        if problems and self.outcome() is CallOutcome.ORDERED:
+            self._say(" ".join(problems), "#b26a00")
+
+    @property
+    def idle(self) -> bool:
+        return not self.busy and self._check_latest.idle and not self._check_timer.isActive()
 
     def _cell_edited(self, item: QTableWidgetItem) -> None:
         row, col = item.row(), item.column()

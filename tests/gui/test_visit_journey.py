@@ -7,8 +7,12 @@ order, a shelf count, a cheque collected), then a visit to the next store that e
 order, with a reason. The laptop syncs; the bridge pushes the sales order to Zoho, and a second
 bridge run pushes nothing again.
 
-Not yet part of the journey (not in main when this was written): the scheme applied on the
-order (issue 19 item 3) and the customer payment pushed to Zoho (item 4's Zoho half).
+A manager's scheme (5% off) is on central before the laptop syncs: the call screen shows it on
+the lines before saving, the order keeps it, and the Zoho sales order carries it as line
+discounts.
+
+Not yet part of the journey (not in main when this was written): the customer payment pushed
+to Zoho (item 4's Zoho half); the cheque is checked as far as central.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from mangalm_desktop.db.models import NoOrderReason, Store
 from mangalm_desktop.db.search import ensure_search_schema
 from mangalm_desktop.domain.enums import Role
 from mangalm_desktop.forecasting.service import run_forecast
+from mangalm_desktop.schemes.service import RuleInput, SchemeInput, create_scheme
 from mangalm_desktop.security.roles import Identity
 from mangalm_desktop.sync.central import add_user, init_central
 from mangalm_desktop.sync.service import sync_once
@@ -76,6 +81,17 @@ def test_a_morning_of_visits_reaches_central_and_zoho_once(pg_url, make_window, 
         report = bridge.run_once(central, client, ["accounts", "contacts", "items", "invoices"])
         assert [r.error for r in report.results] == [None] * 4
         ravi = add_user(pg_url, "A07", "Ravi Kumar", identity=None)
+        create_scheme(  # the manager's scheme, central: 5% off everything this winter
+            central,
+            None,
+            SchemeInput(
+                "WINTER5",
+                "Winter 5% off",
+                "percent",
+                AS_OF - dt.timedelta(days=30),
+                rules=[RuleInput(1, Decimal("5"))],
+            ),
+        )
         with session_scope(central) as s:  # the stores are Ravi's; the manager's reasons
             s.execute(update(Store).values(agent_id=ravi.agent_id))
             s.add_all(
@@ -106,6 +122,10 @@ def test_a_morning_of_visits_reaches_central_and_zoho_once(pg_url, make_window, 
         screen = call_screen()
         assert screen.store_id == first.store_id and screen.lines, "no suggested order"
         assert "overdue" in screen.money.text() or "nothing overdue" in screen.money.text()
+        qtbot.waitUntil(lambda: screen.idle and screen.checked is not None, timeout=WAIT)
+        scheme_cell = screen.table.item(0, screen.COL_SCHEME).text()
+        assert "WINTER5: 5% off" in scheme_cell, scheme_cell  # shown before saving
+        assert "schemes ₹" in screen.total_label.text()
         sku = screen.lines[0].product.sku
         keys.type(sku)
         keys.press(Qt.Key.Key_Return)
@@ -161,6 +181,14 @@ def test_a_morning_of_visits_reaches_central_and_zoho_once(pg_url, make_window, 
         )
         assert (amount, mode, ref) == (Decimal("1000.00"), "cheque", "004512")
 
+        lines = central_query(
+            pg_url,
+            "SELECT s.code, l.scheme_pct FROM order_line l JOIN scheme s ON s.id = l.scheme_id "
+            "WHERE l.order_id = %s",
+            order_id,
+        )
+        assert lines and all(x == ("WINTER5", Decimal("5.0000")) for x in lines), lines
+
         # 4 — the bridge pushes the sales order to Zoho exactly once
         report = bridge.run_once(central, client, ["orders"])
         assert report.results[0].sent == 1, report.as_dict()
@@ -168,6 +196,8 @@ def test_a_morning_of_visits_reaches_central_and_zoho_once(pg_url, make_window, 
             pg_url, "SELECT number, state FROM orders WHERE id = %s", order_id
         )
         assert state == "sent_to_zoho" and server.by_reference()[number] == 1
+        [so] = server.salesorders
+        assert all(li.get("discount") for li in so["line_items"]), so["line_items"]  # the scheme
         bridge.run_once(central, client, ["orders"])
         assert server.by_reference()[number] == 1 and len(server.salesorders) == 1
         assert sync_once(laptop, connector).ok  # the laptop learns it is in Zoho
