@@ -474,6 +474,45 @@ class PaymentPromise(Synced, Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Beat(Synced, Base):
+    """A route: the stores an agent visits on given weekdays, in visit order (issue 19).
+
+    Managed centrally by managers and read-only to its agent (RLS in ``sync.central_sql``).
+    ``visit_days`` is a weekday bit set (Monday = 1, Tuesday = 2 … Sunday = 64; see
+    ``beats.days``), so "beats visited on a Thursday" is one ``&`` in SQL on both back ends.
+    The agent of a beat never changes (a moved beat would leave the old agent's laptop a copy
+    it can no longer see be deleted); a beat for another agent is a new beat.
+    """
+
+    __tablename__ = "beat"
+    __table_args__ = (Index("ix_beat_agent_id", "agent_id"),)
+
+    name: Mapped[str] = mapped_column(String(100))
+    agent_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agent.id"))
+    visit_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    region: Mapped[str | None] = mapped_column(String(100))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BeatStore(Synced, Base):
+    """A store's place on a beat: one row per store ever (``store_id`` unique), so moving a
+    store to another beat is an update and leaving its beat a tombstone, never a second row.
+
+    ``beat_id`` is empty on a tombstone written when the store changed agent centrally, so
+    the new agent's laptop never receives a row pointing at a beat it cannot see."""
+
+    __tablename__ = "beat_store"
+    __table_args__ = (
+        UniqueConstraint("store_id"),
+        Index("ix_beat_store_beat_id_visit_order", "beat_id", "visit_order"),
+    )
+
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("store.id"))
+    beat_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("beat.id"))
+    visit_order: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
 # ---- local-only bookkeeping (not replicated) ------------------------------------------------
 
 
@@ -564,4 +603,6 @@ SYNCED_TABLES: tuple[str, ...] = (
     "payment",
     "payment_allocation",
     "payment_promise",
+    "beat",
+    "beat_store",
 )

@@ -11,6 +11,7 @@ budget, which row-by-row ORM objects or per-row Core parameter building would no
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -151,7 +152,7 @@ class DemoWriter:
         lookup = [m.start + dt.timedelta(days=d) for d in range(span)]
         self.dates = np.empty(span, dtype=object)
         self.dates[:] = lookup
-        self.total_rows = len(m.agents) + len(m.stores) + len(m.products)
+        self.total_rows = len(m.agents) + 2 * len(m.stores) + len(m.products)
         self.total_rows += len(h.orders) + len(h.lines) + len(h.calls)
         n_days = (m.today - m.start).days
         recent = (h.orders["kind"] == "invoice") & (h.orders["day"] >= n_days - APP_DAYS)
@@ -233,6 +234,7 @@ class DemoWriter:
             self._write_lines()
             self._write_app_orders()
             self._write_calls()
+            self._write_beats()
         finally:
             if sqlite:
                 self.conn.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
@@ -393,3 +395,65 @@ class DemoWriter:
             ],
         }
         self._insert(models.CallLog.__table__, cols, len(c), "call log")
+
+    def _write_beats(self) -> None:
+        """Each agent's stores on six beats, Monday to Saturday: a store goes on the weekday
+        its calls of the last weeks fell on most (else spread evenly), in the order of its
+        town and code, so Today's beat and the plan-vs-actual report have a plan that the
+        call history partly keeps."""
+        m, c = self.m, self.h.calls
+        n_days = (m.today - m.start).days
+        recent = c[c["day"] >= n_days - APP_DAYS]
+        weekday = (m.start.weekday() + recent["day"].to_numpy()) % 7
+        weekday = np.minimum(weekday, 5)  # a Sunday call counts for Saturday's beat
+        favourite = (
+            pd.DataFrame({"store": recent["store"].to_numpy(), "weekday": weekday})
+            .groupby("store")["weekday"]
+            .agg(lambda w: int(np.bincount(w, minlength=6).argmax()))
+        )
+        stores = m.stores.reset_index(drop=True)
+        day_of = np.arange(len(stores)) % 6  # stores without a recent call: spread evenly
+        day_of[favourite.index.to_numpy()] = favourite.to_numpy()
+        code_of = dict(zip(m.agents["id"], m.agents["code"], strict=True))
+        names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
+        beat_rows: list[dict[str, Any]] = []
+        member_beat: list[uuid.UUID] = []
+        member_store: list[Any] = []
+        member_order: list[int] = []
+        frame = stores.assign(_day=day_of)
+        for (agent_id, wd), group in frame.groupby(["agent_id", "_day"], sort=True):
+            if agent_id is None:
+                continue
+            group = group.sort_values(["city", "code"])
+            town = group["city"].mode().iat[0] if group["city"].notna().any() else ""
+            beat_id = m.ids.make(1)[0]
+            beat_rows.append(
+                {
+                    "id": beat_id,
+                    "name": f"{code_of[agent_id]} {names[int(wd)]} · {town}".strip(" ·"),
+                    "agent_id": agent_id,
+                    "visit_days": 1 << int(wd),
+                    "region": group["region"].mode().iat[0],
+                }
+            )
+            member_beat += [beat_id] * len(group)
+            member_store += list(group["id"])
+            member_order += list(range(1, len(group) + 1))
+        beats = pd.DataFrame(beat_rows)
+        self._insert(
+            models.Beat.__table__,
+            {c: beats[c].tolist() for c in beats.columns} | {"created_at": self.stamp},
+            len(beats),
+            "beats",
+        )
+        self._insert(
+            models.BeatStore.__table__,
+            {
+                "id": m.ids.make(len(member_store)),
+                "store_id": member_store,
+                "beat_id": member_beat,
+                "visit_order": member_order,
+            },
+            len(member_store),
+            "beat stores",
+        )

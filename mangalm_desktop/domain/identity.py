@@ -29,6 +29,7 @@ class Permission(StrEnum):
     IMPORT_DATA = "import_data"
     RUN_ZOHO = "run_zoho"
     VIEW_AUDIT = "view_audit"
+    MANAGE_BEATS = "manage_beats"
     MANAGE_CONNECTIONS = "manage_connections"
     MANAGE_USERS = "manage_users"
     MANAGE_SETTINGS = "manage_settings"
@@ -53,6 +54,7 @@ _MANAGER = _AGENT | {
     Permission.RUN_ZOHO,
     Permission.VIEW_AUDIT,
     Permission.MANAGE_REASONS,
+    Permission.MANAGE_BEATS,
 }
 _ADMIN = _MANAGER | {
     Permission.MANAGE_CONNECTIONS,

@@ -80,6 +80,10 @@ def shoot_all(window, out: Path, *, store_search: str = "") -> dict[str, Path]: 
     paths["import-dialog"] = shoot_import_dialog(window, out / "import-dialog.png")
     paths["order-dialog"] = shoot_order_dialog(window, out / "order-dialog.png")
     paths["report-stores"] = shoot_store_report(window, out / "report-stores.png")
+    paths["beats"] = shoot_beats(window, out / "beats.png")
+    paths["report-plan-vs-actual"] = shoot_store_report(
+        window, out / "report-plan-vs-actual.png", report="plan-vs-actual"
+    )
     paths["call-screen"] = shoot_call_screen(window, out / "call-screen.png")
     return paths
 
@@ -90,27 +94,43 @@ def shoot_call_screen(window, path: Path) -> Path:  # noqa: ANN001
     window.ctx.runner.wait_idle(30_000)
     screen = today.open_call()
     deadline = time.monotonic() + 30
-    while screen is not None and not screen.ready and time.monotonic() < deadline:
+    while screen is not None and not (screen.ready and screen.idle) and time.monotonic() < deadline:
         window.ctx.runner.wait_idle(100)
         QApplication.processEvents()
     if screen is None:
         raise RuntimeError("Today has no store to call")
-    screen.resize(1150, 760)
+    screen.resize(1150, 800)
     grab(screen, path)
     screen.done(0)
     return path
 
 
-def shoot_store_report(window, path: Path) -> Path:  # noqa: ANN001
-    """Sales by store: long store names on the category axis and crore-sized ₹ ticks."""
+def shoot_beats(window, path: Path) -> Path:  # noqa: ANN001
+    """Stores ▸ Beats…: the beats, the first one's days and stores in visit order."""
+    stores = window.show_view("stores")
+    window.ctx.runner.wait_idle(30_000)
+    dialog = stores.open_beats()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and (dialog.detail is None or not dialog.others.count()):
+        window.ctx.runner.wait_idle(100)
+        QApplication.processEvents()
+    dialog.resize(1100, 640)
+    grab(dialog, path)
+    dialog.close()
+    return path
+
+
+def shoot_store_report(window, path: Path, report: str = "sales-by-store") -> Path:  # noqa: ANN001
+    """Sales by store: long store names on the category axis and crore-sized ₹ ticks (or
+    another ``report`` with its default filters)."""
     reports = window.show_view("reports")
     window.ctx.runner.wait_idle(30_000)
-    reports.select_report("sales-by-store")
+    reports.select_report(report)
     reports.show_report()
     deadline = time.monotonic() + 30
     panel = reports.panel
     while time.monotonic() < deadline and (
-        panel.result is None or panel.result.spec.name != "sales-by-store"
+        panel.result is None or panel.result.spec.name != report
     ):
         window.ctx.runner.wait_idle(100)
         QApplication.processEvents()

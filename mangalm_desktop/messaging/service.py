@@ -197,7 +197,9 @@ def queue_order_confirmation(
     Works inside the caller's open session (the call screen's save: no commit here) or opens
     its own. The recipient is ``recipient`` or the store's e-mail address. Asking again while
     that confirmation still waits returns the waiting one; once it was sent, only ``again``
-    queues a second copy (a person asked for it)."""
+    queues a second copy (a person asked for it). A store without an e-mail address raises
+    :class:`UserError`: a caller inside its own transaction should call this after its save
+    (or catch it), so a missing address never undoes the visit."""
     with _session(session_or_engine) as session:
         order = _authorised_order(session, identity, order_id)
         if order.state not in CONFIRMABLE:

@@ -20,7 +20,7 @@ from ..domain.date_window import window_text
 from ..domain.errors import UserError
 from ..domain.formatting import Kind
 from ..security.roles import Identity, Permission, require
-from . import accuracy, agents, collections, sales, schemes, stores
+from . import accuracy, agents, beats, collections, sales, schemes, stores
 from .filters import ReportFilters, implausible_lines, validate
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ _PCT = {
     "bias",
     "cost_share",
 }
-_DATE = {"period_start", "last_purchase", "received_on"}
+_DATE = {"period_start", "last_purchase", "received_on", "day"}
 _FLOAT = {"forecast", "abs_error", "lines_per_call"}
 _INT = {
     "quantity",
@@ -91,6 +91,11 @@ _INT = {
     "payments",
     "days_waiting",
     "free_quantity",
+    "scheduled",
+    "visited",
+    "visited_on_plan",
+    "off_plan",
+    "productive",
 }
 _BOOL = {"over_limit"}
 
@@ -146,6 +151,11 @@ LABELS: dict[str, str] = {
     "discount_given": "Discount given",
     "free_goods_value": "Free goods value",
     "cost_share": "Cost / order value",
+    "agent_day": "Agent, day",
+    "day": "Day",
+    "visited_on_plan": "Visited on plan",
+    "off_plan": "Off plan",
+    "productive": "Productive",
 }
 
 
@@ -304,6 +314,22 @@ _SPECS: list[ReportSpec] = [
         Drill("sales-by-store", "agent", "agent_code"),
         uses=("dates", "region", "agent", "store"),
         description="Calls, strike rate, drop size, coverage and suggestion acceptance per agent.",
+    ),
+    ReportSpec(
+        "plan-vs-actual",
+        "Plan vs actual (beats)",
+        beats.plan_vs_actual,
+        ChartSpec("agent_day", ("scheduled", "visited", "productive"), "bar"),
+        Drill("sales-by-store", "agent", "agent_code"),
+        uses=("dates", "region", "agent", "store"),
+        description=(
+            "Per agent and day: beat stores scheduled, visited, productive, strike rate, "
+            "drop size, lines per call and beat coverage."
+        ),
+        empty_reason=(
+            "No agent had a beat scheduled or made a call or an order on these days. Beats "
+            "are made in Stores ▸ Beats… (or mangalm beats create)."
+        ),
     ),
     *(
         ReportSpec(

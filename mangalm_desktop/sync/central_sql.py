@@ -21,6 +21,7 @@ lives here, applied idempotently after the history:
 from __future__ import annotations
 
 from ..db.models import SYNCED_TABLES
+from .central_beats import beat_statements
 from .central_guards import AGENT_ROLE as AGENT_ROLE  # the group roles (re-exported)
 from .central_guards import MANAGER_ROLE as MANAGER_ROLE
 from .central_guards import agent_write_grants, guard_statements
@@ -175,6 +176,8 @@ def _policies(table: str) -> list[str]:
         read, write = "mangalm_scheme_visible(regions, store_classes)", None
     elif table == "scheme_rule":
         read, write = "scheme_id IN (SELECT id FROM scheme)", None  # scheme's RLS applies
+    elif table == "beat":  # managed by managers; an agent reads its own (central_beats)
+        read, write = "agent_id = mangalm_my_agent_id()", None
     elif table == "store":
         read = "agent_id = mangalm_my_agent_id()"
         write = read
@@ -269,7 +272,7 @@ def central_statements() -> list[str]:
     for table in SYNCED_TABLES:
         stmts += _table_sql(table)
         stmts += _policies(table)
-    return stmts + _bookkeeping_sql() + bridge_sql() + guard_statements()
+    return stmts + _bookkeeping_sql() + bridge_sql() + guard_statements() + beat_statements()
 
 
 # ---- the Zoho bridge's group role (issue 22; owned by the Zoho bridge, kept apart) -------------

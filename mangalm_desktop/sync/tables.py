@@ -37,6 +37,7 @@ STORE_SCOPED: tuple[str, ...] = (
     "payment",
     "payment_allocation",
     "payment_promise",
+    "beat_store",  # read-only to agents (central_beats)
 )
 
 # Tables without a store_id whose rows an agent sees because of its stores (schemes meant for

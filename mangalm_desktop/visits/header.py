@@ -17,7 +17,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from ..db.engine import session_scope
-from ..db.models import Invoice, InvoiceLine, Order, OrderLine, Product, Store
+from ..db.models import Beat, BeatStore, Invoice, InvoiceLine, Order, OrderLine, Product, Store
 from ..db.queries.balances import store_balance
 from ..domain.enums import OrderKind, OrderState
 from ..domain.errors import UserError
@@ -215,7 +215,7 @@ def load_header(
             agent_id=store.agent_id,
             phone=store.phone or "",
             locality=", ".join(x for x in (store.city, store.region) if x),
-            beat="",
+            beat=_beat(session, store_id),
             outstanding=outstanding,
             overdue_count=balance.overdue_invoices,
             overdue_amount=balance.overdue,
@@ -227,6 +227,20 @@ def load_header(
             suggestions=list(start.suggestions),
             reasons=list_reasons(session, identity),
         )
+
+
+def _beat(session: Session, store_id: uuid.UUID) -> str:
+    """The beat (route) the store is on, by name ("" when on none)."""
+    name = session.scalar(
+        select(Beat.name)
+        .join(BeatStore, BeatStore.beat_id == Beat.id)
+        .where(
+            BeatStore.store_id == store_id,
+            BeatStore.deleted.is_(False),
+            Beat.deleted.is_(False),
+        )
+    )
+    return name or ""
 
 
 def _source_words(source: str) -> str:

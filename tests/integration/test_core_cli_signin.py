@@ -72,6 +72,15 @@ def test_signed_in_the_sync_conflicts_are_shown(laptop, monkeypatch, capsys) -> 
     assert "no conflicts" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("argv", [["resolve", "1", "--keep", "mine"], ["hand-over", "1"]])
+def test_signed_in_an_unreachable_server_is_said_in_words(laptop, argv, monkeypatch, capsys):
+    monkeypatch.setenv("PGPASSWORD", "db-pw")  # no keyring entry: the connection's own password
+    monkeypatch.setattr("sys.stdin", io.StringIO("agent-pw\n"))
+    assert main(["sync", *argv, "--db", str(laptop)]) == 2
+    err = capsys.readouterr().err
+    assert "The central server did not answer" in err and "Traceback" not in err
+
+
 def test_file_and_status_commands_stay_open(laptop, monkeypatch, capsys) -> None:
     """What shows no business data (schema, encryption, counts of pending changes) or works on
     a file, not the database, needs no sign-in: decided per command in docs/security.md."""

@@ -251,7 +251,7 @@ def test_header_shows_balance_overdue_credit_and_last_orders(engine, sd):
         )
     header = load_header(engine, _agent(sd), sd.store_id, TODAY)
     assert header.store_name == "Sri Lakshmi Stores" and header.phone == "+91 821 000 111"
-    assert header.locality == "Mysuru"
+    assert header.locality == "Mysuru" and header.beat == ""
     assert header.outstanding == Decimal("1000.00")
     assert (header.overdue_count, header.overdue_amount) == (1, Decimal("400.00"))
     open_orders = Decimal("982.00") + Decimal("1399.90") + Decimal("1964.00") + Decimal("1399.90")
@@ -330,3 +330,15 @@ def test_a_cheque_collected_on_the_visit_is_saved_with_it(engine, sd):
     ]
     after = load_header(engine, None, sd.store_id, TODAY)
     assert after.outstanding == Decimal("600.00") and after.overdue_count == 0
+
+
+def test_header_names_the_stores_beat(engine, sd):
+    from mangalm_desktop.db.models import Beat, BeatStore
+
+    with session_scope(engine) as s:
+        beat = Beat(name="Mysuru Tuesday", agent_id=sd.agent_id, visit_days=2)
+        s.add(beat)
+        s.flush()
+        s.add(BeatStore(store_id=sd.store_id, beat_id=beat.id, visit_order=1))
+    assert load_header(engine, None, sd.store_id, TODAY).beat == "Mysuru Tuesday"
+    assert load_header(engine, None, sd.tight_store_id, TODAY).beat == ""

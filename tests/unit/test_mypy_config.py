@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-STRICT = ("domain", "orders", "payments", "schemes", "sync", "security", "printing")
+STRICT = ("domain", "orders", "payments", "schemes", "sync", "security", "printing", "beats")
 
 
 def _overrides() -> list[dict[str, Any]]:

@@ -179,7 +179,10 @@ class TodayView(View):
         self.table = _table(self, self.model)
         self.table.setObjectName("todayTable")
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        layout.addWidget(self.table, 3)
+        from ..beats_panel import TodaysBeatPanel  # a panel of its own: the beat of the day
+
+        self.beat_panel = TodaysBeatPanel(ctx, self)
+        layout.addWidget(self.beat_panel.beside(self.table), 3)
         self.win_back_label = QLabel(
             "<b>Win back</b> — silent for more than three of their usual intervals: "
             "a call to find out why, not an order to expect",

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QSpinBox,
     QTableView,
     QVBoxLayout,
@@ -99,6 +100,11 @@ class StoresView(View):
         filters.addWidget(self.dormant)
         filters.addWidget(self.dormant_weeks)
         filters.addStretch(1)
+        self.beats_button = QPushButton("&Beats…", self)
+        self.beats_button.setObjectName("beatsButton")
+        self.beats_button.setToolTip("Routes: which stores each agent visits on which days")
+        self.beats_dialog: QWidget | None = None
+        filters.addWidget(self.beats_button)
 
         engine = ctx.engine
         self.model = WindowedModel(
@@ -143,6 +149,7 @@ class StoresView(View):
         )
         self.model.sort_requested.connect(lambda _k, _d: self.refresh())
         self.table.doubleClicked.connect(lambda idx: self.open_row(idx.row()))
+        self.beats_button.clicked.connect(lambda: self.open_beats())
         for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             shortcut = QShortcut(QKeySequence(key), self.table)
             shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
@@ -299,6 +306,20 @@ class StoresView(View):
         self.details[store_id] = window
         window.show()
         return window
+
+    def open_beats(self) -> QWidget:
+        """The Beats dialog (one at a time, not modal: the store list stays usable)."""
+        from ..beats_dialog import BeatsDialog
+
+        if self.beats_dialog is not None and shiboken6.isValid(self.beats_dialog):
+            self.beats_dialog.show()
+            self.beats_dialog.raise_()
+            return self.beats_dialog
+        dialog = BeatsDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.beats_dialog = dialog
+        dialog.show()
+        return dialog
 
     def open_first_store(self) -> QWidget:
         """For the self-test: open the first store in the list."""

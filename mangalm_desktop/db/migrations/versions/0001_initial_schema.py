@@ -553,9 +553,11 @@ def upgrade() -> None:
         batch_op.create_index("ix_mail_queue_order_id", ["order_id"], unique=False)
 
     _payments_upgrade()
+    _beats_upgrade()
 
 
 def downgrade() -> None:
+    _beats_downgrade()
     _payments_downgrade()
     with op.batch_alter_table("mail_queue", schema=None) as batch_op:
         batch_op.drop_index("ix_mail_queue_order_id")
@@ -733,3 +735,56 @@ def _payments_downgrade() -> None:
     op.drop_index("ix_payment_status", table_name="payment")
     op.drop_index("ix_payment_agent_id_received_on", table_name="payment")
     op.drop_table("payment")
+
+
+def _beats_upgrade() -> None:
+    """Beats (routes) and their stores in visit order (issue 19 item 2)."""
+    op.create_table(
+        "beat",
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("agent_id", sa.Uuid(), nullable=False),
+        sa.Column("visit_days", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("region", sa.String(length=100), nullable=True),
+        sa.Column("notes", sa.Text(), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("deleted", sa.Boolean(), server_default="0", nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["agent_id"], ["agent.id"], name=op.f("fk_beat_agent_id_agent")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_beat")),
+    )
+    with op.batch_alter_table("beat", schema=None) as batch_op:
+        batch_op.create_index("ix_beat_agent_id", ["agent_id"], unique=False)
+
+    op.create_table(
+        "beat_store",
+        sa.Column("store_id", sa.Uuid(), nullable=False),
+        sa.Column("beat_id", sa.Uuid(), nullable=True),
+        sa.Column("visit_order", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("deleted", sa.Boolean(), server_default="0", nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["beat_id"], ["beat.id"], name=op.f("fk_beat_store_beat_id_beat")),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["store.id"], name=op.f("fk_beat_store_store_id_store")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_beat_store")),
+        sa.UniqueConstraint("store_id", name=op.f("uq_beat_store_store_id")),
+    )
+    with op.batch_alter_table("beat_store", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_beat_store_beat_id_visit_order", ["beat_id", "visit_order"], unique=False
+        )
+
+
+def _beats_downgrade() -> None:
+    with op.batch_alter_table("beat_store", schema=None) as batch_op:
+        batch_op.drop_index("ix_beat_store_beat_id_visit_order")
+
+    op.drop_table("beat_store")
+    with op.batch_alter_table("beat", schema=None) as batch_op:
+        batch_op.drop_index("ix_beat_agent_id")
+
+    op.drop_table("beat")
