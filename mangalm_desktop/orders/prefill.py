@@ -70,7 +70,11 @@ def prefill(session: Session, store_id: uuid.UUID, *, identity: Identity | None)
     if last is not None:
         rows = session.execute(
             select(OrderLine.product_id, OrderLine.quantity)
-            .where(OrderLine.order_id == last, OrderLine.deleted.is_(False))
+            .where(
+                OrderLine.order_id == last,
+                OrderLine.deleted.is_(False),
+                OrderLine.free_goods.is_(False),  # free goods come from the schemes again
+            )
             .order_by(OrderLine.line_no)
         ).all()
         ok = _active(session, {r[0] for r in rows})

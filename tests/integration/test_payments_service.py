@@ -21,6 +21,7 @@ from mangalm_desktop.db.models import (
     PaymentAllocation,
     PaymentPromise,
 )
+from mangalm_desktop.db.queries import store_detail
 from mangalm_desktop.db.queries.balances import open_invoices, store_balance
 from mangalm_desktop.domain.enums import PaymentMode
 from mangalm_desktop.domain.errors import UserError
@@ -108,6 +109,9 @@ def test_allocations_settle_invoices_and_the_balance_follows(engine, sd):
     assert after.on_account == D("499.50")
     assert after.overdue == D("2000.00")
     assert left == {"INV-002": D("2000.00"), "INV-003": D("1200.00")}  # INV-001 settled
+    # The store card shows the same figure (one way), not the stored outstanding_balance.
+    card = store_detail.load_store_detail(engine, sd.store_id, TODAY, identity=sd.agent)
+    assert card.profile.outstanding_balance == D("2700.50")
 
     # A rejected payment (cheque bounced) makes the invoices owed again at once.
     service.reject(engine, sd.manager, res.number, reason="cheque bounced")

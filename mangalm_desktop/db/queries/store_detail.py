@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.orm import Session
 
 from ...domain.identity import Identity
 from ..access import require_invoice, require_store
+from .balances import store_balance
 
 PAISE = Decimal("0.01")
 RUPEE4 = Decimal("0.0001")
@@ -178,6 +180,11 @@ def load_store_detail(
         profile = _profile(conn, store_id)
         if profile is None:
             return None
+        # What the store owes after the collections Zoho has not seen yet: the one way every
+        # balance is computed (db.queries.balances, docs/collections.md "Balances").
+        with Session(bind=conn) as session:
+            owed = store_balance(session, store_id, as_of).outstanding
+        profile = replace(profile, outstanding_balance=owed)
         weekly = [
             WeekPoint(dt.date.fromisoformat(w), _money(v), int(q or 0))
             for w, v, q in conn.execute(
