@@ -375,7 +375,7 @@ def draft_from_order(
     session: Session, order_id: uuid.UUID, *, identity: Identity | None
 ) -> OrderDraft:
     """The stored order as an editable draft (same store, lines, discounts, notes); an agent
-    gets only his own stores' orders."""
+    gets only their own stores' orders."""
     order = _get_order(session, order_id)
     require_store(session, identity, order.store_id)
     return OrderDraft(
