@@ -92,7 +92,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.set_defaults(func=run_status)
 
-    t = zsub.add_parser("retry", help="release parked orders (after fixing them) for the next run")
+    t = zsub.add_parser(
+        "retry", help="release parked orders and payments (after fixing them) for the next run"
+    )
     _central_option(t)
     t.add_argument("orders", nargs="*", help="order numbers (default: all parked)")
     t.set_defaults(func=run_retry)
@@ -315,5 +317,5 @@ def run_retry(args: argparse.Namespace) -> int:
         n = bridge.retry_parked(engine, args.orders or None)
     finally:
         engine.dispose()
-    print(f"{n} parked order(s) released; the next run sends them.")
+    print(f"{n} parked order(s) and payment(s) released; the next run sends them.")
     return 0

@@ -26,7 +26,7 @@ PRICE_RISE = 1.05  # yearly list-price revision on 1 April (the Indian financial
 SIZE_SCALE = {"S": 0.6, "M": 1.0, "L": 1.8}
 QTY_SHAPE = 1.2  # dispersion of order sizes: lower = lumpier
 MAX_PACKS = 25  # per line for a medium store; a kirana's back room is small
-ASSORTMENT = {"S": (30, 55), "M": (55, 100), "L": (100, 170)}  # lines of a 400-product range
+ASSORTMENT = {"S": (12, 22), "M": (22, 40), "L": (40, 68)}  # lines of a 400-product range
 CALL_NOTES = (
     "Asked about the festival scheme",
     "Owner busy, spoke to the son",

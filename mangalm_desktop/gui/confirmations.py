@@ -125,9 +125,9 @@ class ConfirmationBar(QFrame):
         self.ctx = ctx
         self.order_id: uuid.UUID | None = None
         self.label = QLabel("", self)
-        self.email_button = QPushButton("Send confirmation by &e-mail", self)
+        self.email_button = QPushButton("Send confirmation &by e-mail", self)
         self.email_button.setObjectName("confirmByEmail")
-        self.whatsapp_button = QPushButton("Share on &WhatsApp", self)
+        self.whatsapp_button = QPushButton("&Share on WhatsApp", self)
         self.whatsapp_button.setObjectName("shareOnWhatsApp")
         self.close_button = QPushButton("Not now", self)
         self.close_button.setObjectName("confirmationBarClose")

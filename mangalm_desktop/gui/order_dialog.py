@@ -381,6 +381,8 @@ class OrderDialog(QDialog):
                 self.store_edit.setText(store.label)
                 self._set_store(store)
         self.ready = True
+        if self.lines:  # an opened order or pre-filled lines: show its schemes and messages
+            self._check_timer.start()
         (self.product_edit if self.store else self.store_edit).setFocus()
 
     def _show_order(self, o: OrderDetail) -> None:

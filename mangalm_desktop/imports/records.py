@@ -7,6 +7,7 @@ matching, upserting, idempotency and all-or-nothing live once, in :mod:`.writer`
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -87,3 +88,31 @@ class LineIn:
     line_total: Decimal
     discount_amount: Decimal | None = None
     mrp: Decimal | None = None
+
+
+@dataclass(slots=True)
+class LineColumns:
+    """A chunk of lines column-wise: the fresh-import fast path (issue 21).
+
+    Every row of the chunk passed the mapper's checks; values are kept as the raw cells plus one
+    dict per column from each distinct cell to its value, so the writer converts each distinct
+    value once and builds its rows with C-level ``map``/``zip`` instead of a call per line.
+    ``accept`` records what the mapper must remember (row fingerprints, notes) once the writer
+    has taken the chunk; until then nothing about the chunk is remembered, so a chunk the writer
+    refuses goes through the row-by-row path as if the fast path had never seen it.
+    """
+
+    invoices: list[InvoiceIn]  # per row
+    products: list[ProductIn]  # per row
+    quantity: list[object]  # raw cells, per row
+    quantity_of: dict[object, int]
+    unit_price: list[object]
+    unit_price_of: dict[object, Decimal]
+    line_total: list[object]
+    line_total_of: dict[object, Decimal]
+    mrp: list[object]
+    mrp_of: dict[object, Decimal | None]
+    accept: Callable[[], None]
+
+    def __len__(self) -> int:
+        return len(self.invoices)

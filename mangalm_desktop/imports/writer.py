@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
@@ -31,7 +32,15 @@ from sqlalchemy.types import NullType
 from ..db.models import Agent, Invoice, InvoiceLine, Product, Store
 from ..db.types import utcnow
 from .ids import UuidV7Source
-from .records import PRODUCT_FIELDS, STORE_FIELDS, InvoiceIn, LineIn, ProductIn, StoreIn
+from .records import (
+    PRODUCT_FIELDS,
+    STORE_FIELDS,
+    InvoiceIn,
+    LineColumns,
+    LineIn,
+    ProductIn,
+    StoreIn,
+)
 from .report import RowRejected, WriteCounts
 
 AGENT_T: Table = Agent.__table__  # type: ignore[assignment]
@@ -563,6 +572,70 @@ class Writer:
                 line.unit_price, line.discount_amount, line.line_total, line.mrp, False,
             )  # fmt: skip
             self._pending_existing_lines.append((st, st.line_no, values))
+
+    def add_columns(self, lines: LineColumns) -> bool:
+        """Add a chunk of new lines column-wise; False (nothing added) when it needs :meth:`add`.
+
+        The fresh-import fast path (issue 21): when every invoice of the chunk is new to the
+        database, each line is a new row and nothing needs comparing, so the rows are built
+        with C-level ``map``/``zip`` over the columns and each distinct value is converted once.
+        Products and invoices are resolved first, in the order :meth:`add` would meet them;
+        one that is refused hands the whole chunk back, and :meth:`add` then rejects exactly the
+        rows it would have (the ones already resolved are found again, as they would have been).
+        """
+        if not self._fast_lines:
+            return False
+        products = {id(p): p for p in lines.products}
+        for p in products.values():
+            if p.ref is None:
+                try:
+                    p.ref = self.product(p, "Product ID")
+                except RowRejected:
+                    return False
+        invoices = {id(inv): inv for inv in lines.invoices}
+        for inv in invoices.values():
+            if inv.ref is None:
+                try:
+                    inv.ref = self.invoice(inv)
+                except RowRejected:
+                    return False
+            if inv.ref.existing is not None:  # type: ignore[attr-defined]
+                return False  # lines of a stored invoice are compared: the row path
+        enc = self._line_enc
+        states: list[_InvoiceState] = [inv.ref for inv in lines.invoices]  # type: ignore[misc]
+        line_nos = []
+        for st in states:
+            st.line_no += 1
+            line_nos.append(st.line_no)
+        if any(st.sum_lines for st in states):
+            for st, raw in zip(states, lines.line_total, strict=True):
+                if st.sum_lines:
+                    st.total += lines.line_total_of[raw]  # type: ignore[index]
+        price_p = {raw: enc.value("unit_price", v) for raw, v in lines.unit_price_of.items()}
+        total_p = {raw: enc.value("line_total", v) for raw, v in lines.line_total_of.items()}
+        mrp_p = {raw: enc.value("mrp", v) for raw, v in lines.mrp_of.items()}
+        n = len(states)
+        self._new["invoice_line"].extend(
+            zip(
+                [st.id_p for st in states],
+                line_nos,
+                [st.store_p for st in states],
+                [st.date_p for st in states],
+                [p.ref[1] for p in lines.products],  # type: ignore[index]
+                map(lines.quantity_of.__getitem__, lines.quantity),
+                map(price_p.__getitem__, lines.unit_price),
+                repeat(enc.value("discount_amount", None), n),
+                map(total_p.__getitem__, lines.line_total),
+                map(mrp_p.__getitem__, lines.mrp),
+                self._ids.next_hexes(n),
+                repeat(1, n),
+                repeat(self._false_p, n),
+                repeat(self._now_p, n),
+                strict=True,
+            )
+        )
+        self.counts.lines.created += n
+        return True
 
     # ---- writing ----------------------------------------------------------------------------
 

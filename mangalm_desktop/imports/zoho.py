@@ -15,9 +15,10 @@ Rules (also in docs/import.md):
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine
 
@@ -26,7 +27,7 @@ from ..domain.tasks import NULL_TASK, TaskContext
 from ..security.roles import Identity, Permission, require
 from .columns import ColumnMap
 from .pipeline import ImportOptions, Skip, run_import
-from .records import InvoiceIn, LineIn, ProductIn, StoreIn
+from .records import InvoiceIn, LineColumns, LineIn, ProductIn, StoreIn
 from .report import ImportSummary, RowRejected
 from .source import Cell, SourceFile
 from .values import BadValue, DateReader, NumberReader, check_amount
@@ -49,6 +50,7 @@ OPTIONAL = (
     "Billing Country", "Billing Code", "Shipping City", "Shipping State", "Shipping Country",
     "Shipping Code", "MRP", "Balance", "Purchase Order", "Sales Order Number",
 )  # fmt: skip
+R = TypeVar("R")
 SKIPPED_STATUSES = {"void": "void invoice", "draft": "draft invoice"}
 
 
@@ -194,6 +196,109 @@ class ZohoMapper:
         if qty < 0:
             self.notes["negative-quantity lines kept as returns"] += 1
         return LineIn(row_no, invoice, product, qty, price, total, None, mrp)
+
+    def map_chunk(self, chunk: list[tuple[int, list[Cell]]]) -> LineColumns | None:
+        """The chunk column-wise when every row is an ordinary line, else None (issue 21).
+
+        None sends the chunk through :meth:`map` row by row, which finds and words each
+        problem: a row of another width, a skipped status, a missing Invoice ID, a doubled
+        row, a value that does not read, a missing Item Total. Nothing is remembered from a
+        chunk handed back (row fingerprints are kept by ``accept``); invoices and products met
+        here are created exactly as :meth:`map` would at their first row, so the row path
+        finds them as it would have.
+        """
+        rows = [cells for _, cells in chunk]
+        if not rows or any(n != self.width for n in map(len, rows)):
+            return None
+        cols = list(zip(*rows, strict=True))
+        empty = ("",)  # map() appends "" to every row before it fingerprints it
+        for raw in set(cols[self._i_status]):
+            rule = self._status_rules.get(raw)
+            if rule is None:
+                rule = SKIPPED_STATUSES.get(str(raw).strip().casefold(), "")
+                self._status_rules[raw] = rule
+            if rule:
+                return None
+        fingerprints = [hash((*cells, *empty)) for cells in rows]
+        seen = set(fingerprints)
+        if len(seen) != len(rows) or not self._rows_seen.isdisjoint(seen):
+            return None
+        col = self._column
+        qty_col, price_col = col(cols, self._i_qty), col(cols, self._i_price)
+        total_col, mrp_col = col(cols, self._i_total), col(cols, self._i_mrp)
+        nums = self.nums
+        try:
+            qty_of = {raw: nums.quantity(raw) for raw in set(qty_col)}
+            price_of = {raw: self._m4.get(raw) or nums.money(raw, 4) for raw in set(price_col)}
+            total_of = {
+                raw: self._m2.get(raw) or nums.money(raw, 2, required=False)
+                for raw in set(total_col)
+            }
+            mrp_of = {
+                raw: self._m4.get(raw) or nums.money(raw, 4, required=False) for raw in set(mrp_col)
+            }
+        except BadValue:
+            return None
+        if None in total_of.values() or None in price_of.values():
+            return None  # a line total to compute from price x quantity: the row path does it
+        try:
+            invoice_of = self._chunk_records(rows, cols[self._i_invoice], self._chunk_invoice)
+            item_col = col(cols, self._i_item)
+            product_of = self._chunk_records(rows, item_col, self._chunk_product)
+        except RowRejected:
+            return None
+        if invoice_of is None or product_of is None:
+            return None
+        negatives = {raw for raw, q in qty_of.items() if q < 0}
+        negative_rows = sum(1 for raw in qty_col if raw in negatives) if negatives else 0
+
+        def accept() -> None:
+            self._rows_seen.update(fingerprints)
+            if negative_rows:
+                self.notes["negative-quantity lines kept as returns"] += negative_rows
+
+        return LineColumns(
+            invoices=list(map(invoice_of.__getitem__, cols[self._i_invoice])),
+            products=list(map(product_of.__getitem__, item_col)),
+            quantity=list(qty_col), quantity_of=qty_of,  # type: ignore[arg-type]
+            unit_price=list(price_col), unit_price_of=price_of,  # type: ignore[arg-type]
+            line_total=list(total_col), line_total_of=total_of,  # type: ignore[arg-type]
+            mrp=list(mrp_col), mrp_of=mrp_of,  # type: ignore[arg-type]
+            accept=accept,
+        )  # fmt: skip
+
+    def _column(self, cols: list[tuple[Cell, ...]], i: int) -> tuple[Cell, ...]:
+        """Column ``i`` of the chunk; the sentinel index (an absent optional column) is all ""."""
+        return cols[i] if i < self.width else ("",) * len(cols[0])
+
+    @staticmethod
+    def _chunk_records(
+        rows: list[list[Cell]], keys: tuple[Cell, ...], make: Callable[[Cell, list[Cell]], R | None]
+    ) -> dict[Cell, R] | None:
+        """One record per distinct key cell, made from the row where it first appears."""
+        first: dict[Cell, int] = {}
+        for i, key in enumerate(keys):
+            if key not in first:
+                first[key] = i
+        out: dict[Cell, R] = {}
+        for key, i in first.items():
+            rec = make(key, rows[i])
+            if rec is None:
+                return None
+            out[key] = rec
+        return out
+
+    def _chunk_invoice(self, raw: Cell, cells: list[Cell]) -> InvoiceIn | None:
+        invoice_id = str(raw).strip()
+        if not invoice_id:
+            return None
+        return self._invoices.get(invoice_id) or self._invoice(invoice_id, cells)
+
+    def _chunk_product(self, key: Cell, cells: list[Cell]) -> ProductIn | None:
+        if not key:
+            return None  # no key cell: map() reads each such row's product from its own row
+        product = self._products.get(key)
+        return product if product is not None else self._product(cells)
 
     def _invoice(self, invoice_id: str, cells: list[Cell]) -> InvoiceIn:
         status = (self._text(cells, "Invoice Status") or "").casefold()

@@ -20,9 +20,9 @@ from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from ..db.engine import session_scope
-from ..db.models import Invoice, Order, Product, Store
+from ..db.models import Invoice, Order, Payment, Product, Store
 from ..db.types import utcnow
-from ..domain.enums import OrderState
+from ..domain.enums import OrderState, PaymentStatus
 from ..domain.errors import Cancelled, UserError
 from ..domain.tasks import NULL_TASK, TaskContext
 from . import jobs as J
@@ -32,7 +32,7 @@ from .client import ZohoClient
 from .clock import Clock, SystemClock
 from .config import ZohoConfig
 from .errors import BridgeBusy, BudgetExhausted, ZohoAuthError, ZohoError
-from .payments_push import push_payments
+from .payments_push import payment_counts, push_payments
 from .ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -310,6 +310,7 @@ def _status(engine: Engine, today: dt.date) -> BridgeStatus:
             )
             or 0,
             "orders_maybe_created": len(state.maybe_created(s)),
+            **payment_counts(s),
         }
         parked = [
             ParkedOrder(str(o.id), o.number, name, o.zoho_error or "")
@@ -337,8 +338,8 @@ def _status(engine: Engine, today: dt.date) -> BridgeStatus:
 
 
 def retry_parked(engine: Engine, order_numbers: Sequence[str] | None = None) -> int:
-    """Clear Zoho's message on parked orders (all, or the given numbers) so the next run
-    pushes them again. Returns how many were released."""
+    """Clear Zoho's message on parked orders and payments (all, or the given order and receipt
+    numbers) so the next run pushes them again. Returns how many were released."""
     try:
         return _retry_parked(engine, order_numbers)
     except DBAPIError as exc:
@@ -356,4 +357,12 @@ def _retry_parked(engine: Engine, order_numbers: Sequence[str] | None) -> int:
         if order_numbers:
             stmt = stmt.where(Order.number.in_(list(order_numbers)))
         result = s.execute(stmt.values(zoho_error=None, version=Order.version + 1))
-        return int(result.rowcount or 0)
+        payments = update(Payment).where(
+            Payment.status == PaymentStatus.APPROVED.value,
+            Payment.zoho_payment_id.is_(None),
+            Payment.zoho_error.is_not(None),
+        )
+        if order_numbers:
+            payments = payments.where(Payment.number.in_(list(order_numbers)))
+        released = s.execute(payments.values(zoho_error=None, version=Payment.version + 1))
+        return int(result.rowcount or 0) + int(released.rowcount or 0)

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, select, update
+from sqlalchemy import ColumnElement, CursorResult, Engine, func, select, update
+from sqlalchemy.orm import Session
 
 from ..db.engine import session_scope
 from ..db.models import Invoice, Payment, PaymentAllocation, Store
@@ -76,6 +77,26 @@ def customerpayment_payload(
     if config.payment_account_id:
         body["account_id"] = config.payment_account_id
     return body
+
+
+def payment_counts(s: Session) -> dict[str, int]:
+    """Payments for the bridge's status: waiting to be sent, sent, parked, maybe created."""
+    approved = Payment.status == PaymentStatus.APPROVED.value
+    live = Payment.deleted.is_(False)
+
+    def count(*where: ColumnElement[bool]) -> int:
+        return int(s.scalar(select(func.count()).select_from(Payment).where(live, *where)) or 0)
+
+    return {
+        "payments_waiting": count(
+            approved, Payment.zoho_payment_id.is_(None), Payment.zoho_error.is_(None)
+        ),
+        "payments_sent": count(Payment.zoho_payment_id.is_not(None)),
+        "payments_parked": count(
+            approved, Payment.zoho_payment_id.is_(None), Payment.zoho_error.is_not(None)
+        ),
+        "payments_maybe_created": len(state.maybe_created(s, state.MAYBE_PAYMENT)),
+    }
 
 
 def _waiting(engine: Engine) -> list[uuid.UUID]:

@@ -25,7 +25,8 @@ def test_demo_for_the_app_is_written_and_checkpointed_without_the_forecast(tmp_p
     # a kill right now (the app is showing the company) leaves the database complete and no log
     assert not wal.exists() or wal.stat().st_size == 0
     with session_scope(engine) as s:
-        assert s.scalar(select(func.count()).select_from(InvoiceLine)) > 5_000
+        # the small company (test_demo.py holds it to 4,000-40,000 lines; ~4,600 since issue 21)
+        assert s.scalar(select(func.count()).select_from(InvoiceLine)) > 4_000
         assert s.scalar(select(func.count()).select_from(Prediction)) == 0  # in the background
     assert not gui_app.ensure_demo(NULL_TASK, engine, DEFAULT_TODAY, **SMALL)  # once only
     engine.dispose()

@@ -120,7 +120,9 @@ def test_the_order_dialog_applies_schemes_and_shows_the_reason_per_line(
 
 
 def test_schemes_view_lists_them_and_a_manager_creates_and_ends_one(window, qtbot, engine, seeded):
-    qtbot.keyClick(window, Qt.Key.Key_9, Qt.KeyboardModifier.ControlModifier)
+    index = [c.view_id for c in window.view_classes].index("schemes")
+    rect = window.nav.visualItemRect(window.nav.item(index))  # a click in the navigation
+    qtbot.mouseClick(window.nav.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     view = window.views["schemes"]
     qtbot.waitUntil(lambda: len(view.model.rows) == 2 and view.idle, timeout=10_000)
     rows = {r.code: r for r in view.model.rows}
@@ -182,3 +184,67 @@ def test_schemes_view_lists_them_and_a_manager_creates_and_ends_one(window, qtbo
         ),
         timeout=10_000,
     )
+
+
+def test_amending_an_order_reprices_its_schemes_and_keeps_one_free_line(
+    window, qtbot, engine, seeded
+):
+    from mangalm_desktop.orders import service
+    from mangalm_desktop.orders.model import LineInput, OrderDraft
+
+    res = service.submit(
+        engine,
+        OrderDraft(
+            store=seeded.store_id,
+            agent_id=seeded.agent_id,
+            lines=[LineInput("ATTA-5", 12, D("1")), LineInput("DAL-1", 20)],
+        ),
+        identity=None,
+        today=AS_OF,
+    )
+    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    view = window.views["orders"]
+    qtbot.waitUntil(lambda: [r.number for r in view.model.rows] == [res.number], timeout=10_000)
+    view.table.setFocus()
+    view.table.selectRow(0)
+    qtbot.waitUntil(lambda: view.detail is not None and view.detail.number == res.number)
+    # the detail pane shows the scheme of each line, and the free goods
+    assert [ln.name for ln in view.lines_model.rows][-1] == "Toor Dal 1 kg"
+    assert view.lines_model.rows[-1].free_goods
+    qtbot.keyClick(view.table, Qt.Key.Key_Return)
+    dialog = view.dialogs[-1]
+    qtbot.waitUntil(
+        lambda: dialog.ready and dialog.table.rowCount() == 3 and dialog.idle, timeout=10_000
+    )
+    # typed lines only (the free one comes back from the check), with the agent's own 1%
+    assert [(x.product.sku, x.quantity, x.discount_pct) for x in dialog.lines] == [
+        ("ATTA-5", 12, D("1")),
+        ("DAL-1", 20, D("0")),
+    ]
+    dialog.table.setFocus()
+    dialog.table.setCurrentCell(0, 2)
+    qtbot.keyClick(dialog.table, Qt.Key.Key_F2)
+    editor = QApplication.focusWidget()
+    qtbot.keyClicks(editor, "30")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(
+        lambda: dialog.idle and "30 ordered" in _cells(dialog.table, 0)[7], timeout=10_000
+    )
+    # 30 × 245.50 = 7,365.00 less 1% + 8% = 9% (662.85) = 6,702.15
+    assert _cells(dialog.table, 0)[5:8] == [
+        "1",
+        "₹6,702.15",
+        "8% · ATTA-SLAB: 8% off Mangalm Chakki Atta 5 kg for 25 or more (30 ordered)",
+    ]
+    qtbot.keyClick(dialog.product_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: dialog.result is not None, timeout=10_000)
+    assert dialog.result.version == 2
+    with session_scope(engine) as s:
+        rows = s.execute(
+            select(
+                OrderLine.line_no, OrderLine.quantity, OrderLine.discount_pct, OrderLine.free_goods
+            )
+            .where(OrderLine.order_id == res.order_id, OrderLine.deleted.is_(False))
+            .order_by(OrderLine.line_no)
+        ).all()
+    assert rows == [(1, 30, D("9"), False), (2, 20, D("0"), False), (3, 2, D("0"), True)]

@@ -25,9 +25,15 @@ def window(make_window, engine, db_path):
 def test_every_view_is_reachable_by_ctrl_number(window, qtbot):
     titles = [cls.title for cls in window.view_classes]
     expected = ["Today", "Stores", "Orders", "Predictions", "Products", "Reports", "Sync"]
-    assert titles == [*expected, "Zoho", "Schemes"]
-    for index, cls in enumerate(window.view_classes):
+    assert titles == [*expected, "Zoho", "Collections", "Schemes"]
+    for index, cls in enumerate(window.view_classes[:9]):
         qtbot.keyClick(window, Qt.Key(Qt.Key.Key_1 + index), Qt.KeyboardModifier.ControlModifier)
+        assert window.nav.currentRow() == index
+        assert window.stack.currentWidget() is window.views[cls.view_id]
+    # past Ctrl+9: a click in the navigation list
+    for index, cls in enumerate(window.view_classes[9:], start=9):
+        rect = window.nav.visualItemRect(window.nav.item(index))
+        qtbot.mouseClick(window.nav.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
         assert window.nav.currentRow() == index
         assert window.stack.currentWidget() is window.views[cls.view_id]
     assert window.last_error is None

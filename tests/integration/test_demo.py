@@ -124,6 +124,19 @@ def test_full_size_company_has_a_few_hundred_thousand_lines(full):
     assert m.stores["code"].is_unique
 
 
+def test_orders_have_the_lines_of_a_kirana_call(full):
+    """Lines per order as a distributor's agent sees them in general trade (a store orders a
+    dozen or so of the distributor's items per call, a big store about twenty), not 30+: the
+    demo's size on disk follows its line count (issue 21: the demo database < 150 MB)."""
+    m, h = full
+    per_order = h.orders["n_lines"].to_numpy()
+    size = m.stores["size_class"].to_numpy()[h.orders["store"].to_numpy()]
+    assert 10 <= per_order.mean() <= 16
+    by_size = {c: per_order[size == c].mean() for c in ("S", "M", "L")}
+    assert by_size["S"] < by_size["M"] < by_size["L"] <= 25
+    assert len(h.lines) <= 250_000
+
+
 @pytest.mark.parametrize(
     "sizes",
     [

@@ -119,6 +119,12 @@ def test_approved_payments_reach_books_once_applied_to_their_invoices(server, ce
     with session_scope(central) as s:
         assert store_balance(s, store_id, TODAY).outstanding == before.outstanding
 
+    counts = bridge.status(central).counts
+    assert (counts["payments_sent"], counts["payments_waiting"], counts["payments_parked"]) == (
+        1,
+        0,
+        0,
+    )
     # Nothing left: a second run sends nothing and asks Zoho nothing.
     n = len(server.api_log())
     assert bridge.run_once(central, client, ["payments"]).results[0].sent == 0
@@ -195,4 +201,11 @@ def test_refusals_are_parked_with_words(server, central, clock):
         in _row(central, csv_pay).zoho_error
     )
     assert server.customerpayments == []
+    assert bridge.status(central).counts["payments_parked"] == 2
     assert bridge.run_once(central, client, ["payments"]).results[0].fetched == 0  # parked
+    # Fixed in Books (the organization adds a UPI mode): released, sent on the next run.
+    server.payment_modes.add("UPI")
+    assert bridge.retry_parked(central, [_row(central, upi).number]) == 1
+    res = bridge.run_once(central, client, ["payments"]).results[0]
+    assert (res.sent, res.parked) == (1, 0)
+    assert _row(central, upi).zoho_payment_id == server.customerpayments[0]["payment_id"]

@@ -38,6 +38,10 @@ COUNT_LABELS = {
     "orders_sent": "Orders sent",
     "orders_parked": "Orders parked",
     "orders_maybe_created": "Orders maybe created",
+    "payments_waiting": "Payments waiting",
+    "payments_sent": "Payments sent",
+    "payments_parked": "Payments parked",
+    "payments_maybe_created": "Payments maybe created",
 }
 
 
