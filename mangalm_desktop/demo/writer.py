@@ -397,10 +397,11 @@ class DemoWriter:
         self._insert(models.CallLog.__table__, cols, len(c), "call log")
 
     def _write_beats(self) -> None:
-        """Each agent's stores on six beats, Monday to Saturday: a store goes on the weekday
-        its calls of the last weeks fell on most (else spread evenly), in the order of its
-        town and code, so Today's beat and the plan-vs-actual report have a plan that the
-        call history partly keeps."""
+        """Each agent's stores on six beats of even size, Monday to Saturday: its stores are
+        ranked by the weekday their calls of the last weeks fell on most (else spread), then
+        town and code, and cut into six runs; each beat's stores are in town and code order.
+        So Today's beat and the plan-vs-actual report have a plan that the call history
+        partly keeps."""
         m, c = self.m, self.h.calls
         n_days = (m.today - m.start).days
         recent = c[c["day"] >= n_days - APP_DAYS]
@@ -412,8 +413,13 @@ class DemoWriter:
             .agg(lambda w: int(np.bincount(w, minlength=6).argmax()))
         )
         stores = m.stores.reset_index(drop=True)
-        day_of = np.arange(len(stores)) % 6  # stores without a recent call: spread evenly
-        day_of[favourite.index.to_numpy()] = favourite.to_numpy()
+        liked = np.arange(len(stores)) % 6  # stores without a recent call: spread evenly
+        liked[favourite.index.to_numpy()] = favourite.to_numpy()
+        ranked = stores.assign(_liked=liked).sort_values(["agent_id", "_liked", "city", "code"])
+        rank = ranked.groupby("agent_id", dropna=False).cumcount().to_numpy()
+        size = ranked.groupby("agent_id", dropna=False)["id"].transform("size").to_numpy()
+        day_of = np.empty(len(stores), dtype=np.int64)
+        day_of[ranked.index.to_numpy()] = rank * 6 // size
         code_of = dict(zip(m.agents["id"], m.agents["code"], strict=True))
         names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
         beat_rows: list[dict[str, Any]] = []

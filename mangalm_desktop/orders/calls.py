@@ -134,7 +134,7 @@ def log_call(
     """Record one call; a call back needs its date, and next call dates lie in the future.
 
     ``identity`` as for an order (checked in the write's transaction): an agent logs calls only
-    at his own stores and only in his own name."""
+    at their own stores and only in their own name."""
     checked = _outcome(outcome)
     today = today or dt.date.today()
     _check_call(checked, next_call_date, reason_id, today)
@@ -181,7 +181,7 @@ def record_stock(
 ) -> int:
     """Store what the shelf holds per product (by id or SKU); all rows or none. Returns count.
 
-    ``identity`` as for :func:`log_call`: his own stores, in his own name."""
+    ``identity`` as for :func:`log_call`: their own stores, in their own name."""
     if not quantities:
         raise UserError("No stock to record; enter at least one product's shelf quantity.")
     with session_scope(engine) as session:

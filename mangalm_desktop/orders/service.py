@@ -225,7 +225,8 @@ def _feedback(session: Session, order: Order, draft: OrderDraft, checked: Checke
             for x in checked.lines
             if x.suggested_qty is not None
         ]
-    ordered = {x.product_id: x.quantity for x in checked.lines}
+    # what the store ordered, not what a scheme gave it free
+    ordered = {x.product_id: x.quantity for x in checked.lines if not x.free_goods}
     # The row carries its suggestion's model and time: predictions stay on this laptop.
     pids = {s.prediction_id for s in suggestions if s.prediction_id is not None}
     made = {}
@@ -401,7 +402,7 @@ def draft_from_order(
     session: Session, order_id: uuid.UUID, *, identity: Identity | None
 ) -> OrderDraft:
     """The stored order as an editable draft (same store, lines, discounts, notes); an agent
-    gets only his own stores' orders."""
+    gets only their own stores' orders."""
     order = _get_order(session, order_id)
     require_store(session, identity, order.store_id)
     return OrderDraft(

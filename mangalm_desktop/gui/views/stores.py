@@ -169,7 +169,7 @@ class StoresView(View):
         self.count_label.setText("Loading stores…")
 
         def load(_ctx: Any) -> tuple[StoreIndex, FilterOptions]:
-            index = StoreIndex(engine, as_of, identity=identity)  # an agent's: his stores only
+            index = StoreIndex(engine, as_of, identity=identity)  # an agent's: their stores only
             index.order("name", False)  # the default order, in the worker
             return index, filter_options(engine, identity=identity)
 
