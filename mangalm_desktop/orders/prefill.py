@@ -35,7 +35,7 @@ def _active(session: Session, ids: set[uuid.UUID]) -> set[uuid.UUID]:
 
 def prefill(session: Session, store_id: uuid.UUID, *, identity: Identity | None) -> Prefill:
     """The lines a new order starts with: the suggestions, else the last order's lines; an
-    agent gets only his own stores'."""
+    agent gets only their own stores'."""
     require_store(session, identity, store_id)
     # The newest prediction per product (a forecast run may write its rows over some time).
     newest: dict[uuid.UUID, Prediction] = {}

@@ -27,7 +27,7 @@ from .sync_support import as_user
 @pytest.fixture
 def laptop(engine, db_path, tmp_path, monkeypatch):
     """A07's laptop, configured for a central server that does not answer (offline sign-in
-    with his cached verifier); no password in the environment."""
+    with their cached verifier); no password in the environment."""
     s = seed(engine)
     with session_scope(engine) as db:
         other = Agent(id=uuid.uuid4(), code="A08", name="Meena Iyer")

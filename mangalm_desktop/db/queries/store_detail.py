@@ -154,7 +154,7 @@ def _profile(conn: Connection, store_id: uuid.UUID) -> StoreProfile | None:
 def load_profile(
     engine: Engine, store_id: uuid.UUID, *, identity: Identity | None
 ) -> StoreProfile | None:
-    """The store's profile; an agent may read only his own stores (PermissionDenied)."""
+    """The store's profile; an agent may read only their own stores (PermissionDenied)."""
     with engine.connect() as conn:
         require_store(conn, identity, store_id)
         return _profile(conn, store_id)
@@ -170,7 +170,7 @@ def load_store_detail(
 ) -> StoreDetail | None:
     """The store's profile, weekly sales, top products, invoices and calls; None if unknown.
 
-    An agent may read only his own stores: another's is refused (PermissionDenied)."""
+    An agent may read only their own stores: another's is refused (PermissionDenied)."""
     sid = store_id.hex
     since_12m = (as_of - dt.timedelta(days=365)).isoformat()
     recent = (as_of - dt.timedelta(weeks=13)).isoformat()
@@ -281,7 +281,7 @@ def load_store_detail(
 def invoice_lines(
     engine: Engine, invoice_id: uuid.UUID, *, identity: Identity | None
 ) -> list[InvoiceLineRow]:
-    """An invoice's lines; an agent may read only his own stores' invoices."""
+    """An invoice's lines; an agent may read only their own stores' invoices."""
     with engine.connect() as conn:
         require_invoice(conn, identity, invoice_id)
         rows = conn.execute(
