@@ -136,6 +136,20 @@ def _connector(cfg: CentralConfig):  # noqa: ANN202 - a Connector
     return lambda: connect(cfg)
 
 
+def _central(connector):  # noqa: ANN001, ANN202 - a Connector; a psycopg connection
+    """One connection for a command that needs the server now: an unreachable server is said
+    in words (it was a psycopg traceback)."""
+    import psycopg
+
+    try:
+        return connector()
+    except psycopg.OperationalError as exc:
+        raise UserError(
+            f"The central server did not answer: {str(exc).strip()}",
+            hint="Check the network (or `mangalm sync status`) and try again; nothing changed.",
+        ) from None
+
+
 def run_sync(args: argparse.Namespace) -> int:
     cfg = _config()
     engine = open_db(args)
@@ -257,7 +271,7 @@ def run_resolve(args: argparse.Namespace) -> int:
     cfg = _config()
     engine = open_db(args)
     cli_identity(engine)  # configured for a central server: sign in first (docs/security.md)
-    with _connector(cfg)() as pg:
+    with _central(_connector(cfg)) as pg:
         resolve(engine, pg, args.seq, args.keep)
     print(f"#{args.seq}: kept {'your' if args.keep == 'mine' else 'the central'} version")
     return 0
@@ -267,7 +281,7 @@ def run_hand_over(args: argparse.Namespace) -> int:
     cfg = _config()
     engine = open_db(args)
     cli_identity(engine)  # configured for a central server: sign in first (docs/security.md)
-    with _connector(cfg)() as pg:
+    with _central(_connector(cfg)) as pg:
         done = hand_over(engine, pg, args.seq)
     print(
         f"#{args.seq}: order {done.old_number} handed over to the store's agent as "

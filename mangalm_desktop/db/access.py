@@ -3,7 +3,7 @@
 The queries in this package and the services above take the signed-in
 :class:`~..domain.identity.Identity` as a required argument (None only on a standalone laptop,
 see :func:`~..domain.identity.require`) and call :func:`require_store` with the store's id
-before they read or change anything of it: an agent gets only his own stores, managers and
+before they read or change anything of it: an agent gets only their own stores, managers and
 admins any. The check reads the store's agent on the caller's own connection or session, so a
 write checks inside its own transaction.
 """
@@ -20,7 +20,7 @@ from .models import Invoice, Store
 
 
 def require_store(db: Connection | Session, identity: Identity | None, store_id: uuid.UUID) -> None:
-    """Refuse ``identity`` the store ``store_id`` unless it is his (agents) or he sees all.
+    """Refuse ``identity`` the store ``store_id`` unless it is theirs (agents) or they see all.
 
     An unknown store passes (the caller says "not found" in its own words)."""
     require(identity, Permission.VIEW_OWN_STORES)

@@ -154,7 +154,7 @@ def save_store_profile(
     """Validate and save; one transaction for the row, its version and its outbox record.
 
     ``identity`` needs the edit-store-profile permission and, for an agent, the store must be
-    his: checked inside the transaction before anything changes (None = standalone).
+    theirs: checked inside the transaction before anything changes (None = standalone).
     """
     parsed = validate(edit)
     with session_scope(engine) as session:

@@ -462,7 +462,7 @@ def suggested_order(
     """The store's current suggested lines, most likely first.
 
     A shelf report made after the forecast ran is netted here (the forecast already netted
-    older ones), and the result re-rounded to the pack. An agent gets only his own stores'.
+    older ones), and the result re-rounded to the pack. An agent gets only their own stores'.
     """
     with session_scope(engine) as session:
         require_store(session, identity, store_id)
@@ -534,7 +534,7 @@ def win_back_list(
 
 
 def _own_agent(identity: Identity | None, agent_id: uuid.UUID | None) -> uuid.UUID | None:
-    """The agent whose stores a list may show ``identity``: his own for an agent."""
+    """The agent whose stores a list may show ``identity``: their own for an agent."""
     require(identity, Permission.VIEW_OWN_STORES)
     scope = store_scope(identity)
     if scope is None:
@@ -608,7 +608,7 @@ def todays_calls(
 ) -> TodaysCalls:
     """Both of Today's lists in one pass (see :mod:`.calllist` for the ranking).
 
-    ``agent_id`` None = every agent's stores; an agent ``identity`` gets his own stores only
+    ``agent_id`` None = every agent's stores; an agent ``identity`` gets their own stores only
     (asking for another agent's list is refused)."""
     agent_id = _own_agent(identity, agent_id)
     today = today or dt.date.today()
@@ -739,7 +739,7 @@ def upsell_for_store(
     """Products similar stores buy and this one never bought, with the evidence in words.
 
     Reads only distinct (store, product) purchases (:mod:`.upsell_pairs`), not the history.
-    An agent gets only his own stores'.
+    An agent gets only their own stores'.
     """
     today = today or dt.date.today()
     with session_scope(engine) as session:

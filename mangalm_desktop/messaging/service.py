@@ -156,13 +156,22 @@ def _session(session_or_engine: Session | Engine) -> Iterator[Session]:
             yield session
 
 
-def _authorised_order(session: Session, identity: Identity | None, order_id: uuid.UUID) -> Order:
+def _authorised_order(
+    session: Session, identity: Identity | None, order_id: uuid.UUID, *, confirming: bool = False
+) -> Order:
+    """The order, if ``identity`` takes orders for its store; ``confirming``: and it is one the
+    store may be sent (submitted or later, not a draft or a cancelled order)."""
     require(identity, Permission.TAKE_ORDERS)
     order = session.get(Order, order_id)
     if order is None or order.deleted:
         raise UserError(f"Order {order_id} was not found.")
     store = session.get(Store, order.store_id)
     require_store_access(identity, store.agent_id if store is not None else None)
+    if confirming and order.state not in CONFIRMABLE:
+        raise UserError(
+            f"Order {order.number} is {order.state}; only a submitted order is confirmed or "
+            "shared with the store."
+        )
     return order
 
 
@@ -201,12 +210,7 @@ def queue_order_confirmation(
     :class:`UserError`: a caller inside its own transaction should call this after its save
     (or catch it), so a missing address never undoes the visit."""
     with _session(session_or_engine) as session:
-        order = _authorised_order(session, identity, order_id)
-        if order.state not in CONFIRMABLE:
-            raise UserError(
-                f"Order {order.number} is {order.state}; only a submitted order is confirmed "
-                "to the store."
-            )
+        order = _authorised_order(session, identity, order_id, confirming=True)
         store = session.get(Store, order.store_id)
         address = (recipient or (store.email if store else None) or "").strip()
         if not address:
@@ -530,12 +534,7 @@ def order_whatsapp_link(
         except UserError:
             default_country = "91"
     with session_scope(engine) as session:
-        order = _authorised_order(session, identity, order_id)
-        if order.state not in CONFIRMABLE:
-            raise UserError(
-                f"Order {order.number} is {order.state}; only a submitted order is shared "
-                "with the store."
-            )
+        order = _authorised_order(session, identity, order_id, confirming=True)
         detail = get_order(session, order.id, identity=identity)
     phone = normalise_phone(detail.store_phone, default_country or "91")
     return whatsapp_link(phone, order_summary(detail))

@@ -60,7 +60,7 @@ class AgentChoice:
 def store_choices(
     engine: Engine, agent_id: uuid.UUID | None = None, *, identity: Identity | None
 ) -> list[StoreChoice]:
-    """Active stores by name; only ``agent_id``'s when given; an agent gets his own only."""
+    """Active stores by name; only ``agent_id``'s when given; an agent gets their own only."""
     require(identity, Permission.VIEW_OWN_STORES)
     query = select(Store.id, Store.code, Store.name, Store.city, Store.agent_id).where(
         Store.active.is_(True), Store.deleted.is_(False)

@@ -35,7 +35,7 @@ def _active(session: Session, ids: set[uuid.UUID]) -> set[uuid.UUID]:
 
 def prefill(session: Session, store_id: uuid.UUID, *, identity: Identity | None) -> Prefill:
     """The lines a new order starts with: the suggestions, else the last order's lines; an
-    agent gets only his own stores'."""
+    agent gets only their own stores'."""
     require_store(session, identity, store_id)
     # The newest prediction per product (a forecast run may write its rows over some time).
     newest: dict[uuid.UUID, Prediction] = {}
@@ -70,7 +70,11 @@ def prefill(session: Session, store_id: uuid.UUID, *, identity: Identity | None)
     if last is not None:
         rows = session.execute(
             select(OrderLine.product_id, OrderLine.quantity)
-            .where(OrderLine.order_id == last, OrderLine.deleted.is_(False))
+            .where(
+                OrderLine.order_id == last,
+                OrderLine.deleted.is_(False),
+                OrderLine.free_goods.is_(False),  # free goods come from the schemes again
+            )
             .order_by(OrderLine.line_no)
         ).all()
         ok = _active(session, {r[0] for r in rows})

@@ -129,7 +129,7 @@ def list_orders(
     offset: int = 0,
     limit: int = 200,
 ) -> list[OrderRow]:
-    """One page of orders, newest first; an agent's: his own stores' only."""
+    """One page of orders, newest first; an agent's: their own stores' only."""
     require(identity, Permission.VIEW_OWN_STORES)
     f = f or OrderFilter()
     scope = store_scope(identity)
@@ -170,7 +170,7 @@ def count_orders(
 
 
 def get_order(session: Session, order_id: uuid.UUID, *, identity: Identity | None) -> OrderDetail:
-    """The order with its lines; an agent may read only his own stores' orders."""
+    """The order with its lines; an agent may read only their own stores' orders."""
     order = session.get(Order, order_id)
     if order is None or order.deleted:
         raise UserError(f"Order {order_id} was not found.")

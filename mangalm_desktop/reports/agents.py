@@ -156,7 +156,7 @@ def agent_performance(conn: Connection, f: ReportFilters) -> pd.DataFrame:
         conn,
         select(Order.agent_id, func.count().label("order_lines"))
         .join(OrderLine, OrderLine.order_id == Order.id)
-        .where(OrderLine.deleted == false(), *_live_orders(f))
+        .where(OrderLine.deleted == false(), OrderLine.free_goods == false(), *_live_orders(f))
         .group_by(Order.agent_id),
     )
 

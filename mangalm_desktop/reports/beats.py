@@ -141,7 +141,7 @@ def plan_vs_actual(conn: Connection, f: ReportFilters) -> pd.DataFrame:
     order_f = f.with_(date_from=lo, date_to=hi)
     line_counts = (
         select(OrderLine.order_id, func.count().label("n"))
-        .where(OrderLine.deleted == false())
+        .where(OrderLine.deleted == false(), OrderLine.free_goods == false())  # lines taken
         .group_by(OrderLine.order_id)
         .subquery()
     )

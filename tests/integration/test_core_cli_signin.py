@@ -27,7 +27,7 @@ from .sync_support import as_user
 @pytest.fixture
 def laptop(engine, db_path, tmp_path, monkeypatch):
     """A07's laptop, configured for a central server that does not answer (offline sign-in
-    with his cached verifier); no password in the environment."""
+    with their cached verifier); no password in the environment."""
     s = seed(engine)
     with session_scope(engine) as db:
         other = Agent(id=uuid.uuid4(), code="A08", name="Meena Iyer")
@@ -70,6 +70,15 @@ def test_signed_in_the_sync_conflicts_are_shown(laptop, monkeypatch, capsys) -> 
     monkeypatch.setattr("sys.stdin", io.StringIO("agent-pw\n"))
     assert main(["sync", "conflicts", "--db", str(laptop)]) == 0
     assert "no conflicts" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [["resolve", "1", "--keep", "mine"], ["hand-over", "1"]])
+def test_signed_in_an_unreachable_server_is_said_in_words(laptop, argv, monkeypatch, capsys):
+    monkeypatch.setenv("PGPASSWORD", "db-pw")  # no keyring entry: the connection's own password
+    monkeypatch.setattr("sys.stdin", io.StringIO("agent-pw\n"))
+    assert main(["sync", *argv, "--db", str(laptop)]) == 2
+    err = capsys.readouterr().err
+    assert "The central server did not answer" in err and "Traceback" not in err
 
 
 def test_file_and_status_commands_stay_open(laptop, monkeypatch, capsys) -> None:

@@ -1,6 +1,6 @@
 """Reads are authorised in the core too (issue 23, deliver 2): every query and service that
 reads one store's business data takes the signed-in ``identity`` as a required argument, and an
-agent gets only his own stores' profile, detail, invoices, suggestions, upsell, Today list and
+agent gets only their own stores' profile, detail, invoices, suggestions, upsell, Today list and
 product sales, however the face calls it. Managers read all; None (standalone laptop) too."""
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ TODAY = dt.date(2026, 12, 1)
 
 @pytest.fixture
 def world(engine):
-    """A07 (the signed-in agent) with his stores, A08 with "Not Yours": a prediction, an
+    """A07 (the signed-in agent) with their stores, A08 with "Not Yours": a prediction, an
     invoice and a line of it for each, so a refused read has something to leak."""
     s = seed(engine)
     with session_scope(engine) as db:
@@ -119,7 +119,7 @@ def test_agent_is_refused_another_agents_store_in_words_manager_is_not(engine, w
         line.quantity for line in forecasting.suggested_order(engine, theirs, identity=manager)
     ] == [4]
     assert len(store_detail.invoice_lines(engine, invoice, identity=manager)) == 1
-    # his own store: allowed
+    # their own store: allowed
     assert store_detail.load_profile(engine, s.store_id, identity=agent).code == "ST-001"
     assert len(forecasting.suggested_order(engine, s.store_id, identity=agent)) == 1
 
@@ -138,7 +138,7 @@ def test_today_of_another_agent_is_refused_and_own_is_the_default(engine, world)
     s, theirs, other, agent, manager = world
     with pytest.raises(PermissionDenied, match="only their own stores"):
         forecasting.todays_calls(engine, TODAY, agent_id=other, identity=agent)
-    mine = forecasting.todays_calls(engine, TODAY, identity=agent)  # no agent asked: his own
+    mine = forecasting.todays_calls(engine, TODAY, identity=agent)  # no agent asked: their own
     listed = {e.store_id for e in mine.to_call + mine.win_back}
     assert theirs not in listed and s.store_id in listed
     everyone = forecasting.todays_calls(engine, TODAY, identity=manager)
@@ -193,7 +193,7 @@ def test_orders_calls_and_shelf_stock_of_another_agents_store(engine, world, tmp
         pdf.write_order_pdf(engine, their_order, tmp_path / "theirs.pdf", identity=agent)
     assert not (tmp_path / "theirs.pdf").exists()
     assert {c.code for c in entry.store_choices(engine, identity=agent)} == {"ST-001", "ST-002"}
-    # writes at his store in his name pass; at another's, or in another's name, nothing written
+    # writes at their store in their name pass; at another's, or in another's name, nothing written
     for write in (
         lambda who, store, name: calls.log_call(
             engine, identity=who, store=store, agent_id=name, outcome="no_answer"

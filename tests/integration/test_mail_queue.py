@@ -277,6 +277,8 @@ def test_queue_rules(engine, shop):
     )
     with pytest.raises(UserError, match="only a submitted order"):
         service.queue_order_confirmation(engine, None, draft.order_id, recipient=STORE_MAIL)
+    with pytest.raises(UserError, match="is draft; only a submitted order"):
+        service.order_whatsapp_link(engine, None, draft.order_id, default_country="91")
     with pytest.raises(UserError, match="not found"):
         service.queue_order_confirmation(engine, None, uuid.uuid4(), recipient=STORE_MAIL)
     service.remove(engine, None, first.id)

@@ -21,6 +21,7 @@ from mangalm_desktop.db.models import (
     PaymentAllocation,
     PaymentPromise,
 )
+from mangalm_desktop.db.queries import store_detail
 from mangalm_desktop.db.queries.balances import open_invoices, store_balance
 from mangalm_desktop.domain.enums import PaymentMode
 from mangalm_desktop.domain.errors import UserError
@@ -108,6 +109,9 @@ def test_allocations_settle_invoices_and_the_balance_follows(engine, sd):
     assert after.on_account == D("499.50")
     assert after.overdue == D("2000.00")
     assert left == {"INV-002": D("2000.00"), "INV-003": D("1200.00")}  # INV-001 settled
+    # The store card shows the same figure (one way), not the stored outstanding_balance.
+    card = store_detail.load_store_detail(engine, sd.store_id, TODAY, identity=sd.agent)
+    assert card.profile.outstanding_balance == D("2700.50")
 
     # A rejected payment (cheque bounced) makes the invoices owed again at once.
     service.reject(engine, sd.manager, res.number, reason="cheque bounced")
@@ -255,3 +259,23 @@ def test_promise_to_pay(engine, sd):
         service.record_promise_now(
             engine, sd.agent, PromiseInput(sd.other_store_id, D("1"), TODAY), today=TODAY
         )
+
+
+def test_a_redrawn_device_code_renumbers_receipts_the_server_never_saw(engine, sd):
+    from mangalm_desktop.db import numbering
+
+    sent = service.record_payment_now(engine, sd.agent, pay(sd, "10"), today=TODAY)
+    with session_scope(engine) as s:  # the first one reached the server: its op is gone
+        s.execute(Outbox.__table__.delete().where(Outbox.row_id == sent.payment_id))
+    unsent = service.record_payment_now(engine, sd.agent, pay(sd, "20"), today=TODAY)
+    with session_scope(engine) as s:
+        old = numbering.device_code(s)
+        new, renumbered = numbering.redraw_device_code(s)
+    assert new != old
+    assert renumbered == {unsent.number: f"A07-{new}-R-000001"}
+    with session_scope(engine) as s:
+        assert s.get(Payment, sent.payment_id).number == sent.number  # the server has it
+        moved = s.get(Payment, unsent.payment_id)
+        assert (moved.number, moved.device_id) == (f"A07-{new}-R-000001", new)
+        op = s.scalars(select(Outbox).where(Outbox.row_id == unsent.payment_id)).one()
+        assert json.loads(op.payload)["number"] == moved.number

@@ -241,3 +241,39 @@ def test_creating_a_scheme_checks_everything_and_agents_may_not(engine, sd) -> N
                 rules=[RuleInput(10, free_qty=1, free_product="OLD-1")],
             ),
         )
+
+
+def test_free_lines_are_not_what_the_store_ordered(engine, sd) -> None:
+    """Suggestion feedback and the next order's pre-fill count the bought quantity, not the
+    free goods of the same product."""
+    from mangalm_desktop.db.models import SuggestionFeedback
+    from mangalm_desktop.orders.model import Suggestion
+    from mangalm_desktop.orders.prefill import prefill
+
+    create_scheme(
+        engine,
+        None,
+        SchemeInput(
+            "DAL-10+1",
+            "Dal: buy 10 get 1",
+            "free_goods",
+            DEC1,
+            DEC31,
+            product="DAL-1",
+            rules=[RuleInput(10, free_qty=1)],
+        ),
+    )
+    dal = sd.products["DAL-1"]
+    draft = OrderDraft(
+        store=sd.store_id,
+        agent_id=sd.agent_id,
+        lines=[LineInput(dal, 20, suggested_qty=20)],
+        suggestions=[Suggestion(dal, 20)],
+    )
+    service.submit(engine, draft, identity=None, today=TODAY)
+    with session_scope(engine) as s:
+        fb = s.scalar(select(SuggestionFeedback))
+        assert (fb.suggested_qty, fb.ordered_qty) == (20, 20)
+        pf = prefill(s, sd.store_id, identity=None)
+    assert pf.source == "last_order"
+    assert [(x.product, x.quantity) for x in pf.lines] == [(dal, 20)]

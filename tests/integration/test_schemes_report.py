@@ -53,11 +53,11 @@ def _world(engine):
         today=day,
     )
     service.cancel(engine, cancelled.order_id, identity=None, reason="test")
-    return totals
+    return totals, sd
 
 
 def test_uptake_and_cost_per_scheme(engine):
-    totals = _world(engine)
+    totals, _ = _world(engine)
     # order 1: 48 tea × 112.00 = 5,376.00, TEA-5 + TEA-SLAB stacked 7% = 376.32
     #   (TEA-5 5% = 268.80, TEA-SLAB the rest 107.52); 25 dal × 139.99 = 3,499.75 and
     #   25 // 10 = 2 dal free worth 279.98 → total 4,999.68 + 3,499.75 = 8,499.43
@@ -118,3 +118,34 @@ def test_cli_twin(engine, db_path, capsys):
     assert code == 0
     assert "Discount given" in out and "Free goods value" in out
     assert "₹324.80" in out and "₹279.98" in out
+
+
+def test_lines_per_call_counts_the_lines_taken_not_the_free_goods(engine):
+    from sqlalchemy import select
+
+    from mangalm_desktop.db.models import Order
+    from mangalm_desktop.orders import calls
+
+    _, sd = _world(engine)
+    with session_scope(engine) as s:
+        live = s.execute(select(Order.id, Order.store_id).where(Order.state == "submitted")).all()
+    for order_id, store_id in live:
+        calls.log_call(
+            engine,
+            identity=None,
+            store=store_id,
+            agent_id=sd.agent_id,
+            outcome="ordered",
+            order_id=order_id,
+            today=dt.date(2026, 12, 6),
+        )
+    frame = run_report(
+        engine,
+        "agent-performance",
+        ReportFilters(date_from=DEC1, date_to=dt.date(2026, 12, 31)),
+        identity=None,
+    ).frame
+    row = frame.iloc[0]
+    # 2 productive calls; lines taken: 2 (tea, dal) + 2 (tea, atta) = 4, the free dal not
+    # counted → 2.0 lines per call (2.5 if the free line counted)
+    assert (row["productive_calls"], row["lines_per_call"]) == (2, 2.0)

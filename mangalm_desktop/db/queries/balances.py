@@ -70,8 +70,9 @@ def open_invoice_conditions() -> list[ColumnElement[bool]]:
     ]
 
 
-def on_account() -> Subquery:
-    """Per store: the parts of payments (not rejected) that settle no invoice."""
+def on_account(store_id: uuid.UUID | None = None) -> Subquery:
+    """Per store (or one store): the parts of payments (not rejected) that settle no invoice."""
+    one = [] if store_id is None else [Payment.store_id == store_id]
     allocated = (
         select(
             PaymentAllocation.payment_id.label("payment_id"),
@@ -87,7 +88,7 @@ def on_account() -> Subquery:
             func.sum(Payment.amount - func.coalesce(allocated.c.allocated, 0)).label("on_account"),
         )
         .outerjoin(allocated, allocated.c.payment_id == Payment.id)
-        .where(Payment.deleted == false(), Payment.status != REJECTED)
+        .where(Payment.deleted == false(), Payment.status != REJECTED, *one)
         .group_by(Payment.store_id)
         .subquery("on_account")
     )
@@ -155,7 +156,7 @@ def open_invoices(
 def store_balance(session: Session, store_id: uuid.UUID, as_of: dt.date) -> StoreBalance:
     """The store's outstanding and overdue amounts after collections (see the module text)."""
     invoices = open_invoices(session, store_id)
-    credit_q = on_account()
+    credit_q = on_account(store_id)
     acc = session.execute(
         select(credit_q.c.on_account).where(credit_q.c.store_id == store_id)
     ).scalar()

@@ -139,7 +139,7 @@ def product_sales(
 ) -> ProductSales:
     """Weekly sales of one product over all stores, and the stores buying most (12 months).
 
-    For an agent ``identity``: over his own stores only (the others' sales are not his)."""
+    For an agent ``identity``: over their own stores only (the others' sales are not theirs)."""
     require(identity, Permission.VIEW_OWN_STORES)
     pid = product_id.hex
     since = (as_of - dt.timedelta(days=365)).isoformat()

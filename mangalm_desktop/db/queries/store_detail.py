@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.orm import Session
 
 from ...domain.identity import Identity
 from ..access import require_invoice, require_store
+from .balances import store_balance
 
 PAISE = Decimal("0.01")
 RUPEE4 = Decimal("0.0001")
@@ -152,7 +154,7 @@ def _profile(conn: Connection, store_id: uuid.UUID) -> StoreProfile | None:
 def load_profile(
     engine: Engine, store_id: uuid.UUID, *, identity: Identity | None
 ) -> StoreProfile | None:
-    """The store's profile; an agent may read only his own stores (PermissionDenied)."""
+    """The store's profile; an agent may read only their own stores (PermissionDenied)."""
     with engine.connect() as conn:
         require_store(conn, identity, store_id)
         return _profile(conn, store_id)
@@ -168,7 +170,7 @@ def load_store_detail(
 ) -> StoreDetail | None:
     """The store's profile, weekly sales, top products, invoices and calls; None if unknown.
 
-    An agent may read only his own stores: another's is refused (PermissionDenied)."""
+    An agent may read only their own stores: another's is refused (PermissionDenied)."""
     sid = store_id.hex
     since_12m = (as_of - dt.timedelta(days=365)).isoformat()
     recent = (as_of - dt.timedelta(weeks=13)).isoformat()
@@ -178,6 +180,11 @@ def load_store_detail(
         profile = _profile(conn, store_id)
         if profile is None:
             return None
+        # What the store owes after the collections Zoho has not seen yet: the one way every
+        # balance is computed (db.queries.balances, docs/collections.md "Balances").
+        with Session(bind=conn) as session:
+            owed = store_balance(session, store_id, as_of).outstanding
+        profile = replace(profile, outstanding_balance=owed)
         weekly = [
             WeekPoint(dt.date.fromisoformat(w), _money(v), int(q or 0))
             for w, v, q in conn.execute(
@@ -274,7 +281,7 @@ def load_store_detail(
 def invoice_lines(
     engine: Engine, invoice_id: uuid.UUID, *, identity: Identity | None
 ) -> list[InvoiceLineRow]:
-    """An invoice's lines; an agent may read only his own stores' invoices."""
+    """An invoice's lines; an agent may read only their own stores' invoices."""
     with engine.connect() as conn:
         require_invoice(conn, identity, invoice_id)
         rows = conn.execute(

@@ -105,7 +105,7 @@ class StoreIndex:
     """
 
     def __init__(self, engine: Engine, as_of: dt.date, *, identity: Identity | None) -> None:
-        """``identity``: an agent's index holds only his own stores (every match is limited to
+        """``identity``: an agent's index holds only their own stores (every match is limited to
         them); managers and admins, or nobody on a standalone laptop, see all."""
         require(identity, Permission.VIEW_OWN_STORES)
         self.engine = engine
@@ -202,7 +202,7 @@ class StoreIndex:
         """Rowids matching ``flt``, in display order."""
         ordered = self.order(flt.sort, flt.descending)
         mask = np.ones(len(ordered), dtype=bool)
-        if self.scope is not None:  # an agent: his own stores only, whatever the filter says
+        if self.scope is not None:  # an agent: their own stores only, whatever the filter says
             mask &= self.agent[ordered] == self.agents.get(self.scope, -2)
         query = fts_query(flt.text)
         if query is not None:
@@ -229,7 +229,7 @@ _ROWS_SQL = text(
 def fetch_store_rows(
     engine: Engine, rowids: list[int], as_of: dt.date, *, identity: Identity | None
 ) -> list[StoreRow]:
-    """The rows for ``rowids`` (a screenful), in the order given; for an agent only his own
+    """The rows for ``rowids`` (a screenful), in the order given; for an agent only their own
     stores' rows (another agent's rowid gives nothing)."""
     require(identity, Permission.VIEW_OWN_STORES)
     if not rowids:

@@ -169,7 +169,7 @@ class StoresView(View):
         self.count_label.setText("Loading stores…")
 
         def load(_ctx: Any) -> tuple[StoreIndex, FilterOptions]:
-            index = StoreIndex(engine, as_of, identity=identity)  # an agent's: his stores only
+            index = StoreIndex(engine, as_of, identity=identity)  # an agent's: their stores only
             index.order("name", False)  # the default order, in the worker
             return index, filter_options(engine, identity=identity)
 
@@ -280,6 +280,11 @@ class StoresView(View):
     def _open_current_or_first(self) -> None:
         row = self.table.currentIndex().row()
         self.open_row(row if row >= 0 else 0)
+
+    def call_store_id(self) -> uuid.UUID | None:
+        """The store Ctrl+N opens the call screen for: the current row, if any."""
+        store = self.model.row_at(self.table.currentIndex().row())
+        return store.id if store is not None else None
 
     def open_row(self, row: int) -> QWidget | None:
         store = self.model.row_at(row)
