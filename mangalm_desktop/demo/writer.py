@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Table, bindparam, delete, func, inspect, select
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, inspect, select
 
 from ..db import models
 from ..domain.tasks import TaskContext
@@ -33,6 +33,17 @@ DEMO_DEVICE = "DEM"  # device code in the demo's order numbers (Crockford letter
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
 SQLITE_CACHE_KIB = 65_536  # the secondary indexes of 400k lines want more than the 2 MB default
 
+
+DEFAULT_REASONS: tuple[tuple[str, str], ...] = (
+    ("stock_enough", "Enough stock on the shelf"),
+    ("owner_absent", "Owner not in the shop"),
+    ("cash_short", "No cash / waiting for payments"),
+    ("competitor", "Buying from a competitor"),
+    ("price", "Price or scheme not attractive"),
+    ("shop_closed", "Shop closed"),
+)
+"""The demo company's no-order reasons (a real company's managers keep their own:
+``mangalm reasons add``)."""
 
 # Local bookkeeping (and the audit trail) may exist in a database that holds no company yet,
 # e.g. a sign-in was audited before the demo was asked for; they do not make it "non-empty".
@@ -217,6 +228,7 @@ class DemoWriter:
                 mrp=money(m.products["mrp"], floats=True),
                 active=m.products["active"].astype(bool),
             )
+            self._write_reasons()
             self._plan_app_orders()
             self._write_invoices()
             self._write_lines()
@@ -226,6 +238,14 @@ class DemoWriter:
         finally:
             if sqlite:
                 self.conn.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
+
+    def _write_reasons(self) -> None:
+        """The no-order reasons list the call screen offers (managers keep it centrally)."""
+        rows = [
+            {"code": code, "label": label, "sort_order": 10 * n}
+            for n, (code, label) in enumerate(DEFAULT_REASONS, start=1)
+        ]
+        self.conn.execute(insert(models.NoOrderReason.__table__), rows)
 
     def _write_invoices(self) -> None:
         m, o = self.m, self.h.orders
