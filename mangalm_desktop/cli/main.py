@@ -25,6 +25,7 @@ COMMAND_MODULES: list[str] = [
     "mangalm_desktop.cli.demo_cmd",
     "mangalm_desktop.cli.forecast_cmd",
     "mangalm_desktop.cli.orders_cmd",
+    "mangalm_desktop.cli.visit_cmd",
     "mangalm_desktop.cli.beats_cmd",
     "mangalm_desktop.cli.payments_cmd",
     "mangalm_desktop.cli.report_cmd",

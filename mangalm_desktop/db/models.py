@@ -321,6 +321,20 @@ class StoreStockReport(Synced, Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class NoOrderReason(Synced, Base):
+    """Why a visit ended without an order: a list managers keep centrally, read-only to agents.
+
+    Synced like products (every agent reads all of it); a reason is retired with
+    ``active = false`` rather than deleted, so old calls keep their words."""
+
+    __tablename__ = "no_order_reason"
+
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    label: Mapped[str] = mapped_column(String(200))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+
+
 class CallLog(Synced, Base):
     __tablename__ = "call_log"
     __table_args__ = (
@@ -336,6 +350,7 @@ class CallLog(Synced, Base):
     next_call_date: Mapped[dt.date | None] = mapped_column(Date)
     scheduled: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orders.id"))
+    reason_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("no_order_reason.id"))
 
 
 class Prediction(Synced, Base):
@@ -573,6 +588,7 @@ SYNCED_TABLES: tuple[str, ...] = (
     "agent",
     "store",
     "product",
+    "no_order_reason",
     "scheme",
     "scheme_rule",
     "invoice",

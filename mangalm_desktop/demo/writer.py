@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Table, bindparam, delete, func, inspect, select
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, inspect, select
 
 from ..db import models
 from ..domain.tasks import TaskContext
@@ -33,6 +33,17 @@ DEMO_DEVICE = "DEM"  # device code in the demo's order numbers (Crockford letter
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
 SQLITE_CACHE_KIB = 65_536  # the secondary indexes of 400k lines want more than the 2 MB default
 
+
+DEFAULT_REASONS: tuple[tuple[str, str], ...] = (
+    ("stock_enough", "Enough stock on the shelf"),
+    ("owner_absent", "Owner not in the shop"),
+    ("cash_short", "No cash / waiting for payments"),
+    ("competitor", "Buying from a competitor"),
+    ("price", "Price or scheme not attractive"),
+    ("shop_closed", "Shop closed"),
+)
+"""The demo company's no-order reasons (a real company's managers keep their own:
+``mangalm reasons add``)."""
 
 # Local bookkeeping (and the audit trail) may exist in a database that holds no company yet,
 # e.g. a sign-in was audited before the demo was asked for; they do not make it "non-empty".
@@ -217,6 +228,7 @@ class DemoWriter:
                 mrp=money(m.products["mrp"], floats=True),
                 active=m.products["active"].astype(bool),
             )
+            self._write_reasons()
             self._plan_app_orders()
             self._write_invoices()
             self._write_lines()
@@ -226,6 +238,14 @@ class DemoWriter:
         finally:
             if sqlite:
                 self.conn.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
+
+    def _write_reasons(self) -> None:
+        """The no-order reasons list the call screen offers (managers keep it centrally)."""
+        rows = [
+            {"code": code, "label": label, "sort_order": 10 * n}
+            for n, (code, label) in enumerate(DEFAULT_REASONS, start=1)
+        ]
+        self.conn.execute(insert(models.NoOrderReason.__table__), rows)
 
     def _write_invoices(self) -> None:
         m, o = self.m, self.h.orders
@@ -377,10 +397,11 @@ class DemoWriter:
         self._insert(models.CallLog.__table__, cols, len(c), "call log")
 
     def _write_beats(self) -> None:
-        """Each agent's stores on six beats, Monday to Saturday: a store goes on the weekday
-        its calls of the last weeks fell on most (else spread evenly), in the order of its
-        town and code, so Today's beat and the plan-vs-actual report have a plan that the
-        call history partly keeps."""
+        """Each agent's stores on six beats of even size, Monday to Saturday: its stores are
+        ranked by the weekday their calls of the last weeks fell on most (else spread), then
+        town and code, and cut into six runs; each beat's stores are in town and code order.
+        So Today's beat and the plan-vs-actual report have a plan that the call history
+        partly keeps."""
         m, c = self.m, self.h.calls
         n_days = (m.today - m.start).days
         recent = c[c["day"] >= n_days - APP_DAYS]
@@ -392,8 +413,13 @@ class DemoWriter:
             .agg(lambda w: int(np.bincount(w, minlength=6).argmax()))
         )
         stores = m.stores.reset_index(drop=True)
-        day_of = np.arange(len(stores)) % 6  # stores without a recent call: spread evenly
-        day_of[favourite.index.to_numpy()] = favourite.to_numpy()
+        liked = np.arange(len(stores)) % 6  # stores without a recent call: spread evenly
+        liked[favourite.index.to_numpy()] = favourite.to_numpy()
+        ranked = stores.assign(_liked=liked).sort_values(["agent_id", "_liked", "city", "code"])
+        rank = ranked.groupby("agent_id", dropna=False).cumcount().to_numpy()
+        size = ranked.groupby("agent_id", dropna=False)["id"].transform("size").to_numpy()
+        day_of = np.empty(len(stores), dtype=np.int64)
+        day_of[ranked.index.to_numpy()] = rank * 6 // size
         code_of = dict(zip(m.agents["id"], m.agents["code"], strict=True))
         names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
         beat_rows: list[dict[str, Any]] = []

@@ -29,6 +29,7 @@ class CallOutcome(StrEnum):
     CALL_BACK = "call_back"
     NO_ANSWER = "no_answer"
     NOT_NEEDED = "not_needed"
+    NO_ORDER = "no_order"  # the store was reached and said no: a reason from no_order_reason
 
 
 class SizeClass(StrEnum):

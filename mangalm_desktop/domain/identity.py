@@ -33,6 +33,7 @@ class Permission(StrEnum):
     MANAGE_CONNECTIONS = "manage_connections"
     MANAGE_USERS = "manage_users"
     MANAGE_SETTINGS = "manage_settings"
+    MANAGE_REASONS = "manage_reasons"  # the no-order reasons list (visits)
     COLLECT_PAYMENTS = "collect_payments"
     APPROVE_PAYMENTS = "approve_payments"
 
@@ -52,6 +53,7 @@ _MANAGER = _AGENT | {
     Permission.IMPORT_DATA,
     Permission.RUN_ZOHO,
     Permission.VIEW_AUDIT,
+    Permission.MANAGE_REASONS,
     Permission.MANAGE_BEATS,
 }
 _ADMIN = _MANAGER | {

@@ -53,9 +53,9 @@ class TodaysBeatPanel(QWidget):
             [
                 Column("pos", "#", lambda s: str(s.position), RIGHT),
                 Column("store", "Store", lambda s: s.store_name, tooltip=lambda s: s.store_code),
+                Column("status", "Done", _status),
                 Column("locality", "Locality", lambda s: s.locality or ""),
                 Column("phone", "Phone", lambda s: s.phone or ""),
-                Column("status", "Done", _status),
                 Column("beat", "Beat", lambda s: s.beat_name),
             ],
             self,

@@ -109,8 +109,14 @@ class MainWindow(QMainWindow):
         self.refresh_action = QAction(icon("refresh"), "&Refresh", self)
         self.refresh_action.setShortcut(QKeySequence.StandardKey.Refresh)
         self.refresh_action.triggered.connect(self.refresh_all)
+        self.new_call_action = QAction(icon("today"), "New &call / visit…", self)
+        self.new_call_action.setShortcut(QKeySequence("Ctrl+N"))
+        self.new_call_action.setStatusTip(
+            "The call screen for the store selected in the current view (or one you type)"
+        )
+        self.new_call_action.triggered.connect(lambda: self.new_call())
         self.new_order_action = QAction(icon("new_order"), "&New order", self)
-        self.new_order_action.setShortcut(QKeySequence("Ctrl+N"))
+        self.new_order_action.setShortcut(QKeySequence("Ctrl+Shift+N"))
         self.new_order_action.triggered.connect(self.new_order)
         orders = self._orders_class()
         self.new_order_action.setEnabled(orders is not None)
@@ -141,6 +147,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.new_call_action)
         file_menu.addAction(self.new_order_action)
         file_menu.addAction(self.import_action)
         file_menu.addSeparator()
@@ -254,6 +261,21 @@ class MainWindow(QMainWindow):
         if cls is not None:
             self.show_view(cls.view_id).new_order()  # type: ignore[attr-defined]
 
+    def new_call(self, store_id: object = None) -> QWidget:
+        """Ctrl+N: the call screen (docs/visits.md) for ``store_id``, else the store selected in
+        the current view (Today, Stores), else a store the person types."""
+        from .call_screen import CallScreen  # loaded when first asked for: fast start
+
+        if store_id is None:
+            view = self.current_view()
+            chosen = getattr(view, "call_store_id", None)
+            store_id = chosen() if callable(chosen) else None
+        screen = CallScreen(self.ctx, self, store_id=store_id)  # type: ignore[arg-type]
+        self.call_screens = [w for w in getattr(self, "call_screens", []) if w.isVisible()]
+        self.call_screens.append(screen)
+        screen.open()
+        return screen
+
     def import_history(self) -> None:
         """File → Import: the dialog stays open (non-modal) while the import runs."""
         from .import_dialog import ImportDialog  # loaded when first asked for: fast start
@@ -282,6 +304,7 @@ class MainWindow(QMainWindow):
             self.find_action,
             self.refresh_action,
             self.import_action,
+            self.new_call_action,
         ):
             action.setEnabled(enabled)
         self.nav.setEnabled(enabled)

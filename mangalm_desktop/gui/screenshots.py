@@ -84,7 +84,25 @@ def shoot_all(window, out: Path, *, store_search: str = "") -> dict[str, Path]: 
     paths["report-plan-vs-actual"] = shoot_store_report(
         window, out / "report-plan-vs-actual.png", report="plan-vs-actual"
     )
+    paths["call-screen"] = shoot_call_screen(window, out / "call-screen.png")
     return paths
+
+
+def shoot_call_screen(window, path: Path) -> Path:  # noqa: ANN001
+    """The call screen for the first store on Today's call list (docs/visits.md)."""
+    today = window.show_view("today")
+    window.ctx.runner.wait_idle(30_000)
+    screen = today.open_call()
+    deadline = time.monotonic() + 30
+    while screen is not None and not (screen.ready and screen.idle) and time.monotonic() < deadline:
+        window.ctx.runner.wait_idle(100)
+        QApplication.processEvents()
+    if screen is None:
+        raise RuntimeError("Today has no store to call")
+    screen.resize(1150, 800)
+    grab(screen, path)
+    screen.done(0)
+    return path
 
 
 def shoot_beats(window, path: Path) -> Path:  # noqa: ANN001

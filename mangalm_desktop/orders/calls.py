@@ -56,6 +56,68 @@ def _store_id(session: Session, store: uuid.UUID | str | None) -> uuid.UUID:
     return found.id
 
 
+def _outcome(outcome: CallOutcome | str) -> CallOutcome:
+    try:
+        return CallOutcome(outcome)
+    except ValueError:
+        choices = ", ".join(c.value for c in CallOutcome)
+        raise UserError(f"Unknown call outcome {outcome!r}; choose one of {choices}.") from None
+
+
+def _check_call(
+    outcome: CallOutcome,
+    next_call_date: dt.date | None,
+    reason_id: uuid.UUID | None,
+    today: dt.date,
+) -> None:
+    """The rules of a call row, checked before anything is written."""
+    if outcome is CallOutcome.CALL_BACK and next_call_date is None:
+        raise UserError("A call back needs the date to call back on.")
+    if outcome is CallOutcome.NO_ORDER and reason_id is None:
+        raise UserError(
+            "A visit without an order needs its reason.",
+            hint="Choose one from the list of reasons (managers keep it).",
+        )
+    if next_call_date is not None and next_call_date < today:
+        raise UserError(f"The next call date {next_call_date:%d %b %Y} is in the past.")
+
+
+def add_call(
+    session: Session,
+    *,
+    store_id: uuid.UUID,
+    agent_id: uuid.UUID | None,
+    outcome: CallOutcome | str,
+    notes: str | None = None,
+    next_call_date: dt.date | None = None,
+    order_id: uuid.UUID | None = None,
+    reason_id: uuid.UUID | None = None,
+    today: dt.date | None = None,
+) -> uuid.UUID:
+    """One call row and its outbox op inside the caller's session (no commit of its own).
+
+    The caller has authorised the person (:func:`log_call`, ``visits.service.save_visit``)."""
+    checked = _outcome(outcome)
+    _check_call(checked, next_call_date, reason_id, today or dt.date.today())
+    if checked is not CallOutcome.NO_ORDER:
+        reason_id = None  # a reason belongs to "no order" only
+    row = CallLog(
+        id=new_id(),
+        store_id=store_id,
+        agent_id=agent_id,
+        called_at=utcnow(),
+        outcome=checked.value,
+        notes=(notes or "").strip() or None,
+        next_call_date=next_call_date,
+        scheduled=next_call_date is not None,
+        order_id=order_id,
+        reason_id=reason_id,
+    )
+    session.add(row)
+    _push(session, row, "call_log")
+    return row.id
+
+
 def log_call(
     engine: Engine,
     *,
@@ -66,39 +128,30 @@ def log_call(
     notes: str | None = None,
     next_call_date: dt.date | None = None,
     order_id: uuid.UUID | None = None,
+    reason_id: uuid.UUID | None = None,
     today: dt.date | None = None,
 ) -> uuid.UUID:
     """Record one call; a call back needs its date, and next call dates lie in the future.
 
     ``identity`` as for an order (checked in the write's transaction): an agent logs calls only
     at their own stores and only in their own name."""
-    try:
-        outcome = CallOutcome(outcome)
-    except ValueError:
-        choices = ", ".join(c.value for c in CallOutcome)
-        raise UserError(f"Unknown call outcome {outcome!r}; choose one of {choices}.") from None
+    checked = _outcome(outcome)
     today = today or dt.date.today()
-    if outcome is CallOutcome.CALL_BACK and next_call_date is None:
-        raise UserError("A call back needs the date to call back on.")
-    if next_call_date is not None and next_call_date < today:
-        raise UserError(f"The next call date {next_call_date:%d %b %Y} is in the past.")
+    _check_call(checked, next_call_date, reason_id, today)
     with session_scope(engine) as session:
         store_id = _store_id(session, store)
         authorise_order(session, identity, store_id=store_id, agent_id=agent_id)
-        row = CallLog(
-            id=new_id(),
+        return add_call(
+            session,
             store_id=store_id,
             agent_id=agent_id,
-            called_at=utcnow(),
-            outcome=outcome.value,
-            notes=(notes or "").strip() or None,
+            outcome=checked,
+            notes=notes,
             next_call_date=next_call_date,
-            scheduled=next_call_date is not None,
             order_id=order_id,
+            reason_id=reason_id,
+            today=today,
         )
-        session.add(row)
-        _push(session, row, "call_log")
-        return row.id
 
 
 def recent_calls(
@@ -131,39 +184,58 @@ def record_stock(
     ``identity`` as for :func:`log_call`: their own stores, in their own name."""
     if not quantities:
         raise UserError("No stock to record; enter at least one product's shelf quantity.")
-    reported_on = reported_on or dt.date.today()
     with session_scope(engine) as session:
         store_id = _store_id(session, store)
         authorise_order(session, identity, store_id=store_id, agent_id=agent_id)
-        rows = []
-        problems = []
-        for ref, qty in quantities.items():
-            product = _product(session, ref)
-            if product is None:
-                problems.append(f"Unknown product {ref!s}.")
-                continue
-            if isinstance(qty, bool) or not isinstance(qty, int) or qty < 0:
-                problems.append(
-                    f"Shelf quantity of {product.sku or product.name} must be 0 or more (got {qty!r})."
-                )
-                continue
-            rows.append(
-                StoreStockReport(
-                    id=new_id(),
-                    store_id=store_id,
-                    product_id=product.id,
-                    agent_id=agent_id,
-                    reported_on=reported_on,
-                    quantity=qty,
-                    created_at=utcnow(),
-                )
+        return add_stock(
+            session,
+            store_id=store_id,
+            agent_id=agent_id,
+            quantities=quantities,
+            reported_on=reported_on,
+        )
+
+
+def add_stock(
+    session: Session,
+    *,
+    store_id: uuid.UUID,
+    agent_id: uuid.UUID | None,
+    quantities: dict[uuid.UUID | str, int],
+    reported_on: dt.date | None = None,
+) -> int:
+    """:func:`record_stock` inside the caller's session (authorised by the caller): every row
+    is checked before any is added."""
+    reported_on = reported_on or dt.date.today()
+    rows = []
+    problems = []
+    for ref, qty in quantities.items():
+        product = _product(session, ref)
+        if product is None:
+            problems.append(f"Unknown product {ref!s}.")
+            continue
+        if isinstance(qty, bool) or not isinstance(qty, int) or qty < 0:
+            problems.append(
+                f"Shelf quantity of {product.sku or product.name} must be 0 or more (got {qty!r})."
             )
-        if problems:
-            raise UserError("Stock not recorded:\n" + "\n".join(f"- {p}" for p in problems))
-        for row in rows:
-            session.add(row)
-            _push(session, row, "store_stock_report")
-        return len(rows)
+            continue
+        rows.append(
+            StoreStockReport(
+                id=new_id(),
+                store_id=store_id,
+                product_id=product.id,
+                agent_id=agent_id,
+                reported_on=reported_on,
+                quantity=qty,
+                created_at=utcnow(),
+            )
+        )
+    if problems:
+        raise UserError("Stock not recorded:\n" + "\n".join(f"- {p}" for p in problems))
+    for row in rows:
+        session.add(row)
+        _push(session, row, "store_stock_report")
+    return len(rows)
 
 
 def _product(session: Session, ref: uuid.UUID | str) -> Product | None:

@@ -350,25 +350,52 @@ def submit(
     allocated in this same transaction.
     """
     with session_scope(engine) as session:
-        checked = _checked(
+        return submit_in_session(
             session,
             draft,
+            identity=identity,
             order_id=order_id,
-            today=today,
             accept_credit_warning=accept_credit_warning,
+            today=today,
+            on_write=on_write,
         )
-        _authorise_draft(session, identity, draft, checked, order_id)
-        order, lines = _store_draft(session, draft, order_id, checked, today)
-        order.state = OrderState.SUBMITTED.value
-        order.submitted_at = utcnow()
-        order.version = 1  # what the central insert will give it
-        # The order's op first: the server applies ops in queue order and the feedback rows
-        # reference the order.
-        _enqueue_order(session, order, lines, base_version=None)
-        _feedback(session, order, draft, checked)
-        if on_write is not None:
-            on_write(session, "order_submit", order)
-        return _result(order, checked)
+
+
+def submit_in_session(
+    session: Session,
+    draft: OrderDraft,
+    *,
+    identity: Identity | None,
+    order_id: uuid.UUID | None = None,
+    accept_credit_warning: bool = False,
+    today: dt.date | None = None,
+    on_write: OnWrite | None = None,
+) -> OrderResult:
+    """:func:`submit` inside the caller's open session (no commit of its own).
+
+    The call screen (``visits.service.save_visit``) stores the order together with the call's
+    outcome, shelf stock and payment in ONE transaction; a refusal here raises before anything
+    is flushed, and the caller's rollback takes the rest with it.
+    """
+    checked = _checked(
+        session,
+        draft,
+        order_id=order_id,
+        today=today,
+        accept_credit_warning=accept_credit_warning,
+    )
+    _authorise_draft(session, identity, draft, checked, order_id)
+    order, lines = _store_draft(session, draft, order_id, checked, today)
+    order.state = OrderState.SUBMITTED.value
+    order.submitted_at = utcnow()
+    order.version = 1  # what the central insert will give it
+    # The order's op first: the server applies ops in queue order and the feedback rows
+    # reference the order.
+    _enqueue_order(session, order, lines, base_version=None)
+    _feedback(session, order, draft, checked)
+    if on_write is not None:
+        on_write(session, "order_submit", order)
+    return _result(order, checked)
 
 
 def draft_from_order(

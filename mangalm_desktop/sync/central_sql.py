@@ -169,7 +169,7 @@ def _policies(table: str) -> list[str]:
     for name in ("agent_read", "agent_insert", "agent_update"):
         stmts.append(f'DROP POLICY IF EXISTS {name} ON "{table}"')
     grants = [f'GRANT SELECT, INSERT, UPDATE, DELETE ON "{table}" TO {MANAGER_ROLE}']
-    if table in ("agent", "product"):
+    if table in ("agent", "product", "no_order_reason"):  # read by all, written by managers
         read, write = "true", None
     elif table == "scheme":
         # Managed centrally: agents read the schemes meant for their stores and write none.

@@ -3,7 +3,7 @@ test clicks the real buttons and presses the real keys, and reads the database o
 
 1 an order for the wrong store after switching stores · 2 cancel without asking · 3 Save PDF
 doing nothing · 4 Esc losing an unsaved order · 5 Accept taking one highlighted row and not
-opening the draft · 6 the keyboard paths (Enter on Today, Tab to Accept, Alt+A on Orders, Enter
+opening the draft · 6 the keyboard paths (Alt+S on Today, Tab to Accept, Alt+A on Orders, Enter
 on an order and on a report row) · 12 the signed-in agent ignored.
 """
 
@@ -250,9 +250,11 @@ def test_the_keyboard_paths(demo_window, qtbot):
     qtbot.waitUntil(lambda: today.model.rowCount() > 0, timeout=WAIT)
     first = today.rows[0]
     assert today.table.selectionModel().selectedRows()[0].row() == 0
-    QTest.keyClick(today.table, Qt.Key.Key_Return)
+    # Enter opens the call screen (tests/gui/test_call_screen.py); Alt+S the suggested order
+    QTest.keyClick(today.table, Qt.Key.Key_S, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: "predictions" in window.views, timeout=WAIT)
     predictions = window.views["predictions"]
-    assert window.current_view() is predictions
+    qtbot.waitUntil(lambda: window.current_view() is predictions, timeout=WAIT)
     qtbot.waitUntil(
         lambda: (
             predictions.shown_store is not None and predictions.shown_store.id == first.store_id

@@ -46,7 +46,10 @@ def test_a_morning_from_today_to_a_printed_order(demo_window, qtbot, tmp_path, m
     today = window.show_view("today")
     qtbot.waitUntil(lambda: today.model.rowCount() > 0, timeout=WAIT)
     first = today.rows[0]
-    QTest.keyClick(today.table, Qt.Key.Key_Return)  # the first store's suggested order
+    QTest.keyClick(
+        today.table, Qt.Key.Key_S, Qt.KeyboardModifier.AltModifier
+    )  # its suggested order
+    qtbot.waitUntil(lambda: "predictions" in window.views, timeout=WAIT)
     predictions = window.views["predictions"]
     qtbot.waitUntil(
         lambda: (

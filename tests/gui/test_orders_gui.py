@@ -52,7 +52,11 @@ def open_new_order(window, qtbot, keyboard: bool = True):
     if keyboard:
         before = window.views.get("orders")
         count = len(before.dialogs) if before else 0
-        qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+        qtbot.keyClick(  # Ctrl+N is the call screen (docs/visits.md)
+            window,
+            Qt.Key.Key_N,
+            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+        )
         view = window.views["orders"]
         assert len(view.dialogs) == count + 1 or count == 0
         dialog = view.dialogs[-1]

@@ -279,8 +279,9 @@ def test_layout_columns_and_last_view_restored_after_restart(make_window, demo_d
 def test_screenshots_of_every_view_are_not_blank(window, qtbot, tmp_path):
     paths = shoot_all(window, tmp_path / "shots")
     assert (
-        len(paths) == len(window.view_classes) + 8
-    )  # + store detail tabs, import and order dialogs, sales by store, beats, plan vs actual
+        len(paths) == len(window.view_classes) + 9
+    )  # + store detail tabs, import and order dialogs, sales by store, beats, plan vs actual,
+    # the call screen
     from PySide6.QtGui import QImage
 
     for name, path in paths.items():

@@ -97,14 +97,15 @@ def test_today_sets_a_long_silent_store_apart_for_win_back(
     top_value = int(row["Expected order"].strip("₹").replace(",", ""))
     assert int(wb_value.strip("₹").replace(",", "")) < top_value
 
-    # keys: into the Win-back list, first row, Enter → that store's suggested order
+    # keys: into the Win-back list, first row, Alt+S → that store's suggested order
     view.win_back_table.setFocus()
     QTest.keyClick(view.win_back_table, Qt.Key.Key_Down)
     QTest.keyClick(view.win_back_table, Qt.Key.Key_Home)
     assert view.selected_store().store_name == quiet[0]
-    QTest.keyClick(view.win_back_table, Qt.Key.Key_Return)
+    QTest.keyClick(view.win_back_table, Qt.Key.Key_S, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: "predictions" in w.views, timeout=30_000)
     predictions = w.views["predictions"]
-    assert w.current_view() is predictions
+    qtbot.waitUntil(lambda: w.current_view() is predictions, timeout=30_000)
     qtbot.waitUntil(
         lambda: (
             bool(predictions.stores)

@@ -259,3 +259,23 @@ def test_promise_to_pay(engine, sd):
         service.record_promise_now(
             engine, sd.agent, PromiseInput(sd.other_store_id, D("1"), TODAY), today=TODAY
         )
+
+
+def test_a_redrawn_device_code_renumbers_receipts_the_server_never_saw(engine, sd):
+    from mangalm_desktop.db import numbering
+
+    sent = service.record_payment_now(engine, sd.agent, pay(sd, "10"), today=TODAY)
+    with session_scope(engine) as s:  # the first one reached the server: its op is gone
+        s.execute(Outbox.__table__.delete().where(Outbox.row_id == sent.payment_id))
+    unsent = service.record_payment_now(engine, sd.agent, pay(sd, "20"), today=TODAY)
+    with session_scope(engine) as s:
+        old = numbering.device_code(s)
+        new, renumbered = numbering.redraw_device_code(s)
+    assert new != old
+    assert renumbered == {unsent.number: f"A07-{new}-R-000001"}
+    with session_scope(engine) as s:
+        assert s.get(Payment, sent.payment_id).number == sent.number  # the server has it
+        moved = s.get(Payment, unsent.payment_id)
+        assert (moved.number, moved.device_id) == (f"A07-{new}-R-000001", new)
+        op = s.scalars(select(Outbox).where(Outbox.row_id == unsent.payment_id)).one()
+        assert json.loads(op.payload)["number"] == moved.number

@@ -126,8 +126,14 @@ class TodayView(View):
         self.summary = QLabel("", self)
         self.refresh_button = QPushButton("Update forecasts", self)
         self.snooze_button = QPushButton("Snooze 3 days", self)
-        self.suggested_button = QPushButton("Suggested order", self)
-        self.suggested_button.setToolTip("What this store will likely need, line by line (Enter)")
+        self.visit_button = QPushButton("&Call…", self)
+        self.visit_button.setObjectName("todayCall")
+        self.visit_button.setToolTip(
+            "The call screen for the selected store: order, no-order reason, shelf stock, "
+            "payment and next call in one save (Enter or Ctrl+N)"
+        )
+        self.suggested_button = QPushButton("&Suggested order", self)
+        self.suggested_button.setToolTip("What this store will likely need, line by line (Alt+S)")
         self.order_button = QPushButton("New order", self)
         self.order_button.setToolTip("Take an order from the selected store")
         self.call_button = QPushButton("Log call…", self)
@@ -136,6 +142,7 @@ class TodayView(View):
         self.progress.setVisible(False)
         bar.addWidget(self.summary, 1)
         bar.addWidget(self.progress)
+        bar.addWidget(self.visit_button)
         bar.addWidget(self.suggested_button)
         bar.addWidget(self.order_button)
         bar.addWidget(self.call_button)
@@ -214,9 +221,10 @@ class TodayView(View):
             table.selectionModel().currentRowChanged.connect(
                 lambda _cur, _prev, t=table: self._choose(t)
             )
-            table.activated.connect(lambda _index: self.show_suggested_order())
+            table.activated.connect(lambda _index: self.open_call())
         self.refresh_button.clicked.connect(self.update_forecasts)
         self.snooze_button.clicked.connect(self.snooze_selected)
+        self.visit_button.clicked.connect(lambda: self.open_call())
         self.suggested_button.clicked.connect(self.show_suggested_order)
         self.order_button.clicked.connect(self.new_order)
         self.call_button.clicked.connect(lambda: self.log_call())
@@ -329,6 +337,18 @@ class TodayView(View):
         entry, main = self.selected_store(), self._main_window()
         if entry is not None and main is not None:
             main.show_view("predictions").show_store(entry.store_id)
+
+    def call_store_id(self) -> uuid.UUID | None:
+        """The store Ctrl+N opens the call screen for."""
+        entry = self.selected_store()
+        return entry.store_id if entry is not None else None
+
+    def open_call(self):  # noqa: ANN201 - CallScreen | None
+        """Enter on a row: the call screen for that store."""
+        entry, main = self.selected_store(), self._main_window()
+        if entry is None or main is None:
+            return None
+        return main.new_call(entry.store_id)
 
     def new_order(self):  # noqa: ANN201 - OrderDialog | None
         entry, main = self.selected_store(), self._main_window()

@@ -1,5 +1,5 @@
 """Orders: the list (lazy, filterable by state, store text, agent and date), the selected
-order's detail, and the actions — new (Ctrl+N), edit/amend, duplicate, cancel, PDF, print,
+order's detail, and the actions — new (Ctrl+Shift+N), edit/amend, duplicate, cancel, PDF, print,
 log a call, record shelf stock.
 
 The list model reads one page per worker call (``orders.entry.page``); the first paint needs
@@ -87,7 +87,7 @@ class OrdersView(View):
     view_id = "orders"
     title = "Orders"
     icon_name = "orders"
-    description = "Drafts, submitted and synced orders; new order with Ctrl+N."
+    description = "Drafts, submitted and synced orders; new order with Ctrl+Shift+N."
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -350,7 +350,7 @@ class OrdersView(View):
         return self._open_dialog(MailQueueDialog(self.ctx, self))  # type: ignore[return-value]
 
     def new_order(self, store_id: uuid.UUID | None = None) -> OrderDialog:
-        """Ctrl+N (main window), the store detail and the call list start here."""
+        """Ctrl+Shift+N (main window), the store detail and the call list start here."""
         return self._open_dialog(OrderDialog(self.ctx, self, store_id=store_id))  # type: ignore[return-value]
 
     def open_selected(self) -> OrderDialog | None:

@@ -234,6 +234,13 @@ class StoreDetailWindow(QWidget):
         )
         self.new_order_button.clicked.connect(self.new_order)
         title_row.addWidget(self.new_order_button)
+        self.call_button = QPushButton("&Call / visit…", self)
+        self.call_button.setObjectName("storeCallButton")
+        self.call_button.setToolTip(
+            "The call screen: order, no-order reason, shelf stock, next call in one save"
+        )
+        self.call_button.clicked.connect(lambda: self.open_call())
+        title_row.addWidget(self.call_button)
         self.payment_button = QPushButton("Record &payment…", self)
         self.payment_button.setObjectName("recordPayment")
         self.payment_button.setToolTip("Money collected from this store, or a promise to pay")
@@ -257,6 +264,14 @@ class StoreDetailWindow(QWidget):
             return None
         view = main.show_view("orders")
         return view.new_order(self.store_id)
+
+    def open_call(self) -> QWidget:
+        """The call screen for this store (docs/visits.md)."""
+        from ..call_screen import CallScreen
+
+        self.call_screen = CallScreen(self.ctx, self, store_id=self.store_id)
+        self.call_screen.open()
+        return self.call_screen
 
     def record_payment(self) -> QWidget:
         """The payment dialog for this store (docs/collections.md); not modal, like orders."""

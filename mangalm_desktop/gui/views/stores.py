@@ -281,6 +281,11 @@ class StoresView(View):
         row = self.table.currentIndex().row()
         self.open_row(row if row >= 0 else 0)
 
+    def call_store_id(self) -> uuid.UUID | None:
+        """The store Ctrl+N opens the call screen for: the current row, if any."""
+        store = self.model.row_at(self.table.currentIndex().row())
+        return store.id if store is not None else None
+
     def open_row(self, row: int) -> QWidget | None:
         store = self.model.row_at(row)
         if store is None:

@@ -353,6 +353,19 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "no_order_reason",
+        sa.Column("code", sa.String(length=32), nullable=False),
+        sa.Column("label", sa.String(length=200), nullable=False),
+        sa.Column("sort_order", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("active", sa.Boolean(), server_default="1", nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("deleted", sa.Boolean(), server_default="0", nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_no_order_reason")),
+        sa.UniqueConstraint("code", name=op.f("uq_no_order_reason_code")),
+    )
+    op.create_table(
         "call_log",
         sa.Column("store_id", sa.Uuid(), nullable=False),
         sa.Column("agent_id", sa.Uuid(), nullable=True),
@@ -362,12 +375,18 @@ def upgrade() -> None:
         sa.Column("next_call_date", sa.Date(), nullable=True),
         sa.Column("scheduled", sa.Boolean(), server_default="0", nullable=False),
         sa.Column("order_id", sa.Uuid(), nullable=True),
+        sa.Column("reason_id", sa.Uuid(), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("version", sa.Integer(), server_default="1", nullable=False),
         sa.Column("deleted", sa.Boolean(), server_default="0", nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["agent_id"], ["agent.id"], name=op.f("fk_call_log_agent_id_agent")
+        ),
+        sa.ForeignKeyConstraint(
+            ["reason_id"],
+            ["no_order_reason.id"],
+            name=op.f("fk_call_log_reason_id_no_order_reason"),
         ),
         sa.ForeignKeyConstraint(
             ["order_id"], ["orders.id"], name=op.f("fk_call_log_order_id_orders")
@@ -566,6 +585,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_call_log_agent_id_called_at")
 
     op.drop_table("call_log")
+    op.drop_table("no_order_reason")
     with op.batch_alter_table("store_stock_report", schema=None) as batch_op:
         batch_op.drop_index("ix_store_stock_report_store_id_product_id")
 
