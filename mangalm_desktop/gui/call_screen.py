@@ -26,26 +26,22 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import shiboken6
-from PySide6.QtCore import QDate, QEvent, QObject, QStringListModel, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QStringListModel, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QCompleter,
     QDateEdit,
     QDialog,
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
-    QSpinBox,
-    QTableWidget,
     QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
@@ -65,10 +61,20 @@ from ..payments.service import PaymentInvalid
 from ..visits.header import CallHeader, load_header
 from ..visits.model import OUTCOME_WORDS, VisitInput, VisitResult
 from ..visits.service import save_visit
+from .call_dialogs import _pydate, _qdate
 from .context import AppContext
 from .errors import show_error
 from .latest import LatestOnly
-from .order_dialog import ORDER_TABLES, EnterFilter, EnterSpinBox, desktop_actor
+from .order_dialog import (
+    ORDER_TABLES,
+    EnterFilter,
+    EnterSpinBox,
+    contains_completer,
+    desktop_actor,
+    focus_field,
+    lines_table,
+    match_product,
+)
 from .payment_panel import PaymentPanel
 from .workers import Written
 
@@ -102,14 +108,6 @@ def _load(task, engine, identity, store_id, today, agent_id) -> Loaded:  # noqa:
     header = load_header(engine, identity, store_id, today) if store_id else None
     stores = [] if store_id else entry.store_choices(engine, agent_id, identity=identity)
     return Loaded(header, stores, products)
-
-
-def _qdate(d: dt.date) -> QDate:
-    return QDate(d.year, d.month, d.day)
-
-
-def _pydate(q: QDate) -> dt.date:
-    return dt.date(q.year(), q.month(), q.day())
 
 
 class CallScreen(QDialog):
@@ -200,18 +198,7 @@ class CallScreen(QDialog):
         row.addWidget(self.shelf_edit)
         row.addWidget(self.add_button)
 
-        self.table = QTableWidget(0, len(self.HEADERS), self)
-        self.table.setObjectName("callLines")
-        self.table.setHorizontalHeaderLabels(self.HEADERS)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(
-            QAbstractItemView.EditTrigger.EditKeyPressed
-            | QAbstractItemView.EditTrigger.DoubleClicked
-        )
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.table.setTabKeyNavigation(False)
+        self.table = lines_table(self, self.HEADERS, "callLines")
         lines_label = QLabel("&Lines", self)
         lines_label.setBuddy(self.table)
         self.total_label = QLabel("", self)
@@ -284,15 +271,8 @@ class CallScreen(QDialog):
         layout.addWidget(self.tabs)
         layout.addLayout(buttons)
 
-        self.product_completer = QCompleter(self)
-        self.product_completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.product_completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        self.product_completer.setMaxVisibleItems(12)
-        self.product_edit.setCompleter(self.product_completer)
-        self.store_completer = QCompleter(self)
-        self.store_completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.store_completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        self.store_edit.setCompleter(self.store_completer)
+        self.product_completer = contains_completer(self.product_edit, 12)
+        self.store_completer = contains_completer(self.store_edit)
         order: list[QWidget] = [
             self.store_edit,
             self.product_edit,
@@ -462,15 +442,7 @@ class CallScreen(QDialog):
 
     # ---- lines ------------------------------------------------------------------------------
     def _match_product(self, text: str) -> entry.ProductChoice | None:
-        t = text.strip().lower()
-        if not t:
-            return None
-        if t in self.by_sku:
-            return self.by_sku[t]
-        if t in self.by_label:
-            return self.by_label[t]
-        found = [p for p in self.products if t in p.label.lower()]
-        return found[0] if found else None
+        return match_product(text, self.products, self.by_sku, self.by_label)
 
     def _pick_product(self) -> None:
         product = self._match_product(self.product_edit.text())
@@ -487,10 +459,7 @@ class CallScreen(QDialog):
         self._focus(self.qty_edit)
 
     def _focus(self, widget: QWidget) -> None:
-        widget.setFocus()
-        if isinstance(widget, QSpinBox):
-            widget.selectAll()
-        QTimer.singleShot(0, widget.setFocus)
+        focus_field(widget)
 
     def _show_pack_hint(self) -> None:
         p = self.pending

@@ -107,6 +107,62 @@ class EnterDoubleSpinBox(_EnterMixin, QDoubleSpinBox):
     entered = Signal()
 
 
+def contains_completer(field: QLineEdit, max_visible: int | None = None) -> QCompleter:
+    """A case-blind "contains" completer on ``field`` (stores and products are typed by any
+    part of their name); the order dialog and the call screen type the same way."""
+    completer = QCompleter(field)
+    completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+    completer.setFilterMode(Qt.MatchFlag.MatchContains)
+    if max_visible is not None:
+        completer.setMaxVisibleItems(max_visible)
+    field.setCompleter(completer)
+    return completer
+
+
+def lines_table(parent: QWidget, headers: list[str], name: str) -> QTableWidget:
+    """The order lines: rows selected whole, F2 or a double-click edits, Tab leaves the table
+    (the keyboard flow stays simple), the product column stretches."""
+    table = QTableWidget(0, len(headers), parent)
+    table.setObjectName(name)
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().setVisible(False)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(
+        QAbstractItemView.EditTrigger.EditKeyPressed | QAbstractItemView.EditTrigger.DoubleClicked
+    )
+    table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+    table.setTabKeyNavigation(False)
+    return table
+
+
+def match_product(
+    text: str,
+    products: list[entry.ProductChoice],
+    by_sku: dict[str, entry.ProductChoice],
+    by_label: dict[str, entry.ProductChoice],
+) -> entry.ProductChoice | None:
+    """What a person means by ``text``: an exact SKU, an exact label, else the first label
+    containing it."""
+    t = text.strip().lower()
+    if not t:
+        return None
+    if t in by_sku:
+        return by_sku[t]
+    if t in by_label:
+        return by_label[t]
+    found = [p for p in products if t in p.label.lower()]
+    return found[0] if found else None
+
+
+def focus_field(widget: QWidget) -> None:
+    """Move the cursor on, also after a completer popup hands focus back to its field."""
+    widget.setFocus()
+    if isinstance(widget, QSpinBox):
+        widget.selectAll()
+    QTimer.singleShot(0, widget.setFocus)
+
+
 @dataclass
 class EntryLine:
     product: entry.ProductChoice
@@ -223,18 +279,7 @@ class OrderDialog(QDialog):
         entry_row.addWidget(self.line_disc)
         entry_row.addWidget(self.add_button)
 
-        self.table = QTableWidget(0, len(self.LINE_HEADERS), self)
-        self.table.setObjectName("linesTable")
-        self.table.setHorizontalHeaderLabels(self.LINE_HEADERS)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(
-            QAbstractItemView.EditTrigger.EditKeyPressed
-            | QAbstractItemView.EditTrigger.DoubleClicked
-        )
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.table.setTabKeyNavigation(False)  # Tab leaves the table: keyboard flow stays simple
+        self.table = lines_table(self, self.LINE_HEADERS, "linesTable")
 
         self.order_disc = QDoubleSpinBox(self)
         self.order_disc.setObjectName("orderDiscEdit")
@@ -303,15 +348,8 @@ class OrderDialog(QDialog):
         layout.addWidget(self.totals_label)
         layout.addLayout(buttons)
 
-        self.store_completer = QCompleter(self)
-        self.store_completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.store_completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        self.store_edit.setCompleter(self.store_completer)
-        self.product_completer = QCompleter(self)
-        self.product_completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.product_completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        self.product_completer.setMaxVisibleItems(12)
-        self.product_edit.setCompleter(self.product_completer)
+        self.store_completer = contains_completer(self.store_edit)
+        self.product_completer = contains_completer(self.product_edit, 12)
         self.setTabOrder(self.store_edit, self.product_edit)
         self.setTabOrder(self.product_edit, self.qty_edit)
         self.setTabOrder(self.qty_edit, self.line_disc)
@@ -483,15 +521,7 @@ class OrderDialog(QDialog):
 
     # ---- products and lines -----------------------------------------------------------------
     def _match_product(self, text: str) -> entry.ProductChoice | None:
-        t = text.strip().lower()
-        if not t:
-            return None
-        if t in self.by_sku:
-            return self.by_sku[t]
-        if t in self.by_label:
-            return self.by_label[t]
-        found = [p for p in self.products if t in p.label.lower()]
-        return found[0] if len(found) >= 1 else None
+        return match_product(text, self.products, self.by_sku, self.by_label)
 
     def _pick_product(self) -> None:
         product = self._match_product(self.product_edit.text())
@@ -506,11 +536,7 @@ class OrderDialog(QDialog):
         self._focus(self.qty_edit)
 
     def _focus(self, widget: QWidget) -> None:
-        """Move the cursor on, also after a completer popup hands focus back to its field."""
-        widget.setFocus()
-        if isinstance(widget, QSpinBox):
-            widget.selectAll()
-        QTimer.singleShot(0, widget.setFocus)
+        focus_field(widget)
 
     def _show_pack_hint(self) -> None:
         p = self.pending
