@@ -1,11 +1,19 @@
-"""Call log and shelf-stock dialogs: small forms whose writes run on the writer thread."""
+"""Call log and shelf-stock dialogs: small forms whose writes run on the writer thread.
+
+While a dialog's write is in flight its Save button is disabled and a second Save is ignored:
+the write runs off the UI thread, so without that a double click (or Enter pressed twice)
+queued a second write behind the first and logged the call twice.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QDate, QStringListModel, Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -46,7 +54,54 @@ def _pydate(q: QDate) -> dt.date:
     return dt.date(q.year(), q.month(), q.day())
 
 
-class CallDialog(QDialog):
+class _SavingDialog(QDialog):
+    """A form with Save/Cancel whose one write runs on the writer thread, at most once at a time."""
+
+    ctx: AppContext
+    buttons: QDialogButtonBox
+    error: QLabel
+
+    def __init__(self, parent: QWidget | None) -> None:
+        super().__init__(parent)
+        self.saved = False
+        self.saving = False  # a write is in flight: Save is disabled and ignored
+
+    def _make_buttons(self) -> QDialogButtonBox:
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        return self.buttons
+
+    def save(self) -> None:  # pragma: no cover - each dialog says what it writes
+        raise NotImplementedError
+
+    def _write(self, fn: Callable[[], Any], name: str) -> None:
+        """Run ``fn`` as this dialog's write unless one is already in flight."""
+        if self.saving or self.saved:
+            return
+        self.saving = True
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(False)
+        self.ctx.runner.submit(
+            lambda _c: fn(), write=True, on_done=self._done, on_error=self._failed, name=name
+        )
+
+    def _done(self, _written: object) -> None:
+        self.saving, self.saved = False, True
+        self._saved()
+        self.accept()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.saving = False
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(True)
+        self.error.setText(str(exc))
+
+    def _saved(self) -> None:
+        """What to tell once the write is done (the status bar)."""
+
+
+class CallDialog(_SavingDialog):
     """Outcome, notes and next call date for one call to ``store_id``."""
 
     def __init__(
@@ -63,7 +118,6 @@ class CallDialog(QDialog):
         self.setObjectName("callDialog")
         self.setWindowTitle(f"Log call — {store_name}")
         self.ctx, self.store_id, self.agent_id, self.order_id = ctx, store_id, agent_id, order_id
-        self.saved = False
         self.outcome = QComboBox(self)
         self.outcome.setObjectName("outcomeCombo")
         for value, text in OUTCOME_TEXT.items():
@@ -93,17 +147,12 @@ class CallDialog(QDialog):
         form.addRow("&Outcome", self.outcome)
         form.addRow("N&otes", self.notes)
         form.addRow("", row)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
-        )
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
+        layout.addWidget(self._make_buttons())
         self.next_check.toggled.connect(self.next_date.setEnabled)
         self.outcome.currentIndexChanged.connect(self._outcome_changed)
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
 
     def _outcome_changed(self) -> None:
         if self.outcome.currentData() == CallOutcome.CALL_BACK.value:
@@ -121,21 +170,16 @@ class CallDialog(QDialog):
             order_id=self.order_id,
             today=self.ctx.today(),
         )
-        self.ctx.runner.submit(
-            lambda _c: Written(calls.log_call(engine, **kwargs), Changes.of("call_log", "outbox")),
-            write=True,
-            on_done=self._saved,
-            on_error=lambda exc: self.error.setText(str(exc)),
-            name="logging the call",
+        self._write(
+            lambda: Written(calls.log_call(engine, **kwargs), Changes.of("call_log", "outbox")),
+            "logging the call",
         )
 
-    def _saved(self, _done: object) -> None:
-        self.saved = True
+    def _saved(self) -> None:
         self.ctx.status("Call logged")
-        self.accept()
 
 
-class StockDialog(QDialog):
+class StockDialog(_SavingDialog):
     """What the store has on the shelf: product (SKU or name) + quantity, Enter adds a row."""
 
     def __init__(
@@ -151,7 +195,6 @@ class StockDialog(QDialog):
         self.setObjectName("stockDialog")
         self.setWindowTitle(f"Shelf stock — {store_name}")
         self.ctx, self.store_id, self.agent_id = ctx, store_id, agent_id
-        self.saved = False
         self.products: list[entry.ProductChoice] = []
         self.quantities: dict[uuid.UUID, int] = {}
         self.product = QLineEdit(self)
@@ -173,25 +216,29 @@ class StockDialog(QDialog):
         row.addWidget(self.product, 3)
         row.addWidget(QLabel("on shelf", self))
         row.addWidget(self.qty)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
-        )
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.list, 1)
         layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
+        layout.addWidget(self._make_buttons())
         self.product.returnPressed.connect(lambda: self.qty.setFocus())
         self.qty.entered.connect(self.add)
         for button in self.buttons.buttons():
             button.setAutoDefault(False)  # Enter adds a row; saving is an explicit choice
             button.setDefault(False)
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
         engine = ctx.engine
         ctx.runner.submit(
             lambda _c: entry.product_choices(engine), on_done=self._loaded, name="loading products"
         )
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+        """Enter adds a row and never saves: the button box makes Save the default button
+        when it shows, and QDialog would click it for an Enter the product field passed on
+        (whenever no completion list was open to take it: no match, or not shown yet)."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def _loaded(self, products: list[entry.ProductChoice]) -> None:
         self.products = products
@@ -216,20 +263,15 @@ class StockDialog(QDialog):
     def save(self) -> None:
         engine, q = self.ctx.engine, dict(self.quantities)
         sid, aid, day, who = self.store_id, self.agent_id, self.ctx.today(), self.ctx.identity
-        self.ctx.runner.submit(
-            lambda _c: Written(
+        self._write(
+            lambda: Written(
                 calls.record_stock(
                     engine, identity=who, store=sid, agent_id=aid, quantities=q, reported_on=day
                 ),
                 Changes.of("store_stock_report", "outbox"),
             ),
-            write=True,
-            on_done=self._saved,
-            on_error=lambda exc: self.error.setText(str(exc)),
-            name="recording shelf stock",
+            "recording shelf stock",
         )
 
-    def _saved(self, _done: object) -> None:
-        self.saved = True
+    def _saved(self) -> None:
         self.ctx.status("Shelf stock recorded")
-        self.accept()

@@ -9,7 +9,7 @@ import pytest
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
 from PySide6.QtPrintSupport import QPrinter
-from PySide6.QtWidgets import QApplication, QInputDialog
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QInputDialog
 from sqlalchemy import select
 
 from mangalm_desktop.db.engine import session_scope
@@ -325,22 +325,56 @@ def test_list_filters_detail_and_actions(window, qtbot, engine, seeded, tmp_path
     assert view.edit_selected() is None
 
 
+def open_call_dialog(view, qtbot, key: str):
+    """Click the orders view's "Log call…" / "Shelf stock…" button; the dialog it opened."""
+    before = list(view.dialogs)
+    click(view.buttons[key])
+    qtbot.waitUntil(lambda: view.dialogs and view.dialogs[-1] not in before, timeout=10_000)
+    dialog = view.dialogs[-1]
+    qtbot.waitUntil(dialog.isVisible, timeout=10_000)
+    return dialog
+
+
+def save_button(dialog):
+    return dialog.buttons.button(QDialogButtonBox.StandardButton.Save)
+
+
+def step_date(qtbot, date_edit, days: int) -> None:
+    """Move the day of a date field with the arrow keys, as a person does."""
+    date_edit.setFocus()
+    qtbot.keyClick(date_edit, Qt.Key.Key_Home)  # the cursor on the day
+    key = Qt.Key.Key_Up if days > 0 else Qt.Key.Key_Down
+    for _ in range(abs(days)):
+        qtbot.keyClick(date_edit, key)
+
+
+def choose_outcome(qtbot, call, text: str) -> None:
+    call.outcome.setFocus()
+    qtbot.keyClick(call.outcome, Qt.Key.Key_Home)
+    for _ in range(call.outcome.count()):
+        if call.outcome.currentText() == text:
+            return
+        qtbot.keyClick(call.outcome, Qt.Key.Key_Down)
+    assert call.outcome.currentText() == text
+
+
 def test_call_and_stock_dialogs(window, qtbot, engine, seeded):
     submit_directly(engine, seeded)
     view = show_orders(window, qtbot)
     qtbot.waitUntil(lambda: view.detail is not None, timeout=10_000)
-    call = view.log_call()
-    call.outcome.setCurrentIndex(call.outcome.findData("call_back"))
+    call = open_call_dialog(view, qtbot, "call")
+    choose_outcome(qtbot, call, "Call back on a date")
     assert call.next_check.isChecked()
-    call.next_date.setDate(call.next_date.date().addDays(-3))  # in the past
-    call.save()
+    step_date(qtbot, call.next_date, -3)  # tomorrow - 3 days: in the past
+    click(save_button(call))
     qtbot.waitUntil(lambda: "is in the past" in call.error.text(), timeout=10_000)
-    call.next_date.setDate(call.next_date.date().addDays(10))
-    call.notes.setPlainText("owner travelling")
-    call.save()
+    assert save_button(call).isEnabled() and call.isVisible()
+    step_date(qtbot, call.next_date, 10)
+    qtbot.keyClicks(call.notes, "owner travelling")
+    click(save_button(call))
     qtbot.waitUntil(lambda: call.saved, timeout=10_000)
 
-    stock = view.record_stock()
+    stock = open_call_dialog(view, qtbot, "stock")
     qtbot.waitUntil(lambda: bool(stock.products), timeout=10_000)
     type_into(qtbot, stock.product, "atta")
     type_into(qtbot, stock.qty, "3")
@@ -348,13 +382,44 @@ def test_call_and_stock_dialogs(window, qtbot, engine, seeded):
     type_into(qtbot, stock.product, "nope")
     type_into(qtbot, stock.qty, "1")
     assert stock.error.text() == "No product matches “nope”."
-    stock.save()
+    click(save_button(stock))
     qtbot.waitUntil(lambda: stock.saved, timeout=10_000)
+    assert window.ctx.runner.wait_idle()
     with session_scope(engine) as s:
         [c] = s.scalars(select(CallLog)).all()
         [r] = s.scalars(select(StoreStockReport)).all()
     assert c.outcome == "call_back" and c.notes == "owner travelling" and c.order_id is not None
     assert r.quantity == 3
+
+
+def test_saving_twice_quickly_logs_one_call(window, qtbot, engine, seeded):
+    """The write runs off the UI thread: a second Save while it is in flight is ignored."""
+    submit_directly(engine, seeded)
+    view = show_orders(window, qtbot)
+    qtbot.waitUntil(lambda: view.detail is not None, timeout=10_000)
+    call = open_call_dialog(view, qtbot, "call")
+    qtbot.keyClicks(call.notes, "took the order")
+    click(save_button(call))
+    qtbot.keyClick(call, Qt.Key.Key_Return)  # impatient: Enter on the dialog (Save is default)
+    qtbot.waitUntil(lambda: call.saved, timeout=10_000)
+    assert window.ctx.runner.wait_idle()
+    with session_scope(engine) as s:
+        [c] = s.scalars(select(CallLog)).all()
+    assert c.notes == "took the order"
+
+
+def test_enter_in_the_stock_dialog_adds_rows_and_never_saves(window, qtbot, engine, seeded):
+    """Enter in the product field with no match (no completion list open) does not save."""
+    submit_directly(engine, seeded)
+    view = show_orders(window, qtbot)
+    qtbot.waitUntil(lambda: view.detail is not None, timeout=10_000)
+    stock = open_call_dialog(view, qtbot, "stock")
+    qtbot.waitUntil(lambda: bool(stock.products), timeout=10_000)
+    type_into(qtbot, stock.product, "nope")
+    type_into(qtbot, stock.product, "")
+    assert window.ctx.runner.wait_idle()
+    assert stock.isVisible() and not stock.saved
+    assert "No stock to record" not in stock.error.text()
 
 
 def test_printing_paints_every_pdf_page(qapp, engine, seeded, tmp_path):
