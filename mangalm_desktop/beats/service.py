@@ -278,17 +278,15 @@ def todays_beat(
     """The beats ``agent`` visits on ``day``'s weekday and their stores in visit order, each
     marked visited (a call logged or an order taken that day) and ordered.
 
-    An agent gets its own beats whatever ``agent`` says; a manager names the agent (or, with
-    ``agent`` None and an identity that is an agent too, its own); standalone with no agent
-    named: every agent's beats of the day.
+    An agent gets its own beats whatever ``agent`` says; a manager (or a standalone laptop)
+    names the agent, or gets every agent's beats of the day (as Today's call list shows a
+    manager every store).
     """
     own = _own_agent(identity)
     with session_scope(engine) as session:
         agent_id: uuid.UUID | None = own
         if own is None and agent is not None:
             agent_id = _resolve_agent(session, agent).id
-        elif own is None and identity is not None:
-            agent_id = identity.agent_id
         conds: list[Any] = [Beat.visit_days.op("&")(weekdays.bit(day)) != 0]
         if agent_id is not None:
             conds.append(Beat.agent_id == agent_id)

@@ -83,23 +83,42 @@ _SCHEMA = [
 
 # The triggers that keep ``store_stats_dirty``; when one is missing (a new database, or a
 # migration that rebuilt a table and dropped its triggers) every store's figures are redone.
+# They insert only when the store is not there yet (NOT EXISTS), never ``INSERT OR IGNORE``:
+# the sync pull writes rows with an UPSERT (``ON CONFLICT DO UPDATE``), and SQLite lets the
+# outer statement's conflict handling override a trigger's OR IGNORE, so an invoice updated by
+# a pull failed the whole sync with "UNIQUE constraint failed: store_stats_dirty.store_id".
+
+
+def _mark(store: str) -> str:
+    return (
+        f"INSERT INTO store_stats_dirty(store_id) SELECT {store} "  # noqa: S608 - row names only
+        f"WHERE NOT EXISTS (SELECT 1 FROM store_stats_dirty WHERE store_id = {store});"
+    )
+
+
+_RETIRED_TRIGGERS = (  # the OR IGNORE versions, dropped where they still exist
+    "store_stats_invoice_ai",
+    "store_stats_invoice_au",
+    "store_stats_invoice_ad",
+    "store_stats_store_ai",
+)
 _STATS_TRIGGERS = {
-    "store_stats_invoice_ai": """CREATE TRIGGER IF NOT EXISTS store_stats_invoice_ai
+    "store_stats_invoice_ai2": f"""CREATE TRIGGER IF NOT EXISTS store_stats_invoice_ai2
         AFTER INSERT ON invoice BEGIN
-        INSERT OR IGNORE INTO store_stats_dirty(store_id) VALUES (new.store_id);
+        {_mark("new.store_id")}
     END""",
-    "store_stats_invoice_au": """CREATE TRIGGER IF NOT EXISTS store_stats_invoice_au
+    "store_stats_invoice_au2": f"""CREATE TRIGGER IF NOT EXISTS store_stats_invoice_au2
         AFTER UPDATE OF store_id, invoice_date, total, kind, status, deleted ON invoice BEGIN
-        INSERT OR IGNORE INTO store_stats_dirty(store_id) VALUES (old.store_id);
-        INSERT OR IGNORE INTO store_stats_dirty(store_id) VALUES (new.store_id);
+        {_mark("old.store_id")}
+        {_mark("new.store_id")}
     END""",
-    "store_stats_invoice_ad": """CREATE TRIGGER IF NOT EXISTS store_stats_invoice_ad
+    "store_stats_invoice_ad2": f"""CREATE TRIGGER IF NOT EXISTS store_stats_invoice_ad2
         AFTER DELETE ON invoice BEGIN
-        INSERT OR IGNORE INTO store_stats_dirty(store_id) VALUES (old.store_id);
+        {_mark("old.store_id")}
     END""",
-    "store_stats_store_ai": """CREATE TRIGGER IF NOT EXISTS store_stats_store_ai
+    "store_stats_store_ai2": f"""CREATE TRIGGER IF NOT EXISTS store_stats_store_ai2
         AFTER INSERT ON store BEGIN
-        INSERT OR IGNORE INTO store_stats_dirty(store_id) VALUES (new.id);
+        {_mark("new.id")}
     END""",
     "store_stats_store_ad": """CREATE TRIGGER IF NOT EXISTS store_stats_store_ad
         AFTER DELETE ON store BEGIN
@@ -156,6 +175,8 @@ def ensure_search_schema(
             conn.exec_driver_sql(statement)
         if fresh:
             _rebuild(conn)
+        for retired in _RETIRED_TRIGGERS:
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {retired}")
         lost = [name for name in _STATS_TRIGGERS if not _exists(conn, name)]
         for name in lost:
             conn.exec_driver_sql(_STATS_TRIGGERS[name])

@@ -18,6 +18,7 @@ probability decile and by silence bucket (docs/forecast-accuracy.md).
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -163,6 +164,68 @@ class ActivityModel:
         # within the horizon is never less likely than within a week
         out["p_horizon"] = np.maximum(out["p_horizon"], out["p_week"])
         return out
+
+    def to_bytes(self) -> bytes:
+        """The fitted model as an ``.npz`` (arrays only, read back without pickle), so a
+        forecast run can store it and Today can use it without refitting."""
+        arrays: dict[str, np.ndarray] = {
+            "format": np.array([STORED_FORMAT]),
+            "horizon_days": np.array([self.horizon_days], dtype=np.int64),
+            "features": np.array(ACTIVITY_FEATURES, dtype=np.str_),
+        }
+        for part, clf in (("week", self.week), ("horizon", self.horizon)):
+            if clf is None:
+                arrays[f"{part}.kind"] = np.array(["none"])
+            elif isinstance(clf, SilenceTable):
+                arrays[f"{part}.kind"] = np.array(["table"])
+                arrays[f"{part}.buckets"] = np.array(list(clf.rates), dtype=np.str_)
+                arrays[f"{part}.rates"] = np.array(list(clf.rates.values()), dtype=np.float64)
+                arrays[f"{part}.base"] = np.array([clf.base])
+            else:
+                arrays[f"{part}.kind"] = np.array(["trees"])
+                arrays.update({f"{part}.{k}": v for k, v in clf.to_arrays().items()})
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]  # names are array keys
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> ActivityModel:
+        """Read :meth:`to_bytes` back; ValueError when it was written by another version
+        (a different feature list or format), so the caller refits instead."""
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
+        except (OSError, ValueError, EOFError) as exc:
+            raise ValueError(f"stored activity model unreadable: {exc}") from exc
+        if (
+            str(arrays.get("format", np.array([""]))[0]) != STORED_FORMAT
+            or [str(f) for f in arrays.get("features", [])] != ACTIVITY_FEATURES
+        ):
+            raise ValueError("stored activity model was written by another version")
+        parts: dict[str, GradientBoostedClassifier | SilenceTable | None] = {}
+        for part in ("week", "horizon"):
+            kind = str(arrays[f"{part}.kind"][0])
+            if kind == "table":
+                rates = dict(
+                    zip(
+                        (str(b) for b in arrays[f"{part}.buckets"]),
+                        (float(r) for r in arrays[f"{part}.rates"]),
+                        strict=True,
+                    )
+                )
+                parts[part] = SilenceTable(rates, float(arrays[f"{part}.base"][0]))
+            elif kind == "trees":
+                prefix = f"{part}."
+                parts[part] = GradientBoostedClassifier.from_arrays(
+                    {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+                )
+            else:
+                parts[part] = None
+        return cls(parts["week"], parts["horizon"], int(arrays["horizon_days"][0]))
+
+
+STORED_FORMAT = "activity-v1"
+"""Bumped whenever the stored arrays or ACTIVITY_FEATURES change meaning."""
 
 
 def _labelled(orders: pd.DataFrame, cutoff: int, days: int) -> pd.DataFrame:

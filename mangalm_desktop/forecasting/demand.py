@@ -21,7 +21,77 @@ CLASSES = ("smooth", "erratic", "intermittent", "lumpy")
 SIGNALS = ("avg13", "avg26", "avg52", "last_year", "sba")
 RESCALE_POWER = 1.0
 SEASON_BEFORE_WEEKS = 13
+SEASON_MIN_BEFORE_WEEKS = 2
+"""A first year shorter than 13 weeks before last year's horizon still gives a season from
+an even number of weeks (at least this many), so the first December sees last year's drop
+into January and an every-other-week rhythm is not read as a season."""
 BIAS_WINDOWS = 1
+LEVEL_CLIP = (0.9, 1.1)
+"""The level correction (the bias the procedure showed one origin earlier) moves the forecast
+by at most 10%: at ±20–25% it chased one window's swing into the next (docs/forecasting.md)."""
+CLOSED_SHARE = 0.5
+"""A week whose whole book sold under this share of the median of the weeks around it is a
+closure (Christmas: 0 and 0.2–0.4 on the real history; no other week fell under 0.54)."""
+CLOSED_NEIGHBOURS = 4
+CLOSED_PAIR_SHARE = 0.75
+CLOSED_MIN_LINES = 30
+"""Closures are only looked for in a book ordering this many lines a week (median): in a
+handful of stores a quiet week is chance, and dropping it would raise every average."""
+
+
+def week_shares(y: np.ndarray) -> np.ndarray:
+    """Each week's units (the whole book) against the median of the ``CLOSED_NEIGHBOURS``
+    weeks either side of it; 1 where the book is too small to tell, and 1 where the fortnight
+    holding the week sold as usual (a book ordering every other week is not closed every
+    other week: only a week that also empties a fortnight it belongs to counts)."""
+    total = y.sum(axis=0)
+    lines = (y > 0).sum(axis=0)
+    t = len(total)
+    out = np.ones(t)
+    pairs = total[:-1] + total[1:]  # pairs[i]: weeks i and i + 1
+    k = CLOSED_NEIGHBOURS
+    for j in range(t):
+        around = np.r_[total[max(0, j - k) : j], total[j + 1 : j + 1 + k]]
+        around_lines = np.r_[lines[max(0, j - k) : j], lines[j + 1 : j + 1 + k]]
+        if len(around) == 0 or np.median(around_lines) < CLOSED_MIN_LINES:
+            continue
+        med = float(np.median(around))
+        share = total[j] / med if med > 0 else 1.0
+        if share >= CLOSED_SHARE:
+            continue
+        mine = [i for i in (j - 1, j) if 0 <= i < len(pairs)]
+        others = np.r_[pairs[max(0, j - 1 - k) : max(0, j - 1)], pairs[j + 1 : j + 1 + k]]
+        ref = float(np.median(others)) if len(others) else 0.0
+        if ref > 0 and min(pairs[i] for i in mine) < CLOSED_PAIR_SHARE * ref:
+            out[j] = share
+    return out
+
+
+def open_weeks(y: np.ndarray) -> np.ndarray:
+    """Weeks the book traded normally (a closure is under ``CLOSED_SHARE`` of its neighbours).
+
+    Closed weeks are left out of every average, rate and fitting target: a Christmas week at
+    0 is not a fall in demand, and on the real history it dragged January's 13-week average
+    down and taught the weights of the origin after it to under-forecast by 20-40%."""
+    if y.shape[1] < 3:
+        return np.ones(y.shape[1], dtype=bool)
+    return week_shares(y) >= CLOSED_SHARE
+
+
+def holiday_factors(y: np.ndarray, horizon: int) -> np.ndarray:
+    """Per horizon week: the share the book sold in the same week last year when that week
+    was a closure, else 1 (the closure returns on the calendar: Christmas 2009 and 2010 both
+    fell in the same weeks)."""
+    f = np.ones(horizon)
+    t = y.shape[1]
+    if t < 52 - horizon + 1:
+        return f
+    shares = week_shares(y)
+    for j in range(horizon):
+        i = t - 52 + j
+        if 0 <= i < t and shares[i] < CLOSED_SHARE:
+            f[j] = shares[i]
+    return f
 
 
 def classify(y: np.ndarray) -> np.ndarray:
@@ -67,19 +137,30 @@ def sba_rate(y: np.ndarray, alpha: float = 0.1) -> np.ndarray:
     return np.where(seen, (1 - alpha / 2) * z / np.maximum(p, 1e-9), 0.0)
 
 
-def signals(y: np.ndarray, horizon: int) -> np.ndarray:
+def signals(y: np.ndarray, horizon: int, is_open: np.ndarray | None = None) -> np.ndarray:
     """[n_signals, n_series, horizon] candidate forecasts from history ``y`` [n, T]."""
     n, t = y.shape
+    if is_open is None:
+        is_open = open_weeks(y)
     out = np.zeros((len(SIGNALS), n, horizon), dtype=np.float64)
     for i, w in enumerate((13, 26, 52)):
-        out[i] = y[:, max(0, t - w) :].mean(axis=1, keepdims=True)
+        lo = max(0, t - w)
+        sel = is_open[lo:]
+        win = y[:, lo:][:, sel] if sel.any() else y[:, lo:]
+        out[i] = win.mean(axis=1, keepdims=True)
     if t >= 52 + horizon:
-        ly = y[:, t - 52 : t - 52 + horizon]
+        ly = y[:, t - 52 : t - 52 + horizon].copy()
+        sel = is_open[t - 52 : t - 52 + horizon]
+        if sel.any() and not sel.all():
+            ly[:, ~sel] = ly[:, sel].mean(axis=1, keepdims=True)
     else:
-        ly = np.repeat(y[:, max(0, t - 13) :].mean(axis=1, keepdims=True), horizon, axis=1)
+        lo = max(0, t - 13)
+        sel = is_open[lo:]
+        win = y[:, lo:][:, sel] if sel.any() else y[:, lo:]
+        ly = np.repeat(win.mean(axis=1, keepdims=True), horizon, axis=1)
     # smooth last year's weeks: the exact week is noise, the season's level is signal
     out[3] = ly.mean(axis=1, keepdims=True) * 0.5 + ly * 0.5
-    out[4] = sba_rate(y)[:, None]
+    out[4] = sba_rate(y[:, is_open] if not is_open.all() else y)[:, None]
     return out
 
 
@@ -105,7 +186,7 @@ class DemandModel:
 
     def forecast(self, y: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Point, low and high [n, horizon] from history ``y`` [n, T]."""
-        factor = self.level(y, horizon)
+        factor = self.level(y, horizon) * holiday_factors(y, horizon)[None, :]
         point = self._point(y, horizon) * factor
         scale = series_scale(y)[:, None] * factor
         low = np.maximum(point - self.conformal_q * scale, 0.0)
@@ -148,10 +229,14 @@ def season_ratio(y: np.ndarray, horizon: int, lo: float = 0.5, hi: float = 2.0) 
     total = y.sum(axis=0)
     t = len(total)
     b = SEASON_BEFORE_WEEKS
+    if t < 52 + b and t - 52 >= SEASON_MIN_BEFORE_WEEKS:
+        b = (t - 52) // 2 * 2
     if t < 52 + b or horizon > 52:
         return 1.0
-    before = total[t - 52 - b : t - 52].mean()
-    after = total[t - 52 : t - 52 + horizon].mean()
+    ok = open_weeks(y)
+    bw, aw = slice(t - 52 - b, t - 52), slice(t - 52, t - 52 + horizon)
+    before = total[bw][ok[bw]].mean() if ok[bw].any() else total[bw].mean()
+    after = total[aw][ok[aw]].mean() if ok[aw].any() else total[aw].mean()
     if before <= 0:
         return 1.0
     return float(np.clip(after / before, lo, hi))
@@ -186,6 +271,7 @@ def fit_demand_model(
     """
     model = _fit_core(y, horizon, level)
     k = BIAS_WINDOWS if bias_windows is None else bias_windows
+    ok = open_weeks(y)
     ratios = []
     for j in range(1, k + 1):
         cut = y.shape[1] - j * horizon
@@ -197,10 +283,12 @@ def fit_demand_model(
             break
         inner = _fit_core(past[keep], horizon, level)
         fc, _, _ = inner.forecast(past[keep], horizon)
-        if fc.sum() > 0:
-            ratios.append(after[keep].sum() / fc.sum())
+        wk = ok[cut : cut + horizon]
+        if fc[:, wk].sum() > 0:
+            ratios.append(after[keep][:, wk].sum() / fc[:, wk].sum())
     if ratios:
-        model.level_correction = float(np.clip(np.exp(np.mean(np.log(ratios))), 0.8, 1.25))
+        r = float(np.exp(np.mean(np.log(ratios))))
+        model.level_correction = float(np.clip(r, *LEVEL_CLIP))
     return model
 
 
@@ -214,14 +302,17 @@ def _fit_core(y: np.ndarray, horizon: int, level: float) -> DemandModel:
     # because they sold inside the scoring window would teach the model to over-forecast.
     eligible = (hist > 0).sum(axis=1) >= 2
     hist, actual = hist[eligible], actual[eligible]
-    if len(hist) == 0:
+    # weeks scored: open ones (a closure is not demand) that last year's calendar does not
+    # mark as one either (forecast() lowers those by the holiday factor)
+    weeks = open_weeks(y)[-horizon:] & (holiday_factors(hist, horizon) == 1.0)
+    if len(hist) == 0 or not weeks.any():
         w = np.zeros((len(CLASSES), len(SIGNALS)))
         w[:, 1] = 1.0
         return DemandModel(w, 1.0, level)
     cls = classify(hist)
-    sig = signals(hist, horizon)
+    sig = signals(hist, horizon)[:, :, weeks]
     # learn weights on a season-neutral target; forecast() puts the season back
-    target = actual / season_ratio(hist, horizon)
+    target = actual[:, weeks] / season_ratio(hist, horizon)
     weights = np.zeros((len(CLASSES), len(SIGNALS)))
     for c in range(len(CLASSES)):
         m = cls == c

@@ -475,3 +475,50 @@ class GradientBoostedClassifier:
 
     def predict(self, X) -> np.ndarray:
         return self.classes_[(self.decision_function(X) > 0).astype(np.intp)]
+
+    # ---------------------------------------------------------------- storage
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """What prediction needs, as plain arrays (no pickle: a stored model is data, not
+        code, so reading it back from a database cannot run anything)."""
+        if not hasattr(self, "n_features_in_"):
+            raise ValueError("this classifier is not fitted yet: call fit() first")
+        sizes = np.array([len(t.feature) for t in self.trees_], dtype=np.int64)
+
+        def cat(name: str, dtype) -> np.ndarray:
+            parts = [np.asarray(getattr(t, name), dtype=dtype) for t in self.trees_]
+            return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+        return {
+            "baseline": np.array([self.baseline_]),
+            "classes": np.asarray(self.classes_, dtype=np.float64),
+            "names": np.array(self.feature_names_in_ or [], dtype=np.str_),
+            "n_features": np.array([self.n_features_in_], dtype=np.int64),
+            "sizes": sizes,
+            "feature": cat("feature", np.int64),
+            "threshold": cat("threshold", np.float64),
+            "missing_left": cat("missing_left", np.bool_),
+            "left": cat("left", np.int64),
+            "right": cat("right", np.int64),
+            "value": cat("value", np.float64),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> GradientBoostedClassifier:
+        """A classifier that predicts exactly as the one :meth:`to_arrays` stored."""
+        clf = cls()
+        clf.baseline_ = float(arrays["baseline"][0])
+        clf.classes_ = np.asarray(arrays["classes"])
+        names = [str(n) for n in arrays["names"]]
+        clf.feature_names_in_ = names or None
+        clf.n_features_in_ = int(arrays["n_features"][0])
+        bounds = np.concatenate([[0], np.cumsum(arrays["sizes"])])
+        clf.trees_ = [
+            Tree(
+                *(
+                    np.asarray(arrays[k][a:b])
+                    for k in ("feature", "threshold", "missing_left", "left", "right", "value")
+                )
+            )
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+        ]
+        return clf

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from ..db.access import require_store
 from ..db.engine import session_scope
 from ..db.models import (
+    ActivityModelStore,
     CallLog,
     Invoice,
     InvoiceLine,
@@ -52,7 +53,7 @@ from ..domain.enums import InvoiceKind, OrderKind, OrderState
 from ..domain.identity import store_scope
 from ..domain.tasks import NULL_TASK, TaskContext
 from ..security.roles import Identity, Permission, PermissionDenied, require
-from .activity import fit_activity_model, order_table, store_activity
+from .activity import ActivityModel, fit_activity_model, order_table, store_activity
 from .basket import BasketConfig, fit_basket_model
 from .calllist import call_priority, product_prices
 from .demand import fit_demand_model
@@ -74,6 +75,12 @@ OPEN_ORDER_STATES = (
     OrderState.SENT_TO_ZOHO.value,
 )
 SKIP_INVOICE_STATUSES = ("void", "draft")
+ACTIVITY_KEY = "store-activity"
+"""``activity_model`` row of the activity model the last forecast run fitted."""
+ACTIVITY_STALE_DAYS = 7
+"""Today uses the stored activity model while it is at most this old (it is trained on 12
+weekly cut-offs; a week-old fit describes the book as well). Older, missing or written by
+another version: Today fits one itself, and says so."""
 
 
 @dataclass(frozen=True)
@@ -311,13 +318,21 @@ def run_forecast(
         for sid, st in stores.items()
         if st.active and sid in store_code and (changed is None or sid in changed)
     ]
+    origin = int(day_number(pd.Series([pd.Timestamp(today)]))[0]) + 1  # today's sales count
+    known = history.before(origin)
     if not todo:
+        with session_scope(engine) as session:
+            fresh = stored_activity_model(session, today) is not None
+        if not fresh:  # nothing to recompute, but Today's chances must not go stale
+            ctx.progress(1, 5, "learning which stores order")
+            orders = order_table(known)
+            _store_activity_model(
+                engine, fit_activity_model(orders, origin, 7 * HORIZON_WEEKS), today
+            )
         return ForecastSummary(
             n_stores, 0, 0, time.monotonic() - t0, "nothing changed", ignored_lines=ignored
         )
     ctx.check()
-    origin = int(day_number(pd.Series([pd.Timestamp(today)]))[0]) + 1  # today's sales count
-    known = history.before(origin)
     cfg = basket_cfg or BasketConfig(horizon_days=7 * HORIZON_WEEKS)
     ctx.progress(1, 5, "learning what stores reorder")
     model = fit_basket_model(known, origin, cfg)
@@ -341,7 +356,8 @@ def run_forecast(
     # that times P(the store orders within the horizon), so silence lowers it honestly
     orders = order_table(known)
     act = store_activity(orders, origin)
-    chance = fit_activity_model(orders, origin, 7 * HORIZON_WEEKS).predict(act)["p_horizon"]
+    activity = fit_activity_model(orders, origin, 7 * HORIZON_WEEKS)
+    chance = activity.predict(act)["p_horizon"]
     ctx.check()
 
     ctx.progress(3, 5, "suggested orders")
@@ -429,9 +445,57 @@ def run_forecast(
         run.value = MODEL_NAME
         run.updated_at = now
         session.add(run)
+        _put_activity_model(session, activity, today)
     ctx.progress(5, 5, "forecast done")
     return ForecastSummary(
         n_stores, len(todo), written, time.monotonic() - t0, ignored_lines=ignored
+    )
+
+
+def _put_activity_model(session: Session, model: ActivityModel, today: dt.date) -> None:
+    row = session.get(ActivityModelStore, ACTIVITY_KEY) or ActivityModelStore(key=ACTIVITY_KEY)
+    row.fitted_for = today
+    row.horizon_days = model.horizon_days
+    row.payload = model.to_bytes()
+    row.generated_at = utcnow()
+    session.add(row)
+
+
+def _store_activity_model(engine: Engine, model: ActivityModel, today: dt.date) -> None:
+    with session_scope(engine) as session:
+        _put_activity_model(session, model, today)
+
+
+def stored_activity_model(session: Session, today: dt.date) -> ActivityModel | None:
+    """The activity model the last forecast run stored, when it is usable for ``today``:
+    fitted at most :data:`ACTIVITY_STALE_DAYS` before (not after) it, for Today's horizon,
+    and written by this version. None otherwise (the caller fits one and says so)."""
+    row = session.get(ActivityModelStore, ACTIVITY_KEY)
+    if row is None or row.horizon_days != 7 * HORIZON_WEEKS:
+        return None
+    if not 0 <= (today - row.fitted_for).days <= ACTIVITY_STALE_DAYS:
+        return None
+    try:
+        return ActivityModel.from_bytes(row.payload)
+    except ValueError as exc:
+        log.warning("Today: %s; fitting the activity model now", exc)
+        return None
+
+
+def _activity_note(session: Session, today: dt.date, seconds: float) -> str:
+    """Why Today fitted the activity model itself, in words (shown beside the call list)."""
+    row = session.get(ActivityModelStore, ACTIVITY_KEY)
+    if row is None:
+        why = "no forecast run has stored them yet"
+    elif row.fitted_for > today:
+        why = f"the last forecast run was for {row.fitted_for:%d %b %Y}, after this day"
+    elif (today - row.fitted_for).days > ACTIVITY_STALE_DAYS:
+        why = f"the last forecast run is from {row.fitted_for:%d %b %Y}"
+    else:
+        why = "the stored ones were written by another version"
+    return (
+        f"chances to order worked out now ({seconds:.1f} s) because {why}; "
+        "Update forecasts stores them"
     )
 
 
@@ -554,6 +618,9 @@ class TodaysCalls:
 
     to_call: list[CallListEntry]
     win_back: list[CallListEntry]
+    note: str = ""
+    """Said beside the lists when the chances were not the forecast run's (see
+    :func:`stored_activity_model`)."""
 
 
 def _order_days(session: Session, today: dt.date) -> pd.DataFrame:
@@ -598,6 +665,31 @@ def _order_days(session: Session, today: dt.date) -> pd.DataFrame:
     return df.groupby(["store_id", "date"], as_index=False).sum(min_count=1)
 
 
+def _origin(today: dt.date) -> int:
+    """The day number Today's features are cut at: tomorrow, so today's orders count."""
+    return int(day_number(pd.Series([pd.Timestamp(today)]))[0]) + 1
+
+
+def _orders_frame(
+    days: pd.DataFrame, store_ids: list[uuid.UUID]
+) -> tuple[pd.DataFrame, dict[uuid.UUID, int]]:
+    """:func:`_order_days` as the activity model's order table, and the store codes used.
+    Every store with orders is in it (they all teach the model), not only this agent's."""
+    codes = {sid: i for i, sid in enumerate(days["store_id"].drop_duplicates())}
+    for sid in store_ids:
+        codes.setdefault(sid, len(codes))
+    orders = pd.DataFrame(
+        {
+            "s": days["store_id"].map(codes).to_numpy(dtype=np.int64),
+            "day": np.asarray(day_number(pd.to_datetime(days["date"])), dtype=np.int64),
+            "lines": days["lines"].to_numpy(),
+            "units": days["units"].to_numpy(),
+            "value": days["value"].to_numpy(),
+        }
+    )
+    return orders, codes
+
+
 def todays_calls(
     engine: Engine,
     today: dt.date | None = None,
@@ -634,25 +726,21 @@ def todays_calls(
         ).all()
         planned = _planned_calls(session, today)
         priced = bool(session.scalar(select(func.count()).where(Product.price > 0)))
+        activity = stored_activity_model(session, today) if stores else None
         session.expunge_all()
     if not stores:
         return TodaysCalls([], [])
-    # every store with orders teaches the activity model, not only this agent's
-    codes = {sid: i for i, sid in enumerate(days["store_id"].drop_duplicates())}
-    for st_ in stores:
-        codes.setdefault(st_.id, len(codes))
-    origin = int(day_number(pd.Series([pd.Timestamp(today)]))[0]) + 1  # today's orders count
-    orders = pd.DataFrame(
-        {
-            "s": days["store_id"].map(codes).to_numpy(dtype=np.int64),
-            "day": np.asarray(day_number(pd.to_datetime(days["date"])), dtype=np.int64),
-            "lines": days["lines"].to_numpy(),
-            "units": days["units"].to_numpy(),
-            "value": days["value"].to_numpy(),
-        }
-    )
+    orders, codes = _orders_frame(days, [st_.id for st_ in stores])
+    origin = _origin(today)
     act = store_activity(orders, origin)
-    act = act.join(fit_activity_model(orders, origin, 7 * HORIZON_WEEKS).predict(act))
+    note = ""
+    if activity is None:  # no usable model from a forecast run: fit one now, visibly
+        t0 = time.monotonic()
+        activity = fit_activity_model(orders, origin, 7 * HORIZON_WEEKS)
+        with session_scope(engine) as session:
+            note = _activity_note(session, today, time.monotonic() - t0)
+        log.info("Today: %s", note)
+    act = act.join(activity.predict(act))
     act["days_since"] -= 1  # the cut-off is tomorrow; "days since" is counted from today
     mine = np.array([codes[st_.id] for st_ in stores])
     act = act.reindex(mine)
@@ -721,6 +809,7 @@ def todays_calls(
     return TodaysCalls(
         [dataclasses.replace(e, rank=r) for r, e in enumerate(to_call)],
         [dataclasses.replace(e, rank=r) for r, e in enumerate(win_back)],
+        note,
     )
 
 

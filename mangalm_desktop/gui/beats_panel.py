@@ -3,7 +3,8 @@ order, each marked visited / ordered as the day goes on.
 
 A panel of its own (the call list's data source is another module's): it loads
 :func:`~mangalm_desktop.beats.service.todays_beat` through ``ctx.runner`` when shown and after
-a write that touches beats, calls or orders. Enter or a double-click opens the store's card.
+a write that touches beats, calls or orders. Enter or a double-click on a stop opens the call
+screen for that store.
 """
 
 from __future__ import annotations
@@ -120,9 +121,17 @@ class TodaysBeatPanel(QWidget):
         )
 
     def open_store(self, row: int) -> QWidget | None:
+        """Enter on a stop: the call screen for that store (as on the call list), or its store
+        card where there is no call screen."""
         stops = self.beat.stops if self.beat else []
         main = self.window()
-        if not 0 <= row < len(stops) or not hasattr(main, "show_view"):
+        if not 0 <= row < len(stops):
             return None
-        window: QWidget = main.show_view("stores").open_store(stops[row].store_id)
-        return window
+        store_id = stops[row].store_id
+        if hasattr(main, "new_call"):
+            screen: QWidget = main.new_call(store_id)
+            return screen
+        if hasattr(main, "show_view"):
+            card: QWidget = main.show_view("stores").open_store(store_id)
+            return card
+        return None

@@ -432,6 +432,8 @@ class CallScreen(QDialog):
             self.pay_placeholder.hide()
             self.pay_panel = PaymentPanel(self.ctx, h.store_id, self.pay_page)
             self.pay_panel.amount.textChanged.connect(lambda _t: self._touch())
+            # Tab leaves its invoices table (as every table here), on to "Settle oldest first"
+            self.pay_panel.invoices.setTabKeyNavigation(False)
             self.pay_layout.addWidget(self.pay_panel)
         self.reason_box.clear()
         for r in h.reasons:

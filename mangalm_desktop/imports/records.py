@@ -109,10 +109,16 @@ class LineColumns:
     unit_price: list[object]
     unit_price_of: dict[object, Decimal]
     line_total: list[object]
-    line_total_of: dict[object, Decimal]
+    line_total_of: dict[object, Decimal]  # all but plain two-decimal amounts (see total)
     mrp: list[object]
     mrp_of: dict[object, Decimal | None]
     accept: Callable[[], None]
 
     def __len__(self) -> int:
         return len(self.invoices)
+
+    def total(self, raw: object) -> Decimal:
+        """A line total: read by the mapper, or a plain two-decimal amount (``values.
+        PLAIN_AMOUNT_2``) left out of ``line_total_of``, whose value is its own text."""
+        d = self.line_total_of.get(raw)
+        return d if d is not None else Decimal(raw)  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ read in one consistent format; when the file's dates fit two formats that give d
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -27,6 +28,11 @@ far below what a 64-bit integer column holds."""
 MAX_AMOUNT = Decimal(10) ** 10
 """₹1,000 crore: no price, line or invoice amount of a field sales business comes near it, and
 with the scale of 4 it still fits the integer minor units the SQLite money column stores."""
+# A plain number ("-1234.50"): nothing for _clean_number to clean, so it is skipped (hot path).
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+# An amount with exactly two decimals and at most ten digits before them: always within
+# MAX_AMOUNT, already at scale 2, so its value is the text itself (the column-wise import).
+PLAIN_AMOUNT_2 = re.compile(r"-?[0-9]{1,10}\.[0-9]{2}")
 
 
 def check_date(day: dt.date) -> dt.date:
@@ -174,7 +180,7 @@ class NumberReader:
                 raise BadValue("missing amount")
             return None
         try:
-            d = Decimal(_clean_number(value))
+            d = Decimal(value if _PLAIN_NUMBER.fullmatch(value) else _clean_number(value))
         except InvalidOperation:
             raise BadValue("not an amount") from None
         if not d.is_finite():

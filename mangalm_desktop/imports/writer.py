@@ -185,6 +185,8 @@ class Writer:
         probe = uuid.UUID(int=12345)
         self._hex_ids = self._line_enc.procs["id"](probe) == probe.hex  # SQLite stores hex text
         self._fast_lines = self._hex_ids and tuple(self._line_enc.order) == LINE_INSERT_ORDER
+        # SQLite keeps money as integer minor units: a plain amount's digits are its value
+        self._minor_totals = self._line_enc.procs["line_total"](Decimal("-12.34")) == -1234
         self._false_p = self._line_enc.value("deleted", False)
         self._now_p = self._line_enc.value("updated_at", self.now)
         self._load()
@@ -610,9 +612,16 @@ class Writer:
         if any(st.sum_lines for st in states):
             for st, raw in zip(states, lines.line_total, strict=True):
                 if st.sum_lines:
-                    st.total += lines.line_total_of[raw]  # type: ignore[index]
+                    st.total += lines.total(raw)
         price_p = {raw: enc.value("unit_price", v) for raw, v in lines.unit_price_of.items()}
-        total_p = {raw: enc.value("line_total", v) for raw, v in lines.line_total_of.items()}
+        to_total, read = enc.procs["line_total"], lines.line_total_of
+        if self._minor_totals:  # "-123.45" is -12345 minor units: no Decimal, no rounding
+            total_p = {
+                raw: to_total(read[raw]) if raw in read else int(raw.replace(".", ""))  # type: ignore[attr-defined]
+                for raw in set(lines.line_total)
+            }
+        else:
+            total_p = {raw: to_total(lines.total(raw)) for raw in set(lines.line_total)}
         mrp_p = {raw: enc.value("mrp", v) for raw, v in lines.mrp_of.items()}
         n = len(states)
         self._new["invoice_line"].extend(

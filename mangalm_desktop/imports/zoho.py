@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from functools import partial
+from operator import itemgetter
 from pathlib import Path
 from typing import TypeVar
 
@@ -30,7 +32,7 @@ from .pipeline import ImportOptions, Skip, run_import
 from .records import InvoiceIn, LineColumns, LineIn, ProductIn, StoreIn
 from .report import ImportSummary, RowRejected
 from .source import Cell, SourceFile
-from .values import BadValue, DateReader, NumberReader, check_amount
+from .values import PLAIN_AMOUNT_2, BadValue, DateReader, NumberReader, check_amount
 
 SOURCE = "zoho_books_export"
 REQUIRED = (
@@ -210,9 +212,9 @@ class ZohoMapper:
         rows = [cells for _, cells in chunk]
         if not rows or any(n != self.width for n in map(len, rows)):
             return None
-        cols = list(zip(*rows, strict=True))
+        col = partial(self._column, rows)
         empty = ("",)  # map() appends "" to every row before it fingerprints it
-        for raw in set(cols[self._i_status]):
+        for raw in set(col(self._i_status)):
             rule = self._status_rules.get(raw)
             if rule is None:
                 rule = SKIPPED_STATUSES.get(str(raw).strip().casefold(), "")
@@ -223,16 +225,18 @@ class ZohoMapper:
         seen = set(fingerprints)
         if len(seen) != len(rows) or not self._rows_seen.isdisjoint(seen):
             return None
-        col = self._column
-        qty_col, price_col = col(cols, self._i_qty), col(cols, self._i_price)
-        total_col, mrp_col = col(cols, self._i_total), col(cols, self._i_mrp)
+        qty_col, price_col = col(self._i_qty), col(self._i_price)
+        total_col, mrp_col = col(self._i_total), col(self._i_mrp)
         nums = self.nums
         try:
             qty_of = {raw: nums.quantity(raw) for raw in set(qty_col)}
             price_of = {raw: self._m4.get(raw) or nums.money(raw, 4) for raw in set(price_col)}
+            # totals are nearly all distinct: a plain "-123.45" is checked by its shape alone
+            # and its Decimal made only if needed (LineColumns.total)
             total_of = {
                 raw: self._m2.get(raw) or nums.money(raw, 2, required=False)
                 for raw in set(total_col)
+                if not (raw.__class__ is str and PLAIN_AMOUNT_2.fullmatch(raw))
             }
             mrp_of = {
                 raw: self._m4.get(raw) or nums.money(raw, 4, required=False) for raw in set(mrp_col)
@@ -242,8 +246,9 @@ class ZohoMapper:
         if None in total_of.values() or None in price_of.values():
             return None  # a line total to compute from price x quantity: the row path does it
         try:
-            invoice_of = self._chunk_records(rows, cols[self._i_invoice], self._chunk_invoice)
-            item_col = col(cols, self._i_item)
+            invoice_col = col(self._i_invoice)
+            invoice_of = self._chunk_records(rows, invoice_col, self._chunk_invoice)
+            item_col = col(self._i_item)
             product_of = self._chunk_records(rows, item_col, self._chunk_product)
         except RowRejected:
             return None
@@ -258,22 +263,22 @@ class ZohoMapper:
                 self.notes["negative-quantity lines kept as returns"] += negative_rows
 
         return LineColumns(
-            invoices=list(map(invoice_of.__getitem__, cols[self._i_invoice])),
+            invoices=list(map(invoice_of.__getitem__, invoice_col)),
             products=list(map(product_of.__getitem__, item_col)),
-            quantity=list(qty_col), quantity_of=qty_of,  # type: ignore[arg-type]
-            unit_price=list(price_col), unit_price_of=price_of,  # type: ignore[arg-type]
-            line_total=list(total_col), line_total_of=total_of,  # type: ignore[arg-type]
-            mrp=list(mrp_col), mrp_of=mrp_of,  # type: ignore[arg-type]
+            quantity=qty_col, quantity_of=qty_of,  # type: ignore[arg-type]
+            unit_price=price_col, unit_price_of=price_of,  # type: ignore[arg-type]
+            line_total=total_col, line_total_of=total_of,  # type: ignore[arg-type]
+            mrp=mrp_col, mrp_of=mrp_of,  # type: ignore[arg-type]
             accept=accept,
         )  # fmt: skip
 
-    def _column(self, cols: list[tuple[Cell, ...]], i: int) -> tuple[Cell, ...]:
+    def _column(self, rows: list[list[Cell]], i: int) -> list[Cell]:
         """Column ``i`` of the chunk; the sentinel index (an absent optional column) is all ""."""
-        return cols[i] if i < self.width else ("",) * len(cols[0])
+        return list(map(itemgetter(i), rows)) if i < self.width else [""] * len(rows)
 
     @staticmethod
     def _chunk_records(
-        rows: list[list[Cell]], keys: tuple[Cell, ...], make: Callable[[Cell, list[Cell]], R | None]
+        rows: list[list[Cell]], keys: list[Cell], make: Callable[[Cell, list[Cell]], R | None]
     ) -> dict[Cell, R] | None:
         """One record per distinct key cell, made from the row where it first appears."""
         first: dict[Cell, int] = {}

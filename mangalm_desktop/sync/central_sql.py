@@ -261,7 +261,7 @@ def _bookkeeping_sql() -> list[str]:
         f"GRANT SELECT ON scope_change TO {both}",
         f"GRANT SELECT ON alembic_version TO {both}",
         # Laptop-only bookkeeping tables exist centrally too (one history); nobody uses them.
-        f"REVOKE ALL ON outbox, sync_state, number_sequence FROM {both}",
+        f"REVOKE ALL ON outbox, sync_state, number_sequence, activity_model FROM {both}",
         "REVOKE ALL ON FUNCTION mangalm_store_scope() FROM PUBLIC",
     ]
 

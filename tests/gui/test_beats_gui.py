@@ -113,6 +113,21 @@ def test_manager_makes_a_beat_and_today_shows_it(demo_window, qtbot):
         ]
 
     qtbot.waitUntil(lambda: mine() == [second.name, first.name])  # reloaded when shown
+
+    # Enter on a stop: the call screen for that store
+    rows = [panel.model.index(r, 1).data() for r in range(panel.model.rowCount())]
+    panel.table.setFocus()
+    QTest.mouseClick(
+        panel.table.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=panel.table.visualRect(panel.model.index(rows.index(second.name), 1)).center(),
+    )
+    QTest.keyClick(panel.table, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(getattr(w, "call_screens", [])))
+    screen = w.call_screens[-1]
+    assert screen.store_id == second.id
+    qtbot.waitUntil(lambda: screen.ready and screen.idle, timeout=30_000)
+    screen.done(0)
     assert "Today's beat" in panel.summary.text()
 
 

@@ -124,3 +124,35 @@ def test_today_leads_to_the_suggested_order_and_a_new_order(window, qtbot):
     answer_modal(QMessageBox, lambda box: click_text(box, "Discard"), timeout_s=2)
     qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=5_000)
+
+
+def test_today_says_when_it_worked_the_chances_out_itself(qtbot, runner, shop, tmp_path):  # noqa: F811
+    """No forecast run has stored the activity model: Today still lists the stores, and says
+    why the chances were worked out on the load; after Update forecasts the note is gone."""
+    from PySide6.QtCore import Qt
+
+    from mangalm_desktop.db.search import ensure_search_schema
+    from mangalm_desktop.gui.context import AppContext
+    from mangalm_desktop.gui.main_window import MainWindow
+
+    engine, _ids = shop
+    ensure_search_schema(engine, TODAY)
+    ctx = AppContext(
+        engine=engine, db_path=tmp_path / "laptop.sqlite", runner=runner, today=lambda: TODAY
+    )
+    w = MainWindow(ctx)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    view = w.show_view("today")
+    qtbot.waitUntil(lambda: "stores to call" in view.summary.text(), timeout=20_000)
+    assert "worked out now" in view.summary.text()
+    assert "no forecast run has stored them yet" in view.summary.text()
+    qtbot.mouseClick(view.refresh_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: (
+            "stores to call" in view.summary.text() and "worked out now" not in view.summary.text()
+        ),
+        timeout=60_000,
+    )
+    w.close()

@@ -4,15 +4,16 @@ The company's data comes from the strict local Zoho server (the bridge pulls sto
 invoices into a real PostgreSQL); a manager's no-order reasons are on the central list; the
 agent's laptop syncs, and the agent — keys only — makes a visit from Today (the suggested
 order, a shelf count, a cheque collected), then a visit to the next store that ends without an
-order, with a reason. The laptop syncs; the bridge pushes the sales order to Zoho, and a second
-bridge run pushes nothing again.
+order, with a reason. The laptop syncs; the bridge pushes the sales order and the approved
+customer payment to Zoho, and a second bridge run pushes nothing again.
 
 A manager's scheme (5% off) is on central before the laptop syncs: the call screen shows it on
 the lines before saving, the order keeps it, and the Zoho sales order carries it as line
 discounts.
 
-Not yet part of the journey (not in main when this was written): the customer payment pushed
-to Zoho (item 4's Zoho half); the cheque is checked as far as central.
+The cheque, settled against the oldest invoices, reaches central as collected; a manager
+approves it on the office laptop; the bridge sends it to Books as a customer payment applied to
+those invoices, once.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from mangalm_desktop.db.models import NoOrderReason, Store
 from mangalm_desktop.db.search import ensure_search_schema
 from mangalm_desktop.domain.enums import Role
 from mangalm_desktop.forecasting.service import run_forecast
+from mangalm_desktop.payments.service import approve
 from mangalm_desktop.schemes.service import RuleInput, SchemeInput, create_scheme
 from mangalm_desktop.security.roles import Identity
 from mangalm_desktop.sync.central import add_user, init_central
@@ -81,6 +83,7 @@ def test_a_morning_of_visits_reaches_central_and_zoho_once(pg_url, make_window, 
         report = bridge.run_once(central, client, ["accounts", "contacts", "items", "invoices"])
         assert [r.error for r in report.results] == [None] * 4
         ravi = add_user(pg_url, "A07", "Ravi Kumar", identity=None)
+        meera = add_user(pg_url, "M01", "Meera Shah", manager=True, identity=None)
         create_scheme(  # the manager's scheme, central: 5% off everything this winter
             central,
             None,
@@ -179,7 +182,18 @@ def test_a_morning_of_visits_reaches_central_and_zoho_once(pg_url, make_window, 
         [(amount, mode, ref, status)] = central_query(
             pg_url, "SELECT amount, mode, reference, status FROM payment"
         )
-        assert (amount, mode, ref) == (Decimal("1000.00"), "cheque", "004512")
+        assert (amount, mode, ref, status) == (Decimal("1000.00"), "cheque", "004512", "collected")
+        settled = central_query(pg_url, "SELECT sum(amount) FROM payment_allocation")
+        assert settled == [(Decimal("1000.00"),)]  # the oldest invoices, by "Settle oldest first"
+
+        # the manager approves the cheque on the office laptop
+        office = open_local_database(tmp_path / "office.sqlite")
+        to_office = lambda: psycopg.connect(as_user(pg_url, meera.db_role), connect_timeout=5)  # noqa: E731
+        assert sync_once(office, to_office).ok
+        approve(
+            office, Identity("meera", Role.MANAGER, agent_id=meera.agent_id), visit.payment.number
+        )
+        assert sync_once(office, to_office).ok
 
         lines = central_query(
             pg_url,
@@ -200,6 +214,13 @@ def test_a_morning_of_visits_reaches_central_and_zoho_once(pg_url, make_window, 
         assert all(li.get("discount") for li in so["line_items"]), so["line_items"]  # the scheme
         bridge.run_once(central, client, ["orders"])
         assert server.by_reference()[number] == 1 and len(server.salesorders) == 1
+        # ... and the cheque as a customer payment, exactly once
+        res = bridge.run_once(central, client, ["payments"]).results[0]
+        assert (res.sent, res.parked) == (1, 0), res
+        assert bridge.run_once(central, client, ["payments"]).results[0].sent == 0
+        assert server.payments_by_reference() == {visit.payment.number: 1}
+        [cp] = server.customerpayments
+        assert cp["amount"] == 1000.0 and cp["invoices"], cp
         assert sync_once(laptop, connector).ok  # the laptop learns it is in Zoho
         with session_scope(laptop) as s:
             from mangalm_desktop.db.models import Order

@@ -297,3 +297,12 @@ def test_plan_vs_actual_report(engine, db_path, world, capsys) -> None:
     assert main([*args, "--to", "2026-11-05", "--agent", "A07"]) == 0
     out = capsys.readouterr().out
     assert "A07 02 Nov 2026" in out and "50.0%" in out and "100.0%" in out
+
+
+def test_a_manager_without_an_agent_named_sees_every_beat_of_the_day(engine, world) -> None:
+    service.create_beat(engine, MANAGER, name="Mine", agent="A07", days="Mon")
+    service.create_beat(engine, MANAGER, name="Theirs", agent="A08", days="Mon,Tue")
+    boss = Identity("meera", Role.MANAGER, uuid.uuid4(), "M01")  # a manager with an agent row
+    assert [b.name for b in service.todays_beat(engine, boss, MONDAY).beats] == ["Mine", "Theirs"]
+    tuesday = MONDAY + dt.timedelta(days=1)
+    assert [b.name for b in service.todays_beat(engine, boss, tuesday).beats] == ["Theirs"]

@@ -71,7 +71,7 @@ def _manager_sets_up(world, boss_db, boss) -> None:
     service.assign_stores(boss_db, boss, "B Mon", [_code(world, world.stores_b[0])])
 
 
-def test_managers_beats_reach_their_agent_and_nobody_else(laptops):
+def test_managers_beats_reach_their_agent_and_nobody_else(laptops, tmp_path):
     world, a_db, b_db, boss_db, conns, boss = laptops
     _manager_sets_up(world, boss_db, boss)
     report = sync_once(boss_db, conns["boss"])
@@ -85,6 +85,14 @@ def test_managers_beats_reach_their_agent_and_nobody_else(laptops):
     assert [s.store_id for s in today.stops] == [world.stores_a[2], world.stores_a[0]]
     assert _local(b_db)[0] == ["B Mon"]
     assert [m[0] for m in _local(b_db)[1]] == [world.stores_b[0]]
+    # a laptop's first sync (the bulk path) brings the same; a manager's brings every beat
+    fresh_a, fresh_boss = (
+        local_db(tmp_path / "fresh-a.sqlite"),
+        local_db(tmp_path / "fresh-m.sqlite"),
+    )
+    assert sync_once(fresh_a, conns["a"]).ok and sync_once(fresh_boss, conns["boss"]).ok
+    assert _local(fresh_a) == _local(a_db)
+    assert _local(fresh_boss)[0] == ["A Mon", "B Mon"] and len(_local(fresh_boss)[1]) == 3
 
     # The manager reorders, renames and changes the days: the agent's next sync has it.
     stores_a = [_code(world, s) for s in world.stores_a]

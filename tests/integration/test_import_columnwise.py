@@ -27,7 +27,8 @@ def col(name: str) -> int:
 
 def _rows(n: int) -> list[list[str]]:
     """``n`` lines: invoices of 1-7 lines (crossing chunk ends), 3 stores, 9 products, credit
-    notes with negative quantities, some lines without an MRP."""
+    notes with negative quantities, some lines without an MRP, invoices without a total (summed
+    from their lines), line totals with thousands separators."""
     rows, i, inv = [], 0, 0
     while i < n:
         inv += 1
@@ -50,6 +51,10 @@ def _rows(n: int) -> list[list[str]]:
             r[col("Item Price")] = f"{10 + p}.50"
             r[col("Item Total")] = f"{qty * (10 + p) + qty / 2:.2f}"
             r[col("Total")] = r[col("SubTotal")] = "0.00" if not credit else "-1.00"
+            if inv % 5 == 0:  # no invoice total: the sum of the imported lines
+                r[col("Total")] = ""
+            if inv % 4 == 0 and qty > 0:  # a line total as Excel re-saves it: 1,234.50
+                r[col("Item Total")] = f"{1000 + qty * (10 + p):,.2f}"
             r[col("MRP")] = "" if p == 4 else f"{12 + p}.00"
             r[col("Sales Person")] = ("Ravi Kumar", "Priya Shah")[inv % 2]
             rows.append(r)

@@ -150,8 +150,33 @@ def test_missing_triggers_mean_every_store_is_redone(engine):
     store = add_stores(engine, 1)[0]
     refresh_store_stats(engine, AS_OF)
     with engine.begin() as conn:
-        conn.exec_driver_sql("DROP TRIGGER store_stats_invoice_ai")
+        conn.exec_driver_sql("DROP TRIGGER store_stats_invoice_ai2")
     add_invoice(engine, store, 1, 3, "7.00")
     assert stats_staleness(engine, AS_OF) == "current"  # nothing noted the change...
     ensure_search_schema(engine, AS_OF)  # ...so the next open redoes every store
     assert figures(engine) == expected(engine) == {"S-000": ("2026-05-29", 700)}
+
+
+def test_an_invoice_updated_by_the_sync_pull_upsert_marks_its_store_once(engine):
+    """The pull writes with ``INSERT ... ON CONFLICT DO UPDATE``; SQLite lets that statement's
+    conflict handling override a trigger's ``OR IGNORE``, so the OR IGNORE triggers failed the
+    whole sync ("UNIQUE constraint failed: store_stats_dirty.store_id") whenever a pulled
+    invoice changed (found by the visit journey: a payment lowered an invoice's balance)."""
+    from mangalm_desktop.sync.tables import table_spec
+
+    ensure_search_schema(engine, AS_OF)
+    store = add_stores(engine, 1)[0]
+    add_invoice(engine, store, 1, 3, "7.00")
+    spec = table_spec("invoice")
+    with engine.begin() as conn:
+        row = conn.exec_driver_sql(
+            f"SELECT {', '.join(spec.columns)} FROM invoice"  # noqa: S608 - model names
+        ).one()
+        changed = dict(zip(spec.columns, row, strict=True))
+        changed["total"] = int(changed["total"]) + 100
+        changed["version"] = int(changed["version"]) + 1
+        sql = spec.sqlite_upsert(force=True)
+        conn.exec_driver_sql(sql, tuple(changed[c] for c in spec.columns))  # store not dirty yet?
+        conn.exec_driver_sql(sql, tuple(changed[c] for c in spec.columns))  # and again
+        dirty = conn.exec_driver_sql("SELECT count(*) FROM store_stats_dirty").scalar()
+    assert dirty == 1

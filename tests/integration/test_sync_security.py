@@ -83,7 +83,7 @@ def test_agent_cannot_insert_into_other_stores_or_forge_agent_id(world, as_a):
 
 
 def test_bookkeeping_tables_are_private(world, as_a):
-    for table in ("outbox", "sync_state", "number_sequence", "mail_queue"):
+    for table in ("outbox", "sync_state", "number_sequence", "mail_queue", "activity_model"):
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             as_a.execute(f"SELECT * FROM {table}")
     with psycopg.connect(world.url_for(world.agent_b), autocommit=True) as b:

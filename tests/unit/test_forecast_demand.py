@@ -1,4 +1,6 @@
-"""The season factor of the app's weekly demand: last year's run-up, applied whole."""
+"""The season factor of the app's weekly demand: last year's run-up, applied whole; closures
+(a week the whole book stopped, e.g. Christmas) left out of the averages and forecast again
+where last year's calendar had them."""
 
 from __future__ import annotations
 
@@ -6,10 +8,13 @@ import numpy as np
 import pytest
 
 from mangalm_desktop.forecasting.demand import (
-    SEASON_BEFORE_WEEKS,
+    SEASON_MIN_BEFORE_WEEKS,
     DemandModel,
+    holiday_factors,
+    open_weeks,
     season_ratio,
     series_scale,
+    signals,
 )
 
 HORIZON = 8
@@ -36,7 +41,63 @@ def test_a_broken_year_is_clipped():
 
 
 def test_without_a_year_of_history_there_is_no_season():
-    assert season_ratio(_book(1.65, weeks=52 + SEASON_BEFORE_WEEKS - 1), HORIZON) == 1.0
+    assert season_ratio(_book(1.65, weeks=52 + SEASON_MIN_BEFORE_WEEKS - 1), HORIZON) == 1.0
+
+
+def test_a_short_first_year_still_sees_last_years_season():
+    """The first December of a book that started a few weeks before last Christmas: the 4
+    weeks it has before last year's horizon are base enough (before, no season at all:
+    the 2010-12-20 origin over-forecast January by +230%)."""
+    assert season_ratio(_book(0.6, weeks=52 + 4), HORIZON) == pytest.approx(0.6)
+
+
+def test_an_every_other_week_rhythm_is_not_a_season():
+    """Short bases are even, so a store ordering every second week is not read as growing or
+    shrinking by which of its weeks the base happens to start on."""
+    for weeks in (52 + 5, 52 + 6, 52 + 7):
+        y = np.zeros((40, weeks))
+        y[:, ::2] = 10.0
+        assert season_ratio(y, HORIZON) == pytest.approx(1.0)
+
+
+def _closing_book(weeks: int = 80, closed: tuple[int, ...] = ()) -> np.ndarray:
+    """40 series selling 5 a week (a book of 40 lines a week); ``closed`` weeks sell nothing."""
+    y = np.full((40, weeks), 5.0)
+    y[:, list(closed)] = 0.0
+    return y
+
+
+def test_a_closure_last_year_is_forecast_again():
+    """Last year the whole book stopped in the 2nd week of what is now the horizon (Christmas):
+    that week is forecast at last year's share, the others as usual."""
+    weeks = 80
+    y = _closing_book(weeks, closed=(weeks - 52 + 1,))
+    factors = holiday_factors(y, HORIZON)
+    assert factors[1] == 0.0 and (np.delete(factors, 1) == 1.0).all()
+    weights = np.zeros((4, 5))
+    weights[:, 0] = 1.0
+    point = DemandModel(weights, 1.0, seasonal=False).forecast(y, HORIZON)[0]
+    np.testing.assert_allclose(point[:, 1], 0.0)
+    np.testing.assert_allclose(np.delete(point, 1, axis=1), 5.0)
+
+
+def test_a_closed_week_is_not_a_fall_in_demand():
+    """A closure inside the last 13 weeks is left out of the averages (it dragged January's
+    forecast down on the real history), not counted as a week of no demand."""
+    y = _closing_book(80, closed=(75,))
+    assert not open_weeks(y)[75] and open_weeks(y).sum() == 79
+    sig = signals(y, HORIZON)
+    np.testing.assert_allclose(sig[0], 5.0)  # the 13-week average
+    np.testing.assert_allclose(sig[4], sig[4][0, 0])  # the SBA rate ignores the week too
+
+
+def test_a_quiet_week_in_a_small_book_is_not_a_closure():
+    """Eight stores: a week with no order is chance, and dropping it would raise every
+    average, so closures are only looked for in a book of 30+ lines a week."""
+    y = np.full((8, 80), 5.0)
+    y[:, 75] = 0.0
+    assert open_weeks(y).all()
+    assert (holiday_factors(y, HORIZON) == 1.0).all()
 
 
 def test_forecast_carries_the_season():

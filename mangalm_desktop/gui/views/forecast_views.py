@@ -124,6 +124,7 @@ class TodayView(View):
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
         self.summary = QLabel("", self)
+        self.summary.setWordWrap(True)  # a note on how the chances were worked out may follow
         self.refresh_button = QPushButton("Update forecasts", self)
         self.snooze_button = QPushButton("Snooze 3 days", self)
         self.visit_button = QPushButton("&Call…", self)
@@ -271,9 +272,10 @@ class TodayView(View):
                     self.table.setFocus()
             falling = sum(1 for r in self.rows if r.churn_risk)
             text = f"{len(self.rows)} stores to call; {len(self.win_back_rows)} to win back"
-            self.summary.setText(
-                text + (f"; {falling} ordering less" if falling else "") + self._forecast_note
-            )
+            text += f"; {falling} ordering less" if falling else ""
+            # chances the forecast run did not store were worked out now: say so and why
+            text += f"\n{calls.note}" if calls.note else ""
+            self.summary.setText(text + self._forecast_note)
 
         self.ctx.runner.submit(
             lambda _t, engine: todays_calls(engine, today=today, agent_id=agent, identity=identity),

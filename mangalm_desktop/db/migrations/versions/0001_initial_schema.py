@@ -93,6 +93,15 @@ def upgrade() -> None:
         batch_op.create_index("ix_product_name", ["name"], unique=False)
 
     op.create_table(
+        "activity_model",
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("fitted_for", sa.Date(), nullable=False),
+        sa.Column("horizon_days", sa.Integer(), nullable=False),
+        sa.Column("payload", sa.LargeBinary(), nullable=False),
+        sa.Column("generated_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_activity_model")),
+    )
+    op.create_table(
         "scheme",
         sa.Column("code", sa.String(length=32), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -618,6 +627,7 @@ def downgrade() -> None:
 
     op.drop_table("audit_log")
     op.drop_table("sync_state")
+    op.drop_table("activity_model")
     with op.batch_alter_table("scheme_rule", schema=None) as batch_op:
         batch_op.drop_index("ix_scheme_rule_scheme_id")
 
