@@ -6,19 +6,30 @@ target, created 0600 by ``mkstemp``, renamed into place only when complete) so a
 leaves the previous file intact, and a target that is a symbolic link is refused rather than
 followed (someone who planted ``report.pdf -> ~/.ssh/authorized_keys`` gains nothing). Folders
 the app creates for its data are 0700 and its files 0600 on POSIX (:func:`private_dir`,
-:func:`make_private`): other accounts on a shared laptop cannot read them.
+:func:`make_private`): other accounts on a shared laptop cannot read them. The small JSON
+settings files (central connection, Zoho, mail) are read and written by
+:func:`load_json_settings` / :func:`save_json_settings`, so each is private, atomic and says in
+words when it is damaged.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, fields
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from ..domain.errors import UserError
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+S = TypeVar("S", bound="DataclassInstance")
 
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
@@ -95,4 +106,36 @@ def make_private(path: Path) -> Path:
                 os.chmod(path, PRIVATE_FILE)
         except FileNotFoundError:
             pass
+    return path
+
+
+def load_json_settings(path: Path, cls: type[S], what: str, *, strict: bool = False) -> S:
+    """The settings dataclass ``cls`` saved at ``path``, or ``cls()`` when there is no file.
+
+    Keys ``cls`` does not know are skipped (a newer version's file still opens) unless
+    ``strict``. A file that is not JSON, not an object or holds a wrong value is a
+    :class:`UserError` naming ``what`` and the file: the user can fix or delete it."""
+    path = Path(path)
+    if not path.exists():
+        return cls()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict):
+            raise ValueError("not a JSON object")
+        if not strict:
+            known = {f.name for f in fields(cls)}
+            raw = {k: v for k, v in raw.items() if k in known}
+        return cls(**raw)
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"The {what} in {path} are damaged: {exc}") from exc
+
+
+def save_json_settings(path: Path, settings: DataclassInstance) -> Path:
+    """Write ``settings`` as JSON at ``path``: 0600, atomically, never through a symlink; the
+    folder is created 0700 when missing. Returns ``path``."""
+    path = Path(path)
+    if not path.parent.exists():
+        private_dir(path.parent)
+    with atomic_target(path) as tmp:
+        tmp.write_text(json.dumps(asdict(settings), indent=2), encoding="utf-8")
     return path

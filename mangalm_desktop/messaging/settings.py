@@ -15,14 +15,13 @@ would let whoever sits in between read the password and the orders.
 from __future__ import annotations
 
 import ipaddress
-import json
 import ssl
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from pathlib import Path
 
-from ..db.files import atomic_target, private_dir
+from ..db.files import load_json_settings, save_json_settings
 from ..db.paths import data_dir
 from ..domain.errors import UserError
 from ..security.secrets import get_secret, set_secret
@@ -129,15 +128,7 @@ def settings_path() -> Path:
 
 def load_settings(path: Path | None = None) -> MailSettings:
     """The saved settings, or empty ones (then nothing is sent; messages wait in the queue)."""
-    path = path or settings_path()
-    if not path.exists():
-        return MailSettings()
-    known = {f.name for f in fields(MailSettings)}
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        return MailSettings(**{k: v for k, v in raw.items() if k in known})
-    except (ValueError, TypeError, AttributeError) as exc:
-        raise UserError(f"The mail settings in {path} are damaged: {exc}") from exc
+    return load_json_settings(path or settings_path(), MailSettings, "mail settings")
 
 
 def save_settings(
@@ -150,9 +141,4 @@ def save_settings(
     settings.validate()
     if password:  # first: without a keyring nothing is saved (never a password in a file)
         set_secret(settings.secret_key, password)
-    path = path or settings_path()
-    if not path.parent.exists():
-        private_dir(path.parent)
-    with atomic_target(path) as tmp:  # 0600, never through a symlink
-        tmp.write_text(json.dumps(asdict(settings), indent=2), encoding="utf-8")
-    return path
+    return save_json_settings(path or settings_path(), settings)  # 0600, never through a link

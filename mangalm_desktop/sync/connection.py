@@ -18,9 +18,8 @@ Every connection is bounded in time, so a sync ends with "offline" instead of ha
 from __future__ import annotations
 
 import ipaddress
-import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -29,7 +28,7 @@ import psycopg
 from psycopg.abc import PQGen
 from psycopg.conninfo import make_conninfo
 
-from ..db.files import atomic_target, private_dir
+from ..db.files import load_json_settings, save_json_settings
 from ..db.paths import data_dir
 from ..domain.errors import UserError
 from ..security.secrets import get_secret, set_secret
@@ -272,14 +271,9 @@ def config_path() -> Path:
 
 def load_config(path: Path | None = None) -> CentralConfig:
     """The saved settings, or empty ones (the app then works standalone)."""
-    path = path or config_path()
-    if not path.exists():
-        return CentralConfig()
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        return CentralConfig(**raw)
-    except (ValueError, TypeError) as exc:
-        raise UserError(f"The connection settings in {path} are damaged: {exc}") from exc
+    return load_json_settings(
+        path or config_path(), CentralConfig, "connection settings", strict=True
+    )
 
 
 def save_config(
@@ -287,11 +281,7 @@ def save_config(
 ) -> None:
     """Write the settings (never the password) and put the password in the keyring."""
     config.validate()
-    path = path or config_path()
-    if not path.parent.exists():
-        private_dir(path.parent)
-    with atomic_target(path) as tmp:  # 0600, never through a symlink
-        tmp.write_text(json.dumps(asdict(config), indent=2), encoding="utf-8")
+    save_json_settings(path or config_path(), config)  # 0600, never through a symlink
     if password:
         set_secret(config.secret_key, password)
 

@@ -11,10 +11,10 @@ code (see docs/zoho.md, "Configurable because unconfirmed").
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
+from ..db.files import load_json_settings, save_json_settings
 from ..db.paths import data_dir
 from ..domain.errors import UserError
 
@@ -153,19 +153,9 @@ def config_path() -> Path:
 
 
 def load_config(path: Path | None = None) -> ZohoConfig:
-    path = path or config_path()
-    if not path.exists():
-        return ZohoConfig()
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        known = {f.name for f in fields(ZohoConfig)}
-        return ZohoConfig(**{k: v for k, v in raw.items() if k in known})
-    except (ValueError, TypeError) as exc:
-        raise UserError(f"The Zoho settings in {path} are damaged: {exc}") from exc
+    return load_json_settings(path or config_path(), ZohoConfig, "Zoho settings")
 
 
 def save_config(config: ZohoConfig, path: Path | None = None) -> None:
     config.validate()
-    path = path or config_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(asdict(config), indent=2), encoding="utf-8")
+    save_json_settings(path or config_path(), config)  # 0600, never through a symlink

@@ -12,11 +12,7 @@ from __future__ import annotations
 
 import os
 import random
-import signal
 import sqlite3
-import sys
-import time
-import traceback
 
 import pytest
 
@@ -24,6 +20,7 @@ from mangalm_desktop.orders import service
 from mangalm_desktop.orders.model import LineInput, OrderDraft
 
 from . import orders_crash_worker
+from .crash_support import run_and_kill
 from .orders_support import seed
 
 TRIALS = int(os.environ.get("MANGALM_TRIALS", "100"))
@@ -67,32 +64,13 @@ def _check(db) -> dict[str, tuple[str, str]]:
 
 
 def _run_and_kill(db_path, sd, trial: int, skus: list[str], delay: float, engine) -> str:
-    """Fork a child that runs the worker loop (imports already warm, so a trial is fast),
-    SIGKILL it after ``delay`` seconds of work, and return what it reported."""
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child: never returns into pytest
-        try:
-            os.close(read_fd)
-            os.dup2(write_fd, 1)
-            sys.stdout = os.fdopen(1, "w", buffering=1)
-            orders_crash_worker.main(
-                [str(db_path), str(sd.agent_id), str(sd.store_id), str(trial), *skus],
-                engine,
-            )
-        except BaseException:
-            traceback.print_exc()
-        finally:
-            os._exit(3)
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        assert pipe.readline().strip() == "ready"
-        time.sleep(delay)
-        os.kill(pid, signal.SIGKILL)
-        _, status = os.waitpid(pid, 0)
-        out = pipe.read()
-    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, status
-    return out
+    """The worker loop in a forked child (imports already warm), SIGKILLed after ``delay``."""
+    return run_and_kill(
+        lambda: orders_crash_worker.main(
+            [str(db_path), str(sd.agent_id), str(sd.store_id), str(trial), *skus], engine
+        ),
+        delay,
+    )
 
 
 @pytest.mark.slow

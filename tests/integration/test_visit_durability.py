@@ -13,11 +13,7 @@ from __future__ import annotations
 
 import os
 import random
-import signal
 import sqlite3
-import sys
-import time
-import traceback
 from collections import Counter
 
 import pytest
@@ -27,6 +23,7 @@ from mangalm_desktop.orders.model import LineInput
 from mangalm_desktop.visits.model import VisitInput
 from mangalm_desktop.visits.service import save_visit
 
+from .crash_support import run_and_kill
 from .orders_support import seed
 
 TRIALS = int(os.environ.get("MANGALM_TRIALS", "30"))
@@ -74,30 +71,6 @@ def _check(db) -> set[int]:
     return found
 
 
-def _run_and_kill(engine, sd, start: int, delay: float) -> str:
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child: never returns into pytest
-        try:
-            os.close(read_fd)
-            os.dup2(write_fd, 1)
-            sys.stdout = os.fdopen(1, "w", buffering=1)
-            _child(engine, sd, start)
-        except BaseException:
-            traceback.print_exc()
-        finally:
-            os._exit(3)
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        assert pipe.readline().strip() == "ready"
-        time.sleep(delay)
-        os.kill(pid, signal.SIGKILL)
-        _, status = os.waitpid(pid, 0)
-        out = pipe.read()
-    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, status
-    return out
-
-
 @pytest.mark.slow
 def test_sigkill_while_saving_visits_keeps_each_visit_whole(engine, db_path):
     sd = seed(engine)
@@ -106,7 +79,7 @@ def test_sigkill_while_saving_visits_keeps_each_visit_whole(engine, db_path):
     rng = random.Random(20261207)
     start, landed = 1, 0
     for trial in range(TRIALS):
-        out = _run_and_kill(engine, sd, start, rng.uniform(0.05, 0.8))
+        out = run_and_kill(lambda k=start: _child(engine, sd, k), rng.uniform(0.05, 0.8))
         committed = [int(x.split()[1]) for x in out.splitlines() if x.startswith("committed")]
         landed += bool(committed)
         found = _check(db_path)
