@@ -65,7 +65,11 @@ def opened(monkeypatch):
 
 
 def submit_order(window, qtbot):
-    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(
+        window,
+        Qt.Key.Key_N,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )  # Ctrl+Shift+N: New order (Ctrl+N is the call screen)
     view = window.views["orders"]
     dialog = view.dialogs[-1]
     qtbot.waitUntil(lambda: dialog.ready, timeout=10_000)

@@ -83,7 +83,11 @@ def _cells(table, row: int) -> list[str]:
 def test_the_order_dialog_applies_schemes_and_shows_the_reason_per_line(
     window, qtbot, engine, seeded
 ):
-    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(
+        window,
+        Qt.Key.Key_N,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )  # Ctrl+Shift+N: New order (Ctrl+N is the call screen)
     dialog = window.views["orders"].dialogs[-1]
     qtbot.waitUntil(lambda: dialog.ready, timeout=10_000)
     _type(qtbot, dialog.store_edit, "lakshmi")
