@@ -124,3 +124,13 @@ def test_the_interval_moves_with_the_level():
     np.testing.assert_allclose(point, 5.0 * 1.2 * 1.65)
     np.testing.assert_allclose(high - point, np.broadcast_to(0.5 * week * 1.2 * 1.65, point.shape))
     np.testing.assert_allclose(point - low, np.broadcast_to(0.5 * week * 1.2 * 1.65, point.shape))
+
+
+def test_one_stores_one_off_order_last_year_is_not_a_season():
+    """February 2010 held single orders of 19,152 units in a book whose cells are rarely above
+    650: last year's shape is read with such cells cut, not as a 60% spring run-up."""
+    y = np.full((200, 80), 5.0)
+    y[7, 80 - 52 + 3] = 5000.0  # one order in last year's horizon
+    assert season_ratio(y, HORIZON) == pytest.approx(1.0)
+    y[:, 80 - 52 : 80 - 52 + HORIZON] *= 1.3  # a real run-up still counts
+    assert season_ratio(y, HORIZON) == pytest.approx(1.3)
