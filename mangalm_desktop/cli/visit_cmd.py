@@ -12,11 +12,13 @@ from ..domain.errors import UserError
 from ..orders import queries
 from ..orders.access import order_audit
 from ..orders.prefill import prefill
+from ..payments.model import PaymentInput
 from ..visits import reasons as reason_list
 from ..visits.model import OUTCOME_WORDS, VisitInput
 from ..visits.service import save_visit
 from .common import add_db_option, add_today_option, as_of, cli_identity, iso_date, open_db
 from .orders_cmd import _cli_actor, parse_line
+from .payments_cmd import _allocations, _amount
 
 
 def _stock_item(text: str) -> tuple[str, int]:
@@ -52,6 +54,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--notes")
     p.add_argument("--stock", action="append", default=[], metavar="SKU=QTY", help="shelf")
     p.add_argument("--accept-credit-warning", action="store_true")
+    pay = p.add_argument_group("a payment collected on the visit (as `mangalm payments record`)")
+    pay.add_argument("--pay", type=_amount, metavar="AMOUNT", help="amount collected")
+    pay.add_argument("--mode", help="cash, cheque, upi or bank_transfer")
+    pay.add_argument("--reference", help="cheque number, UPI transaction id or bank UTR")
+    pay.add_argument("--cheque-date", type=iso_date, metavar="YYYY-MM-DD")
+    pay.add_argument("--settle", action="append", default=[], metavar="INVOICE=AMOUNT")
     p.set_defaults(func=cmd_visit)
 
     r = sub.add_parser("reasons", help="the list of no-order reasons (managers change it)")
@@ -78,6 +86,16 @@ def cmd_visit(args: argparse.Namespace) -> int:
             store_id = queries.find_store(s, args.store)
             agent_id = queries.find_agent(s, args.agent) if args.agent else None
             lines = prefill(s, store_id, identity=identity).lines if args.prefill else []
+            payment = None
+            if args.pay is not None:
+                payment = PaymentInput(
+                    store_id,
+                    args.pay,
+                    args.mode or "cash",
+                    reference=args.reference,
+                    cheque_date=args.cheque_date,
+                    allocations=_allocations(s, store_id, args.settle),
+                )
             reason_id = None
             if args.reason:
                 found = [x for x in reason_list.list_reasons(s, identity) if x.code == args.reason]
@@ -100,6 +118,7 @@ def cmd_visit(args: argparse.Namespace) -> int:
             notes=args.notes,
             next_call_date=args.next_call,
             stock=dict(_stock_item(x) for x in args.stock),
+            payment=payment,
             accept_credit_warning=args.accept_credit_warning,
         )
         result = save_visit(
@@ -117,6 +136,11 @@ def cmd_visit(args: argparse.Namespace) -> int:
             print(words)
         if result.stock_rows:
             print(f"shelf stock recorded for {result.stock_rows} products")
+        if result.payment is not None:
+            print(
+                f"receipt {result.payment.number}: {fmt.money(result.payment.amount)} "
+                "(collected, awaiting approval)"
+            )
         if visit.next_call_date:
             print(f"next call {fmt.day(visit.next_call_date)}")
     finally:

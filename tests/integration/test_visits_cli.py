@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from mangalm_desktop.cli.main import main
 from mangalm_desktop.db.engine import session_scope
-from mangalm_desktop.db.models import CallLog, NoOrderReason, Order, StoreStockReport
+from mangalm_desktop.db.models import CallLog, NoOrderReason, Order, Payment, StoreStockReport
 
 from .orders_support import seed
 
@@ -49,8 +49,10 @@ def test_reasons_and_visits_from_the_command_line(engine, db_path, capsys):
     code, out, _ = run(
         capsys, "visit", *db, *day, "--store", "ST-001", "--agent", "A07",
         "--outcome", "ordered", "-l", "ATTA-5=8", "-l", "DAL-1=10", "--stock", "TEA-250=2",
+        "--pay", "1500", "--mode", "cheque", "--reference", "004512", "--cheque-date", "2026-12-07",
     )  # fmt: skip
     assert code == 0 and "Ordered: A07-" in out and "total ₹3,363.90" in out
+    assert "receipt A07-" in out and "₹1,500.00 (collected, awaiting approval)" in out
     code, out, err = run(
         capsys, "visit", *db, *day, "--store", "ST-001", "--agent", "A07",
         "--outcome", "ordered", "-l", "ATTA-5=8", "--stock", "TEA-250=x",
@@ -61,5 +63,6 @@ def test_reasons_and_visits_from_the_command_line(engine, db_path, capsys):
         assert outcomes == ["no_order", "ordered"]
         assert s.scalar(select(func.count()).select_from(Order)) == 1
         assert s.scalar(select(func.count()).select_from(StoreStockReport)) == 2
+        assert s.scalar(select(Payment.reference)) == "004512"
         reason = s.scalar(select(NoOrderReason).where(NoOrderReason.code != "closed"))
         assert s.scalar(select(CallLog.reason_id).where(CallLog.outcome == "no_order")) == reason.id
