@@ -301,8 +301,12 @@ def test_the_signed_in_agent_sees_their_stores_and_their_orders_are_theirs(demo_
     from mangalm_desktop.security.roles import Identity
 
     window, engine = demo_window
+    # the agent of a store on the whole company's list today (not every agent has calls on
+    # every demo day)
+    everyone = window.show_view("today")
+    qtbot.waitUntil(lambda: everyone.model.rowCount() > 0, timeout=WAIT)
     with session_scope(engine) as s:
-        agent = s.scalars(select(Agent).order_by(Agent.code)).first()
+        agent = s.get(Agent, s.get(Store, everyone.rows[0].store_id).agent_id)
         agent_id, code = agent.id, agent.code
         theirs = {st.id for st in s.scalars(select(Store).where(Store.agent_id == agent_id))}
         active = s.scalars(select(Store).where(Store.active.is_(True))).all()
