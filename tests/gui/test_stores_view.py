@@ -6,6 +6,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
@@ -244,6 +245,21 @@ def test_a_background_reload_keeps_what_the_person_typed(window, qtbot, demo_db)
     detail.reload()
     qtbot.waitUntil(lambda: detail.detail is not shown, timeout=10_000)
     assert phone.text() == stored
+
+
+def test_stores_loading_when_the_window_closes_is_dropped_quietly(window, qtbot):
+    """A reload started by a write (a payment, a sync) that answers after the window closed
+    used to raise 'Internal C++ object already deleted' from the filter boxes."""
+    from mangalm_desktop.gui.main_window import MainWindow
+
+    other = MainWindow(window.ctx)  # one the test may delete (make_window closes its own)
+    other.show()
+    view = open_stores(other, qtbot)
+    runner = view.ctx.runner
+    view.reload_index()
+    other.deleteLater()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(view), timeout=10_000)
+    assert runner.wait_idle(10_000)
 
 
 def test_layout_columns_and_last_view_restored_after_restart(make_window, demo_db, qtbot):

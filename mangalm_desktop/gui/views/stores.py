@@ -174,6 +174,8 @@ class StoresView(View):
             return index, filter_options(engine, identity=identity)
 
         def done(result: tuple[StoreIndex, FilterOptions]) -> None:
+            if not shiboken6.isValid(self.region):
+                return  # the window closed while the stores loaded (e.g. after a payment)
             self._loading_index = False
             self.index, options = result
             self._set_options(options)
@@ -183,6 +185,8 @@ class StoresView(View):
             self.ctx.runner.submit(lambda _ctx: result[0].warm(), name="preparing store search")
 
         def failed(exc: BaseException) -> None:
+            if not shiboken6.isValid(self.count_label):
+                return
             self._loading_index = False
             self.count_label.setText("Stores could not be loaded")
             self.ctx.runner.failed.emit("loading stores", exc)
