@@ -29,8 +29,9 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, String, cast, func, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.elements import Cast
 
 from ..db.access import require_store
 from ..db.engine import session_scope
@@ -48,7 +49,7 @@ from ..db.models import (
     SyncState,
 )
 from ..db.types import utcnow
-from ..domain.date_window import is_plausible, window_text
+from ..domain.date_window import EARLIEST_DATE, is_plausible, latest_date, window_text
 from ..domain.enums import InvoiceKind, OrderKind, OrderState
 from ..domain.identity import store_scope
 from ..domain.tasks import NULL_TASK, TaskContext
@@ -623,22 +624,45 @@ class TodaysCalls:
     :func:`stored_activity_model`)."""
 
 
+def _id_text(column: InstrumentedAttribute[uuid.UUID]) -> Cast[str]:
+    """A uuid column read as its stored text: SQLAlchemy would build a ``uuid.UUID`` per row,
+    which at 100,000 stores was most of Today's load (issue 21). Within one database the text
+    of an id is always written the same way, and sorts as the UUID does (fixed-width hex)."""
+    return cast(column, String)
+
+
+def _uuid_codes(keys: pd.Series) -> tuple[np.ndarray, list[uuid.UUID]]:
+    """``keys`` (id texts) as integer codes in order of first appearance, and the UUID of each
+    code: one ``uuid.UUID`` per distinct store, not per row."""
+    codes, uniques = pd.factorize(keys)
+    return codes.astype(np.int64), [uuid.UUID(str(k)) for k in uniques]
+
+
 def _order_days(session: Session, today: dt.date) -> pd.DataFrame:
-    """One row per (store, day) with an order: lines, units and value (NaN without prices)."""
+    """One row per (store, day) with an order: lines, units and value (NaN without prices).
+
+    ``store_id`` is the id's stored text (see :func:`_id_text`); :func:`_orders_frame` turns
+    the distinct ones into UUIDs. An implausible date (0001-01-01, 9999-12-31) is left out as in
+    load_history, in SQL."""
+    last = min(today, latest_date())
     inv = session.execute(
         select(
-            InvoiceLine.store_id,
+            _id_text(InvoiceLine.store_id),
             InvoiceLine.invoice_date,
             func.count(),
             func.sum(InvoiceLine.quantity),
             func.sum(InvoiceLine.quantity * func.coalesce(InvoiceLine.unit_price, 0)),
         )
-        .where(InvoiceLine.deleted.is_(False), InvoiceLine.quantity > 0)
+        .where(
+            InvoiceLine.deleted.is_(False),
+            InvoiceLine.quantity > 0,
+            InvoiceLine.invoice_date.between(EARLIEST_DATE, last),
+        )
         .group_by(InvoiceLine.store_id, InvoiceLine.invoice_date)
     ).all()
     opn = session.execute(
         select(
-            OrderLine.store_id,
+            _id_text(OrderLine.store_id),
             Order.order_date,
             func.count(),
             func.sum(OrderLine.quantity),
@@ -650,13 +674,12 @@ def _order_days(session: Session, today: dt.date) -> pd.DataFrame:
             Order.deleted.is_(False),
             Order.kind == OrderKind.ORDER.value,
             Order.state.in_(OPEN_ORDER_STATES),
+            Order.order_date.between(EARLIEST_DATE, last),
         )
         .group_by(OrderLine.store_id, Order.order_date)
     ).all()
-    df = pd.DataFrame(
-        # an implausible date (0001-01-01, 9999-12-31) is left out as in load_history
-        [r for r in inv + opn if r[1] is not None and r[1] <= today and is_plausible(r[1])],
-        columns=["store_id", "date", "lines", "units", "value"],
+    df = pd.DataFrame.from_records(
+        [tuple(r) for r in inv + opn], columns=["store_id", "date", "lines", "units", "value"]
     )
     df["value"] = pd.to_numeric(df["value"], errors="coerce").astype(float)
     df["value"] = df["value"].where(df["value"] > 0)
@@ -675,12 +698,13 @@ def _orders_frame(
 ) -> tuple[pd.DataFrame, dict[uuid.UUID, int]]:
     """:func:`_order_days` as the activity model's order table, and the store codes used.
     Every store with orders is in it (they all teach the model), not only this agent's."""
-    codes = {sid: i for i, sid in enumerate(days["store_id"].drop_duplicates())}
+    s, ids = _uuid_codes(days["store_id"])
+    codes = {sid: i for i, sid in enumerate(ids)}
     for sid in store_ids:
         codes.setdefault(sid, len(codes))
     orders = pd.DataFrame(
         {
-            "s": days["store_id"].map(codes).to_numpy(dtype=np.int64),
+            "s": s,
             "day": np.asarray(day_number(pd.to_datetime(days["date"])), dtype=np.int64),
             "lines": days["lines"].to_numpy(),
             "units": days["units"].to_numpy(),
@@ -688,6 +712,28 @@ def _orders_frame(
         }
     )
     return orders, codes
+
+
+def _scored(preds: list, codes: dict[uuid.UUID, int]) -> pd.DataFrame:
+    """The predictions of the stores in ``codes``: store code, the prediction's position in
+    ``preds``, chance, quantity and price (0 where missing). Vectorised: at 100,000 stores a
+    Python loop per prediction row was a large part of Today's load."""
+    raw = pd.DataFrame.from_records(
+        [tuple(r) for r in preds], columns=["key", "prob", "qty", "price"]
+    )
+    keys, ids = _uuid_codes(raw["key"])
+    lookup = np.array([codes.get(sid, -1) for sid in ids] + [-1], dtype=np.int64)
+    s = lookup[keys]  # factorize gives -1 for a missing key: the trailing -1
+    keep = s >= 0
+    return pd.DataFrame(
+        {
+            "s": s[keep],
+            "p": np.flatnonzero(keep),
+            "prob": pd.to_numeric(raw["prob"]).fillna(0).astype(float).to_numpy()[keep],
+            "qty": pd.to_numeric(raw["qty"]).fillna(0).astype(np.int64).to_numpy()[keep],
+            "price": pd.to_numeric(raw["price"]).fillna(0).astype(float).to_numpy()[keep],
+        }
+    )
 
 
 def todays_calls(
@@ -716,7 +762,7 @@ def todays_calls(
         stores = list(session.execute(q))
         preds = session.execute(
             select(
-                Prediction.store_id,
+                _id_text(Prediction.store_id),
                 Prediction.probability,
                 Prediction.suggested_qty,
                 Product.price,
@@ -749,14 +795,7 @@ def todays_calls(
     no_orders = set(mine[act["days_since"].isna().to_numpy()].tolist())
     act[["p_week", "p_horizon"]] = act[["p_week", "p_horizon"]].fillna(0.0)
     act["days_since"] = act["days_since"].fillna(0.0)
-    scored = pd.DataFrame(
-        [
-            (codes[s], i, float(pr or 0), int(q or 0), float(price or 0))
-            for i, (s, pr, q, price) in enumerate(preds)
-            if s in codes
-        ],
-        columns=["s", "p", "prob", "qty", "price"],
-    )
+    scored = _scored(preds, codes)
     d = orders["day"].to_numpy()
     recent = orders[d >= origin - 90].groupby("s").size()
     before = orders[(d >= origin - 180) & (d < origin - 90)].groupby("s").size()
