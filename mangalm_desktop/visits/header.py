@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..db.engine import session_scope
 from ..db.models import Beat, BeatStore, Invoice, InvoiceLine, Order, OrderLine, Product, Store
-from ..db.queries.balances import store_balance
+from ..db.queries.balances import credit_balance, store_balance
 from ..domain.enums import OrderKind, OrderState
 from ..domain.errors import UserError
 from ..orders.calls import latest_stock
@@ -206,7 +206,9 @@ def load_header(
         credit_left = None
         if store.credit_limit is not None:
             credit_left = (
-                store.credit_limit - outstanding - open_orders_total(session, store_id, None)
+                store.credit_limit
+                - credit_balance(session, store, today)  # what the order's credit check counts
+                - open_orders_total(session, store_id, None)
             )
         return CallHeader(
             store_id=store.id,

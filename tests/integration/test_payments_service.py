@@ -20,14 +20,19 @@ from mangalm_desktop.db.models import (
     Payment,
     PaymentAllocation,
     PaymentPromise,
+    Store,
 )
 from mangalm_desktop.db.queries import store_detail
 from mangalm_desktop.db.queries.balances import open_invoices, store_balance
 from mangalm_desktop.domain.enums import PaymentMode
 from mangalm_desktop.domain.errors import UserError
+from mangalm_desktop.orders import service as orders
+from mangalm_desktop.orders.model import LineInput, OrderDraft
+from mangalm_desktop.orders.validation import validate
 from mangalm_desktop.payments import queries, service
 from mangalm_desktop.payments.model import AllocationInput, PaymentInput, PromiseInput
 from mangalm_desktop.security.roles import PermissionDenied
+from mangalm_desktop.visits.header import load_header
 
 from .payments_support import TODAY, seed_payments
 
@@ -279,3 +284,48 @@ def test_a_redrawn_device_code_renumbers_receipts_the_server_never_saw(engine, s
         assert (moved.number, moved.device_id) == (f"A07-{new}-R-000001", new)
         op = s.scalars(select(Outbox).where(Outbox.row_id == unsent.payment_id)).one()
         assert json.loads(op.payload)["number"] == moved.number
+
+
+def test_a_collection_frees_credit_for_the_order_as_the_call_screen_header_shows(engine, sd):
+    """Issue 19: the order's credit check counts the same balance as the header's credit left.
+
+    The office's stored column says what the invoices say (6,700.50) and the limit is 10,000;
+    16 × ATTA-5 = 3,928.00 does not fit. A 3,000.00 cheque settling INV-001 (not yet in Zoho)
+    brings the store to 3,700.50 + 3,928.00 = 7,628.50: the order fits and is not flagged. The
+    old check added up the stored column, which no collection lowers, and still warned."""
+    with session_scope(engine) as s:
+        store = s.get(Store, sd.store_id)
+        store.credit_limit, store.outstanding_balance = D("10000.00"), D("6700.50")
+    order = OrderDraft(
+        agent_id=sd.base.agent_id, store=sd.store_id, lines=[LineInput("ATTA-5", 16)]
+    )
+
+    def warnings() -> list[str]:
+        with session_scope(engine) as s:
+            return [str(w) for w in validate(s, order, today=TODAY).warnings]
+
+    assert warnings() == [
+        "Credit limit exceeded for Sri Lakshmi Stores: outstanding balance ₹6,700.50 + open "
+        "orders ₹0.00 + this order ₹3,928.00 = ₹10,628.50, over the limit of ₹10,000.00 by "
+        "₹628.50."
+    ]
+    assert load_header(engine, sd.agent, sd.store_id, TODAY).credit_left == D("3299.50")
+
+    service.record_payment_now(
+        engine,
+        sd.agent,
+        pay(
+            sd,
+            "3000.00",
+            PaymentMode.CHEQUE,
+            [("INV-001", "3000.00")],
+            reference="004417",
+            cheque_date=TODAY,
+        ),
+        today=TODAY,
+    )
+
+    assert load_header(engine, sd.agent, sd.store_id, TODAY).credit_left == D("6299.50")
+    assert warnings() == []
+    res = orders.submit(engine, order, today=TODAY, identity=sd.agent)  # no confirmation asked
+    assert res.state == "submitted" and res.warnings == []

@@ -27,7 +27,7 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, Subquery, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..models import Invoice, Payment, PaymentAllocation
+from ..models import Invoice, Payment, PaymentAllocation, Store
 
 ZERO = Decimal("0.00")
 NOT_SALES_STATUSES: tuple[str, ...] = ("void", "draft")
@@ -177,3 +177,23 @@ def store_balance(session: Session, store_id: uuid.UUID, as_of: dt.date) -> Stor
         pending_collections=_money(pending_total),
         on_account=credit,
     )
+
+
+def credit_balance(session: Session, store: Store, as_of: dt.date) -> Decimal:
+    """What the store owes as far as its credit limit is concerned (the order's credit check
+    and the call screen's "credit left" both count this, so they cannot disagree).
+
+    A store with invoice rows owes :func:`store_balance`'s outstanding: a cheque collected in
+    the call screen frees credit at once, before the office or Zoho has seen it. A store with no
+    invoice rows at all (a new store, or one the office keeps by hand: the demo and the office
+    set ``store.outstanding_balance``, the Zoho bridge never does) has nothing to compute from,
+    so the stored column is the only figure there is; computing would say it owes nothing and
+    let any order through. The column is taken as it is, not lowered by payments on account:
+    it cannot tell which collections the office has already counted in it.
+    """
+    has_invoices = session.scalar(
+        select(Invoice.id).where(Invoice.store_id == store.id, Invoice.deleted == false()).limit(1)
+    )
+    if has_invoices is None:
+        return _money(store.outstanding_balance)
+    return store_balance(session, store.id, as_of).outstanding
