@@ -121,6 +121,28 @@ class _Encoder:
         enc = {k: self.procs[k](v) if v is not None else None for k, v in values.items()}
         return self.getter(enc) if self.positional else enc
 
+    def rows(self, values: list[dict[str, Any]]) -> list[Any]:
+        """Many rows at once, column by column (what :meth:`row` gives each, missing keys None).
+
+        Each column's distinct values are converted once and the rows zipped from the columns:
+        a fresh import's 100,000 invoice headers cost a few C-level passes, not a bind
+        processor call per cell (issue 21).
+        """
+        if not values:
+            return []
+        columns = []
+        for name in self.order:
+            col = [v.get(name) for v in values]
+            proc = self.procs[name]
+            if proc is not _identity:
+                conv = {x: proc(x) for x in set(col) if x is not None}
+                conv[None] = None
+                col = list(map(conv.__getitem__, col))
+            columns.append(col)
+        if self.positional:
+            return list(zip(*columns, strict=True))
+        return [dict(zip(self.order, r, strict=True)) for r in zip(*columns, strict=True)]
+
     def execute(self, conn: Connection, rows: list[Any]) -> None:
         if rows:
             conn.exec_driver_sql(self.sql, rows)
@@ -197,6 +219,7 @@ class Writer:
         self._void_keys: set[str] = set()
         self._store_codes: dict[Any, str] | None = None  # store id -> code, built when needed
         self._new: dict[str, list[Any]] = {t: [] for t in self._enc}
+        self._new_invoices: list[dict[str, Any]] = []  # new invoices' values, not yet encoded
         self._updates: dict[str, list[dict[str, Any]]] = {"store": [], "product": []}
         self._pending_existing_lines: list[tuple[_InvoiceState, int, tuple[Any, ...]]] = []
         self._pool: ThreadPoolExecutor | None = None
@@ -481,7 +504,7 @@ class Writer:
                 id=iid, version=1, updated_at=self.now, zoho_invoice_id=inv.zoho_invoice_id,
                 source=self.source, total=inv.total if inv.total is not None else Decimal("0"),
             )  # fmt: skip
-            self._new["invoice"].append(self._enc["invoice"].row(_complete(INVOICE_T, row)))
+            self._new_invoices.append(row)  # encoded column-wise at flush (_Encoder.rows)
             self.counts.invoices.created += 1
             st.header = _NO_HEADER  # only existing invoices are compared later; saves memory
         self._numbers[inv.number] = (inv.zoho_invoice_id, self.source)
@@ -615,9 +638,11 @@ class Writer:
                     st.total += lines.total(raw)
         price_p = {raw: enc.value("unit_price", v) for raw, v in lines.unit_price_of.items()}
         to_total, read = enc.procs["line_total"], lines.line_total_of
-        if self._minor_totals:  # "-123.45" is -12345 minor units: no Decimal, no rounding
+        if self._minor_totals:  # "-1,234.50" is -123450 minor units: no Decimal, no rounding
             total_p = {
-                raw: to_total(read[raw]) if raw in read else int(raw.replace(".", ""))  # type: ignore[attr-defined]
+                raw: to_total(read[raw])
+                if raw in read
+                else int(raw.replace(",", "").replace(".", ""))  # type: ignore[attr-defined]
                 for raw in set(lines.line_total)
             }
         else:
@@ -659,9 +684,12 @@ class Writer:
         self.wait()
         if not self.write:
             self._new = {t: [] for t in self._enc}
+            self._new_invoices = []
             self._updates = {"store": [], "product": []}
             self._pending_existing_lines = []
             return
+        self._new["invoice"].extend(self._enc["invoice"].rows(self._new_invoices))
+        self._new_invoices = []
         for name in ("agent", "store", "product", "invoice"):
             self._enc[name].execute(self.conn, self._new[name])
             self._new[name] = []

@@ -32,7 +32,7 @@ from .pipeline import ImportOptions, Skip, run_import
 from .records import InvoiceIn, LineColumns, LineIn, ProductIn, StoreIn
 from .report import ImportSummary, RowRejected
 from .source import Cell, SourceFile
-from .values import PLAIN_AMOUNT_2, BadValue, DateReader, NumberReader, check_amount
+from .values import GROUPED_AMOUNT_2, BadValue, DateReader, NumberReader, check_amount
 
 SOURCE = "zoho_books_export"
 REQUIRED = (
@@ -231,12 +231,12 @@ class ZohoMapper:
         try:
             qty_of = {raw: nums.quantity(raw) for raw in set(qty_col)}
             price_of = {raw: self._m4.get(raw) or nums.money(raw, 4) for raw in set(price_col)}
-            # totals are nearly all distinct: a plain "-123.45" is checked by its shape alone
-            # and its Decimal made only if needed (LineColumns.total)
+            # totals are nearly all distinct: a plain "-123.45" or grouped "1,234.50" is checked
+            # by its shape alone and its Decimal made only if needed (LineColumns.total)
             total_of = {
                 raw: self._m2.get(raw) or nums.money(raw, 2, required=False)
                 for raw in set(total_col)
-                if not (raw.__class__ is str and PLAIN_AMOUNT_2.fullmatch(raw))
+                if not (raw.__class__ is str and GROUPED_AMOUNT_2.fullmatch(raw))
             }
             mrp_of = {
                 raw: self._m4.get(raw) or nums.money(raw, 4, required=False) for raw in set(mrp_col)
