@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from functools import partial
+from itertools import filterfalse
 from operator import itemgetter
 from pathlib import Path
 from typing import TypeVar
@@ -159,7 +160,7 @@ class ZohoMapper:
         invoice_id = str(cells[self._i_invoice]).strip()
         if rule:
             return Skip(rule, invoice_id if rule == SKIPPED_STATUSES["void"] else None)
-        fingerprint = hash(tuple(cells))
+        fingerprint = hash(tuple(cells[: self.width]))  # its cells, as map_chunk hashes them
         if fingerprint in self._rows_seen:
             raise RowRejected("(row)", "", "exact duplicate of an earlier row (a doubled export?)")
         self._rows_seen.add(fingerprint)
@@ -209,11 +210,10 @@ class ZohoMapper:
         here are created exactly as :meth:`map` would at their first row, so the row path
         finds them as it would have.
         """
-        rows = [cells for _, cells in chunk]
-        if not rows or any(n != self.width for n in map(len, rows)):
+        rows = list(map(itemgetter(1), chunk))
+        if not rows or set(map(len, rows)) != {self.width}:
             return None
         col = partial(self._column, rows)
-        empty = ("",)  # map() appends "" to every row before it fingerprints it
         for raw in set(col(self._i_status)):
             rule = self._status_rules.get(raw)
             if rule is None:
@@ -221,7 +221,7 @@ class ZohoMapper:
                 self._status_rules[raw] = rule
             if rule:
                 return None
-        fingerprints = [hash((*cells, *empty)) for cells in rows]
+        fingerprints = list(map(hash, map(tuple, rows)))  # as map() hashes a row
         seen = set(fingerprints)
         if len(seen) != len(rows) or not self._rows_seen.isdisjoint(seen):
             return None
@@ -233,10 +233,17 @@ class ZohoMapper:
             price_of = {raw: self._m4.get(raw) or nums.money(raw, 4) for raw in set(price_col)}
             # totals are nearly all distinct: a plain "-123.45" or grouped "1,234.50" is checked
             # by its shape alone and its Decimal made only if needed (LineColumns.total)
+            totals = set(total_col)
+            try:
+                others = list(filterfalse(GROUPED_AMOUNT_2.fullmatch, totals))  # type: ignore[arg-type]
+            except TypeError:  # a workbook's numeric cells
+                others = [
+                    raw
+                    for raw in totals
+                    if not (raw.__class__ is str and GROUPED_AMOUNT_2.fullmatch(raw))
+                ]
             total_of = {
-                raw: self._m2.get(raw) or nums.money(raw, 2, required=False)
-                for raw in set(total_col)
-                if not (raw.__class__ is str and GROUPED_AMOUNT_2.fullmatch(raw))
+                raw: self._m2.get(raw) or nums.money(raw, 2, required=False) for raw in others
             }
             mrp_of = {
                 raw: self._m4.get(raw) or nums.money(raw, 4, required=False) for raw in set(mrp_col)
