@@ -21,7 +21,7 @@ from functools import partial
 from itertools import filterfalse
 from operator import itemgetter
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from sqlalchemy import Engine
 
@@ -342,6 +342,7 @@ class ZohoMapper:
         customer = text("Customer ID")
         if None in number or None in customer:
             return None
+        numbers, customers = cast("list[str]", number), cast("list[str]", customer)
         parse = self.dates.parse
         days = raw("Invoice Date")
         day_of = {v: parse(v) for v in set(days)}  # BadValue: the caller hands the chunk back
@@ -368,9 +369,9 @@ class ZohoMapper:
 
         stores = map(
             StoreIn,
-            customer,
-            customer,
-            [n or c for n, c in zip(text("Customer Name"), customer, strict=True)],
+            customers,
+            customers,
+            [n or c for n, c in zip(text("Customer Name"), customers, strict=True)],
             first("Billing City", "Shipping City"),
             first("Billing State", "Shipping State"),
             first("Billing Country", "Shipping Country"),
@@ -382,14 +383,14 @@ class ZohoMapper:
             or n.upper().startswith("CN")
             or (t is not None and t < 0)
             else "invoice"
-            for st, n, t in zip(status, number, total, strict=True)
+            for st, n, t in zip(status, numbers, total, strict=True)
         ]
         return list(
             map(
                 InvoiceIn,
                 ids,
                 ids,
-                number,
+                numbers,
                 kinds,
                 status,
                 stores,
