@@ -79,6 +79,16 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
+def disposing(engine: Engine) -> Iterator[Engine]:
+    """An engine used for one job (a CLI command, a bridge run): its pool is disposed when the
+    block ends, however it ends, so no connection or file handle outlives the job."""
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
