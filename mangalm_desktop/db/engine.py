@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import PoolProxiedConnection
 
 if TYPE_CHECKING:  # imported when a database is opened encrypted, not at start
     import sqlcipher3
@@ -86,6 +87,22 @@ def disposing(engine: Engine) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+@contextmanager
+def raw_transaction(engine: Engine) -> Iterator[PoolProxiedConnection]:
+    """One transaction on a raw DB-API connection (bulk SQL without the ORM, as sync does):
+    committed when the block ends, rolled back on any exception (a cancel too), and the
+    connection given back to the pool either way."""
+    raw = engine.raw_connection()
+    try:
+        yield raw
+        raw.commit()
+    except BaseException:
+        raw.rollback()
+        raise
+    finally:
+        raw.close()
 
 
 @contextmanager
