@@ -55,6 +55,7 @@ from ..orders.queries import OrderDetail
 from .context import AppContext
 from .errors import show_error
 from .latest import LatestOnly
+from .tablemodels import RIGHT
 from .workers import Written
 
 
@@ -153,7 +154,7 @@ def set_cell(
     if not editable:
         item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
     if right:
-        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        item.setTextAlignment(RIGHT)
     if tip:
         item.setToolTip(tip)
     table.setItem(row, col, item)
