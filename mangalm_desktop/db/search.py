@@ -72,7 +72,8 @@ _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS store_stats (
         store_rowid INTEGER PRIMARY KEY,
         last_order_date TEXT,
-        sales_12m INTEGER NOT NULL DEFAULT 0
+        sales_12m INTEGER NOT NULL DEFAULT 0,
+        balance INTEGER NOT NULL DEFAULT 0
     )""",
     "CREATE INDEX IF NOT EXISTS ix_store_stats_last_order ON store_stats(last_order_date)",
     "CREATE INDEX IF NOT EXISTS ix_store_stats_sales ON store_stats(sales_12m)",
@@ -96,19 +97,40 @@ def _mark(store: str) -> str:
     )
 
 
-_RETIRED_TRIGGERS = (  # the OR IGNORE versions, dropped where they still exist
-    "store_stats_invoice_ai",
+def _mark_on_change(table: str, columns: str) -> dict[str, str]:
+    """Insert, update (of ``columns``) and delete triggers on ``table`` noting its store_id."""
+    return {
+        f"store_stats_{table}_ai": f"""CREATE TRIGGER IF NOT EXISTS store_stats_{table}_ai
+            AFTER INSERT ON {table} BEGIN
+            {_mark("new.store_id")}
+        END""",
+        f"store_stats_{table}_au": f"""CREATE TRIGGER IF NOT EXISTS store_stats_{table}_au
+            AFTER UPDATE OF {columns} ON {table} BEGIN
+            {_mark("old.store_id")}
+            {_mark("new.store_id")}
+        END""",
+        f"store_stats_{table}_ad": f"""CREATE TRIGGER IF NOT EXISTS store_stats_{table}_ad
+            AFTER DELETE ON {table} BEGIN
+            {_mark("old.store_id")}
+        END""",
+    }
+
+
+_RETIRED_TRIGGERS = (  # older versions, dropped where they still exist
+    "store_stats_invoice_ai",  # INSERT OR IGNORE (see above)
     "store_stats_invoice_au",
     "store_stats_invoice_ad",
     "store_stats_store_ai",
+    "store_stats_invoice_au2",  # did not follow invoice.balance
 )
 _STATS_TRIGGERS = {
     "store_stats_invoice_ai2": f"""CREATE TRIGGER IF NOT EXISTS store_stats_invoice_ai2
         AFTER INSERT ON invoice BEGIN
         {_mark("new.store_id")}
     END""",
-    "store_stats_invoice_au2": f"""CREATE TRIGGER IF NOT EXISTS store_stats_invoice_au2
-        AFTER UPDATE OF store_id, invoice_date, total, kind, status, deleted ON invoice BEGIN
+    "store_stats_invoice_au3": f"""CREATE TRIGGER IF NOT EXISTS store_stats_invoice_au3
+        AFTER UPDATE OF store_id, invoice_date, total, balance, kind, status, deleted
+        ON invoice BEGIN
         {_mark("old.store_id")}
         {_mark("new.store_id")}
     END""",
@@ -124,38 +146,80 @@ _STATS_TRIGGERS = {
         AFTER DELETE ON store BEGIN
         DELETE FROM store_stats WHERE store_rowid = old.rowid;
     END""",
+    # the stored balance is what a store without invoice rows is shown to owe
+    "store_stats_store_au": f"""CREATE TRIGGER IF NOT EXISTS store_stats_store_au
+        AFTER UPDATE OF outstanding_balance ON store BEGIN
+        {_mark("new.id")}
+    END""",
+    # collections change what a store owes before Zoho knows (db/queries/balances.py)
+    **_mark_on_change("payment", "store_id, amount, status, zoho_payment_id, deleted"),
+    **_mark_on_change("payment_allocation", "store_id, invoice_id, payment_id, amount, deleted"),
 }
 
+
 # Sales = invoices minus credit notes (whose totals are negative); void and draft invoices
-# never count; the last order date looks at invoices only. The second form is the same for
-# the stores noted dirty only.
-_STATS_ALL = (
-    "INSERT INTO store_stats (store_rowid, last_order_date, sales_12m) "
-    "SELECT s.rowid, agg.last_date, coalesce(agg.sales, 0) FROM store s "
-    "LEFT JOIN (SELECT store_id, max(CASE WHEN kind = 'invoice' THEN invoice_date END)"
-    "   AS last_date, sum(CASE WHEN invoice_date > :since AND invoice_date <= :as_of"
-    "   THEN total ELSE 0 END) AS sales"
-    "   FROM invoice WHERE NOT deleted AND kind IN ('invoice', 'credit_note')"
-    "   AND coalesce(status, '') NOT IN ('void', 'draft') AND invoice_date <= :as_of"
-    "   GROUP BY store_id) agg ON agg.store_id = s.id"
-)
-_STATS_DIRTY = (
-    "INSERT OR REPLACE INTO store_stats (store_rowid, last_order_date, sales_12m) "
-    "SELECT s.rowid, agg.last_date, coalesce(agg.sales, 0) FROM store s "
-    "LEFT JOIN (SELECT store_id, max(CASE WHEN kind = 'invoice' THEN invoice_date END)"
-    "   AS last_date, sum(CASE WHEN invoice_date > :since AND invoice_date <= :as_of"
-    "   THEN total ELSE 0 END) AS sales"
-    "   FROM invoice WHERE NOT deleted AND kind IN ('invoice', 'credit_note')"
-    "   AND coalesce(status, '') NOT IN ('void', 'draft') AND invoice_date <= :as_of"
-    "   AND store_id IN (SELECT store_id FROM store_stats_dirty)"
-    "   GROUP BY store_id) agg ON agg.store_id = s.id"
-    " WHERE s.id IN (SELECT store_id FROM store_stats_dirty)"
-)
+# never count; the last order date looks at invoices only.
+#
+# The balance is db.queries.balances.credit_balance's figure, the one the credit check, the
+# call screen and the store card show: open invoice balances less collections Zoho has not
+# seen yet, less money on account; a store with no invoice rows shows its stored
+# outstanding_balance. ``tests/integration/test_store_stats_balance.py`` holds the two equal.
+def _stats_sql(only_dirty: bool) -> str:
+    def dirty(column: str) -> str:
+        return (
+            " AND " + column + " IN (SELECT store_id FROM store_stats_dirty)"  # noqa: S608
+            if only_dirty
+            else ""
+        )
+
+    verb = "INSERT OR REPLACE" if only_dirty else "INSERT"
+    only = " WHERE s.id IN (SELECT store_id FROM store_stats_dirty)" if only_dirty else ""
+    # fixed text and column names only; the dates are bound
+    return (
+        verb + " INTO store_stats"  # noqa: S608
+        " (store_rowid, last_order_date, sales_12m, balance)"
+        " SELECT s.rowid, agg.last_date, coalesce(agg.sales, 0),"
+        "   CASE WHEN agg.store_id IS NULL THEN coalesce(s.outstanding_balance, 0)"
+        "   ELSE coalesce(agg.open_sum, 0) - coalesce(acc.on_account, 0) END"
+        " FROM store s"
+        " LEFT JOIN (SELECT store_id,"
+        "   max(CASE WHEN kind = 'invoice' AND sale AND invoice_date <= :as_of"
+        "     THEN invoice_date END) AS last_date,"
+        "   sum(CASE WHEN sale AND kind IN ('invoice', 'credit_note') AND invoice_date > :since"
+        "     AND invoice_date <= :as_of THEN total ELSE 0 END) AS sales,"
+        "   sum(CASE WHEN sale AND kind = 'invoice' AND open > 0 THEN open ELSE 0 END) AS open_sum"
+        "   FROM (SELECT i.store_id, i.kind, i.invoice_date, i.total,"
+        "       coalesce(i.status, '') NOT IN ('void', 'draft') AS sale,"
+        "       coalesce(i.balance, 0) - coalesce(pend.pending, 0) AS open"
+        "     FROM invoice i LEFT JOIN (SELECT pa.invoice_id, sum(pa.amount) AS pending"
+        "       FROM payment_allocation pa JOIN payment p ON p.id = pa.payment_id"
+        "       WHERE NOT pa.deleted AND NOT p.deleted AND p.status != 'rejected'"
+        "       AND p.zoho_payment_id IS NULL"
+        "       GROUP BY pa.invoice_id) pend ON pend.invoice_id = i.id"
+        "     WHERE NOT i.deleted" + dirty("i.store_id") + ")"
+        "   GROUP BY store_id) agg ON agg.store_id = s.id"
+        " LEFT JOIN (SELECT p.store_id, sum(p.amount - coalesce(al.allocated, 0)) AS on_account"
+        "   FROM payment p LEFT JOIN (SELECT payment_id, sum(amount) AS allocated"
+        "     FROM payment_allocation WHERE NOT deleted GROUP BY payment_id) al"
+        "     ON al.payment_id = p.id"
+        "   WHERE NOT p.deleted AND p.status != 'rejected'"
+        + dirty("p.store_id")
+        + "   GROUP BY p.store_id) acc ON acc.store_id = s.id"
+        + only
+    )
+
+
+_STATS_ALL = _stats_sql(only_dirty=False)
+_STATS_DIRTY = _stats_sql(only_dirty=True)
 
 
 def _exists(conn: Connection, name: str) -> bool:
     row = conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = :n"), {"n": name}).first()
     return row is not None
+
+
+def _columns(conn: Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.exec_driver_sql(f"PRAGMA table_info({table})")}
 
 
 def ensure_search_schema(
@@ -171,8 +235,14 @@ def ensure_search_schema(
         return False
     with engine.begin() as conn:
         fresh = not _exists(conn, "store_fts")
+        # figures kept by an older version, without the balance column: derived data, redone
+        outdated = _exists(conn, "store_stats") and "balance" not in _columns(conn, "store_stats")
+        if outdated:
+            conn.exec_driver_sql("DROP TABLE store_stats")
         for statement in _SCHEMA:
             conn.exec_driver_sql(statement)
+        if outdated:
+            conn.exec_driver_sql("DELETE FROM search_meta WHERE key = 'store_stats_key'")
         if fresh:
             _rebuild(conn)
         for retired in _RETIRED_TRIGGERS:

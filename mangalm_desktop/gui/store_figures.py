@@ -25,7 +25,7 @@ from .workers import Written
 SETTLE_MS = 300
 """How long the change bus must stay quiet before a refresh (an import emits in bursts)."""
 
-TRIGGER_TABLES = ("invoice", "invoice_line", "store")
+TRIGGER_TABLES = ("invoice", "invoice_line", "store", "payment", "payment_allocation")
 
 MAX_DEFERS = 20
 """A refresh waits (up to this many settle periods) while other work runs, so the first

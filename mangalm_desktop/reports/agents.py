@@ -3,7 +3,8 @@
 Definitions (per agent, within the date range; region/store filters narrow to those stores):
 
 - scheduled calls: logged calls that came from the call plan (``call_log.scheduled``);
-- calls made: every logged call (``unscheduled`` = made − scheduled);
+- calls made: every logged call (``unscheduled`` = made − scheduled), on this computer's local
+  days (calls are stored in UTC), as the plan-vs-actual report counts them;
 - productive calls: calls that produced an order (outcome ``ordered`` or an order attached);
 - strike rate: productive calls / calls made;
 - order value: total of the agent's orders dated in the range (not drafts, not cancelled);
@@ -19,12 +20,12 @@ Each measure is one grouped query in the database; pandas merges the few rows pe
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pandas as pd
 from sqlalchemy import Connection, case, false, func, or_, select
 
+from ..beats.service import local_day_bounds
 from ..db.models import Agent, CallLog, Invoice, Order, OrderLine, Store, SuggestionFeedback
 from ..domain.enums import CallOutcome, InvoiceKind, OrderKind, OrderState
 from .filters import (
@@ -59,14 +60,14 @@ COLUMNS: list[str] = [
 ]
 
 
-def _utc_bounds(f: ReportFilters) -> list:
+def _local_day_bounds(f: ReportFilters) -> list:
+    """Calls are stored in UTC; the report's days are this computer's local days, as the
+    plan-vs-actual report counts them (a call at 00:30 in Pune belongs to that day)."""
     conds = []
     if f.date_from is not None:
-        start = dt.datetime.combine(f.date_from, dt.time(), tzinfo=dt.UTC)
-        conds.append(CallLog.called_at >= start)
+        conds.append(CallLog.called_at >= local_day_bounds(f.date_from)[0])
     if f.date_to is not None:
-        end = dt.datetime.combine(f.date_to + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-        conds.append(CallLog.called_at < end)
+        conds.append(CallLog.called_at < local_day_bounds(f.date_to)[1])
     return conds
 
 
@@ -138,7 +139,9 @@ def agent_performance(conn: Connection, f: ReportFilters) -> pd.DataFrame:
             ).label("stores_covered"),
         )
         .join(Store, Store.id == CallLog.store_id)
-        .where(CallLog.deleted == false(), *_utc_bounds(f), *_store_scope(CallLog.store_id, f))
+        .where(
+            CallLog.deleted == false(), *_local_day_bounds(f), *_store_scope(CallLog.store_id, f)
+        )
         .group_by(CallLog.agent_id),
     )
 

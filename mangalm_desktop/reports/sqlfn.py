@@ -11,7 +11,8 @@ import datetime as dt
 
 import pandas as pd
 from sqlalchemy import Date, Integer, cast, func, literal
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 
 PANDAS_FREQ = {"day": "D", "week": "W-SUN", "month": "M", "quarter": "Q", "year": "Y"}
 """pandas period frequency per report period; weeks run Monday to Sunday (ISO)."""
@@ -85,3 +86,11 @@ def period_label(p: pd.Period, period: str) -> str:
     if period == "quarter":
         return f"{p.year}-Q{p.quarter}"
     return str(p.year)
+
+
+def not_an_index_key(col, dialect: str) -> ColumnElement:  # noqa: ANN001
+    """``col`` unchanged, but on SQLite written ``+col`` so the planner does not drive a lookup
+    from an index on it (SQLite's documented way to steer a plan); other dialects get ``col``."""
+    if dialect == "sqlite":
+        return UnaryExpression(col, operator=operators.custom_op("+"), type_=col.type)
+    return col

@@ -202,13 +202,12 @@ def load_header(
         lines.sort(key=lambda x: x.name)
         # after collections not yet in Zoho (db.queries.balances, as the payments panel shows)
         balance = store_balance(session, store_id, today)
-        outstanding = balance.outstanding
+        # what the order's credit check counts, and what Stores, Today and the store card show
+        outstanding = credit_balance(session, store, today)
         credit_left = None
         if store.credit_limit is not None:
             credit_left = (
-                store.credit_limit
-                - credit_balance(session, store, today)  # what the order's credit check counts
-                - open_orders_total(session, store_id, None)
+                store.credit_limit - outstanding - open_orders_total(session, store_id, None)
             )
         return CallHeader(
             store_id=store.id,

@@ -15,6 +15,7 @@ from mangalm_desktop.db.engine import session_scope
 from mangalm_desktop.db.models import Invoice, Payment, PaymentAllocation, PaymentPromise
 from mangalm_desktop.db.search import ensure_search_schema
 from mangalm_desktop.gui.payment_panel import PaymentDialog
+from mangalm_desktop.gui.views.stores import STORE_COLUMNS
 from tests.gui.people import answer_modal, type_and_ok
 from tests.integration.payments_support import seed_payments
 
@@ -162,3 +163,27 @@ def test_collections_view_approves_and_rejects(window, qtbot, engine, seeded):
 
 def select_payments():
     return select(Payment)
+
+
+def test_the_stores_list_shows_what_is_owed_after_a_collection(window, qtbot, engine):
+    """The Outstanding column is the figure the payment dialog and the credit check count: a
+    collection lowers it at once, without reopening (it used to stay at the stored figure)."""
+    view = window.show_view("stores")
+    qtbot.waitUntil(lambda: view.model.row_at(0) is not None, timeout=10_000)
+    col = next(i for i, c in enumerate(STORE_COLUMNS) if c.key == "balance")
+
+    def owed() -> str:  # "" while the rows are being fetched again
+        for i in range(view.model.rowCount()):
+            row = view.model.row_at(i)
+            if row is not None and row.code == "ST-001":
+                return str(view.model.index(i, col).data())
+        return ""
+
+    qtbot.waitUntil(lambda: "6,700.50" in owed(), timeout=10_000)
+    dialog = open_payment_dialog(window, qtbot)
+    qtbot.keyClicks(dialog.panel.amount, "1,000")
+    qtbot.mouseClick(dialog.panel.oldest_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(save_button(dialog), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.receipt_button.isEnabled(), timeout=10_000)
+    dialog.close()
+    qtbot.waitUntil(lambda: "5,700.50" in owed(), timeout=10_000)

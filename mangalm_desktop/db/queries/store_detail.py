@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from ...domain.identity import Identity
 from ..access import require_invoice, require_store
-from .balances import store_balance
+from ..models import Store
+from .balances import credit_balance
 
 PAISE = Decimal("0.01")
 RUPEE4 = Decimal("0.0001")
@@ -183,7 +184,9 @@ def load_store_detail(
         # What the store owes after the collections Zoho has not seen yet: the one way every
         # balance is computed (db.queries.balances, docs/collections.md "Balances").
         with Session(bind=conn) as session:
-            owed = store_balance(session, store_id, as_of).outstanding
+            store = session.get(Store, store_id)
+            assert store is not None  # its profile was just read
+            owed = credit_balance(session, store, as_of)
         profile = replace(profile, outstanding_balance=owed)
         weekly = [
             WeekPoint(dt.date.fromisoformat(w), _money(v), int(q or 0))

@@ -2,8 +2,10 @@
 
 Two steps keep every keystroke cheap with 100,000 stores: :class:`StoreIndex` answers which
 rowids match, in display order (one FTS5 lookup + numpy masks over a cached order), and the
-table model asks :func:`fetch_store_rows` for the few rows actually on screen. Last order date and 12-month sales
-come from the ``store_stats`` cache (see :mod:`mangalm_desktop.db.search`).
+table model asks :func:`fetch_store_rows` for the few rows actually on screen. Last order date,
+12-month sales and the outstanding balance come from the ``store_stats`` cache (see
+:mod:`mangalm_desktop.db.search`); until a store's figures are first computed, its stored
+``outstanding_balance`` is shown.
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ _SORT_SQL: dict[str, tuple[str, bool]] = {
     "last_order": ("st.last_order_date", False),
     "days_since": ("st.last_order_date", True),  # more days = older date
     "sales_12m": ("st.sales_12m", False),
-    "balance": ("s.outstanding_balance", False),
+    "balance": ("coalesce(st.balance, s.outstanding_balance)", False),
     "code": ("s.code", False),
 }
 
@@ -220,7 +222,7 @@ class StoreIndex:
 _ROWS_SQL = text(
     "SELECT s.rowid, s.id, s.code, s.name, coalesce(s.city, ''), coalesce(s.region, ''),"
     " coalesce(a.name, ''), st.last_order_date, coalesce(st.sales_12m, 0),"
-    " coalesce(s.outstanding_balance, 0), s.agent_id"
+    " coalesce(st.balance, s.outstanding_balance, 0), s.agent_id"
     " FROM store s LEFT JOIN store_stats st ON st.store_rowid = s.rowid"
     " LEFT JOIN agent a ON a.id = s.agent_id WHERE s.rowid IN :rowids"
 ).bindparams(bindparam("rowids", expanding=True))
