@@ -306,6 +306,22 @@ def normalise(rows: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
     return out
 
 
+def owner(world: World) -> psycopg.Connection:
+    """An autocommit connection as the central database's owner (``postgres``)."""
+    return psycopg.connect(as_user(world.url, "postgres"), autocommit=True)
+
+
+def move_store(world: World, store_id: uuid.UUID, to_agent: uuid.UUID) -> None:
+    """The manager gives ``store_id`` to another agent, centrally."""
+    with psycopg.connect(world.url_for(world.manager), autocommit=True) as m:
+        m.execute("UPDATE store SET agent_id = %s WHERE id = %s", (to_agent, store_id))
+
+
+def assert_same_as_central(world: World, engine: Engine, who: NewUser) -> None:
+    """The replica holds exactly what ``who`` may see centrally."""
+    assert normalise(local_rows(engine)) == normalise(central_rows(world.url, who.db_role))
+
+
 def _num_text(v: str) -> str:
     try:
         f = float(v)
