@@ -13,7 +13,7 @@ Only where the answer is exactly the line scan's (:func:`.filters.line_condition
 - no invoice with an implausible date (the line scan leaves its lines out by the invoice's own
   date, which the totals do not keep; such invoices are a rare leftover, see
   :func:`.filters.implausible_date`);
-- the table complete (no "every store" note pending).
+- the table complete: its triggers all there, no "every store" note pending.
 
 Stores whose rows are noted stale (written since the last refresh) are summed from their lines
 in the same statement, so the result is exact without writing anything from a report.
@@ -38,7 +38,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from ..db.day_sales import ALL
+from ..db.day_sales import ALL, TRIGGERS
 from ..db.models import Invoice, InvoiceLine
 from ..db.types import Money
 from ..domain.date_window import EARLIEST_DATE, latest_date
@@ -79,11 +79,16 @@ def answer(conn: Connection, f: ReportFilters) -> Answer:
         return Answer.LINES
     if product_ids(f) is not None or f.agent is not None:
         return Answer.LINES
+    # The table, its dirty list and every trigger: a missing trigger (the import's fresh path
+    # drops the line triggers; the app's next open remakes them and redoes every store) means
+    # writes may have gone unnoted.
+    names = (DAY_SALES_TABLE, DIRTY_TABLE, *TRIGGERS)
+    marks = ", ".join("?" * len(names))
     found = conn.exec_driver_sql(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)",
-        (DAY_SALES_TABLE, DIRTY_TABLE),
+        f"SELECT count(*) FROM sqlite_master WHERE name IN ({marks})",  # noqa: S608 - marks
+        names,
     ).scalar_one()
-    if found != 2:
+    if found != len(names):
         return Answer.LINES
     bad = select(Invoice.id).where(implausible_date(Invoice.invoice_date)).limit(1)
     if conn.execute(bad).first() is not None:
