@@ -19,6 +19,8 @@ nothing.
   12-month figures cannot follow the calendar by triggers, so when the date moves on
   :func:`refresh_store_stats` recomputes every store; the app does that in the background
   (showing yesterday's figures meanwhile), never before the first view.
+- ``store_day_sales`` (:mod:`.day_sales`): sales per (store, day) for Today and the sales
+  reports, made here too.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ import datetime as dt
 import logging
 
 from sqlalchemy import Connection, Engine, text
+
+from .day_sales import ensure_day_sales
 
 log = logging.getLogger(__name__)
 
@@ -252,6 +256,7 @@ def ensure_search_schema(
             conn.exec_driver_sql(_STATS_TRIGGERS[name])
         if lost and not fresh:  # changes made without the triggers: redo every store
             conn.exec_driver_sql("DELETE FROM search_meta WHERE key = 'store_stats_key'")
+        ensure_day_sales(conn)  # the per-(store, day) sums: filled when first read
     if fresh:
         refresh_store_stats(engine, as_of or dt.date.today())
     elif refresh_stale:

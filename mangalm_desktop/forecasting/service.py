@@ -34,6 +34,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import Cast
 
 from ..db.access import require_store
+from ..db.day_sales import OPEN_ORDER_STATES
 from ..db.engine import session_scope
 from ..db.models import (
     ActivityModelStore,
@@ -50,7 +51,7 @@ from ..db.models import (
 )
 from ..db.types import utcnow
 from ..domain.date_window import EARLIEST_DATE, is_plausible, latest_date, window_text
-from ..domain.enums import InvoiceKind, OrderKind, OrderState
+from ..domain.enums import InvoiceKind, OrderKind
 from ..domain.identity import store_scope
 from ..domain.tasks import NULL_TASK, TaskContext
 from ..security.roles import Identity, Permission, PermissionDenied, require
@@ -70,11 +71,6 @@ MODEL_NAME = "mangalm-basket-v2"
 LAST_RUN_KEY = "forecast.last_run"  # sync_state row: when run_forecast last finished
 HORIZON_WEEKS = 8
 MAX_LINES_PER_STORE = 60
-OPEN_ORDER_STATES = (
-    OrderState.SUBMITTED.value,
-    OrderState.SYNCED.value,
-    OrderState.SENT_TO_ZOHO.value,
-)
 SKIP_INVOICE_STATUSES = ("void", "draft")
 ACTIVITY_KEY = "store-activity"
 """``activity_model`` row of the activity model the last forecast run fitted."""

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, bindparam, insert, select, type_coerce, update
 from sqlalchemy.types import NullType
 
+from ..db.day_sales import drop_line_triggers
 from ..db.models import Agent, Invoice, InvoiceLine, Product, Store
 from ..db.types import utcnow
 from .ids import UuidV7Source
@@ -221,6 +222,7 @@ class Writer:
         indexes = sorted(LINE_T.indexes, key=lambda ix: ix.name or "")
         for ix in indexes:
             ix.drop(self.conn)
+        drop_line_triggers(self.conn)  # remade, and every store's day sums redone, when read
         return indexes
 
     def _new_id(self) -> uuid.UUID:

@@ -48,11 +48,13 @@ def test_settings_dialog_tests_and_saves_password_in_keyring(world, qtbot, runne
     dialog.sslmode.setCurrentText("disable")
     dialog.password.setText("s3cret-pw")
     qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.result.text().startswith(("✔", "✘")), timeout=20000)
-    assert dialog.result.text().startswith("✔ Connected to PostgreSQL"), dialog.result.text()
+    qtbot.waitUntil(lambda: dialog.result_label.text().startswith(("✔", "✘")), timeout=20000)
+    assert dialog.result_label.text().startswith("✔ Connected to PostgreSQL"), (
+        dialog.result_label.text()
+    )
     dialog.ca.setText("/nonexistent/ca.pem")
     dialog.save()
-    assert "does not exist" in dialog.result.text()  # bad input: a clear error, nothing saved
+    assert "does not exist" in dialog.result_label.text()  # bad input: a clear error, nothing saved
     dialog.ca.setText("")
     dialog.save()
     saved = load_config()
