@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Label, case, func, or_, select, union_all
 
 from ..db.models import Agent, Invoice, InvoiceLine, Product, Store
 from ..domain.errors import UserError
-from . import sqlfn
+from . import day_totals, sqlfn
 from .filters import ReportFilters, all_of, last_sale_day, line_conditions
 
 ZERO = Decimal("0.00")
@@ -65,7 +65,9 @@ def _sums(sub) -> tuple:  # noqa: ANN001
     )
 
 
-def sales_by_period(conn: Connection, f: ReportFilters) -> pd.DataFrame:
+def sales_by_period(
+    conn: Connection, f: ReportFilters, *, from_day_totals: bool = True
+) -> pd.DataFrame:
     """Sales per whole period, with growth vs the previous period and vs the same period a year ago.
 
     The range is widened to whole periods at the start (a month report from the 10th starts on
@@ -73,6 +75,10 @@ def sales_by_period(conn: Connection, f: ReportFilters) -> pd.DataFrame:
     last period partial: it is labelled "(partial, to 3 Nov)" and compared with the same number
     of first days of the previous period and of last year's. Without dates it spans the first
     to the last sale.
+
+    The day sums come from the per-(store, day) totals where they answer exactly
+    (:mod:`.day_totals`), else from the invoice lines; ``from_day_totals=False`` always scans the
+    lines (the tests compare the two).
     """
     columns = [
         "period_start",
@@ -90,8 +96,11 @@ def sales_by_period(conn: Connection, f: ReportFilters) -> pd.DataFrame:
     last = pd.Period(f.date_to, freq=freq) if f.date_to else None
     lo = min(first - 1, sqlfn.year_ago(first, f.period)).start_time.date() if first else None
     hi = f.date_to  # not widened: sales after the end date belong to no row
-    il = InvoiceLine
-    daily = _grouped(f, [il.invoice_date], date_from=lo, date_to=hi, use_dates=True)
+    how = day_totals.answer(conn, f) if from_day_totals else day_totals.Answer.LINES
+    if how is not day_totals.Answer.LINES:
+        daily = day_totals.daily_sales(f, lo, hi, how)
+    else:
+        daily = _grouped(f, [InvoiceLine.invoice_date], date_from=lo, date_to=hi, use_dates=True)
     pstart = sqlfn.period_start(daily.c.invoice_date, f.period, conn.dialect.name).label("p")
     q = select(pstart, *_sums(daily)).group_by(pstart)
     got = {sqlfn.to_period(r.p, f.period): r for r in conn.execute(q)}
