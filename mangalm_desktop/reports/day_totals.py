@@ -1,8 +1,9 @@
-"""Sales per day read from the laptop's per-(store, day) totals instead of the invoice lines.
+"""Sales per day or per store read from the laptop's per-(store, day) totals, not the lines.
 
 Why: sales by period groups every invoice line of the range; on a million lines even the bare
 ``GROUP BY`` takes over a second. ``store_day_sales`` (:mod:`..db.day_sales`) holds the same
 net sums per store and day, kept by triggers, so the report reads a row per store-day instead.
+Sales by store, region and agent (whose base is the per-store sums) read them the same way.
 
 Only where the answer is exactly the line scan's (:func:`.filters.line_conditions`):
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
+from typing import Literal
 
 from sqlalchemy import (
     Connection,
@@ -106,10 +108,14 @@ def answer(conn: Connection, f: ReportFilters) -> Answer:
     return Answer.TOTALS_AND_STALE_STORES if some else Answer.TOTALS
 
 
-def daily_sales(
-    f: ReportFilters, date_from: dt.date | None, date_to: dt.date | None, how: Answer
+Key = Literal["invoice_date", "store_id"]
+
+
+def sums_by(
+    f: ReportFilters, date_from: dt.date | None, date_to: dt.date | None, how: Answer, key: Key
 ) -> Subquery:
-    """(invoice_date, sales, quantity, lines) per day, as ``sales._grouped`` over the lines.
+    """(``key``, sales, quantity, lines) per day or per store: what ``sales._grouped`` gives
+    over the lines grouped by that column.
 
     ``how`` is :func:`answer`'s, not ``LINES``. Both bounds are clipped to the plausible
     window, as :func:`.filters.line_conditions` does."""
@@ -118,7 +124,7 @@ def daily_sales(
     d = _days.c
     stale = select(_dirty.c.store_id)
     kept = select(
-        d.day.label("invoice_date"),
+        (d.day if key == "invoice_date" else d.store_id).label(key),
         d.net_sales.label("sales"),
         d.net_quantity.label("quantity"),
         d.net_lines.label("lines"),
@@ -127,31 +133,31 @@ def daily_sales(
     if sids is not None:
         kept = kept.where(d.store_id.in_(sids))
     if how is Answer.TOTALS:  # every row as of the last refresh (even if one is noted since)
-        return _by_day(kept.subquery("day_parts"))
+        return _summed(kept.subquery("parts"), key)
     kept = kept.where(d.store_id.not_in(stale))
     il = InvoiceLine
     redone = (
         select(
-            il.invoice_date,
+            il.invoice_date if key == "invoice_date" else il.store_id,
             func.sum(il.line_total),
             func.sum(il.quantity),
             func.count(),
         )
         .where(all_of(line_conditions(f, date_from=lo, date_to=hi)), il.store_id.in_(stale))
-        .group_by(il.invoice_date)
+        .group_by(il.invoice_date if key == "invoice_date" else il.store_id)
     )
-    return _by_day(union_all(kept, redone).subquery("day_parts"))
+    return _summed(union_all(kept, redone).subquery("parts"), key)
 
 
-def _by_day(parts: Subquery) -> Subquery:
+def _summed(parts: Subquery, key: Key) -> Subquery:
     p = parts.c
     return (
         select(
-            p.invoice_date,
+            p[key],
             func.sum(p.sales).label("sales"),
             func.sum(p.quantity).label("quantity"),
             func.sum(p.lines).label("lines"),
         )
-        .group_by(p.invoice_date)
-        .subquery("daily")
+        .group_by(p[key])
+        .subquery("sums")
     )

@@ -1,6 +1,7 @@
-"""Sales by period from the per-(store, day) totals equals the invoice-line scan, figure for
-figure: on SQLite against its own line scan (after a refresh, with stores written since, and
-where the totals cannot answer), and against the line scan of the same company on PostgreSQL."""
+"""Sales by period, and by store, region and agent, from the per-(store, day) totals equal the
+invoice-line scan figure for figure: on SQLite against its own line scan (after a refresh, with
+stores written since, and where the totals cannot answer), and against the line scan of the
+same company on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from mangalm_desktop.db.engine import make_engine
 from mangalm_desktop.db.models import Invoice, InvoiceLine
 from mangalm_desktop.reports.catalog import run_report
 from mangalm_desktop.reports.filters import ReportFilters
-from mangalm_desktop.reports.sales import sales_by_period
+from mangalm_desktop.reports.sales import sales_by, sales_by_period
 from tests.integration import reports_random
 
 COMPANY = reports_random.make(implausible=False)
@@ -69,29 +70,42 @@ def _reads_totals(statements: list[str]) -> bool:
     return any(re.search(r"FROM store_day_sales\b(?!_dirty)", s) for s in statements)
 
 
-def _both(eng: Engine, f: ReportFilters) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+def _both(
+    eng: Engine, f: ReportFilters, by: str = "period"
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """The report by the day totals where they answer, and by the lines; the statements the
+    first ran."""
     seen = _statements(eng)
+
+    def report(conn, **kw):  # noqa: ANN001, ANN202
+        return sales_by_period(conn, f, **kw) if by == "period" else sales_by(conn, f, by, **kw)
+
     with eng.connect() as conn:
-        fast = sales_by_period(conn, f)
+        fast = report(conn)
         used = list(seen)
-        scan = sales_by_period(conn, f, from_day_totals=False)
+        scan = report(conn, from_day_totals=False)
     return fast, scan, used
 
 
+BY = ["period", "store", "region", "agent"]
+
+
+@pytest.mark.parametrize("by", BY)
 @pytest.mark.parametrize("f", FAST, ids=range(len(FAST)))
-def test_the_totals_give_the_line_scans_figures(sqlite_engine, f):
-    fast, scan, used = _both(sqlite_engine, f)
-    assert len(scan) > 1
+def test_the_totals_give_the_line_scans_figures(sqlite_engine, f, by):
+    fast, scan, used = _both(sqlite_engine, f, by)
+    assert len(scan) >= 1
     pd.testing.assert_frame_equal(fast, scan)
-    # read from the totals, and not one invoice line (nothing was written since the refresh)
     assert _reads_totals(used)
-    assert not any("FROM invoice_line" in s for s in used)
+    if by != "agent":  # not one invoice line: nothing was written since the refresh
+        assert not any("FROM invoice_line" in s for s in used)
 
 
+@pytest.mark.parametrize("by", BY)
 @pytest.mark.parametrize("f", SCAN, ids=range(len(SCAN)))
-def test_filters_the_totals_cannot_split_scan_the_lines(sqlite_engine, f):
-    fast, scan, used = _both(sqlite_engine, f)
-    assert len(scan) > 1
+def test_filters_the_totals_cannot_split_scan_the_lines(sqlite_engine, f, by):
+    fast, scan, used = _both(sqlite_engine, f, by)
+    assert len(scan) >= 1
     pd.testing.assert_frame_equal(fast, scan)
     assert not _reads_totals(used)
 
@@ -139,10 +153,11 @@ def test_stores_written_since_the_refresh_are_summed_from_their_lines(tmp_path):
         dirty = {r[0] for r in conn.exec_driver_sql("SELECT store_id FROM store_day_sales_dirty")}
     assert dirty == {s1["id"].hex, s2["id"].hex}
     for f in FAST:
-        fast, scan, used = _both(eng, f)
-        pd.testing.assert_frame_equal(fast, scan)
-        assert _reads_totals(used)
-        assert any("FROM invoice_line" in s and "store_day_sales_dirty" in s for s in used)
+        for by in BY:
+            fast, scan, used = _both(eng, f, by)
+            pd.testing.assert_frame_equal(fast, scan)
+            assert _reads_totals(used)
+            assert any("FROM invoice_line" in s and "store_day_sales_dirty" in s for s in used)
     # counted: June 2023 grew by the new lines' 49.36, less S2's voided invoice if from June
     clean = _sqlite(tmp_path / "clean.sqlite")
     june = ReportFilters(date_from=dt.date(2023, 6, 1), date_to=dt.date(2023, 6, 30))
@@ -210,8 +225,9 @@ def test_postgresql_scans_the_lines_to_the_same_figures(sqlite_engine, pg_url):
     reports_random.build(pg, COMPANY)
     try:
         for f in FAST + SCAN:
-            on_pg = run_report(pg, "sales-by-period", f, identity=None).frame
-            on_sqlite = run_report(sqlite_engine, "sales-by-period", f, identity=None).frame
-            pd.testing.assert_frame_equal(on_pg, on_sqlite)
+            for name in ("sales-by-period", "sales-by-store", "sales-by-region", "sales-by-agent"):
+                on_pg = run_report(pg, name, f, identity=None).frame
+                on_sqlite = run_report(sqlite_engine, name, f, identity=None).frame
+                pd.testing.assert_frame_equal(on_pg, on_sqlite)
     finally:
         pg.dispose()
