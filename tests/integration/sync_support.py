@@ -317,9 +317,11 @@ def move_store(world: World, store_id: uuid.UUID, to_agent: uuid.UUID) -> None:
         m.execute("UPDATE store SET agent_id = %s WHERE id = %s", (to_agent, store_id))
 
 
-def assert_same_as_central(world: World, engine: Engine, who: NewUser) -> None:
-    """The replica holds exactly what ``who`` may see centrally."""
-    assert normalise(local_rows(engine)) == normalise(central_rows(world.url, who.db_role))
+def assert_same_as_central(world: World, engine: Engine, who: NewUser | None = None) -> None:
+    """The replica holds exactly what ``who`` may see centrally (None: all there is, as the
+    owner sees it)."""
+    central = central_rows(world.url, who.db_role) if who else central_rows(world.url)
+    assert normalise(local_rows(engine)) == normalise(central)
 
 
 def _num_text(v: str) -> str:
