@@ -32,7 +32,7 @@ from mangalm_desktop.db.models import (
 )
 from mangalm_desktop.db.outbox import OP_UPSERT_ORDER, enqueue, row_payload
 from mangalm_desktop.sync.central import NewUser, add_user, init_central
-from mangalm_desktop.sync.connection import libpq_url, sqlalchemy_url
+from mangalm_desktop.sync.connection import CentralConfig, libpq_url, sqlalchemy_url
 from mangalm_desktop.sync.tables import all_specs
 
 
@@ -317,9 +317,25 @@ def move_store(world: World, store_id: uuid.UUID, to_agent: uuid.UUID) -> None:
         m.execute("UPDATE store SET agent_id = %s WHERE id = %s", (to_agent, store_id))
 
 
-def assert_same_as_central(world: World, engine: Engine, who: NewUser) -> None:
-    """The replica holds exactly what ``who`` may see centrally."""
-    assert normalise(local_rows(engine)) == normalise(central_rows(world.url, who.db_role))
+def config_for(world: World, who: NewUser) -> CentralConfig:
+    """The connection settings a laptop of ``who`` saves (``sync connect``) for this world's
+    server, reached through its Unix socket."""
+    parts = urlsplit(as_user(world.url, who.db_role))
+    socket_dir = dict(parse_qsl(parts.query))["host"]
+    return CentralConfig(
+        host=socket_dir,
+        port=5432,
+        database=parts.path.lstrip("/"),
+        user=who.db_role,
+        sslmode="disable",
+    )
+
+
+def assert_same_as_central(world: World, engine: Engine, who: NewUser | None = None) -> None:
+    """The replica holds exactly what ``who`` may see centrally (None: all there is, as the
+    owner sees it)."""
+    central = central_rows(world.url, who.db_role) if who else central_rows(world.url)
+    assert normalise(local_rows(engine)) == normalise(central)
 
 
 def _num_text(v: str) -> str:

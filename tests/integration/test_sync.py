@@ -18,13 +18,13 @@ from mangalm_desktop.sync.push import apply_batch, push, read_ops
 from mangalm_desktop.sync.service import sync_once
 from mangalm_desktop.sync.state import read_all
 from tests.integration.sync_support import (
+    assert_same_as_central,
     build_world,
     central_rows,
     edit_order,
     local_db,
     local_rows,
     new_order,
-    normalise,
     owner,
 )
 
@@ -69,14 +69,14 @@ def test_agent_pull_gets_exactly_its_scope_and_values_survive(world, tmp_path):
         line = s.scalars(select(InvoiceLine)).first()
         assert line.unit_price * line.quantity == line.line_total
     # The replica equals, row by row, what the agent may see centrally.
-    assert normalise(local_rows(eng)) == normalise(central_rows(world.url, world.agent_a.db_role))
+    assert_same_as_central(world, eng, world.agent_a)
     # A second pull brings nothing new; the manager's replica has everything.
     with world.connector(world.agent_a)() as pg:
         assert pull(eng, pg).rows == 0
     meng = local_db(tmp_path / "m.sqlite")
     with world.connector(world.manager)() as pg:
         pull(meng, pg)
-    assert normalise(local_rows(meng)) == normalise(central_rows(world.url))
+    assert_same_as_central(world, meng)
 
 
 def test_incremental_pull_after_central_change(world, tmp_path):
@@ -135,7 +135,7 @@ def test_push_order_exactly_once_and_state_comes_back(world, tmp_path):
         pull(eng, pg)
     with session_scope(eng) as s:
         assert s.get(Order, oid).state == "synced"
-    assert normalise(local_rows(eng)) == normalise(central_rows(world.url, world.agent_a.db_role))
+    assert_same_as_central(world, eng, world.agent_a)
 
 
 def test_edit_pushes_with_base_version_and_removed_lines_become_tombstones(world, tmp_path):
@@ -258,7 +258,7 @@ def test_interrupted_initial_sync_resumes_where_it_stopped(pg_url, tmp_path):
     assert res.resumed, "the second run must continue, not start over"
     total = sum(len(v) for v in central_rows(world.url).values())
     assert res.rows <= total - first + window  # at most one unfinished transaction again
-    assert normalise(local_rows(eng)) == normalise(central_rows(world.url))
+    assert_same_as_central(world, eng)
     assert not any(k.startswith("resume:") for k in read_all(eng))
     # The indexes dropped for the bulk load are back: the unique ones at once, the lookup ones
     # when the deferred build runs (the scheduler and `mangalm sync run` do, after each sync).
@@ -327,7 +327,7 @@ def test_conflict_resolution_theirs_and_mine(world, tmp_path):
             c.execute("SELECT notes FROM orders WHERE id = %s", (o2,)).fetchone()[0] == "local two"
         )
     assert list_conflicts(eng) == []
-    assert normalise(local_rows(eng)) == normalise(central_rows(world.url, world.agent_a.db_role))
+    assert_same_as_central(world, eng, world.agent_a)
 
 
 def test_new_order_and_two_edits_in_one_batch_apply_in_order(world, tmp_path):
@@ -346,7 +346,7 @@ def test_new_order_and_two_edits_in_one_batch_apply_in_order(world, tmp_path):
             "SELECT notes, version FROM orders WHERE id = %s", (oid,)
         ).fetchone()
         assert (notes, version) == ("second", 3)
-    assert normalise(local_rows(eng)) == normalise(central_rows(world.url, world.agent_a.db_role))
+    assert_same_as_central(world, eng, world.agent_a)
 
 
 def test_revoked_login_is_reported_and_keeps_local_changes(world, tmp_path):
