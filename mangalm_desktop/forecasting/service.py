@@ -171,7 +171,8 @@ def _as_date(value: object) -> dt.date:
 
 def load_history(session: Session) -> tuple[tuple[History, pd.DataFrame] | None, int]:
     """Invoice lines (credit notes as returns; void/draft invoices skipped) plus lines of
-    orders submitted but not yet invoiced, as a :class:`History` (None when empty), and how
+    orders submitted but not yet invoiced (not a scheme's free goods: the store did not ask
+    for them, so they are not demand), as a :class:`History` (None when empty), and how
     many lines were left out for a date outside the plausible window (domain.date_window:
     pandas cannot hold 0001 or 9999, and a 1900 or 2099 typo would distort every series)."""
     inv = session.execute(
@@ -203,6 +204,7 @@ def load_history(session: Session) -> tuple[tuple[History, pd.DataFrame] | None,
         .join(Order, Order.id == OrderLine.order_id)
         .where(
             OrderLine.deleted.is_(False),
+            OrderLine.free_goods.is_(False),  # a scheme's free goods: given, not bought
             Order.deleted.is_(False),
             Order.kind == OrderKind.ORDER.value,
             Order.state.in_(OPEN_ORDER_STATES),

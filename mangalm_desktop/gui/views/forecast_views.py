@@ -384,9 +384,12 @@ class TodayView(View):
             self.ctx.agent_id,
             self.ctx.identity,
             write=True,
-            on_error=lambda exc: show_error(self, exc, "snoozing the store"),
+            on_error=self._snooze_failed,
             name="snooze",
         )
+
+    def _snooze_failed(self, exc: BaseException) -> None:
+        show_error(self, exc, "snoozing the store")
 
     def self_test(self) -> None:
         if self.model.rowCount() != len(self.rows):
