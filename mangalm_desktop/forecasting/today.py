@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Float, Integer, String, case, cast, func, select, type_coerce
 from sqlalchemy.orm import InstrumentedAttribute, Session
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import Cast
 
 from ..db.day_sales import OPEN_ORDER_STATES, refresh_day_sales
@@ -132,7 +132,7 @@ def _order_days_grouped(session: Session, last: Any) -> pd.DataFrame:
         .group_by(OrderLine.store_id, Order.order_date)
     ).all()
     df = pd.DataFrame.from_records(
-        [tuple(r) for r in inv + opn], columns=["store_id", "date", "lines", "units", "value"]
+        [tuple(r) for r in [*inv, *opn]], columns=["store_id", "date", "lines", "units", "value"]
     )
     df["value"] = pd.to_numeric(df["value"], errors="coerce").astype(float)
     df["value"] = df["value"].where(df["value"] > 0)
@@ -159,14 +159,15 @@ class StoreRows:
         return len(self.key)
 
     def balance(self, i: int) -> Any:
-        column = Store.__table__.c.outstanding_balance
-        return column.type.process_result_value(self.raw_balance[i], self.dialect)
+        money = Store.__table__.c.outstanding_balance.type
+        assert isinstance(money, Money)
+        return money.process_result_value(self.raw_balance[i], self.dialect)
 
 
-def _raw(conn: Connection, query: Select[Any]) -> list[Any]:
+def _raw(conn: Connection, query: Executable) -> list[Any]:
     """``query``'s rows as the driver's tuples: 100,000 result rows cost SQLAlchemy ~1 s more
     than the driver (the columns read here need no conversion, or get it per shown row)."""
-    return conn.execute(query).cursor.fetchall()  # type: ignore[union-attr]
+    return list(conn.execute(query).cursor.fetchall())
 
 
 def store_rows(session: Session, agent_id: uuid.UUID | None) -> StoreRows:
@@ -181,7 +182,8 @@ def store_rows(session: Session, agent_id: uuid.UUID | None) -> StoreRows:
     conn = session.connection()
     rows = _raw(conn, q)
     cols: list[list[Any]] = [list(c) for c in zip(*rows, strict=True)] if rows else [[]] * 7
-    return StoreRows(*cols, dialect=conn.dialect)  # type: ignore[arg-type]
+    key, name, cadence, phone, city, region, balance = cols
+    return StoreRows(key, name, cadence, phone, city, region, balance, conn.dialect)
 
 
 def expected_values(session: Session, keys: set[str]) -> tuple[pd.Series, bool]:
