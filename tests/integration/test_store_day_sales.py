@@ -478,3 +478,16 @@ def test_todays_order_days_from_the_table_equal_the_grouping_of_the_lines(engine
     grouped["date"] = grouped["date"].map(dt.date.isoformat)
     assert len(fast) > 20 and fast["value"].isna().any()  # a day with no price has no value
     pd.testing.assert_frame_equal(fast, grouped, check_exact=True)
+
+
+def test_the_store_figures_keeper_brings_the_sums_up_to_date_after_an_import(engine, tmp_path):
+    """The app's background refresh after writes (gui.store_figures.refresh_figures, the
+    worker side) sums the imported days, so Today's next load reads them ready."""
+    from mangalm_desktop.gui.store_figures import refresh_figures
+
+    ensure_search_schema(engine, dt.date(2024, 4, 1))
+    imported(engine, tmp_path)
+    refresh_figures(None, engine, dt.date(2024, 4, 1))
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM store_day_sales_dirty").scalar() == 0
+    assert table(engine) == expected(engine) != {}
