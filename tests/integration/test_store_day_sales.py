@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import select, update
 
@@ -458,3 +459,22 @@ def test_a_fresh_import_loads_without_the_line_triggers_and_every_store_is_redon
     assert not set(day_sales.LINE_TRIGGERS) & names
     refresh(engine)
     assert table(engine) == expected(engine) != {}
+
+
+def test_todays_order_days_from_the_table_equal_the_grouping_of_the_lines(engine, tmp_path, agent):
+    """Today reads its order days from the table on SQLite and groups the lines on
+    PostgreSQL: after every kind of write both give the same frame (values to the last bit)."""
+    from mangalm_desktop.forecasting.today import _order_days_grouped, order_days
+
+    imported(engine, tmp_path)
+    more_writes(engine)
+    with session_scope(engine) as s:
+        day = InvoiceLine.invoice_date == dt.date(2024, 3, 5)  # a day sold without prices
+        s.execute(update(InvoiceLine).where(day).values(unit_price=0))
+    last = dt.date(2024, 3, 31)
+    with session_scope(engine) as s:
+        fast = order_days(s, last)
+        grouped = _order_days_grouped(s, last)
+    grouped["date"] = grouped["date"].map(dt.date.isoformat)
+    assert len(fast) > 20 and fast["value"].isna().any()  # a day with no price has no value
+    pd.testing.assert_frame_equal(fast, grouped, check_exact=True)

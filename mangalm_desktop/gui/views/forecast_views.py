@@ -262,15 +262,13 @@ class TodayView(View):
             self.model.set_rows(self.rows)
             self.win_back_model.set_rows(self.win_back_rows)
             if self.rows:  # a store is always selected, so Enter opens its suggested order
-                ids = [r.store_id for r in self.rows]
-                self.table.selectRow(
-                    ids.index(keep.store_id) if keep and keep.store_id in ids else 0
-                )
+                at = calls.position(keep.store_id) if keep else None
+                self.table.selectRow(at or 0)
                 self._chosen_table = self.table
                 focus = QApplication.focusWidget()
                 if self.isVisible() and (focus is None or not self.isAncestorOf(focus)):
                     self.table.setFocus()
-            falling = sum(1 for r in self.rows if r.churn_risk)
+            falling = calls.falling
             text = f"{len(self.rows)} stores to call; {len(self.win_back_rows)} to win back"
             text += f"; {falling} ordering less" if falling else ""
             # chances the forecast run did not store were worked out now: say so and why
