@@ -27,10 +27,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    FromClause,
+    column,
+    func,
+    literal_column,
+    table,
+    text,
+)
 
 from .day_sales import ensure_day_sales
+from .models import Store
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +227,23 @@ def _stats_sql(only_dirty: bool) -> str:
 
 _STATS_ALL = _stats_sql(only_dirty=False)
 _STATS_DIRTY = _stats_sql(only_dirty=True)
+
+
+STORE_STATS = table("store_stats", column("store_rowid"), column("balance"))
+"""The store figures as a Core table, for readers that join them (SQLite only)."""
+
+
+def shown_balance(conn: Connection) -> tuple[ColumnElement[Any], FromClause]:
+    """What a store owes as the lists show it (see ``_stats_sql``), and the FROM to read it:
+    ``store`` joined to its figures on a laptop; the stored column where there are none
+    (PostgreSQL, or a database opened without the search tables)."""
+    store = Store.__table__
+    if conn.dialect.name != "sqlite" or not _exists(conn, "store_stats"):
+        return store.c.outstanding_balance, store
+    joined = store.outerjoin(
+        STORE_STATS, STORE_STATS.c.store_rowid == literal_column("store.rowid")
+    )
+    return func.coalesce(STORE_STATS.c.balance, store.c.outstanding_balance), joined
 
 
 def _exists(conn: Connection, name: str) -> bool:

@@ -29,6 +29,7 @@ from sqlalchemy.sql.elements import Cast
 
 from ..db.day_sales import OPEN_ORDER_STATES, refresh_day_sales
 from ..db.models import InvoiceLine, Order, OrderLine, Prediction, Product, Store
+from ..db.search import shown_balance
 from ..db.types import Money
 from ..domain.date_window import EARLIEST_DATE
 from ..domain.enums import OrderKind
@@ -172,14 +173,20 @@ def _raw(conn: Connection, query: Executable) -> list[Any]:
 
 def store_rows(session: Session, agent_id: uuid.UUID | None) -> StoreRows:
     """Active stores not deleted (one agent's, or all), in the table's order."""
-    q = select(
-        id_text(Store.id),
-        *(Store.name, Store.call_cadence_days, Store.phone, Store.city, Store.region),
-        type_coerce(Store.outstanding_balance, Integer),  # as stored: no Decimal per row
-    ).where(Store.deleted.is_(False), Store.active.is_(True))
+    conn = session.connection()
+    # what the store owes as the Stores list and the call screen show it (db.search)
+    owed, source = shown_balance(conn)
+    q = (
+        select(
+            id_text(Store.id),
+            *(Store.name, Store.call_cadence_days, Store.phone, Store.city, Store.region),
+            type_coerce(owed, Integer),  # as stored: no Decimal per row
+        )
+        .select_from(source)
+        .where(Store.deleted.is_(False), Store.active.is_(True))
+    )
     if agent_id is not None:
         q = q.where(Store.agent_id == agent_id)
-    conn = session.connection()
     rows = _raw(conn, q)
     cols: list[list[Any]] = [list(c) for c in zip(*rows, strict=True)] if rows else [[]] * 7
     key, name, cadence, phone, city, region, balance = cols

@@ -38,7 +38,8 @@ from ..upsell_cache import upsell_cache_for
 from ..workers import Written
 from .base import View
 
-FORECAST_TABLES = ("invoice_line", "orders", "order_line", "call_log", "prediction")
+FORECAST_TABLES = ("invoice_line", "orders", "order_line", "call_log", "prediction", "store_stats")
+"""What Today reloads on; ``store_stats`` brings what a store owes after a collection."""
 UPSELL_AFTER_MS = 400
 """Predictions asks for a store's upsell once its lines have been on screen this long."""
 
