@@ -369,40 +369,6 @@ def _days(value: int | str) -> int:
     return bits
 
 
-def _push_new(session: Session, row: Beat | BeatStore, table: str) -> None:
-    session.flush()
-    outbox.enqueue(
-        session,
-        table_name=table,
-        row_id=row.id,
-        op=outbox.OP_UPSERT,
-        base_version=None,
-        payload=outbox.row_payload(row),
-    )
-
-
-def _edit(session: Session, row: Beat | BeatStore, table: str, **values: object) -> bool:
-    """Set ``values`` on an existing row; bump its version and queue the changed fields."""
-    before = {k: getattr(row, k) for k, v in values.items() if getattr(row, k) != v}
-    if not before:
-        return False
-    for k in before:
-        setattr(row, k, values[k])
-    base = row.version
-    row.version = base + 1
-    session.flush()
-    outbox.enqueue(
-        session,
-        table_name=table,
-        row_id=row.id,
-        op=outbox.OP_UPSERT,
-        base_version=base,
-        payload=outbox.row_payload(row),
-        base=before,
-    )
-    return True
-
-
 def _detail(session: Session, beat: Beat) -> BeatDetail:
     session.flush()
     return BeatDetail(_infos(session, Beat.id == beat.id)[0], _stops(session, [beat.id]))
@@ -435,7 +401,7 @@ def create_beat(
             notes=(notes or "").strip() or None,
         )
         session.add(beat)
-        _push_new(session, beat, "beat")
+        outbox.enqueue_row(session, beat)
         return _detail(session, beat)
 
 
@@ -464,7 +430,7 @@ def update_beat(
         row = _resolve_beat(session, beat)
         if "name" in values:
             _check_unique(session, str(values["name"]), exclude=row.id)
-        _edit(session, row, "beat", **values)
+        outbox.edit_row(session, row, **values)
         return _detail(session, row)
 
 
@@ -489,8 +455,8 @@ def delete_beat(engine: Engine, identity: Identity | None, beat: uuid.UUID | str
             select(BeatStore).where(BeatStore.beat_id == row.id, BeatStore.deleted == false())
         ).all()
         for member in members:
-            _edit(session, member, "beat_store", deleted=True)
-        _edit(session, row, "beat", deleted=True)
+            outbox.edit_row(session, member, deleted=True)
+        outbox.edit_row(session, row, deleted=True)
     return CHANGES
 
 
@@ -536,11 +502,11 @@ def assign_stores(
             for member in current:
                 if member.store_id not in wanted_ids:
                     position += 1
-                    _edit(session, member, "beat_store", visit_order=position)
+                    outbox.edit_row(session, member, visit_order=position)
         else:
             for member in current:
                 if member.store_id not in wanted_ids:
-                    _edit(session, member, "beat_store", deleted=True)
+                    outbox.edit_row(session, member, deleted=True)
         for store in wanted:
             position += 1
             found = session.scalar(select(BeatStore).where(BeatStore.store_id == store.id))
@@ -549,12 +515,11 @@ def assign_stores(
                     id=new_id(), store_id=store.id, beat_id=row.id, visit_order=position
                 )
                 session.add(member)
-                _push_new(session, member, "beat_store")
+                outbox.enqueue_row(session, member)
             else:
-                _edit(
+                outbox.edit_row(
                     session,
                     found,
-                    "beat_store",
                     beat_id=row.id,
                     visit_order=position,
                     deleted=False,
@@ -572,7 +537,7 @@ def remove_stores(
             store = _resolve_store(session, ref)
             member = session.scalar(select(BeatStore).where(BeatStore.store_id == store.id))
             if member is not None and not member.deleted:
-                _edit(session, member, "beat_store", deleted=True)
+                outbox.edit_row(session, member, deleted=True)
     return CHANGES
 
 

@@ -11,7 +11,7 @@ import argparse
 
 from ..beats import service
 from ..beats.service import BeatDetail, BeatStop
-from .common import add_db_option, add_today_option, as_of, cli_identity, open_db
+from .common import add_db_option, add_today_option, as_of, signed_in
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -69,16 +69,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_today)
 
 
-def _run(args: argparse.Namespace, action) -> int:  # noqa: ANN001 - Callable[[Engine, Identity | None], int]
-    engine = open_db(args)
-    try:
-        return int(action(engine, cli_identity(engine)))
-    finally:
-        engine.dispose()
-
-
 def _list(args: argparse.Namespace) -> int:
-    def act(engine, who) -> int:  # noqa: ANN001
+    with signed_in(args) as (engine, who):
         beats = service.list_beats(engine, who, agent=args.agent)
         if not beats:
             print("No beats yet (mangalm beats create NAME --agent CODE --days Mon,Thu).")
@@ -89,8 +81,6 @@ def _list(args: argparse.Namespace) -> int:
                 f"{b.name.ljust(width)}  {b.agent_code:6}  {b.days_text:24}  {b.stores:>4} store{'s' if b.stores != 1 else ''}"
             )
         return 0
-
-    return _run(args, act)
 
 
 def _print_detail(detail: BeatDetail) -> None:
@@ -114,7 +104,7 @@ def _stop_line(stop: BeatStop, marks: bool = False) -> str:
 
 
 def _create(args: argparse.Namespace) -> int:
-    def act(engine, who) -> int:  # noqa: ANN001
+    with signed_in(args) as (engine, who):
         detail = service.create_beat(
             engine,
             who,
@@ -128,68 +118,52 @@ def _create(args: argparse.Namespace) -> int:
         print(f"Beat {b.name!r} created for {b.agent_code}, visited {b.days_text}.")
         return 0
 
-    return _run(args, act)
-
 
 def _rename(args: argparse.Namespace) -> int:
-    def act(engine, who) -> int:  # noqa: ANN001
+    with signed_in(args) as (engine, who):
         detail = service.rename_beat(engine, who, args.beat, args.new_name)
         print(f"Beat renamed to {detail.beat.name!r}.")
         return 0
 
-    return _run(args, act)
-
 
 def _days(args: argparse.Namespace) -> int:
-    def act(engine, who) -> int:  # noqa: ANN001
+    with signed_in(args) as (engine, who):
         detail = service.set_visit_days(engine, who, args.beat, args.days)
         print(f"{detail.beat.name} is visited {detail.beat.days_text}.")
         return 0
 
-    return _run(args, act)
-
 
 def _assign(args: argparse.Namespace) -> int:
-    def act(engine, who) -> int:  # noqa: ANN001
+    with signed_in(args) as (engine, who):
         detail = service.assign_stores(engine, who, args.beat, args.stores, replace=args.replace)
         _print_detail(detail)
         return 0
 
-    return _run(args, act)
-
 
 def _remove(args: argparse.Namespace) -> int:
-    def act(engine, who) -> int:  # noqa: ANN001
+    with signed_in(args) as (engine, who):
         service.remove_stores(engine, who, args.stores)
         print(f"{len(args.stores)} store(s) taken off their beat.")
         return 0
 
-    return _run(args, act)
-
 
 def _delete(args: argparse.Namespace) -> int:
-    def act(engine, who) -> int:  # noqa: ANN001
+    with signed_in(args) as (engine, who):
         service.delete_beat(engine, who, args.beat)
         print(f"Beat {args.beat!r} deleted; its stores are on no beat now.")
         return 0
 
-    return _run(args, act)
-
 
 def _show(args: argparse.Namespace) -> int:
-    def act(engine, who) -> int:  # noqa: ANN001
+    with signed_in(args) as (engine, who):
         _print_detail(service.show_beat(engine, who, args.beat))
         return 0
 
-    return _run(args, act)
-
 
 def _today(args: argparse.Namespace) -> int:
-    def act(engine, who) -> int:  # noqa: ANN001
+    with signed_in(args) as (engine, who):
         beat = service.todays_beat(engine, who, as_of(args, engine), agent=args.agent)
         print(f"{beat.day:%a %d %b %Y} — {beat.describe()}")
         for stop in beat.stops:
             print(_stop_line(stop, marks=True))
         return 0
-
-    return _run(args, act)

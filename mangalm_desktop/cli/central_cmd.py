@@ -13,7 +13,7 @@ import argparse
 import os
 from pathlib import Path
 
-from ..db.engine import make_engine
+from ..db.engine import disposing, make_engine
 from ..db.paths import data_dir
 from ..domain.errors import UserError
 from ..security.roles import Identity
@@ -204,16 +204,13 @@ def run_load_demo(args: argparse.Namespace) -> int:
 
     url = _url(args)
     init_central(url)
-    engine = make_engine(sqlalchemy_url(url))
-    try:
+    with disposing(make_engine(sqlalchemy_url(url))) as engine:
         stores, products = (SMALL["stores"], SMALL["products"]) if args.small else (250, 400)
         summary = create_demo_company(
             engine, args.seed, stores=stores, products=products, ctx=cli_task()
         )
         with engine.connect() as conn:
             codes = [r[0] for r in conn.exec_driver_sql("SELECT code FROM agent ORDER BY code")]
-    finally:
-        engine.dispose()
     print(
         f"demo company loaded: {summary.stores} stores, {summary.products} products, "
         f"{summary.invoice_lines:,} invoice lines"

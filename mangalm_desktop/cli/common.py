@@ -1,4 +1,4 @@
-"""What every CLI command shares: opening the database, printing progress."""
+"""What every CLI command shares: opening the database (and signing in), printing progress."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ import getpass
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine
 
+from ..db.engine import disposing
 from ..db.paths import default_db_path, demo_db_path
 from ..domain.errors import UserError
 from ..domain.tasks import TaskContext
@@ -57,6 +60,26 @@ def open_db(args: argparse.Namespace, *, encrypt_new: bool = True) -> Engine:
 
     demo = bool(getattr(args, "demo", False))
     return open_store(db_path(args), encrypt_new=encrypt_new and not demo)
+
+
+@contextmanager
+def local_db(args: argparse.Namespace, *, encrypt_new: bool = True) -> Iterator[Engine]:
+    """:func:`open_db` for one command, disposed when the command ends (however it ends).
+    For the commands that need no sign-in (docs/security.md: files, counts, the demo)."""
+    with disposing(open_db(args, encrypt_new=encrypt_new)) as engine:
+        yield engine
+
+
+@contextmanager
+def signed_in(
+    args: argparse.Namespace, *, encrypt_new: bool = True
+) -> Iterator[tuple[Engine, Identity | None]]:
+    """The database and who runs the command: every command on the laptop's business data
+    opens it with ``with signed_in(args) as (engine, identity):``, so it signs in
+    (:func:`cli_identity`) before it reads or writes anything, and the engine is disposed
+    when the command ends."""
+    with local_db(args, encrypt_new=encrypt_new) as engine:
+        yield engine, cli_identity(engine)
 
 
 def db_path(args: argparse.Namespace) -> Path:

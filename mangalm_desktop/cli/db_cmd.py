@@ -7,7 +7,7 @@ import sys
 
 from ..db import migrate
 from ..domain.errors import UserError
-from .common import add_db_option, db_path, open_db
+from .common import add_db_option, db_path, local_db
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,14 +29,11 @@ def run(args: argparse.Namespace) -> int:
         return run_encrypt(args)
     if args.action == "remove-plain-copies":
         return run_remove_plain(args)
-    engine = open_db(args)  # opening upgrades (after a backup) or refuses a newer schema
-    try:
+    with local_db(args) as engine:  # opening upgrades (after a backup) or refuses a newer schema
         rev = migrate.current_revision(engine)
         print(f"database: {db_path(args)}")
         print(f"schema:   {rev} (app head {migrate.head_revision()})")
         print(f"storage:  {'encrypted (SQLCipher)' if _encrypted(args) else 'NOT encrypted'}")
-    finally:
-        engine.dispose()
     _warn_plain_copies(args)
     return 0
 

@@ -15,7 +15,7 @@ from ..db.paths import demo_db_path
 from ..demo import DEFAULT_TODAY, SMALL, create_demo_company, existing_data
 from ..demo.company import check_sizes
 from ..domain import formatting as fmt
-from .common import add_db_option, cli_identity, cli_task, db_path, open_db
+from .common import add_db_option, cli_identity, cli_task, db_path, local_db
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +64,7 @@ def run(args: argparse.Namespace) -> int:
     check_sizes(agents=args.agents, years=args.years, **sizes)  # before touching any file
     args.demo = True  # --db, else the demo database (the app's --demo file)
     path = db_path(args)
-    engine = open_db(args, encrypt_new=False)  # a demo company is made-up data: plain
-    try:
+    with local_db(args, encrypt_new=False) as engine:  # a demo company is made-up data: plain
         if path.resolve() != demo_db_path(None).resolve():
             # --db names another database (a laptop's own, --force would replace its data):
             # configured for a central server, that needs a sign-in like any other command
@@ -83,8 +82,6 @@ def run(args: argparse.Namespace) -> int:
             ctx=cli_task(args.quiet),
             **sizes,
         )
-    finally:
-        engine.dispose()
     print(
         f"demo company (seed {summary.seed}) written to {path}:\n"
         f"  {summary.agents} agents, {summary.stores} stores, {summary.products} products\n"

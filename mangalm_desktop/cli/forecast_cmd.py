@@ -10,7 +10,7 @@ import sys
 import numpy as np
 
 from ..domain.errors import UserError
-from .common import add_db_option, add_today_option, as_of, cli_identity, cli_task, open_db
+from .common import add_db_option, add_today_option, as_of, cli_task, signed_in
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -175,9 +175,7 @@ def format_table(out: dict) -> str:
 def run_forecast(args: argparse.Namespace) -> int:
     from ..forecasting.service import run_forecast as service_run
 
-    engine = open_db(args)
-    try:
-        identity = cli_identity(engine)  # with a central server: sign in first (docs/security.md)
+    with signed_in(args) as (engine, identity):
         summary = service_run(
             engine,
             cli_task(quiet=args.quiet),
@@ -185,7 +183,5 @@ def run_forecast(args: argparse.Namespace) -> int:
             today=as_of(args, engine),
             identity=identity,
         )
-    finally:
-        engine.dispose()
     print(summary.describe())
     return 0

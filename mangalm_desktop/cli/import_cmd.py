@@ -16,7 +16,7 @@ from ..imports.history import import_history, parse_columns
 from ..imports.pipeline import ImportOptions
 from ..imports.report import ImportSummary, default_error_report
 from ..imports.zoho import import_invoices
-from .common import add_db_option, cli_identity, cli_task, open_db
+from .common import add_db_option, cli_task, signed_in
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -84,14 +84,10 @@ def _finish(summary: ImportSummary) -> int:
 
 def run_invoices(args: argparse.Namespace) -> int:
     options = _options(args)
-    engine = open_db(args)
-    try:
-        identity = cli_identity(engine)
+    with signed_in(args) as (engine, identity):
         return _finish(
             import_invoices(engine, args.files, options, cli_task(args.quiet), identity=identity)
         )
-    finally:
-        engine.dispose()
 
 
 def run_history(args: argparse.Namespace) -> int:
@@ -99,13 +95,9 @@ def run_history(args: argparse.Namespace) -> int:
     if not columns:
         raise UserError("--columns is empty")
     options = _options(args)
-    engine = open_db(args)
-    try:
-        identity = cli_identity(engine)
+    with signed_in(args) as (engine, identity):
         return _finish(
             import_history(
                 engine, args.files, columns, options, cli_task(args.quiet), identity=identity
             )
         )
-    finally:
-        engine.dispose()

@@ -30,7 +30,7 @@ from ..messaging.settings import (
 )
 from ..messaging.smtp import SendFailure
 from ..orders.queries import find_order
-from .common import add_db_option, cli_identity, open_db
+from .common import add_db_option, signed_in
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -132,9 +132,7 @@ def _report(report: service.SendReport) -> int:
 
 
 def run_send(args: argparse.Namespace) -> int:
-    engine = open_db(args)
-    try:
-        identity = cli_identity(engine)
+    with signed_in(args) as (engine, identity):
         with session_scope(engine) as session:
             order_id = find_order(session, args.order)
         queued = service.queue_order_confirmation(
@@ -143,16 +141,11 @@ def run_send(args: argparse.Namespace) -> int:
         what = "queued" if queued.created else f"already waiting ({queued.status})"
         print(f"confirmation of {queued.order_number} to {queued.recipient}: {what}")
         return _report(service.send_pending(engine, identity))
-    finally:
-        engine.dispose()
 
 
 def run_queue(args: argparse.Namespace) -> int:
-    engine = open_db(args)
-    try:
-        rows = service.list_queue(engine, cli_identity(engine), include_sent=not args.waiting)
-    finally:
-        engine.dispose()
+    with signed_in(args) as (engine, identity):
+        rows = service.list_queue(engine, identity, include_sent=not args.waiting)
     if not rows:
         print("the mail queue is empty")
         return 0
@@ -172,42 +165,27 @@ def run_queue(args: argparse.Namespace) -> int:
 
 
 def run_retry(args: argparse.Namespace) -> int:
-    engine = open_db(args)
-    try:
-        identity = cli_identity(engine)
+    with signed_in(args) as (engine, identity):
         service.retry(engine, identity, service.find_queue_id(engine, identity, args.id))
         print("queued again; sending what is due")
         return _report(service.send_pending(engine, identity))
-    finally:
-        engine.dispose()
 
 
 def run_remove(args: argparse.Namespace) -> int:
-    engine = open_db(args)
-    try:
-        identity = cli_identity(engine)
+    with signed_in(args) as (engine, identity):
         service.remove(engine, identity, service.find_queue_id(engine, identity, args.id))
-    finally:
-        engine.dispose()
     print("removed from the mail queue (the order is unchanged)")
     return 0
 
 
 def run_send_pending(args: argparse.Namespace) -> int:
-    engine = open_db(args)
-    try:
-        return _report(service.send_pending(engine, cli_identity(engine)))
-    finally:
-        engine.dispose()
+    with signed_in(args) as (engine, identity):
+        return _report(service.send_pending(engine, identity))
 
 
 def run_whatsapp(args: argparse.Namespace) -> int:
-    engine = open_db(args)
-    try:
-        identity = cli_identity(engine)
+    with signed_in(args) as (engine, identity):
         with session_scope(engine) as session:
             order_id = find_order(session, args.order)
         print(service.order_whatsapp_link(engine, identity, order_id))
-    finally:
-        engine.dispose()
     return 0

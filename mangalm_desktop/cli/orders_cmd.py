@@ -20,7 +20,7 @@ from ..orders import calls, pdf, queries, service
 from ..orders.access import order_audit
 from ..orders.model import LineInput, OrderDraft, OrderResult
 from ..orders.prefill import prefill
-from .common import add_db_option, add_today_option, as_of, cli_identity, open_db
+from .common import add_db_option, add_today_option, as_of, signed_in
 
 
 def _cli_actor() -> str:
@@ -153,9 +153,7 @@ def _print_result(res: OrderResult) -> None:
 
 
 def cmd_create(args: argparse.Namespace) -> int:
-    engine = open_db(args)
-    try:
-        identity = cli_identity(engine)
+    with signed_in(args) as (engine, identity):
         with session_scope(engine) as s:
             agent_id = queries.find_agent(s, args.agent)
             lines: list[LineInput] = []
@@ -189,8 +187,6 @@ def cmd_create(args: argparse.Namespace) -> int:
                 on_write=order_audit(f"{_cli_actor()} as {args.agent.upper()}"),
             )
         _print_result(res)
-    finally:
-        engine.dispose()
     return 0
 
 
@@ -200,28 +196,23 @@ def _order_id(engine, ref: str):  # noqa: ANN001, ANN202
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
-    engine = open_db(args)
-    try:
+    with signed_in(args) as (engine, identity):
         oid = _order_id(engine, args.order)
         _print_result(
             service.submit_saved(
                 engine,
                 oid,
                 today=as_of(args, engine),
-                identity=cli_identity(engine),
+                identity=identity,
                 accept_credit_warning=args.accept_credit_warning,
                 on_write=order_audit(_cli_actor()),
             )
         )
-    finally:
-        engine.dispose()
     return 0
 
 
 def cmd_amend(args: argparse.Namespace) -> int:
-    engine = open_db(args)
-    try:
-        identity = cli_identity(engine)
+    with signed_in(args) as (engine, identity):
         oid = _order_id(engine, args.order)
         with session_scope(engine) as s:
             current = service.draft_from_order(s, oid, identity=identity)
@@ -243,46 +234,34 @@ def cmd_amend(args: argparse.Namespace) -> int:
                 on_write=order_audit(_cli_actor()),
             )
         )
-    finally:
-        engine.dispose()
     return 0
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:
-    engine = open_db(args)
-    try:
+    with signed_in(args) as (engine, identity):
         _print_result(
             service.cancel(
                 engine,
                 _order_id(engine, args.order),
-                identity=cli_identity(engine),
+                identity=identity,
                 reason=args.reason,
                 on_write=order_audit(_cli_actor()),
             )
         )
-    finally:
-        engine.dispose()
     return 0
 
 
 def cmd_duplicate(args: argparse.Namespace) -> int:
-    engine = open_db(args)
-    try:
+    with signed_in(args) as (engine, identity):
         oid = _order_id(engine, args.order)
         with session_scope(engine) as s:
             agent_id = queries.find_agent(s, args.agent)
-        _print_result(
-            service.duplicate(engine, oid, agent_id=agent_id, identity=cli_identity(engine))
-        )
-    finally:
-        engine.dispose()
+        _print_result(service.duplicate(engine, oid, agent_id=agent_id, identity=identity))
     return 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    engine = open_db(args)
-    try:
-        identity = cli_identity(engine)  # with a central server: sign in first (docs/security.md)
+    with signed_in(args) as (engine, identity):
         with session_scope(engine) as s:
             f = queries.OrderFilter(
                 states=tuple(args.state) if args.state else None,
@@ -300,15 +279,11 @@ def cmd_list(args: argparse.Namespace) -> int:
                 f"{r.store_name[:32]:<32} {fmt.money(r.total):>15}"
             )
         print(f"{len(rows)} of {total} orders")
-    finally:
-        engine.dispose()
     return 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    engine = open_db(args)
-    try:
-        identity = cli_identity(engine)  # with a central server: sign in first (docs/security.md)
+    with signed_in(args) as (engine, identity):
         with session_scope(engine) as s:
             o = queries.get_order(s, queries.find_order(s, args.order), identity=identity)
         print(f"{o.number}  {o.kind}  {o.state}  version {o.version}")
@@ -333,30 +308,22 @@ def cmd_show(args: argparse.Namespace) -> int:
         )
         if o.notes:
             print(f"notes: {o.notes}")
-    finally:
-        engine.dispose()
     return 0
 
 
 def cmd_pdf(args: argparse.Namespace) -> int:
-    engine = open_db(args)
-    try:
-        identity = cli_identity(engine)  # with a central server: sign in first (docs/security.md)
+    with signed_in(args) as (engine, identity):
         oid = _order_id(engine, args.order)
         with session_scope(engine) as s:
             number = queries.get_order(s, oid, identity=identity).number
         out = args.output or Path(f"{number}.pdf")
         pdf.write_order_pdf(engine, oid, out, identity=identity)
         print(f"wrote {out}")
-    finally:
-        engine.dispose()
     return 0
 
 
 def cmd_call(args: argparse.Namespace) -> int:
-    engine = open_db(args)
-    try:
-        identity = cli_identity(engine)  # with a central server: sign in first (docs/security.md)
+    with signed_in(args) as (engine, identity):
         with session_scope(engine) as s:
             agent_id = queries.find_agent(s, args.agent)
         order_id = _order_id(engine, args.order) if args.order else None
@@ -375,8 +342,6 @@ def cmd_call(args: argparse.Namespace) -> int:
             f"call logged: {args.outcome}"
             + (f", next call {args.next_call}" if args.next_call else "")
         )
-    finally:
-        engine.dispose()
     return 0
 
 
@@ -390,9 +355,7 @@ def cmd_stock(args: argparse.Namespace) -> int:
             raise UserError(f"{item!r} is not SKU=QTY with a whole quantity.") from None
         if not sep:
             raise UserError(f"{item!r} is not SKU=QTY.")
-    engine = open_db(args)
-    try:
-        identity = cli_identity(engine)  # with a central server: sign in first (docs/security.md)
+    with signed_in(args) as (engine, identity):
         with session_scope(engine) as s:
             agent_id = queries.find_agent(s, args.agent)
         n = calls.record_stock(
@@ -404,6 +367,4 @@ def cmd_stock(args: argparse.Namespace) -> int:
             reported_on=args.date or as_of(args, engine),
         )
         print(f"recorded shelf stock for {n} products")
-    finally:
-        engine.dispose()
     return 0

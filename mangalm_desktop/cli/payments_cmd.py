@@ -18,7 +18,7 @@ from ..domain import formatting as fmt
 from ..domain.errors import UserError
 from ..payments import queries, receipt, service
 from ..payments.model import MODE_LABEL, AllocationInput, PaymentInput, PromiseInput
-from .common import add_db_option, add_today_option, as_of, cli_identity, iso_date, open_db
+from .common import add_db_option, add_today_option, as_of, iso_date, signed_in
 
 
 def _amount(text: str) -> Decimal:
@@ -106,9 +106,7 @@ def _allocations(session, store_id, items: list[str]) -> list[AllocationInput]: 
 
 
 def cmd_record(args: argparse.Namespace) -> int:
-    engine = open_db(args)
-    try:
-        identity = cli_identity(engine)
+    with signed_in(args) as (engine, identity):
         today = as_of(args, engine)
         with session_scope(engine) as s:
             store_id = _store_id(s, args.store)
@@ -133,15 +131,11 @@ def cmd_record(args: argparse.Namespace) -> int:
             f"{res.number}: {fmt.money(res.amount)} recorded (collected, awaiting approval); "
             f"settles {fmt.money(res.allocated)}, on account {fmt.money(res.on_account)}"
         )
-    finally:
-        engine.dispose()
     return 0
 
 
 def cmd_promise(args: argparse.Namespace) -> int:
-    engine = open_db(args)
-    try:
-        identity = cli_identity(engine)
+    with signed_in(args) as (engine, identity):
         today = as_of(args, engine)
         with session_scope(engine) as s:
             store_id = _store_id(s, args.store)
@@ -149,15 +143,11 @@ def cmd_promise(args: argparse.Namespace) -> int:
             engine, identity, PromiseInput(store_id, args.amount, args.by, args.notes), today=today
         )
         print(f"Promise recorded: {fmt.money(res.amount)} by {fmt.day(res.due_on)}")
-    finally:
-        engine.dispose()
     return 0
 
 
 def cmd_invoices(args: argparse.Namespace) -> int:
-    engine = open_db(args)
-    try:
-        identity = cli_identity(engine)
+    with signed_in(args) as (engine, identity):
         today = as_of(args, engine)
         with session_scope(engine) as s:
             dues = queries.store_dues(s, identity, _store_id(s, args.store), today)
@@ -171,15 +161,11 @@ def cmd_invoices(args: argparse.Namespace) -> int:
             f"outstanding {fmt.money(bal.outstanding)}; overdue {fmt.money(bal.overdue)} "
             f"on {bal.overdue_invoices} invoices; on account {fmt.money(bal.on_account)}"
         )
-    finally:
-        engine.dispose()
     return 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    engine = open_db(args)
-    try:
-        identity = cli_identity(engine)
+    with signed_in(args) as (engine, identity):
         store_id = None
         if args.store:
             with session_scope(engine) as s:
@@ -200,42 +186,29 @@ def cmd_list(args: argparse.Namespace) -> int:
                 f"{fmt.money(r.amount):>14}{zoho}"
             )
         print(f"{len(rows)} payments")
-    finally:
-        engine.dispose()
     return 0
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
-    engine = open_db(args)
-    try:
-        identity = cli_identity(engine)
+    with signed_in(args) as (engine, identity):
         for number in args.receipt:
             res = service.approve(engine, identity, number, note=args.note)
             print(f"{res.number}: approved ({fmt.money(res.amount)})")
-    finally:
-        engine.dispose()
     return 0
 
 
 def cmd_reject(args: argparse.Namespace) -> int:
-    engine = open_db(args)
-    try:
-        res = service.reject(engine, cli_identity(engine), args.receipt, reason=args.reason)
+    with signed_in(args) as (engine, identity):
+        res = service.reject(engine, identity, args.receipt, reason=args.reason)
         print(f"{res.number}: rejected ({args.reason})")
-    finally:
-        engine.dispose()
     return 0
 
 
 def cmd_receipt(args: argparse.Namespace) -> int:
-    engine = open_db(args)
-    try:
-        identity = cli_identity(engine)
+    with signed_in(args) as (engine, identity):
         with session_scope(engine) as s:
             payment = service.find_payment(s, args.receipt)
             detail = queries.payment_detail(s, identity, payment.id)
         path = receipt.save_receipt_pdf(detail, args.out)
         print(f"Receipt {detail.row.number} written to {path}")
-    finally:
-        engine.dispose()
     return 0

@@ -17,7 +17,7 @@ from ..domain.formatting import cell, number
 from ..reports.catalog import REPORTS, column_label, run_report
 from ..reports.export import FORMATS, format_from_path
 from ..reports.filters import PERIODS, ReportFilters
-from .common import add_db_option, add_today_option, cli_identity, cli_task, open_db
+from .common import add_db_option, add_today_option, cli_task, signed_in
 
 
 def _date(text: str) -> dt.date:
@@ -76,9 +76,7 @@ def run(args: argparse.Namespace) -> int:
         fmt = format_from_path(args.out)
     if fmt is not None and args.out is None:
         raise UserError("--format needs --out FILE")
-    engine = open_db(args)
-    try:
-        identity = cli_identity(engine)
+    with signed_in(args) as (engine, identity):
         if filters.date_to is None:  # reports "as of" a day: --today, or a demo's own today
             day = args.today or demo_today(engine)
             if day is not None:
@@ -102,8 +100,6 @@ def run(args: argparse.Namespace) -> int:
             identity=identity,
             actor=_cli_actor(),
         )
-    finally:
-        engine.dispose()
     if not args.quiet:
         print(f"{result.title}: {number(len(result.frame))} rows written to {args.out}")
     return 0

@@ -25,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import Engine
 
-from ..db.engine import make_engine
+from ..db.engine import disposing, make_engine
 from ..schemes.pricing import SchemeKind
 from ..schemes.service import (
     RuleInput,
@@ -40,7 +40,7 @@ from ..security.roles import Identity
 from ..sync.connection import sqlalchemy_url
 from ..sync.online_signin import url_identity
 from ..sync.targets import manager_target
-from .common import add_db_option, add_today_option, as_of, cli_identity, iso_date, open_db
+from .common import add_db_option, add_today_option, as_of, iso_date, signed_in
 
 
 def parse_rule(text: str) -> RuleInput:
@@ -127,10 +127,8 @@ def _print(info: SchemeInfo) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    engine = open_db(args)
-    rows = list_schemes(
-        engine, cli_identity(engine), on=as_of(args, engine), include_ended=args.all
-    )
+    with signed_in(args) as (engine, identity):
+        rows = list_schemes(engine, identity, on=as_of(args, engine), include_ended=args.all)
     if not rows:
         print("no schemes")
     for info in rows:
@@ -141,8 +139,9 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    engine = open_db(args)
-    _print(show_scheme(engine, cli_identity(engine), args.code, on=as_of(args, engine)))
+    with signed_in(args) as (engine, identity):
+        info = show_scheme(engine, identity, args.code, on=as_of(args, engine))
+    _print(info)
     return 0
 
 
@@ -152,15 +151,10 @@ def _target(args: argparse.Namespace) -> Iterator[tuple[Engine, Identity | None,
     url = args.url or os.environ.get("MANGALM_CENTRAL_URL")
     if url:
         who = url_identity(url)  # the URL's login, as the server says; checked like a person
-        engine = make_engine(sqlalchemy_url(url))
-        try:
+        with disposing(make_engine(sqlalchemy_url(url))) as engine:
             yield engine, who, "on the central database"
-        finally:
-            engine.dispose()
         return
-    local = open_db(args)
-    identity = cli_identity(local)
-    with manager_target(local) as (engine, central):
+    with signed_in(args) as (local, identity), manager_target(local) as (engine, central):
         yield engine, identity, "on the central database" if central else "on this laptop"
 
 

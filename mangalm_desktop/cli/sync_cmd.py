@@ -18,7 +18,7 @@ from ..sync.pull import build_deferred_indexes
 from ..sync.scheduler import SyncScheduler, run_forever
 from ..sync.service import SyncReport, local_counts, sync_once
 from ..sync.state import history
-from .common import add_db_option, cli_identity, cli_task, open_db, password_source
+from .common import add_db_option, cli_task, local_db, password_source, signed_in
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -152,26 +152,26 @@ def _central(connector):  # noqa: ANN001, ANN202 - a Connector; a psycopg connec
 
 def run_sync(args: argparse.Namespace) -> int:
     cfg = _config()
-    engine = open_db(args)
     # No person's sign-in: a scheduled `sync run --every` must keep running unattended. It
     # logs in as this laptop's PostgreSQL role (password in the keyring), prints only counts,
     # and the central server's RLS limits it to the agent's rows (docs/security.md).
-    if args.every is not None:
-        return _run_loop(args, cfg, engine)
-    report = sync_once(
-        engine,
-        _connector(cfg),
-        cli_task(args.quiet),
-        do_push=not args.pull_only,
-        do_pull=not args.push_only,
-    )
-    if not report.ok:
-        raise UserError(report.error)
-    print(
-        f"sent {report.pushed} change(s), {report.parked} parked, "
-        f"received {report.pulled:,} row(s) in {report.seconds:.1f}s"
-    )
-    deferred = build_deferred_indexes(engine, cli_task(args.quiet))
+    with local_db(args) as engine:
+        if args.every is not None:
+            return _run_loop(args, cfg, engine)
+        report = sync_once(
+            engine,
+            _connector(cfg),
+            cli_task(args.quiet),
+            do_push=not args.pull_only,
+            do_pull=not args.push_only,
+        )
+        if not report.ok:
+            raise UserError(report.error)
+        print(
+            f"sent {report.pushed} change(s), {report.parked} parked, "
+            f"received {report.pulled:,} row(s) in {report.seconds:.1f}s"
+        )
+        deferred = build_deferred_indexes(engine, cli_task(args.quiet))
     if deferred.built:
         print(f"prepared {len(deferred.built)} report index(es) in {deferred.seconds:.1f}s")
     return 0
@@ -214,8 +214,9 @@ def _run_loop(args: argparse.Namespace, cfg: CentralConfig, engine) -> int:  # n
 
 
 def run_status(args: argparse.Namespace) -> int:
-    engine = open_db(args)
-    counts = local_counts(engine)
+    with local_db(args) as engine:
+        counts = local_counts(engine)
+        runs = history(engine)[-10:]
     cfg = load_config()
     print(
         f"central server: {cfg.user}@{cfg.host}/{cfg.database}"
@@ -223,7 +224,7 @@ def run_status(args: argparse.Namespace) -> int:
         else "central server: not set up (working standalone)"
     )
     print(f"pending changes: {counts.pending}, conflicts: {counts.parked}")
-    for entry in history(engine)[-10:]:
+    for entry in runs:
         mark = "ok " if entry.get("ok") else ("off" if entry.get("offline") else "ERR")
         print(
             f"  {entry.get('started_at')} {mark} sent {entry.get('pushed')} "
@@ -233,9 +234,8 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def run_conflicts(args: argparse.Namespace) -> int:
-    engine = open_db(args)
-    cli_identity(engine)  # configured for a central server: sign in first (docs/security.md)
-    items = list_conflicts(engine)
+    with signed_in(args) as (engine, _identity):
+        items = list_conflicts(engine)
     if args.json:
         shown = [
             {k: v for k, v in item.__dict__.items() if k != "products"}
@@ -269,9 +269,7 @@ def run_conflicts(args: argparse.Namespace) -> int:
 
 def run_resolve(args: argparse.Namespace) -> int:
     cfg = _config()
-    engine = open_db(args)
-    cli_identity(engine)  # configured for a central server: sign in first (docs/security.md)
-    with _central(_connector(cfg)) as pg:
+    with signed_in(args) as (engine, _identity), _central(_connector(cfg)) as pg:
         resolve(engine, pg, args.seq, args.keep)
     print(f"#{args.seq}: kept {'your' if args.keep == 'mine' else 'the central'} version")
     return 0
@@ -279,9 +277,7 @@ def run_resolve(args: argparse.Namespace) -> int:
 
 def run_hand_over(args: argparse.Namespace) -> int:
     cfg = _config()
-    engine = open_db(args)
-    cli_identity(engine)  # configured for a central server: sign in first (docs/security.md)
-    with _central(_connector(cfg)) as pg:
+    with signed_in(args) as (engine, _identity), _central(_connector(cfg)) as pg:
         done = hand_over(engine, pg, args.seq)
     print(
         f"#{args.seq}: order {done.old_number} handed over to the store's agent as "

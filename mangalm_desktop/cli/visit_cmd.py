@@ -16,7 +16,7 @@ from ..payments.model import PaymentInput
 from ..visits import reasons as reason_list
 from ..visits.model import OUTCOME_WORDS, VisitInput
 from ..visits.service import save_visit
-from .common import add_db_option, add_today_option, as_of, cli_identity, iso_date, open_db
+from .common import add_db_option, add_today_option, as_of, iso_date, signed_in
 from .orders_cmd import _cli_actor, parse_line
 from .payments_cmd import _allocations, _amount
 
@@ -78,9 +78,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_visit(args: argparse.Namespace) -> int:
-    engine = open_db(args)
-    try:
-        identity = cli_identity(engine)
+    with signed_in(args) as (engine, identity):
         today = as_of(args, engine)
         with session_scope(engine) as s:
             store_id = queries.find_store(s, args.store)
@@ -143,41 +141,29 @@ def cmd_visit(args: argparse.Namespace) -> int:
             )
         if visit.next_call_date:
             print(f"next call {fmt.day(visit.next_call_date)}")
-    finally:
-        engine.dispose()
     return 0
 
 
 def cmd_reasons_list(args: argparse.Namespace) -> int:
-    engine = open_db(args)
-    try:
-        identity = cli_identity(engine)
+    with signed_in(args) as (engine, identity):
         with session_scope(engine) as s:
             rows = reason_list.list_reasons(s, identity, include_retired=args.all)
         if not rows:
             print("no reasons yet (a manager adds them: mangalm reasons add 'WORDS')")
         for r in rows:
             print(f"{r.code:<20} {r.label}{'' if r.active else '  (retired)'}")
-    finally:
-        engine.dispose()
     return 0
 
 
 def cmd_reasons_add(args: argparse.Namespace) -> int:
-    engine = open_db(args)
-    try:
-        r = reason_list.add_reason(engine, cli_identity(engine), args.label, code=args.code)
+    with signed_in(args) as (engine, identity):
+        r = reason_list.add_reason(engine, identity, args.label, code=args.code)
         print(f"added {r.code}: {r.label}")
-    finally:
-        engine.dispose()
     return 0
 
 
 def cmd_reasons_retire(args: argparse.Namespace) -> int:
-    engine = open_db(args)
-    try:
-        r = reason_list.retire_reason(engine, cli_identity(engine), args.code)
+    with signed_in(args) as (engine, identity):
+        r = reason_list.retire_reason(engine, identity, args.code)
         print(f"retired {r.code}: {r.label}")
-    finally:
-        engine.dispose()
     return 0

@@ -20,6 +20,7 @@ import httpx
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from ..db.engine import disposing
 from ..domain.errors import UserError
 from ..security.secrets import set_secret
 from ..zoho import bridge, panel
@@ -268,11 +269,8 @@ def run_bridge(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    engine = central_engine(args)
-    try:
+    with disposing(central_engine(args)) as engine:
         st = bridge.status(engine)
-    finally:
-        engine.dispose()
     cfg = load_config()
     if args.json:
         print(
@@ -312,10 +310,7 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def run_retry(args: argparse.Namespace) -> int:
-    engine = central_engine(args)
-    try:
+    with disposing(central_engine(args)) as engine:
         n = bridge.retry_parked(engine, args.orders or None)
-    finally:
-        engine.dispose()
     print(f"{n} parked order(s) and payment(s) released; the next run sends them.")
     return 0

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import PoolProxiedConnection
 
 if TYPE_CHECKING:  # imported when a database is opened encrypted, not at start
     import sqlcipher3
@@ -76,6 +77,32 @@ def make_encrypted_engine(path: Path | str, key_hex: str, **kwargs: Any) -> Engi
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def disposing(engine: Engine) -> Iterator[Engine]:
+    """An engine used for one job (a CLI command, a bridge run): its pool is disposed when the
+    block ends, however it ends, so no connection or file handle outlives the job."""
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def raw_transaction(engine: Engine) -> Iterator[PoolProxiedConnection]:
+    """One transaction on a raw DB-API connection (bulk SQL without the ORM, as sync does):
+    committed when the block ends, rolled back on any exception (a cancel too), and the
+    connection given back to the pool either way."""
+    raw = engine.raw_connection()
+    try:
+        yield raw
+        raw.commit()
+    except BaseException:
+        raw.rollback()
+        raise
+    finally:
+        raw.close()
 
 
 @contextmanager

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from .models import Outbox, new_id
+from .models import Outbox, Synced, new_id
 
 OP_UPSERT = "upsert"
 OP_UPSERT_ORDER = "upsert_order"
@@ -81,6 +81,44 @@ def enqueue(
     )
     session.add(record)
     return record
+
+
+def enqueue_row(
+    session: Session,
+    row: Synced,
+    *,
+    base_version: int | None = None,
+    base: dict[str, Any] | None = None,
+) -> Outbox:
+    """Queue ``row`` (of a synced table) as an ``upsert`` of all its columns, in ``session``'s transaction (the
+    table from its mapping). Flushes first, so the payload holds what the database filled in.
+    A new row: no ``base_version``; an edit: the version it was made against and ``base``
+    (see :func:`enqueue`), as :func:`edit_row` passes them."""
+    session.flush()
+    return enqueue(
+        session,
+        table_name=inspect(row).mapper.local_table.name,
+        row_id=row.id,
+        op=OP_UPSERT,
+        base_version=base_version,
+        payload=row_payload(row),
+        base=base,
+    )
+
+
+def edit_row(session: Session, row: Synced, **values: object) -> dict[str, Any]:
+    """Set ``values`` on an existing synced row: when any differs, bump its version and queue
+    the row with the changed fields' old values (pushed and merged field by field). Returns
+    those old values ({} = nothing changed, nothing queued)."""
+    before = {k: getattr(row, k) for k, v in values.items() if getattr(row, k) != v}
+    if not before:
+        return before
+    for k in before:
+        setattr(row, k, values[k])
+    base_version = row.version
+    row.version = base_version + 1
+    enqueue_row(session, row, base_version=base_version, base=before)
+    return before
 
 
 def pending(session: Session, limit: int = 500) -> list[Outbox]:

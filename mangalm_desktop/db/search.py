@@ -19,14 +19,30 @@ nothing.
   12-month figures cannot follow the calendar by triggers, so when the date moves on
   :func:`refresh_store_stats` recomputes every store; the app does that in the background
   (showing yesterday's figures meanwhile), never before the first view.
+- ``store_day_sales`` (:mod:`.day_sales`): sales per (store, day) for Today and the sales
+  reports, made here too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    FromClause,
+    column,
+    func,
+    literal_column,
+    table,
+    text,
+)
+
+from .day_sales import ensure_day_sales
+from .models import Store
 
 log = logging.getLogger(__name__)
 
@@ -213,6 +229,23 @@ _STATS_ALL = _stats_sql(only_dirty=False)
 _STATS_DIRTY = _stats_sql(only_dirty=True)
 
 
+STORE_STATS = table("store_stats", column("store_rowid"), column("balance"))
+"""The store figures as a Core table, for readers that join them (SQLite only)."""
+
+
+def shown_balance(conn: Connection) -> tuple[ColumnElement[Any], FromClause]:
+    """What a store owes as the lists show it (see ``_stats_sql``), and the FROM to read it:
+    ``store`` joined to its figures on a laptop; the stored column where there are none
+    (PostgreSQL, or a database opened without the search tables)."""
+    store = Store.__table__
+    if conn.dialect.name != "sqlite" or not _exists(conn, "store_stats"):
+        return store.c.outstanding_balance, store
+    joined = store.outerjoin(
+        STORE_STATS, STORE_STATS.c.store_rowid == literal_column("store.rowid")
+    )
+    return func.coalesce(STORE_STATS.c.balance, store.c.outstanding_balance), joined
+
+
 def _exists(conn: Connection, name: str) -> bool:
     row = conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = :n"), {"n": name}).first()
     return row is not None
@@ -252,6 +285,7 @@ def ensure_search_schema(
             conn.exec_driver_sql(_STATS_TRIGGERS[name])
         if lost and not fresh:  # changes made without the triggers: redo every store
             conn.exec_driver_sql("DELETE FROM search_meta WHERE key = 'store_stats_key'")
+        ensure_day_sales(conn)  # the per-(store, day) sums: filled when first read
     if fresh:
         refresh_store_stats(engine, as_of or dt.date.today())
     elif refresh_stale:

@@ -169,25 +169,9 @@ def save_store_profile(
                 "were editing; your changes were not saved.",
                 hint="Close the store, open it again and repeat your edit.",
             )
-        before: dict[str, object] = {}
-        for f in fields(ParsedProfile):
-            value = getattr(parsed, f.name)
-            if getattr(store, f.name) != value:
-                before[f.name] = getattr(store, f.name)
-                setattr(store, f.name, value)
-        if not before:
+        values = {f.name: getattr(parsed, f.name) for f in fields(ParsedProfile)}
+        # Only the changed fields are sent: merged with others' edits centrally.
+        if not outbox.edit_row(session, store, **values):
             return SaveResult(store_id, store.version, Changes.of())
-        base = store.version
-        store.version = base + 1
-        session.flush()
-        outbox.enqueue(
-            session,
-            table_name="store",
-            row_id=store.id,
-            op=outbox.OP_UPSERT,
-            base_version=base,
-            payload=outbox.row_payload(store),
-            base=before,  # only these fields are sent: merged with others' edits centrally
-        )
         version = store.version
     return SaveResult(store_id, version, Changes.of("store", "outbox", ids=(store_id,)))

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, delete, insert, select
 from ..db.models import SyncState
 from ..domain.errors import UserError
 from ..domain.tasks import NULL_TASK, TaskContext
-from .history import generate_history
+from .history import History, generate_history
 from .masters import IdMaker, Masters, make_agents, make_products, make_stores
 from .schemes import write_demo_schemes
 from .writer import DemoWriter, business_row_counts, clear_all
@@ -77,7 +77,7 @@ def build_demo(
     agents: int = 5,
     years: int = 2,
     today: dt.date | None = None,
-) -> tuple[Masters, object]:
+) -> tuple[Masters, History]:
     """Generate the company in memory (no database): masters and history."""
     check_sizes(stores=stores, products=products, agents=agents, years=years)
     today = today or DEFAULT_TODAY

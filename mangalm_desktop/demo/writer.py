@@ -29,6 +29,7 @@ from .masters import Masters
 
 CHUNK = 25_000
 APP_DAYS = 90  # the app has been in use this long: recent invoices come from its orders
+BEAT_DAYS = 6  # beats Monday to Saturday
 DEMO_DEVICE = "DEM"  # device code in the demo's order numbers (Crockford letters, as the app's)
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
 SQLITE_CACHE_KIB = 65_536  # the secondary indexes of 400k lines want more than the 2 MB default
@@ -152,7 +153,9 @@ class DemoWriter:
         lookup = [m.start + dt.timedelta(days=d) for d in range(span)]
         self.dates = np.empty(span, dtype=object)
         self.dates[:] = lookup
+        # stores, their beat memberships, and up to six beats an agent (corrected once known)
         self.total_rows = len(m.agents) + 2 * len(m.stores) + len(m.products)
+        self.total_rows += BEAT_DAYS * len(m.agents)
         self.total_rows += len(h.orders) + len(h.lines) + len(h.calls)
         n_days = (m.today - m.start).days
         recent = (h.orders["kind"] == "invoice") & (h.orders["day"] >= n_days - APP_DAYS)
@@ -421,7 +424,7 @@ class DemoWriter:
         day_of = np.empty(len(stores), dtype=np.int64)
         day_of[ranked.index.to_numpy()] = rank * 6 // size
         code_of = dict(zip(m.agents["id"], m.agents["code"], strict=True))
-        names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
+        names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat")[:BEAT_DAYS]
         beat_rows: list[dict[str, Any]] = []
         member_beat: list[uuid.UUID] = []
         member_store: list[Any] = []
@@ -446,6 +449,7 @@ class DemoWriter:
             member_store += list(group["id"])
             member_order += list(range(1, len(group) + 1))
         beats = pd.DataFrame(beat_rows)
+        self.total_rows -= BEAT_DAYS * len(m.agents) - len(beats)  # days no store fell on
         self._insert(
             models.Beat.__table__,
             {c: beats[c].tolist() for c in beats.columns} | {"created_at": self.stamp},

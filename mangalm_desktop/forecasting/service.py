@@ -18,22 +18,22 @@ Predictions are local, derived data: they are not queued in the outbox.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 import math
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, String, cast, func, select, update
-from sqlalchemy.orm import InstrumentedAttribute, Session
-from sqlalchemy.sql.elements import Cast
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.orm import Session
 
 from ..db.access import require_store
+from ..db.day_sales import OPEN_ORDER_STATES
 from ..db.engine import session_scope
 from ..db.models import (
     ActivityModelStore,
@@ -49,8 +49,8 @@ from ..db.models import (
     SyncState,
 )
 from ..db.types import utcnow
-from ..domain.date_window import EARLIEST_DATE, is_plausible, latest_date, window_text
-from ..domain.enums import InvoiceKind, OrderKind, OrderState
+from ..domain.date_window import is_plausible, latest_date, window_text
+from ..domain.enums import InvoiceKind, OrderKind
 from ..domain.identity import store_scope
 from ..domain.tasks import NULL_TASK, TaskContext
 from ..security.roles import Identity, Permission, PermissionDenied, require
@@ -61,6 +61,7 @@ from .demand import fit_demand_model
 from .features import store_orders, store_stats
 from .series import History, build_history, day_number, week_of_day, weekly_matrix
 from .suggest import LineInput, cover_days, likely_range, suggest_line
+from .today import LazyRows, expected_values, order_days, store_rows
 from .upsell import UpsellConfig, similar_store_upsell
 from .upsell_pairs import purchase_pairs
 
@@ -70,11 +71,6 @@ MODEL_NAME = "mangalm-basket-v2"
 LAST_RUN_KEY = "forecast.last_run"  # sync_state row: when run_forecast last finished
 HORIZON_WEEKS = 8
 MAX_LINES_PER_STORE = 60
-OPEN_ORDER_STATES = (
-    OrderState.SUBMITTED.value,
-    OrderState.SYNCED.value,
-    OrderState.SENT_TO_ZOHO.value,
-)
 SKIP_INVOICE_STATUSES = ("void", "draft")
 ACTIVITY_KEY = "store-activity"
 """``activity_model`` row of the activity model the last forecast run fitted."""
@@ -175,7 +171,8 @@ def _as_date(value: object) -> dt.date:
 
 def load_history(session: Session) -> tuple[tuple[History, pd.DataFrame] | None, int]:
     """Invoice lines (credit notes as returns; void/draft invoices skipped) plus lines of
-    orders submitted but not yet invoiced, as a :class:`History` (None when empty), and how
+    orders submitted but not yet invoiced (not a scheme's free goods: the store did not ask
+    for them, so they are not demand), as a :class:`History` (None when empty), and how
     many lines were left out for a date outside the plausible window (domain.date_window:
     pandas cannot hold 0001 or 9999, and a 1900 or 2099 typo would distort every series)."""
     inv = session.execute(
@@ -207,6 +204,7 @@ def load_history(session: Session) -> tuple[tuple[History, pd.DataFrame] | None,
         .join(Order, Order.id == OrderLine.order_id)
         .where(
             OrderLine.deleted.is_(False),
+            OrderLine.free_goods.is_(False),  # a scheme's free goods: given, not bought
             Order.deleted.is_(False),
             Order.kind == OrderKind.ORDER.value,
             Order.state.in_(OPEN_ORDER_STATES),
@@ -615,77 +613,28 @@ def _own_agent(identity: Identity | None, agent_id: uuid.UUID | None) -> uuid.UU
 
 @dataclass(frozen=True)
 class TodaysCalls:
-    """Today's two lists: stores to call, and stores to win back."""
+    """Today's two lists: stores to call, and stores to win back (entries made when read)."""
 
-    to_call: list[CallListEntry]
-    win_back: list[CallListEntry]
+    to_call: Sequence[CallListEntry]
+    win_back: Sequence[CallListEntry]
     note: str = ""
     """Said beside the lists when the chances were not the forecast run's (see
     :func:`stored_activity_model`)."""
+    falling: int = 0
+    """Stores to call whose orders fell (``churn_risk``), counted without making entries."""
 
-
-def _id_text(column: InstrumentedAttribute[uuid.UUID]) -> Cast[str]:
-    """A uuid column read as its stored text: SQLAlchemy would build a ``uuid.UUID`` per row,
-    which at 100,000 stores was most of Today's load (issue 21). Within one database the text
-    of an id is always written the same way, and sorts as the UUID does (fixed-width hex)."""
-    return cast(column, String)
-
-
-def _uuid_codes(keys: pd.Series) -> tuple[np.ndarray, list[uuid.UUID]]:
-    """``keys`` (id texts) as integer codes in order of first appearance, and the UUID of each
-    code: one ``uuid.UUID`` per distinct store, not per row."""
-    codes, uniques = pd.factorize(keys)
-    return codes.astype(np.int64), [uuid.UUID(str(k)) for k in uniques]
+    def position(self, store_id: uuid.UUID) -> int | None:
+        """Where ``store_id`` is on the call list (None: not on it), without making entries."""
+        rows = self.to_call
+        if isinstance(rows, LazyRows):
+            at = max(rows.find(store_id.hex), rows.find(str(store_id)))
+            return at if at >= 0 else None
+        return next((i for i, e in enumerate(rows) if e.store_id == store_id), None)
 
 
 def _order_days(session: Session, today: dt.date) -> pd.DataFrame:
-    """One row per (store, day) with an order: lines, units and value (NaN without prices).
-
-    ``store_id`` is the id's stored text (see :func:`_id_text`); :func:`_orders_frame` turns
-    the distinct ones into UUIDs. An implausible date (0001-01-01, 9999-12-31) is left out as in
-    load_history, in SQL."""
-    last = min(today, latest_date())
-    inv = session.execute(
-        select(
-            _id_text(InvoiceLine.store_id),
-            InvoiceLine.invoice_date,
-            func.count(),
-            func.sum(InvoiceLine.quantity),
-            func.sum(InvoiceLine.quantity * func.coalesce(InvoiceLine.unit_price, 0)),
-        )
-        .where(
-            InvoiceLine.deleted.is_(False),
-            InvoiceLine.quantity > 0,
-            InvoiceLine.invoice_date.between(EARLIEST_DATE, last),
-        )
-        .group_by(InvoiceLine.store_id, InvoiceLine.invoice_date)
-    ).all()
-    opn = session.execute(
-        select(
-            _id_text(OrderLine.store_id),
-            Order.order_date,
-            func.count(),
-            func.sum(OrderLine.quantity),
-            func.sum(OrderLine.quantity * func.coalesce(OrderLine.unit_price, 0)),
-        )
-        .join(Order, Order.id == OrderLine.order_id)
-        .where(
-            OrderLine.deleted.is_(False),
-            Order.deleted.is_(False),
-            Order.kind == OrderKind.ORDER.value,
-            Order.state.in_(OPEN_ORDER_STATES),
-            Order.order_date.between(EARLIEST_DATE, last),
-        )
-        .group_by(OrderLine.store_id, Order.order_date)
-    ).all()
-    df = pd.DataFrame.from_records(
-        [tuple(r) for r in inv + opn], columns=["store_id", "date", "lines", "units", "value"]
-    )
-    df["value"] = pd.to_numeric(df["value"], errors="coerce").astype(float)
-    df["value"] = df["value"].where(df["value"] > 0)
-    df["units"] = pd.to_numeric(df["units"], errors="coerce").astype(float)
-    df["lines"] = df["lines"].astype(float)
-    return df.groupby(["store_id", "date"], as_index=False).sum(min_count=1)
+    """One row per (store, day) with an order up to ``today`` (:func:`.today.order_days`)."""
+    return order_days(session, min(today, latest_date()))
 
 
 def _origin(today: dt.date) -> int:
@@ -693,18 +642,16 @@ def _origin(today: dt.date) -> int:
     return int(day_number(pd.Series([pd.Timestamp(today)]))[0]) + 1
 
 
-def _orders_frame(
-    days: pd.DataFrame, store_ids: list[uuid.UUID]
-) -> tuple[pd.DataFrame, dict[uuid.UUID, int]]:
-    """:func:`_order_days` as the activity model's order table, and the store codes used.
-    Every store with orders is in it (they all teach the model), not only this agent's."""
-    s, ids = _uuid_codes(days["store_id"])
-    codes = {sid: i for i, sid in enumerate(ids)}
-    for sid in store_ids:
-        codes.setdefault(sid, len(codes))
+def _orders_frame(days: pd.DataFrame, store_keys: list[str]) -> tuple[pd.DataFrame, dict[str, int]]:
+    """:func:`_order_days` as the activity model's order table, and the store codes used, by
+    id text. Every store with orders is in it (they all teach the model), not only this
+    agent's; ``store_keys`` (id texts) get codes after them."""
+    s, uniques = pd.factorize(days["store_id"])
+    keys = pd.Index(uniques.astype(str)).append(pd.Index(store_keys, dtype=object)).unique()
+    codes = dict(zip(keys, range(len(keys)), strict=True))
     orders = pd.DataFrame(
         {
-            "s": s,
+            "s": s.astype(np.int64),
             "day": np.asarray(day_number(pd.to_datetime(days["date"])), dtype=np.int64),
             "lines": days["lines"].to_numpy(),
             "units": days["units"].to_numpy(),
@@ -712,28 +659,6 @@ def _orders_frame(
         }
     )
     return orders, codes
-
-
-def _scored(preds: list, codes: dict[uuid.UUID, int]) -> pd.DataFrame:
-    """The predictions of the stores in ``codes``: store code, the prediction's position in
-    ``preds``, chance, quantity and price (0 where missing). Vectorised: at 100,000 stores a
-    Python loop per prediction row was a large part of Today's load."""
-    raw = pd.DataFrame.from_records(
-        [tuple(r) for r in preds], columns=["key", "prob", "qty", "price"]
-    )
-    keys, ids = _uuid_codes(raw["key"])
-    lookup = np.array([codes.get(sid, -1) for sid in ids] + [-1], dtype=np.int64)
-    s = lookup[keys]  # factorize gives -1 for a missing key: the trailing -1
-    keep = s >= 0
-    return pd.DataFrame(
-        {
-            "s": s[keep],
-            "p": np.flatnonzero(keep),
-            "prob": pd.to_numeric(raw["prob"]).fillna(0).astype(float).to_numpy()[keep],
-            "qty": pd.to_numeric(raw["qty"]).fillna(0).astype(np.int64).to_numpy()[keep],
-            "price": pd.to_numeric(raw["price"]).fillna(0).astype(float).to_numpy()[keep],
-        }
-    )
 
 
 def todays_calls(
@@ -747,36 +672,21 @@ def todays_calls(
     """Both of Today's lists in one pass (see :mod:`.calllist` for the ranking).
 
     ``agent_id`` None = every agent's stores; an agent ``identity`` gets their own stores only
-    (asking for another agent's list is refused)."""
+    (asking for another agent's list is refused). Every store is ranked in columns; an entry
+    is made when the list is read (:class:`.today.LazyRows`)."""
     agent_id = _own_agent(identity, agent_id)
     today = today or dt.date.today()
     with session_scope(engine) as session:
         days = _order_days(session, today)
-        # the columns used, not Store objects: 100,000 ORM rows took seconds before Today showed
-        q = select(
-            *(Store.id, Store.name, Store.call_cadence_days, Store.phone),
-            *(Store.city, Store.region, Store.outstanding_balance),
-        ).where(Store.deleted.is_(False), Store.active.is_(True))
-        if agent_id is not None:
-            q = q.where(Store.agent_id == agent_id)
-        stores = list(session.execute(q))
-        preds = session.execute(
-            select(
-                _id_text(Prediction.store_id),
-                Prediction.probability,
-                Prediction.suggested_qty,
-                Product.price,
-            )
-            .join(Product, Product.id == Prediction.product_id)
-            .where(Prediction.deleted.is_(False))
-        ).all()
+        stores = store_rows(session, agent_id)
         planned = _planned_calls(session, today)
         priced = bool(session.scalar(select(func.count()).where(Product.price > 0)))
-        activity = stored_activity_model(session, today) if stores else None
+        activity = stored_activity_model(session, today) if len(stores) else None
+        orders, codes = _orders_frame(days, stores.key)
+        values = expected_values(session, set(codes))
         session.expunge_all()
-    if not stores:
+    if not len(stores):
         return TodaysCalls([], [])
-    orders, codes = _orders_frame(days, [st_.id for st_ in stores])
     origin = _origin(today)
     act = store_activity(orders, origin)
     note = ""
@@ -788,68 +698,93 @@ def todays_calls(
         log.info("Today: %s", note)
     act = act.join(activity.predict(act))
     act["days_since"] -= 1  # the cut-off is tomorrow; "days since" is counted from today
-    mine = np.array([codes[st_.id] for st_ in stores])
+    coded = pd.Index(list(codes))  # position = code (dicts keep their order)
+    mine = coded.get_indexer(stores.key).astype(np.int64)
     act = act.reindex(mine)
-    cadence = pd.Series([st_.call_cadence_days or np.nan for st_ in stores], index=mine)
-    act["gap"] = act["gap"].fillna(cadence.astype(float))
-    no_orders = set(mine[act["days_since"].isna().to_numpy()].tolist())
+    cadence = pd.Series(np.array([c or np.nan for c in stores.cadence], dtype=float), index=mine)
+    act["gap"] = act["gap"].fillna(cadence)
+    no_orders = act["days_since"].isna().to_numpy()
     act[["p_week", "p_horizon"]] = act[["p_week", "p_horizon"]].fillna(0.0)
     act["days_since"] = act["days_since"].fillna(0.0)
-    scored = _scored(preds, codes)
     d = orders["day"].to_numpy()
     recent = orders[d >= origin - 90].groupby("s").size()
     before = orders[(d >= origin - 180) & (d < origin - 90)].groupby("s").size()
+    ev, money = values
     ranked = call_priority(
         act,
-        scored[["s", "p", "prob", "qty"]],
-        scored["price"].to_numpy(),
+        None,
+        None,
         horizon_weeks=HORIZON_WEEKS,
         orders_recent=recent,
         orders_before=before,
+        values=(pd.Series(ev.to_numpy(), index=coded.get_indexer(ev.index)), money),
     )
-    by_code = {codes[st_.id]: st_ for st_ in stores}
-    last_day = orders.groupby("s")["day"].max()
-    to_call: list[CallListEntry] = []
-    win_back: list[CallListEntry] = []
-    for row in ranked.itertuples(index=False):
-        store = by_code[int(row.s)]
-        snooze = planned.get(store.id)
-        if snooze and not include_snoozed and not row.win_back:
-            continue
-        last = last_day.get(int(row.s))
-        reason = str(row.reason)
-        if int(row.s) in no_orders:
-            reason = "no orders yet"
-        entry = CallListEntry(
-            store_id=store.id,
-            store_name=store.name,
-            rank=0,
-            expected_value=float(row.expected_value),
-            days_since_order=None if last is None else int(row.days_since),
-            usual_every_days=float(row.gap_days),
-            overdue=float(row.overdue),
-            churn_risk=bool(row.churn_risk),
-            churn_reason=str(row.churn_reason),
+    # row of each ranked store in ``stores``; its last order day; its planned call
+    row_of = pd.Series(np.arange(len(stores)), index=mine)
+    at = row_of.reindex(ranked["s"].to_numpy()).to_numpy()
+    last_day = orders.groupby("s")["day"].max().reindex(ranked["s"].to_numpy()).to_numpy()
+    # planned calls by id text (hex on SQLite, the dashed form on PostgreSQL)
+    by_text = {form: d for sid, d in planned.items() for form in (sid.hex, str(sid))}
+    planned_at = [by_text.get(stores.key[int(i)]) for i in at] if by_text else [None] * len(at)
+    snoozed = np.array([p is not None for p in planned_at], dtype=bool)
+    win = ranked["win_back"].to_numpy(dtype=bool)
+    keep = ~win & (include_snoozed | ~snoozed)
+    call_rows = np.concatenate([np.flatnonzero(keep & ~snoozed), np.flatnonzero(keep & snoozed)])
+    win_rows = np.flatnonzero(win)  # snoozed or not: a win-back store stays on its list
+    cols = {c: ranked[c].to_numpy() for c in _RANKED}
+    no_orders_at = no_orders[at]
+
+    def entry(r: int, rank: int) -> CallListEntry:
+        i = int(at[r])
+        last = None if np.isnan(last_day[r]) else int(last_day[r])
+        reason = "no orders yet" if no_orders_at[r] else str(cols["reason"][r])
+        snooze = planned_at[r]
+        return CallListEntry(
+            store_id=uuid.UUID(stores.key[i]),
+            store_name=stores.name[i],
+            rank=rank,
+            expected_value=float(cols["expected_value"][r]),
+            days_since_order=None if last is None else int(cols["days_since"][r]),
+            usual_every_days=float(cols["gap_days"][r]),
+            overdue=float(cols["overdue"][r]),
+            churn_risk=bool(cols["churn_risk"][r]),
+            churn_reason=str(cols["churn_reason"][r]),
             snoozed_until=snooze,
             planned_call=snooze,
-            win_back=bool(row.win_back),
+            win_back=bool(win[r]),
             reason=reason,
-            chance_this_week=float(row.p_week),
-            chance_in_horizon=float(row.p_horizon),
+            chance_this_week=float(cols["p_week"][r]),
+            chance_in_horizon=float(cols["p_horizon"][r]),
             horizon_weeks=HORIZON_WEEKS,
             value_is_money=priced,
-            phone=store.phone,
-            locality=", ".join(x for x in (store.city, store.region) if x) or None,
-            outstanding_balance=store.outstanding_balance,
-            last_order=None if last is None else _date_of_day(int(last)),
+            phone=stores.phone[i],
+            locality=", ".join(x for x in (stores.city[i], stores.region[i]) if x) or None,
+            outstanding_balance=stores.balance(i),
+            last_order=None if last is None else _date_of_day(last),
         )
-        (win_back if entry.win_back else to_call).append(entry)
-    to_call.sort(key=lambda e: e.snoozed_until is not None)  # stable: snoozed ones last
+
+    def key(rows: np.ndarray) -> Callable[[int], str]:
+        return lambda n: stores.key[int(at[rows[n]])]
+
     return TodaysCalls(
-        [dataclasses.replace(e, rank=r) for r, e in enumerate(to_call)],
-        [dataclasses.replace(e, rank=r) for r, e in enumerate(win_back)],
+        LazyRows(len(call_rows), lambda n: entry(int(call_rows[n]), n), key(call_rows)),
+        LazyRows(len(win_rows), lambda n: entry(int(win_rows[n]), n), key(win_rows)),
         note,
+        falling=int(np.count_nonzero(cols["churn_risk"][call_rows])),
     )
+
+
+_RANKED = (
+    "expected_value",
+    "days_since",
+    "gap_days",
+    "overdue",
+    "churn_risk",
+    "churn_reason",
+    "reason",
+    "p_week",
+    "p_horizon",
+)
 
 
 def _date_of_day(day: int) -> dt.date:

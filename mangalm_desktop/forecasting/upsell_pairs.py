@@ -66,6 +66,7 @@ def _pairs_query(skip_statuses, open_states, since: dt.date | None, until: dt.da
         .join(o, o.id == ol.order_id)
         .where(
             ol.deleted.is_(False),
+            ol.free_goods.is_(False),  # given by a scheme: the store has not bought it
             o.deleted.is_(False),
             o.kind == OrderKind.ORDER.value,
             o.state.in_(open_states),

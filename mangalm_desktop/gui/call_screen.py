@@ -71,9 +71,11 @@ from .order_dialog import (
     EnterSpinBox,
     contains_completer,
     desktop_actor,
+    fill_row,
     focus_field,
     lines_table,
     match_product,
+    scheme_words,
 )
 from .payment_panel import PaymentPanel
 from .workers import Written
@@ -114,7 +116,8 @@ class CallScreen(QDialog):
     """The visit to ``store_id`` (or to a store typed in the store box when None)."""
 
     HEADERS = ["SKU", "Product", "Last", "Shelf", "Qty", "Price", "Scheme", "Amount", "Why"]
-    COL_SHELF, COL_QTY, COL_SCHEME, COL_AMOUNT = 3, 4, 6, 7
+    COL_SHELF, COL_QTY, COL_SCHEME, COL_AMOUNT, COL_REASON = 3, 4, 6, 7, 8
+    FIGURES = (2, 3, 4, 5, 7)  # last ordered, shelf, quantity, price, amount: right-aligned
 
     def __init__(
         self, ctx: AppContext, parent: QWidget | None = None, *, store_id: uuid.UUID | None = None
@@ -512,19 +515,19 @@ class CallScreen(QDialog):
                 fmt.money(amount),
                 ln.reason,
             ]
-            for c, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                if c not in (self.COL_SHELF, self.COL_QTY):
-                    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-                if 2 <= c <= 7 and c != self.COL_SCHEME:
-                    item.setTextAlignment(
-                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-                    )
-                if c == self.COL_SHELF and ln.shelf_before is not None:
-                    item.setToolTip(f"Last reported on the shelf: {ln.shelf_before}")
-                if c == 8:
-                    item.setToolTip(ln.reason)
-                self.table.setItem(r, c, item)
+            before = ln.shelf_before
+            tips = {
+                self.COL_SHELF: None if before is None else f"Last reported on the shelf: {before}",
+                self.COL_REASON: ln.reason,
+            }
+            fill_row(
+                self.table,
+                r,
+                cells,
+                editable=(self.COL_SHELF, self.COL_QTY),
+                right=self.FIGURES,
+                tips=tips,
+            )
         self.table.blockSignals(False)
         ordered = [x for x in self.lines if x.quantity > 0]
         try:
@@ -566,10 +569,8 @@ class CallScreen(QDialog):
             pl = paid.get(ln.product.id)
             if pl is None or pl.quantity != ln.quantity:
                 continue
-            text = pl.scheme_reason or ""
-            if pl.scheme_reason and pl.scheme_pct:
-                text = f"{fmt.percent_points(pl.scheme_pct)} · {pl.scheme_reason}"
-            for col, value in ((self.COL_SCHEME, text), (self.COL_AMOUNT, fmt.money(pl.total))):
+            words = scheme_words(pl)
+            for col, value in ((self.COL_SCHEME, words), (self.COL_AMOUNT, fmt.money(pl.total))):
                 item = self.table.item(r, col)
                 if item is not None:
                     item.setText(value)

@@ -63,7 +63,7 @@ class WeeklySalesChart(QWidget):
         top.addWidget(self.total_label)
         top.addStretch(1)
 
-        palette = (QApplication.instance() or self).palette()
+        palette = QApplication.palette()
         self.plot = pg.PlotWidget(  # no context menu: it costs a third of the chart's build time
             self,
             axisItems={
@@ -83,9 +83,11 @@ class WeeklySalesChart(QWidget):
         self.plot.getAxis("left").setWidth(56)
         self.highlight = palette.highlight().color()
         self.bars: pg.BarGraphItem | None = None
-        self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(text_color, width=1))
-        self.cursor.setVisible(False)
-        self.plot.addItem(self.cursor, ignoreBounds=True)
+        self.cursor_line = pg.InfiniteLine(
+            angle=90, movable=False, pen=pg.mkPen(text_color, width=1)
+        )
+        self.cursor_line.setVisible(False)
+        self.plot.addItem(self.cursor_line, ignoreBounds=True)
         self.plot.scene().sigMouseMoved.connect(self._mouse_moved)
 
         layout = QVBoxLayout(self)
@@ -142,13 +144,13 @@ class WeeklySalesChart(QWidget):
         point = view.mapSceneToView(pos)
         week = self.week_at(point.x())
         if week is None:
-            self.cursor.setVisible(False)
+            self.cursor_line.setVisible(False)
             return
-        self.cursor.setPos((week.week - EPOCH).days * 86400 + WEEK_SECONDS / 2)
-        self.cursor.setVisible(True)
+        self.cursor_line.setPos((week.week - EPOCH).days * 86400 + WEEK_SECONDS / 2)
+        self.cursor_line.setVisible(True)
         self.hover_label.setText(self.hover_text(week))
 
     def keyPressEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt override
         if event.key() == Qt.Key.Key_Escape:
-            self.cursor.setVisible(False)
+            self.cursor_line.setVisible(False)
         super().keyPressEvent(event)

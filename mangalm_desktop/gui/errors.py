@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from ..db.errors import explain as explain_db_error
 from ..domain.errors import UserError
-from .resources import load_ui
+from .resources import load_ui, ui_child
 
 log = logging.getLogger(__name__)
 
@@ -63,13 +63,13 @@ class ErrorDialog(QDialog):
         layout.addWidget(form)
         self.setWindowTitle(form.windowTitle())
         self.resize(form.size())
-        self.message_label: QLabel = form.findChild(QLabel, "messageLabel")
-        self.hint_label: QLabel = form.findChild(QLabel, "hintLabel")
-        self.details_text: QPlainTextEdit = form.findChild(QPlainTextEdit, "detailsText")
-        self.details_button: QPushButton = form.findChild(QPushButton, "detailsButton")
-        self.copy_button: QPushButton = form.findChild(QPushButton, "copyButton")
-        close_button: QPushButton = form.findChild(QPushButton, "closeButton")
-        icon_label: QLabel = form.findChild(QLabel, "iconLabel")
+        self.message_label: QLabel = ui_child(form, QLabel, "messageLabel")
+        self.hint_label: QLabel = ui_child(form, QLabel, "hintLabel")
+        self.details_text: QPlainTextEdit = ui_child(form, QPlainTextEdit, "detailsText")
+        self.details_button: QPushButton = ui_child(form, QPushButton, "detailsButton")
+        self.copy_button: QPushButton = ui_child(form, QPushButton, "copyButton")
+        close_button: QPushButton = ui_child(form, QPushButton, "closeButton")
+        icon_label: QLabel = ui_child(form, QLabel, "iconLabel")
         icon_label.setPixmap(
             self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(40, 40)
         )

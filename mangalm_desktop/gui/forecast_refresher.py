@@ -13,12 +13,16 @@ Its own result touches only ``prediction``, so it cannot trigger itself.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..domain.changes import Changes
 from .context import AppContext
 from .workers import Worker, Written
+
+if TYPE_CHECKING:
+    from ..forecasting.service import ForecastSummary
 
 TRIGGER_TABLES = ("invoice", "invoice_line")
 """New or changed sales history: the only input worth a full refit automatically. Orders,
@@ -162,9 +166,12 @@ def start_forecast_refresher(window, ctx: AppContext) -> ForecastRefresher:  # n
     refresher.progress.connect(
         lambda _done, _total, message: bar.showMessage(f"Updating suggested orders: {message}")
     )
-    refresher.finished.connect(
-        lambda summary: summary is not None and ctx.status(summary.describe())
-    )
+
+    def finished(summary: ForecastSummary | None) -> None:
+        if summary is not None:
+            ctx.status(summary.describe())
+
+    refresher.finished.connect(finished)
     refresher.failed.connect(
         lambda exc: bar.showMessage(f"Suggested orders could not be updated: {exc}", 15000)
     )

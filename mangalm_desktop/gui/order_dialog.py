@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -48,12 +49,13 @@ from ..domain.enums import OrderKind
 from ..orders import entry, service
 from ..orders.access import order_audit
 from ..orders.errors import CreditLimitExceeded, OrderInvalid
-from ..orders.model import Checked, LineInput, OrderDraft, OrderResult, Suggestion
+from ..orders.model import Checked, LineInput, OrderDraft, OrderResult, PricedLine, Suggestion
 from ..orders.pricing import line_money, order_money, pack_hint
 from ..orders.queries import OrderDetail
 from .context import AppContext
 from .errors import show_error
 from .latest import LatestOnly
+from .tablemodels import RIGHT
 from .workers import Written
 
 
@@ -136,6 +138,54 @@ def lines_table(parent: QWidget, headers: list[str], name: str) -> QTableWidget:
     return table
 
 
+def set_cell(
+    table: QTableWidget,
+    row: int,
+    col: int,
+    text: str,
+    *,
+    editable: bool = False,
+    right: bool = False,
+    tip: str | None = None,
+) -> None:
+    """One cell of a lines table (the order dialog's, the call screen's): a new item, read-only
+    unless ``editable``, right-aligned for figures, with ``tip`` as its tool tip when given."""
+    item = QTableWidgetItem(text)
+    if not editable:
+        item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+    if right:
+        item.setTextAlignment(RIGHT)
+    if tip:
+        item.setToolTip(tip)
+    table.setItem(row, col, item)
+
+
+def fill_row(
+    table: QTableWidget,
+    row: int,
+    cells: Sequence[str],
+    *,
+    editable: Collection[int] = (),
+    right: Collection[int] = (),
+    tips: Mapping[int, str | None] | None = None,
+) -> None:
+    """A whole row of a lines table from column 0, cell by cell as :func:`set_cell`; the
+    columns in ``editable`` can be typed into, those in ``right`` hold figures."""
+    for c, text in enumerate(cells):
+        tip = tips.get(c) if tips else None
+        set_cell(table, row, c, text, editable=c in editable, right=c in right, tip=tip)
+
+
+def scheme_words(line: PricedLine) -> str:
+    """The scheme a checked line got, in its table cell: the percentage off and the reason
+    ("5% · Diwali atta"), the reason alone when the scheme takes no percentage off, else ""."""
+    if not line.scheme_reason:
+        return ""
+    if line.scheme_pct:
+        return f"{fmt.percent_points(line.scheme_pct)} · {line.scheme_reason}"
+    return line.scheme_reason
+
+
 def match_product(
     text: str,
     products: list[entry.ProductChoice],
@@ -197,6 +247,7 @@ class OrderDialog(QDialog):
 
     LINE_HEADERS = ["SKU", "Product", "Qty", "Pack", "Price", "Disc. %", "Amount", "Scheme"]
     SCHEME_COLUMN = 7
+    FIGURES = range(2, 7)  # quantity, pack, price, discount, amount: right-aligned
 
     def __init__(
         self,
@@ -593,17 +644,8 @@ class OrderDialog(QDialog):
                 fmt.money(money.total),
                 "",  # the schemes arrive with the check (_show_schemes)
             ]
-            for c, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                if c not in (2, 5):
-                    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-                if 2 <= c <= 6:
-                    item.setTextAlignment(
-                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-                    )
-                if c == 2 and ln.suggested_qty is not None:
-                    item.setToolTip(f"Suggested {ln.suggested_qty}")
-                self.table.setItem(r, c, item)
+            suggested = None if ln.suggested_qty is None else f"Suggested {ln.suggested_qty}"
+            fill_row(self.table, r, cells, editable=(2, 5), right=self.FIGURES, tips={2: suggested})
         self.table.blockSignals(False)
         self._changed()
 
@@ -688,15 +730,8 @@ class OrderDialog(QDialog):
             pl = paid.get(ln.product.id)
             if pl is None or pl.quantity != (-1 if checked_return(checked) else 1) * ln.quantity:
                 continue
-            self._set_cell(r, 6, fmt.money(pl.total), editable=False)
-            text = ""
-            if pl.scheme_reason:
-                text = (
-                    f"{fmt.percent_points(pl.scheme_pct)} · {pl.scheme_reason}"
-                    if pl.scheme_pct
-                    else pl.scheme_reason
-                )
-            self._set_cell(r, self.SCHEME_COLUMN, text, editable=False, tip=pl.scheme_reason)
+            set_cell(self.table, r, 6, fmt.money(pl.total), right=True)
+            set_cell(self.table, r, self.SCHEME_COLUMN, scheme_words(pl), tip=pl.scheme_reason)
         for i, pl in enumerate(free, start=len(self.lines)):
             cells = [
                 pl.sku or "",
@@ -708,8 +743,8 @@ class OrderDialog(QDialog):
                 "free",
                 f"Free · {pl.scheme_reason or ''}",
             ]
-            for c, text in enumerate(cells):
-                self._set_cell(i, c, text, editable=False, tip=pl.scheme_reason)
+            tips = dict.fromkeys(range(len(cells)), pl.scheme_reason)
+            fill_row(self.table, i, cells, right=self.FIGURES, tips=tips)
         self.table.blockSignals(False)
         if self.lines:
             units = sum(x.quantity for x in self.lines)
@@ -720,18 +755,6 @@ class OrderDialog(QDialog):
                 f"{fmt.money(checked.subtotal)} · discounts {fmt.money(checked.discount_total)}"
                 f"{gift} · <b>total {fmt.money(checked.total)}</b>"
             )
-
-    def _set_cell(
-        self, row: int, col: int, text: str, *, editable: bool, tip: str | None = None
-    ) -> None:
-        item = QTableWidgetItem(text)
-        if not editable:
-            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-        if 2 <= col <= 6:
-            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if tip:
-            item.setToolTip(tip)
-        self.table.setItem(row, col, item)
 
     def _say(self, msgs: list[tuple[str, str]]) -> None:
         """Messages about what was just typed (kept until the next thing typed succeeds)."""

@@ -58,13 +58,21 @@ def make_printer() -> QPrinter:
     return printer
 
 
+class PdfPrintPreview(QPrintPreviewDialog):
+    """A print preview that keeps its printer and PDF alive as long as it is open (the Qt
+    dialog does not own the printer)."""
+
+    def __init__(self, printer: QPrinter, pdf: bytes, parent: QWidget | None) -> None:
+        super().__init__(printer, parent)
+        self.printer_ref = printer
+        self.pdf_ref = pdf
+
+
 def preview_and_print(pdf: bytes, title: str, parent: QWidget | None = None) -> QPrintPreviewDialog:
     """Open a print preview (with its print button) for ``pdf``; returns the open dialog."""
     printer = make_printer()
     printer.setDocName(title)
-    dialog = QPrintPreviewDialog(printer, parent)
-    dialog.printer_ref = printer  # the dialog does not own it: keep it alive as long as it
-    dialog.pdf_ref = pdf
+    dialog = PdfPrintPreview(printer, pdf, parent)
     dialog.setWindowTitle(f"Print — {title}")
     dialog.paintRequested.connect(lambda p: paint_pdf(p, pdf))
     dialog.open()

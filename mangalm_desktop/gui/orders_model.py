@@ -8,16 +8,15 @@ scan, is asked for after it, and Qt asks for more pages as the user scrolls. A n
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Signal
 from sqlalchemy import Engine
 
 from ..domain import formatting as fmt
 from ..orders import entry
 from ..orders.queries import OrderFilter, OrderRow
 from ..security.roles import Identity
-from .tablemodels import LEFT, RIGHT, Column
+from .tablemodels import LEFT, RIGHT, Column, RowsModel
 from .workers import TaskRunner
 
 Index = QModelIndex | QPersistentModelIndex
@@ -44,7 +43,9 @@ COLUMNS = [
 ]
 
 
-class OrdersModel(QAbstractTableModel):
+class OrdersModel(RowsModel):
+    """The rows and columns shown as :class:`RowsModel` shows them; pages arrive lazily."""
+
     loaded = Signal()  # a page arrived
     counted = Signal()  # the total arrived
 
@@ -57,7 +58,7 @@ class OrdersModel(QAbstractTableModel):
         identity: Callable[[], Identity | None] = lambda: None,
     ) -> None:
         """``identity``: who is signed in when a page is asked for (the list is theirs)."""
-        super().__init__(parent)
+        super().__init__(COLUMNS, parent)
         self.engine = engine
         self.runner = runner
         self.identity = identity
@@ -127,32 +128,3 @@ class OrdersModel(QAbstractTableModel):
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008, N802
         if self.canFetchMore(parent):
             self._load(len(self.rows))
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row = self.rows[index.row()]
-        col = COLUMNS[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return col.text(row)
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return col.align
-        if role == Qt.ItemDataRole.UserRole:
-            return row
-        return None
-
-    def headerData(  # noqa: N802
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal:
-            if role == Qt.ItemDataRole.DisplayRole:
-                return COLUMNS[section].header
-            if role == Qt.ItemDataRole.TextAlignmentRole:
-                return COLUMNS[section].align
-        return None

@@ -10,8 +10,9 @@ from __future__ import annotations
 import sys
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
-from PySide6.QtCore import QFile, QIODevice
+from PySide6.QtCore import QFile, QIODevice, QObject
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QWidget
 
@@ -21,6 +22,9 @@ def root() -> Path:
     if frozen:
         return Path(frozen)
     return Path(__file__).resolve().parents[2]
+
+
+W = TypeVar("W", bound=QObject)
 
 
 def ui_path(name: str) -> Path:
@@ -46,6 +50,15 @@ def load_ui(name: str, parent: QWidget | None = None) -> QWidget:
     if widget is None:
         raise RuntimeError(f"Designer form {path} could not be loaded")
     return widget
+
+
+def ui_child(form: QWidget, kind: type[W], name: str) -> W:
+    """The widget ``name`` of a loaded Designer form; a missing one is a packaging bug, said
+    as such instead of an AttributeError on None later."""
+    child = form.findChild(kind, name)
+    if child is None:
+        raise RuntimeError(f"Designer form {form.objectName()!r} has no {kind.__name__} {name!r}")
+    return child
 
 
 @cache

@@ -14,12 +14,16 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 SELF_TEST_SIZES = {"stores": 30, "products": 60, "agents": 3, "years": 1}
 WAIT_MS = 30_000  # per view: its data and any background work it started
 
 
-def private_keyring() -> object:
+def private_keyring() -> KeyringBackend:
     """An in-memory keyring for the run: the self-test must never read or write the person's
     real secrets, and must work where no OS keyring exists (CI, a fresh VM)."""
     import keyring
@@ -63,7 +67,8 @@ def _run(say, *, verbose: bool, sizes: dict[str, int] | None) -> int:  # noqa: A
         try:
             db_path = Path(tmp) / "selftest.sqlite"
             engine = run_blocking(runner, open_database, db_path, DEFAULT_TODAY)
-            run_blocking(runner, ensure_demo, engine, DEFAULT_TODAY, **(sizes or SELF_TEST_SIZES))
+            demo_sizes: dict[str, Any] = dict(sizes or SELF_TEST_SIZES)
+            run_blocking(runner, ensure_demo, engine, DEFAULT_TODAY, **demo_sizes)
             say(f"ok   database and demo company ({time.perf_counter() - started:.1f} s)")
         except Exception:
             say("FAIL database and demo company\n" + traceback.format_exc())

@@ -48,6 +48,8 @@ from .workers import TaskRunner
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from .context import AppContext
+
 log = logging.getLogger(__name__)
 
 LOCK_MINUTES_KEY = "security/lock_minutes"
@@ -64,7 +66,7 @@ def lock_minutes() -> int:
     """
     raw = settings().value(LOCK_MINUTES_KEY, DEFAULT_LOCK_MINUTES)
     try:
-        minutes = int(raw)
+        minutes = int(raw)  # type: ignore[call-overload]  # QSettings gives object
     except (TypeError, ValueError):
         minutes = None
     if minutes is None or not MIN_LOCK_MINUTES <= minutes <= MAX_LOCK_MINUTES:
@@ -250,7 +252,7 @@ class SessionGuard(QObject):
     def __init__(
         self,
         window: QWidget,
-        ctx: object,
+        ctx: AppContext,
         engine: Engine,
         online_check: OnlineCheck | None,
     ) -> None:
@@ -309,7 +311,7 @@ class SessionGuard(QObject):
         settings().setValue(LOCK_MINUTES_KEY, int(minutes))
         self.apply_lock_minutes()
         who = self.identity.username if self.identity else "desktop"
-        self.ctx.runner.submit(  # type: ignore[attr-defined]
+        self.ctx.runner.submit(
             record_setting_change,
             self.engine,
             f"desktop:{who}",
@@ -335,12 +337,12 @@ class SessionGuard(QObject):
 
     def sign_in(self) -> bool:
         """The start-up sign-in (modal); False when the person quit instead."""
-        dialog = SignInDialog(self.ctx.runner, self.engine, self.online_check)  # type: ignore[attr-defined]
+        dialog = SignInDialog(self.ctx.runner, self.engine, self.online_check)
         self.dialog = dialog
         ok = dialog.exec() == QDialog.DialogCode.Accepted and dialog.identity is not None
         self.dialog = None
         if ok:
-            self.ctx.identity = dialog.identity  # type: ignore[attr-defined]
+            self.ctx.identity = dialog.identity
             self.apply_lock_minutes()
         return ok
 
@@ -352,7 +354,7 @@ class SessionGuard(QObject):
         self.timer.stop()
         self._hide_windows()
         self.locked.emit()
-        dialog = SignInDialog(self.ctx.runner, self.engine, lock_for=identity)  # type: ignore[attr-defined]
+        dialog = SignInDialog(self.ctx.runner, self.engine, lock_for=identity)
         dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
         self.dialog = dialog
         dialog.finished.connect(self._lock_finished)
@@ -392,14 +394,14 @@ class SessionGuard(QObject):
         data, and the next person may be someone else.
         """
         self.timer.stop()
-        self.ctx.identity = None  # type: ignore[attr-defined]
+        self.ctx.identity = None
         self._hide_windows()
         hidden, self._hidden = self._hidden, []
         for w in hidden:
             if w is not self.window and not _deleted(w):
                 w.close()
         self.signed_out.emit()
-        dialog = SignInDialog(self.ctx.runner, self.engine, self.online_check)  # type: ignore[attr-defined]
+        dialog = SignInDialog(self.ctx.runner, self.engine, self.online_check)
         self.dialog = dialog
         dialog.finished.connect(self._sign_in_again_finished)
         dialog.open()
@@ -407,7 +409,7 @@ class SessionGuard(QObject):
     def _sign_in_again_finished(self, code: int) -> None:
         dialog, self.dialog = self.dialog, None
         if code == QDialog.DialogCode.Accepted and dialog is not None and dialog.identity:
-            self.ctx.identity = dialog.identity  # type: ignore[attr-defined]
+            self.ctx.identity = dialog.identity
             apply_identity = getattr(self.window, "apply_identity", None)
             if apply_identity is not None:  # another person may have signed in
                 apply_identity()
@@ -424,7 +426,7 @@ def _deleted(widget: QWidget) -> bool:
     return not isValid(widget)
 
 
-def sign_in_at_start(window: QWidget, ctx: object, engine: Engine) -> bool:
+def sign_in_at_start(window: QWidget, ctx: AppContext, engine: Engine) -> bool:
     """Ask for sign-in when a central connection is configured; False if the person quit.
 
     A standalone laptop (no connection settings) has no account to check and opens directly:

@@ -7,6 +7,7 @@ settles. When the date moved on (the laptop opened the next morning), every stor
 recomputed, also in the background: the first view shows yesterday's figures at once and the
 status bar says they are being updated. Either way it announces ``store_stats`` on the change
 bus, and the views that show figures reload. A request during a run is served by one more run.
+The same run brings Today's per-(store, day) sums (``db/day_sales.py``) up to date.
 """
 
 from __future__ import annotations
@@ -38,12 +39,15 @@ def refresh_figures(_task: Any, engine: Any, today: dt.date) -> Written:
     figures to keep: nothing to do, not a traceback."""
     from sqlalchemy import inspect
 
+    from ..db import day_sales
     from ..db.search import refresh_stale_store_stats
 
     if not inspect(engine).has_table("search_meta"):
         return Written("current", Changes.of())
 
     stale = refresh_stale_store_stats(engine, today)
+    # Today's per-(store, day) sums too, so its next load after an import finds them current
+    day_sales.refresh(engine)
     changes = Changes.of() if stale == "current" else Changes.of("store_stats")
     return Written(stale, changes)
 

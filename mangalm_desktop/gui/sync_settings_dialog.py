@@ -84,9 +84,9 @@ class CentralSettingsDialog(QDialog):
 
         self.test_button = QPushButton("Test connection", self)
         self.test_button.clicked.connect(self.test)
-        self.result = QLabel("", self)
-        self.result.setObjectName("connectionResult")
-        self.result.setWordWrap(True)
+        self.result_label = QLabel("", self)
+        self.result_label.setObjectName("connectionResult")
+        self.result_label.setWordWrap(True)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
         )
@@ -95,7 +95,7 @@ class CentralSettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.test_button)
-        layout.addWidget(self.result)
+        layout.addWidget(self.result_label)
         layout.addWidget(buttons)
         self.resize(460, 0)
 
@@ -127,19 +127,19 @@ class CentralSettingsDialog(QDialog):
         try:
             cfg.validate()
         except UserError as exc:
-            self.result.setText(str(exc))
+            self.result_label.setText(str(exc))
             return
         self.test_button.setEnabled(False)
-        self.result.setText("Connecting…")
+        self.result_label.setText("Connecting…")
         password = self._password(cfg)
 
         def done(check) -> None:
             self.test_button.setEnabled(True)
-            self.result.setText(("✔ " if check.ok else "✘ ") + check.message)
+            self.result_label.setText(("✔ " if check.ok else "✘ ") + check.message)
 
         def failed(exc: BaseException) -> None:
             self.test_button.setEnabled(True)
-            self.result.setText(f"✘ {exc}")
+            self.result_label.setText(f"✘ {exc}")
 
         self.runner.submit(
             lambda _ctx: check_connection(cfg, password),
@@ -153,6 +153,6 @@ class CentralSettingsDialog(QDialog):
         try:
             save_config(cfg, self.password.text() or None)
         except UserError as exc:
-            self.result.setText(f"✘ {exc}")
+            self.result_label.setText(f"✘ {exc}")
             return
         self.accept()

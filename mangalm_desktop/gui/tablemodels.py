@@ -36,8 +36,11 @@ class RowsModel(QAbstractTableModel):
         self.rows: list[Any] = []
 
     def set_rows(self, rows: Sequence[Any]) -> None:
+        """Show ``rows``: a list or tuple is copied; any other sequence is kept as given (a lazy
+        one, such as Today's 100,000 stores, then makes only the rows shown)."""
         self.beginResetModel()
-        self.rows = list(rows)
+        lazy = isinstance(rows, Sequence) and not isinstance(rows, list | tuple)
+        self.rows = rows if lazy else list(rows)  # type: ignore[assignment]
         self.endResetModel()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 from typing import Protocol
 
@@ -270,8 +271,12 @@ def _observe_dates(
     dates: DateReader, mapper: RowMapper, chunk: list[tuple[int, list[Cell]]]
 ) -> None:
     seen: set[Cell] = set()
-    for i in mapper.date_columns:  # a comprehension per column: no Python call per cell
-        seen.update([cells[i] for _, cells in chunk if i < len(cells)])
+    rows = list(map(itemgetter(1), chunk))
+    for i in mapper.date_columns:  # C-level passes over each column: no Python step per cell
+        try:
+            seen.update(map(itemgetter(i), rows))
+        except IndexError:  # a short row (rejected later): read the rows that have the column
+            seen.update([cells[i] for cells in rows if i < len(cells)])
     dates.observe(seen)
 
 

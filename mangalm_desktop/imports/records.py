@@ -109,7 +109,7 @@ class LineColumns:
     unit_price: list[object]
     unit_price_of: dict[object, Decimal]
     line_total: list[object]
-    line_total_of: dict[object, Decimal]  # all but plain two-decimal amounts (see total)
+    line_total_of: dict[object, Decimal]  # all but two-decimal amounts (see total)
     mrp: list[object]
     mrp_of: dict[object, Decimal | None]
     accept: Callable[[], None]
@@ -118,7 +118,8 @@ class LineColumns:
         return len(self.invoices)
 
     def total(self, raw: object) -> Decimal:
-        """A line total: read by the mapper, or a plain two-decimal amount (``values.
-        PLAIN_AMOUNT_2``) left out of ``line_total_of``, whose value is its own text."""
+        """A line total: read by the mapper, or a two-decimal amount (``values.
+        GROUPED_AMOUNT_2``) left out of ``line_total_of``, whose value is its text without
+        thousands separators."""
         d = self.line_total_of.get(raw)
-        return d if d is not None else Decimal(raw)  # type: ignore[arg-type]
+        return d if d is not None else Decimal(raw.replace(",", ""))  # type: ignore[attr-defined]

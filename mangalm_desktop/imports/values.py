@@ -30,9 +30,11 @@ MAX_AMOUNT = Decimal(10) ** 10
 with the scale of 4 it still fits the integer minor units the SQLite money column stores."""
 # A plain number ("-1234.50"): nothing for _clean_number to clean, so it is skipped (hot path).
 _PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
-# An amount with exactly two decimals and at most ten digits before them: always within
-# MAX_AMOUNT, already at scale 2, so its value is the text itself (the column-wise import).
-PLAIN_AMOUNT_2 = re.compile(r"-?[0-9]{1,10}\.[0-9]{2}")
+# An amount with exactly two decimals and at most ten digits before them, plain ("-1234.50") or
+# with thousands separators between its digits ("1,234.50", Indian "1,23,456.00", as Zoho and
+# Excel write larger amounts): always within MAX_AMOUNT, already at scale 2, and money() drops
+# every comma, so its value is the text without commas (the column-wise import).
+GROUPED_AMOUNT_2 = re.compile(r"-?[0-9](?:,?[0-9]){0,9}\.[0-9]{2}")
 
 
 def check_date(day: dt.date) -> dt.date:

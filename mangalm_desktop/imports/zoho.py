@@ -18,9 +18,10 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from functools import partial
+from itertools import filterfalse
 from operator import itemgetter
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from sqlalchemy import Engine
 
@@ -32,7 +33,7 @@ from .pipeline import ImportOptions, Skip, run_import
 from .records import InvoiceIn, LineColumns, LineIn, ProductIn, StoreIn
 from .report import ImportSummary, RowRejected
 from .source import Cell, SourceFile
-from .values import PLAIN_AMOUNT_2, BadValue, DateReader, NumberReader, check_amount
+from .values import GROUPED_AMOUNT_2, BadValue, DateReader, NumberReader, check_amount
 
 SOURCE = "zoho_books_export"
 REQUIRED = (
@@ -159,7 +160,7 @@ class ZohoMapper:
         invoice_id = str(cells[self._i_invoice]).strip()
         if rule:
             return Skip(rule, invoice_id if rule == SKIPPED_STATUSES["void"] else None)
-        fingerprint = hash(tuple(cells))
+        fingerprint = hash(tuple(cells[: self.width]))  # its cells, as map_chunk hashes them
         if fingerprint in self._rows_seen:
             raise RowRejected("(row)", "", "exact duplicate of an earlier row (a doubled export?)")
         self._rows_seen.add(fingerprint)
@@ -209,11 +210,10 @@ class ZohoMapper:
         here are created exactly as :meth:`map` would at their first row, so the row path
         finds them as it would have.
         """
-        rows = [cells for _, cells in chunk]
-        if not rows or any(n != self.width for n in map(len, rows)):
+        rows = list(map(itemgetter(1), chunk))
+        if not rows or set(map(len, rows)) != {self.width}:
             return None
         col = partial(self._column, rows)
-        empty = ("",)  # map() appends "" to every row before it fingerprints it
         for raw in set(col(self._i_status)):
             rule = self._status_rules.get(raw)
             if rule is None:
@@ -221,7 +221,7 @@ class ZohoMapper:
                 self._status_rules[raw] = rule
             if rule:
                 return None
-        fingerprints = [hash((*cells, *empty)) for cells in rows]
+        fingerprints = list(map(hash, map(tuple, rows)))  # as map() hashes a row
         seen = set(fingerprints)
         if len(seen) != len(rows) or not self._rows_seen.isdisjoint(seen):
             return None
@@ -231,12 +231,19 @@ class ZohoMapper:
         try:
             qty_of = {raw: nums.quantity(raw) for raw in set(qty_col)}
             price_of = {raw: self._m4.get(raw) or nums.money(raw, 4) for raw in set(price_col)}
-            # totals are nearly all distinct: a plain "-123.45" is checked by its shape alone
-            # and its Decimal made only if needed (LineColumns.total)
+            # totals are nearly all distinct: a plain "-123.45" or grouped "1,234.50" is checked
+            # by its shape alone and its Decimal made only if needed (LineColumns.total)
+            totals = set(total_col)
+            try:
+                others = list(filterfalse(GROUPED_AMOUNT_2.fullmatch, totals))  # type: ignore[arg-type]
+            except TypeError:  # a workbook's numeric cells
+                others = [
+                    raw
+                    for raw in totals
+                    if not (raw.__class__ is str and GROUPED_AMOUNT_2.fullmatch(raw))
+                ]
             total_of = {
-                raw: self._m2.get(raw) or nums.money(raw, 2, required=False)
-                for raw in set(total_col)
-                if not (raw.__class__ is str and PLAIN_AMOUNT_2.fullmatch(raw))
+                raw: self._m2.get(raw) or nums.money(raw, 2, required=False) for raw in others
             }
             mrp_of = {
                 raw: self._m4.get(raw) or nums.money(raw, 4, required=False) for raw in set(mrp_col)
@@ -247,7 +254,7 @@ class ZohoMapper:
             return None  # a line total to compute from price x quantity: the row path does it
         try:
             invoice_col = col(self._i_invoice)
-            invoice_of = self._chunk_records(rows, invoice_col, self._chunk_invoice)
+            invoice_of = self._chunk_invoices(rows, invoice_col)
             item_col = col(self._i_item)
             product_of = self._chunk_records(rows, item_col, self._chunk_product)
         except RowRejected:
@@ -281,23 +288,141 @@ class ZohoMapper:
         rows: list[list[Cell]], keys: list[Cell], make: Callable[[Cell, list[Cell]], R | None]
     ) -> dict[Cell, R] | None:
         """One record per distinct key cell, made from the row where it first appears."""
-        first: dict[Cell, int] = {}
-        for i, key in enumerate(keys):
-            if key not in first:
-                first[key] = i
         out: dict[Cell, R] = {}
-        for key, i in first.items():
+        for key, i in _first_rows(keys):
             rec = make(key, rows[i])
             if rec is None:
                 return None
             out[key] = rec
         return out
 
-    def _chunk_invoice(self, raw: Cell, cells: list[Cell]) -> InvoiceIn | None:
-        invoice_id = str(raw).strip()
-        if not invoice_id:
+    def _chunk_invoices(
+        self, rows: list[list[Cell]], keys: list[Cell]
+    ) -> dict[Cell, InvoiceIn] | None:
+        """The chunk's invoices by Invoice ID cell; the new ones read column-wise (issue 21).
+
+        Each new invoice is the one :meth:`_invoice` makes from its first row, but its fields are
+        read as columns over those first rows, each distinct date and amount once. Anything
+        :meth:`_invoice` would reject (or a missing Invoice ID) gives None and creates nothing:
+        the row path then meets the same rows and words the problem.
+        """
+        out: dict[Cell, InvoiceIn] = {}
+        firsts: dict[str, list[Cell]] = {}  # new invoices: Invoice ID -> its first row
+        keyed: list[tuple[Cell, str]] = []
+        for raw, i in _first_rows(keys):
+            invoice_id = str(raw).strip()
+            if not invoice_id:
+                return None
+            known = self._invoices.get(invoice_id)
+            if known is not None:
+                out[raw] = known
+            else:
+                firsts.setdefault(invoice_id, rows[i])  # " 7" after "7": the same invoice
+                keyed.append((raw, invoice_id))
+        if not firsts:
+            return out
+        try:
+            made = self._invoices_of(list(firsts), list(firsts.values()))
+        except BadValue:
             return None
-        return self._invoices.get(invoice_id) or self._invoice(invoice_id, cells)
+        if made is None:
+            return None
+        self._invoices.update(zip(firsts, made, strict=True))
+        credit_notes = sum(1 for inv in made if inv.kind == "credit_note")
+        if credit_notes:
+            self.notes["credit notes kept as returns"] += credit_notes
+        for raw, invoice_id in keyed:
+            out[raw] = self._invoices[invoice_id]
+        return out
+
+    def _invoices_of(self, ids: list[str], firsts: list[list[Cell]]) -> list[InvoiceIn] | None:
+        """:meth:`_invoice` for many first rows at once; None when one of them is not clean."""
+        text, raw = partial(self._texts, firsts), partial(self._raws, firsts)
+        number = text("Invoice Number")
+        customer = text("Customer ID")
+        if None in number or None in customer:
+            return None
+        numbers, customers = cast("list[str]", number), cast("list[str]", customer)
+        parse = self.dates.parse
+        days = raw("Invoice Date")
+        day_of = {v: parse(v) for v in set(days)}  # BadValue: the caller hands the chunk back
+        dues = raw("Due Date")
+        due_of = {v: parse(v) for v in set(dues) if v != ""}
+        due_of[""] = None  # type: ignore[assignment]
+        money = self.nums.money
+
+        def amounts(name: str) -> list[Decimal | None]:
+            col = raw(name)
+            of = {  # a two-decimal amount's value is its text without commas (values.py)
+                v: Decimal(v.replace(",", ""))
+                if v.__class__ is str and GROUPED_AMOUNT_2.fullmatch(v)
+                else money(v, 2, required=False)
+                for v in set(col)
+            }
+            return list(map(of.__getitem__, col))
+
+        total = amounts("Total")
+        status = text("Invoice Status")
+
+        def first(a: str, b: str) -> list[str | None]:
+            return [x or y for x, y in zip(text(a), text(b), strict=True)]
+
+        stores = map(
+            StoreIn,
+            customers,
+            customers,
+            [n or c for n, c in zip(text("Customer Name"), customers, strict=True)],
+            first("Billing City", "Shipping City"),
+            first("Billing State", "Shipping State"),
+            first("Billing Country", "Shipping Country"),
+            first("Billing Code", "Shipping Code"),
+        )
+        kinds = [
+            "credit_note"
+            if "credit" in (st or "").casefold()
+            or n.upper().startswith("CN")
+            or (t is not None and t < 0)
+            else "invoice"
+            for st, n, t in zip(status, numbers, total, strict=True)
+        ]
+        return list(
+            map(
+                InvoiceIn,
+                ids,
+                ids,
+                numbers,
+                kinds,
+                status,
+                stores,
+                text("Sales Person"),
+                map(day_of.__getitem__, days),
+                map(due_of.__getitem__, dues),
+                amounts("SubTotal"),
+                amounts("Discount Amount"),
+                total,
+                amounts("Balance"),
+                text("Purchase Order"),
+                text("Sales Order Number"),
+            )
+        )
+
+    def _raws(self, rows: list[list[Cell]], name: str) -> list[Cell]:
+        """Column ``name`` of ``rows`` as :meth:`_get` reads each cell."""
+        i = self.ix[name]
+        if i is None:
+            return [""] * len(rows)
+        col = list(map(itemgetter(i), rows))
+        try:
+            return list(map(str.strip, col))  # a CSV: every cell is text
+        except TypeError:  # a workbook's numbers and dates
+            return [v.strip() if isinstance(v, str) else v for v in col]
+
+    def _texts(self, rows: list[list[Cell]], name: str) -> list[str | None]:
+        """Column ``name`` of ``rows`` as :meth:`_text` reads each cell."""
+        return [
+            (v or None) if v.__class__ is str else (str(v) if v != "" else None)
+            for v in self._raws(rows, name)
+        ]
 
     def _chunk_product(self, key: Cell, cells: list[Cell]) -> ProductIn | None:
         if not key:
@@ -370,3 +495,10 @@ class ZohoMapper:
         if key:
             self._products[key] = product
         return product
+
+
+def _first_rows(keys: list[Cell]) -> list[tuple[Cell, int]]:
+    """Each distinct key with the index of the row where it first appears, in that order."""
+    n = len(keys)
+    first = dict(zip(reversed(keys), range(n - 1, -1, -1), strict=True))  # first row wins
+    return sorted(first.items(), key=itemgetter(1))

@@ -36,18 +36,6 @@ class CallView:
     order_id: uuid.UUID | None
 
 
-def _push(session: Session, row: object, table: str) -> None:
-    session.flush()
-    outbox.enqueue(
-        session,
-        table_name=table,
-        row_id=row.id,  # type: ignore[attr-defined]
-        op=outbox.OP_UPSERT,
-        base_version=None,
-        payload=outbox.row_payload(row),
-    )
-
-
 def _store_id(session: Session, store: uuid.UUID | str | None) -> uuid.UUID:
     found, problem = resolve_store(session, store)
     if problem is not None and found is None:
@@ -114,7 +102,7 @@ def add_call(
         reason_id=reason_id,
     )
     session.add(row)
-    _push(session, row, "call_log")
+    outbox.enqueue_row(session, row)
     return row.id
 
 
@@ -234,7 +222,7 @@ def add_stock(
         raise UserError("Stock not recorded:\n" + "\n".join(f"- {p}" for p in problems))
     for row in rows:
         session.add(row)
-        _push(session, row, "store_stock_report")
+        outbox.enqueue_row(session, row)
     return len(rows)
 
 

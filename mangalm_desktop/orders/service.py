@@ -247,15 +247,7 @@ def _feedback(session: Session, order: Order, draft: OrderDraft, checked: Checke
             ordered_qty=ordered.get(s.product_id, 0),
         )
         session.add(row)
-        session.flush()
-        outbox.enqueue(
-            session,
-            table_name="suggestion_feedback",
-            row_id=row.id,
-            op=outbox.OP_UPSERT,
-            base_version=None,
-            payload=outbox.row_payload(row),
-        )
+        outbox.enqueue_row(session, row)
 
 
 def _result(order: Order, checked: Checked | None = None) -> OrderResult:

@@ -168,20 +168,6 @@ def _check_allocations(
     return problems
 
 
-def _enqueue_new(
-    session: Session, table: str, row: Payment | PaymentAllocation | PaymentPromise
-) -> None:
-    session.flush()
-    outbox.enqueue(
-        session,
-        table_name=table,
-        row_id=row.id,
-        op=outbox.OP_UPSERT,
-        base_version=None,
-        payload=outbox.row_payload(row),
-    )
-
-
 def record_payment(
     session: Session,
     identity: Identity | None,
@@ -219,7 +205,7 @@ def record_payment(
         version=1,
     )
     session.add(payment)
-    _enqueue_new(session, "payment", payment)
+    outbox.enqueue_row(session, payment)
     allocated = ZERO
     for alloc in data.allocations:
         row = PaymentAllocation(
@@ -231,7 +217,7 @@ def record_payment(
             version=1,
         )
         session.add(row)
-        _enqueue_new(session, "payment_allocation", row)
+        outbox.enqueue_row(session, row)
         allocated += alloc.amount
     audit.record(
         session,
@@ -292,7 +278,7 @@ def record_promise(
         version=1,
     )
     session.add(promise)
-    _enqueue_new(session, "payment_promise", promise)
+    outbox.enqueue_row(session, promise)
     return PromiseResult(promise.id, promise.due_on, promise.amount)
 
 
@@ -345,16 +331,7 @@ def _decide(
         payment.decision_note = (note or "").strip() or None
         base_version = payment.version
         payment.version = base_version + 1
-        session.flush()
-        outbox.enqueue(
-            session,
-            table_name="payment",
-            row_id=payment.id,
-            op=outbox.OP_UPSERT,
-            base_version=base_version,
-            payload=outbox.row_payload(payment),
-            base=base,
-        )
+        outbox.enqueue_row(session, payment, base_version=base_version, base=base)
         audit.record(
             session,
             actor=payment.decided_by,

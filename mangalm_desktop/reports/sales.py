@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Label, case, func, or_, select, union_all
 
 from ..db.models import Agent, Invoice, InvoiceLine, Product, Store
 from ..domain.errors import UserError
-from . import sqlfn
+from . import day_totals, sqlfn
 from .filters import ReportFilters, all_of, last_sale_day, line_conditions
 
 ZERO = Decimal("0.00")
@@ -57,6 +57,25 @@ def _grouped(f: ReportFilters, keys: list, **bounds: object):  # noqa: ANN202 - 
     )
 
 
+def _sums_by(
+    conn: Connection,
+    f: ReportFilters,
+    key: day_totals.Key,
+    from_day_totals: bool,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+):  # noqa: ANN202 - a subquery
+    """Sales per day or per store: from the per-(store, day) totals where they answer ``f``
+    exactly (:mod:`.day_totals`), else :func:`_grouped` over the lines; ``from_day_totals=False``
+    always scans the lines (the tests compare the two)."""
+    lo = date_from if date_from is not None else f.date_from
+    hi = date_to if date_to is not None else f.date_to
+    how = day_totals.answer(conn, f) if from_day_totals else day_totals.Answer.LINES
+    if how is not day_totals.Answer.LINES:
+        return day_totals.sums_by(f, lo, hi, how, key)
+    return _grouped(f, [getattr(InvoiceLine, key)], date_from=lo, date_to=hi)
+
+
 def _sums(sub) -> tuple:  # noqa: ANN001
     return (
         func.sum(sub.c.sales).label("sales"),
@@ -65,7 +84,9 @@ def _sums(sub) -> tuple:  # noqa: ANN001
     )
 
 
-def sales_by_period(conn: Connection, f: ReportFilters) -> pd.DataFrame:
+def sales_by_period(
+    conn: Connection, f: ReportFilters, *, from_day_totals: bool = True
+) -> pd.DataFrame:
     """Sales per whole period, with growth vs the previous period and vs the same period a year ago.
 
     The range is widened to whole periods at the start (a month report from the 10th starts on
@@ -73,6 +94,9 @@ def sales_by_period(conn: Connection, f: ReportFilters) -> pd.DataFrame:
     last period partial: it is labelled "(partial, to 3 Nov)" and compared with the same number
     of first days of the previous period and of last year's. Without dates it spans the first
     to the last sale.
+
+    The day sums come from the per-(store, day) totals where they answer exactly, else from
+    the invoice lines (:func:`_sums_by`).
     """
     columns = [
         "period_start",
@@ -90,8 +114,7 @@ def sales_by_period(conn: Connection, f: ReportFilters) -> pd.DataFrame:
     last = pd.Period(f.date_to, freq=freq) if f.date_to else None
     lo = min(first - 1, sqlfn.year_ago(first, f.period)).start_time.date() if first else None
     hi = f.date_to  # not widened: sales after the end date belong to no row
-    il = InvoiceLine
-    daily = _grouped(f, [il.invoice_date], date_from=lo, date_to=hi, use_dates=True)
+    daily = _sums_by(conn, f, "invoice_date", from_day_totals, date_from=lo, date_to=hi)
     pstart = sqlfn.period_start(daily.c.invoice_date, f.period, conn.dialect.name).label("p")
     q = select(pstart, *_sums(daily)).group_by(pstart)
     got = {sqlfn.to_period(r.p, f.period): r for r in conn.execute(q)}
@@ -167,7 +190,7 @@ def _with_share(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def _agent_query(f: ReportFilters):  # noqa: ANN202
+def _agent_query(f: ReportFilters, per_store):  # noqa: ANN001, ANN202
     """Sales per agent: the store's agent, corrected for invoices sold by someone else.
 
     Joining every line to its invoice is the slow way (a lookup per line). Instead the totals per
@@ -176,7 +199,6 @@ def _agent_query(f: ReportFilters):  # noqa: ANN202
     their agent.
     """
     il = InvoiceLine
-    per_store = _grouped(f, [il.store_id])
     base = select(
         Store.agent_id.label("agent_id"),
         per_store.c.sales,
@@ -222,14 +244,19 @@ def _agent_query(f: ReportFilters):  # noqa: ANN202
     return keys, q
 
 
-def sales_by(conn: Connection, f: ReportFilters, by: str) -> pd.DataFrame:
-    """Sales totals per store, product, brand, category, region or agent, largest first."""
+def sales_by(
+    conn: Connection, f: ReportFilters, by: str, *, from_day_totals: bool = True
+) -> pd.DataFrame:
+    """Sales totals per store, product, brand, category, region or agent, largest first.
+
+    Per store, region and agent the store sums come from the per-(store, day) totals where they
+    answer exactly, else from the invoice lines (:func:`_sums_by`)."""
     if by not in SALES_DIMENSIONS:
         raise UserError(f"cannot group sales by {by!r}", hint=f"use one of {SALES_DIMENSIONS}")
     il = InvoiceLine
     keys: list[Label[Any]]
     if by in ("store", "region"):
-        sub = _grouped(f, [il.store_id])
+        sub = _sums_by(conn, f, "store_id", from_day_totals)
         if by == "store":
             keys = [
                 Store.code.label("store_code"),
@@ -253,7 +280,7 @@ def sales_by(conn: Connection, f: ReportFilters, by: str) -> pd.DataFrame:
         q = select(*keys, *_sums(sub)).join(Product, Product.id == sub.c.product_id)
         q = q.group_by(*keys)
     else:
-        keys, q = _agent_query(f)
+        keys, q = _agent_query(f, _sums_by(conn, f, "store_id", from_day_totals))
     df = pd.DataFrame(conn.execute(q).mappings().all())
     names = [k.name for k in keys] + ["sales", "quantity", "lines"]
     if df.empty:

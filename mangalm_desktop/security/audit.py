@@ -57,13 +57,5 @@ def record(
         device_id=device_id,
     )
     session.add(entry)
-    session.flush()
-    outbox.enqueue(
-        session,
-        table_name="audit_log",
-        row_id=entry.id,
-        op=outbox.OP_UPSERT,
-        base_version=None,
-        payload=outbox.row_payload(entry),
-    )
+    outbox.enqueue_row(session, entry)
     return entry

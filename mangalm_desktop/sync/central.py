@@ -18,7 +18,7 @@ from psycopg import sql
 from sqlalchemy import exc as sa_exc
 
 from ..db import migrate
-from ..db.engine import make_engine
+from ..db.engine import disposing, make_engine
 from ..domain.errors import UserError
 from ..security.roles import Identity, Permission, require
 from .central_guards import role_settings_sql
@@ -30,15 +30,13 @@ INIT_LOCK_TIMEOUT = "30s"
 
 def init_central(url: str) -> str:
     """Apply the Alembic history and the sync/RLS objects; return the schema revision."""
-    engine = make_engine(sqlalchemy_url(url))
-    try:
-        rev = migrate.check_schema(engine)
-        if rev != migrate.head_revision():
-            migrate.upgrade(engine)
-    except sa_exc.OperationalError as exc:
-        raise UserError(f"Cannot reach the central database: {exc.orig}") from exc
-    finally:
-        engine.dispose()
+    with disposing(make_engine(sqlalchemy_url(url))) as engine:
+        try:
+            rev = migrate.check_schema(engine)
+            if rev != migrate.head_revision():
+                migrate.upgrade(engine)
+        except sa_exc.OperationalError as exc:
+            raise UserError(f"Cannot reach the central database: {exc.orig}") from exc
     try:
         with psycopg.connect(libpq_url(url)) as conn, conn.transaction():
             # Serialise concurrent inits (two admins, or tests) on one advisory lock.

@@ -28,6 +28,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import Boolean, Date, Engine, Integer, Uuid, update
 
+from ..db.engine import raw_transaction
 from ..db.models import Base
 from ..db.outbox import BASE_FIELD, dumps
 from ..db.types import Money, UTCDateTime
@@ -278,8 +279,7 @@ def _take_central(engine: Engine, pg: psycopg.Connection, item: ConflictItem) ->
     with pg.transaction():
         rows = _fetch(pg, item.table_name, "id = %s", item.row_id)
         lines = _fetch(pg, "order_line", "order_id = %s", item.row_id) if is_order else []
-    raw = engine.raw_connection()
-    try:
+    with raw_transaction(engine) as raw:
         cur = raw.cursor()
         cur.execute("DELETE FROM outbox WHERE seq = ?", (item.seq,))
         if is_order:
@@ -293,9 +293,3 @@ def _take_central(engine: Engine, pg: psycopg.Connection, item: ConflictItem) ->
                 f'DELETE FROM "{item.table_name}" WHERE id = ?',  # noqa: S608 - model identifier
                 (item.row_id.hex,),
             )
-        raw.commit()
-    except BaseException:
-        raw.rollback()
-        raise
-    finally:
-        raw.close()

@@ -44,6 +44,7 @@ from sqlalchemy import Engine, Index
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.schema import CreateIndex
 
+from ..db.engine import raw_transaction
 from ..db.models import SYNCED_TABLES, Base
 from ..domain.errors import UserError
 from ..domain.tasks import NULL_TASK, TaskContext
@@ -423,19 +424,12 @@ def delete_store_rows(engine: Engine, store_ids: list[uuid.UUID]) -> None:
         return
     hexes = [s.hex for s in store_ids]
     marks = ", ".join("?" for _ in hexes)
-    raw = engine.raw_connection()
-    try:
+    with raw_transaction(engine) as raw:
         cur = raw.cursor()
         # Children first; a row of another store never points at these.
         for table in reversed(STORE_SCOPED):
             cur.execute(f'DELETE FROM "{table}" WHERE store_id IN ({marks})', hexes)  # noqa: S608 - model identifiers only
         cur.execute(f"DELETE FROM store WHERE id IN ({marks})", hexes)  # noqa: S608 - model identifiers only
-        raw.commit()
-    except BaseException:
-        raw.rollback()
-        raise
-    finally:
-        raw.close()
 
 
 def pull(

@@ -26,6 +26,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import Engine
 
+from ..db.engine import raw_transaction
 from ..db.models import SYNCED_TABLES
 from ..db.outbox import BASE_FIELD, OP_UPSERT, OP_UPSERT_ORDER
 from ..domain.tasks import NULL_TASK, TaskContext
@@ -697,8 +698,7 @@ def requeue_returned_stores(engine: Engine) -> int:
 
 def record_outcomes(engine: Engine, outcomes: list[Outcome]) -> None:
     """After the server acknowledged the commit: drop applied ops, park the rest (one txn)."""
-    raw = engine.raw_connection()
-    try:
+    with raw_transaction(engine) as raw:
         cur = raw.cursor()
         cur.executemany(
             "DELETE FROM outbox WHERE seq = ?",
@@ -729,12 +729,6 @@ def record_outcomes(engine: Engine, outcomes: list[Outcome]) -> None:
                 )
         for table, rows in updates.items():
             cur.executemany(f'UPDATE "{table}" SET version = ? WHERE id = ?', rows)  # noqa: S608
-        raw.commit()
-    except BaseException:
-        raw.rollback()
-        raise
-    finally:
-        raw.close()
 
 
 def pending_count(engine: Engine) -> tuple[int, int]:

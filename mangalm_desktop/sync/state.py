@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from ..db.engine import raw_transaction
 from ..db.types import utcnow
 
 HISTORY_KEY = "history"
@@ -49,17 +50,13 @@ def cursor_of(state: dict[str, tuple[str | None, int | None]], table: str) -> in
 
 def add_history(engine: Engine, entry: dict[str, Any]) -> None:
     """Append one run to the history kept for the Sync view (most recent last)."""
-    raw = engine.raw_connection()
-    try:
+    with raw_transaction(engine) as raw:
         cur = raw.cursor()
         cur.execute("SELECT value FROM sync_state WHERE key = ?", (HISTORY_KEY,))
         row = cur.fetchone()
         items = json.loads(row[0]) if row and row[0] else []
         items = (items + [entry])[-HISTORY_LEN:]
         put(cur, HISTORY_KEY, value=json.dumps(items, default=str))
-        raw.commit()
-    finally:
-        raw.close()
 
 
 def history(engine: Engine) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.pool import NullPool
 
+from ..db.engine import disposing
 from .connection import connect, load_config
 
 
@@ -27,7 +28,5 @@ def manager_target(local: Engine) -> Iterator[tuple[Engine, bool]]:
     engine = create_engine(
         "postgresql+psycopg://", creator=lambda: connect(config), poolclass=NullPool
     )
-    try:
+    with disposing(engine):
         yield engine, True
-    finally:
-        engine.dispose()

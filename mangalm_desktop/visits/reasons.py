@@ -65,7 +65,7 @@ def add_reason(
         last = session.scalar(select(func.max(NoOrderReason.sort_order))) or 0
         row = NoOrderReason(id=new_id(), code=code, label=label, sort_order=last + 10)
         session.add(row)
-        _push(session, row)
+        outbox.enqueue_row(session, row)
         return _reason(row)
 
 
@@ -79,7 +79,7 @@ def retire_reason(engine: Engine, identity: Identity | None, code: str) -> Reaso
         base = row.version
         row.active = False
         row.version = base + 1
-        _push(session, row, base_version=base, base={"active": True})
+        outbox.enqueue_row(session, row, base_version=base, base={"active": True})
         return _reason(row)
 
 
@@ -91,22 +91,3 @@ def check_reason(session: Session, reason_id: uuid.UUID) -> NoOrderReason:
             hint="Choose another; the list is kept by managers.",
         )
     return row
-
-
-def _push(
-    session: Session,
-    row: NoOrderReason,
-    *,
-    base_version: int | None = None,
-    base: dict[str, object] | None = None,
-) -> None:
-    session.flush()
-    outbox.enqueue(
-        session,
-        table_name="no_order_reason",
-        row_id=row.id,
-        op=outbox.OP_UPSERT,
-        base_version=base_version,
-        payload=outbox.row_payload(row),
-        base=base,
-    )

@@ -70,10 +70,10 @@ def request_token(http: httpx.Client, config: ZohoConfig, form: dict[str, str]) 
             hint=_AUTH_HINTS.get(error, "Check the client id, secret and data centre."),
         )
     # Older responses gave expires_in in ms plus expires_in_sec (ZOHO_API.md §1.2).
-    expires = body.get("expires_in_sec", body.get("expires_in", 3600))
+    expires = body.get("expires_in_sec", body.get("expires_in"))
     return TokenResponse(
         access_token=str(body["access_token"]),
-        expires_in=float(expires),
+        expires_in=3600.0 if expires is None else float(expires),
         api_domain=body.get("api_domain"),
         refresh_token=body.get("refresh_token"),
     )

@@ -13,10 +13,10 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import psycopg
-from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy import Connection, CursorResult, Engine, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from ..db.engine import session_scope
@@ -85,7 +85,7 @@ class BridgeLock:
         if engine.dialect.name != "postgresql":
             raise UserError("The Zoho bridge runs against the central PostgreSQL database.")
         self.engine = engine
-        self.conn = None
+        self.conn: Connection | None = None
 
     def __enter__(self) -> BridgeLock:
         conn = self.engine.connect()
@@ -356,7 +356,9 @@ def _retry_parked(engine: Engine, order_numbers: Sequence[str] | None) -> int:
         )
         if order_numbers:
             stmt = stmt.where(Order.number.in_(list(order_numbers)))
-        result = s.execute(stmt.values(zoho_error=None, version=Order.version + 1))
+        result = cast(
+            "CursorResult[Any]", s.execute(stmt.values(zoho_error=None, version=Order.version + 1))
+        )
         payments = update(Payment).where(
             Payment.status == PaymentStatus.APPROVED.value,
             Payment.zoho_payment_id.is_(None),
@@ -364,5 +366,8 @@ def _retry_parked(engine: Engine, order_numbers: Sequence[str] | None) -> int:
         )
         if order_numbers:
             payments = payments.where(Payment.number.in_(list(order_numbers)))
-        released = s.execute(payments.values(zoho_error=None, version=Payment.version + 1))
+        released = cast(
+            "CursorResult[Any]",
+            s.execute(payments.values(zoho_error=None, version=Payment.version + 1)),
+        )
         return int(result.rowcount or 0) + int(released.rowcount or 0)

@@ -497,6 +497,7 @@ def _write_invoices(s: Session, batch: list[Any], lookups: _Lookups, res: JobRes
     by_zoho = {
         inv.zoho_invoice_id: inv
         for inv in s.scalars(select(Invoice).where(Invoice.zoho_invoice_id.in_(zoho_ids)))
+        if inv.zoho_invoice_id is not None  # always, by the IN: for the type
     }
     by_number = {
         inv.number: inv

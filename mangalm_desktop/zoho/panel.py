@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass
 
 import psycopg
 from sqlalchemy import Engine, create_engine
 
-from ..db.engine import make_engine
+from ..db.engine import disposing, make_engine
 from ..domain.errors import UserError
 from ..domain.tasks import NULL_TASK, TaskContext
 from ..security.roles import Identity, Permission, require
@@ -81,12 +82,11 @@ def load_panel(
         engine = central_engine(url)
     except UserError as exc:
         return PanelData(line, connected, cfg.daily_budget, None, exc.message)
-    try:
-        return PanelData(line, connected, cfg.daily_budget, bridge.status(engine))
-    except Exception as exc:  # noqa: BLE001 - shown in words in the panel
-        return PanelData(line, connected, cfg.daily_budget, None, f"Central database: {exc}")
-    finally:
-        engine.dispose()
+    with disposing(engine):
+        try:
+            return PanelData(line, connected, cfg.daily_budget, bridge.status(engine))
+        except Exception as exc:  # noqa: BLE001 - shown in words in the panel
+            return PanelData(line, connected, cfg.daily_budget, None, f"Central database: {exc}")
 
 
 def run_now(
@@ -102,13 +102,8 @@ def run_now(
     require(identity, Permission.RUN_ZOHO)
     cfg = load_config()
     cfg.validate()
-    engine = central_engine(url)
-    client = bridge.make_client(cfg)
-    try:
+    with disposing(central_engine(url)) as engine, closing(bridge.make_client(cfg)) as client:
         return bridge.run_once(engine, client, jobs, ctx)
-    finally:
-        client.close()
-        engine.dispose()
 
 
 def release_parked(
@@ -119,8 +114,5 @@ def release_parked(
     identity: Identity | None,
 ) -> int:
     require(identity, Permission.RUN_ZOHO)
-    engine = central_engine(url)
-    try:
+    with disposing(central_engine(url)) as engine:
         return bridge.retry_parked(engine, numbers)
-    finally:
-        engine.dispose()

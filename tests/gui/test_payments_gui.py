@@ -187,3 +187,23 @@ def test_the_stores_list_shows_what_is_owed_after_a_collection(window, qtbot, en
     qtbot.waitUntil(lambda: dialog.receipt_button.isEnabled(), timeout=10_000)
     dialog.close()
     qtbot.waitUntil(lambda: "5,700.50" in owed(), timeout=10_000)
+
+
+def test_today_shows_what_is_owed_after_a_collection(window, qtbot, engine, seeded):
+    """Today's call list shows the same figure as the Stores list and follows a collection."""
+    today = window.show_view("today")
+
+    def owed() -> str:
+        for row in today.rows:
+            if row.store_id == seeded.store_id:
+                return str(row.outstanding_balance)
+        return ""
+
+    qtbot.waitUntil(lambda: owed() == "6700.50", timeout=10_000)
+    dialog = open_payment_dialog(window, qtbot)
+    qtbot.keyClicks(dialog.panel.amount, "1,000")
+    qtbot.mouseClick(dialog.panel.oldest_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(save_button(dialog), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.receipt_button.isEnabled(), timeout=10_000)
+    dialog.close()
+    qtbot.waitUntil(lambda: owed() == "5700.50", timeout=10_000)

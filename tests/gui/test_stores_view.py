@@ -177,7 +177,7 @@ def test_enter_opens_the_store_with_its_sales_in_the_chart(window, qtbot, demo_d
     QApplication.sendEvent(plot.viewport(), move)  # the mouse moves over the bar
     qtbot.waitUntil(lambda: "Week of" in detail.chart.hover_label.text(), timeout=5_000)
     assert detail.chart.hover_label.text() == detail.chart.hover_text(week)
-    assert detail.chart.cursor.isVisible()
+    assert detail.chart.cursor_line.isVisible()
     assert detail.invoice_model.rowCount() > 0
     detail.tabs.setCurrentIndex(1)  # Invoices: the newest is selected and its lines shown
     qtbot.waitUntil(lambda: detail.line_model.rowCount() > 0, timeout=5_000)

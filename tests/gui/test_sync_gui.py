@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from PySide6.QtCore import Qt
@@ -12,34 +11,16 @@ from PySide6.QtCore import Qt
 from mangalm_desktop.db.engine import session_scope
 from mangalm_desktop.db.models import Order
 from mangalm_desktop.security.secrets import get_secret
-from mangalm_desktop.sync.connection import CentralConfig, load_config, save_config
-from tests.integration.sync_support import as_user, build_world, edit_order, local_db, new_order
+from mangalm_desktop.sync.connection import load_config, save_config
+from tests.integration.sync_support import as_user, config_for, edit_order, local_db, new_order
 
 pytestmark = [pytest.mark.gui, pytest.mark.pg]
-
-
-@pytest.fixture
-def world(pg_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    return build_world(pg_url)
-
-
-def _config_for(world, who) -> CentralConfig:
-    parts = urlsplit(as_user(world.url, who.db_role))
-    socket_dir = dict(parse_qsl(parts.query))["host"]
-    return CentralConfig(
-        host=socket_dir,
-        port=5432,
-        database=parts.path.lstrip("/"),
-        user=who.db_role,
-        sslmode="disable",
-    )
 
 
 def test_settings_dialog_tests_and_saves_password_in_keyring(world, qtbot, runner):
     from mangalm_desktop.gui.sync_settings_dialog import CentralSettingsDialog
 
-    cfg = _config_for(world, world.agent_a)
+    cfg = config_for(world, world.agent_a)
     dialog = CentralSettingsDialog(runner)
     qtbot.addWidget(dialog)
     dialog.host.setText(cfg.host)
@@ -48,11 +29,13 @@ def test_settings_dialog_tests_and_saves_password_in_keyring(world, qtbot, runne
     dialog.sslmode.setCurrentText("disable")
     dialog.password.setText("s3cret-pw")
     qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.result.text().startswith(("✔", "✘")), timeout=20000)
-    assert dialog.result.text().startswith("✔ Connected to PostgreSQL"), dialog.result.text()
+    qtbot.waitUntil(lambda: dialog.result_label.text().startswith(("✔", "✘")), timeout=20000)
+    assert dialog.result_label.text().startswith("✔ Connected to PostgreSQL"), (
+        dialog.result_label.text()
+    )
     dialog.ca.setText("/nonexistent/ca.pem")
     dialog.save()
-    assert "does not exist" in dialog.result.text()  # bad input: a clear error, nothing saved
+    assert "does not exist" in dialog.result_label.text()  # bad input: a clear error, nothing saved
     dialog.ca.setText("")
     dialog.save()
     saved = load_config()
@@ -65,7 +48,7 @@ def test_settings_dialog_tests_and_saves_password_in_keyring(world, qtbot, runne
 def test_sync_now_status_bar_and_conflict_choice(world, qtbot, make_window, tmp_path):
     from mangalm_desktop.gui.sync_controller import controller_for, start_background_sync
 
-    save_config(_config_for(world, world.agent_a))
+    save_config(config_for(world, world.agent_a))
     path = tmp_path / "laptop.sqlite"
     eng = local_db(path)
     window = make_window(eng, path)
@@ -128,7 +111,7 @@ def test_background_sync_runs_on_the_one_writer_and_after_a_suspend(
 
     from mangalm_desktop.gui.sync_controller import SyncController
 
-    save_config(_config_for(world, world.agent_a))
+    save_config(config_for(world, world.agent_a))
     path = tmp_path / "laptop.sqlite"
     eng = local_db(path)
     window = make_window(eng, path)
@@ -182,7 +165,7 @@ def test_order_amended_on_two_devices_shows_its_lines_and_keep_mine_works(
     from mangalm_desktop.orders.model import LineInput, OrderDraft
     from mangalm_desktop.sync.service import sync_once
 
-    save_config(_config_for(world, world.agent_a))
+    save_config(config_for(world, world.agent_a))
     path = tmp_path / "laptop.sqlite"
     eng = local_db(path)
     other = local_db(tmp_path / "second-laptop.sqlite")
@@ -251,7 +234,7 @@ def test_field_conflict_shows_only_the_field_both_changed_and_take_central_keeps
     from mangalm_desktop.sync.service import sync_once
     from tests.integration.sync_support import edit_store_profile
 
-    save_config(_config_for(world, world.agent_a))
+    save_config(config_for(world, world.agent_a))
     path = tmp_path / "laptop.sqlite"
     eng = local_db(path)
     boss = local_db(tmp_path / "manager.sqlite")

@@ -11,16 +11,9 @@ from sqlalchemy import select
 from mangalm_desktop.db.engine import session_scope
 from mangalm_desktop.db.models import Order, Outbox
 from mangalm_desktop.sync.service import sync_once
-from tests.gui.test_sync_gui import _config_for
-from tests.integration.sync_support import as_user, build_world, local_db, new_order
+from tests.integration.sync_support import as_user, config_for, local_db, move_store, new_order
 
 pytestmark = [pytest.mark.gui, pytest.mark.pg]
-
-
-@pytest.fixture
-def world(pg_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    return build_world(pg_url)
 
 
 def test_hand_over_button_gives_a_moved_stores_order_to_its_new_agent(
@@ -29,15 +22,14 @@ def test_hand_over_button_gives_a_moved_stores_order_to_its_new_agent(
     from mangalm_desktop.gui.sync_controller import start_background_sync
     from mangalm_desktop.sync.connection import save_config
 
-    save_config(_config_for(world, world.agent_a))
+    save_config(config_for(world, world.agent_a))
     path = tmp_path / "laptop.sqlite"
     eng = local_db(path)
     eb = local_db(tmp_path / "b.sqlite")
     assert sync_once(eng, world.connector(world.agent_a)).ok
     moved = world.stores_a[1]
     oid = new_order(eng, store_id=moved, agent_id=world.agent_a.agent_id, products=world.products)
-    with psycopg.connect(world.url_for(world.manager), autocommit=True) as m:
-        m.execute("UPDATE store SET agent_id = %s WHERE id = %s", (world.agent_b.agent_id, moved))
+    move_store(world, moved, world.agent_b.agent_id)
     window = make_window(eng, path)
     ctrl = start_background_sync(window, window.ctx)
     try:

@@ -1,12 +1,17 @@
 """Fixtures the Zoho bridge tests share: a manual clock, the strict local Zoho server on that
-clock, and a central database. A module that needs another ``server`` or ``clock`` defines its
-own, which wins over these."""
+clock, and a central database; the sync tests' ``world`` (a central database with two agents
+and a manager, ``sync_support.build_world``). A module that needs another ``server``, ``clock``
+or ``world`` defines its own, which wins over these. And ``report_db``, the two back ends
+reports run on."""
 
 from __future__ import annotations
 
 import pytest
 
+from mangalm_desktop.db import migrate
+from mangalm_desktop.db.engine import make_engine
 from mangalm_desktop.zoho.clock import ManualClock
+from tests.integration.sync_support import World, build_world
 from tests.zoho_server import ZohoServer
 from tests.zoho_server.support import central_engine
 
@@ -23,7 +28,25 @@ def server(clock):
 
 
 @pytest.fixture
+def world(pg_url) -> World:
+    return build_world(pg_url)
+
+
+@pytest.fixture
 def central(pg_url):
     engine = central_engine(pg_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
+def report_db(request, tmp_path):
+    """An empty, migrated database on each back end that runs reports: the laptop's SQLite and
+    a manager's central PostgreSQL."""
+    if request.param == "sqlite":
+        eng = migrate.open_local_database(tmp_path / "r.sqlite")
+    else:
+        eng = make_engine(request.getfixturevalue("pg_url"))
+        migrate.upgrade(eng)
+    yield eng
+    eng.dispose()

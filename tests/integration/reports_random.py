@@ -39,7 +39,8 @@ class Company:
     predictions: list[dict] = field(default_factory=list)
 
 
-def make(seed: int = 21) -> Company:
+def make(seed: int = 21, *, implausible: bool = True) -> Company:
+    """The company; ``implausible=False`` leaves out the invoice with an implausible date."""
     rnd = random.Random(seed)
     c = Company()
     regions = ["North", "South"]
@@ -84,7 +85,7 @@ def make(seed: int = 21) -> Company:
             "kind": kind,
             "store_id": store["id"],
             "agent_id": agent,
-            "invoice_date": BAD_DAY if k == 7 else day,
+            "invoice_date": BAD_DAY if k == 7 and implausible else day,
             "total": Decimal("0"),
             "balance": Decimal("0"),
             "source": "test",

@@ -32,7 +32,7 @@ from mangalm_desktop.db.models import (
 )
 from mangalm_desktop.db.outbox import OP_UPSERT_ORDER, enqueue, row_payload
 from mangalm_desktop.sync.central import NewUser, add_user, init_central
-from mangalm_desktop.sync.connection import libpq_url, sqlalchemy_url
+from mangalm_desktop.sync.connection import CentralConfig, libpq_url, sqlalchemy_url
 from mangalm_desktop.sync.tables import all_specs
 
 
@@ -304,6 +304,38 @@ def normalise(rows: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
             fixed.append(tuple(None if v is None else _num_text(v) for v in r))
         out[table] = sorted(fixed)
     return out
+
+
+def owner(world: World) -> psycopg.Connection:
+    """An autocommit connection as the central database's owner (``postgres``)."""
+    return psycopg.connect(as_user(world.url, "postgres"), autocommit=True)
+
+
+def move_store(world: World, store_id: uuid.UUID, to_agent: uuid.UUID) -> None:
+    """The manager gives ``store_id`` to another agent, centrally."""
+    with psycopg.connect(world.url_for(world.manager), autocommit=True) as m:
+        m.execute("UPDATE store SET agent_id = %s WHERE id = %s", (to_agent, store_id))
+
+
+def config_for(world: World, who: NewUser) -> CentralConfig:
+    """The connection settings a laptop of ``who`` saves (``sync connect``) for this world's
+    server, reached through its Unix socket."""
+    parts = urlsplit(as_user(world.url, who.db_role))
+    socket_dir = dict(parse_qsl(parts.query))["host"]
+    return CentralConfig(
+        host=socket_dir,
+        port=5432,
+        database=parts.path.lstrip("/"),
+        user=who.db_role,
+        sslmode="disable",
+    )
+
+
+def assert_same_as_central(world: World, engine: Engine, who: NewUser | None = None) -> None:
+    """The replica holds exactly what ``who`` may see centrally (None: all there is, as the
+    owner sees it)."""
+    central = central_rows(world.url, who.db_role) if who else central_rows(world.url)
+    assert normalise(local_rows(engine)) == normalise(central)
 
 
 def _num_text(v: str) -> str:

@@ -10,53 +10,19 @@ import pytest
 from sqlalchemy import event
 
 from mangalm_desktop.db import migrate
-from mangalm_desktop.db.engine import make_engine
 from mangalm_desktop.domain.date_window import EARLIEST_DATE
 from mangalm_desktop.reports.accuracy import forecast_accuracy
 from mangalm_desktop.reports.filters import ReportFilters
 from tests.integration import reports_random
+from tests.integration.test_report_periods import _expected_start
 
 COMPANY = reports_random.make()
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
-def rengine(request, tmp_path_factory):
-    if request.param == "sqlite":
-        eng = migrate.open_local_database(tmp_path_factory.mktemp("acc") / "r.sqlite")
-    else:
-        eng = make_engine(request.getfixturevalue("pg_url_module"))
-        migrate.upgrade(eng)
-    reports_random.build(eng, COMPANY)
-    yield eng
-    eng.dispose()
-
-
-@pytest.fixture(scope="module")
-def pg_url_module(pg_server):
-    """A PostgreSQL database for this module (the company is written once)."""
-    import uuid
-
-    import psycopg
-
-    from tests.conftest import _pg_sqlalchemy_url
-
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = pg_server.get_uri()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield _pg_sqlalchemy_url(admin, name)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _period_start(d: dt.date, period: str) -> dt.date:
-    if period == "week":
-        return d - dt.timedelta(days=d.weekday())
-    if period == "month":
-        return d.replace(day=1)
-    if period == "quarter":
-        return d.replace(month=(d.month - 1) // 3 * 3 + 1, day=1)
-    return d.replace(month=1, day=1) if period == "year" else d
+@pytest.fixture
+def rengine(report_db):
+    reports_random.build(report_db, COMPANY)
+    return report_db
 
 
 def expected(f: ReportFilters, by: str) -> list[dict]:
@@ -120,7 +86,7 @@ def expected(f: ReportFilters, by: str) -> list[dict]:
         elif by == "product":
             key = (products[p["product_id"]]["sku"], products[p["product_id"]]["name"])
         else:
-            key = (_period_start(p["horizon_start"], f.period),)
+            key = (_expected_start(p["horizon_start"], f.period),)
         g = groups.setdefault(key, {"predictions": 0, "forecast": 0.0, "actual": 0, "abs": 0.0})
         g["predictions"] += 1
         g["forecast"] += p["point"]
@@ -159,8 +125,12 @@ FILTERS = [
 
 
 @pytest.mark.parametrize("by", ["agent", "store", "product", "period"])
-@pytest.mark.parametrize("f", FILTERS, ids=range(len(FILTERS)))
-def test_accuracy_matches_the_rules_summed_by_hand(rengine, by, f):
+def test_accuracy_matches_the_rules_summed_by_hand(rengine, by):
+    for f in FILTERS:
+        _check(rengine, by, f)
+
+
+def _check(rengine, by: str, f: ReportFilters) -> None:
     with rengine.connect() as conn:
         frame = forecast_accuracy(conn, f, by)
     got = []
@@ -174,8 +144,8 @@ def test_accuracy_matches_the_rules_summed_by_hand(rengine, by, f):
         )
         got[-1].update({k: nan_to_none[k] for k in ("abs_error", "wape", "bias")})
     want = expected(f, by)
-    assert want, "the filter should leave some predictions to check"
-    assert got == want
+    assert want, f"{f} should leave some predictions to check"
+    assert got == want, f
 
 
 def test_the_million_line_plan_sums_each_window_once_from_the_store_index(tmp_path):

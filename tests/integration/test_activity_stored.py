@@ -50,7 +50,7 @@ def test_forecast_run_stores_the_model_and_today_does_not_refit(shop, fits):  # 
     assert stored is not None
     expected = stored.predict(store_activity(orders, service._origin(TODAY)))
     quiet = next(e for e in calls.win_back if e.store_id == ids["S5"])
-    assert quiet.chance_in_horizon == pytest.approx(expected.loc[codes[ids["S5"]], "p_horizon"])
+    assert quiet.chance_in_horizon == pytest.approx(expected.loc[codes[ids["S5"].hex], "p_horizon"])
     # and still usable a few days later (features are cut at that day, the model is the run's)
     later = todays_calls(
         engine, today=TODAY + dt.timedelta(days=service.ACTIVITY_STALE_DAYS), identity=None

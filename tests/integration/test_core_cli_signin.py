@@ -66,6 +66,20 @@ def test_commands_on_the_laptops_data_ask_for_the_sign_in(laptop, argv, monkeypa
     assert "Wrong user name or password" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [["submit", "NO-SUCH"], ["cancel", "NO-SUCH"], ["duplicate", "NO-SUCH", "--agent", "A07"]],
+    ids=lambda a: a[0],
+)
+def test_order_commands_sign_in_before_they_look_the_order_up(laptop, argv, monkeypatch, capsys):
+    """These three read the order before the sign-in (an unknown number was answered without
+    one); every command now signs in before it reads anything (``cli.common.signed_in``)."""
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main(["orders", "--db", str(laptop), *argv]) == 2
+    err = capsys.readouterr().err
+    assert "need your sign-in" in err and "NO-SUCH" not in err and "Traceback" not in err
+
+
 def test_signed_in_the_sync_conflicts_are_shown(laptop, monkeypatch, capsys) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("agent-pw\n"))
     assert main(["sync", "conflicts", "--db", str(laptop)]) == 0

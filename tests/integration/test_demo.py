@@ -532,3 +532,17 @@ def test_demo_on_postgresql_matches_sqlite(pg_url, demo_db):
     finally:
         lite.dispose()
     assert np.isfinite(float(pg_total))
+
+
+def test_progress_counts_up_to_its_total_and_never_past_it(tmp_path):
+    """The progress dialog said "writing beat stores: 7,850/7,822": the beats were not counted."""
+    engine = open_local_database(tmp_path / "p.sqlite")
+    seen: list[tuple[int, int]] = []
+    ctx = TaskContext()
+    ctx.on_progress = lambda done, total, msg: seen.append((done, total))
+    try:
+        create_demo_company(engine, 1, **SMALL, ctx=ctx)
+    finally:
+        engine.dispose()
+    assert seen and all(done <= total for done, total in seen)
+    assert seen[-1][0] == seen[-1][1]

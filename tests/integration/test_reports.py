@@ -11,8 +11,6 @@ from decimal import Decimal as D
 
 import pytest
 
-from mangalm_desktop.db import migrate
-from mangalm_desktop.db.engine import make_engine
 from mangalm_desktop.domain.errors import UserError
 from mangalm_desktop.reports.catalog import REPORTS, run_report
 from mangalm_desktop.reports.filters import ReportFilters
@@ -23,16 +21,10 @@ APRIL = ReportFilters(date_from=dt.date(2024, 4, 1), date_to=dt.date(2024, 4, 30
 AS_OF = ReportFilters(date_to=dt.date(2024, 4, 30))
 
 
-@pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
-def rengine(request, tmp_path):
-    if request.param == "sqlite":
-        eng = migrate.open_local_database(tmp_path / "r.sqlite")
-    else:
-        eng = make_engine(request.getfixturevalue("pg_url"))
-        migrate.upgrade(eng)
-    reports_data.build(eng)
-    yield eng
-    eng.dispose()
+@pytest.fixture
+def rengine(report_db):
+    reports_data.build(report_db)
+    return report_db
 
 
 def rows(name, engine, f):

@@ -164,3 +164,26 @@ def test_figures_of_an_older_version_without_the_balance_are_redone_on_open(engi
     assert shown(engine) == expected(engine)
     assert shown(engine)["ST-101"] == D("999.00")
     assert sd.store_id in {r.id for r in fetch_store_rows(engine, [1, 2], TODAY, identity=None)}
+
+
+def test_todays_call_list_shows_the_same_figure(engine):
+    from mangalm_desktop.forecasting.service import todays_calls
+
+    sd = seed_payments(engine)
+    ensure_search_schema(engine, TODAY)
+    refresh_store_stats(engine, TODAY)
+    service.record_payment_now(
+        engine,
+        sd.agent,
+        PaymentInput(
+            store_id=sd.store_id,
+            amount=D("700.50"),
+            mode=PaymentMode.CASH,
+            allocations=[AllocationInput(sd.invoices["INV-002"], D("700.50"))],
+        ),
+        today=TODAY,
+    )
+    refresh_dirty_store_stats(engine, TODAY)
+    calls = todays_calls(engine, TODAY, include_snoozed=True, identity=None)
+    entries = {e.store_id: e for e in (*calls.to_call, *calls.win_back)}
+    assert entries[sd.store_id].outstanding_balance == D("6000.00") == expected(engine)["ST-001"]

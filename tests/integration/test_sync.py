@@ -6,7 +6,6 @@ import json
 import uuid
 from decimal import Decimal
 
-import psycopg
 import pytest
 from sqlalchemy import func, select
 
@@ -19,30 +18,21 @@ from mangalm_desktop.sync.push import apply_batch, push, read_ops
 from mangalm_desktop.sync.service import sync_once
 from mangalm_desktop.sync.state import read_all
 from tests.integration.sync_support import (
-    as_user,
+    assert_same_as_central,
     build_world,
     central_rows,
     edit_order,
     local_db,
     local_rows,
     new_order,
-    normalise,
+    owner,
 )
 
 pytestmark = pytest.mark.pg
 
 
-@pytest.fixture
-def world(pg_url):
-    return build_world(pg_url)
-
-
-def _owner(world):
-    return psycopg.connect(as_user(world.url, "postgres"), autocommit=True)
-
-
 def test_triggers_stamp_version_txid_and_tombstone(world):
-    with _owner(world) as c:
+    with owner(world) as c:
         pid = world.products[0]
         v, tx = c.execute(
             "SELECT version, txid::text FROM product WHERE id = %s", (pid,)
@@ -79,14 +69,14 @@ def test_agent_pull_gets_exactly_its_scope_and_values_survive(world, tmp_path):
         line = s.scalars(select(InvoiceLine)).first()
         assert line.unit_price * line.quantity == line.line_total
     # The replica equals, row by row, what the agent may see centrally.
-    assert normalise(local_rows(eng)) == normalise(central_rows(world.url, world.agent_a.db_role))
+    assert_same_as_central(world, eng, world.agent_a)
     # A second pull brings nothing new; the manager's replica has everything.
     with world.connector(world.agent_a)() as pg:
         assert pull(eng, pg).rows == 0
     meng = local_db(tmp_path / "m.sqlite")
     with world.connector(world.manager)() as pg:
         pull(meng, pg)
-    assert normalise(local_rows(meng)) == normalise(central_rows(world.url))
+    assert_same_as_central(world, meng)
 
 
 def test_incremental_pull_after_central_change(world, tmp_path):
@@ -95,7 +85,7 @@ def test_incremental_pull_after_central_change(world, tmp_path):
     with conn() as pg:
         pull(eng, pg)
     tricky = 'line1\nline2\r\n\t"quoted", comma \\ back\\slash \\N ünïcode'
-    with _owner(world) as c:
+    with owner(world) as c:
         c.execute("UPDATE store SET notes = 'call after 5' WHERE id = %s", (world.stores_a[1],))
         c.execute("UPDATE store SET notes = 'hidden' WHERE id = %s", (world.stores_b[1],))
         c.execute(
@@ -132,7 +122,7 @@ def test_push_order_exactly_once_and_state_comes_back(world, tmp_path):
         assert [o.kind for o in first] == ["applied"]
         res = push(eng, pg)
     assert res.applied == 0 and res.duplicates == 1
-    with _owner(world) as c:
+    with owner(world) as c:
         assert c.execute("SELECT count(*) FROM orders WHERE id = %s", (oid,)).fetchone()[0] == 1
         assert (
             c.execute("SELECT count(*) FROM order_line WHERE order_id = %s", (oid,)).fetchone()[0]
@@ -145,7 +135,7 @@ def test_push_order_exactly_once_and_state_comes_back(world, tmp_path):
         pull(eng, pg)
     with session_scope(eng) as s:
         assert s.get(Order, oid).state == "synced"
-    assert normalise(local_rows(eng)) == normalise(central_rows(world.url, world.agent_a.db_role))
+    assert_same_as_central(world, eng, world.agent_a)
 
 
 def test_edit_pushes_with_base_version_and_removed_lines_become_tombstones(world, tmp_path):
@@ -168,7 +158,7 @@ def test_edit_pushes_with_base_version_and_removed_lines_become_tombstones(world
     edit_order(eng, oid, "deliver Monday")
     report = sync_once(eng, conn)
     assert report.ok and report.pushed == 1 and report.parked == 0
-    with _owner(world) as c:
+    with owner(world) as c:
         notes, version = c.execute(
             "SELECT notes, version FROM orders WHERE id = %s", (oid,)
         ).fetchone()
@@ -187,7 +177,7 @@ def test_conflict_is_parked_with_both_versions_and_rest_of_queue_goes_on(world, 
         eng, store_id=world.stores_a[0], agent_id=world.agent_a.agent_id, products=world.products
     )
     assert sync_once(eng, conn).ok
-    with _owner(world) as c:  # a manager changes the order meanwhile
+    with owner(world) as c:  # a manager changes the order meanwhile
         c.execute("UPDATE orders SET notes = 'manager says: half' WHERE id = %s", (oid,))
     edit_order(eng, oid, "agent says: double")
     # Another op behind the conflicting one, and one that RLS rejects (B's store).
@@ -214,7 +204,7 @@ def test_conflict_is_parked_with_both_versions_and_rest_of_queue_goes_on(world, 
         assert "row-level security" in parked[forged]["message"]
         # The local edit is kept (pull does not overwrite rows with unsent changes).
         assert s.get(Order, oid).notes == "agent says: double"
-    with _owner(world) as c:
+    with owner(world) as c:
         assert c.execute("SELECT count(*) FROM orders WHERE id = %s", (other,)).fetchone()[0] == 1
         assert c.execute("SELECT count(*) FROM orders WHERE id = %s", (forged,)).fetchone()[0] == 0
 
@@ -227,7 +217,7 @@ def test_order_sent_to_zoho_is_server_authoritative(world, tmp_path):
         eng, store_id=world.stores_a[0], agent_id=world.agent_a.agent_id, products=world.products
     )
     assert sync_once(eng, conn).ok
-    with _owner(world) as c:
+    with owner(world) as c:
         c.execute(
             "UPDATE orders SET state = 'sent_to_zoho', zoho_salesorder_id = 'SO-1' WHERE id = %s",
             (oid,),
@@ -268,7 +258,7 @@ def test_interrupted_initial_sync_resumes_where_it_stopped(pg_url, tmp_path):
     assert res.resumed, "the second run must continue, not start over"
     total = sum(len(v) for v in central_rows(world.url).values())
     assert res.rows <= total - first + window  # at most one unfinished transaction again
-    assert normalise(local_rows(eng)) == normalise(central_rows(world.url))
+    assert_same_as_central(world, eng)
     assert not any(k.startswith("resume:") for k in read_all(eng))
     # The indexes dropped for the bulk load are back: the unique ones at once, the lookup ones
     # when the deferred build runs (the scheduler and `mangalm sync run` do, after each sync).
@@ -318,7 +308,7 @@ def test_conflict_resolution_theirs_and_mine(world, tmp_path):
         eng, store_id=world.stores_a[1], agent_id=world.agent_a.agent_id, products=world.products
     )
     assert sync_once(eng, conn).ok
-    with _owner(world) as c:
+    with owner(world) as c:
         c.execute("UPDATE orders SET notes = 'central' WHERE id = ANY(%s)", ([o1, o2],))
     edit_order(eng, o1, "local one")
     edit_order(eng, o2, "local two")
@@ -332,12 +322,12 @@ def test_conflict_resolution_theirs_and_mine(world, tmp_path):
         assert s.get(Order, o1).notes == "central"
     report = sync_once(eng, conn)
     assert report.ok and report.pushed == 1 and report.parked == 0
-    with _owner(world) as c:
+    with owner(world) as c:
         assert (
             c.execute("SELECT notes FROM orders WHERE id = %s", (o2,)).fetchone()[0] == "local two"
         )
     assert list_conflicts(eng) == []
-    assert normalise(local_rows(eng)) == normalise(central_rows(world.url, world.agent_a.db_role))
+    assert_same_as_central(world, eng, world.agent_a)
 
 
 def test_new_order_and_two_edits_in_one_batch_apply_in_order(world, tmp_path):
@@ -351,12 +341,12 @@ def test_new_order_and_two_edits_in_one_batch_apply_in_order(world, tmp_path):
     edit_order(eng, oid, "second")
     report = sync_once(eng, conn)
     assert report.ok and report.pushed == 3 and report.parked == 0
-    with _owner(world) as c:
+    with owner(world) as c:
         notes, version = c.execute(
             "SELECT notes, version FROM orders WHERE id = %s", (oid,)
         ).fetchone()
         assert (notes, version) == ("second", 3)
-    assert normalise(local_rows(eng)) == normalise(central_rows(world.url, world.agent_a.db_role))
+    assert_same_as_central(world, eng, world.agent_a)
 
 
 def test_revoked_login_is_reported_and_keeps_local_changes(world, tmp_path):
@@ -366,7 +356,7 @@ def test_revoked_login_is_reported_and_keeps_local_changes(world, tmp_path):
     new_order(
         eng, store_id=world.stores_a[0], agent_id=world.agent_a.agent_id, products=world.products
     )
-    with _owner(world) as c:
+    with owner(world) as c:
         c.execute(f'REVOKE mangalm_agent FROM "{world.agent_a.db_role}"')
     report = sync_once(eng, conn)
     assert not report.ok and "refused" in report.error
@@ -411,7 +401,7 @@ def test_audit_entries_and_store_edits_are_pushed(world, tmp_path):
     with session_scope(eng) as s:
         errors = [o.last_error for o in s.scalars(select(Outbox))]
     assert report.ok and report.pushed == 3 and report.parked == 0, errors
-    with _owner(world) as c:
+    with owner(world) as c:
         assert c.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 2
         assert (
             c.execute("SELECT notes FROM store WHERE id = %s", (world.stores_a[0],)).fetchone()[0]

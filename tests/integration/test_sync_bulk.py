@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-import psycopg
 import pytest
 
 from mangalm_desktop.domain.errors import Cancelled, UserError
@@ -19,12 +18,10 @@ from mangalm_desktop.domain.tasks import TaskContext
 from mangalm_desktop.sync.pull import pull
 from mangalm_desktop.sync.state import read_all
 from tests.integration.sync_support import (
-    as_user,
+    assert_same_as_central,
     build_world,
-    central_rows,
     local_db,
-    local_rows,
-    normalise,
+    owner,
 )
 
 pytestmark = pytest.mark.pg
@@ -33,13 +30,9 @@ BATCH = 5
 UNIQUE = "uq_invoice_line_invoice_id_line_no"
 
 
-def _owner(url: str) -> psycopg.Connection:
-    return psycopg.connect(as_user(url, "postgres"), autocommit=True)
-
-
 def _interrupted_in_invoice_lines(world, eng) -> str:
     """Run a first pull that stops part-way through invoice_line; return the resume id."""
-    with _owner(world.url) as c:
+    with owner(world) as c:
         before = sum(
             c.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608 - fixed names
             for t in ("agent", "store", "product", "invoice")
@@ -72,7 +65,7 @@ def _index_names(eng) -> set[str]:
 
 def _pair_across_mark(world, mark: str, local: dict) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
     """An invoice with one line already loaded and another still to come."""
-    with _owner(world.url) as c:
+    with owner(world) as c:
         rows = c.execute(
             "SELECT invoice_id, id FROM invoice_line ORDER BY invoice_id, line_no"
         ).fetchall()
@@ -94,7 +87,7 @@ def test_lines_renumbered_during_an_interruption_are_settled_from_the_snapshot(p
     local = _local_lines(eng)
     inv, loaded, pending = _pair_across_mark(world, mark, local)
     # Centrally, the two lines swap numbers (through a free number: the key is unique there too).
-    with _owner(world.url) as c, c.transaction():
+    with owner(world) as c, c.transaction():
         no_loaded, no_pending = (
             c.execute("SELECT line_no FROM invoice_line WHERE id = %s", (x,)).fetchone()[0]
             for x in (loaded, pending)
@@ -107,7 +100,7 @@ def test_lines_renumbered_during_an_interruption_are_settled_from_the_snapshot(p
     with world.connector(world.manager)() as pg:
         res = pull(eng, pg, batch_size=BATCH)
     assert "invoice_line" in res.resumed
-    assert normalise(local_rows(eng)) == normalise(central_rows(world.url))
+    assert_same_as_central(world, eng)
     assert UNIQUE in _index_names(eng)
     state = read_all(eng)
     assert "resume:invoice_line" not in state and state["pull:invoice_line"][1]
@@ -119,7 +112,7 @@ def test_a_clash_the_server_cannot_explain_stops_the_pull_and_loses_nothing(pg_u
     mark = _interrupted_in_invoice_lines(world, eng)
     local = _local_lines(eng)
     inv, _, pending = _pair_across_mark(world, mark, local)
-    with _owner(world.url) as c:
+    with owner(world) as c:
         row = c.execute(
             "SELECT line_no, store_id, product_id FROM invoice_line WHERE id = %s", (pending,)
         ).fetchone()
@@ -155,7 +148,7 @@ def test_a_clash_the_server_cannot_explain_stops_the_pull_and_loses_nothing(pg_u
         c.exec_driver_sql("DELETE FROM invoice_line WHERE id = ?", (stray.hex,))
     with world.connector(world.manager)() as pg:
         pull(eng, pg, batch_size=BATCH)
-    assert normalise(local_rows(eng)) == normalise(central_rows(world.url))
+    assert_same_as_central(world, eng)
     assert UNIQUE in _index_names(eng)
     assert "resume:invoice_line" not in read_all(eng)
 
@@ -173,7 +166,7 @@ def test_bulk_first_sync_into_an_encrypted_replica(pg_url, tmp_path):
         with world.connector(world.manager)() as pg:
             res = pull(eng, pg, batch_size=BATCH)
         assert res.index_seconds > 0  # the bulk path ran
-        assert normalise(local_rows(eng)) == normalise(central_rows(world.url))
+        assert_same_as_central(world, eng)
         assert UNIQUE in _index_names(eng)
     finally:
         eng.dispose()
@@ -202,7 +195,7 @@ def test_first_sync_hands_over_the_data_then_builds_the_lookup_indexes(pg_url, t
         "ix_invoice_line_invoice_date",
     } <= deferred
     assert deferred <= lookup
-    assert normalise(local_rows(eng)) == normalise(central_rows(world.url))
+    assert_same_as_central(world, eng)
 
     cancelled = TaskContext()
     cancelled.cancel()
@@ -216,4 +209,4 @@ def test_first_sync_hands_over_the_data_then_builds_the_lookup_indexes(pg_url, t
     assert lookup <= _index_names(eng)
     assert steps[-1] == "reports ready"
     assert build_deferred_indexes(eng).built == []  # idempotent
-    assert normalise(local_rows(eng)) == normalise(central_rows(world.url))
+    assert_same_as_central(world, eng)

@@ -28,6 +28,7 @@ from mangalm_desktop.sync.service import sync_once
 from tests.integration.cutting_proxy import pg_proxy
 from tests.integration.sync_support import (
     as_user,
+    assert_same_as_central,
     build_world,
     central_rows,
     edit_order,
@@ -198,7 +199,7 @@ def test_late_commit_is_still_pulled_through_proxy_cuts(world, tmp_path, proxy):
                 if report.ok:
                     break
                 assert report.offline, report.error
-    assert normalise(local_rows(eng)) == normalise(central_rows(world.url, world.agent_a.db_role))
+    assert_same_as_central(world, eng, world.agent_a)
 
 
 # ---- 8 clients and a manager at once ---------------------------------------------------------

@@ -22,33 +22,14 @@ from mangalm_desktop.sync.handover import hand_over
 from mangalm_desktop.sync.service import sync_once
 from tests.integration.sync_support import (
     as_user,
-    build_world,
-    central_rows,
+    assert_same_as_central,
     local_db,
-    local_rows,
+    move_store,
     new_order,
-    normalise,
+    owner,
 )
 
 pytestmark = pytest.mark.pg
-
-
-@pytest.fixture
-def world(pg_url):
-    return build_world(pg_url)
-
-
-def _owner(world):
-    return psycopg.connect(as_user(world.url, "postgres"), autocommit=True)
-
-
-def _move(world, store_id, to_agent):
-    with psycopg.connect(world.url_for(world.manager), autocommit=True) as m:
-        m.execute("UPDATE store SET agent_id = %s WHERE id = %s", (to_agent, store_id))
-
-
-def _same_as_central(world, eng, who):
-    assert normalise(local_rows(eng)) == normalise(central_rows(world.url, who.db_role))
 
 
 def _parked_order(world, tmp_path):
@@ -58,7 +39,7 @@ def _parked_order(world, tmp_path):
     assert sync_once(ea, ca).ok and sync_once(eb, cb).ok
     moved = world.stores_a[1]
     oid = new_order(ea, store_id=moved, agent_id=world.agent_a.agent_id, products=world.products)
-    _move(world, moved, world.agent_b.agent_id)
+    move_store(world, moved, world.agent_b.agent_id)
     report = sync_once(ea, ca)
     assert report.ok and report.parked == 1
     [item] = list_conflicts(ea)
@@ -101,7 +82,7 @@ def test_handed_over_order_reaches_the_new_agent_once_and_leaves_a(world, tmp_pa
         assert old_number in (order.notes or "")
         lines = s.scalars(select(OrderLine).where(OrderLine.order_id == oid)).all()
         assert len(lines) == 3
-    with _owner(world) as c:
+    with owner(world) as c:
         assert c.execute("SELECT count(*) FROM orders WHERE id = %s", (oid,)).fetchone()[0] == 1
         audit = c.execute(
             "SELECT actor, agent_id FROM audit_log WHERE action = 'order.hand_over' "
@@ -110,8 +91,8 @@ def test_handed_over_order_reaches_the_new_agent_once_and_leaves_a(world, tmp_pa
         ).fetchall()
     assert audit == [(world.agent_a.code, world.agent_a.agent_id)]
     assert sync_once(ea, ca).ok and sync_once(ea, ca).parked == 0
-    _same_as_central(world, ea, world.agent_a)
-    _same_as_central(world, eb, world.agent_b)
+    assert_same_as_central(world, ea, world.agent_a)
+    assert_same_as_central(world, eb, world.agent_b)
 
 
 def test_hand_over_retried_after_a_cut_does_not_duplicate(world, tmp_path):
@@ -124,7 +105,7 @@ def test_hand_over_retried_after_a_cut_does_not_duplicate(world, tmp_path):
     with ca() as pg:
         done = hand_over(ea, pg, seq)  # the retry
     assert done.number == first
-    with _owner(world) as c:
+    with owner(world) as c:
         assert c.execute("SELECT count(*) FROM orders WHERE id = %s", (oid,)).fetchone()[0] == 1
         lines = c.execute("SELECT count(*) FROM order_line WHERE order_id = %s", (oid,))
         assert lines.fetchone()[0] == 3
@@ -132,7 +113,7 @@ def test_hand_over_retried_after_a_cut_does_not_duplicate(world, tmp_path):
     with session_scope(ea) as s:
         assert s.scalars(select(Outbox)).all() == []
     assert sync_once(eb, cb).ok
-    _same_as_central(world, eb, world.agent_b)
+    assert_same_as_central(world, eb, world.agent_b)
 
 
 def test_agent_cannot_use_hand_over_beyond_the_protocol(world, tmp_path):
@@ -162,7 +143,7 @@ def test_agent_cannot_use_hand_over_beyond_the_protocol(world, tmp_path):
         ea, store_id=still_mine, agent_id=world.agent_a.agent_id, products=world.products
     )
     assert sync_once(ea, ca).pushed == 1
-    _move(world, still_mine, world.agent_b.agent_id)
+    move_store(world, still_mine, world.agent_b.agent_id)
     refused(dict(order, id=str(sent), store_id=str(still_mine)))
     # The guard's bypass cannot be forged, and the function's table cannot be read.
     with (
@@ -182,7 +163,7 @@ def test_agent_cannot_use_hand_over_beyond_the_protocol(world, tmp_path):
         pytest.raises(psycopg.errors.InsufficientPrivilege),
     ):
         _call(b, op_id, order, lines)
-    with _owner(world) as c:
+    with owner(world) as c:
         assert c.execute("SELECT count(*) FROM order_handover").fetchone()[0] == 1
         assert (
             c.execute("SELECT count(*) FROM orders WHERE number LIKE %s", ("%-HO-%",)).fetchone()[0]

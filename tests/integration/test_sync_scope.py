@@ -17,33 +17,14 @@ from mangalm_desktop.sync.pull import pull
 from mangalm_desktop.sync.service import sync_once
 from tests.integration.sync_support import (
     as_user,
-    build_world,
-    central_rows,
+    assert_same_as_central,
     local_db,
-    local_rows,
+    move_store,
     new_order,
-    normalise,
+    owner,
 )
 
 pytestmark = pytest.mark.pg
-
-
-@pytest.fixture
-def world(pg_url):
-    return build_world(pg_url)
-
-
-def _owner(world):
-    return psycopg.connect(as_user(world.url, "postgres"), autocommit=True)
-
-
-def _move(world, store_id, to_agent):
-    with psycopg.connect(world.url_for(world.manager), autocommit=True) as m:
-        m.execute("UPDATE store SET agent_id = %s WHERE id = %s", (to_agent, store_id))
-
-
-def _same_as_central(world, eng, who):
-    assert normalise(local_rows(eng)) == normalise(central_rows(world.url, who.db_role))
 
 
 def _store_rows(eng, store_id):
@@ -67,20 +48,20 @@ def test_store_moves_a_to_b_and_back(world, tmp_path):
     before = _store_rows(ea, moved)
     assert before[0] == 1 and before[2] > 0
 
-    _move(world, moved, world.agent_b.agent_id)
+    move_store(world, moved, world.agent_b.agent_id)
     ra, rb = sync_once(ea, ca), sync_once(eb, cb)
     assert ra.pull.lost_stores == [moved] and rb.pull.gained_stores == [moved]
     assert _store_rows(ea, moved) == (0, 0, 0)
     assert _store_rows(eb, moved) == before  # B got the history its cursor had passed
-    _same_as_central(world, ea, world.agent_a)
-    _same_as_central(world, eb, world.agent_b)
+    assert_same_as_central(world, ea, world.agent_a)
+    assert_same_as_central(world, eb, world.agent_b)
 
-    _move(world, moved, world.agent_a.agent_id)
+    move_store(world, moved, world.agent_a.agent_id)
     assert sync_once(eb, cb).ok and sync_once(ea, ca).ok
     assert _store_rows(eb, moved) == (0, 0, 0)
     assert _store_rows(ea, moved) == before
-    _same_as_central(world, ea, world.agent_a)
-    _same_as_central(world, eb, world.agent_b)
+    assert_same_as_central(world, ea, world.agent_a)
+    assert_same_as_central(world, eb, world.agent_b)
 
 
 def test_move_while_a_is_offline_keeps_unsent_order_as_conflict(world, tmp_path):
@@ -90,9 +71,9 @@ def test_move_while_a_is_offline_keeps_unsent_order_as_conflict(world, tmp_path)
     moved = world.stores_a[1]
     # A takes an order offline; meanwhile the store is moved to B, twice over (A→B→A→B).
     oid = new_order(ea, store_id=moved, agent_id=world.agent_a.agent_id, products=world.products)
-    _move(world, moved, world.agent_b.agent_id)
-    _move(world, moved, world.agent_a.agent_id)
-    _move(world, moved, world.agent_b.agent_id)
+    move_store(world, moved, world.agent_b.agent_id)
+    move_store(world, moved, world.agent_a.agent_id)
+    move_store(world, moved, world.agent_b.agent_id)
     assert sync_once(eb, cb).ok
     report = sync_once(ea, ca)  # A comes back online
     assert report.ok and report.parked == 1
@@ -103,8 +84,8 @@ def test_move_while_a_is_offline_keeps_unsent_order_as_conflict(world, tmp_path)
         assert op.row_id == oid and op.status == "parked"
         assert json.loads(op.payload)["order"]["store_id"] in (moved.hex, str(moved))
         assert s.get(Order, oid) is None
-    _same_as_central(world, ea, world.agent_a)
-    _same_as_central(world, eb, world.agent_b)
+    assert_same_as_central(world, ea, world.agent_a)
+    assert_same_as_central(world, eb, world.agent_b)
 
 
 def test_long_transaction_committing_after_a_later_one_is_not_skipped(world, tmp_path):
@@ -113,7 +94,7 @@ def test_long_transaction_committing_after_a_later_one_is_not_skipped(world, tmp
     with conn() as pg:
         pull(eng, pg)
     s0, s1 = world.stores_a[0], world.stores_a[1]
-    with _owner(world) as short, psycopg.connect(as_user(world.url, "postgres")) as long_tx:
+    with owner(world) as short, psycopg.connect(as_user(world.url, "postgres")) as long_tx:
         long_tx.execute("UPDATE store SET notes = 'long' WHERE id = %s", (s0,))  # older xid
         short.execute("UPDATE store SET notes = 'short' WHERE id = %s", (s1,))  # newer, commits
         with conn() as pg:
@@ -199,24 +180,24 @@ def test_order_for_a_moved_store_is_kept_and_sent_when_the_store_comes_back(worl
     assert sync_once(ea, ca).ok
     moved = world.stores_a[1]
     oid = new_order(ea, store_id=moved, agent_id=world.agent_a.agent_id, products=world.products)
-    _move(world, moved, world.agent_b.agent_id)
+    move_store(world, moved, world.agent_b.agent_id)
     report = sync_once(ea, ca)
     assert report.ok and report.parked == 1
     [item] = list_conflicts(ea)
     assert item.kind == "store_moved" and item.can_keep_mine
     assert "no longer yours" in item.message
     assert sync_once(ea, ca).parked == 0  # stays parked quietly, nothing re-sent in vain
-    with _owner(world) as c:
+    with owner(world) as c:
         assert c.execute("SELECT count(*) FROM orders WHERE id = %s", (oid,)).fetchone()[0] == 0
 
-    _move(world, moved, world.agent_a.agent_id)  # the store comes back
+    move_store(world, moved, world.agent_a.agent_id)  # the store comes back
     report = sync_once(ea, ca)
     assert report.ok and report.pushed == 1 and report.parked == 0
-    with _owner(world) as c:
+    with owner(world) as c:
         got = c.execute("SELECT version, store_id FROM orders WHERE id = %s", (oid,)).fetchall()
     assert got == [(1, moved)]
     assert sync_once(ea, ca).ok
     with session_scope(ea) as s:
         assert s.scalars(select(Outbox)).all() == []
         assert s.get(Order, oid).state == "synced"
-    _same_as_central(world, ea, world.agent_a)
+    assert_same_as_central(world, ea, world.agent_a)

@@ -8,14 +8,9 @@ import uuid
 import psycopg
 import pytest
 
-from tests.integration.sync_support import as_user, build_world
+from tests.integration.sync_support import as_user
 
 pytestmark = pytest.mark.pg
-
-
-@pytest.fixture
-def world(pg_url):
-    return build_world(pg_url)
 
 
 @pytest.fixture

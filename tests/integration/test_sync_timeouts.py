@@ -16,16 +16,11 @@ from mangalm_desktop.sync.connection import CentralConfig, connect, save_config
 from mangalm_desktop.sync.service import sync_once
 from mangalm_desktop.sync.state import history
 from tests.integration.cutting_proxy import pg_proxy
-from tests.integration.sync_support import build_world, local_db
+from tests.integration.sync_support import local_db
 
 pytestmark = pytest.mark.pg
 
 SILENCE_S = 3.0  # the production value is 60 s; the mechanism is the same
-
-
-@pytest.fixture
-def world(pg_url):
-    return build_world(pg_url)
 
 
 @pytest.fixture

@@ -74,3 +74,29 @@ def test_numbers_with_separators_and_exact_money() -> None:
         n.money("12,5O")
     with pytest.raises(BadValue, match="not an amount"):
         n.money("inf")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["0.00", "-0.00", "7.05", "1234.50", "1,234.50", "-1,234.50", "1,23,456.78", "12,34,56,789.10",
+     "9,999,999,999.99", "-9999999999.99"],
+)  # fmt: skip
+def test_a_two_decimal_amount_is_its_text_without_commas(text: str) -> None:
+    """The column-wise import reads such an amount by its shape (``GROUPED_AMOUNT_2``): its value
+    must be exactly what ``NumberReader.money`` makes of it."""
+    from mangalm_desktop.imports.values import GROUPED_AMOUNT_2
+
+    assert GROUPED_AMOUNT_2.fullmatch(text)
+    d = NumberReader().money(text, 2)
+    assert d == Decimal(text.replace(",", "")) and str(d) == text.replace(",", "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1,234.5", "1234", "1,234.567", ",123.00", "1,,234.00", "12,345,678,901.00", "₹1,234.00",
+     "(1,234.00)", " 1,234.00", "1e3.00", "--1.00", "1.00-"],
+)  # fmt: skip
+def test_other_amounts_are_left_to_the_money_reader(text: str) -> None:
+    from mangalm_desktop.imports.values import GROUPED_AMOUNT_2
+
+    assert not GROUPED_AMOUNT_2.fullmatch(text)

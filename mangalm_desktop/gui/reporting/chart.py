@@ -124,7 +124,7 @@ class ReportChart(QWidget):
         self.items: list[pg.GraphicsObject] = []
         self.hover_label = QLabel("Point at the chart to see values", self)
         self.hover_label.setObjectName("chartHover")
-        palette = (QApplication.instance() or self).palette()
+        palette = QApplication.palette()
         self.amount_axis = AmountAxis(orientation="left")
         self.category_axis = CategoryAxis(orientation="bottom")
         self.plot = pg.PlotWidget(

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QSplitter, QWidget
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QLabel, QLineEdit, QSplitter, QWidget
 
 from ...domain.changes import Changes
 from ..context import AppContext
@@ -51,6 +51,20 @@ class View(QWidget):
 
     def settings_key(self, name: str) -> str:
         return f"views/{self.view_id}/{name}"
+
+    def save_layout(self, settings: QSettings, **parts: QHeaderView | QSplitter) -> None:
+        """For :meth:`save_state`: each part's state (a table's columns, a splitter's sizes)
+        under its keyword, e.g. ``self.save_layout(settings, header=..., splitter=...)``."""
+        for key, part in parts.items():
+            settings.setValue(self.settings_key(key), part.saveState())
+
+    def restore_layout(self, settings: QSettings, **parts: QHeaderView | QSplitter) -> None:
+        """For :meth:`restore_state`: what :meth:`save_layout` kept; a missing, empty or
+        foreign value leaves the part as it is."""
+        for key, part in parts.items():
+            state = settings.value(self.settings_key(key))
+            if isinstance(state, QByteArray) and not state.isEmpty():
+                part.restoreState(state)
 
 
 class LazyView:
@@ -112,6 +126,14 @@ def search_field(parent: QWidget, object_name: str, placeholder: str) -> QLineEd
     field.setClearButtonEnabled(True)
     field.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
     return field
+
+
+def focus_search_box(search: QLineEdit) -> bool:
+    """For :meth:`View.focus_search`: the cursor in ``search``, its text selected (typing
+    replaces it)."""
+    search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+    search.selectAll()
+    return True
 
 
 def title_bar(

@@ -38,7 +38,8 @@ from ..upsell_cache import upsell_cache_for
 from ..workers import Written
 from .base import View
 
-FORECAST_TABLES = ("invoice_line", "orders", "order_line", "call_log", "prediction")
+FORECAST_TABLES = ("invoice_line", "orders", "order_line", "call_log", "prediction", "store_stats")
+"""What Today reloads on; ``store_stats`` brings what a store owes after a collection."""
 UPSELL_AFTER_MS = 400
 """Predictions asks for a store's upsell once its lines have been on screen this long."""
 
@@ -262,15 +263,13 @@ class TodayView(View):
             self.model.set_rows(self.rows)
             self.win_back_model.set_rows(self.win_back_rows)
             if self.rows:  # a store is always selected, so Enter opens its suggested order
-                ids = [r.store_id for r in self.rows]
-                self.table.selectRow(
-                    ids.index(keep.store_id) if keep and keep.store_id in ids else 0
-                )
+                at = calls.position(keep.store_id) if keep else None
+                self.table.selectRow(at or 0)
                 self._chosen_table = self.table
                 focus = QApplication.focusWidget()
                 if self.isVisible() and (focus is None or not self.isAncestorOf(focus)):
                     self.table.setFocus()
-            falling = sum(1 for r in self.rows if r.churn_risk)
+            falling = calls.falling
             text = f"{len(self.rows)} stores to call; {len(self.win_back_rows)} to win back"
             text += f"; {falling} ordering less" if falling else ""
             # chances the forecast run did not store were worked out now: say so and why
@@ -386,9 +385,12 @@ class TodayView(View):
             self.ctx.agent_id,
             self.ctx.identity,
             write=True,
-            on_error=lambda exc: show_error(self, exc, "snoozing the store"),
+            on_error=self._snooze_failed,
             name="snooze",
         )
+
+    def _snooze_failed(self, exc: BaseException) -> None:
+        show_error(self, exc, "snoozing the store")
 
     def self_test(self) -> None:
         if self.model.rowCount() != len(self.rows):

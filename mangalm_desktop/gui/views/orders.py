@@ -12,9 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import QByteArray, QDate, QSettings, Qt
+from PySide6.QtCore import QDate, QSettings, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -47,7 +46,7 @@ from ..order_print import preview_and_print
 from ..orders_model import STATE_TEXT, OrdersModel
 from ..tablemodels import RIGHT, Column, RowsModel
 from ..workers import Written
-from .base import View, list_and_detail, search_field, title_bar
+from .base import View, focus_search_box, list_and_detail, search_field, title_bar
 
 LINE_COLUMNS = [
     Column("no", "#", lambda ln: str(ln.line_no), RIGHT),
@@ -472,19 +471,13 @@ class OrdersView(View):
             self.refresh()
 
     def focus_search(self) -> bool:
-        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.search.selectAll()
-        return True
+        return focus_search_box(self.search)
 
     def save_state(self, settings: QSettings) -> None:
-        settings.setValue(self.settings_key("header"), self.table.horizontalHeader().saveState())
-        settings.setValue(self.settings_key("splitter"), self.splitter.saveState())
+        self.save_layout(settings, header=self.table.horizontalHeader(), splitter=self.splitter)
 
     def restore_state(self, settings: QSettings) -> None:
-        for key, target in (("header", self.table.horizontalHeader()), ("splitter", self.splitter)):
-            state: Any = settings.value(self.settings_key(key))
-            if isinstance(state, QByteArray) and not state.isEmpty():
-                target.restoreState(state)
+        self.restore_layout(settings, header=self.table.horizontalHeader(), splitter=self.splitter)
 
     def self_test(self) -> None:
         if self.model.loading or (self.model.rows == [] and not self.model.exhausted):

@@ -8,9 +8,8 @@ search still goes through FTS5 and only the latest request is shown.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -38,7 +37,7 @@ from ..charts import WeeklySalesChart
 from ..context import AppContext
 from ..latest import LatestOnly
 from ..tablemodels import RIGHT, Column, RowsModel
-from .base import View, list_and_detail, search_field, title_bar
+from .base import View, focus_search_box, list_and_detail, search_field, title_bar
 
 PRODUCT_COLUMNS = [
     Column("name", "Product", lambda p: p.name),
@@ -232,22 +231,13 @@ class ProductsView(View):
             self.refresh()
 
     def focus_search(self) -> bool:
-        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.search.selectAll()
-        return True
+        return focus_search_box(self.search)
 
     def save_state(self, settings: QSettings) -> None:
-        settings.setValue(self.settings_key("header"), self.table.horizontalHeader().saveState())
-        settings.setValue(self.settings_key("splitter"), self.splitter.saveState())
+        self.save_layout(settings, header=self.table.horizontalHeader(), splitter=self.splitter)
 
     def restore_state(self, settings: QSettings) -> None:
-        for key, target in (
-            ("header", self.table.horizontalHeader()),
-            ("splitter", self.splitter),
-        ):
-            state: Any = settings.value(self.settings_key(key))
-            if isinstance(state, QByteArray) and not state.isEmpty():
-                target.restoreState(state)
+        self.restore_layout(settings, header=self.table.horizontalHeader(), splitter=self.splitter)
 
     def self_test(self) -> None:
         if not self.model.rows:

@@ -53,7 +53,7 @@ from ...domain.changes import Changes
 from ..charts import WeeklySalesChart
 from ..context import AppContext
 from ..errors import show_error
-from ..resources import icon, load_ui
+from ..resources import icon, load_ui, ui_child
 from ..tablemodels import RIGHT, Column, RowsModel
 from .forecast_views import UpsellPanel
 
@@ -202,9 +202,9 @@ class StoreDetailWindow(QWidget):
         size.addItem("", "")
         for cls in SIZE_CLASSES:
             size.addItem({"S": "S — small", "M": "M — medium", "L": "L — large"}[cls], cls)
-        self.form_message: QLabel = self.form.findChild(QLabel, "formMessage")
-        self.save_button: QPushButton = self.form.findChild(QPushButton, "saveButton")
-        self.revert_button: QPushButton = self.form.findChild(QPushButton, "revertButton")
+        self.form_message: QLabel = ui_child(self.form, QLabel, "formMessage")
+        self.save_button: QPushButton = ui_child(self.form, QPushButton, "saveButton")
+        self.revert_button: QPushButton = ui_child(self.form, QPushButton, "revertButton")
         self.save_button.clicked.connect(self.save_profile)
         self.revert_button.clicked.connect(lambda: self._fill_profile())
         self._filling = False

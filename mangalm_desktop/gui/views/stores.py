@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -41,7 +41,7 @@ from ...domain.changes import Changes
 from ..context import AppContext
 from ..latest import LatestOnly
 from ..tablemodels import PAGE, RIGHT, Column, WindowedModel
-from .base import View, search_field, title_bar
+from .base import View, focus_search_box, search_field, title_bar
 
 STORE_COLUMNS = [
     Column("name", "Store", lambda r: r.name, tooltip=lambda r: f"{r.name}\n{r.code}"),
@@ -334,17 +334,13 @@ class StoresView(View):
 
     # ---- shell hooks ------------------------------------------------------------------------
     def focus_search(self) -> bool:
-        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.search.selectAll()
-        return True
+        return focus_search_box(self.search)
 
     def save_state(self, settings: QSettings) -> None:
-        settings.setValue(self.settings_key("header"), self.table.horizontalHeader().saveState())
+        self.save_layout(settings, header=self.table.horizontalHeader())
 
     def restore_state(self, settings: QSettings) -> None:
-        state = settings.value(self.settings_key("header"))
-        if isinstance(state, QByteArray) and not state.isEmpty():
-            self.table.horizontalHeader().restoreState(state)
+        self.restore_layout(settings, header=self.table.horizontalHeader())
 
     def self_test(self) -> None:
         if self.index is None:

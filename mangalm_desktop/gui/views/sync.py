@@ -250,10 +250,14 @@ class SyncView(View):
             seq,
             choice,
             write=True,
-            on_done=lambda _c: (self.controller.scheduler.refresh_counts(), self.reload()),
+            on_done=self._after_resolve,
             on_error=self._resolve_failed,
             name="resolve conflict",
         )
+
+    def _after_resolve(self, _result: object) -> None:
+        self.controller.scheduler.refresh_counts()
+        self.reload()
 
     def _hand_over(self) -> None:
         row = self.conflict_list.currentRow()
@@ -266,7 +270,7 @@ class SyncView(View):
             self.ctx.engine,
             self.conflicts[row].seq,
             write=True,
-            on_done=lambda _c: (self.controller.scheduler.refresh_counts(), self.reload()),
+            on_done=self._after_resolve,
             on_error=self._resolve_failed,
             name="hand over order",
         )

@@ -205,6 +205,10 @@ class ZohoView(View):
         self.ctx.status("Zoho bridge run finished")
         self.reload()
 
+    def _released(self, n: int) -> None:
+        self.message.setText(f"{n} order(s) will be sent on the next run.")
+        self.reload()
+
     def _run_failed(self, exc: BaseException) -> None:
         self.progress.setVisible(False)
         if isinstance(exc, BridgeBusy):
@@ -224,10 +228,7 @@ class ZohoView(View):
             panel.release_parked,
             numbers or None,
             identity=self.ctx.identity,
-            on_done=lambda n: (
-                self.message.setText(f"{n} order(s) will be sent on the next run."),
-                self.reload(),
-            ),
+            on_done=self._released,
             on_error=self._run_failed,
             name="zoho retry",
         )

@@ -327,7 +327,7 @@ def upgrade() -> None:
     with op.batch_alter_table("prediction", schema=None) as batch_op:
         batch_op.create_index(
             "ix_prediction_store_id_product_id",
-            ["store_id", "product_id", "generated_at"],
+            ["store_id", "product_id", "generated_at", "deleted", "probability", "suggested_qty"],
             unique=False,
         )
 

@@ -1,0 +1,283 @@
+"""What Today reads, in columns: order days, stores, and each store's expected order value.
+
+Why a module of its own: at 100,000 stores Today's first view took 10.8 s (issue 21), almost
+all of it in building Python objects per row — a ``uuid.UUID`` and a ``Decimal`` per store and
+per suggested line, a ``CallListEntry`` per store. Here rows stay as the driver gives them
+(ids as their stored text, money in stored units) and are turned into objects only for the
+rows a person looks at (:class:`LazyRows`).
+
+- :func:`order_days` — one row per (store, day) with an order: from ``store_day_sales``
+  (db/day_sales.py, kept by triggers) on SQLite; grouped from the lines on PostgreSQL.
+- :func:`store_rows` — the listed stores' columns.
+- :func:`expected_values` — Σ P(line) × quantity (× price) per store, summed in SQL: the 5
+  suggested lines per store were 500,000 rows to read at 100,000 stores.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar, overload
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Float, Integer, String, case, cast, func, select, type_coerce
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.elements import Cast
+
+from ..db.day_sales import OPEN_ORDER_STATES, refresh_day_sales
+from ..db.models import InvoiceLine, Order, OrderLine, Prediction, Product, Store
+from ..db.search import shown_balance
+from ..db.types import Money
+from ..domain.date_window import EARLIEST_DATE
+from ..domain.enums import OrderKind
+
+T = TypeVar("T")
+
+
+def id_text(column: InstrumentedAttribute[uuid.UUID]) -> Cast[str]:
+    """A uuid column read as its stored text: SQLAlchemy would build a ``uuid.UUID`` per row,
+    which at 100,000 stores was most of Today's load (issue 21). Within one database the text
+    of an id is always written the same way, and sorts as the UUID does (fixed-width hex)."""
+    return cast(column, String)
+
+
+def _scale(conn: Connection, money: Money) -> float:
+    """What a stored amount of ``money`` is divided by to give rupees (SQLite keeps minor
+    units, PostgreSQL the amount)."""
+    return float(10**money.scale) if conn.dialect.name == "sqlite" else 1.0
+
+
+def order_days(session: Session, last: Any) -> pd.DataFrame:
+    """One row per (store, day) with an order up to ``last``: lines, units and value (NaN
+    without prices), sorted by store and day, ``store_id`` the id's stored text.
+
+    An invoice day counts its lines with quantity > 0; an open order's day its lines; a day
+    with both sums them. An implausible date (0001-01-01, 9999-12-31) is left out, in SQL."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        return _order_days_grouped(session, last)
+    refresh_day_sales(conn)
+    rows = conn.exec_driver_sql(
+        "SELECT store_id, day, lines, units, value, order_lines, order_units, order_value"
+        " FROM store_day_sales WHERE day BETWEEN ? AND ? AND (lines > 0 OR order_lines > 0)"
+        " ORDER BY store_id, day",
+        (EARLIEST_DATE.isoformat(), last.isoformat()),
+    ).all()
+    names = ["store_id", "date", "il", "iu", "iv", "ol", "ou", "ov"]
+    t = pd.DataFrame.from_records(rows, columns=names)
+    n = float(10 ** _price_scale())
+    has_inv, has_ord = t["il"].to_numpy() > 0, t["ol"].to_numpy() > 0
+    # each part's value as its own query gave it (NaN when not above 0), then their sum
+    inv = np.where(has_inv, t["iv"].to_numpy(dtype=float) / n, np.nan)
+    opn = np.where(has_ord, t["ov"].to_numpy(dtype=float) / n, np.nan)
+    inv[~(inv > 0)] = np.nan
+    opn[~(opn > 0)] = np.nan
+    value = np.where(np.isnan(inv), opn, np.where(np.isnan(opn), inv, inv + opn))
+    return pd.DataFrame(
+        {
+            "store_id": t["store_id"].astype(object),
+            "date": t["date"],
+            "lines": (t["il"] + t["ol"]).astype(float),
+            "units": (t["iu"] + t["ou"]).astype(float),
+            "value": value,
+        }
+    )
+
+
+def _price_scale() -> int:
+    return _price_type(InvoiceLine).scale
+
+
+def _price_type(model: type[InvoiceLine] | type[Product]) -> Money:
+    column = model.__table__.c["unit_price" if model is InvoiceLine else "price"]
+    assert isinstance(column.type, Money)
+    return column.type
+
+
+def _order_days_grouped(session: Session, last: Any) -> pd.DataFrame:
+    """:func:`order_days` grouped from the lines (PostgreSQL, where no table keeps them)."""
+    inv = session.execute(
+        select(
+            id_text(InvoiceLine.store_id),
+            InvoiceLine.invoice_date,
+            func.count(),
+            func.sum(InvoiceLine.quantity),
+            func.sum(InvoiceLine.quantity * func.coalesce(InvoiceLine.unit_price, 0)),
+        )
+        .where(
+            InvoiceLine.deleted.is_(False),
+            InvoiceLine.quantity > 0,
+            InvoiceLine.invoice_date.between(EARLIEST_DATE, last),
+        )
+        .group_by(InvoiceLine.store_id, InvoiceLine.invoice_date)
+    ).all()
+    opn = session.execute(
+        select(
+            id_text(OrderLine.store_id),
+            Order.order_date,
+            func.count(),
+            func.sum(OrderLine.quantity),
+            func.sum(OrderLine.quantity * func.coalesce(OrderLine.unit_price, 0)),
+        )
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(
+            OrderLine.deleted.is_(False),
+            Order.deleted.is_(False),
+            Order.kind == OrderKind.ORDER.value,
+            Order.state.in_(OPEN_ORDER_STATES),
+            Order.order_date.between(EARLIEST_DATE, last),
+        )
+        .group_by(OrderLine.store_id, Order.order_date)
+    ).all()
+    df = pd.DataFrame.from_records(
+        [tuple(r) for r in [*inv, *opn]], columns=["store_id", "date", "lines", "units", "value"]
+    )
+    df["value"] = pd.to_numeric(df["value"], errors="coerce").astype(float)
+    df["value"] = df["value"].where(df["value"] > 0)
+    df["units"] = pd.to_numeric(df["units"], errors="coerce").astype(float)
+    df["lines"] = df["lines"].astype(float)
+    return df.groupby(["store_id", "date"], as_index=False).sum(min_count=1)
+
+
+@dataclass(frozen=True)
+class StoreRows:
+    """The listed stores' columns as the driver gave them (``balance`` in stored units:
+    :meth:`balance` makes the Decimal of one)."""
+
+    key: list[str]
+    name: list[str]
+    cadence: list[int | None]
+    phone: list[str | None]
+    city: list[str | None]
+    region: list[str | None]
+    raw_balance: list[Any]
+    dialect: Any
+
+    def __len__(self) -> int:
+        return len(self.key)
+
+    def balance(self, i: int) -> Any:
+        money = Store.__table__.c.outstanding_balance.type
+        assert isinstance(money, Money)
+        return money.process_result_value(self.raw_balance[i], self.dialect)
+
+
+def _raw(conn: Connection, query: Executable) -> list[Any]:
+    """``query``'s rows as the driver's tuples: 100,000 result rows cost SQLAlchemy ~1 s more
+    than the driver (the columns read here need no conversion, or get it per shown row)."""
+    return list(conn.execute(query).cursor.fetchall())
+
+
+def store_rows(session: Session, agent_id: uuid.UUID | None) -> StoreRows:
+    """Active stores not deleted (one agent's, or all), in the table's order."""
+    conn = session.connection()
+    # what the store owes as the Stores list and the call screen show it (db.search)
+    owed, source = shown_balance(conn)
+    q = (
+        select(
+            id_text(Store.id),
+            *(Store.name, Store.call_cadence_days, Store.phone, Store.city, Store.region),
+            type_coerce(owed, Integer),  # as stored: no Decimal per row
+        )
+        .select_from(source)
+        .where(Store.deleted.is_(False), Store.active.is_(True))
+    )
+    if agent_id is not None:
+        q = q.where(Store.agent_id == agent_id)
+    rows = _raw(conn, q)
+    cols: list[list[Any]] = [list(c) for c in zip(*rows, strict=True)] if rows else [[]] * 7
+    key, name, cadence, phone, city, region, balance = cols
+    return StoreRows(key, name, cadence, phone, city, region, balance, conn.dialect)
+
+
+def expected_values(session: Session, keys: set[str]) -> tuple[pd.Series, bool]:
+    """Σ probability × quantity × price per store (index = id text), in money when a
+    suggested line of these stores has a price, else Σ probability × quantity (units)."""
+    conn = session.connection()
+    # each line's price in rupees first (as the Decimal → float the old per-line code made)
+    price = cast(func.coalesce(Product.price, 0), Float) / _scale(conn, _price_type(Product))
+    amount = Prediction.probability * Prediction.suggested_qty
+    rows = _raw(
+        conn,
+        select(
+            id_text(Prediction.store_id),
+            func.sum(amount * price),
+            func.sum(cast(amount, Float)),
+            func.max(case((Product.price > 0, 1), else_=0)),
+        )
+        .join(Product, Product.id == Prediction.product_id)
+        .where(Prediction.deleted.is_(False))
+        .group_by(Prediction.store_id),
+    )
+    mine = [r for r in rows if r[0] in keys]
+    money = any(r[3] for r in mine)
+    col = 1 if money else 2
+    # to a millionth: the last bits of a float sum depend on the order the database adds in
+    # (PostgreSQL's is not fixed), and the same shop must rank the same on both
+    values = pd.Series([round(float(r[col] or 0.0), 6) for r in mine], index=[r[0] for r in mine])
+    return values.astype(float), money
+
+
+class LazyRows(Sequence[T]):
+    """``n`` rows made by ``make(i)`` when first asked for (and kept): a list of 100,000
+    call-list entries took seconds to build, and a person sees a screenful."""
+
+    def __init__(
+        self, n: int, make: Callable[[int], T], key: Callable[[int], Any] | None = None
+    ) -> None:
+        self._n = n
+        self._make = make
+        self._made: dict[int, T] = {}
+        self._key = key
+        self._where: dict[Any, int] | None = None
+
+    def find(self, key: Any) -> int:
+        """The position of the row whose ``key(i)`` is ``key``, -1 if none (no row is made)."""
+        if self._key is None:
+            raise TypeError("these rows have no key")
+        if self._where is None:
+            self._where = {self._key(i): i for i in range(self._n)}
+        return self._where.get(key, -1)
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, i: int) -> T: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[T]: ...
+
+    def __getitem__(self, i: int | slice) -> T | list[T]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(self._n))]
+        if i < 0:
+            i += self._n
+        if not 0 <= i < self._n:
+            raise IndexError(i)
+        row = self._made.get(i)
+        if row is None:
+            row = self._made[i] = self._make(i)
+        return row
+
+    def __iter__(self) -> Iterator[T]:
+        return (self[i] for i in range(self._n))
+
+    def __add__(self, other: Sequence[T]) -> list[T]:
+        return [*self, *other]
+
+    def __radd__(self, other: Sequence[T]) -> list[T]:
+        return [*other, *self]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return len(other) == self._n and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"LazyRows({self._n} rows)"
