@@ -121,6 +121,7 @@ class TodayView(View):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self._request = 0
+        self._fresh_shown = False  # the kept list (today_snapshot) shows only until then
         self.rows: list = []
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
@@ -249,14 +250,20 @@ class TodayView(View):
 
     def load(self) -> None:
         from ...forecasting.service import todays_calls
+        from ...forecasting.today_snapshot import snapshot_key
 
         self._request += 1
         request = self._request
         today, agent, identity = self.ctx.today(), self.ctx.own_stores_only, self.ctx.identity
+        key = snapshot_key(identity, agent)
+        if not self._fresh_shown:
+            self._show_kept(key)
 
         def done(calls) -> None:  # noqa: ANN001 - TodaysCalls
             if request != self._request:
                 return  # an older answer
+            self._fresh_shown = True
+            self._keep(key, calls)
             keep = self.selected_store()
             self.rows = calls.to_call
             self.win_back_rows = calls.win_back
@@ -281,6 +288,44 @@ class TodayView(View):
             self.ctx.engine,
             on_done=done,
             name="call list",
+        )
+
+    def _show_kept(self, key: str) -> None:
+        """The list this laptop worked out last (forecasting.today_snapshot), shown as such
+        until the fresh one arrives: at 100,000 stores the fresh one takes seconds."""
+        from ...forecasting.today_snapshot import load_snapshot
+
+        def shown(kept) -> None:  # noqa: ANN001 - TodaySnapshot | None
+            if kept is None or self._fresh_shown:
+                return  # none kept, or the fresh list came first
+            self.rows = kept.calls.to_call
+            self.win_back_rows = kept.calls.win_back
+            self.model.set_rows(self.rows)
+            self.win_back_model.set_rows(self.win_back_rows)
+            if self.rows:
+                self.table.selectRow(0)
+                self._chosen_table = self.table
+            made = kept.made_at.astimezone().strftime("%d %b %H:%M")
+            self.summary.setText(
+                f"The list as of {made}: {kept.to_call_total} stores to call; "
+                f"{kept.win_back_total} to win back. Updating…"
+            )
+
+        self.ctx.runner.submit(
+            lambda _t, engine: load_snapshot(engine, key),
+            self.ctx.engine,
+            on_done=shown,
+            name="call list kept",
+        )
+
+    def _keep(self, key: str, calls) -> None:  # noqa: ANN001 - TodaysCalls
+        from ...forecasting.today_snapshot import save_snapshot
+
+        self.ctx.runner.submit(
+            lambda _t, engine: save_snapshot(engine, key, calls),
+            self.ctx.engine,
+            write=True,
+            name="keep call list",
         )
 
     def update_forecasts(self) -> None:
