@@ -249,11 +249,17 @@ while view.model.rowCount() == 0:
     app.processEvents()
     time.sleep(0.002)
 first = time.time()
+# Today shows the list it kept last at once (forecasting.today_snapshot): when the fresh one
+# arrived is noted too (the same moment for a view that keeps none)
+while not getattr(view, "_fresh_shown", True):
+    app.processEvents()
+    time.sleep(0.002)
+fresh = time.time()
 keeper = w.store_figures  # stale figures are redone in the background: wait for that too
 while keeper.running or keeper.timer.isActive() or runner.running:
     app.processEvents()
     time.sleep(0.005)
-print(shown, first, time.time())
+print(shown, first, fresh, time.time())
 """
 BARE_START = """
 import time
@@ -315,10 +321,11 @@ def bench_cold_start(
 
 def bench_first_data(
     db: Path, settings: Path, view: str, day: dt.date, runs: int
-) -> tuple[float, float, float]:
+) -> tuple[float, float, float, float]:
     """Best of ``runs``: process launch to the first view showing rows, when the store
-    figures are for another day (each run opens on a new day, so each finds them stale);
-    and to the background refresh done. The baseline: a bare window start plus reading the
+    figures are for another day (each run opens on a new day, so each finds them stale); to
+    the fresh list shown (Today shows the list it kept last first); and to the background
+    refresh done. The baseline: a bare window start plus reading the
     first screenful (100 stores by name, with their figures) with sqlite3."""
     results = []
     for n in range(runs):
@@ -338,7 +345,8 @@ def bench_first_data(
         reads.append(time.perf_counter() - t)
     conn.close()
     bare = min(_run_timed(BARE_START)[0] for _ in range(runs))
-    return best[1], best[2], bare + min(reads)
+    fresh = min(r[2] for r in results)
+    return best[1], fresh, best[3], bare + min(reads)
 
 
 def _run_timed_all(code: str, *args: str) -> list[float]:
@@ -584,13 +592,18 @@ def bench_predictions(
 def print_first_views(db: Path, settings: Path, stores: int, runs: int) -> None:
     """Process launch to the first rows of Stores and of Today (see :func:`bench_first_data`)."""
     for view in ("stores", "today"):
-        first_s, settled_s, base_s = bench_first_data(db, settings, view, AS_OF, runs)
+        first_s, fresh_s, settled_s, base_s = bench_first_data(db, settings, view, AS_OF, runs)
+        fresh = (
+            f"; the fresh list (the kept one shown until then) by {fresh_s * 1000:.0f} ms"
+            if fresh_s > first_s + 0.001
+            else ""
+        )
         print(
             f"first view with data ({view}) on {stores:,} stores, store figures of another"
             f" day, best of {runs}: {first_s * 1000:.0f} ms (baseline: bare window +"
             f" first 100 stores read raw {base_s * 1000:.0f} ms, ratio"
-            f" {first_s / base_s:.2f}; target < 1500 ms); figures redone in the background"
-            f" by {settled_s * 1000:.0f} ms"
+            f" {first_s / base_s:.2f}; target < 1500 ms){fresh}; figures redone in the"
+            f" background by {settled_s * 1000:.0f} ms"
         )
 
 
