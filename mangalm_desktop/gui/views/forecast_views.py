@@ -260,8 +260,8 @@ class TodayView(View):
             self._show_kept(key)
 
         def done(calls) -> None:  # noqa: ANN001 - TodaysCalls
-            if request != self._request:
-                return  # an older answer
+            if request != self._request or not shiboken6.isValid(self.table):
+                return  # an older answer, or one arriving after the window closed
             self._fresh_shown = True
             self._keep(key, calls)
             keep = self.selected_store()
@@ -296,8 +296,8 @@ class TodayView(View):
         from ...forecasting.today_snapshot import load_snapshot
 
         def shown(kept) -> None:  # noqa: ANN001 - TodaySnapshot | None
-            if kept is None or self._fresh_shown:
-                return  # none kept, or the fresh list came first
+            if kept is None or self._fresh_shown or not shiboken6.isValid(self.table):
+                return  # none kept, the fresh list came first, or the window closed
             self.rows = kept.calls.to_call
             self.win_back_rows = kept.calls.win_back
             self.model.set_rows(self.rows)
