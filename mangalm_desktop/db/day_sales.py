@@ -44,6 +44,7 @@ import logging
 from sqlalchemy import Connection, Engine
 
 from ..domain.enums import OrderKind, OrderState
+from .dirty_stores import mark, store_triggers
 
 log = logging.getLogger(__name__)
 
@@ -86,10 +87,7 @@ _SCHEMA = [
 
 
 def _mark(store: str) -> str:
-    return (
-        f"INSERT INTO store_day_sales_dirty(store_id) SELECT {store} "  # noqa: S608 - names only
-        f"WHERE NOT EXISTS (SELECT 1 FROM store_day_sales_dirty WHERE store_id = {store});"
-    )
+    return mark("store_day_sales_dirty", store)
 
 
 def _mark_lines(table: str, key: str, owner: str) -> str:
@@ -107,20 +105,12 @@ _EXCLUDED_OLD = f"(old.deleted OR coalesce(old.status, '') IN ({_SQL_EXCLUDED}))
 
 TRIGGERS: dict[str, str] = {
     # invoice lines: any change to what a line contributes, to its old and new store
-    "store_day_sales_il_ai": f"""CREATE TRIGGER IF NOT EXISTS store_day_sales_il_ai
-        AFTER INSERT ON invoice_line BEGIN
-        {_mark("new.store_id")}
-    END""",
-    "store_day_sales_il_au": f"""CREATE TRIGGER IF NOT EXISTS store_day_sales_il_au
-        AFTER UPDATE OF store_id, invoice_date, invoice_id, quantity, unit_price, line_total,
-            deleted ON invoice_line BEGIN
-        {_mark("old.store_id")}
-        {_mark("new.store_id")}
-    END""",
-    "store_day_sales_il_ad": f"""CREATE TRIGGER IF NOT EXISTS store_day_sales_il_ad
-        AFTER DELETE ON invoice_line BEGIN
-        {_mark("old.store_id")}
-    END""",
+    **store_triggers(
+        "store_day_sales_il",
+        "store_day_sales_dirty",
+        "invoice_line",
+        "store_id, invoice_date, invoice_id, quantity, unit_price, line_total, deleted",
+    ),
     # invoices: only whether their lines count as sales (the net_* columns) depends on them
     "store_day_sales_inv_ai": f"""CREATE TRIGGER IF NOT EXISTS store_day_sales_inv_ai
         AFTER INSERT ON invoice WHEN {_EXCLUDED_NEW} BEGIN
@@ -137,19 +127,12 @@ TRIGGERS: dict[str, str] = {
         {_mark_lines("invoice_line", "invoice_id", "old.id")}
     END""",
     # order lines and orders: whether and on which day a line counts depends on both
-    "store_day_sales_ol_ai": f"""CREATE TRIGGER IF NOT EXISTS store_day_sales_ol_ai
-        AFTER INSERT ON order_line BEGIN
-        {_mark("new.store_id")}
-    END""",
-    "store_day_sales_ol_au": f"""CREATE TRIGGER IF NOT EXISTS store_day_sales_ol_au
-        AFTER UPDATE OF store_id, order_id, quantity, unit_price, deleted ON order_line BEGIN
-        {_mark("old.store_id")}
-        {_mark("new.store_id")}
-    END""",
-    "store_day_sales_ol_ad": f"""CREATE TRIGGER IF NOT EXISTS store_day_sales_ol_ad
-        AFTER DELETE ON order_line BEGIN
-        {_mark("old.store_id")}
-    END""",
+    **store_triggers(
+        "store_day_sales_ol",
+        "store_day_sales_dirty",
+        "order_line",
+        "store_id, order_id, quantity, unit_price, deleted",
+    ),
     "store_day_sales_ord_ai": f"""CREATE TRIGGER IF NOT EXISTS store_day_sales_ord_ai
         AFTER INSERT ON orders BEGIN
         {_mark_lines("order_line", "order_id", "new.id")}

@@ -42,6 +42,7 @@ from sqlalchemy import (
 )
 
 from .day_sales import ensure_day_sales
+from .dirty_stores import mark, store_triggers
 from .models import Store
 
 log = logging.getLogger(__name__)
@@ -98,38 +99,17 @@ _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS store_stats_dirty (store_id TEXT PRIMARY KEY) WITHOUT ROWID",
 ]
 
-# The triggers that keep ``store_stats_dirty``; when one is missing (a new database, or a
-# migration that rebuilt a table and dropped its triggers) every store's figures are redone.
-# They insert only when the store is not there yet (NOT EXISTS), never ``INSERT OR IGNORE``:
-# the sync pull writes rows with an UPSERT (``ON CONFLICT DO UPDATE``), and SQLite lets the
-# outer statement's conflict handling override a trigger's OR IGNORE, so an invoice updated by
-# a pull failed the whole sync with "UNIQUE constraint failed: store_stats_dirty.store_id".
+# The triggers that keep ``store_stats_dirty`` (see .dirty_stores); when one is missing (a new
+# database, or a migration that rebuilt a table and dropped its triggers) every store's figures
+# are redone.
 
 
 def _mark(store: str) -> str:
-    return (
-        f"INSERT INTO store_stats_dirty(store_id) SELECT {store} "  # noqa: S608 - row names only
-        f"WHERE NOT EXISTS (SELECT 1 FROM store_stats_dirty WHERE store_id = {store});"
-    )
+    return mark("store_stats_dirty", store)
 
 
 def _mark_on_change(table: str, columns: str) -> dict[str, str]:
-    """Insert, update (of ``columns``) and delete triggers on ``table`` noting its store_id."""
-    return {
-        f"store_stats_{table}_ai": f"""CREATE TRIGGER IF NOT EXISTS store_stats_{table}_ai
-            AFTER INSERT ON {table} BEGIN
-            {_mark("new.store_id")}
-        END""",
-        f"store_stats_{table}_au": f"""CREATE TRIGGER IF NOT EXISTS store_stats_{table}_au
-            AFTER UPDATE OF {columns} ON {table} BEGIN
-            {_mark("old.store_id")}
-            {_mark("new.store_id")}
-        END""",
-        f"store_stats_{table}_ad": f"""CREATE TRIGGER IF NOT EXISTS store_stats_{table}_ad
-            AFTER DELETE ON {table} BEGIN
-            {_mark("old.store_id")}
-        END""",
-    }
+    return store_triggers(f"store_stats_{table}", "store_stats_dirty", table, columns)
 
 
 _RETIRED_TRIGGERS = (  # older versions, dropped where they still exist
