@@ -42,6 +42,22 @@ def expected(engine) -> dict[str, D]:
         return {st.code: credit_balance(s, st, TODAY) for st in s.scalars(select(Store))}
 
 
+def collect(engine, sd, amount: str, allocations: dict[str, str], **kw):  # noqa: ANN003, ANN201
+    """The agent records a payment (cash unless ``mode`` says otherwise) against invoices."""
+    kw.setdefault("mode", PaymentMode.CASH)
+    return service.record_payment_now(
+        engine,
+        sd.agent,
+        PaymentInput(
+            store_id=sd.store_id,
+            amount=D(amount),
+            allocations=[AllocationInput(sd.invoices[n], D(a)) for n, a in allocations.items()],
+            **kw,
+        ),
+        today=TODAY,
+    )
+
+
 def settle(engine) -> None:
     """As the app's figure keeper does after a write: only the stores the triggers noted."""
     assert stats_staleness(engine, TODAY) == "stores", "the change was not noticed"
@@ -61,18 +77,14 @@ def test_the_list_shows_what_the_call_screen_counts_through_every_collection_ste
     code = next(c for c, v in start.items() if v == D("6700.50"))  # 3000 + 2500.50 + 1200
 
     # A cheque on the call screen: 1000 against INV-001 and 500 on account.
-    paid = service.record_payment_now(
+    paid = collect(
         engine,
-        sd.agent,
-        PaymentInput(
-            store_id=sd.store_id,
-            amount=D("1500.00"),
-            mode=PaymentMode.CHEQUE,
-            reference="CHQ-1",
-            cheque_date=TODAY,
-            allocations=[AllocationInput(sd.invoices["INV-001"], D("1000.00"))],
-        ),
-        today=TODAY,
+        sd,
+        "1500.00",
+        {"INV-001": "1000.00"},
+        mode=PaymentMode.CHEQUE,
+        reference="CHQ-1",
+        cheque_date=TODAY,
     )
     settle(engine)
     assert shown(engine)[code] == D("5200.50") == expected(engine)[code]
@@ -84,17 +96,7 @@ def test_the_list_shows_what_the_call_screen_counts_through_every_collection_ste
 
     # Another cash payment, then the bridge's push: Zoho's id and the lowered invoice balance
     # arrive together, so the figure does not move.
-    cash = service.record_payment_now(
-        engine,
-        sd.agent,
-        PaymentInput(
-            store_id=sd.store_id,
-            amount=D("2500.50"),
-            mode=PaymentMode.CASH,
-            allocations=[AllocationInput(sd.invoices["INV-002"], D("2500.50"))],
-        ),
-        today=TODAY,
-    )
+    cash = collect(engine, sd, "2500.50", {"INV-002": "2500.50"})
     settle(engine)
     assert shown(engine)[code] == D("4200.00") == expected(engine)[code]
     with session_scope(engine) as s:
@@ -128,20 +130,7 @@ def test_sorting_by_outstanding_follows_the_shown_figure(engine):
     from mangalm_desktop.db.queries.stores import StoreIndex
 
     # collected in full: the store that owed most now owes nothing
-    service.record_payment_now(
-        engine,
-        sd.agent,
-        PaymentInput(
-            store_id=sd.store_id,
-            amount=D("6700.50"),
-            mode=PaymentMode.CASH,
-            allocations=[
-                AllocationInput(sd.invoices[n], D(a))
-                for n, a in (("INV-001", "3000"), ("INV-002", "2500.50"), ("INV-003", "1200"))
-            ],
-        ),
-        today=TODAY,
-    )
+    collect(engine, sd, "6700.50", {"INV-001": "3000", "INV-002": "2500.50", "INV-003": "1200"})
     refresh_dirty_store_stats(engine, TODAY)
     index = StoreIndex(engine, TODAY, identity=None)
     order = index.order("balance", descending=True)
@@ -172,17 +161,7 @@ def test_todays_call_list_shows_the_same_figure(engine):
     sd = seed_payments(engine)
     ensure_search_schema(engine, TODAY)
     refresh_store_stats(engine, TODAY)
-    service.record_payment_now(
-        engine,
-        sd.agent,
-        PaymentInput(
-            store_id=sd.store_id,
-            amount=D("700.50"),
-            mode=PaymentMode.CASH,
-            allocations=[AllocationInput(sd.invoices["INV-002"], D("700.50"))],
-        ),
-        today=TODAY,
-    )
+    collect(engine, sd, "700.50", {"INV-002": "700.50"})
     refresh_dirty_store_stats(engine, TODAY)
     calls = todays_calls(engine, TODAY, include_snoozed=True, identity=None)
     entries = {e.store_id: e for e in (*calls.to_call, *calls.win_back)}
