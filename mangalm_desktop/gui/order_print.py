@@ -58,21 +58,22 @@ def make_printer() -> QPrinter:
     return printer
 
 
-class PdfPrintPreview(QPrintPreviewDialog):
-    """A print preview that keeps its printer and PDF alive as long as it is open (the Qt
-    dialog does not own the printer)."""
+class PrinterPreview(QPrintPreviewDialog):
+    """A print preview that keeps its printer alive as long as it is open: the Qt dialog does
+    not own it, and without this reference Python frees it when the caller returns and the
+    preview paints on a deleted printer (a crash found by tests/gui/test_click_everything.py).
+    What it paints is kept by the ``paintRequested`` slot's closure."""
 
-    def __init__(self, printer: QPrinter, pdf: bytes, parent: QWidget | None) -> None:
+    def __init__(self, printer: QPrinter, parent: QWidget | None) -> None:
         super().__init__(printer, parent)
         self.printer_ref = printer
-        self.pdf_ref = pdf
 
 
 def preview_and_print(pdf: bytes, title: str, parent: QWidget | None = None) -> QPrintPreviewDialog:
     """Open a print preview (with its print button) for ``pdf``; returns the open dialog."""
     printer = make_printer()
     printer.setDocName(title)
-    dialog = PdfPrintPreview(printer, pdf, parent)
+    dialog = PrinterPreview(printer, parent)
     dialog.setWindowTitle(f"Print — {title}")
     dialog.paintRequested.connect(lambda p: paint_pdf(p, pdf))
     dialog.open()

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QWidget
 from ...domain import formatting as fmt
 from ...domain.formatting import cell
 from ...reports.catalog import ReportResult
+from ..order_print import PrinterPreview
 
 NUMERIC = {"money", "int", "pct", "float"}
 WIDE_COLUMNS = 7
@@ -81,11 +82,7 @@ def preview(parent: QWidget, result: ReportResult, chart: QImage | None) -> QPri
     """Open the print preview (modal); printing goes to the printer chosen there."""
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     configure_printer(printer, result)
-    dialog = QPrintPreviewDialog(printer, parent)
-    # the dialog does not own the printer: without this reference Python frees it when this
-    # function returns and the preview paints on a deleted printer (a crash, found by
-    # tests/gui/test_click_everything.py)
-    dialog.printer_ref = printer  # type: ignore[attr-defined]
+    dialog = PrinterPreview(printer, parent)
     dialog.setWindowTitle(f"Print preview — {result.title}")
     dialog.paintRequested.connect(lambda p: print_to(p, result, chart))
     return dialog
