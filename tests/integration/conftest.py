@@ -28,13 +28,13 @@ def server(clock):
 
 
 @pytest.fixture
-def world(pg_url) -> World:
-    return build_world(pg_url)
+def world(pg_migrated_url) -> World:
+    return build_world(pg_migrated_url)
 
 
 @pytest.fixture
-def central(pg_url):
-    engine = central_engine(pg_url)
+def central(pg_migrated_url):
+    engine = central_engine(pg_migrated_url)
     yield engine
     engine.dispose()
 
