@@ -110,7 +110,7 @@ def _price_scale() -> int:
     return money.scale
 
 
-def sums_query(dialect: Dialect) -> Select[Any]:
+def sums_query(dialect: Dialect) -> Select[*tuple[Any, ...]]:
     """Per store (its id as stored text): Σ P × qty × price in rupees, Σ P × qty, and whether
     a line has a price. Today's rule, summed from the lines: what the table keeps on SQLite,
     and what Today reads directly on PostgreSQL."""
