@@ -20,7 +20,8 @@ nothing.
   :func:`refresh_store_stats` recomputes every store; the app does that in the background
   (showing yesterday's figures meanwhile), never before the first view.
 - ``store_day_sales`` (:mod:`.day_sales`): sales per (store, day) for Today and the sales
-  reports, made here too.
+  reports, and ``store_expected`` (:mod:`.store_expected`): each store's expected order for
+  Today, made here too.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from sqlalchemy import (
 from .day_sales import ensure_day_sales
 from .dirty_stores import mark, store_triggers
 from .models import Store
+from .store_expected import ensure_store_expected
 
 log = logging.getLogger(__name__)
 
@@ -266,6 +268,7 @@ def ensure_search_schema(
         if lost and not fresh:  # changes made without the triggers: redo every store
             conn.exec_driver_sql("DELETE FROM search_meta WHERE key = 'store_stats_key'")
         ensure_day_sales(conn)  # the per-(store, day) sums: filled when first read
+        ensure_store_expected(conn)  # each store's expected order: filled when first read
     if fresh:
         refresh_store_stats(engine, as_of or dt.date.today())
     elif refresh_stale:

@@ -23,9 +23,8 @@ import logging
 import math
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -48,6 +47,7 @@ from ..db.models import (
     StoreStockReport,
     SyncState,
 )
+from ..db.store_expected import refresh_store_expected
 from ..db.types import utcnow
 from ..domain.date_window import is_plausible, latest_date, window_text
 from ..domain.enums import InvoiceKind, OrderKind
@@ -58,10 +58,12 @@ from .activity import ActivityModel, fit_activity_model, order_table, store_acti
 from .basket import BasketConfig, fit_basket_model
 from .calllist import call_priority, product_prices
 from .demand import fit_demand_model
+from .entries import CallListEntry as CallListEntry  # re-exported: the service's types
+from .entries import LazyRows, TodaysCalls
 from .features import store_orders, store_stats
 from .series import History, build_history, day_number, week_of_day, weekly_matrix
 from .suggest import LineInput, cover_days, likely_range, suggest_line
-from .today import LazyRows, expected_values, order_days, store_rows
+from .today import expected_values, kept_values, order_days, store_rows
 from .upsell import UpsellConfig, similar_store_upsell
 from .upsell_pairs import purchase_pairs
 
@@ -114,35 +116,6 @@ class SuggestionLine:
     shelf_qty: int | None
     pack_size: int
     reason: str
-
-
-@dataclass(frozen=True)
-class CallListEntry:
-    """One store on Today: to call, or (``win_back``) gone quiet. ``expected_value`` is in
-    money when products have prices, else in units (``value_is_money``); it already counts the
-    chance that the store orders at all within ``horizon_weeks``."""
-
-    store_id: uuid.UUID
-    store_name: str
-    rank: int
-    expected_value: float
-    days_since_order: int | None
-    usual_every_days: float | None
-    overdue: float
-    churn_risk: bool
-    churn_reason: str
-    snoozed_until: dt.date | None
-    planned_call: dt.date | None
-    win_back: bool = False
-    reason: str = ""
-    chance_this_week: float = 0.0
-    chance_in_horizon: float = 0.0
-    horizon_weeks: int = 8
-    value_is_money: bool = True
-    phone: str | None = None
-    locality: str | None = None
-    outstanding_balance: Decimal | None = None
-    last_order: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -440,6 +413,9 @@ def run_forecast(
                     )
                 )
                 written += 1
+        # each store's expected order as Today reads it, kept in this transaction
+        session.flush()
+        refresh_store_expected(session.connection())
         run = session.get(SyncState, LAST_RUN_KEY) or SyncState(key=LAST_RUN_KEY)
         run.value = MODEL_NAME
         run.updated_at = now
@@ -611,27 +587,6 @@ def _own_agent(identity: Identity | None, agent_id: uuid.UUID | None) -> uuid.UU
     return scope
 
 
-@dataclass(frozen=True)
-class TodaysCalls:
-    """Today's two lists: stores to call, and stores to win back (entries made when read)."""
-
-    to_call: Sequence[CallListEntry]
-    win_back: Sequence[CallListEntry]
-    note: str = ""
-    """Said beside the lists when the chances were not the forecast run's (see
-    :func:`stored_activity_model`)."""
-    falling: int = 0
-    """Stores to call whose orders fell (``churn_risk``), counted without making entries."""
-
-    def position(self, store_id: uuid.UUID) -> int | None:
-        """Where ``store_id`` is on the call list (None: not on it), without making entries."""
-        rows = self.to_call
-        if isinstance(rows, LazyRows):
-            at = max(rows.find(store_id.hex), rows.find(str(store_id)))
-            return at if at >= 0 else None
-        return next((i for i, e in enumerate(rows) if e.store_id == store_id), None)
-
-
 def _order_days(session: Session, today: dt.date) -> pd.DataFrame:
     """One row per (store, day) with an order up to ``today`` (:func:`.today.order_days`)."""
     return order_days(session, min(today, latest_date()))
@@ -683,7 +638,11 @@ def todays_calls(
         priced = bool(session.scalar(select(func.count()).where(Product.price > 0)))
         activity = stored_activity_model(session, today) if len(stores) else None
         orders, codes = _orders_frame(days, stores.key)
-        values = expected_values(session, set(codes))
+        if stores.expected is not None:  # kept with the stores (SQLite: db.store_expected)
+            kept, money = kept_values(session, stores, codes)
+            values = None
+        else:
+            values = expected_values(session, set(codes))
         session.expunge_all()
     if not len(stores):
         return TodaysCalls([], [])
@@ -709,7 +668,11 @@ def todays_calls(
     d = orders["day"].to_numpy()
     recent = orders[d >= origin - 90].groupby("s").size()
     before = orders[(d >= origin - 180) & (d < origin - 90)].groupby("s").size()
-    ev, money = values
+    if values is None:  # aligned with the listed stores, whose codes are ``mine``
+        ev = pd.Series(kept, index=mine)
+    else:
+        ev, money = values
+        ev = pd.Series(ev.to_numpy(), index=coded.get_indexer(ev.index))
     ranked = call_priority(
         act,
         None,
@@ -717,7 +680,7 @@ def todays_calls(
         horizon_weeks=HORIZON_WEEKS,
         orders_recent=recent,
         orders_before=before,
-        values=(pd.Series(ev.to_numpy(), index=coded.get_indexer(ev.index)), money),
+        values=(ev, money),
     )
     # row of each ranked store in ``stores``; its last order day; its planned call
     row_of = pd.Series(np.arange(len(stores)), index=mine)

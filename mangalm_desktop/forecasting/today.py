@@ -8,33 +8,35 @@ rows a person looks at (:class:`LazyRows`).
 
 - :func:`order_days` — one row per (store, day) with an order: from ``store_day_sales``
   (db/day_sales.py, kept by triggers) on SQLite; grouped from the lines on PostgreSQL.
-- :func:`store_rows` — the listed stores' columns.
-- :func:`expected_values` — Σ P(line) × quantity (× price) per store, summed in SQL: the 5
-  suggested lines per store were 500,000 rows to read at 100,000 stores.
+- :func:`store_rows` — the listed stores' columns; on SQLite with each store's expected order
+  value as ``db.store_expected`` keeps it (:func:`kept_values`): summing the 5 suggested lines
+  per store was 500,000 rows and ~1.3 s of every load at 100,000 stores.
+- :func:`expected_values` — Σ P(line) × quantity (× price) per store, summed in SQL now
+  (PostgreSQL, where no table keeps them).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar, overload
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Float, Integer, String, case, cast, func, select, type_coerce
+from sqlalchemy import Connection, Integer, String, cast, func, select, type_coerce
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import Cast
 
 from ..db.day_sales import OPEN_ORDER_STATES, refresh_day_sales
-from ..db.models import InvoiceLine, Order, OrderLine, Prediction, Product, Store
+from ..db.models import InvoiceLine, Order, OrderLine, Product, Store
 from ..db.search import shown_balance
+from ..db.store_expected import KEPT, refresh_store_expected, rounded, sums_query
 from ..db.types import Money
 from ..domain.date_window import EARLIEST_DATE
 from ..domain.enums import OrderKind
-
-T = TypeVar("T")
+from .entries import LazyRows as LazyRows  # re-exported (it was defined here)
 
 
 def id_text(column: InstrumentedAttribute[uuid.UUID]) -> Cast[str]:
@@ -42,12 +44,6 @@ def id_text(column: InstrumentedAttribute[uuid.UUID]) -> Cast[str]:
     which at 100,000 stores was most of Today's load (issue 21). Within one database the text
     of an id is always written the same way, and sorts as the UUID does (fixed-width hex)."""
     return cast(column, String)
-
-
-def _scale(conn: Connection, money: Money) -> float:
-    """What a stored amount of ``money`` is divided by to give rupees (SQLite keeps minor
-    units, PostgreSQL the amount)."""
-    return float(10**money.scale) if conn.dialect.name == "sqlite" else 1.0
 
 
 def order_days(session: Session, last: Any) -> pd.DataFrame:
@@ -143,9 +139,19 @@ def _order_days_grouped(session: Session, last: Any) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
+class Expected:
+    """The listed stores' kept expected order (``db.store_expected``), aligned with their rows:
+    NaN for a store without suggested lines."""
+
+    value: np.ndarray
+    units: np.ndarray
+    priced: np.ndarray
+
+
+@dataclass(frozen=True)
 class StoreRows:
     """The listed stores' columns as the driver gave them (``balance`` in stored units:
-    :meth:`balance` makes the Decimal of one)."""
+    :meth:`balance` makes the Decimal of one); ``expected`` read with them on SQLite."""
 
     key: list[str]
     name: list[str]
@@ -155,6 +161,7 @@ class StoreRows:
     region: list[str | None]
     raw_balance: list[Any]
     dialect: Any
+    expected: Expected | None = None
 
     def __len__(self) -> int:
         return len(self.key)
@@ -171,16 +178,28 @@ def _raw(conn: Connection, query: Executable) -> list[Any]:
     return list(conn.execute(query).cursor.fetchall())
 
 
+def _floats(values: Sequence[Any]) -> np.ndarray:
+    return np.array(values, dtype=float)  # None → NaN
+
+
 def store_rows(session: Session, agent_id: uuid.UUID | None) -> StoreRows:
-    """Active stores not deleted (one agent's, or all), in the table's order."""
+    """Active stores not deleted (one agent's, or all), in the table's order; on SQLite with
+    their kept expected order (``db.store_expected``, brought up to date first)."""
     conn = session.connection()
     # what the store owes as the Stores list and the call screen show it (db.search)
     owed, source = shown_balance(conn)
+    kept = conn.dialect.name == "sqlite"
+    extra: list[Any] = []
+    if kept:
+        refresh_store_expected(conn)
+        source = source.outerjoin(KEPT, KEPT.c.store_id == Store.__table__.c.id)
+        extra = [KEPT.c.value, KEPT.c.units, KEPT.c.priced]
     q = (
         select(
             id_text(Store.id),
             *(Store.name, Store.call_cadence_days, Store.phone, Store.city, Store.region),
             type_coerce(owed, Integer),  # as stored: no Decimal per row
+            *extra,
         )
         .select_from(source)
         .where(Store.deleted.is_(False), Store.active.is_(True))
@@ -188,96 +207,44 @@ def store_rows(session: Session, agent_id: uuid.UUID | None) -> StoreRows:
     if agent_id is not None:
         q = q.where(Store.agent_id == agent_id)
     rows = _raw(conn, q)
-    cols: list[list[Any]] = [list(c) for c in zip(*rows, strict=True)] if rows else [[]] * 7
-    key, name, cadence, phone, city, region, balance = cols
-    return StoreRows(key, name, cadence, phone, city, region, balance, conn.dialect)
+    width = 7 + len(extra)
+    cols: list[list[Any]] = [list(c) for c in zip(*rows, strict=True)] if rows else [[]] * width
+    key, name, cadence, phone, city, region, balance = cols[:7]
+    expected = None
+    if kept:
+        value, units, priced = cols[7:]
+        expected = Expected(_floats(value), _floats(units), _floats(priced) > 0)
+    return StoreRows(key, name, cadence, phone, city, region, balance, conn.dialect, expected)
+
+
+def kept_values(
+    session: Session, stores: StoreRows, order_keys: Iterable[str]
+) -> tuple[np.ndarray, bool]:
+    """:func:`expected_values` from the kept sums read with ``stores`` (aligned with them, NaN
+    = none), and whether they are money: a suggested line with a price among the listed
+    stores or the stores with orders, as :func:`expected_values` decides."""
+    kept = stores.expected
+    assert kept is not None
+    money = bool(kept.priced.any())
+    if not money:  # rare: no listed store is priced; the stores with orders count too
+        priced = {
+            k
+            for (k,) in session.connection().exec_driver_sql(
+                "SELECT store_id FROM store_expected WHERE priced"
+            )
+        }
+        money = not priced.isdisjoint(order_keys)
+    return (kept.value if money else kept.units), money
 
 
 def expected_values(session: Session, keys: set[str]) -> tuple[pd.Series, bool]:
     """Σ probability × quantity × price per store (index = id text), in money when a
-    suggested line of these stores has a price, else Σ probability × quantity (units)."""
+    suggested line of these stores has a price, else Σ probability × quantity (units);
+    summed from the lines now (PostgreSQL: SQLite keeps them, :func:`kept_values`)."""
     conn = session.connection()
-    # each line's price in rupees first (as the Decimal → float the old per-line code made)
-    price = cast(func.coalesce(Product.price, 0), Float) / _scale(conn, _price_type(Product))
-    amount = Prediction.probability * Prediction.suggested_qty
-    rows = _raw(
-        conn,
-        select(
-            id_text(Prediction.store_id),
-            func.sum(amount * price),
-            func.sum(cast(amount, Float)),
-            func.max(case((Product.price > 0, 1), else_=0)),
-        )
-        .join(Product, Product.id == Prediction.product_id)
-        .where(Prediction.deleted.is_(False))
-        .group_by(Prediction.store_id),
-    )
+    rows = _raw(conn, sums_query(conn.dialect))
     mine = [r for r in rows if r[0] in keys]
     money = any(r[3] for r in mine)
     col = 1 if money else 2
-    # to a millionth: the last bits of a float sum depend on the order the database adds in
-    # (PostgreSQL's is not fixed), and the same shop must rank the same on both
-    values = pd.Series([round(float(r[col] or 0.0), 6) for r in mine], index=[r[0] for r in mine])
+    values = pd.Series([rounded(r[col]) for r in mine], index=[r[0] for r in mine])
     return values.astype(float), money
-
-
-class LazyRows(Sequence[T]):
-    """``n`` rows made by ``make(i)`` when first asked for (and kept): a list of 100,000
-    call-list entries took seconds to build, and a person sees a screenful."""
-
-    def __init__(
-        self, n: int, make: Callable[[int], T], key: Callable[[int], Any] | None = None
-    ) -> None:
-        self._n = n
-        self._make = make
-        self._made: dict[int, T] = {}
-        self._key = key
-        self._where: dict[Any, int] | None = None
-
-    def find(self, key: Any) -> int:
-        """The position of the row whose ``key(i)`` is ``key``, -1 if none (no row is made)."""
-        if self._key is None:
-            raise TypeError("these rows have no key")
-        if self._where is None:
-            self._where = {self._key(i): i for i in range(self._n)}
-        return self._where.get(key, -1)
-
-    def __len__(self) -> int:
-        return self._n
-
-    @overload
-    def __getitem__(self, i: int) -> T: ...
-
-    @overload
-    def __getitem__(self, i: slice) -> list[T]: ...
-
-    def __getitem__(self, i: int | slice) -> T | list[T]:
-        if isinstance(i, slice):
-            return [self[k] for k in range(*i.indices(self._n))]
-        if i < 0:
-            i += self._n
-        if not 0 <= i < self._n:
-            raise IndexError(i)
-        row = self._made.get(i)
-        if row is None:
-            row = self._made[i] = self._make(i)
-        return row
-
-    def __iter__(self) -> Iterator[T]:
-        return (self[i] for i in range(self._n))
-
-    def __add__(self, other: Sequence[T]) -> list[T]:
-        return [*self, *other]
-
-    def __radd__(self, other: Sequence[T]) -> list[T]:
-        return [*other, *self]
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence):
-            return len(other) == self._n and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"LazyRows({self._n} rows)"

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from ..domain.identity import Identity
-from .service import CallListEntry, TodaysCalls
+from .entries import CallListEntry, TodaysCalls
 
 log = logging.getLogger(__name__)
 

@@ -41,13 +41,17 @@ def refresh_figures(_task: Any, engine: Any, today: dt.date) -> Written:
 
     from ..db import day_sales
     from ..db.search import refresh_stale_store_stats
+    from ..db.store_expected import refresh_store_expected
 
     if not inspect(engine).has_table("search_meta"):
         return Written("current", Changes.of())
 
     stale = refresh_stale_store_stats(engine, today)
-    # Today's per-(store, day) sums too, so its next load after an import finds them current
+    # Today's per-(store, day) sums and per-store expected orders too, so its next load after
+    # an import, a sync or a price change finds them current
     day_sales.refresh(engine)
+    with engine.begin() as conn:
+        refresh_store_expected(conn)
     changes = Changes.of() if stale == "current" else Changes.of("store_stats")
     return Written(stale, changes)
 

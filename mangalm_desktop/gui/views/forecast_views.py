@@ -8,6 +8,8 @@ its tooltip (the "why" popover) and a column of its own.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 import uuid
 from decimal import Decimal
 
@@ -40,6 +42,10 @@ from .base import View
 
 FORECAST_TABLES = ("invoice_line", "orders", "order_line", "call_log", "prediction", "store_stats")
 """What Today reloads on; ``store_stats`` brings what a store owes after a collection."""
+KEPT_WAIT_S = 5.0
+"""The fresh list waits at most this long for the kept one to be on screen."""
+SIZED_FROM_ROWS = 30
+"""Today's columns are as wide as their widest text in this many rows (a screenful)."""
 UPSELL_AFTER_MS = 400
 """Predictions asks for a store's upsell once its lines have been on screen this long."""
 
@@ -68,12 +74,35 @@ def _snooze(  # noqa: ANN201
     return Written(None, Changes.of("call_log"))
 
 
+def _todays_calls(  # noqa: ANN201
+    task,  # noqa: ANN001 - TaskContext
+    engine,  # noqa: ANN001
+    today: dt.date,
+    agent_id: uuid.UUID | None,
+    identity: Identity | None,
+    kept_shown: threading.Event,
+):
+    """Today's fresh lists, on a worker, once the kept list is on screen (``kept_shown``; at
+    most :data:`KEPT_WAIT_S` later). The forecasting service (numpy, pandas, the models) is
+    imported here, not on the UI thread: the kept list is shown without it (issue 21)."""
+    deadline = time.monotonic() + KEPT_WAIT_S
+    while not kept_shown.wait(0.05) and time.monotonic() < deadline:
+        task.check()  # closing the window cancels the wait
+    from ...forecasting.service import todays_calls
+
+    return todays_calls(engine, today=today, agent_id=agent_id, identity=identity)
+
+
 def _table(parent: QWidget, model: RowsModel) -> QTableView:
     view = QTableView(parent)
     view.setModel(model)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setAlternatingRowColors(True)
     view.verticalHeader().hide()
+    # columns sized from the first rows, not from up to 1,000 (Qt's default): each row read is
+    # an entry made and ten texts formatted on the UI thread, which held Today's first rows
+    # back at 100,000 stores (issue 21); rows further down that are wider are elided
+    view.horizontalHeader().setResizeContentsPrecision(SIZED_FROM_ROWS)
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     view.horizontalHeader().setStretchLastSection(True)
     view.setTabKeyNavigation(False)  # Tab moves on to the next control, not cell by cell
@@ -249,15 +278,12 @@ class TodayView(View):
             self.load()
 
     def load(self) -> None:
-        from ...forecasting.service import todays_calls
         from ...forecasting.today_snapshot import snapshot_key
 
         self._request += 1
         request = self._request
         today, agent, identity = self.ctx.today(), self.ctx.own_stores_only, self.ctx.identity
         key = snapshot_key(identity, agent)
-        if not self._fresh_shown:
-            self._show_kept(key)
 
         def done(calls) -> None:  # noqa: ANN001 - TodaysCalls
             if request != self._request or not shiboken6.isValid(self.table):
@@ -283,21 +309,36 @@ class TodayView(View):
             text += f"\n{calls.note}" if calls.note else ""
             self.summary.setText(text + self._forecast_note)
 
+        # asked for now (the work is under way, as the store figures keeper sees), started
+        # once the kept list is on screen
+        shown = threading.Event()
+        if self._fresh_shown:
+            shown.set()
+        else:  # the kept list first, on screen before the fresh one is worked out
+            self._show_kept(key, shown)
         self.ctx.runner.submit(
-            lambda _t, engine: todays_calls(engine, today=today, agent_id=agent, identity=identity),
+            _todays_calls,
             self.ctx.engine,
+            today,
+            agent,
+            identity,
+            shown,
             on_done=done,
             name="call list",
         )
 
-    def _show_kept(self, key: str) -> None:
+    def _show_kept(self, key: str, shown: threading.Event) -> None:
         """The list this laptop worked out last (forecasting.today_snapshot), shown as such
-        until the fresh one arrives: at 100,000 stores the fresh one takes seconds."""
+        until the fresh one arrives: at 100,000 stores the fresh one takes seconds. ``shown``
+        is set once the kept rows are on screen (or none are kept): the fresh list waits for
+        it, since working it out meanwhile held the interpreter the screen needed to show the
+        kept rows (issue 21)."""
         from ...forecasting.today_snapshot import load_snapshot
 
-        def shown(kept) -> None:  # noqa: ANN001 - TodaySnapshot | None
+        def arrived(kept) -> None:  # noqa: ANN001 - TodaySnapshot | None
             if kept is None or self._fresh_shown or not shiboken6.isValid(self.table):
-                return  # none kept, the fresh list came first, or the window closed
+                shown.set()  # none kept, the fresh list came first, or the window closed
+                return
             self.rows = kept.calls.to_call
             self.win_back_rows = kept.calls.win_back
             self.model.set_rows(self.rows)
@@ -310,11 +351,13 @@ class TodayView(View):
                 f"The list as of {made}: {kept.to_call_total} stores to call; "
                 f"{kept.win_back_total} to win back. Updating…"
             )
+            QTimer.singleShot(0, shown.set)  # once the rows are painted
 
         self.ctx.runner.submit(
             lambda _t, engine: load_snapshot(engine, key),
             self.ctx.engine,
-            on_done=shown,
+            on_done=arrived,
+            on_error=lambda _exc: shown.set(),
             name="call list kept",
         )
 
