@@ -341,6 +341,11 @@ def _run(app: QApplication, args: argparse.Namespace) -> int:
         # looks at the company (progress in the Today view and the status bar) — started once
         # the first view has its data, so the fit does not slow that down
         when_idle(runner, refresher.run_now)
+    from .warmup import start_warmup
+
+    # the other views' code (pandas, reportlab, psycopg...) loads once the start is idle, so
+    # a first visit does not freeze on its imports
+    warmup = start_warmup(lambda start: when_idle(runner, start))
     if choice is not None and choice is FirstRunChoice.CONNECT:
         from .sync_settings_dialog import CentralSettingsDialog
 
@@ -351,6 +356,7 @@ def _run(app: QApplication, args: argparse.Namespace) -> int:
         # start-up probe for build/build_app.py: quit as soon as the window has its data
         QTimer.singleShot(0, app.quit)
     code = app.exec()
+    warmup.stop()
     from ..db.engine import checkpoint_wal
 
     try:
