@@ -2,7 +2,8 @@
 and every menu action triggered, as a curious new user would; every dialog that opens is
 answered "no"/"cancel". The autouse guard in ``conftest.py`` fails the test on any traceback
 (pytest-qt's excepthook) or Qt warning; this test adds the rule that a refused dialog changes
-nothing: after every "no", no order is cancelled or discarded.
+nothing: after every "no", no order is cancelled or discarded; and that every label with a
+keyboard mnemonic ("&Show") in what it opens has a buddy (without one Qt shows the "&").
 
 On the code before issue 17 it found: "Cancel order" / "Discard draft" acted at once (no
 question; ``clicked(bool)`` passed ``False`` as the reason) and "Save PDF…" raised a
@@ -11,16 +12,19 @@ question; ``clicked(bool)`` passed ``False`` as the reason) and "Save PDF…" ra
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import shiboken6
+from PySide6 import QtGui
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
     QDialog,
+    QLabel,
     QMenu,
     QMessageBox,
     QToolButton,
@@ -44,6 +48,7 @@ class Refuser:
         self.main = main
         self.keep: set[int] = set()  # windows being clicked through themselves (store card)
         self.seen: list[str] = []
+        self.orphans: list[str] = []  # labels with a mnemonic and no buddy, in what opened
         self.timer = QTimer()
         self.timer.setInterval(30)
         self.timer.timeout.connect(self.tick)
@@ -55,6 +60,7 @@ class Refuser:
         for w in QApplication.topLevelWidgets():
             if w is self.main or not w.isVisible() or id(w) in self.keep:
                 continue
+            self.orphans += [o for o in orphan_mnemonics(w) if o not in self.orphans]
             if isinstance(w, QMessageBox):
                 self.seen.append(f"message: {w.text()}")
                 button = w.escapeButton() or w.button(QMessageBox.StandardButton.No)
@@ -76,6 +82,22 @@ class Refuser:
 
     def stop(self) -> None:
         self.timer.stop()
+
+
+MNEMONIC = re.compile(r"(?<!&)&(?!&)\w")
+
+
+def orphan_mnemonics(root: QWidget) -> list[str]:
+    """Labels with a keyboard mnemonic ("&Show") and no buddy: Qt then shows the ampersand
+    itself and Alt+S goes nowhere."""
+    found = []
+    for label in root.findChildren(QLabel):
+        text = label.text()
+        if label.textFormat() == Qt.TextFormat.RichText or QtGui.Qt.mightBeRichText(text):
+            continue  # "&amp;" and the like are markup, not mnemonics
+        if MNEMONIC.search(text.replace("&&", "")) and label.buddy() is None:
+            found.append(f"{type(root).__name__}: {text!r}")
+    return found
 
 
 def order_states(engine) -> dict:
@@ -160,9 +182,11 @@ def test_click_every_button_and_action_in_every_view(
                 card = next(iter(view.details.values()))
                 refuser.keep.add(id(card))
                 settle(window, qtbot)
+                refuser.orphans += orphan_mnemonics(card)
                 click_all(window, qtbot, card, clicked)
                 refuser.keep.discard(id(card))
                 card.close()
+            refuser.orphans += orphan_mnemonics(view)
             click_all(window, qtbot, view, clicked)
             window.show_view(entry.view_id)
             settle(window, qtbot)
@@ -184,4 +208,5 @@ def test_click_every_button_and_action_in_every_view(
     # every question was answered no: nothing that existed was cancelled, discarded or deleted
     changed = {k: (before[k], after.get(k)) for k in before if after.get(k) != before[k]}
     assert not changed, f"refused dialogs still changed orders: {changed}; saw {refuser.seen}"
+    assert refuser.orphans == []  # every "&Label" names the widget its Alt+key goes to
     print("\n".join(clicked + refuser.seen))

@@ -70,6 +70,10 @@ OPTIONAL = {
     # at import; the app never runs `httpx` as a program
     "click": "httpx's command-line tool",
     "pygments": "httpx's command-line tool",
+    # qrcode imports PIL.ImageDraw, which imports ImageFont, which tries Pillow's FreeType
+    # module in try/except; the app draws no text with Pillow (QR codes:
+    # tests/unit/test_frozen_shims.py::test_qr_code_without_pillow_freetype)
+    "PIL._imagingft": "optional in PIL.ImageFont",
 }
 
 

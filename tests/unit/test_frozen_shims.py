@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -58,3 +59,40 @@ def test_charts_draw_without_the_qtopengl_binding():
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.strip().endswith("ok")
+
+
+QR_SCRIPT = """
+import sys
+from importlib.abc import MetaPathFinder
+
+class Block(MetaPathFinder):  # the frozen app has no Pillow FreeType module (installer.spec)
+    def find_spec(self, name, path=None, target=None):
+        if name == "PIL._imagingft":
+            raise ImportError("blocked as in the frozen app")
+
+sys.meta_path.insert(0, Block())
+import keyring
+from mangalm_desktop.security.memory_keyring import MemoryKeyring
+from mangalm_desktop.security import totp
+
+keyring.set_keyring(MemoryKeyring())
+uri, png = totp.enrol("M01")
+assert "PIL._imagingft" not in sys.modules
+print(uri)
+print(png.hex())
+"""
+
+
+def test_qr_code_without_pillow_freetype():
+    """The second-factor QR code is the same PNG without Pillow's FreeType module."""
+    import qrcode
+
+    proc = subprocess.run(
+        [sys.executable, "-c", QR_SCRIPT], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    uri, png = proc.stdout.split()
+    assert uri.startswith("otpauth://totp/")
+    buf = io.BytesIO()
+    qrcode.make(uri).save(buf)
+    assert bytes.fromhex(png) == buf.getvalue()

@@ -76,7 +76,9 @@ class CollectionsView(View):
         self.approve_button.setVisible(manager)
         self.reject_button.setVisible(manager)
         top = QHBoxLayout()
-        top.addWidget(QLabel("&Show", self))
+        show_label = QLabel("&Show", self)
+        show_label.setBuddy(self.status_combo)  # Alt+S; without a buddy Qt shows the "&"
+        top.addWidget(show_label)
         top.addWidget(self.status_combo)
         top.addStretch(1)
         for b in (self.approve_button, self.reject_button, self.receipt_button):
