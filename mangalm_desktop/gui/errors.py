@@ -98,7 +98,9 @@ class ErrorDialog(QDialog):
 def show_error(parent: QWidget | None, exc: BaseException, doing: str = "") -> ErrorDialog:
     """Show ``exc`` non-modally (tests and the self-test never block on it) and log it."""
     report = describe(exc, doing)
-    log.error("shown to user: %s", report.message)
+    # a refusal in words is the app working as meant; anything else is a fault to look into
+    level = logging.WARNING if isinstance(exc, UserError) else logging.ERROR
+    log.log(level, "shown to user: %s", report.message)
     dialog = ErrorDialog(report, parent)
     dialog.setModal(True)
     dialog.show()

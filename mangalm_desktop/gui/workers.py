@@ -19,7 +19,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QObject, QRunnable, QThreadPool, Signal
 
 from ..domain.changes import Changes
-from ..domain.errors import Cancelled
+from ..domain.errors import Cancelled, UserError
 from ..domain.tasks import TaskContext
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,10 @@ class Worker(QRunnable):
             result = self.fn(self.ctx, *self.args, **self.kwargs)
         except Cancelled:
             self._emit(self.signals.cancelled)
+        except UserError as exc:  # a refusal already in words (no e-mail address...): the log
+            # says what was refused, without a traceback that reads like a crash to support
+            log.info("task %s refused: %s", self.name, exc.message)
+            self._emit(self.signals.failed, exc)
         except Exception as exc:  # every failure is reported in words, never swallowed
             log.exception("task %s failed", self.name)
             self._emit(self.signals.failed, exc)

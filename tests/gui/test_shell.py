@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import pytest
@@ -134,6 +135,30 @@ def test_worker_cancel_and_failure_are_reported(runner, qtbot):
     assert runner.wait_idle(5000)
     assert outcome == ["cancelled"]
     assert isinstance(failures[0], UserError)
+
+
+@pytest.mark.task_errors_expected  # the fault's traceback is what this test looks at
+def test_a_refusal_is_logged_without_a_traceback_and_a_fault_with_one(runner, caplog):
+    """A UserError is the app refusing in words (the person sees them): the log says so in a
+    line; a traceback there would read like a crash to whoever supports the laptop."""
+    caplog.set_level(logging.INFO, logger="mangalm_desktop.gui.workers")
+    failures: list[BaseException] = []
+
+    def refused(_ctx):
+        raise UserError("The store has no e-mail address.", hint="Add it on the store card.")
+
+    def faulty(_ctx):
+        raise ValueError("bad weekday 9")
+
+    runner.submit(refused, on_error=failures.append, name="queueing the confirmation")
+    runner.submit(faulty, on_error=failures.append, name="reading the beat")
+    assert runner.wait_idle(5000)
+    assert {type(f) for f in failures} == {UserError, ValueError}  # both reach the person
+    records = {r.getMessage(): r for r in caplog.records if r.name.endswith("gui.workers")}
+    refusal = records["task queueing the confirmation refused: The store has no e-mail address."]
+    assert refusal.levelno == logging.INFO and refusal.exc_info is None
+    fault = records["task reading the beat failed"]
+    assert fault.levelno == logging.ERROR and fault.exc_info is not None
 
 
 def test_writes_run_on_one_thread(runner):
