@@ -3,36 +3,55 @@ lines creates a draft order with the suggested quantities and their prediction i
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
 from mangalm_desktop.db.engine import session_scope
 from mangalm_desktop.db.models import Order, OrderLine
 from mangalm_desktop.forecasting.service import run_forecast
-from tests.integration.test_forecast_service import TODAY, shop  # noqa: F401 - fixture
+from tests.integration.test_forecast_service import TODAY, shop, stock_shop  # noqa: F401
+from tests.support.local_db import local_database
 
 pytestmark = pytest.mark.gui
 
 
+@pytest.fixture(scope="module")
+def forecast_shop(tmp_path_factory):
+    """The shop with its forecast computed, made once a module: (file, ids). Each test opens
+    its own copy (the tests snooze, accept and order)."""
+    from mangalm_desktop.db.search import ensure_search_schema
+
+    path = tmp_path_factory.mktemp("forecast_shop") / "laptop.sqlite"
+    engine = local_database(path)
+    ids = stock_shop(engine)
+    ensure_search_schema(engine, TODAY)  # as the app opens a database (open_database)
+    run_forecast(engine, today=TODAY, identity=None)
+    engine.dispose()
+    return path, ids
+
+
 @pytest.fixture
-def window(qtbot, runner, shop, tmp_path):  # noqa: F811 - the imported fixture
+def window(qtbot, runner, forecast_shop, tmp_path):
+    from mangalm_desktop.db.migrate import open_local_database
+    from mangalm_desktop.db.search import ensure_search_schema
     from mangalm_desktop.gui.context import AppContext
     from mangalm_desktop.gui.main_window import MainWindow
 
-    engine, ids = shop
-    from mangalm_desktop.db.search import ensure_search_schema
-
-    ensure_search_schema(engine, TODAY)  # as the app opens a database (open_database)
-    run_forecast(engine, today=TODAY, identity=None)
-    ctx = AppContext(
-        engine=engine, db_path=tmp_path / "laptop.sqlite", runner=runner, today=lambda: TODAY
-    )
+    template, ids = forecast_shop
+    path = Path(shutil.copyfile(template, tmp_path / "laptop.sqlite"))
+    engine = open_local_database(path)
+    ensure_search_schema(engine, TODAY)
+    ctx = AppContext(engine=engine, db_path=path, runner=runner, today=lambda: TODAY)
     w = MainWindow(ctx)
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)
     yield w, engine, ids
     w.close()
+    engine.dispose()
 
 
 def test_today_lists_stores_and_snooze_hides_one(window, qtbot):

@@ -38,6 +38,14 @@ TODAY = dt.date(2024, 6, 3)  # a Monday
 @pytest.fixture()
 def shop(tmp_path):
     engine = local_database(tmp_path / "laptop.sqlite")
+    ids = stock_shop(engine)
+    yield engine, ids
+    engine.dispose()
+
+
+def stock_shop(engine) -> dict[str, uuid.UUID]:  # noqa: ANN001 - an Engine
+    """Eight stores of one agent with 40 weeks of Friday invoices (store 5 quiet for five
+    weeks; only stores 6 and 7 buy tea) and a shelf count; the ids by SKU and store code."""
     ids: dict[str, uuid.UUID] = {}
     with session_scope(engine) as s:
         agent = Agent(id=uuid.uuid4(), code="A01", name="Asha")
@@ -91,8 +99,7 @@ def shop(tmp_path):
                 store_id=ids["S0"], product_id=ids["ATTA"], reported_on=TODAY, quantity=5
             )
         )
-    yield engine, ids
-    engine.dispose()
+    return ids
 
 
 def test_forecast_writes_shelf_aware_suggestions_and_recomputes_only_changed(shop):
