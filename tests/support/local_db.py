@@ -11,6 +11,7 @@ head revision. Tests of creating and upgrading a database (``test_migrations.py`
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -22,11 +23,18 @@ from mangalm_desktop.db.migrate import open_local_database
 _template: Path | None = None
 
 
+def _remove(folder: Path, owner: int) -> None:
+    """Remove the template at exit, only in the process that made it (a forked child that
+    exits normally must not take it from the test process)."""
+    if os.getpid() == owner:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _migrated_template() -> Path:
     global _template
     if _template is None:
         folder = Path(tempfile.mkdtemp(prefix="mangalm-empty-db-"))
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        atexit.register(_remove, folder, os.getpid())
         path = folder / "empty.sqlite"
         open_local_database(path).dispose()  # closing the last connection folds the WAL in
         _template = path
