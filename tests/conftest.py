@@ -63,18 +63,54 @@ def _pg_sqlalchemy_url(uri: str, database: str) -> str:
     return f"{base.replace('postgresql://', 'postgresql+psycopg://', 1)}/{database}?{query}"
 
 
-@pytest.fixture
-def pg_url(pg_server) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test, as an SQLAlchemy URL."""
+def _create_database(pg_server, template: str | None = None) -> str:
     import psycopg
 
     name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = pg_server.get_uri()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield _pg_sqlalchemy_url(admin, name)
-    with psycopg.connect(admin, autocommit=True) as conn:
+    copy = f' TEMPLATE "{template}"' if template else ""
+    with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"{copy}')
+    return name
+
+
+def _drop_database(pg_server, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url(pg_server) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, as an SQLAlchemy URL."""
+    name = _create_database(pg_server)
+    yield _pg_sqlalchemy_url(pg_server.get_uri(), name)
+    _drop_database(pg_server, name)
+
+
+@pytest.fixture(scope="session")
+def _pg_migrated_template(pg_server) -> str:
+    """One database migrated to the head revision (``migrate.upgrade``), never used itself:
+    the template ``pg_migrated_url`` copies (PostgreSQL copies the files, no DDL is replayed)."""
+    from mangalm_desktop.db.engine import make_engine
+    from mangalm_desktop.db.migrate import upgrade
+
+    name = _create_database(pg_server)
+    engine = make_engine(_pg_sqlalchemy_url(pg_server.get_uri(), name))
+    upgrade(engine)
+    engine.dispose()  # CREATE DATABASE ... TEMPLATE needs it without connections
+    return name
+
+
+@pytest.fixture
+def pg_migrated_url(pg_server, _pg_migrated_template) -> Iterator[str]:
+    """Like ``pg_url`` but at the head revision already, as ``migrate.upgrade`` leaves an empty
+    database: for the central-database fixtures (``world``, ``central``), whose
+    ``init_central``/``upgrade`` then find nothing to migrate. Tests of migrating or of
+    ``central init`` on an empty database use ``pg_url``."""
+    name = _create_database(pg_server, _pg_migrated_template)
+    yield _pg_sqlalchemy_url(pg_server.get_uri(), name)
+    _drop_database(pg_server, name)
 
 
 @pytest.fixture
@@ -84,9 +120,9 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def engine(db_path: Path):
-    """A migrated, empty local SQLite database."""
-    from mangalm_desktop.db.migrate import open_local_database
+    """A migrated, empty local SQLite database (a copy of one migrated once per run)."""
+    from tests.support.local_db import local_database
 
-    eng = open_local_database(db_path)
+    eng = local_database(db_path)
     yield eng
     eng.dispose()

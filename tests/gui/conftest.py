@@ -70,13 +70,13 @@ def settings_dir(tmp_path: Path):
 
 
 @pytest.fixture
-def world(pg_url, tmp_path, monkeypatch):
+def world(pg_migrated_url, tmp_path, monkeypatch):
     """A central database with two agents and a manager (``sync_support.build_world``); this
     test's own data folder, where a laptop's connection settings go."""
     from tests.integration.sync_support import build_world
 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    return build_world(pg_url)
+    return build_world(pg_migrated_url)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from mangalm_desktop.db.search import ensure_search_schema
 from mangalm_desktop.schemes.service import RuleInput, SchemeInput, create_scheme
 from tests.gui.conftest import AS_OF
 from tests.gui.people import answer_modal, click, click_text
-from tests.integration.orders_support import seed
+from tests.integration.orders_support import dal_ten_plus_one, seed
 
 pytestmark = pytest.mark.gui
 NOV1 = dt.date(2026, 11, 1)
@@ -44,18 +44,7 @@ def seeded(engine):
             rules=[RuleInput(10, D("5")), RuleInput(25, D("8"))],
         ),
     )
-    create_scheme(
-        engine,
-        None,
-        SchemeInput(
-            "DAL-10+1",
-            "Dal: buy 10 get 1",
-            "free_goods",
-            NOV1,
-            product="DAL-1",
-            rules=[RuleInput(10, free_qty=1)],
-        ),
-    )
+    dal_ten_plus_one(engine, NOV1)
     return sd
 
 

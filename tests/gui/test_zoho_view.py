@@ -20,12 +20,12 @@ pytestmark = [pytest.mark.gui, pytest.mark.pg]
 
 
 @pytest.fixture
-def zoho_world(pg_url, tmp_path, monkeypatch):
+def zoho_world(pg_migrated_url, tmp_path, monkeypatch):
     """The panel works on the central database through the bridge's own login (`central
     add-bridge`), not the admin's or a manager's; the test reads results as the admin."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    central = central_engine(pg_url)
-    monkeypatch.setenv("MANGALM_CENTRAL_URL", bridge_url(pg_url))
+    central = central_engine(pg_migrated_url)
+    monkeypatch.setenv("MANGALM_CENTRAL_URL", bridge_url(pg_migrated_url))
     with ZohoServer() as server:
         seeded = seed_zoho(server, invoices=5)
         bridge.run_once(central, connect(server, ManualClock()), ["accounts", "contacts", "items"])

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from mangalm_desktop.db import migrate
 from mangalm_desktop.db.engine import make_engine
 from mangalm_desktop.zoho.clock import ManualClock
 from tests.integration.sync_support import World, build_world
+from tests.support.local_db import local_database
 from tests.zoho_server import ZohoServer
 from tests.zoho_server.support import central_engine
 
@@ -28,13 +28,13 @@ def server(clock):
 
 
 @pytest.fixture
-def world(pg_url) -> World:
-    return build_world(pg_url)
+def world(pg_migrated_url) -> World:
+    return build_world(pg_migrated_url)
 
 
 @pytest.fixture
-def central(pg_url):
-    engine = central_engine(pg_url)
+def central(pg_migrated_url):
+    engine = central_engine(pg_migrated_url)
     yield engine
     engine.dispose()
 
@@ -44,9 +44,8 @@ def report_db(request, tmp_path):
     """An empty, migrated database on each back end that runs reports: the laptop's SQLite and
     a manager's central PostgreSQL."""
     if request.param == "sqlite":
-        eng = migrate.open_local_database(tmp_path / "r.sqlite")
+        eng = local_database(tmp_path / "r.sqlite")
     else:
-        eng = make_engine(request.getfixturevalue("pg_url"))
-        migrate.upgrade(eng)
+        eng = make_engine(request.getfixturevalue("pg_migrated_url"))
     yield eng
     eng.dispose()

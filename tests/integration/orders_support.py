@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -10,6 +11,7 @@ from sqlalchemy import Engine
 
 from mangalm_desktop.db.engine import session_scope
 from mangalm_desktop.db.models import Agent, Product, Store
+from mangalm_desktop.schemes.service import RuleInput, SchemeInfo, SchemeInput, create_scheme
 
 
 @dataclass(frozen=True)
@@ -78,3 +80,23 @@ def seed(engine: Engine, extra_products: int = 0) -> Seed:
             s.add(p)
             products[sku] = p.id
         return Seed(agent.id, store.id, tight.id, closed.id, products)
+
+
+def dal_ten_plus_one(
+    engine: Engine, valid_from: dt.date, valid_to: dt.date | None = None
+) -> SchemeInfo:
+    """The "buy 10 get 1" free-goods scheme on the seed's DAL-1 (code ``DAL-10+1``), made
+    through the service as a manager does; the scheme and order tests all price it."""
+    return create_scheme(
+        engine,
+        None,
+        SchemeInput(
+            "DAL-10+1",
+            "Dal: buy 10 get 1",
+            "free_goods",
+            valid_from,
+            valid_to,
+            product="DAL-1",
+            rules=[RuleInput(10, free_qty=1)],
+        ),
+    )

@@ -34,6 +34,7 @@ from mangalm_desktop.db.outbox import OP_UPSERT_ORDER, enqueue, row_payload
 from mangalm_desktop.sync.central import NewUser, add_user, init_central
 from mangalm_desktop.sync.connection import CentralConfig, libpq_url, sqlalchemy_url
 from mangalm_desktop.sync.tables import all_specs
+from tests.support.local_db import local_database
 
 
 def as_user(url: str, user: str, password: str = "") -> str:
@@ -196,7 +197,8 @@ def _code_of(session, agent_id: uuid.UUID) -> str:  # noqa: ANN001 - a Session
 
 
 def local_db(path: Path) -> Engine:
-    return open_local_database(path)
+    """A laptop's database at ``path``: opened, or a new, empty one (tests.support.local_db)."""
+    return local_database(path)
 
 
 def new_order(

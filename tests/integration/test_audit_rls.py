@@ -30,8 +30,8 @@ INSERT = (
 
 
 @pytest.fixture
-def world(pg_url):
-    return build_world(pg_url, stores_per_agent=1, invoices_per_store=1, products=2)
+def world(pg_migrated_url):
+    return build_world(pg_migrated_url, stores_per_agent=1, invoices_per_store=1, products=2)
 
 
 def test_agents_append_only_managers_read_all(world):

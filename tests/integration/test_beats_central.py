@@ -29,8 +29,8 @@ MONDAY = dt.date(2026, 11, 2)
 
 
 @pytest.fixture
-def laptops(pg_url, tmp_path):
-    world = build_world(pg_url, stores_per_agent=3, invoices_per_store=1, products=3)
+def laptops(pg_migrated_url, tmp_path):
+    world = build_world(pg_migrated_url, stores_per_agent=3, invoices_per_store=1, products=3)
     a_db, b_db, boss_db = (local_db(tmp_path / f"{n}.sqlite") for n in ("a", "b", "boss"))
     conns = {
         "a": world.connector(world.agent_a),

@@ -22,10 +22,10 @@ pytestmark = pytest.mark.pg
 
 
 @pytest.fixture
-def world(pg_url, tmp_path, monkeypatch):
+def world(pg_migrated_url, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     monkeypatch.delenv("PGPASSWORD", raising=False)
-    return build_world(pg_url)
+    return build_world(pg_migrated_url)
 
 
 @pytest.fixture

@@ -58,8 +58,8 @@ SHARED_TABLES = (
 
 
 @pytest.fixture
-def world(pg_url):
-    return build_world(pg_url, stores_per_agent=2, invoices_per_store=1, products=3)
+def world(pg_migrated_url):
+    return build_world(pg_migrated_url, stores_per_agent=2, invoices_per_store=1, products=3)
 
 
 @pytest.fixture

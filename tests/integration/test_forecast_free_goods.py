@@ -12,28 +12,15 @@ from mangalm_desktop.db.models import OrderLine
 from mangalm_desktop.forecasting.service import load_history
 from mangalm_desktop.orders import service
 from mangalm_desktop.orders.model import LineInput, OrderDraft
-from mangalm_desktop.schemes.service import RuleInput, SchemeInput, create_scheme
 
-from .orders_support import seed
+from .orders_support import dal_ten_plus_one, seed
 
 TODAY = dt.date(2026, 12, 6)
 
 
 def test_free_goods_are_left_out_of_the_forecast_history(engine) -> None:
     sd = seed(engine)
-    create_scheme(
-        engine,
-        None,
-        SchemeInput(
-            "DAL-10+1",
-            "Dal: buy 10 get 1",
-            "free_goods",
-            dt.date(2026, 12, 1),
-            dt.date(2026, 12, 31),
-            product="DAL-1",
-            rules=[RuleInput(10, free_qty=1)],
-        ),
-    )
+    dal_ten_plus_one(engine, dt.date(2026, 12, 1), dt.date(2026, 12, 31))
     draft = OrderDraft(store=sd.store_id, agent_id=sd.agent_id, lines=[LineInput("DAL-1", 20)])
     res = service.submit(engine, draft, identity=None, today=TODAY)
     with session_scope(engine) as s:

@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 
 from mangalm_desktop.cli.main import main
 from mangalm_desktop.db.engine import session_scope
-from mangalm_desktop.db.migrate import open_local_database
 from mangalm_desktop.db.models import (
     Agent,
     CallLog,
@@ -31,13 +30,14 @@ from mangalm_desktop.forecasting.service import (
     upsell_for_store,
     win_back_list,
 )
+from tests.support.local_db import local_database
 
 TODAY = dt.date(2024, 6, 3)  # a Monday
 
 
 @pytest.fixture()
 def shop(tmp_path):
-    engine = open_local_database(tmp_path / "laptop.sqlite")
+    engine = local_database(tmp_path / "laptop.sqlite")
     ids: dict[str, uuid.UUID] = {}
     with session_scope(engine) as s:
         agent = Agent(id=uuid.uuid4(), code="A01", name="Asha")

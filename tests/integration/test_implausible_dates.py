@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import shutil
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -69,9 +70,9 @@ def standalone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
-@pytest.fixture
-def bad_db(tmp_path: Path) -> Path:
-    path = tmp_path / "bad.sqlite"
+@pytest.fixture(scope="module")
+def bad_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("implausible") / "bad.sqlite"
     engine = migrate.open_local_database(path)
     reports_data.build(engine)
     _add_bad_invoices(engine)
@@ -79,11 +80,11 @@ def bad_db(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def clean_db(bad_db: Path, tmp_path: Path) -> Path:
+@pytest.fixture(scope="module")
+def clean_template(bad_template: Path) -> Path:
     """The same database (same ids, so the same model fit) without the bad invoices."""
-    path = tmp_path / "clean.sqlite"
-    engine = migrate.open_local_database(bad_db)
+    path = bad_template.with_name("clean.sqlite")
+    engine = migrate.open_local_database(bad_template)
     with engine.connect() as conn:
         conn.exec_driver_sql(f"VACUUM INTO '{path}'")
     engine.dispose()
@@ -94,6 +95,17 @@ def clean_db(bad_db: Path, tmp_path: Path) -> Path:
         s.execute(delete(Invoice).where(Invoice.id.in_(bad)))
     engine.dispose()
     return path
+
+
+# Each test gets its own copies (a forecast writes to them); the two are built once a module.
+@pytest.fixture
+def bad_db(bad_template: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copyfile(bad_template, tmp_path / "bad.sqlite"))
+
+
+@pytest.fixture
+def clean_db(clean_template: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copyfile(clean_template, tmp_path / "clean.sqlite"))
 
 
 def _records(db: Path, name: str, f: ReportFilters) -> list[dict]:

@@ -34,8 +34,8 @@ TODAY = dt.date(2026, 11, 25)
 
 
 @pytest.fixture
-def world(pg_url):
-    w = build_world(pg_url, stores_per_agent=2, invoices_per_store=2, products=3)
+def world(pg_migrated_url):
+    w = build_world(pg_migrated_url, stores_per_agent=2, invoices_per_store=2, products=3)
     with psycopg.connect(as_user(w.url, "postgres"), autocommit=True) as c:
         c.execute("UPDATE invoice SET balance = total, due_date = invoice_date")
     return w

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import Date, literal, select
 
-from mangalm_desktop.db import migrate
 from mangalm_desktop.db.engine import make_engine
 from mangalm_desktop.reports import sqlfn
+from tests.support.local_db import local_database
 
 # Every day of a leap year and its neighbours' edges.
 DAYS = [dt.date(2023, 12, 25) + dt.timedelta(days=i) for i in range(0, 380, 3)]
@@ -30,7 +30,7 @@ def _expected_start(d: dt.date, period: str) -> dt.date:
 @pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
 def conn(request, tmp_path):
     if request.param == "sqlite":
-        eng = migrate.open_local_database(tmp_path / "p.sqlite")
+        eng = local_database(tmp_path / "p.sqlite")
     else:
         eng = make_engine(request.getfixturevalue("pg_url"))
     with eng.connect() as c:

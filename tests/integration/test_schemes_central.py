@@ -29,8 +29,8 @@ DAY = dt.date(2026, 12, 6)
 
 
 @pytest.fixture
-def world(pg_url):
-    w = build_world(pg_url, stores_per_agent=2, invoices_per_store=1, products=3)
+def world(pg_migrated_url):
+    w = build_world(pg_migrated_url, stores_per_agent=2, invoices_per_store=1, products=3)
     with psycopg.connect(as_user(w.url, "postgres"), autocommit=True) as owner:
         owner.execute(
             "UPDATE store SET region = 'Pune', size_class = 'A' WHERE id = ANY(%s)", (w.stores_a,)

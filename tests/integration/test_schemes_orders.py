@@ -25,7 +25,7 @@ from mangalm_desktop.schemes.service import (
 )
 from mangalm_desktop.security.roles import Identity, PermissionDenied
 
-from .orders_support import seed
+from .orders_support import dal_ten_plus_one, seed
 
 TODAY = dt.date(2026, 12, 6)
 DEC1, DEC31 = dt.date(2026, 12, 1), dt.date(2026, 12, 31)
@@ -77,19 +77,7 @@ def test_submit_applies_slab_and_free_goods_and_keeps_their_effect(engine, sd) -
             rules=[RuleInput(10, D("5")), RuleInput(25, D("8"))],
         ),
     )
-    create_scheme(
-        engine,
-        None,
-        SchemeInput(
-            "DAL-10+1",
-            "Dal: buy 10 get 1",
-            "free_goods",
-            DEC1,
-            DEC31,
-            product="DAL-1",
-            rules=[RuleInput(10, free_qty=1)],
-        ),
-    )
+    dal_ten_plus_one(engine, DEC1, DEC31)
     assert slab.rules == ("5% off at 10+", "8% off at 25+")
     draft = OrderDraft(
         store=sd.store_id,
@@ -250,19 +238,7 @@ def test_free_lines_are_not_what_the_store_ordered(engine, sd) -> None:
     from mangalm_desktop.orders.model import Suggestion
     from mangalm_desktop.orders.prefill import prefill
 
-    create_scheme(
-        engine,
-        None,
-        SchemeInput(
-            "DAL-10+1",
-            "Dal: buy 10 get 1",
-            "free_goods",
-            DEC1,
-            DEC31,
-            product="DAL-1",
-            rules=[RuleInput(10, free_qty=1)],
-        ),
-    )
+    dal_ten_plus_one(engine, DEC1, DEC31)
     dal = sd.products["DAL-1"]
     draft = OrderDraft(
         store=sd.store_id,

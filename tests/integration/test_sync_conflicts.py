@@ -59,10 +59,10 @@ def _central_lines(world, order_id) -> list[tuple[str, int]]:
 
 
 @pytest.fixture
-def two_laptops(pg_url, tmp_path, monkeypatch):
+def two_laptops(pg_migrated_url, tmp_path, monkeypatch):
     """Agent A's two laptops, both synced, sharing one synced order of three lines."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    world = build_world(pg_url)
+    world = build_world(pg_migrated_url)
     one, two = local_db(tmp_path / "one.sqlite"), local_db(tmp_path / "two.sqlite")
     conn = world.connector(world.agent_a)
     assert sync_once(one, conn).ok and sync_once(two, conn).ok
@@ -166,8 +166,8 @@ def _store(eng, store_id) -> Store:
 
 
 @pytest.fixture
-def agent_and_manager(pg_url, tmp_path):
-    world = build_world(pg_url)
+def agent_and_manager(pg_migrated_url, tmp_path):
+    world = build_world(pg_migrated_url)
     agent, boss = local_db(tmp_path / "agent.sqlite"), local_db(tmp_path / "boss.sqlite")
     a_conn, m_conn = world.connector(world.agent_a), world.connector(world.manager)
     assert sync_once(agent, a_conn).ok and sync_once(boss, m_conn).ok

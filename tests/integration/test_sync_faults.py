@@ -49,8 +49,8 @@ FORK.set_forkserver_preload(["tests.integration.sync_support", "mangalm_desktop.
 
 
 @pytest.fixture
-def world(pg_url):
-    return build_world(pg_url, products=12)
+def world(pg_migrated_url):
+    return build_world(pg_migrated_url, products=12)
 
 
 def _make_orders(world, eng, rnd, n=2) -> dict[uuid.UUID, int]:

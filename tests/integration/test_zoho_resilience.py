@@ -234,7 +234,7 @@ def test_keyring_token_is_not_used_with_another_refresh_token(server, central, c
 
 
 def test_status_says_when_the_daily_budget_is_below_what_a_first_pull_needs(
-    server, central, clock, pg_url, tmp_path, monkeypatch, capsys
+    server, central, clock, pg_migrated_url, tmp_path, monkeypatch, capsys
 ):
     from decimal import Decimal
 
@@ -257,12 +257,12 @@ def test_status_says_when_the_daily_budget_is_below_what_a_first_pull_needs(
             )
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     save_config(bridge_config(server, daily_budget=100))
-    assert main(["zoho", "status", "--central", pg_url]) == 0
+    assert main(["zoho", "status", "--central", pg_migrated_url]) == 0
     out = capsys.readouterr().out
     assert "The daily budget (100 requests) is below what the first pull needs" in out
     assert "about 2 days" in out
     save_config(bridge_config(server, daily_budget=5000))
-    assert main(["zoho", "status", "--central", pg_url]) == 0
+    assert main(["zoho", "status", "--central", pg_migrated_url]) == 0
     assert "below what the first pull needs" not in capsys.readouterr().out
 
 
