@@ -26,16 +26,23 @@ pytestmark = pytest.mark.gui
 WAIT = 20_000
 
 
-def test_the_next_start_shows_the_kept_list_until_the_fresh_one(
-    demo_forecast_template, tmp_path, make_window, qtbot, monkeypatch
-):
+def _first_start(demo_forecast_template, tmp_path, make_window, qtbot):
+    """A copy of the forecast demo opened, Today shown with its list: (window, engine, view,
+    the copy's path)."""
     path = tmp_path / "demo.sqlite"
     shutil.copy(demo_forecast_template, path)
     engine = open_local_database(path)
     ensure_search_schema(engine, AS_OF)
-    first = make_window(engine, path)
-    today = first.show_view("today")
+    window = make_window(engine, path)
+    today = window.show_view("today")
     qtbot.waitUntil(lambda: "stores to call" in today.summary.text(), timeout=WAIT)
+    return window, engine, today, path
+
+
+def test_the_next_start_shows_the_kept_list_until_the_fresh_one(
+    demo_forecast_template, tmp_path, make_window, qtbot, monkeypatch
+):
+    first, engine, today, path = _first_start(demo_forecast_template, tmp_path, make_window, qtbot)
     shown = [e.store_id for e in today.rows[:10]]
     assert shown and "as of" not in today.summary.text()  # nothing was kept before
     assert first.ctx.runner.wait_idle()  # the list is kept in the background
@@ -127,13 +134,7 @@ def test_the_kept_list_is_shown_before_the_forecasting_stack_is_loaded(
     """At the next start the kept list needs neither pandas nor the models (~0.7 s to load at
     start on this machine): they are loaded on a worker, for the fresh list, once the kept
     rows are on screen (issue 21)."""
-    path = tmp_path / "demo.sqlite"
-    shutil.copy(demo_forecast_template, path)
-    engine = open_local_database(path)
-    ensure_search_schema(engine, AS_OF)
-    first = make_window(engine, path)
-    today = first.show_view("today")
-    qtbot.waitUntil(lambda: "stores to call" in today.summary.text(), timeout=WAIT)
+    first, engine, today, path = _first_start(demo_forecast_template, tmp_path, make_window, qtbot)
     assert first.ctx.runner.wait_idle()  # the list is kept
     first.close()
     engine.dispose()
