@@ -51,7 +51,7 @@ from sqlalchemy import (
 
 from .dirty_stores import mark, store_triggers
 from .models import Prediction, Product
-from .types import Money
+from .types import money_type
 
 log = logging.getLogger(__name__)
 
@@ -104,17 +104,11 @@ TRIGGERS: dict[str, str] = {
 }
 
 
-def _price_scale() -> int:
-    money = Product.__table__.c.price.type
-    assert isinstance(money, Money)
-    return money.scale
-
-
 def sums_query(dialect: Dialect) -> Select[*tuple[Any, ...]]:
     """Per store (its id as stored text): Σ P × qty × price in rupees, Σ P × qty, and whether
     a line has a price. Today's rule, summed from the lines: what the table keeps on SQLite,
     and what Today reads directly on PostgreSQL."""
-    scale = float(10 ** _price_scale()) if dialect.name == "sqlite" else 1.0  # minor units
+    scale = money_type(Product.price).stored_per_unit(dialect)
     # each line's price in rupees first (as the Decimal → float the old per-line code made)
     price = cast(func.coalesce(Product.price, 0), Float) / scale
     amount = Prediction.probability * Prediction.suggested_qty

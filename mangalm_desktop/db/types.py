@@ -52,6 +52,11 @@ class Money(TypeDecorator[Decimal]):
             return (Decimal(str(value)) / self._factor).quantize(self._quantum)
         return Decimal(value).quantize(self._quantum)  # type: ignore[arg-type]
 
+    def stored_per_unit(self, dialect: Dialect) -> float:
+        """What a stored amount is divided by to give rupees, for readers that do the sums
+        themselves (raw rows, floats): minor units on SQLite, the amount on PostgreSQL."""
+        return float(self._factor) if dialect.name == "sqlite" else 1.0
+
     @property
     def python_type(self) -> type:
         return Decimal
@@ -59,6 +64,13 @@ class Money(TypeDecorator[Decimal]):
     def __repr__(self) -> str:
         # Alembic renders types with repr(); the scale must survive into migrations.
         return f"Money(scale={self.scale}, precision={self.precision})"
+
+
+def money_type(column: Any) -> Money:
+    """The :class:`Money` type of a model's money column (``Product.price``)."""
+    money = column.type
+    assert isinstance(money, Money), f"{column} is not a Money column"
+    return money
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

@@ -628,7 +628,7 @@ def todays_calls(
 
     ``agent_id`` None = every agent's stores; an agent ``identity`` gets their own stores only
     (asking for another agent's list is refused). Every store is ranked in columns; an entry
-    is made when the list is read (:class:`.today.LazyRows`)."""
+    is made when the list is read (:class:`.entries.LazyRows`)."""
     agent_id = _own_agent(identity, agent_id)
     today = today or dt.date.today()
     with session_scope(engine) as session:

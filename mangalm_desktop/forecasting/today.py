@@ -4,7 +4,7 @@ Why a module of its own: at 100,000 stores Today's first view took 10.8 s (issue
 all of it in building Python objects per row — a ``uuid.UUID`` and a ``Decimal`` per store and
 per suggested line, a ``CallListEntry`` per store. Here rows stay as the driver gives them
 (ids as their stored text, money in stored units) and are turned into objects only for the
-rows a person looks at (:class:`LazyRows`).
+rows a person looks at (:class:`.entries.LazyRows`).
 
 - :func:`order_days` — one row per (store, day) with an order: from ``store_day_sales``
   (db/day_sales.py, kept by triggers) on SQLite; grouped from the lines on PostgreSQL.
@@ -30,13 +30,12 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import Cast
 
 from ..db.day_sales import OPEN_ORDER_STATES, refresh_day_sales
-from ..db.models import InvoiceLine, Order, OrderLine, Product, Store
+from ..db.models import InvoiceLine, Order, OrderLine, Store
 from ..db.search import shown_balance
 from ..db.store_expected import KEPT, refresh_store_expected, rounded, sums_query
-from ..db.types import Money
+from ..db.types import money_type
 from ..domain.date_window import EARLIEST_DATE
 from ..domain.enums import OrderKind
-from .entries import LazyRows as LazyRows  # re-exported (it was defined here)
 
 
 def id_text(column: InstrumentedAttribute[uuid.UUID]) -> Cast[str]:
@@ -64,7 +63,7 @@ def order_days(session: Session, last: Any) -> pd.DataFrame:
     ).all()
     names = ["store_id", "date", "il", "iu", "iv", "ol", "ou", "ov"]
     t = pd.DataFrame.from_records(rows, columns=names)
-    n = float(10 ** _price_scale())
+    n = money_type(InvoiceLine.unit_price).stored_per_unit(conn.dialect)
     has_inv, has_ord = t["il"].to_numpy() > 0, t["ol"].to_numpy() > 0
     # each part's value as its own query gave it (NaN when not above 0), then their sum
     inv = np.where(has_inv, t["iv"].to_numpy(dtype=float) / n, np.nan)
@@ -81,16 +80,6 @@ def order_days(session: Session, last: Any) -> pd.DataFrame:
             "value": value,
         }
     )
-
-
-def _price_scale() -> int:
-    return _price_type(InvoiceLine).scale
-
-
-def _price_type(model: type[InvoiceLine] | type[Product]) -> Money:
-    column = model.__table__.c["unit_price" if model is InvoiceLine else "price"]
-    assert isinstance(column.type, Money)
-    return column.type
 
 
 def _order_days_grouped(session: Session, last: Any) -> pd.DataFrame:
@@ -167,8 +156,7 @@ class StoreRows:
         return len(self.key)
 
     def balance(self, i: int) -> Any:
-        money = Store.__table__.c.outstanding_balance.type
-        assert isinstance(money, Money)
+        money = money_type(Store.outstanding_balance)
         return money.process_result_value(self.raw_balance[i], self.dialect)
 
 

@@ -1,10 +1,10 @@
-"""Today's lists make an entry only when it is read (forecasting.today.LazyRows)."""
+"""Today's lists make an entry only when it is read (forecasting.entries.LazyRows)."""
 
 from __future__ import annotations
 
 import pytest
 
-from mangalm_desktop.forecasting.today import LazyRows
+from mangalm_desktop.forecasting.entries import LazyRows
 
 
 def test_rows_are_made_when_read_and_kept():
