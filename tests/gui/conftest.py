@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from mangalm_desktop.gui.settings import use_settings_dir
+from tests.gui.people import stop_answering
 
 AS_OF = dt.date(2026, 11, 3)
 
@@ -47,6 +48,7 @@ def no_tracebacks(request):
     logger.addHandler(handler)
     yield
     logger.removeHandler(handler)
+    stop_answering()  # a dialog this test waited for in vain must not be answered in the next
     capture = getattr(request.node, "qt_log_capture", None)
     records = capture.records if capture is not None else []
     warnings = [

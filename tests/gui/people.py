@@ -4,6 +4,10 @@ A modal dialog opened with ``exec()`` (QInputDialog.getText, QMessageBox.questio
 "unsaved lines" box) blocks the test until someone answers it; :func:`answer_modal` schedules
 that someone: it waits for the next visible modal widget of the wanted kind and hands it to
 ``answer``, which types and clicks its real buttons.
+
+A poller lives on Qt timers, not on the test's stack: one whose dialog never came (the
+optional credit-limit box) would go on polling into the next test and answer *its* dialog.
+:func:`stop_answering` ends every poller; the GUI conftest calls it as each test ends.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ class Answered:
     def __init__(self) -> None:
         self.dialog: QWidget | None = None
         self.text = ""
+        self.stopped = False
 
     @property
     def done(self) -> bool:
@@ -42,19 +47,42 @@ def answer_modal(
     """When a modal ``kind`` dialog shows, call ``answer(dialog)`` (once)."""
     got = Answered()
     deadline = time.monotonic() + timeout_s
+    _waiting.append(got)
 
     def poll() -> None:
+        if got.stopped:
+            return
         w = QApplication.activeModalWidget()
         if isinstance(w, kind) and w.isVisible():
             got.dialog = w
             got.text = dialog_text(w)
+            _stop(got)
             answer(w)
             return
         if time.monotonic() < deadline:
             QTimer.singleShot(20, poll)
+        else:
+            _stop(got)
 
     QTimer.singleShot(0, poll)
     return got
+
+
+_waiting: list[Answered] = []
+
+
+def _stop(got: Answered) -> None:
+    got.stopped = True
+    if got in _waiting:
+        _waiting.remove(got)
+
+
+def stop_answering() -> int:
+    """End every poller still waiting for its dialog; return how many there were."""
+    left = list(_waiting)
+    for got in left:
+        _stop(got)
+    return len(left)
 
 
 def dialog_text(w: QWidget) -> str:
