@@ -1,8 +1,8 @@
 """Weekly (store, product) demand: statsforecast models, the app's combination, intervals.
 
 The app's own weekly forecast is a per-class linear combination of simple, robust signals
-(averages over the last 13/26/52 weeks, the same weeks last year, and a Croston-SBA style
-rate), with non-negative weights fitted per ADI/CV² class (smooth, erratic, intermittent,
+(averages over the last 13/26/52 weeks and the last 4 open ones, the same weeks last year,
+and a Croston-SBA style rate), with non-negative weights fitted per ADI/CV² class (smooth, erratic, intermittent,
 lumpy) by a rolling-origin backtest one horizon before the origin. It is pure numpy, so 50,000
 series cost little more than one statsforecast model. Intervals are split-conformal: the
 80% quantile of |actual − forecast| / scale on that same inner backtest, where scale is the
@@ -18,7 +18,7 @@ import numpy as np
 from .nnls import nnls
 
 CLASSES = ("smooth", "erratic", "intermittent", "lumpy")
-SIGNALS = ("avg13", "avg26", "avg52", "last_year", "sba")
+SIGNALS = ("avg13", "avg26", "avg52", "last_year", "sba", "recent")
 RESCALE_POWER = 1.0
 SEASON_BEFORE_WEEKS = 13
 SEASON_MIN_BEFORE_WEEKS = 2
@@ -29,10 +29,17 @@ SEASON_CELL_QUANTILE = 0.999
 """Last year's shape is read with each week-cell cut at this quantile of the non-zero cells:
 on the real history February-March 2010 held one-off orders of 9,456-19,152 units (the
 0.999 quantile is about 650) that made last year's spring look 10-30% bigger than it was."""
+RECENT_WEEKS = 4
+"""The sixth signal: the mean of the last 4 open weeks, so the combination can follow a level
+that moved inside the 13-week window (after the January lull of 2011 the 13-week average still
+held December; docs/forecasting.md)."""
 BIAS_WINDOWS = 1
 LEVEL_CLIP = (0.9, 1.1)
 """The level correction (the bias the procedure showed one origin earlier) moves the forecast
 by at most 10%: at ±20–25% it chased one window's swing into the next (docs/forecasting.md)."""
+YEAR_AGO_CLIP = (0.8, 1.25)
+"""With the bias the procedure showed over the same weeks a year earlier, the whole level
+correction moves the forecast by at most −20% / +25%."""
 CLOSED_SHARE = 0.5
 """A week whose whole book sold under this share of the median of the weeks around it is a
 closure (Christmas: 0 and 0.2–0.4 on the real history; no other week fell under 0.54)."""
@@ -165,6 +172,8 @@ def signals(y: np.ndarray, horizon: int, is_open: np.ndarray | None = None) -> n
     # smooth last year's weeks: the exact week is noise, the season's level is signal
     out[3] = ly.mean(axis=1, keepdims=True) * 0.5 + ly * 0.5
     out[4] = sba_rate(y[:, is_open] if not is_open.all() else y)[:, None]
+    recent = np.flatnonzero(is_open)[-RECENT_WEEKS:]
+    out[5] = y[:, recent if len(recent) else slice(-RECENT_WEEKS, None)].mean(axis=1)[:, None]
     return out
 
 
@@ -178,6 +187,9 @@ class DemandModel:
     seasonal: bool = True
     conformal_q_total: float = 1.0
     level_correction: float = 1.0
+    year_ago_ratio: float | None = None
+    """actual ÷ forecast of the fitting procedure over the same weeks a year earlier (None
+    without a long enough year before); part of ``level_correction``, kept for the report."""
 
     def rate_halfwidth(self, y: np.ndarray) -> np.ndarray:
         """Half-width of the 80% interval of the *mean weekly* demand over a horizon, per row.
@@ -277,32 +289,51 @@ def fit_demand_model(
 ) -> DemandModel:
     """Fit class weights and the conformal multiplier on the last ``horizon`` weeks of ``y``,
     then correct the level by the bias the *whole fitting procedure* showed at the
-    ``bias_windows`` earlier rolling origins (a forecast that ran 10% short at each of the
-    last origins is scaled up by about 10%; clipped to ±25%).
+    ``bias_windows`` earlier rolling origins (a forecast that ran 10% short at the last origin
+    is scaled up, by at most :data:`LEVEL_CLIP`) and over the same weeks a year earlier.
 
+    The year-ago part is the level correction made seasonal: the combination lags a growing
+    book and leads a shrinking one by amounts that repeat with the season (on the real history
+    it ran 10-25% short through both summers), which one horizon back cannot see at a turn.
     The weeks used for scoring are never seen by the signals they score.
     """
     model = _fit_core(y, horizon, level)
     k = BIAS_WINDOWS if bias_windows is None else bias_windows
     ok = open_weeks(y)
+    t = y.shape[1]
     ratios = []
     for j in range(1, k + 1):
-        cut = y.shape[1] - j * horizon
-        if cut <= 2 * horizon + 8:
+        r = _procedure_ratio(y, t - j * horizon, horizon, level, ok)
+        if r is None:
             break
-        past, after = y[:, :cut], y[:, cut : cut + horizon]
-        keep = (past > 0).sum(axis=1) >= 2
-        if keep.sum() < 20:
-            break
-        inner = _fit_core(past[keep], horizon, level)
-        fc, _, _ = inner.forecast(past[keep], horizon)
-        wk = ok[cut : cut + horizon]
-        if fc[:, wk].sum() > 0:
-            ratios.append(after[keep][:, wk].sum() / fc[:, wk].sum())
+        ratios.append(r)
     if ratios:
         r = float(np.exp(np.mean(np.log(ratios))))
         model.level_correction = float(np.clip(r, *LEVEL_CLIP))
+    model.year_ago_ratio = _procedure_ratio(y, t - 52, horizon, level, ok)
+    if model.year_ago_ratio is not None:
+        both = model.level_correction * model.year_ago_ratio
+        model.level_correction = float(np.clip(both, *YEAR_AGO_CLIP))
     return model
+
+
+def _procedure_ratio(
+    y: np.ndarray, cut: int, horizon: int, level: float, ok: np.ndarray
+) -> float | None:
+    """actual ÷ forecast over the open weeks of the ``horizon`` after week ``cut``, of the
+    procedure fitted on the weeks before it; None where that history is too short."""
+    if cut <= 2 * horizon + 8:
+        return None
+    past, after = y[:, :cut], y[:, cut : cut + horizon]
+    keep = (past > 0).sum(axis=1) >= 2
+    if keep.sum() < 20:
+        return None
+    inner = _fit_core(past[keep], horizon, level)
+    fc, _, _ = inner.forecast(past[keep], horizon)
+    wk = ok[cut : cut + horizon]
+    if fc[:, wk].sum() <= 0:
+        return None
+    return float(after[keep][:, wk].sum() / fc[:, wk].sum())
 
 
 def _fit_core(y: np.ndarray, horizon: int, level: float) -> DemandModel:

@@ -455,6 +455,7 @@ def evaluate_history(
             "published_params": chosen_params,
             "season_factor": round(season_ratio(y, h), 3),
             "level_correction": round(dm.level_correction, 3),
+            "year_ago_ratio": _num(dm.year_ago_ratio),
         }
         for name in names:
             one = DemandScore()

@@ -9,6 +9,7 @@ import pytest
 
 from mangalm_desktop.forecasting.demand import (
     SEASON_MIN_BEFORE_WEEKS,
+    SIGNALS,
     DemandModel,
     holiday_factors,
     open_weeks,
@@ -74,7 +75,7 @@ def test_a_closure_last_year_is_forecast_again():
     y = _closing_book(weeks, closed=(weeks - 52 + 1,))
     factors = holiday_factors(y, HORIZON)
     assert factors[1] == 0.0 and (np.delete(factors, 1) == 1.0).all()
-    weights = np.zeros((4, 5))
+    weights = np.zeros((4, len(SIGNALS)))
     weights[:, 0] = 1.0
     point = DemandModel(weights, 1.0, seasonal=False).forecast(y, HORIZON)[0]
     np.testing.assert_allclose(point[:, 1], 0.0)
@@ -101,7 +102,7 @@ def test_a_quiet_week_in_a_small_book_is_not_a_closure():
 
 
 def test_forecast_carries_the_season():
-    weights = np.zeros((4, 5))
+    weights = np.zeros((4, len(SIGNALS)))
     weights[:, 0] = 1.0  # the 13-week average
     y = _book(1.65)
     flat = DemandModel(weights, 1.0, seasonal=False).forecast(y, HORIZON)[0]
@@ -112,7 +113,7 @@ def test_forecast_carries_the_season():
 
 def test_the_interval_moves_with_the_level():
     """A point raised by the bias correction and the season carries its interval along."""
-    weights = np.zeros((4, 5))
+    weights = np.zeros((4, len(SIGNALS)))
     weights[:, 0] = 1.0
     y = _book(1.65)
     week = series_scale(y)[:, None]  # the series' mean week since its first sale
