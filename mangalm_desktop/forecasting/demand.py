@@ -36,10 +36,10 @@ held December; docs/forecasting.md)."""
 BIAS_WINDOWS = 1
 LEVEL_CLIP = (0.9, 1.1)
 """The level correction (the bias the procedure showed one origin earlier) moves the forecast
-by at most 10%: at ±20–25% it chased one window's swing into the next (docs/forecasting.md)."""
-YEAR_AGO_CLIP = (0.8, 1.25)
-"""With the bias the procedure showed over the same weeks a year earlier, the whole level
-correction moves the forecast by at most −20% / +25%."""
+by at most 10%: at ±20–25% it chased one window's swing into the next (docs/forecasting.md).
+The year-ago ratio (the bias the procedure showed over the same weeks a year earlier) is
+clipped the same way, so the two move the forecast by at most 21% together: unclipped, a book
+with random (not seasonal) level steps had its forecast raised 25% by last year's step."""
 CLOSED_SHARE = 0.5
 """A week whose whole book sold under this share of the median of the weeks around it is a
 closure (Christmas: 0 and 0.2–0.4 on the real history; no other week fell under 0.54)."""
@@ -290,7 +290,8 @@ def fit_demand_model(
     """Fit class weights and the conformal multiplier on the last ``horizon`` weeks of ``y``,
     then correct the level by the bias the *whole fitting procedure* showed at the
     ``bias_windows`` earlier rolling origins (a forecast that ran 10% short at the last origin
-    is scaled up, by at most :data:`LEVEL_CLIP`) and over the same weeks a year earlier.
+    is scaled up, by at most :data:`LEVEL_CLIP`) and by the bias it showed over the same weeks
+    a year earlier (clipped the same way).
 
     The year-ago part is the level correction made seasonal: the combination lags a growing
     book and leads a shrinking one by amounts that repeat with the season (on the real history
@@ -312,8 +313,7 @@ def fit_demand_model(
         model.level_correction = float(np.clip(r, *LEVEL_CLIP))
     model.year_ago_ratio = _procedure_ratio(y, t - 52, horizon, level, ok)
     if model.year_ago_ratio is not None:
-        both = model.level_correction * model.year_ago_ratio
-        model.level_correction = float(np.clip(both, *YEAR_AGO_CLIP))
+        model.level_correction *= float(np.clip(model.year_ago_ratio, *LEVEL_CLIP))
     return model
 
 
