@@ -71,7 +71,7 @@ def build_cache(cache: Path, n_origins: int, horizon: int, spacing: int) -> list
     return paths
 
 
-def score(paths: list[Path], horizon: int, verbose: bool = True) -> dict:
+def score(paths: list[Path], horizon: int, verbose: bool = True, year_ago: bool = True) -> dict:
     """Fit and score the app's demand model at every cached origin."""
     pooled = DemandScore()
     rows = []
@@ -79,7 +79,7 @@ def score(paths: list[Path], horizon: int, verbose: bool = True) -> dict:
         z = np.load(path)
         y = z["y"].astype(np.float64)
         actual = z["actual"].astype(np.float64)
-        model = fit_demand_model(y, horizon)
+        model = fit_demand_model(y, horizon, year_ago=year_ago)
         point, low, high = model.forecast(y, horizon)
         here, first4 = DemandScore(), DemandScore()
         here.add(point, actual, y, low, high)
@@ -96,6 +96,7 @@ def score(paths: list[Path], horizon: int, verbose: bool = True) -> dict:
                 "season": season_ratio(y, horizon),
                 "level": model.level_correction,
                 "factor": model.level(y, horizon),
+                "year_ago": model.year_ago_ratio,
             }
         )
         if verbose:
@@ -103,7 +104,8 @@ def score(paths: list[Path], horizon: int, verbose: bool = True) -> dict:
             print(
                 f"{r['origin']}  bias {r['bias']:+.3f}  4wk {r['bias4']:+.3f}  "
                 f"WAPEt {r['wape_total']:.3f}  cov {r['coverage_80']:.3f}  "
-                f"season {r['season']:.3f}  level {r['level']:.3f}",
+                f"season {r['season']:.3f}  level {r['level']:.3f}  year-ago ratio "
+                + ("–" if r["year_ago"] is None else f"{r['year_ago']:.3f}"),
                 flush=True,
             )
     p = pooled.as_dict()
@@ -126,6 +128,9 @@ def main() -> int:
     ap.add_argument("--horizon", type=int, default=8)
     ap.add_argument("--spacing", type=int, default=4)
     ap.add_argument("--weeks", action="store_true", help="print the book's weekly units too")
+    ap.add_argument(
+        "--no-year-ago", action="store_true", help="leave out the year-ago level correction"
+    )
     args = ap.parse_args()
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
@@ -139,7 +144,7 @@ def main() -> int:
             print(
                 str(np.datetime64(int(z["origin"]), "D")), " ".join(f"{v:.0f}" for v in book[-14:])
             )
-    score(paths, args.horizon)
+    score(paths, args.horizon, year_ago=not args.no_year_ago)
     print(f"done after {time.monotonic() - t0:.0f} s")
     return 0
 

@@ -285,13 +285,17 @@ def conformal_quantile(actual: np.ndarray, point: np.ndarray, scale: np.ndarray,
 
 
 def fit_demand_model(
-    y: np.ndarray, horizon: int, level: float = 0.8, bias_windows: int | None = None
+    y: np.ndarray,
+    horizon: int,
+    level: float = 0.8,
+    bias_windows: int | None = None,
+    year_ago: bool = True,
 ) -> DemandModel:
     """Fit class weights and the conformal multiplier on the last ``horizon`` weeks of ``y``,
     then correct the level by the bias the *whole fitting procedure* showed at the
     ``bias_windows`` earlier rolling origins (a forecast that ran 10% short at the last origin
     is scaled up, by at most :data:`LEVEL_CLIP`) and by the bias it showed over the same weeks
-    a year earlier (clipped the same way).
+    a year earlier (clipped the same way; ``year_ago=False`` leaves that out, for comparison).
 
     The year-ago part is the level correction made seasonal: the combination lags a growing
     book and leads a shrinking one by amounts that repeat with the season (on the real history
@@ -311,7 +315,8 @@ def fit_demand_model(
     if ratios:
         r = float(np.exp(np.mean(np.log(ratios))))
         model.level_correction = float(np.clip(r, *LEVEL_CLIP))
-    model.year_ago_ratio = _procedure_ratio(y, t - 52, horizon, level, ok)
+    if year_ago:
+        model.year_ago_ratio = _procedure_ratio(y, t - 52, horizon, level, ok)
     if model.year_ago_ratio is not None:
         model.level_correction *= float(np.clip(model.year_ago_ratio, *LEVEL_CLIP))
     return model

@@ -11,6 +11,7 @@ from mangalm_desktop.forecasting.demand import (
     SEASON_MIN_BEFORE_WEEKS,
     SIGNALS,
     DemandModel,
+    fit_demand_model,
     holiday_factors,
     open_weeks,
     season_ratio,
@@ -135,3 +136,55 @@ def test_one_stores_one_off_order_last_year_is_not_a_season():
     assert season_ratio(y, HORIZON) == pytest.approx(1.0)
     y[:, 80 - 52 : 80 - 52 + HORIZON] *= 1.3  # a real run-up still counts
     assert season_ratio(y, HORIZON) == pytest.approx(1.3)
+
+
+def test_the_recent_signal_is_the_mean_of_the_last_four_open_weeks():
+    """After a closure (the whole book at 0) the recent level skips it, like every average."""
+    y = np.full((40, 60), 10.0)
+    y[:, -6:] = 20.0
+    y[:, -2] = 0.0
+    assert not open_weeks(y)[-2] and open_weeks(y)[-6:].sum() == 5
+    sig = signals(y, HORIZON)
+    assert SIGNALS[5] == "recent"
+    np.testing.assert_allclose(sig[5], 20.0)  # weeks -5, -4, -3 and -1
+    assert sig[0].max() < 15.0  # the 13-week average still holds the old level
+
+
+def _seasonal_range_book(weeks: int, seed: int = 3) -> np.ndarray:
+    """400 series; each year from week 30 to 39, 100 of them sell (a seasonal range, nothing
+    the rest of the year) and the other 300 sell 60% more: a season the book-level factor
+    under-reads, because the seasonal range's averages are near 0 when it starts."""
+    rng = np.random.default_rng(seed)
+    base = rng.uniform(2, 8, 400)[:, None]
+    season = (np.arange(weeks) % 52 >= 30) & (np.arange(weeks) % 52 < 40)
+    lam = np.repeat(base, weeks, axis=1)
+    lam[:100] = base[:100] * season * 3.0
+    lam[100:] = base[100:] * (1 + 0.6 * season)
+    return rng.poisson(lam).astype(np.float64)
+
+
+def _bias_4_weeks(model: DemandModel, y: np.ndarray, t: int) -> float:
+    point = model.forecast(y[:, :t], HORIZON)[0]
+    return float(point[:, :4].sum() / y[:, t : t + 4].sum() - 1)
+
+
+def test_the_bias_over_the_same_weeks_last_year_corrects_this_years_level():
+    """Last year the procedure ran 30% short as the season began; this year it is raised by
+    the 10% the clip allows, and its 4-week bias comes 8 points nearer 0."""
+    t = 2 * 52 + 30  # an origin at the season's start, two years in
+    y = _seasonal_range_book(t + HORIZON)
+    with_it = fit_demand_model(y[:, :t], HORIZON)
+    without = fit_demand_model(y[:, :t], HORIZON, year_ago=False)
+    assert without.year_ago_ratio is None
+    assert with_it.year_ago_ratio > 1.2
+    assert with_it.level_correction == pytest.approx(without.level_correction * 1.1)
+    before, after = _bias_4_weeks(without, y, t), _bias_4_weeks(with_it, y, t)
+    assert before < -0.15 and abs(after) < abs(before) - 0.08
+
+
+def test_no_year_ago_ratio_without_enough_history_a_year_before():
+    """The procedure is only run a year back where it could be fitted there (more than
+    2 horizons + 8 weeks before that week): on the real history, not before June 2011."""
+    y = _seasonal_range_book(52 + 2 * HORIZON + 8 + 1)
+    assert fit_demand_model(y[:, :-1], HORIZON).year_ago_ratio is None
+    assert fit_demand_model(y, HORIZON).year_ago_ratio is not None
