@@ -81,7 +81,7 @@ def checks(out: dict) -> list[tuple[str, bool, str]]:
         )
     )
     # the documented exception (docs/forecasting.md): origins whose same weeks a year earlier
-    # had too little history before them to fit the procedure there (the data's first year)
+    # had too little history before them to fit the procedure there (the export's first year)
     with_year = [o for o in out["per_origin"] if o.get("year_ago_ratio") is not None]
     rows.append(
         (
@@ -89,7 +89,8 @@ def checks(out: dict) -> list[tuple[str, bool, str]]:
             all(o.get("year_ago_ratio") is None for o in outside),
             f"{sum(abs(o['bias_first_4_weeks']) <= 0.10 for o in with_year)} of "
             f"{len(with_year)} such origins within ±10%; "
-            f"{n - len(with_year)} origins fall in the data's first year",
+            f"the other {n - len(with_year)} had too little history before the same weeks a "
+            "year earlier to run the procedure there",
         )
     )
     if best_sf:
