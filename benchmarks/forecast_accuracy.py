@@ -22,208 +22,19 @@ sys.path.insert(0, str(ROOT))
 
 from mangalm_desktop.cli.forecast_cmd import format_table  # noqa: E402
 from mangalm_desktop.domain.tasks import TaskContext  # noqa: E402
-from mangalm_desktop.forecasting.evaluate import (  # noqa: E402
-    STATSFORECAST_MODELS,
-    default_origins,
-    evaluate_history,
+from mangalm_desktop.forecasting.evaluate import default_origins, evaluate_history  # noqa: E402
+from mangalm_desktop.forecasting.evaluation_report import (  # noqa: E402
+    per_origin_tables,
+    reliability_tables,
+    targets,
+    targets_lines,
 )
 from mangalm_desktop.forecasting.metrics import METRIC_KEYS  # noqa: E402
-from mangalm_desktop.forecasting.nbr_baselines import PUBLISHED  # noqa: E402
 from mangalm_desktop.forecasting.reader import ONLINE_RETAIL_COLUMNS, read_history  # noqa: E402
 from mangalm_desktop.forecasting.series import build_history  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "online_retail_2009-12_2011-09.csv.gz"
 COLUMNS = "store=CustomerID,product=StockCode,date=InvoiceDate,quantity=Quantity,invoice=InvoiceNo,price=UnitPrice"
-
-
-def checks(out: dict) -> list[tuple[str, bool, str]]:
-    m = out["methods"]
-    app = m[out["app_method"]]
-    others = [n for n in m if n not in (out["app_method"], "zero")]
-    best_f1 = max(others, key=lambda n: m[n]["basket_f1"])
-    best_fill = max(others, key=lambda n: m[n]["qty_fill"])
-    sf = [n for n in STATSFORECAST_MODELS if n in m and m[n]["wape_total"] is not None]
-    best_sf = min(sf, key=lambda n: m[n]["wape_total"]) if sf else None
-    lifts = out["call_list_lifts"]
-    rows = []
-    for name in PUBLISHED:
-        if name in m:
-            rows.append(
-                (
-                    f"basket F1 and quantity fill above {name}",
-                    app["basket_f1"] > m[name]["basket_f1"]
-                    and app["qty_fill"] > m[name]["qty_fill"],
-                    f"F1 {app['basket_f1']:.4f} vs {m[name]['basket_f1']:.4f}; "
-                    f"fill {app['qty_fill']:.4f} vs {m[name]['qty_fill']:.4f}",
-                )
-            )
-    rows += [
-        (
-            "basket F1 above every other method",
-            app["basket_f1"] > m[best_f1]["basket_f1"],
-            f"best other: {best_f1} {m[best_f1]['basket_f1']:.4f}",
-        ),
-        (
-            "quantity fill above every other method",
-            app["qty_fill"] > m[best_fill]["qty_fill"],
-            f"best other: {best_fill} {m[best_fill]['qty_fill']:.4f}",
-        ),
-        ("demand bias within ±10% (pooled)", abs(app["bias"]) <= 0.10, f"{app['bias']:+.4f}"),
-    ]
-    outside = [o for o in out["per_origin"] if abs(o["bias_first_4_weeks"]) > 0.10]
-    off = [f"{o['origin']} {o['bias_first_4_weeks']:+.2f}" for o in outside]
-    n = len(out["per_origin"])
-    rows.append(
-        (
-            "demand bias within ±10% at every origin's 4-week window",
-            not off,
-            f"{n - len(off)} of {n} origins; outside: " + (", ".join(off) or "none"),
-        )
-    )
-    # the documented exception (docs/forecasting.md): origins whose same weeks a year earlier
-    # had too little history before them to fit the procedure there (the export's first year)
-    with_year = [o for o in out["per_origin"] if o.get("year_ago_ratio") is not None]
-    rows.append(
-        (
-            "… and at every origin with a year before it to learn the season's bias from",
-            all(o.get("year_ago_ratio") is None for o in outside),
-            f"{sum(abs(o['bias_first_4_weeks']) <= 0.10 for o in with_year)} of "
-            f"{len(with_year)} such origins within ±10%; "
-            f"the other {n - len(with_year)} had too little history before the same weeks a "
-            "year earlier to run the procedure there",
-        )
-    )
-    if best_sf:
-        rows.append(
-            (
-                "total WAPE no worse than the best statsforecast model",
-                app["wape_total"] <= m[best_sf]["wape_total"],
-                f"{app['wape_total']:.4f} vs {best_sf} {m[best_sf]['wape_total']:.4f}",
-            )
-        )
-    rows.append(
-        (
-            "80% interval coverage within 75–85%",
-            0.75 <= app["coverage_80"] <= 0.85,
-            f"{app['coverage_80']:.4f}",
-        )
-    )
-    for tag, label in (("", "with prices"), ("_no_prices", "without prices")):
-        a = lifts[f"mangalm{tag}"]
-        h1, h2 = lifts[f"value_x_overdue{tag}"], lifts[f"orders_90d{tag}"]
-        rows.append(
-            (
-                f"call list lift above both hand rankings, {label}",
-                a > max(h1, h2),
-                f"{a:.3f} vs value × overdue {h1:.3f}, orders in 90 days {h2:.3f}",
-            )
-        )
-    return rows
-
-
-def _table(header: list[str], rows: list[list], signed: tuple[int, ...] = ()) -> list[str]:
-    """A markdown table; the columns in ``signed`` (biases) print with their sign."""
-    out = ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
-    for r in rows:
-        out.append(
-            "| "
-            + " | ".join(
-                "–"
-                if v is None
-                else f"{v:+.3f}"
-                if isinstance(v, float) and k in signed
-                else f"{v:.3f}"
-                if isinstance(v, float)
-                else str(v)
-                for k, v in enumerate(r)
-            )
-            + " |"
-        )
-    return out
-
-
-def per_origin_tables(out: dict) -> list[str]:
-    app = out["app_method"]
-    sf = [n for n in STATSFORECAST_MODELS if n in out["methods"]]
-    md = [
-        "## Per origin: weekly demand (8-week horizon; bias also over its first 4 weeks)",
-        "",
-    ]
-    header = [
-        "origin",
-        "bias",
-        "bias 4 wk",
-        "WAPE total",
-        "RMSSE",
-        "coverage 80%",
-        "season factor",
-        "level corr.",
-        "year-ago ratio",
-    ]
-    header += [f"{n} bias" for n in sf] + [f"{n} WAPE total" for n in sf]
-    rows = []
-    for o in out["per_origin"]:
-        a = o[app]
-        rows.append(
-            [
-                o["origin"],
-                a["bias"],
-                o["bias_first_4_weeks"],
-                a["wape_total"],
-                a["rmsse"],
-                a["coverage_80"],
-                o["season_factor"],
-                o["level_correction"],
-                o.get("year_ago_ratio"),
-            ]
-            + [o[n]["bias"] for n in sf]
-            + [o[n]["wape_total"] for n in sf]
-        )
-    md += _table(header, rows, signed=(1, 2))
-    md += ["", "## Per origin: call list lift (top fifth ordering in week 1 ÷ all active)", ""]
-    keys = list(out["call_list_lifts"])
-    md += _table(
-        ["origin", *keys],
-        [[o["origin"], *[o["call_list_lifts"][k] for k in keys]] for o in out["per_origin"]],
-    )
-    md += [
-        "",
-        "Pooled: " + ", ".join(f"{k} **{v}**" for k, v in out["call_list_lifts"].items()),
-        "",
-    ]
-    md += ["## Per origin: published baselines' hyper-parameters (chosen on the inner origin)", ""]
-    for o in out["per_origin"]:
-        md.append(
-            f"- {o['origin']}: "
-            + "; ".join(
-                f"{n} {', '.join(f'{k}={v}' for k, v in p.items())}"
-                for n, p in o["published_params"].items()
-            )
-        )
-    return md
-
-
-def reliability_tables(out: dict) -> list[str]:
-    titles = {
-        "line_by_decile": "Lines (chance shown = P(store orders in the horizon) × P(line | order)), by decile",
-        "line_by_silence": "Lines, by silence (days since the last order ÷ the store's usual interval)",
-        "line_by_silence_uncalibrated": "Lines before the silence calibration (P(line | order) alone), by silence",
-        "store_by_silence": "Stores: P(order within the horizon), by silence",
-        "store_by_decile": "Stores: P(order within the horizon), by decile",
-        "store_week_by_decile": "Stores: P(order within 7 days), by decile",
-    }
-    md = ["## Reliability of the chances shown (pooled over origins)", ""]
-    for key, title in titles.items():
-        md += [f"**{title}**", ""]
-        md += _table(
-            ["group", "n", "predicted", "observed"],
-            [
-                [r["group"], r["n"], r["predicted"], r["observed"]]
-                for r in out["reliability"].get(key, [])
-            ],
-        )
-        md.append("")
-    return md
 
 
 def main() -> int:
@@ -261,7 +72,7 @@ def main() -> int:
             return 0
     out = result.as_json()
     elapsed = result.seconds if args.merge else time.monotonic() - t0
-    rows = checks(out)
+    rows = targets(out)
     cols = METRIC_KEYS
     md = [
         "# Forecast accuracy on real wholesale history",
@@ -307,8 +118,7 @@ def main() -> int:
         "| target | met | value |",
         "|---|---|---|",
     ]
-    for label, ok, value in rows:
-        md.append(f"| {label} | {'yes' if ok else '**no**'} | {value} |")
+    md += [f"| {t.label} | {'yes' if t.met else '**no**'} | {t.value} |" for t in rows]
     md += [""] + per_origin_tables(out) + [""] + reliability_tables(out)
     md += [
         "",
@@ -326,7 +136,7 @@ def main() -> int:
         "actual) / Σ actual.",
         "",
         "```",
-        format_table(out).rstrip(),
+        format_table(out, details=False).rstrip(),
         "```",
         "",
         "Raw JSON:",
@@ -337,9 +147,8 @@ def main() -> int:
         "",
     ]
     Path(args.out).write_text("\n".join(md), encoding="utf-8")
-    print(format_table(out))
-    for label, ok, value in rows:
-        print(f"{'OK ' if ok else 'NO '} {label}: {value}")
+    print(format_table(out, details=False))
+    print("\n".join(targets_lines(rows)))
     return 0
 
 

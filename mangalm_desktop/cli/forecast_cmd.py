@@ -149,8 +149,16 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_table(out: dict) -> str:
-    """Human-readable table of :meth:`EvaluationResult.as_json` output."""
+def format_table(out: dict, details: bool = True) -> str:
+    """Human-readable :meth:`EvaluationResult.as_json` output: the pooled scores, then (with
+    ``details``) the targets checked, per-origin demand and call-list tables and the
+    reliability of the chances shown (what ``docs/forecast-accuracy.md`` holds)."""
+    from ..forecasting.evaluation_report import (
+        per_origin_tables,
+        reliability_tables,
+        targets,
+        targets_lines,
+    )
     from ..forecasting.metrics import METRIC_KEYS  # pandas: loaded only when a table is printed
 
     cols = METRIC_KEYS
@@ -169,6 +177,9 @@ def format_table(out: dict) -> str:
         f"call list lift {out['call_list_lift']}; upsell precision@5 "
         f"{out['upsell_precision_at_5']} (most popular: {out['popular_precision_at_5']})"
     )
+    if details:
+        lines += ["", "## Targets", "", *targets_lines(targets(out)), ""]
+        lines += per_origin_tables(out, baselines=False) + [""] + reliability_tables(out)
     return "\n".join(lines) + "\n"
 
 

@@ -227,3 +227,24 @@ def test_evaluate_refuses_dates_that_fit_two_formats(tmp_path, capsys):
     assert main([*argv, "--date-format", "%d/%m/%Y"]) == 2
     err = capsys.readouterr().err
     assert "ambiguous" not in err and "26 weeks" in err
+
+
+def test_evaluate_prints_the_targets_per_origin_tables_and_reliability(regular_history, capsys):
+    """What a person reads without --json: the issue's targets checked, each origin's demand
+    bias and call-list lifts beside the hand rankings (with and without prices), and the
+    reliability of the chances by decile and by silence — the tables of
+    docs/forecast-accuracy.md, from the same code."""
+    argv = ["evaluate", "--history", str(regular_history), "--columns", COLUMNS, "-q"]
+    assert main([*argv, "--origins", "2", "--spacing", "2", "--horizon", "4"]) == 0
+    text = capsys.readouterr().out
+    assert "## Targets" in text
+    assert "OK  basket F1 and quantity fill above P-TopFreq" not in text  # a tie: 1.0 vs 1.0
+    assert "NO  basket F1 and quantity fill above P-TopFreq" in text
+    assert "OK  demand bias within ±10% (pooled): -0.0163" in text
+    assert "OK  demand bias within ±10% at every origin's 4-week window: 2 of 2 origins" in text
+    per_origin = [line for line in text.splitlines() if line.startswith("| 2024-")]
+    assert len(per_origin) == 2 * 2  # two origins, in the demand and the call-list tables
+    assert "| origin | mangalm | value_x_overdue | orders_90d | mangalm_no_prices |" in text
+    assert "call list lift above both hand rankings, without prices" in text
+    assert "**Lines, by silence (days since the last order ÷ the store's usual interval)**" in text
+    assert "| group | n | predicted | observed |" in text
