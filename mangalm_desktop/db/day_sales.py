@@ -13,9 +13,10 @@ missing); dropping it loses nothing.
 Columns (money in the columns' minor units, as SQLite stores them, see ``db.types.Money``):
 
 - ``lines``, ``units``, ``value`` — Today's order days from invoices: invoice lines with
-  ``quantity > 0`` that are not deleted (whatever their invoice's status, as Today has always
-  counted them); ``value`` = Σ quantity × unit_price (1/10,000 rupee, unit_price's scale; a
-  missing price counts 0).
+  ``quantity > 0`` that are not deleted, of an invoice not deleted, void or draft (the
+  forecast's rule: a voided invoice is not an order, so it must not make a store look as if
+  it had just ordered); ``value`` = Σ quantity × unit_price (1/10,000 rupee, unit_price's
+  scale; a missing price counts 0).
 - ``net_lines``, ``net_quantity``, ``net_sales`` — the sales reports' rule: every line not
   deleted whose invoice is not deleted, void or draft (``reports.filters``
   ``EXCLUDED_INVOICE_STATUSES``; a line whose invoice is not on this laptop counts, as in the
@@ -111,12 +112,15 @@ TRIGGERS: dict[str, str] = {
         "invoice_line",
         "store_id, invoice_date, invoice_id, quantity, unit_price, line_total, deleted",
     ),
-    # invoices: only whether their lines count as sales (the net_* columns) depends on them
+    # invoices: only whether their lines count (every column group but the orders') depends
+    # on them
     "store_day_sales_inv_ai": f"""CREATE TRIGGER IF NOT EXISTS store_day_sales_inv_ai
         AFTER INSERT ON invoice WHEN {_EXCLUDED_NEW} BEGIN
         {_mark_lines("invoice_line", "invoice_id", "new.id")}
     END""",
-    "store_day_sales_inv_au": f"""CREATE TRIGGER IF NOT EXISTS store_day_sales_inv_au
+    # "2": made by the version whose order days leave out void and draft invoices; a table
+    # kept by an older version finds it missing and redoes every store
+    "store_day_sales_inv_au2": f"""CREATE TRIGGER IF NOT EXISTS store_day_sales_inv_au2
         AFTER UPDATE OF id, status, deleted ON invoice
         WHEN old.id IS NOT new.id OR {_EXCLUDED_OLD} IS NOT {_EXCLUDED_NEW} BEGIN
         {_mark_lines("invoice_line", "invoice_id", "old.id")}
@@ -152,6 +156,8 @@ TRIGGERS: dict[str, str] = {
 
 
 LINE_TRIGGERS = tuple(name for name in TRIGGERS if name.startswith("store_day_sales_il_"))
+RETIRED_TRIGGERS = ("store_day_sales_inv_au",)
+"""Triggers of older versions, dropped where they still exist."""
 
 
 def drop_line_triggers(conn: Connection) -> None:
@@ -174,10 +180,10 @@ def _sums(where_lines: str, where_orders: str) -> str:
            sum(order_value)
     FROM (
         SELECT il.store_id, il.invoice_date AS day,
-            sum(il.quantity > 0) AS lines,
-            sum(CASE WHEN il.quantity > 0 THEN il.quantity ELSE 0 END) AS units,
-            sum(CASE WHEN il.quantity > 0 THEN il.quantity * coalesce(il.unit_price, 0)
-                ELSE 0 END) AS value,
+            sum(il.quantity > 0 AND x.id IS NULL) AS lines,
+            sum(CASE WHEN il.quantity > 0 AND x.id IS NULL THEN il.quantity ELSE 0 END) AS units,
+            sum(CASE WHEN il.quantity > 0 AND x.id IS NULL
+                THEN il.quantity * coalesce(il.unit_price, 0) ELSE 0 END) AS value,
             sum(x.id IS NULL) AS net_lines,
             sum(CASE WHEN x.id IS NULL THEN il.quantity ELSE 0 END) AS net_quantity,
             sum(CASE WHEN x.id IS NULL THEN il.line_total ELSE 0 END) AS net_sales,
@@ -224,6 +230,8 @@ def ensure_day_sales(conn: Connection) -> None:
     if conn.dialect.name != "sqlite":
         return
     fresh = not _exists(conn, "store_day_sales")
+    for retired in RETIRED_TRIGGERS:
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {retired}")
     lost = [name for name in TRIGGERS if not _exists(conn, name)]
     if not fresh and not lost:
         return

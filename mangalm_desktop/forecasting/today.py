@@ -24,13 +24,24 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Integer, String, cast, func, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    String,
+    and_,
+    cast,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import Cast
 
-from ..db.day_sales import OPEN_ORDER_STATES, refresh_day_sales
-from ..db.models import InvoiceLine, Order, OrderLine, Store
+from ..db.day_sales import EXCLUDED_STATUSES, OPEN_ORDER_STATES, refresh_day_sales
+from ..db.models import Invoice, InvoiceLine, Order, OrderLine, Store
 from ..db.search import shown_balance
 from ..db.store_expected import KEPT, refresh_store_expected, rounded, sums_query
 from ..db.types import money_type
@@ -82,6 +93,12 @@ def order_days(session: Session, last: Any) -> pd.DataFrame:
     )
 
 
+def _not_a_sale() -> ColumnElement[bool]:
+    """An invoice whose lines are not order days: deleted, void or draft (``db.day_sales``'s
+    rule; a line whose invoice is not on this laptop still counts)."""
+    return or_(Invoice.deleted.is_(True), Invoice.status.in_(EXCLUDED_STATUSES))
+
+
 def _order_days_grouped(session: Session, last: Any) -> pd.DataFrame:
     """:func:`order_days` grouped from the lines (PostgreSQL, where no table keeps them)."""
     inv = session.execute(
@@ -92,10 +109,12 @@ def _order_days_grouped(session: Session, last: Any) -> pd.DataFrame:
             func.sum(InvoiceLine.quantity),
             func.sum(InvoiceLine.quantity * func.coalesce(InvoiceLine.unit_price, 0)),
         )
+        .outerjoin(Invoice, and_(Invoice.id == InvoiceLine.invoice_id, _not_a_sale()))
         .where(
             InvoiceLine.deleted.is_(False),
             InvoiceLine.quantity > 0,
             InvoiceLine.invoice_date.between(EARLIEST_DATE, last),
+            Invoice.id.is_(None),
         )
         .group_by(InvoiceLine.store_id, InvoiceLine.invoice_date)
     ).all()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from mangalm_desktop.db import day_sales
 from mangalm_desktop.db.engine import session_scope
@@ -41,12 +41,13 @@ def expected(engine) -> dict[Key, tuple[int, ...]]:
         for ln in s.scalars(select(InvoiceLine).where(InvoiceLine.deleted.is_(False))):
             row = out.setdefault((ln.store_id.hex, ln.invoice_date.isoformat()), [0] * 9)
             price = int((ln.unit_price or Decimal(0)) * 10_000)
-            if ln.quantity > 0:
+            inv = invoices.get(ln.invoice_id)
+            sale = inv is None or not (inv.deleted or inv.status in ("void", "draft"))
+            if ln.quantity > 0 and sale:
                 row[0] += 1
                 row[1] += ln.quantity
                 row[2] += ln.quantity * price
-            inv = invoices.get(ln.invoice_id)
-            if inv is None or not (inv.deleted or inv.status in ("void", "draft")):
+            if sale:
                 row[3] += 1
                 row[4] += ln.quantity
                 row[5] += int(ln.line_total * 100)
@@ -65,7 +66,9 @@ def expected(engine) -> dict[Key, tuple[int, ...]]:
             row[6] += 1
             row[7] += ol.quantity
             row[8] += ol.quantity * int((ol.unit_price or Decimal(0)) * 10_000)
-    return {k: tuple(v) for k, v in out.items()}
+    # a row exists while one of its three line counts is above 0 (a void invoice's lines alone
+    # make none)
+    return {k: tuple(v) for k, v in out.items() if v[0] or v[3] or v[6]}
 
 
 def table(engine) -> dict[Key, tuple[int, ...]]:
@@ -395,7 +398,7 @@ ONE_WRITE = {  # trigger: (what comes before, refreshed; the write only that tri
     "store_day_sales_il_au": (_nothing, _pull_changed_quantity),
     "store_day_sales_il_ad": (_nothing, _delete_line),
     "store_day_sales_inv_ai": (_line_before_its_invoice, _its_invoice_pulled_as_a_draft),
-    "store_day_sales_inv_au": (_nothing, _pull_voided_invoice),
+    "store_day_sales_inv_au2": (_nothing, _pull_voided_invoice),
     "store_day_sales_inv_ad": (_void, _delete_the_void_invoice_keeping_its_lines),
     "store_day_sales_ol_ai": (_nothing, _pull_order_line),
     "store_day_sales_ol_au": (_nothing, _pull_changed_order_line),
@@ -440,6 +443,57 @@ def test_a_missing_trigger_is_noticed_and_every_store_redone(engine, tmp_path, a
     with engine.connect() as conn:
         names = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master")}
     assert set(day_sales.TRIGGERS) <= names
+
+
+def test_a_table_kept_by_the_version_that_counted_void_invoices_is_redone(engine, tmp_path, agent):
+    """Before, Today's order days counted a void invoice's lines; a laptop upgraded with such
+    a table must not keep those days: the old version's trigger is retired, its successor's
+    absence noticed, and every store redone at the next read."""
+    imported(engine, tmp_path)
+    more_writes(engine)  # voids and drafts among them
+    refresh(engine)
+    with engine.begin() as conn:  # the table as the older version left it
+        conn.exec_driver_sql("DROP TRIGGER store_day_sales_inv_au2")
+        conn.exec_driver_sql(
+            "CREATE TRIGGER store_day_sales_inv_au AFTER UPDATE OF status ON invoice BEGIN"
+            " SELECT 1; END"
+        )
+        conn.exec_driver_sql("UPDATE store_day_sales SET lines = lines + 1")
+    assert table(engine) != expected(engine)
+    refresh(engine)
+    assert table(engine) == expected(engine)
+    with engine.connect() as conn:
+        names = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master")}
+    assert "store_day_sales_inv_au" not in names and "store_day_sales_inv_au2" in names
+
+
+def test_a_void_invoice_is_not_an_order_day_for_today(engine, tmp_path, agent):
+    """The forecast has always left void and draft invoices out; Today counted their lines,
+    so a store whose last invoice was voided looked as if it had just ordered."""
+    from mangalm_desktop.forecasting.today import order_days
+
+    imported(engine, tmp_path)
+    last = dt.date(2024, 3, 31)
+
+    def lines_on(store: str, day: str) -> float:
+        with session_scope(engine) as s:
+            days = order_days(s, last)
+        return float(days[(days["store_id"] == store) & (days["date"] == day)]["lines"].sum())
+
+    with session_scope(engine) as s:
+        newest = s.scalars(select(Invoice).order_by(Invoice.invoice_date.desc())).first()
+        key = (newest.store_id.hex, newest.invoice_date.isoformat())
+        own = s.scalar(
+            select(func.count())
+            .select_from(InvoiceLine)
+            .where(InvoiceLine.invoice_id == newest.id, InvoiceLine.quantity > 0)
+        )
+    before = lines_on(*key)
+    assert own > 0 and before >= own
+    for status, counted in (("void", before - own), ("draft", before - own), ("paid", before)):
+        with session_scope(engine) as s:
+            s.execute(update(Invoice).where(Invoice.id == newest.id).values(status=status))
+        assert lines_on(*key) == counted, status
 
 
 def test_the_sales_rule_is_the_reports_rule():
