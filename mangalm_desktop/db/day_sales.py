@@ -230,11 +230,11 @@ def ensure_day_sales(conn: Connection) -> None:
     if conn.dialect.name != "sqlite":
         return
     fresh = not _exists(conn, "store_day_sales")
-    for retired in RETIRED_TRIGGERS:
-        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {retired}")
     lost = [name for name in TRIGGERS if not _exists(conn, name)]
     if not fresh and not lost:
-        return
+        return  # a read path: no write here (an older version's table misses a new name)
+    for retired in RETIRED_TRIGGERS:
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {retired}")
     for statement in _SCHEMA:
         conn.exec_driver_sql(statement)
     for name in lost:
