@@ -3,10 +3,10 @@
 The app's own weekly forecast is a per-class linear combination of simple, robust signals
 (averages over the last 13/26/52 weeks and the last 4 open ones, the same weeks last year,
 and a Croston-SBA style rate), with non-negative weights fitted per ADI/CV² class (smooth,
-erratic, intermittent, lumpy) by a rolling-origin backtest one horizon before the origin. It is pure numpy, so 50,000
-series cost little more than one statsforecast model. Intervals are split-conformal: the
-80% quantile of |actual − forecast| / scale on that same inner backtest, where scale is the
-series' mean weekly demand, so wide series get wide intervals.
+erratic, intermittent, lumpy) by a rolling-origin backtest one horizon before the origin. It
+is pure numpy, so 50,000 series cost little more than one statsforecast model. Intervals are
+split-conformal: the 80% quantile of |actual − forecast| / scale on that same inner
+backtest, where scale is the series' mean weekly demand, so wide series get wide intervals.
 """
 
 from __future__ import annotations
