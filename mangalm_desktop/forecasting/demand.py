@@ -316,17 +316,26 @@ def fit_demand_model(
         r = float(np.exp(np.mean(np.log(ratios))))
         model.level_correction = float(np.clip(r, *LEVEL_CLIP))
     if year_ago:
-        model.year_ago_ratio = _procedure_ratio(y, t - 52, horizon, level, ok)
+        # scored against the season that came in those weeks (this origin's season factor is
+        # that very growth), so the ratio is the combination's own lag, not the season again
+        season = season_ratio(y, horizon)
+        model.year_ago_ratio = _procedure_ratio(y, t - 52, horizon, level, ok, season)
     if model.year_ago_ratio is not None:
         model.level_correction *= float(np.clip(model.year_ago_ratio, *LEVEL_CLIP))
     return model
 
 
 def _procedure_ratio(
-    y: np.ndarray, cut: int, horizon: int, level: float, ok: np.ndarray
+    y: np.ndarray,
+    cut: int,
+    horizon: int,
+    level: float,
+    ok: np.ndarray,
+    season: float | None = None,
 ) -> float | None:
     """actual ÷ forecast over the open weeks of the ``horizon`` after week ``cut``, of the
-    procedure fitted on the weeks before it; None where that history is too short."""
+    procedure fitted on the weeks before it (with ``season`` instead of the season factor
+    those weeks gave it); None where that history is too short."""
     if cut <= 2 * horizon + 8:
         return None
     past, after = y[:, :cut], y[:, cut : cut + horizon]
@@ -334,7 +343,11 @@ def _procedure_ratio(
     if keep.sum() < 20:
         return None
     inner = _fit_core(past[keep], horizon, level)
+    if season is not None:
+        inner.seasonal = False
     fc, _, _ = inner.forecast(past[keep], horizon)
+    if season is not None:
+        fc = fc * season
     wk = ok[cut : cut + horizon]
     if fc[:, wk].sum() <= 0:
         return None
