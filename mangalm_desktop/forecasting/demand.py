@@ -39,7 +39,8 @@ LEVEL_CLIP = (0.9, 1.1)
 by at most 10%: at ±20–25% it chased one window's swing into the next (docs/forecasting.md).
 The year-ago ratio (the bias the procedure showed over the same weeks a year earlier) is
 clipped the same way, so the two move the forecast by at most 21% together: unclipped, a book
-with random (not seasonal) level steps had its forecast raised 25% by last year's step."""
+with random (not seasonal) level steps had its forecast raised 25% by last year's step
+(4-week bias +12%; clipped +9%, without the year-ago ratio -1%)."""
 CLOSED_SHARE = 0.5
 """A week whose whole book sold under this share of the median of the weeks around it is a
 closure (Christmas: 0 and 0.2–0.4 on the real history; no other week fell under 0.54)."""
