@@ -45,7 +45,7 @@ import logging
 from sqlalchemy import Connection, Engine
 
 from ..domain.enums import OrderKind, OrderState
-from .dirty_stores import mark, store_triggers
+from .dirty_stores import mark, missing, store_triggers
 
 log = logging.getLogger(__name__)
 
@@ -215,13 +215,6 @@ FROM_SCRATCH = _sums("", "")
 """Every row, grouped from the lines now (what the table must always equal once refreshed)."""
 
 
-def _exists(conn: Connection, name: str) -> bool:
-    return (
-        conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).first()
-        is not None
-    )
-
-
 def ensure_day_sales(conn: Connection) -> None:
     """Create the table, its dirty list and its triggers where missing (SQLite only).
 
@@ -229,8 +222,9 @@ def ensure_day_sales(conn: Connection) -> None:
     notes every store dirty: changes may have been made that nothing noted."""
     if conn.dialect.name != "sqlite":
         return
-    fresh = not _exists(conn, "store_day_sales")
-    lost = [name for name in TRIGGERS if not _exists(conn, name)]
+    absent = missing(conn, ["store_day_sales", *TRIGGERS])
+    fresh = "store_day_sales" in absent
+    lost = [name for name in absent if name in TRIGGERS]
     if not fresh and not lost:
         return  # a read path: no write here (an older version's table misses a new name)
     for retired in RETIRED_TRIGGERS:

@@ -1,14 +1,18 @@
 """SQLite trigger text that notes changed stores in a ``*_dirty`` table (one row per store).
 
-Two derived laptop tables are kept this way — ``store_stats`` (:mod:`.search`) and
-``store_day_sales`` (:mod:`.day_sales`): triggers note the stores whose rows changed, and the
-reader recomputes only those. The note is an insert only when the store is not there yet
+Three derived laptop tables are kept this way — ``store_stats`` (:mod:`.search`),
+``store_day_sales`` (:mod:`.day_sales`) and ``store_expected`` (:mod:`.store_expected`):
+triggers note the stores whose rows changed, and the reader recomputes only those. The note is an insert only when the store is not there yet
 (``WHERE NOT EXISTS``), never ``INSERT OR IGNORE``: the sync pull writes rows with an UPSERT
 (``ON CONFLICT DO UPDATE``), and SQLite lets the outer statement's conflict handling override
 a trigger's ``OR IGNORE``, which failed the whole sync with "UNIQUE constraint failed".
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Connection
 
 
 def mark(dirty: str, store: str) -> str:
@@ -37,3 +41,17 @@ def store_triggers(name: str, dirty: str, table: str, columns: str) -> dict[str,
             {mark(dirty, "old.store_id")}
         END""",
     }
+
+
+def missing(conn: Connection, names: Sequence[str]) -> list[str]:
+    """Which of the tables/triggers ``names`` SQLite does not have, in one look (a reader calls
+    this before every read of a kept table, so it is one query, not one per name)."""
+    marks = ", ".join("?" * len(names))
+    present = {
+        row[0]
+        for row in conn.exec_driver_sql(
+            f"SELECT name FROM sqlite_master WHERE name IN ({marks})",  # noqa: S608 - marks
+            tuple(names),
+        )
+    }
+    return [name for name in names if name not in present]

@@ -49,7 +49,7 @@ from sqlalchemy import (
     table,
 )
 
-from .dirty_stores import mark, store_triggers
+from .dirty_stores import mark, missing, store_triggers
 from .models import Prediction, Product
 from .types import money_type
 
@@ -131,16 +131,7 @@ def rounded(value: float | None) -> float:
 
 
 def _missing(conn: Connection) -> list[str]:
-    names = ["store_expected", "store_expected_dirty", *TRIGGERS]
-    marks = ", ".join("?" * len(names))
-    present = {
-        row[0]
-        for row in conn.exec_driver_sql(
-            f"SELECT name FROM sqlite_master WHERE name IN ({marks})",  # noqa: S608 - marks
-            tuple(names),
-        )
-    }
-    return [name for name in names if name not in present]
+    return missing(conn, ["store_expected", "store_expected_dirty", *TRIGGERS])
 
 
 def ensure_store_expected(conn: Connection) -> None:
